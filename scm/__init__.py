@@ -1,0 +1,54 @@
+"""scm: graphs and structural causal models.
+
+The core of scmkit: DAGs (plain :class:`networkx.DiGraph`) and partially directed
+graphs (:class:`PDAG`), d-separation and Markov equivalence, structural causal
+models with interventions and counterfactuals, simulators with ground truth and
+real datasets. This package depends on no other part of scmkit.
+"""
+
+from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_structures
+from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
+from ._exceptions import (
+    ConvergenceError,
+    CycleError,
+    DataError,
+    GraphChangedError,
+    GraphError,
+    NotFittedError,
+    NotInvertibleError,
+    ParameterError,
+    ScmkitError,
+    UnknownNodeError,
+)
+from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
+
+__all__ = [
+    # graphs
+    "EDGE_KINDS",
+    "PDAG",
+    "check_dag",
+    "as_dag",
+    "adjacency_to_dag",
+    "dag_to_adjacency",
+    "d_separated",
+    "topological_order",
+    "ancestors",
+    "descendants",
+    "markov_blanket",
+    "cpdag",
+    "v_structures",
+    "skeleton_pdag",
+    "meek_rules",
+    "consistent_extension",
+    # errors
+    "ScmkitError",
+    "DataError",
+    "ParameterError",
+    "UnknownNodeError",
+    "GraphError",
+    "CycleError",
+    "NotInvertibleError",
+    "GraphChangedError",
+    "NotFittedError",
+    "ConvergenceError",
+]

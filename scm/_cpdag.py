@@ -1,0 +1,203 @@
+"""Markov equivalence: the CPDAG of a DAG, Meek's rules and consistent extensions."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+
+from ._exceptions import GraphError
+from ._graph import PDAG, check_dag
+
+__all__ = ["cpdag", "v_structures", "meek_rules", "consistent_extension", "skeleton_pdag"]
+
+
+def v_structures(dag) -> set:
+    """Unshielded colliders ``(a, c, b)`` with ``a -> c <- b``, ``a`` and ``b`` not adjacent.
+
+    Each v-structure is reported once, with ``a`` before ``b`` in node order.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> v_structures(nx.DiGraph([("A", "C"), ("B", "C")]))
+    {('A', 'C', 'B')}
+    """
+    check_dag(dag)
+    pos = {n: i for i, n in enumerate(dag.nodes)}
+    out = set()
+    for c in dag.nodes:
+        parents = sorted(dag.predecessors(c), key=pos.__getitem__)
+        for a, b in itertools.combinations(parents, 2):
+            if not (dag.has_edge(a, b) or dag.has_edge(b, a)):
+                out.add((a, c, b))
+    return out
+
+
+def skeleton_pdag(dag) -> PDAG:
+    """The skeleton of a DAG as an all-undirected PDAG."""
+    return PDAG(dag.nodes, (), dag.edges)
+
+
+def cpdag(dag) -> PDAG:
+    """The CPDAG (essential graph) of the Markov equivalence class of a DAG.
+
+    The skeleton with the v-structures oriented, closed under Meek's rules
+    (Meek 1995): an edge is directed iff it has the same direction in every DAG
+    of the class.
+
+    Parameters
+    ----------
+    dag : networkx.DiGraph
+
+    Returns
+    -------
+    PDAG
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> cpdag(nx.DiGraph([("A", "B"), ("B", "C")]))
+    PDAG(nodes=['A', 'B', 'C'], edges=['A - B', 'B - C'])
+    >>> cpdag(nx.DiGraph([("A", "C"), ("B", "C"), ("C", "D")]))
+    PDAG(nodes=['A', 'C', 'B', 'D'], edges=['A -> C', 'C -> D', 'B -> C'])
+    """
+    check_dag(dag)
+    directed = set()
+    for a, c, b in v_structures(dag):
+        directed |= {(a, c), (b, c)}
+    undirected = [e for e in dag.edges if e not in directed]
+    return meek_rules(PDAG(dag.nodes, directed, undirected))
+
+
+def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4")) -> PDAG:
+    """Close a PDAG under Meek's orientation rules R1-R4.
+
+    R1: ``c -> a - b`` with ``c``, ``b`` non-adjacent gives ``a -> b``.
+    R2: ``a -> c -> b`` with ``a - b`` gives ``a -> b``.
+    R3: ``a - c -> b`` and ``a - d -> b``, ``c``, ``d`` non-adjacent, ``a - b`` gives ``a -> b``.
+    R4: ``a - c -> d -> b`` with ``a`` adjacent to ``d``, ``c`` and ``b`` non-adjacent and
+    ``a - b`` gives ``a -> b``.
+
+    Directed edges are never reversed; bidirected edges are left alone.
+
+    Parameters
+    ----------
+    pdag : PDAG
+    rules : tuple of str
+        Which rules to apply (all four by default).
+
+    Returns
+    -------
+    PDAG
+        A new graph; the input is unchanged.
+
+    Examples
+    --------
+    >>> g = PDAG(["A", "B", "C"], directed=[("A", "B")], undirected=[("B", "C")])
+    >>> meek_rules(g)
+    PDAG(nodes=['A', 'B', 'C'], edges=['A -> B', 'B -> C'])
+    """
+    if not isinstance(pdag, PDAG):
+        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    unknown = set(rules) - {"R1", "R2", "R3", "R4"}
+    if unknown:
+        raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
+    g = pdag
+    while True:
+        hit = _first_orientation(g, set(rules))
+        if hit is None:
+            return g
+        g = g.orient(*hit)
+
+
+def _first_orientation(g: PDAG, rules: set):
+    """The first undirected edge ``(a, b)``, in node order, that a rule orients ``a -> b``."""
+    pos = {n: i for i, n in enumerate(g.nodes)}
+    for e in sorted(g.undirected_edges, key=lambda e: sorted(pos[x] for x in e)):
+        x, y = sorted(e, key=pos.__getitem__)
+        for a, b in ((x, y), (y, x)):
+            if "R1" in rules and any(not g.adjacent(c, b) for c in g.parents(a)):
+                return a, b
+            if "R2" in rules and (g.children(a) & g.parents(b)):
+                return a, b
+            if "R3" in rules:
+                cands = sorted(g.neighbors(a) & g.parents(b), key=pos.__getitem__)
+                if any(not g.adjacent(c, d) for c, d in itertools.combinations(cands, 2)):
+                    return a, b
+            if "R4" in rules:
+                for d in g.parents(b):
+                    if d == a or not g.adjacent(a, d):
+                        continue
+                    for c in g.parents(d):
+                        if c not in (a, b) and g.has_undirected(a, c) and not g.adjacent(c, b):
+                            return a, b
+    return None
+
+
+def consistent_extension(pdag: PDAG) -> nx.DiGraph:
+    """A DAG in the class of ``pdag``: orient every undirected edge without
+    creating a new v-structure or a cycle (Dor and Tarsi, 1992).
+
+    Raises
+    ------
+    GraphError
+        If no such DAG exists (the PDAG is not extendable), or the graph has
+        bidirected edges.
+
+    Examples
+    --------
+    >>> g = PDAG(["A", "B", "C"], undirected=[("A", "B"), ("B", "C")])
+    >>> dag = consistent_extension(g)
+    >>> cpdag(dag) == g
+    True
+    >>> consistent_extension(PDAG(["A", "B", "C", "D"], undirected=[("A", "B"), ("B", "C"), ("C", "D"), ("D", "A")]))
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: the PDAG admits no consistent extension: ...
+    """
+    if pdag.bidirected_edges:
+        raise GraphError("consistent_extension needs a PDAG without bidirected edges")
+    dag = nx.DiGraph()
+    dag.add_nodes_from(pdag.nodes)
+    dag.add_edges_from(pdag.directed_edges)
+    if not nx.is_directed_acyclic_graph(dag):
+        cyc = [u for u, _ in nx.find_cycle(dag)]
+        raise GraphError(f"the directed part of the PDAG has a cycle: {' -> '.join(map(str, cyc + cyc[:1]))}")
+    remaining = set(pdag.nodes)
+    dparents = {n: set() for n in pdag.nodes}
+    dchildren = {n: set() for n in pdag.nodes}
+    for u, v in pdag.directed_edges:
+        dparents[v].add(u)
+        dchildren[u].add(v)
+    nbrs = {n: set() for n in pdag.nodes}
+    for e in pdag.undirected_edges:
+        a, b = tuple(e)
+        nbrs[a].add(b)
+        nbrs[b].add(a)
+    pos = {n: i for i, n in enumerate(pdag.nodes)}
+
+    def adj(a, b):
+        return b in dparents[a] or b in dchildren[a] or b in nbrs[a]
+
+    while remaining:
+        for x in sorted(remaining, key=pos.__getitem__):
+            if dchildren[x]:
+                continue  # a sink of the remaining graph has no directed children
+            ns = nbrs[x]
+            adjacent_x = ns | dparents[x]
+            if all(all(adj(y, w) for w in adjacent_x if w != y) for y in ns):
+                for y in ns:
+                    dag.add_edge(y, x)
+                    nbrs[y].discard(x)
+                for p in dparents[x]:
+                    dchildren[p].discard(x)
+                nbrs[x] = set()
+                remaining.discard(x)
+                break
+        else:
+            raise GraphError(
+                "the PDAG admits no consistent extension: every orientation of its undirected edges "
+                f"creates a new v-structure or a cycle (stuck at nodes {sorted(map(str, remaining))[:10]})"
+            )
+    return dag

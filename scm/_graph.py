@@ -1,0 +1,468 @@
+"""Graph types: DAG validation and the immutable partially directed graph ``PDAG``.
+
+A DAG is a plain :class:`networkx.DiGraph`; :func:`check_dag` validates one.
+A :class:`PDAG` holds named nodes and edges of explicit kinds (``"directed"``,
+``"undirected"``, ``"bidirected"``). It represents CPDAGs (the output of
+constraint-based search), patterns, and graphs with latent confounders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterable, Mapping
+
+import networkx as nx
+import numpy as np
+
+from ._exceptions import CycleError, GraphError, UnknownNodeError
+
+__all__ = ["EDGE_KINDS", "PDAG", "check_dag", "as_dag", "adjacency_to_dag", "dag_to_adjacency"]
+
+EDGE_KINDS = ("directed", "undirected", "bidirected")
+
+
+def check_dag(graph, *, name: str = "graph") -> nx.DiGraph:
+    """Check that ``graph`` is a :class:`networkx.DiGraph` without directed cycles.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The candidate DAG.
+    name : str
+        How to call the graph in error messages.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The same object (not a copy).
+
+    Raises
+    ------
+    CycleError
+        Naming one cycle, e.g. ``A -> B -> A``.
+    GraphError
+        If ``graph`` is not a directed graph.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> check_dag(nx.DiGraph([("A", "B"), ("B", "A")]))
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.CycleError: graph has a directed cycle: A -> B -> A
+    """
+    if not isinstance(graph, nx.DiGraph) or isinstance(graph, nx.MultiDiGraph):
+        raise GraphError(f"{name} must be a networkx.DiGraph; got {type(graph).__name__}")
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = [u for u, _ in nx.find_cycle(graph)]
+        text = " -> ".join(map(str, cycle + cycle[:1]))
+        raise CycleError(f"{name} has a directed cycle: {text}", cycle=cycle)
+    return graph
+
+
+def as_dag(graph, *, name: str = "graph") -> nx.DiGraph:
+    """Accept a DiGraph, a fully directed PDAG, an edge list or a mapping node -> parents."""
+    if isinstance(graph, PDAG):
+        if graph.undirected_edges or graph.bidirected_edges:
+            raise GraphError(f"{name} has undirected or bidirected edges; a DAG is needed (see consistent_extension)")
+        graph = graph.to_networkx()
+    elif isinstance(graph, Mapping):
+        g = nx.DiGraph()
+        g.add_nodes_from(graph)
+        for child, parents in graph.items():
+            g.add_edges_from((p, child) for p in parents)
+        graph = g
+    elif not isinstance(graph, nx.DiGraph):
+        try:
+            graph = nx.DiGraph(list(graph))
+        except Exception as exc:
+            raise GraphError(f"{name} must be a networkx.DiGraph, a PDAG, an edge list or a mapping; got {type(graph).__name__}") from exc
+    return check_dag(graph, name=name)
+
+
+def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
+    """Build a DiGraph from an adjacency array where ``A[i, j] != 0`` means ``i -> j``.
+
+    Examples
+    --------
+    >>> g = adjacency_to_dag([[0, 1], [0, 0]], nodes=["X", "Y"])
+    >>> list(g.edges)
+    [('X', 'Y')]
+    """
+    a = np.asarray(adjacency)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise GraphError(f"adjacency must be a square 2-D array; got shape {a.shape}")
+    nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+    if len(nodes) != a.shape[0]:
+        raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    ii, jj = np.nonzero(a)
+    g.add_edges_from((nodes[i], nodes[j]) for i, j in zip(ii, jj))
+    return check_dag(g, name="adjacency")
+
+
+def dag_to_adjacency(graph, nodes=None) -> np.ndarray:
+    """Adjacency array of a DiGraph, ``A[i, j] = 1`` meaning ``i -> j``."""
+    nodes = list(graph.nodes) if nodes is None else list(nodes)
+    return nx.to_numpy_array(graph, nodelist=nodes, weight=None, dtype=int)
+
+
+class PDAG:
+    """An immutable partially directed graph over named nodes.
+
+    Edges have explicit kinds: ``"directed"`` (``a -> b``), ``"undirected"``
+    (``a - b``: the direction is not identified) and ``"bidirected"``
+    (``a <-> b``: a latent confounder). Between two nodes there is at most one edge.
+
+    Parameters
+    ----------
+    nodes : iterable of hashable
+        Node names, in the order used by :meth:`to_adjacency`.
+    directed : iterable of (source, target)
+    undirected : iterable of pairs
+    bidirected : iterable of pairs
+
+    Examples
+    --------
+    >>> g = PDAG(["A", "B", "C"], directed=[("A", "C")], undirected=[("A", "B")])
+    >>> g
+    PDAG(nodes=['A', 'B', 'C'], edges=['A -> C', 'A - B'])
+    >>> g.adjacent("A", "B"), g.has_directed("C", "A")
+    (True, False)
+    >>> PDAG.from_json(g.to_json()) == g
+    True
+    """
+
+    __slots__ = ("_nodes", "_directed", "_undirected", "_bidirected", "_hash")
+
+    def __init__(self, nodes: Iterable[Hashable] = (), directed=(), undirected=(), bidirected=()):
+        nodes = list(nodes)
+        seen = set()
+        for n in nodes:
+            if n in seen:
+                raise GraphError(f"node {n!r} is listed twice")
+            seen.add(n)
+        d = frozenset((u, v) for u, v in directed)
+        und = frozenset(frozenset(e) for e in undirected)
+        bid = frozenset(frozenset(e) for e in bidirected)
+        # Every edge endpoint must be a node; self-loops and double edges are errors.
+        pairs: dict[frozenset, str] = {}
+        for kind, edges in (("directed", [frozenset(e) for e in d]), ("undirected", und), ("bidirected", bid)):
+            for e in edges:
+                if len(e) != 2:
+                    raise GraphError(f"self-loop on {next(iter(e))!r} is not allowed")
+                for x in e:
+                    if x not in seen:
+                        raise UnknownNodeError(f"edge endpoint {x!r} is not a node of the graph")
+                if e in pairs:
+                    a, b = tuple(e)
+                    raise GraphError(f"more than one edge between {a!r} and {b!r} ({pairs[e]} and {kind})")
+                pairs[e] = kind
+        object.__setattr__(self, "_nodes", tuple(nodes))
+        object.__setattr__(self, "_directed", d)
+        object.__setattr__(self, "_undirected", und)
+        object.__setattr__(self, "_bidirected", bid)
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, key, value):
+        raise AttributeError("PDAG is immutable; use with_edges / without_edges")
+
+    # ----------------------------------------------------------------- access
+    @property
+    def nodes(self) -> tuple:
+        """The node names, in order."""
+        return self._nodes
+
+    @property
+    def directed_edges(self) -> frozenset:
+        """Set of ``(source, target)`` tuples."""
+        return self._directed
+
+    @property
+    def undirected_edges(self) -> frozenset:
+        """Set of frozensets ``{a, b}``."""
+        return self._undirected
+
+    @property
+    def bidirected_edges(self) -> frozenset:
+        """Set of frozensets ``{a, b}`` (latent confounders)."""
+        return self._bidirected
+
+    def edges(self) -> list[tuple]:
+        """All edges as ``(a, b, kind)`` triples in a deterministic order."""
+        pos = {n: i for i, n in enumerate(self._nodes)}
+        out = [(u, v, "directed") for u, v in self._directed]
+        for kind, es in (("undirected", self._undirected), ("bidirected", self._bidirected)):
+            for e in es:
+                a, b = sorted(e, key=pos.__getitem__)
+                out.append((a, b, kind))
+        return sorted(out, key=lambda t: (EDGE_KINDS.index(t[2]), pos[t[0]], pos[t[1]]))
+
+    def __contains__(self, node) -> bool:
+        return node in set(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def _check(self, node):
+        if node not in self._nodes:
+            raise UnknownNodeError(f"node {node!r} is not in the graph (nodes: {list(self._nodes)[:10]})")
+
+    def has_directed(self, a, b) -> bool:
+        """Whether ``a -> b`` is an edge."""
+        return (a, b) in self._directed
+
+    def has_undirected(self, a, b) -> bool:
+        """Whether ``a - b`` is an edge."""
+        return frozenset((a, b)) in self._undirected
+
+    def has_bidirected(self, a, b) -> bool:
+        """Whether ``a <-> b`` is an edge."""
+        return frozenset((a, b)) in self._bidirected
+
+    def adjacent(self, a, b) -> bool:
+        """Whether ``a`` and ``b`` share an edge of any kind."""
+        return (a, b) in self._directed or (b, a) in self._directed or frozenset((a, b)) in self._undirected or frozenset((a, b)) in self._bidirected
+
+    def parents(self, node) -> set:
+        """Nodes ``p`` with ``p -> node``."""
+        self._check(node)
+        return {u for u, v in self._directed if v == node}
+
+    def children(self, node) -> set:
+        """Nodes ``c`` with ``node -> c``."""
+        self._check(node)
+        return {v for u, v in self._directed if u == node}
+
+    def neighbors(self, node) -> set:
+        """Nodes joined to ``node`` by an undirected edge."""
+        self._check(node)
+        return {x for e in self._undirected if node in e for x in e if x != node}
+
+    def adjacencies(self, node) -> set:
+        """Every node sharing an edge of any kind with ``node``."""
+        self._check(node)
+        out = {v for u, v in self._directed if u == node} | {u for u, v in self._directed if v == node}
+        for es in (self._undirected, self._bidirected):
+            out |= {x for e in es if node in e for x in e if x != node}
+        return out
+
+    def skeleton(self) -> nx.Graph:
+        """The undirected skeleton as a :class:`networkx.Graph`."""
+        g = nx.Graph()
+        g.add_nodes_from(self._nodes)
+        g.add_edges_from((a, b) for a, b, _ in self.edges())
+        return g
+
+    # ------------------------------------------------------------- modifying
+    def with_edges(self, directed=(), undirected=(), bidirected=()) -> "PDAG":
+        """A new PDAG with the given edges added, replacing any edge between the same pair."""
+        new_pairs = {frozenset(e) for e in list(directed) + list(undirected) + list(bidirected)}
+        d = {e for e in self._directed if frozenset(e) not in new_pairs} | set(map(tuple, directed))
+        u = {e for e in self._undirected if e not in new_pairs} | {frozenset(e) for e in undirected}
+        b = {e for e in self._bidirected if e not in new_pairs} | {frozenset(e) for e in bidirected}
+        return PDAG(self._nodes, d, u, b)
+
+    def without_edges(self, pairs) -> "PDAG":
+        """A new PDAG with every edge between the given pairs removed."""
+        drop = {frozenset(p) for p in pairs}
+        return PDAG(
+            self._nodes,
+            [e for e in self._directed if frozenset(e) not in drop],
+            [e for e in self._undirected if e not in drop],
+            [e for e in self._bidirected if e not in drop],
+        )
+
+    def orient(self, a, b) -> "PDAG":
+        """A new PDAG with the edge between ``a`` and ``b`` replaced by ``a -> b``."""
+        if not self.adjacent(a, b):
+            raise GraphError(f"{a!r} and {b!r} are not adjacent")
+        return self.with_edges(directed=[(a, b)])
+
+    # ----------------------------------------------------------- conversions
+    @classmethod
+    def from_edges(cls, edges: Iterable[tuple], nodes: Iterable | None = None) -> "PDAG":
+        """Build from ``(a, b, kind)`` triples (``kind`` defaults to ``"directed"``).
+
+        Examples
+        --------
+        >>> PDAG.from_edges([("X", "Y"), ("Y", "Z", "undirected")])
+        PDAG(nodes=['X', 'Y', 'Z'], edges=['X -> Y', 'Y - Z'])
+        """
+        edges = [tuple(e) for e in edges]
+        order = list(nodes) if nodes is not None else []
+        if nodes is None:
+            for e in edges:
+                for x in e[:2]:
+                    if x not in order:
+                        order.append(x)
+        buckets = {k: [] for k in EDGE_KINDS}
+        for e in edges:
+            kind = e[2] if len(e) > 2 else "directed"
+            if kind not in buckets:
+                raise GraphError(f"unknown edge kind {kind!r}; expected one of {list(EDGE_KINDS)}")
+            buckets[kind].append(e[:2])
+        return cls(order, buckets["directed"], buckets["undirected"], buckets["bidirected"])
+
+    @classmethod
+    def from_networkx(cls, graph) -> "PDAG":
+        """From a DiGraph (all edges directed; a pair of opposite edges becomes undirected),
+        or from an undirected Graph (all edges undirected)."""
+        if isinstance(graph, nx.DiGraph):
+            directed, undirected = [], set()
+            for u, v in graph.edges:
+                if graph.has_edge(v, u):
+                    undirected.add(frozenset((u, v)))
+                else:
+                    directed.append((u, v))
+            return cls(graph.nodes, directed, undirected)
+        if isinstance(graph, nx.Graph):
+            return cls(graph.nodes, (), graph.edges)
+        raise GraphError(f"expected a networkx graph; got {type(graph).__name__}")
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A DiGraph: directed edges once, undirected edges as two opposite edges.
+
+        Bidirected edges are kept as two opposite edges with attribute ``kind="bidirected"``;
+        every edge carries a ``kind`` attribute.
+        """
+        g = nx.DiGraph()
+        g.add_nodes_from(self._nodes)
+        for u, v in self._directed:
+            g.add_edge(u, v, kind="directed")
+        for kind, es in (("undirected", self._undirected), ("bidirected", self._bidirected)):
+            for e in es:
+                a, b = tuple(e)
+                g.add_edge(a, b, kind=kind)
+                g.add_edge(b, a, kind=kind)
+        return g
+
+    @classmethod
+    def from_adjacency(cls, adjacency, nodes=None) -> "PDAG":
+        """Inverse of :meth:`to_adjacency`: ``A[i, j] = 1, A[j, i] = 0`` is ``i -> j``;
+        ``A[i, j] = A[j, i] = 1`` is ``i - j``; ``A[i, j] = A[j, i] = 2`` is ``i <-> j``."""
+        a = np.asarray(adjacency)
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise GraphError(f"adjacency must be square; got shape {a.shape}")
+        nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+        if len(nodes) != a.shape[0]:
+            raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
+        d, u, b = [], [], []
+        n = a.shape[0]
+        for i in range(n):
+            if a[i, i]:
+                raise GraphError(f"adjacency has a self-loop on {nodes[i]!r}")
+            for j in range(i + 1, n):
+                x, y = a[i, j], a[j, i]
+                if x == 0 and y == 0:
+                    continue
+                if x == 2 and y == 2:
+                    b.append((nodes[i], nodes[j]))
+                elif x == 1 and y == 1:
+                    u.append((nodes[i], nodes[j]))
+                elif x == 1 and y == 0:
+                    d.append((nodes[i], nodes[j]))
+                elif x == 0 and y == 1:
+                    d.append((nodes[j], nodes[i]))
+                else:
+                    raise GraphError(f"invalid adjacency entries {x}, {y} between {nodes[i]!r} and {nodes[j]!r}")
+        return cls(nodes, d, u, b)
+
+    def to_adjacency(self) -> np.ndarray:
+        """Integer adjacency array in the order of :attr:`nodes`.
+
+        Encoding: ``A[i, j] = 1`` and ``A[j, i] = 0`` for ``i -> j``; ``A[i, j] = A[j, i] = 1``
+        for ``i - j``; ``A[i, j] = A[j, i] = 2`` for ``i <-> j``; 0 for no edge.
+        For a DAG this is the usual convention ``A[i, j] = 1`` iff ``i -> j``.
+        """
+        pos = {n: i for i, n in enumerate(self._nodes)}
+        a = np.zeros((len(self._nodes),) * 2, dtype=int)
+        for u, v in self._directed:
+            a[pos[u], pos[v]] = 1
+        for val, es in ((1, self._undirected), (2, self._bidirected)):
+            for e in es:
+                x, y = tuple(e)
+                a[pos[x], pos[y]] = a[pos[y], pos[x]] = val
+        return a
+
+    def to_dict(self) -> dict:
+        """``{"nodes": [...], "edges": [{"source", "target", "kind"}, ...]}``."""
+        return {
+            "nodes": list(self._nodes),
+            "edges": [{"source": a, "target": b, "kind": k} for a, b, k in self.edges()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "PDAG":
+        """Inverse of :meth:`to_dict`."""
+        try:
+            nodes = data["nodes"]
+            edges = [(e["source"], e["target"], e.get("kind", "directed")) for e in data["edges"]]
+        except (KeyError, TypeError) as exc:
+            raise GraphError(
+                'graph JSON must look like {"nodes": [...], "edges": [{"source": ..., "target": ..., "kind": ...}]}'
+            ) from exc
+        return cls.from_edges(edges, nodes=nodes)
+
+    def to_json(self, **kwargs) -> str:
+        """JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> "PDAG":
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    def to_dot(self, name: str = "G") -> str:
+        """Graphviz DOT text; undirected edges have no arrowheads, bidirected two.
+
+        Examples
+        --------
+        >>> print(PDAG.from_edges([("A", "B")]).to_dot())
+        digraph G {
+          "A";
+          "B";
+          "A" -> "B";
+        }
+        """
+        def q(x):
+            return '"' + str(x).replace('"', '\\"') + '"'
+
+        lines = [f"digraph {name} {{"]
+        lines += [f"  {q(n)};" for n in self._nodes]
+        for a, b, k in self.edges():
+            attr = {"directed": "", "undirected": " [dir=none]", "bidirected": " [dir=both, style=dashed]"}[k]
+            lines.append(f"  {q(a)} -> {q(b)}{attr};")
+        lines.append("}")
+        return "\n".join(lines)
+
+    def is_dag(self) -> bool:
+        """Whether every edge is directed and there is no directed cycle."""
+        if self._undirected or self._bidirected:
+            return False
+        return nx.is_directed_acyclic_graph(self.to_networkx())
+
+    # -------------------------------------------------------------- dunders
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, PDAG):
+            return NotImplemented
+        return (
+            set(self._nodes) == set(other._nodes)
+            and self._directed == other._directed
+            and self._undirected == other._undirected
+            and self._bidirected == other._bidirected
+        )
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash((frozenset(self._nodes), self._directed, self._undirected, self._bidirected)))
+        return self._hash
+
+    def __repr__(self) -> str:
+        sym = {"directed": "->", "undirected": "-", "bidirected": "<->"}
+        shown = [f"{a} {sym[k]} {b}" for a, b, k in self.edges()]
+        more = ""
+        if len(shown) > 20:
+            more, shown = f", ... {len(shown) - 20} more", shown[:20]
+        return f"PDAG(nodes={list(self._nodes)!r}, edges={shown!r}{more})"

@@ -1,0 +1,161 @@
+"""Input validation shared by every public entry point.
+
+The functions here turn user input into clean, named numpy/pandas objects or raise
+an error that names the offending column, node or parameter.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Collection, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import DataError, ParameterError, UnknownNodeError
+
+__all__ = [
+    "as_dataframe",
+    "check_numeric_frame",
+    "check_option",
+    "check_in_range",
+    "check_nodes",
+    "check_random_state",
+]
+
+
+def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return ``data`` as a DataFrame with string column names.
+
+    Arrays get the column names ``X0, X1, ...`` unless ``columns`` is given.
+    The input is never modified.
+    """
+    if isinstance(data, pd.DataFrame):
+        frame = data
+        if columns is not None:
+            raise ParameterError(f"'columns' is only used when {name} is an array, not a DataFrame")
+    elif isinstance(data, pd.Series):
+        frame = data.to_frame()
+    else:
+        try:
+            arr = np.asarray(data)
+        except Exception as exc:  # pragma: no cover - exotic inputs
+            raise DataError(f"{name} must be a DataFrame or a 2-D array; got {type(data).__name__}") from exc
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise DataError(f"{name} must be 2-D (rows x variables); got an array of shape {arr.shape}")
+        if columns is None:
+            columns = [f"X{i}" for i in range(arr.shape[1])]
+        if len(columns) != arr.shape[1]:
+            raise DataError(f"{name} has {arr.shape[1]} columns but {len(columns)} names were given")
+        frame = pd.DataFrame(arr, columns=list(columns))
+    dup = frame.columns[frame.columns.duplicated()].tolist()
+    if dup:
+        raise DataError(f"{name} has duplicated column names: {dup}")
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame = frame.rename(columns=str)
+    return frame
+
+
+def check_numeric_frame(
+    data,
+    *,
+    name: str = "data",
+    min_rows: int = 1,
+    allow_constant: bool = True,
+    allow_nan: bool = False,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Validate a numeric data table and return it as a float DataFrame.
+
+    Raises
+    ------
+    DataError
+        Naming the column that is non-numeric, holds NaN/inf or is constant, or
+        saying how many rows were needed.
+    """
+    frame = as_dataframe(data, name=name, columns=columns)
+    if frame.shape[1] == 0:
+        raise DataError(f"{name} has no columns")
+    bad = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
+    if bad:
+        kinds = ", ".join(f"{c!r} ({frame[c].dtype})" for c in bad[:5])
+        raise DataError(f"{name} must be numeric; non-numeric column(s): {kinds}")
+    values = frame.to_numpy(dtype=float)
+    if values.shape[0] < min_rows:
+        raise DataError(f"{name} has {values.shape[0]} rows; at least {min_rows} are needed")
+    if not allow_nan:
+        finite = np.isfinite(values)
+        if not finite.all():
+            col = int(np.where(~finite.all(axis=0))[0][0])
+            row = int(np.where(~finite[:, col])[0][0])
+            raise DataError(
+                f"{name} column {frame.columns[col]!r} holds NaN or inf "
+                f"(first at row {frame.index[row]!r}); drop or impute missing values first"
+            )
+    if not allow_constant and values.shape[0] > 0:
+        const = [frame.columns[j] for j in range(values.shape[1]) if np.nanmax(values[:, j]) == np.nanmin(values[:, j])]
+        if const:
+            raise DataError(f"{name} column(s) {const} are constant; a constant variable carries no information")
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+
+
+def check_option(value, allowed: Iterable[str], *, name: str, owner: str | None = None) -> str:
+    """Check that a string option is one of ``allowed``; the error lists them."""
+    allowed = list(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(
+            f"The {name!r} parameter{where} must be one of {allowed}; got {value!r} instead."
+        )
+    return value
+
+
+def check_in_range(value, *, name: str, low=None, high=None, inclusive: str = "neither", owner: str | None = None, integer: bool = False):
+    """Check a scalar parameter lies in a range, e.g. ``alpha`` in (0, 1)."""
+    where = f" of {owner}" if owner else ""
+    kind = "an int" if integer else "a number"
+    ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
+    if isinstance(value, bool) or not ok_type or (not integer and not np.isfinite(value)):
+        raise ParameterError(f"The {name!r} parameter{where} must be {kind}; got {value!r} instead.")
+    lo_ok = low is None or (value >= low if inclusive in ("both", "left") else value > low)
+    hi_ok = high is None or (value <= high if inclusive in ("both", "right") else value < high)
+    if not (lo_ok and hi_ok):
+        lb = "[" if inclusive in ("both", "left") else "("
+        rb = "]" if inclusive in ("both", "right") else ")"
+        lo_s = "-inf" if low is None else low
+        hi_s = "inf" if high is None else high
+        raise ParameterError(
+            f"The {name!r} parameter{where} must be in the range {lb}{lo_s}, {hi_s}{rb}; got {value!r} instead."
+        )
+    return value
+
+
+def check_nodes(nodes, known: Collection, *, what: str = "node", where: str = "the graph") -> list:
+    """Return ``nodes`` as a list after checking each is in ``known``.
+
+    A single hashable that is in ``known`` is treated as one node.
+    """
+    if nodes is None:
+        return []
+    if isinstance(nodes, (str, int)) or (not isinstance(nodes, Iterable)):
+        nodes = [nodes]
+    nodes = list(nodes)
+    missing = [n for n in nodes if n not in known]
+    if missing:
+        sample = sorted(map(str, known))[:10]
+        more = " ..." if len(known) > 10 else ""
+        raise UnknownNodeError(f"unknown {what}(s) {missing}: not in {where} (known: {sample}{more})")
+    return nodes
+
+
+def check_random_state(random_state) -> np.random.Generator:
+    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    raise ParameterError(f"random_state must be None, an int or a numpy Generator; got {random_state!r}")
