@@ -52,3 +52,44 @@ __all__ = [
     "NotFittedError",
     "ConvergenceError",
 ]
+
+from ._fit import AUTO_CANDIDATES, fit_scm
+from ._mechanisms import (
+    AdditiveNoise,
+    Constant,
+    Discrete,
+    Functional,
+    Linear,
+    Mechanism,
+    PostNonlinear,
+    Shifted,
+    shift,
+)
+from ._noise import Empirical, Gaussian, Laplace, Noise, ScipyNoise, Uniform, as_noise
+from ._scm import SCM
+
+__all__ += [
+    "SCM",
+    "fit_scm",
+    "AUTO_CANDIDATES",
+    "Mechanism",
+    "Linear",
+    "AdditiveNoise",
+    "PostNonlinear",
+    "Discrete",
+    "Functional",
+    "Constant",
+    "Shifted",
+    "shift",
+    "Noise",
+    "Gaussian",
+    "Uniform",
+    "Laplace",
+    "Empirical",
+    "ScipyNoise",
+    "as_noise",
+]
+
+from ._dataset import Dataset
+
+__all__ += ["Dataset"]

@@ -1,0 +1,475 @@
+"""Structural causal models: sampling, interventions, counterfactuals, closed forms."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ._dsep import topological_order
+from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertibleError, ParameterError, UnknownNodeError
+from ._graph import as_dag
+from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, Shifted, shift
+from ._noise import Gaussian, Noise, as_noise, is_distribution
+from ._validation import as_dataframe, check_in_range, check_nodes, check_random_state
+
+__all__ = ["SCM"]
+
+logger = logging.getLogger(__name__)
+
+
+class SCM:
+    """A structural causal model: a DAG, one mechanism per node and independent noises.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph or mapping node -> parents
+        The causal DAG. The model keeps a reference to it and refuses to be used
+        if its edges change afterwards (build a new model instead).
+    mechanisms : mapping node -> Mechanism
+        One mechanism per node (see :mod:`scm` mechanisms).
+    noise : mapping node -> noise, optional
+        Noise distributions (a scmkit noise, a frozen scipy distribution, or a number:
+        the std of Gaussian noise). Missing nodes get the mechanism's default noise
+        (Uniform(0, 1) for :class:`Discrete`) or a standard normal.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from scm import SCM, Linear
+    >>> g = nx.DiGraph([("X", "Y")])
+    >>> model = SCM(g, {"X": Linear(), "Y": Linear({"X": 2.0})})
+    >>> model.sample(3, random_state=0).shape
+    (3, 2)
+    >>> float(model.interventional_mean({"X": 1.0})["Y"])
+    2.0
+    >>> obs = model.sample(1, random_state=1)
+    >>> cf = model.counterfactual(obs, {"X": obs["X"].iloc[0] + 1})
+    >>> round(float(cf["Y"].iloc[0] - obs["Y"].iloc[0]), 10)
+    2.0
+    """
+
+    def __init__(self, graph, mechanisms: Mapping, noise: Mapping | None = None):
+        self._graph = as_dag(graph)
+        self._order = topological_order(self._graph)
+        missing = [n for n in self._graph.nodes if n not in mechanisms]
+        if missing:
+            raise UnknownNodeError(f"no mechanism given for node(s) {missing}")
+        extra = [n for n in mechanisms if n not in self._graph]
+        if extra:
+            raise UnknownNodeError(f"mechanism(s) given for node(s) {extra} that are not in the graph")
+        noise = dict(noise or {})
+        check_nodes(list(noise), self._graph, what="noise node")
+        self._parents: dict = {}
+        self._mechanisms: dict = {}
+        self._noise: dict = {}
+        pos = {n: i for i, n in enumerate(self._graph.nodes)}
+        for node in self._graph.nodes:
+            mech = mechanisms[node]
+            if not isinstance(mech, Mechanism):
+                raise ParameterError(f"mechanism of node {node!r} must be a scmkit Mechanism; got {type(mech).__name__}")
+            graph_parents = sorted(self._graph.predecessors(node), key=pos.__getitem__)
+            if mech.parents is None:
+                mech = mech.bind(graph_parents)
+            elif set(mech.parents) != set(graph_parents) or len(mech.parents) != len(graph_parents):
+                raise GraphError(
+                    f"mechanism of node {node!r} expects parents {list(mech.parents)} but the graph gives {graph_parents}"
+                )
+            else:
+                mech = mech.bind(mech.parents)
+            self._mechanisms[node] = mech
+            self._parents[node] = tuple(mech.parents)
+            nz = noise.get(node, None)
+            if nz is None:
+                nz = mech.default_noise() or Gaussian(1.0)
+            self._noise[node] = as_noise(nz, name=f"noise of node {node!r}")
+
+    # ---------------------------------------------------------------- access
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The causal DAG (the object given at construction)."""
+        return self._graph
+
+    @property
+    def nodes(self) -> list:
+        """Nodes in the graph's order."""
+        return list(self._graph.nodes)
+
+    @property
+    def mechanisms(self) -> dict:
+        """``{node: mechanism}`` (a copy of the mapping)."""
+        return dict(self._mechanisms)
+
+    @property
+    def noise(self) -> dict:
+        """``{node: noise distribution}`` (a copy of the mapping)."""
+        return dict(self._noise)
+
+    def parents(self, node) -> tuple:
+        """The parents of ``node`` in the order its mechanism reads them."""
+        check_nodes([node], self._graph)
+        return self._parents[node]
+
+    def __repr__(self) -> str:
+        return f"SCM(nodes={len(self._order)}, edges={self._graph.number_of_edges()})"
+
+    def _check_graph(self):
+        """Refuse use after the graph was edited in place."""
+        for node in self._order:
+            if node not in self._graph or set(self._graph.predecessors(node)) != set(self._parents[node]):
+                raise GraphChangedError(
+                    f"the graph of this SCM changed after it was built (parents of {node!r} are now "
+                    f"{sorted(map(str, self._graph.predecessors(node))) if node in self._graph else 'gone'}, "
+                    f"were {list(self._parents[node])}); build or fit a new SCM"
+                )
+        if self._graph.number_of_nodes() != len(self._order):
+            new = [n for n in self._graph.nodes if n not in self._parents]
+            raise GraphChangedError(f"the graph of this SCM changed after it was built (new nodes {new}); build or fit a new SCM")
+
+    # -------------------------------------------------------------- sampling
+    def _propagate(self, noise: dict, n: int, fixed: Mapping | None = None) -> dict:
+        """Compute every node in topological order from noises; ``fixed`` values are kept."""
+        values: dict = {}
+        fixed = fixed or {}
+        for node in self._order:
+            if node in fixed:
+                values[node] = fixed[node]
+                continue
+            pa = self._parents[node]
+            P = np.column_stack([values[p] for p in pa]).astype(float) if pa else np.empty((n, 0))
+            values[node] = self._mechanisms[node](P, noise[node])
+        return values
+
+    def sample_noise(self, n: int, random_state=None) -> pd.DataFrame:
+        """Draw ``n`` joint noise vectors (columns in node order)."""
+        check_in_range(n, name="n", low=1, inclusive="left", integer=True)
+        rng = check_random_state(random_state)
+        return pd.DataFrame({node: self._noise[node].sample(n, rng) for node in self._graph.nodes})
+
+    def sample(self, n: int, random_state=None) -> pd.DataFrame:
+        """Draw ``n`` samples from the model, vectorised over samples.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (>= 1).
+        random_state : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per node, in the graph's node order; discrete nodes hold
+            integer state codes.
+        """
+        self._check_graph()
+        check_in_range(n, name="n", low=1, inclusive="left", integer=True)
+        rng = check_random_state(random_state)
+        noise = {node: np.asarray(self._noise[node].sample(n, rng), dtype=float) for node in self._graph.nodes}
+        values = self._propagate(noise, n)
+        return pd.DataFrame({node: values[node] for node in self._graph.nodes})
+
+    # ---------------------------------------------------------- interventions
+    def do(self, interventions: Mapping) -> "SCM":
+        """A new model under interventions; this model is left untouched.
+
+        Parameters
+        ----------
+        interventions : mapping node -> intervention
+            - a number: hard intervention ``do(X = x)`` (incoming edges cut);
+            - a distribution (scmkit noise or frozen scipy): ``X`` drawn independently
+              from it (incoming edges cut);
+            - ``scm.shift(delta)``: ``X``'s mechanism plus ``delta`` (edges kept);
+            - a callable ``f(P)`` of the parents' ``(n, k)`` array: soft/functional
+              intervention, ``X = f(parents)`` (edges kept, noise dropped);
+            - a :class:`Mechanism`: replaces ``X``'s mechanism (edges kept).
+
+        Returns
+        -------
+        SCM
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from scm import SCM, Linear, shift
+        >>> m = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Linear({"X": 3.0})})
+        >>> float(m.do({"X": shift(1.0)}).interventional_mean()["Y"])
+        3.0
+        >>> sorted(m.do({"Y": 0.0}).graph.edges), sorted(m.graph.edges)
+        ([], [('X', 'Y')])
+        """
+        self._check_graph()
+        if not isinstance(interventions, Mapping):
+            raise ParameterError(f"interventions must be a mapping node -> value; got {type(interventions).__name__}")
+        check_nodes(list(interventions), self._graph, what="intervened node")
+        graph = self._graph.copy()
+        mechanisms = dict(self._mechanisms)
+        noise = dict(self._noise)
+        for node, value in interventions.items():
+            kind = _intervention_kind(value, node)
+            if kind in ("hard", "random"):
+                graph.remove_edges_from([(p, node) for p in list(graph.predecessors(node))])
+            if kind == "hard":
+                mechanisms[node] = Constant(float(value))
+                noise[node] = Gaussian(0.0)
+            elif kind == "random":
+                mechanisms[node] = Linear()
+                noise[node] = as_noise(value, name=f"intervention on {node!r}")
+            elif kind == "shift":
+                mechanisms[node] = Shifted(self._mechanisms[node], value.delta)
+            elif kind == "function":
+                f = value
+                mechanisms[node] = Functional(lambda P, u, f=f: f(P), parents=self._parents[node])
+                noise[node] = Gaussian(0.0)
+            else:  # mechanism
+                mechanisms[node] = value
+                if value.default_noise() is not None:
+                    noise[node] = value.default_noise()
+        return SCM(graph, mechanisms, noise)
+
+    # --------------------------------------------------------- counterfactual
+    def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None) -> pd.DataFrame:
+        """Counterfactuals by abduction, action and prediction.
+
+        For each observed unit: recover its noise from the observed values
+        (abduction), apply ``interventions`` (action, as in :meth:`do`) and recompute
+        the affected nodes with the unit's own noise (prediction). Nodes that are
+        neither intervened on nor descendants of an intervened node keep their
+        observed values, so their mechanisms need not be invertible.
+
+        Invertible mechanisms (linear, additive noise, post-nonlinear with an inverse)
+        give exact, deterministic answers. Discrete mechanisms give the posterior of
+        their noise given the unit (uniform on the interval of noise values that
+        produce the observed state, under the monotone coupling); the answer is then
+        random and ``n_samples`` draws per unit are returned.
+
+        Parameters
+        ----------
+        observed : DataFrame
+            One row per unit, one column per node.
+        interventions : mapping
+            As in :meth:`do`.
+        n_samples : int
+            Draws per unit when discrete noise posteriors are involved.
+        random_state : None, int or Generator
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``observed``; with ``n_samples > 1`` a MultiIndex
+            ``(unit, draw)``.
+
+        Raises
+        ------
+        NotInvertibleError
+            Naming the nodes whose noise cannot be recovered.
+        """
+        self._check_graph()
+        obs = as_dataframe(observed, name="observed")
+        check_nodes(list(self._graph.nodes), obs.columns, what="node", where="the observed data's columns")
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True)
+        check_nodes(list(interventions), self._graph, what="intervened node")
+        values = obs[list(self._graph.nodes)]
+        bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+        if bad:
+            raise DataError(f"observed column(s) {bad} must be numeric")
+        arr = values.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            col = values.columns[np.where(~np.isfinite(arr).all(axis=0))[0][0]]
+            raise DataError(f"observed column {col!r} holds NaN or inf")
+        n = arr.shape[0]
+        data = {node: arr[:, j] for j, node in enumerate(values.columns)}
+        kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
+        hard = {node for node, k in kinds.items() if k in ("hard", "random")}
+        affected = set()
+        for node in interventions:
+            affected |= nx.descendants(self._graph, node)
+        affected |= set(interventions)
+        need_noise = [n_ for n_ in self._order if n_ in affected and n_ not in hard]
+        not_inv = [
+            node for node in need_noise
+            if not self._mechanisms[node].invertible and not isinstance(self._mechanisms[node], Discrete)
+        ]
+        if not_inv:
+            raise NotInvertibleError(
+                f"cannot compute counterfactuals: the mechanism(s) of {not_inv} are not invertible in their noise "
+                "(use linear, additive-noise, or post-nonlinear mechanisms with an inverse, or discrete tables)"
+            )
+        rng = check_random_state(random_state)
+        model = self.do(interventions)
+        reps = n_samples
+        tile = {node: np.tile(v, reps) for node, v in data.items()}
+        noise = {}
+        for node in self._order:
+            mech = self._mechanisms[node]
+            if node not in need_noise:
+                noise[node] = np.zeros(n * reps)
+                continue
+            pa = self._parents[node]
+            P = np.column_stack([tile[p] for p in pa]) if pa else np.empty((n * reps, 0))
+            if isinstance(mech, Discrete):
+                low, high = mech.noise_interval(P, tile[node])
+                noise[node] = rng.uniform(low, high)
+            else:
+                noise[node] = mech.abduct(P, tile[node])
+        fixed = {node: tile[node] for node in self._order if node not in affected}
+        out = model._propagate(noise, n * reps, fixed=fixed)
+        frame = pd.DataFrame({node: out[node] for node in self._graph.nodes})
+        if reps == 1:
+            frame.index = obs.index
+        else:
+            frame.index = pd.MultiIndex.from_arrays(
+                [np.tile(obs.index.to_numpy(), reps), np.repeat(np.arange(reps), n)], names=["unit", "draw"]
+            )
+            frame = frame.sort_index(level=["unit", "draw"], sort_remaining=False)
+        return frame
+
+    # ------------------------------------------------------------ closed form
+    def _linear_system(self):
+        """Weights ``B`` (B[i, j]: effect of i on j), intercepts, noise means and variances."""
+        nodes = list(self._graph.nodes)
+        pos = {n: i for i, n in enumerate(nodes)}
+        d = len(nodes)
+        B = np.zeros((d, d))
+        c = np.zeros(d)
+        mu = np.zeros(d)
+        var = np.zeros(d)
+        for node in nodes:
+            j = pos[node]
+            mech = self._mechanisms[node]
+            delta = 0.0
+            while isinstance(mech, Shifted):
+                delta += mech.delta
+                mech = mech.base
+            if isinstance(mech, Constant):
+                c[j] = mech.value + delta
+                continue
+            if not isinstance(mech, Linear):
+                raise ParameterError(
+                    f"closed-form answers need linear mechanisms; node {node!r} has {type(mech).__name__} "
+                    "(use sample() for a Monte-Carlo answer)"
+                )
+            for p, w in zip(self._parents[node], mech.weights):
+                B[pos[p], j] = w
+            c[j] = mech.intercept + delta
+            mu[j] = self._noise[node].mean
+            var[j] = self._noise[node].var
+        return nodes, B, c, mu, var
+
+    def interventional_mean(self, interventions: Mapping | None = None) -> pd.Series:
+        """Exact ``E[X | do(interventions)]`` of a linear SCM (any noise with a mean).
+
+        Solves ``X = B^T X + c + e`` as ``E[X] = (I - B^T)^{-1} (c + E[e])``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> W = pd.DataFrame([[0, 2.0], [0, 0]], index=["X", "Y"], columns=["X", "Y"])
+        >>> SCM.from_linear(W, intercepts={"X": 1.0}).interventional_mean()
+        X    1.0
+        Y    2.0
+        dtype: float64
+        """
+        model = self.do(interventions) if interventions else self
+        model._check_graph()
+        nodes, B, c, mu, _ = model._linear_system()
+        mean = np.linalg.solve(np.eye(len(nodes)) - B.T, c + mu)
+        return pd.Series(mean, index=nodes)
+
+    def interventional_cov(self, interventions: Mapping | None = None) -> pd.DataFrame:
+        """Exact covariance of X under ``do(interventions)`` for a linear SCM."""
+        model = self.do(interventions) if interventions else self
+        model._check_graph()
+        nodes, B, _, _, var = model._linear_system()
+        M = np.linalg.inv(np.eye(len(nodes)) - B.T)
+        return pd.DataFrame((M * var) @ M.T, index=nodes, columns=nodes)
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_linear(cls, weights, noise_std=1.0, intercepts=0.0, *, nodes=None) -> "SCM":
+        """A linear SCM with Gaussian noise from a weight matrix.
+
+        Parameters
+        ----------
+        weights : DataFrame or square array
+            ``W.loc[i, j]`` is the direct effect of ``i`` on ``j`` (0: no edge).
+            An array takes names from ``nodes`` (default ``X0, X1, ...``).
+        noise_std : float, mapping or Series
+            Standard deviation of each node's Gaussian noise.
+        intercepts : float, mapping or Series
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = SCM.from_linear(np.array([[0, 1.5], [0, 0]]), nodes=["A", "B"])
+        >>> m.mechanisms["B"]
+        Linear({'A': 1.5}, intercept=0)
+        """
+        if isinstance(weights, pd.DataFrame):
+            if list(weights.index) != list(weights.columns):
+                raise ParameterError("weights must have the same labels, in the same order, on rows and columns")
+            names = list(weights.columns)
+            W = weights.to_numpy(dtype=float)
+        else:
+            W = np.asarray(weights, dtype=float)
+            if W.ndim != 2 or W.shape[0] != W.shape[1]:
+                raise ParameterError(f"weights must be a square matrix; got shape {W.shape}")
+            names = list(nodes) if nodes is not None else [f"X{i}" for i in range(W.shape[0])]
+        if len(names) != W.shape[0]:
+            raise ParameterError(f"{len(names)} node names for a {W.shape[0]}x{W.shape[0]} weight matrix")
+        if not np.isfinite(W).all():
+            raise ParameterError("weights must be finite")
+        g = nx.DiGraph()
+        g.add_nodes_from(names)
+        ii, jj = np.nonzero(W)
+        g.add_edges_from((names[i], names[j]) for i, j in zip(ii, jj))
+        as_dag(g, name="the graph of weights")
+
+        def per_node(value, what):
+            if isinstance(value, (pd.Series, Mapping)):
+                unknown = [k for k in value.keys() if k not in names]
+                if unknown:
+                    raise UnknownNodeError(f"{what} given for unknown node(s) {unknown}")
+                return {n: float(value.get(n, 1.0 if what == "noise_std" else 0.0)) for n in names}
+            return {n: float(value) for n in names}
+
+        stds = per_node(noise_std, "noise_std")
+        ints = per_node(intercepts, "intercepts")
+        mechs = {}
+        for j, n in enumerate(names):
+            pa = [names[i] for i in np.nonzero(W[:, j])[0]]
+            mechs[n] = Linear({p: W[names.index(p), j] for p in pa}, intercept=ints[n])
+        return cls(g, mechs, {n: Gaussian(stds[n]) for n in names})
+
+    @classmethod
+    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> "SCM":
+        """Learn the mechanisms and noises of an SCM on ``graph`` from ``data``.
+
+        See :func:`scm.fit_scm` for the parameters.
+        """
+        from ._fit import fit_scm
+
+        return fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
+
+
+def _intervention_kind(value, node) -> str:
+    if isinstance(value, shift):
+        return "shift"
+    if isinstance(value, Mechanism):
+        return "mechanism"
+    if isinstance(value, Noise) or is_distribution(value):
+        return "random"
+    if isinstance(value, (bool, np.bool_)):
+        return "hard"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not np.isfinite(value):
+            raise ParameterError(f"intervention on {node!r} must be finite; got {value!r}")
+        return "hard"
+    if callable(value):
+        return "function"
+    raise ParameterError(
+        f"intervention on {node!r} must be a number, a distribution, scm.shift(delta), a function of the "
+        f"parents or a Mechanism; got {value!r}"
+    )
