@@ -167,6 +167,12 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
             chosen[node] = "discrete"
             continue
         y = numeric[node]
+        nonnum = [p for p in parents if not pd.api.types.is_numeric_dtype(frame[p])]
+        if nonnum:
+            raise DataError(
+                f"data column(s) {nonnum} are non-numeric but parents of the continuous node {node!r}; "
+                "encode them as numbers (e.g. integer codes or one-hot columns)"
+            )
         P = np.column_stack([column(p) for p in parents]) if parents else np.empty((len(y), 0))
         spec = choice[node]
         if isinstance(spec, str):
