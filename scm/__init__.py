@@ -93,3 +93,7 @@ __all__ += [
 from ._dataset import Dataset
 
 __all__ += ["Dataset"]
+
+from ._enumerate import dags_in_class
+
+__all__ += ["dags_in_class"]

@@ -204,3 +204,25 @@ def test_consistent_extension_errors():
         scm.consistent_extension(PDAG(list("ABCD"), undirected=[("A", "B"), ("B", "C"), ("C", "D"), ("D", "A")]))
     with pytest.raises(GraphError, match="bidirected"):
         scm.consistent_extension(PDAG(["A", "B"], bidirected=[("A", "B")]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_dags(max_nodes=7))
+def test_dags_in_class_are_the_markov_equivalent_dags(dag):
+    cp = scm.cpdag(dag)
+    members = scm.dags_in_class(cp)
+    assert any(set(m.edges) == set(dag.edges) for m in members)
+    assert len({frozenset(m.edges) for m in members}) == len(members)
+    for m in members:
+        assert scm.cpdag(m) == cp
+    # brute force over all orientations of the undirected edges
+    und = [tuple(e) for e in cp.undirected_edges]
+    count = 0
+    for bits in itertools.product([0, 1], repeat=len(und)):
+        g = nx.DiGraph()
+        g.add_nodes_from(dag.nodes)
+        g.add_edges_from(cp.directed_edges)
+        g.add_edges_from((a, b) if bit else (b, a) for (a, b), bit in zip(und, bits))
+        if nx.is_directed_acyclic_graph(g) and scm.cpdag(g) == cp:
+            count += 1
+    assert count == len(members)

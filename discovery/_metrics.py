@@ -1,0 +1,268 @@
+"""Metrics that compare an estimated graph with the truth.
+
+Graphs may be DAGs (:class:`networkx.DiGraph`), partially directed graphs
+(:class:`scm.PDAG`) or, for the ranking metrics, a DataFrame of edge
+probabilities ``P.loc[i, j] = P(i -> j)``. Nodes are matched by name.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from scm import PDAG, d_separated
+from scm._exceptions import GraphError, ParameterError
+from scm._validation import check_option
+
+__all__ = [
+    "shd",
+    "sid",
+    "skeleton_scores",
+    "arrowhead_scores",
+    "average_precision",
+    "auroc",
+    "as_pdag",
+    "all_metrics",
+]
+
+
+def as_pdag(graph, nodes=None) -> PDAG:
+    """Turn a DiGraph, a PDAG, an undirected Graph or an adjacency DataFrame into a PDAG."""
+    if isinstance(graph, PDAG):
+        return graph
+    if isinstance(graph, nx.Graph):
+        return PDAG.from_networkx(graph)
+    if isinstance(graph, pd.DataFrame):
+        if list(graph.index) != list(graph.columns):
+            raise GraphError("an adjacency DataFrame needs the same labels on rows and columns")
+        a = (graph.to_numpy() != 0).astype(int)
+        return PDAG.from_adjacency(a, nodes=list(graph.columns))
+    if nodes is not None:
+        return PDAG.from_adjacency((np.asarray(graph) != 0).astype(int), nodes=nodes)
+    raise GraphError(f"cannot compare a {type(graph).__name__}; give a DiGraph, PDAG or DataFrame")
+
+
+def _pair_marks(g: PDAG) -> dict:
+    """pair -> mark: 'a->b' as (a, b), undirected as 'u', bidirected as 'b'."""
+    marks = {}
+    for u, v in g.directed_edges:
+        marks[frozenset((u, v))] = ("->", u, v)
+    for e in g.undirected_edges:
+        marks[e] = ("-",)
+    for e in g.bidirected_edges:
+        marks[e] = ("<->",)
+    return marks
+
+
+def _aligned(true, est):
+    t, e = as_pdag(true), as_pdag(est)
+    if set(t.nodes) != set(e.nodes):
+        missing = sorted(map(str, set(t.nodes) ^ set(e.nodes)))
+        raise GraphError(f"the graphs have different nodes: {missing[:10]}")
+    return t, e
+
+
+def shd(true, est, *, reversed_cost: float = 1.0) -> float:
+    """Structural Hamming distance: the number of node pairs whose edges differ.
+
+    A missing or an extra edge costs 1; an edge present in both with a different
+    mark (reversed, or directed in one and undirected in the other) costs
+    ``reversed_cost`` (1 by default, as in most papers; cdt uses 2 for reversals).
+    Compare CPDAGs with CPDAGs and DAGs with DAGs.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> shd(nx.DiGraph([("A", "B"), ("B", "C")]), nx.DiGraph([("B", "A"), ("A", "C"), ("B", "C")]))
+    2.0
+    """
+    t, e = _aligned(true, est)
+    mt, me = _pair_marks(t), _pair_marks(e)
+    out = 0.0
+    for pair in set(mt) | set(me):
+        if pair not in mt or pair not in me:
+            out += 1
+        elif mt[pair] != me[pair]:
+            out += reversed_cost
+    return out
+
+
+def _prf(tp, fp, fn):
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def skeleton_scores(true, est) -> dict:
+    """Precision, recall and F1 of the adjacencies (edge marks ignored).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> skeleton_scores(nx.DiGraph([("A", "B"), ("C", "B")]), nx.DiGraph([("B", "A"), ("A", "C")]))
+    {'precision': 0.5, 'recall': 0.5, 'f1': 0.5}
+    """
+    t, e = _aligned(true, est)
+    st, se = set(_pair_marks(t)), set(_pair_marks(e))
+    return _prf(len(st & se), len(se - st), len(st - se))
+
+
+def _arrowheads(g: PDAG) -> set:
+    heads = set(g.directed_edges)
+    for e in g.bidirected_edges:
+        a, b = tuple(e)
+        heads |= {(a, b), (b, a)}
+    return heads
+
+
+def arrowhead_scores(true, est) -> dict:
+    """Precision, recall and F1 of arrowheads (``a -> b`` puts a head at ``b``)."""
+    t, e = _aligned(true, est)
+    ht, he = _arrowheads(t), _arrowheads(e)
+    return _prf(len(ht & he), len(he - ht), len(ht - he))
+
+
+def sid(true, est) -> int:
+    """Structural intervention distance (Peters and Bühlmann, 2015).
+
+    The number of ordered pairs ``(i, j)`` for which the estimated DAG, used to
+    adjust for the estimated parents of ``i``, gives a wrong ``p(x_j | do(x_i))``
+    in the true DAG. If ``j`` is an estimated parent of ``i`` the estimate says
+    "no effect", which is right iff ``j`` is not a descendant of ``i``; otherwise
+    the estimated parents must form a valid adjustment set in the true DAG
+    (no descendant of a node on a causal path from ``i`` to ``j``; every
+    non-causal path blocked).
+
+    Both graphs must be DAGs (for a CPDAG estimate, compute the SID of each
+    member of :func:`scm.dags_in_class` to get its range).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> truth = nx.DiGraph([("A", "B"), ("B", "C")])
+    >>> sid(truth, truth), sid(truth, nx.DiGraph([("B", "A"), ("B", "C")]))
+    (0, 3)
+    """
+    t, e = as_pdag(true), as_pdag(est)
+    if not t.is_dag() or not e.is_dag():
+        raise GraphError("sid needs two DAGs (an undirected or bidirected edge, or a cycle, was found)")
+    _aligned(t, e)
+    tg, eg = t.to_networkx(), e.to_networkx()
+    errors = 0
+    for i in tg.nodes:
+        z = set(eg.predecessors(i))
+        de_i = nx.descendants(tg, i)
+        for j in tg.nodes:
+            if j == i:
+                continue
+            if j in z:
+                errors += int(j in de_i)
+                continue
+            # causal nodes: on a directed path i -> ... -> j (excluding i)
+            if j in de_i:
+                cn = {w for w in de_i if w == j or j in nx.descendants(tg, w)}
+            else:
+                cn = set()
+            forb = set(cn)
+            for w in cn:
+                forb |= nx.descendants(tg, w)
+            if z & forb:
+                errors += 1
+                continue
+            # every non-causal path blocked: remove first edges of proper causal paths
+            g2 = tg.copy()
+            g2.remove_edges_from([(i, w) for w in cn if tg.has_edge(i, w)])
+            if not d_separated(g2, i, j, z):
+                errors += 1
+    return errors
+
+
+def _prob_matrix(edge_probs, nodes):
+    if isinstance(edge_probs, pd.DataFrame):
+        missing = set(nodes) - set(edge_probs.columns)
+        if missing or list(edge_probs.index) != list(edge_probs.columns):
+            raise GraphError(f"edge probabilities must be a square DataFrame over the true nodes (missing: {sorted(map(str, missing))[:10]})")
+        return edge_probs.loc[nodes, nodes].to_numpy(dtype=float)
+    if isinstance(edge_probs, (nx.DiGraph, PDAG)):
+        g = as_pdag(edge_probs)
+        pos = {n: k for k, n in enumerate(nodes)}
+        p = np.zeros((len(nodes), len(nodes)))
+        for u, v in g.directed_edges:
+            p[pos[u], pos[v]] = 1.0
+        for es in (g.undirected_edges, g.bidirected_edges):
+            for ed in es:
+                a, b = tuple(ed)
+                p[pos[a], pos[b]] = p[pos[b], pos[a]] = 0.5
+        return p
+    raise GraphError("edge probabilities must be a DataFrame P.loc[i, j] = P(i -> j)")
+
+
+def _ranking_inputs(true, edge_probs, kind):
+    check_option(kind, ("directed", "skeleton"), name="kind")
+    t = as_pdag(true)
+    nodes = list(t.nodes)
+    p = _prob_matrix(edge_probs, nodes)
+    a = t.to_adjacency() == 1
+    if kind == "directed":
+        mask = ~np.eye(len(nodes), dtype=bool)
+        return a[mask].astype(int), p[mask]
+    iu = np.triu_indices(len(nodes), 1)
+    return (a | a.T)[iu].astype(int), np.maximum(p, p.T)[iu]
+
+
+def average_precision(true, edge_probs, *, kind: str = "directed") -> float:
+    """Average precision (area under the precision-recall curve) of edge scores.
+
+    ``kind="directed"`` ranks ordered pairs ``i -> j``; ``"skeleton"`` ranks
+    unordered pairs by ``max(P[i, j], P[j, i])``.
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> P = pd.DataFrame([[0, 0.9, 0.2], [0.1, 0, 0.3], [0, 0, 0]], index=list("ABC"), columns=list("ABC"))
+    >>> truth = nx.DiGraph([("A", "B"), ("B", "C")])
+    >>> round(average_precision(truth, P), 3)
+    1.0
+    """
+    y, s = _ranking_inputs(true, edge_probs, kind)
+    if y.sum() == 0:
+        raise ParameterError("the true graph has no edges: average precision is undefined")
+    return float(average_precision_score(y, s))
+
+
+def auroc(true, edge_probs, *, kind: str = "directed") -> float:
+    """Area under the ROC curve of edge scores (see :func:`average_precision`)."""
+    y, s = _ranking_inputs(true, edge_probs, kind)
+    if y.sum() == 0 or y.sum() == y.size:
+        raise ParameterError("AUROC needs both edges and non-edges in the true graph")
+    return float(roc_auc_score(y, s))
+
+
+def all_metrics(true, est, *, edge_probs=None, compare: str = "auto") -> dict:
+    """SHD, SID (DAGs only) and skeleton/arrowhead precision, recall and F1 in one dict.
+
+    ``compare="cpdag"`` compares the CPDAG of a true DAG with the estimate (the
+    fair comparison for constraint-based methods); ``"dag"`` compares as given;
+    ``"auto"`` uses the CPDAG when the estimate has undirected edges.
+    """
+    from scm import cpdag
+
+    check_option(compare, ("auto", "dag", "cpdag"), name="compare")
+    t, e = as_pdag(true), as_pdag(est)
+    if compare == "cpdag" or (compare == "auto" and e.undirected_edges and t.is_dag()):
+        t_cmp = cpdag(t.to_networkx()) if t.is_dag() else t
+    else:
+        t_cmp = t
+    out = {"shd": shd(t_cmp, e)}
+    out.update({f"skeleton_{k}": v for k, v in skeleton_scores(t, e).items()})
+    out.update({f"arrowhead_{k}": v for k, v in arrowhead_scores(t_cmp, e).items()})
+    out["n_edges"] = len(e.edges())
+    out["sid"] = float(sid(t, e)) if t.is_dag() and e.is_dag() else np.nan
+    if edge_probs is not None:
+        out["average_precision"] = average_precision(t, edge_probs)
+    return out

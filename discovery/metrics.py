@@ -1,0 +1,5 @@
+"""Metrics comparing estimated graphs with the truth: SHD, SID, precision/recall, AUPRC."""
+
+from ._metrics import all_metrics, arrowhead_scores, as_pdag, auroc, average_precision, shd, sid, skeleton_scores
+
+__all__ = ["shd", "sid", "skeleton_scores", "arrowhead_scores", "average_precision", "auroc", "all_metrics", "as_pdag"]
