@@ -97,3 +97,12 @@ __all__ += ["Dataset"]
 from ._enumerate import dags_in_class
 
 __all__ += ["dags_in_class"]
+
+from . import simulate  # the module: scm.simulate.simulate(...), scm.simulate.time_series(...)
+from ._simulate import multi_environment, nonstationary, random_dag, random_scm, time_series
+
+__all__ += ["simulate", "random_dag", "random_scm", "multi_environment", "nonstationary", "time_series"]
+
+from . import datasets
+
+__all__ += ["datasets"]

@@ -1,0 +1,45 @@
+"""Real and benchmark datasets shipped with scmkit, with their ground truth.
+
+- :func:`load_sachs`: the flow-cytometry data of Sachs et al. (2005), observational
+  (853 cells) or all nine experimental conditions (7466 cells, ``regime`` column);
+  :func:`sachs_graph`: the published consensus graphs, which disagree.
+- :func:`load_syntren`: the ten SynTReN gene-expression datasets of GraN-DAG.
+- :func:`load_bnlearn` / :func:`bnlearn_dataset`: networks of the bnlearn repository
+  (13 discrete, 4 linear-Gaussian) as sampleable :class:`scm.SCM` objects;
+  :func:`read_bif` reads any BIF file.
+
+Every shipped file is an unmodified copy of a public file; ``LICENSES.md`` in this
+package gives its origin, licence and checksum.
+
+Examples
+--------
+>>> from scm.datasets import load_sachs, load_bnlearn
+>>> load_sachs()
+Dataset(name='sachs', kind='observational', rows=853, variables=['raf', 'mek', 'plc', 'pip2', 'pip3', 'erk', 'akt', 'pka', 'pkc', 'p38', 'jnk'])
+>>> load_bnlearn("alarm")
+SCM(nodes=37, edges=46)
+"""
+
+from ._loaders import (
+    SACHS_GRAPH_SOURCES,
+    SACHS_PROTEINS,
+    bnlearn_dataset,
+    list_bnlearn,
+    load_bnlearn,
+    load_sachs,
+    load_syntren,
+    read_bif,
+    sachs_graph,
+)
+
+__all__ = [
+    "load_sachs",
+    "sachs_graph",
+    "SACHS_PROTEINS",
+    "SACHS_GRAPH_SOURCES",
+    "load_syntren",
+    "list_bnlearn",
+    "load_bnlearn",
+    "bnlearn_dataset",
+    "read_bif",
+]

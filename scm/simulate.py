@@ -1,0 +1,98 @@
+"""Simulated data with ground truth.
+
+Every generator takes ``random_state`` (None, an int or a numpy Generator) and is
+deterministic given it; each returns its ground truth with the data.
+
+Random graphs and models
+------------------------
+:func:`random_dag` draws an Erdős–Rényi (``"ER"``) or scale-free (``"SF"``) DAG
+with a given mean degree. Its nodes are named ``X0, X1, ...`` in an order that is
+*not* the causal order, so an algorithm cannot read the answer off the columns:
+
+>>> import networkx as nx
+>>> from scm.simulate import random_dag, random_scm
+>>> g = random_dag(6, expected_degree=2, kind="ER", random_state=0)
+>>> nx.is_directed_acyclic_graph(g), g.number_of_nodes()
+(True, 6)
+
+:func:`random_scm` puts random mechanisms on a DAG: linear, random MLPs, or
+functions drawn from a Gaussian process (random Fourier features), with Gaussian,
+uniform or Laplace noise. The result is an ordinary :class:`scm.SCM`:
+
+>>> model = random_scm(g, kind="linear", random_state=0)
+>>> data = model.sample(2000, random_state=1)
+>>> bool(abs(data.cov() - model.interventional_cov()).to_numpy().max() < 0.5)
+True
+
+:func:`simulate` does both and samples, returning a :class:`scm.Dataset` that
+carries the DAG and the model:
+
+>>> from scm.simulate import simulate
+>>> ds = simulate(n_nodes=5, n_samples=300, scm_kind="mlp", random_state=0)
+>>> ds.kind, ds.data.shape, ds.scm is not None
+('observational', (300, 5), True)
+
+Changing mechanisms
+-------------------
+:func:`multi_environment` samples several environments in which some mechanisms
+change (shift, new mechanism, new noise scale); the truth is in
+``changed_nodes`` and ``metadata["changes"]``:
+
+>>> from scm.simulate import multi_environment
+>>> env = multi_environment(g, n_environments=3, n_samples=200, changing=1, random_state=0)
+>>> env.environment, len(env.changed_nodes), env.data["environment"].nunique()
+('environment', 1, 3)
+
+:func:`nonstationary` lets mechanisms drift smoothly with time and returns the
+true drifting parameter (``metadata["parameters"]``, indexed by time):
+
+>>> from scm.simulate import nonstationary
+>>> drift = nonstationary(g, n_samples=500, changing=2, drift="sine", random_state=0)
+>>> drift.environment, drift.metadata["parameters"].shape
+('time', (500, 2))
+
+Time series
+-----------
+:func:`time_series` simulates a stable vector autoregression with lagged and
+contemporaneous links; ``metadata["links"]`` lists them and
+``metadata["lag_array"][i, j, tau] == 1`` iff ``X_i(t - tau) -> X_j(t)``:
+
+>>> from scm.simulate import time_series
+>>> ts = time_series(n_series=3, n_timepoints=500, max_lag=2, random_state=0)
+>>> list(ts.metadata["links"].columns)
+['source', 'target', 'lag', 'coefficient', 'function']
+"""
+
+from ._simulate import (
+    CHANGES,
+    DRIFT_PARAMETERS,
+    DRIFTS,
+    GRAPH_KINDS,
+    NOISE_KINDS,
+    SCM_KINDS,
+    RandomGPFunction,
+    RandomMLP,
+    multi_environment,
+    nonstationary,
+    random_dag,
+    random_scm,
+    simulate,
+    time_series,
+)
+
+__all__ = [
+    "random_dag",
+    "random_scm",
+    "simulate",
+    "multi_environment",
+    "nonstationary",
+    "time_series",
+    "RandomMLP",
+    "RandomGPFunction",
+    "GRAPH_KINDS",
+    "SCM_KINDS",
+    "NOISE_KINDS",
+    "CHANGES",
+    "DRIFTS",
+    "DRIFT_PARAMETERS",
+]
