@@ -26,6 +26,7 @@ _EXPORTS = {
     "CI_TESTS": "._citest",
     # constraint-based search
     "PC": "._pc",
+    "BackgroundKnowledge": "._background",
     "CDNOD": "._cdnod",
     # differentiable
     "DPDAG": "._dpdag",

@@ -70,7 +70,7 @@ def cpdag(dag) -> PDAG:
     return meek_rules(PDAG(dag.nodes, directed, undirected))
 
 
-def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4")) -> PDAG:
+def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True) -> PDAG:
     """Close a PDAG under Meek's orientation rules R1-R4.
 
     R1: ``c -> a - b`` with ``c``, ``b`` non-adjacent gives ``a -> b``.
@@ -81,11 +81,19 @@ def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4")) -> PDAG:
 
     Directed edges are never reversed; bidirected edges are left alone.
 
+    On a pattern that comes from a DAG the rules never create a directed cycle.
+    On a pattern estimated from finite samples (inconsistent colliders) they can:
+    with ``avoid_cycles=True`` (the default, as in causal-learn and Tetrad) an
+    orientation that would close a directed cycle is skipped and the edge stays
+    undirected unless another rule orients it the other way.
+
     Parameters
     ----------
     pdag : PDAG
     rules : tuple of str
         Which rules to apply (all four by default).
+    avoid_cycles : bool
+        Skip orientations that would close a directed cycle.
 
     Returns
     -------
@@ -105,18 +113,34 @@ def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4")) -> PDAG:
         raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
     g = pdag
     while True:
-        hit = _first_orientation(g, set(rules))
+        hit = _first_orientation(g, set(rules), avoid_cycles)
         if hit is None:
             return g
         g = g.orient(*hit)
 
 
-def _first_orientation(g: PDAG, rules: set):
+def _closes_cycle(g: PDAG, a, b) -> bool:
+    """Whether a directed path ``b -> ... -> a`` exists (so ``a -> b`` would close a cycle)."""
+    stack, seen = [b], {b}
+    while stack:
+        n = stack.pop()
+        if n == a:
+            return True
+        for c in g.children(n):
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return False
+
+
+def _first_orientation(g: PDAG, rules: set, avoid_cycles: bool = True):
     """The first undirected edge ``(a, b)``, in node order, that a rule orients ``a -> b``."""
     pos = {n: i for i, n in enumerate(g.nodes)}
     for e in sorted(g.undirected_edges, key=lambda e: sorted(pos[x] for x in e)):
         x, y = sorted(e, key=pos.__getitem__)
         for a, b in ((x, y), (y, x)):
+            if avoid_cycles and _closes_cycle(g, a, b):
+                continue
             if "R1" in rules and any(not g.adjacent(c, b) for c in g.parents(a)):
                 return a, b
             if "R2" in rules and (g.children(a) & g.parents(b)):

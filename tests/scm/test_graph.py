@@ -226,3 +226,13 @@ def test_dags_in_class_are_the_markov_equivalent_dags(dag):
         if nx.is_directed_acyclic_graph(g) and scm.cpdag(g) == cp:
             count += 1
     assert count == len(members)
+
+
+def test_meek_rules_skip_orientations_that_close_a_cycle():
+    # A pattern no DAG has: R1 (d -> b - c, d and c non-adjacent) wants b -> c, which would close
+    # c -> a -> b -> c; R2 (c -> a -> b) orients it c -> b instead.
+    g = PDAG(["a", "b", "c", "d"], directed=[("d", "b"), ("c", "a"), ("a", "b")], undirected=[("b", "c")])
+    out = scm.meek_rules(g)
+    assert out.has_directed("c", "b")
+    unsafe = scm.meek_rules(g, avoid_cycles=False)
+    assert unsafe.has_directed("b", "c")

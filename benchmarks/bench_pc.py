@@ -1,0 +1,128 @@
+"""PC with Fisher-z: scmkit against causal-learn on a random linear-Gaussian SCM.
+
+Run from the repository root::
+
+    python benchmarks/bench_pc.py [--d 50] [--n 10000] [--seed 0] [--repeats 3]
+
+Both libraries run in this one process with ``OPENBLAS_NUM_THREADS=1`` (set before numpy is
+imported; numpy's BLAS on 2 threads is much slower for the small matrices of PC). The data
+come from a random Erdos-Renyi DAG with expected degree ~2 and edge weights uniform on
++-[0.5, 2]. scmkit is timed twice: the first call includes JAX's compilation of the batched
+Fisher-z kernels, the later ones reuse them (best of ``--repeats`` runs, also for
+causal-learn). The script checks that both libraries find the same skeleton (and reports
+whether the CPDAGs agree) and prints a small table; it exits with status 1 if the skeletons
+differ.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def linear_sem(d: int, n: int, seed: int, expected_degree: float = 2.0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Data of a random linear-Gaussian SCM and its weighted adjacency (``W[i, j]``: ``i -> j``)."""
+    rng = np.random.default_rng(seed)
+    p = min(1.0, expected_degree / (d - 1))
+    order = rng.permutation(d)
+    upper = np.triu(rng.random((d, d)) < p, 1)
+    weights = upper * rng.uniform(0.5, 2.0, (d, d)) * rng.choice([-1.0, 1.0], (d, d))
+    w = np.zeros((d, d))
+    w[np.ix_(order, order)] = weights  # random causal order
+    x = np.zeros((n, d))
+    for j in order:
+        x[:, j] = x @ w[:, j] + rng.normal(size=n)
+    return pd.DataFrame(x, columns=[f"X{i}" for i in range(d)]), w
+
+
+def skeleton_edges_causallearn(graph: np.ndarray, names) -> set:
+    d = len(names)
+    return {frozenset((names[i], names[j])) for i in range(d) for j in range(i + 1, d) if graph[i, j] != 0}
+
+
+def _pdag_from_causallearn(graph: np.ndarray, names):
+    """causal-learn's matrix (``G[j, i] = 1, G[i, j] = -1``: ``i -> j``; both -1: undirected)."""
+    from scm import PDAG
+
+    d = len(names)
+    directed, undirected, bidirected = [], [], []
+    for i in range(d):
+        for j in range(i + 1, d):
+            marks = (graph[i, j], graph[j, i])
+            if marks == (-1, 1):
+                directed.append((names[i], names[j]))
+            elif marks == (1, -1):
+                directed.append((names[j], names[i]))
+            elif marks == (-1, -1):
+                undirected.append((names[i], names[j]))
+            elif marks == (1, 1):
+                bidirected.append((names[i], names[j]))
+    return PDAG(names, directed, undirected, bidirected)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, default=50)
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--repeats", type=int, default=3, help="runs to time for each library (the best is reported)")
+    args = parser.parse_args(argv)
+
+    from causallearn.search.ConstraintBased.PC import pc as cl_pc
+    from causallearn.utils.cit import fisherz
+
+    from discovery import PC
+
+    data, w = linear_sem(args.d, args.n, args.seed)
+    names = list(data.columns)
+    print(f"PC Fisher-z, d={args.d}, n={args.n}, alpha={args.alpha}, true edges={int((w != 0).sum())}, "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+
+    t0 = time.perf_counter()
+    cold = PC(alpha=args.alpha).fit(data)
+    t_cold = time.perf_counter() - t0
+    warm_times = []
+    for _ in range(max(1, args.repeats)):
+        t0 = time.perf_counter()
+        warm = PC(alpha=args.alpha).fit(data)
+        warm_times.append(time.perf_counter() - t0)
+    t_warm = min(warm_times)
+
+    cl_times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(max(1, args.repeats)):
+            t0 = time.perf_counter()
+            cg = cl_pc(data.to_numpy(), args.alpha, fisherz, show_progress=False)
+            cl_times.append(time.perf_counter() - t0)
+    t_cl = min(cl_times)
+
+    ours = {frozenset(e) for e in warm.skeleton_.edges}
+    theirs = skeleton_edges_causallearn(cg.G.graph, names)
+    same_skeleton = ours == theirs and {frozenset(e) for e in cold.skeleton_.edges} == ours
+    print(f"{'':32s}{'seconds':>10s}{'speed-up':>10s}")
+    print(f"{'causal-learn pc':32s}{t_cl:10.2f}{1.0:10.1f}")
+    print(f"{'scmkit PC (with JIT compile)':32s}{t_cold:10.2f}{t_cl / t_cold:10.1f}")
+    print(f"{'scmkit PC (compiled)':32s}{t_warm:10.2f}{t_cl / t_warm:10.1f}")
+    same_graph = warm.graph_ == _pdag_from_causallearn(cg.G.graph, names)
+    print(f"scmkit CI tests: {warm.n_tests_}; skeleton edges: {len(ours)} (causal-learn {len(theirs)}); "
+          f"same skeleton: {same_skeleton}; same CPDAG: {same_graph}")
+    return 0 if same_skeleton else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
