@@ -1,0 +1,64 @@
+"""estimators: identification and estimation of causal effects.
+
+Identification on a graph:
+
+- :func:`adjustment_set`, :func:`adjustment_sets`, :func:`is_valid_adjustment`: the
+  generalised adjustment criterion on DAGs, CPDAGs and ADMGs (minimal, optimal and
+  all sets, in linear time per set);
+- :func:`frontdoor_sets`, :func:`is_valid_frontdoor`: Pearl's front-door criterion;
+- :func:`identify`: the ID algorithm for graphs with latent confounders, returning
+  an :class:`Estimand` that prints as a formula, or raising
+  :class:`NotIdentifiableError` with the hedge.
+
+Estimation with any scikit-learn learner, scikit-learn style (``fit`` sets
+``effect_``, ``std_err_``, ``conf_int_``, and ``dose_response_`` for a continuous
+treatment): :class:`RegressionAdjustment`, :class:`IPW`, :class:`AIPW`,
+:class:`DoubleML`. :func:`effect` does it all in one call and explains its choices;
+given a fitted :class:`scm.SCM` it answers the same query in closed form or by
+simulation.
+
+Examples
+--------
+>>> import networkx as nx
+>>> from estimators import adjustment_set
+>>> g = nx.DiGraph([("age", "drug"), ("age", "recovery"), ("drug", "recovery")])
+>>> sorted(adjustment_set(g, "drug", "recovery"))
+['age']
+"""
+
+from ._adjustment import (
+    NotIdentifiableError,
+    adjustment_set,
+    adjustment_sets,
+    frontdoor_sets,
+    is_valid_adjustment,
+    is_valid_frontdoor,
+)
+from ._effect import EffectResult, effect
+from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
+from ._id import Estimand, Fraction, Prob, Product, Sum, identify
+
+__all__ = [
+    # identification
+    "adjustment_set",
+    "adjustment_sets",
+    "is_valid_adjustment",
+    "frontdoor_sets",
+    "is_valid_frontdoor",
+    "identify",
+    "Estimand",
+    "Prob",
+    "Product",
+    "Sum",
+    "Fraction",
+    # estimation
+    "RegressionAdjustment",
+    "IPW",
+    "AIPW",
+    "DoubleML",
+    "effect",
+    "EffectResult",
+    # errors and warnings
+    "NotIdentifiableError",
+    "PositivityWarning",
+]

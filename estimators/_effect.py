@@ -1,0 +1,353 @@
+"""One call for a causal effect: identification, estimator choice and an explanation."""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scm import SCM, DataError, ParameterError, UnknownNodeError
+from scm._validation import as_dataframe, check_in_range, check_option, check_random_state
+
+from ._adjustment import NotIdentifiableError, _Graph, adjustment_set
+from ._estimators import AIPW, IPW, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
+from ._id import identify
+
+__all__ = ["effect", "EffectResult"]
+
+logger = logging.getLogger(__name__)
+
+_ESTIMATORS = ("auto", "regression", "ipw", "aipw", "doubleml")
+
+
+@dataclass
+class EffectResult:
+    """The answer of :func:`effect`.
+
+    Attributes
+    ----------
+    estimate : float
+        The ATE (binary treatment), the slope of the dose-response (continuous
+        treatment), or ``E[outcome | do(treatment = value)]`` on an SCM (the
+        contrast with ``baseline`` when given).
+    std_err : float
+    conf_int : (float, float)
+    method : str
+        Short name of the route taken.
+    explanation : str
+        Why this identification and this estimator, in words.
+    adjustment_set : list or None
+    estimand : str or None
+        The identifying formula.
+    estimator : fitted estimator or None
+    dose_response : DataFrame or None
+    """
+
+    estimate: float
+    std_err: float
+    conf_int: tuple
+    method: str
+    explanation: str
+    adjustment_set: list | None = None
+    estimand: str | None = None
+    estimator: object = None
+    dose_response: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        lo, hi = self.conf_int
+        return f"EffectResult(estimate={self.estimate:.4g}, std_err={self.std_err:.3g}, conf_int=({lo:.4g}, {hi:.4g}), method={self.method!r})"
+
+
+def effect(
+    data,
+    graph=None,
+    treatment=None,
+    outcome=None,
+    *,
+    value=None,
+    baseline=None,
+    estimator="auto",
+    outcome_model=None,
+    treatment_model=None,
+    latent=None,
+    n_samples: int = 100_000,
+    alpha: float = 0.05,
+    random_state=None,
+) -> EffectResult:
+    """Estimate the causal effect of ``treatment`` on ``outcome``, explaining each choice.
+
+    With data and a graph: find an adjustment set by the generalised adjustment
+    criterion (the O-set when it is observed, else a minimal observed set); if
+    there is none, identify by the ID algorithm and, for discrete data, plug the
+    data into the formula. Binary treatments get :class:`AIPW` (doubly robust),
+    continuous ones :class:`DoubleML` (partially linear: a slope) unless
+    ``estimator`` says otherwise.
+
+    With a fitted :class:`scm.SCM` instead of data: ``E[outcome | do(treatment =
+    value)]`` in closed form (linear models) or by simulation.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or scm.SCM
+    graph : networkx.DiGraph or scm.PDAG
+        DAG, CPDAG or ADMG; nodes absent from the data are treated as unobserved.
+        Not used with an SCM (it has its own graph).
+    treatment, outcome : str
+    value : float or sequence of float
+        SCM only: the intervention value(s).
+    baseline : float, optional
+        SCM only: also intervene at ``baseline`` and report the difference.
+    estimator : {"auto", "regression", "ipw", "aipw", "doubleml"} or an estimator
+        The estimator for adjustment (an unfitted instance is used as given).
+    outcome_model, treatment_model : scikit-learn estimators, optional
+        Nuisance learners passed to the chosen estimator.
+    latent : collection of nodes, optional
+        With a DAG: unobserved nodes (also inferred from missing columns).
+    n_samples : int
+        SCM only: Monte-Carlo sample size when no closed form exists.
+    alpha : float
+        1 - confidence level.
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    EffectResult
+
+    Raises
+    ------
+    NotIdentifiableError
+        If the effect is not identifiable (its ``hedge`` shows why) or, in a CPDAG,
+        not identifiable by adjustment.
+    UnknownNodeError, DataError, ParameterError
+        Naming the culprit.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from scm import SCM
+    >>> import pandas as pd
+    >>> model = SCM.from_linear(pd.DataFrame([[0, 1, 1], [0, 0, 2], [0, 0, 0]],
+    ...                         index=list("zxy"), columns=list("zxy"), dtype=float))
+    >>> res = effect(model, treatment="x", outcome="y", value=1.0, baseline=0.0)
+    >>> res.estimate, res.method
+    (2.0, 'closed form')
+    >>> data = model.sample(2000, random_state=0)
+    >>> res = effect(data, model.graph, "x", "y", random_state=0)
+    >>> res.adjustment_set, res.method
+    (['z'], 'adjustment: DoubleML')
+    >>> print(res.explanation.splitlines()[1])
+    Identification: back-door adjustment for ['z'] (the O-set, Henckel et al. 2022: the valid set with the smallest asymptotic variance).
+    """
+    check_in_range(alpha, name="alpha", low=0, high=1, owner="effect")
+    if isinstance(data, SCM):
+        if graph is not None and not isinstance(graph, (str,)):
+            raise ParameterError("an SCM carries its own graph; call effect(model, treatment=..., outcome=..., value=...)")
+        if graph is not None and treatment is None:  # effect(model, "x", "y") positional use
+            treatment, outcome = graph, treatment
+        return _effect_scm(data, treatment, outcome, value, baseline, n_samples, alpha, random_state)
+    if graph is None:
+        raise ParameterError("effect(data, graph, treatment, outcome) needs a causal graph (or pass a fitted scm.SCM)")
+    if value is not None or baseline is not None:
+        raise ParameterError("'value' and 'baseline' are for SCM queries; with data the ATE or dose-response is estimated")
+    frame = as_dataframe(data, name="data")
+    for role, name in (("treatment", treatment), ("outcome", outcome)):
+        if name is None:
+            raise ParameterError(f"give the {role} column")
+        if name not in frame.columns:
+            raise UnknownNodeError(f"{role} {name!r} is not a column of data (columns: {list(frame.columns)[:10]})")
+    g = _Graph.from_input(graph)
+    for role, name in (("treatment", treatment), ("outcome", outcome)):
+        if name not in g.pa:
+            raise UnknownNodeError(f"{role} {name!r} is not a node of the graph")
+    latent = list(latent) if latent is not None else []
+    unobserved = [v for v in g.nodes if v not in frame.columns or v in latent]
+    kind_g = {"dag": "a DAG", "cpdag": "a CPDAG", "admg": "an ADMG (bidirected edges: latent confounders)"}[g.kind]
+    lines = [f"Graph: {kind_g} with {len(g.nodes)} nodes" + (f"; unobserved (not in the data): {unobserved}" if unobserved else "") + "."]
+    source = graph
+    try:
+        try:
+            if g.kind == "admg":
+                raise NotIdentifiableError("no O-set on ADMGs")
+            z = adjustment_set(source, treatment, outcome, kind="optimal", exclude=unobserved)
+            why = "the O-set, Henckel et al. 2022: the valid set with the smallest asymptotic variance"
+        except NotIdentifiableError as exc:
+            if "not identifiable by adjustment in this CPDAG" in str(exc):
+                raise
+            z = adjustment_set(source, treatment, outcome, kind="minimal", exclude=unobserved)
+            why = "a minimal valid set of observed nodes (generalised adjustment criterion)"
+    except NotIdentifiableError as exc:
+        if g.kind == "cpdag":
+            raise
+        lines.append(f"Identification: no valid adjustment set ({exc}); trying the ID algorithm.")
+        return _effect_id(frame, graph, latent, unobserved, treatment, outcome, lines, alpha, random_state)
+    pos = {v: i for i, v in enumerate(g.nodes)}
+    z = sorted(z, key=pos.__getitem__)
+    lines.append(f"Identification: back-door adjustment for {z} ({why}).")
+    T = frame[treatment].to_numpy()
+    if not pd.api.types.is_numeric_dtype(frame[treatment]):
+        raise DataError(f"treatment column {treatment!r} must be numeric")
+    if not np.isfinite(T.astype(float)).all():
+        raise DataError(f"treatment column {treatment!r} holds NaN or inf")
+    tkind = _treatment_kind(T.astype(float), treatment)
+    est, reason = _choose(estimator, tkind, outcome_model, treatment_model, alpha, random_state)
+    lines.append(f"Estimator: {type(est).__name__}: {reason}")
+    est.fit(frame, treatment, outcome, adjustment=z)
+    if est.positivity_ is not None and isinstance(est.positivity_, dict):
+        p = est.positivity_
+        lines.append(
+            f"Positivity: estimated propensities in [{p['min_propensity']:.3g}, {p['max_propensity']:.3g}]; "
+            f"{p['n_extreme']} units outside [{p['threshold']}, {1 - p['threshold']}]."
+        )
+    lines.append(f"Inference: {est.inference_}.")
+    return EffectResult(
+        estimate=est.effect_,
+        std_err=est.std_err_,
+        conf_int=est.conf_int_,
+        method=f"adjustment: {type(est).__name__}",
+        explanation="\n".join(lines),
+        adjustment_set=z,
+        estimand=_adjustment_formula(treatment, outcome, z),
+        estimator=est,
+        dose_response=est.dose_response_,
+    )
+
+
+def _adjustment_formula(t, y, z) -> str:
+    if not z:
+        return f"P({y} | {t})"
+    zs = ", ".join(map(str, z))
+    return f"Σ_{{{zs}}} P({y} | {t}, {zs}) P({zs})"
+
+
+def _choose(estimator, tkind, outcome_model, treatment_model, alpha, random_state):
+    if isinstance(estimator, _EffectEstimator):
+        if outcome_model is not None or treatment_model is not None:
+            raise ParameterError("give the learners to the estimator instance, not to effect()")
+        return estimator, "given by the caller."
+    check_option(estimator, _ESTIMATORS, name="estimator", owner="effect")
+    kw = {"alpha": alpha, "random_state": random_state}
+    if estimator == "auto":
+        estimator = "aipw" if tkind == "binary" else "doubleml"
+        reason = (
+            "binary treatment, so the doubly robust AIPW estimator (consistent if either the outcome or the "
+            "propensity model is right; cross-fitted, 5 folds)."
+            if tkind == "binary"
+            else "continuous treatment, so double ML in the partially linear model (a cross-fitted slope with "
+            "an influence-function interval; the linear dose-response is in dose_response)."
+        )
+    else:
+        reason = "chosen by the caller."
+    if estimator == "regression":
+        return RegressionAdjustment(outcome_model=outcome_model, **kw), reason
+    if estimator == "ipw":
+        return IPW(treatment_model=treatment_model, **kw), reason
+    if estimator == "aipw":
+        return AIPW(outcome_model=outcome_model, treatment_model=treatment_model, **kw), reason
+    return DoubleML(outcome_model=outcome_model, treatment_model=treatment_model, **kw), reason
+
+
+def _effect_id(frame, graph, latent, unobserved, treatment, outcome, lines, alpha, random_state):
+    hidden = list(unobserved)
+    if isinstance(graph, pd.DataFrame):  # pragma: no cover - defensive
+        raise ParameterError("graph must be a graph")
+    try:
+        if hidden and not hasattr(graph, "directed_edges"):
+            est = identify(graph, treatment, outcome, latent=hidden)
+        else:
+            if hidden:
+                raise ParameterError(
+                    f"nodes {hidden} of the ADMG are not in the data; an ADMG should hold observed nodes only "
+                    "(latent confounders are its bidirected edges)"
+                )
+            est = identify(graph, treatment, outcome)
+    except NotIdentifiableError as exc:
+        raise NotIdentifiableError("\n".join(lines + [f"Not identifiable: {exc}"]), hedge=exc.hedge) from None
+    lines.append(f"Identification: ID algorithm (Shpitser and Pearl 2006): P({outcome} | do({treatment})) = {est}.")
+    cols = est.variables
+    sub = frame[cols]
+    discrete = all(
+        pd.api.types.is_numeric_dtype(sub[c]) and np.isfinite(sub[c].to_numpy(float)).all()
+        and np.array_equal(np.rint(sub[c].to_numpy(float)), sub[c].to_numpy(float)) and sub[c].min() >= 0 and sub[c].max() < 50
+        for c in cols
+    )
+    if not discrete:
+        raise NotIdentifiableError(
+            "\n".join(lines + [
+                "Estimation: the effect is identified by the formula above, but plugging data into it needs discrete "
+                f"variables coded 0..k-1; columns {cols} are not all discrete. Discretise them, or estimate the "
+                "formula's pieces with a model of your own."
+            ])
+        )
+    T = frame[treatment].to_numpy(float)
+    if set(np.unique(T).tolist()) != {0.0, 1.0}:
+        raise DataError(f"plug-in estimation reports the contrast do({treatment}=1) - do({treatment}=0); code {treatment!r} as 0/1")
+    rng = check_random_state(random_state)
+
+    def contrast(df):
+        p = est.evaluate(df)
+        y = p.index.get_level_values(outcome).to_numpy(float)
+        t = p.index.get_level_values(treatment).to_numpy()
+        m1 = float(np.sum(p.to_numpy()[t == 1] * y[t == 1]))
+        m0 = float(np.sum(p.to_numpy()[t == 0] * y[t == 0]))
+        return m1 - m0
+
+    value = contrast(sub)
+    n = len(sub)
+    boots = np.array([contrast(sub.iloc[rng.integers(0, n, n)]) for _ in range(200)])
+    se = float(boots.std(ddof=1))
+    lo, hi = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
+    lines.append(
+        f"Estimator: plug-in of the empirical distribution into the formula (discrete data), "
+        f"E[{outcome} | do({treatment}=1)] - E[{outcome} | do({treatment}=0)]; 200 bootstrap replicates for the interval."
+    )
+    return EffectResult(value, se, (float(lo), float(hi)), "ID: plug-in", "\n".join(lines), None, str(est), est)
+
+
+def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, random_state):
+    for role, name in (("treatment", treatment), ("outcome", outcome)):
+        if name is None:
+            raise ParameterError(f"give {role}=...")
+        if name not in model.graph:
+            raise UnknownNodeError(f"{role} {name!r} is not a node of the SCM (nodes: {model.nodes[:10]})")
+    if value is None:
+        raise ParameterError("give value=... (the intervention value, or a sequence of values)")
+    values = [value] if isinstance(value, numbers.Real) else list(value)
+    for v in values + ([baseline] if baseline is not None else []):
+        if not isinstance(v, numbers.Real) or not np.isfinite(v):
+            raise ParameterError(f"intervention values must be finite numbers; got {v!r}")
+    check_in_range(n_samples, name="n_samples", low=2, inclusive="left", integer=True, owner="effect")
+    try:
+        means = [float(model.interventional_mean({treatment: float(v)})[outcome]) for v in values]
+        base = float(model.interventional_mean({treatment: float(baseline)})[outcome]) if baseline is not None else None
+        method, ses = "closed form", [0.0] * len(values)
+        how = "the SCM is linear, so E[Y | do(X = x)] = ((I - B^T)^-1 (c + E[e]))_Y exactly"
+        base_se = 0.0
+    except ParameterError:
+        rng = check_random_state(random_state)
+        seed = int(rng.integers(2**31 - 1))
+        draws = {v: model.do({treatment: float(v)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float) for v in values}
+        means = [float(draws[v].mean()) for v in values]
+        ses = [float(draws[v].std(ddof=1) / np.sqrt(n_samples)) for v in values]
+        base = base_se = None
+        if baseline is not None:
+            b = model.do({treatment: float(baseline)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float)
+            base = float(b.mean())
+            diffs = {v: draws[v] - b for v in values}  # common random numbers
+            ses = [float(diffs[v].std(ddof=1) / np.sqrt(n_samples)) for v in values]
+        method = "simulation"
+        how = (f"the SCM has non-linear mechanisms, so {n_samples} samples of the intervened model (common random "
+               "numbers across values); the interval is Monte-Carlo error only")
+    from scipy import stats
+
+    z = stats.norm.ppf(1 - alpha / 2)
+    est = [m - base if base is not None else m for m in means]
+    what = f"E[{outcome} | do({treatment} = x)]" + (f" - E[{outcome} | do({treatment} = {baseline})]" if baseline is not None else "")
+    explanation = f"Query on a fitted SCM: {what}.\nMethod: {method}: {how}."
+    curve = None
+    if len(values) > 1:
+        curve = pd.DataFrame({treatment: values, "estimate": est, "std_err": ses,
+                              "lower": np.array(est) - z * np.array(ses), "upper": np.array(est) + z * np.array(ses)})
+    return EffectResult(est[0], ses[0], (est[0] - z * ses[0], est[0] + z * ses[0]), method, explanation, dose_response=curve)
