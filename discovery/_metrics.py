@@ -48,14 +48,14 @@ def as_pdag(graph, nodes=None) -> PDAG:
 
 def _pair_marks(g: PDAG) -> dict:
     """pair -> mark: 'a->b' as (a, b), undirected as 'u', bidirected as 'b'."""
-    marks = {}
+    marks: dict = {}
     for u, v in g.directed_edges:
-        marks[frozenset((u, v))] = ("->", u, v)
+        marks.setdefault(frozenset((u, v)), set()).add(("->", u, v))
     for e in g.undirected_edges:
-        marks[e] = ("-",)
+        marks.setdefault(e, set()).add(("-",))
     for e in g.bidirected_edges:
-        marks[e] = ("<->",)
-    return marks
+        marks.setdefault(e, set()).add(("<->",))
+    return {k: frozenset(v) for k, v in marks.items()}
 
 
 def _aligned(true, est):

@@ -427,7 +427,7 @@ def identify(graph, treatment, outcome, *, latent=None) -> Estimand:
     latent : collection of nodes, optional
         With a DAG: its unobserved nodes. The DAG is replaced by its latent
         projection onto the observed nodes, an ADMG that may hold a directed and a
-        bidirected edge between the same pair (a "bow arc"), which a PDAG cannot.
+        bidirected edge between the same pair (a "bow arc"; a PDAG holds those too).
 
     Returns
     -------

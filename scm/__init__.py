@@ -106,3 +106,7 @@ __all__ += ["simulate", "random_dag", "random_scm", "multi_environment", "nonsta
 from . import datasets
 
 __all__ += ["datasets"]
+
+from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
+
+__all__ += ["LaggedGraph", "LAGGED_EDGE_KINDS"]

@@ -113,7 +113,9 @@ class PDAG:
 
     Edges have explicit kinds: ``"directed"`` (``a -> b``), ``"undirected"``
     (``a - b``: the direction is not identified) and ``"bidirected"``
-    (``a <-> b``: a latent confounder). Between two nodes there is at most one edge.
+    (``a <-> b``: a latent confounder). Between two nodes there is at most one
+    directed or undirected edge, plus possibly a bidirected edge next to a directed
+    one (a "bow arc" ``a -> b, a <-> b`` of an acyclic directed mixed graph).
 
     Parameters
     ----------
@@ -147,18 +149,23 @@ class PDAG:
         und = frozenset(frozenset(e) for e in undirected)
         bid = frozenset(frozenset(e) for e in bidirected)
         # Every edge endpoint must be a node; self-loops and double edges are errors.
-        pairs: dict[frozenset, str] = {}
+        pairs: dict[tuple, str] = {}
         for kind, edges in (("directed", [frozenset(e) for e in d]), ("undirected", und), ("bidirected", bid)):
+            layer = "latent" if kind == "bidirected" else "main"
             for e in edges:
                 if len(e) != 2:
                     raise GraphError(f"self-loop on {next(iter(e))!r} is not allowed")
                 for x in e:
                     if x not in seen:
                         raise UnknownNodeError(f"edge endpoint {x!r} is not a node of the graph")
-                if e in pairs:
-                    a, b = tuple(e)
-                    raise GraphError(f"more than one edge between {a!r} and {b!r} ({pairs[e]} and {kind})")
-                pairs[e] = kind
+                if (e, layer) in pairs or (kind == "bidirected" and pairs.get((e, "main")) == "undirected"):
+                    a, b = sorted(e, key=str)
+                    other = pairs.get((e, layer)) or pairs.get((e, "main"))
+                    raise GraphError(f"more than one edge between {a!r} and {b!r} ({other} and {kind})")
+                if kind == "undirected" and (e, "latent") in pairs:
+                    a, b = sorted(e, key=str)
+                    raise GraphError(f"more than one edge between {a!r} and {b!r} (bidirected and undirected)")
+                pairs[(e, layer)] = kind
         object.__setattr__(self, "_nodes", tuple(nodes))
         object.__setattr__(self, "_directed", d)
         object.__setattr__(self, "_undirected", und)
@@ -257,11 +264,17 @@ class PDAG:
 
     # ------------------------------------------------------------- modifying
     def with_edges(self, directed=(), undirected=(), bidirected=()) -> "PDAG":
-        """A new PDAG with the given edges added, replacing any edge between the same pair."""
-        new_pairs = {frozenset(e) for e in list(directed) + list(undirected) + list(bidirected)}
-        d = {e for e in self._directed if frozenset(e) not in new_pairs} | set(map(tuple, directed))
-        u = {e for e in self._undirected if e not in new_pairs} | {frozenset(e) for e in undirected}
-        b = {e for e in self._bidirected if e not in new_pairs} | {frozenset(e) for e in bidirected}
+        """A new PDAG with the given edges added.
+
+        A directed or undirected edge replaces the directed or undirected edge between
+        the same pair; a bidirected edge replaces a bidirected one (and an undirected
+        one, which cannot stand next to it).
+        """
+        main = {frozenset(e) for e in list(directed) + list(undirected)}
+        latent = {frozenset(e) for e in bidirected}
+        d = {e for e in self._directed if frozenset(e) not in main} | set(map(tuple, directed))
+        u = {e for e in self._undirected if e not in main and e not in latent} | {frozenset(e) for e in undirected}
+        b = {e for e in self._bidirected if e not in latent and e not in {frozenset(x) for x in undirected}} | latent
         return PDAG(self._nodes, d, u, b)
 
     def without_edges(self, pairs) -> "PDAG":
@@ -340,8 +353,7 @@ class PDAG:
 
     @classmethod
     def from_adjacency(cls, adjacency, nodes=None) -> "PDAG":
-        """Inverse of :meth:`to_adjacency`: ``A[i, j] = 1, A[j, i] = 0`` is ``i -> j``;
-        ``A[i, j] = A[j, i] = 1`` is ``i - j``; ``A[i, j] = A[j, i] = 2`` is ``i <-> j``."""
+        """Inverse of :meth:`to_adjacency` (bit 1: tail-or-line ``i -> j`` / ``i - j``; bit 2: ``i <-> j``)."""
         a = np.asarray(adjacency)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise GraphError(f"adjacency must be square; got shape {a.shape}")
@@ -354,26 +366,26 @@ class PDAG:
             if a[i, i]:
                 raise GraphError(f"adjacency has a self-loop on {nodes[i]!r}")
             for j in range(i + 1, n):
-                x, y = a[i, j], a[j, i]
-                if x == 0 and y == 0:
-                    continue
-                if x == 2 and y == 2:
-                    b.append((nodes[i], nodes[j]))
-                elif x == 1 and y == 1:
-                    u.append((nodes[i], nodes[j]))
-                elif x == 1 and y == 0:
-                    d.append((nodes[i], nodes[j]))
-                elif x == 0 and y == 1:
-                    d.append((nodes[j], nodes[i]))
-                else:
+                x, y = int(a[i, j]), int(a[j, i])
+                if x not in (0, 1, 2, 3) or y not in (0, 1, 2, 3) or (x & 2) != (y & 2):
                     raise GraphError(f"invalid adjacency entries {x}, {y} between {nodes[i]!r} and {nodes[j]!r}")
+                if x & 2:
+                    b.append((nodes[i], nodes[j]))
+                mx, my = x & 1, y & 1
+                if mx and my:
+                    u.append((nodes[i], nodes[j]))
+                elif mx:
+                    d.append((nodes[i], nodes[j]))
+                elif my:
+                    d.append((nodes[j], nodes[i]))
         return cls(nodes, d, u, b)
 
     def to_adjacency(self) -> np.ndarray:
         """Integer adjacency array in the order of :attr:`nodes`.
 
-        Encoding: ``A[i, j] = 1`` and ``A[j, i] = 0`` for ``i -> j``; ``A[i, j] = A[j, i] = 1``
-        for ``i - j``; ``A[i, j] = A[j, i] = 2`` for ``i <-> j``; 0 for no edge.
+        Encoding, as bit flags: ``A[i, j] = 1`` and ``A[j, i] = 0`` for ``i -> j``;
+        ``A[i, j] = A[j, i] = 1`` for ``i - j``; ``A[i, j] = A[j, i] = 2`` for ``i <-> j``;
+        a bow arc ``i -> j, i <-> j`` is ``A[i, j] = 3, A[j, i] = 2``; 0 for no edge.
         For a DAG this is the usual convention ``A[i, j] = 1`` iff ``i -> j``.
         """
         pos = {n: i for i, n in enumerate(self._nodes)}
@@ -383,7 +395,8 @@ class PDAG:
         for val, es in ((1, self._undirected), (2, self._bidirected)):
             for e in es:
                 x, y = tuple(e)
-                a[pos[x], pos[y]] = a[pos[y], pos[x]] = val
+                a[pos[x], pos[y]] |= val
+                a[pos[y], pos[x]] |= val
         return a
 
     def to_dict(self) -> dict:

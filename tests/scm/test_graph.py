@@ -40,6 +40,18 @@ def test_pdag_rejects_bad_edges():
         PDAG(["A", "A"])
 
 
+def test_bow_arc_directed_and_bidirected():
+    g = PDAG(["X", "Y"], directed=[("X", "Y")], bidirected=[("X", "Y")])
+    np.testing.assert_array_equal(g.to_adjacency(), [[0, 3], [2, 0]])
+    assert PDAG.from_adjacency(g.to_adjacency(), nodes=g.nodes) == g
+    assert PDAG.from_json(g.to_json()) == g
+    assert g.edges() == [("X", "Y", "directed"), ("X", "Y", "bidirected")]
+    with pytest.raises(GraphError, match="more than one edge"):
+        PDAG(["X", "Y"], undirected=[("X", "Y")], bidirected=[("X", "Y")])
+    with pytest.raises(GraphError, match="invalid adjacency"):
+        PDAG.from_adjacency([[0, 2], [0, 0]])
+
+
 def test_adjacency_encoding_round_trip():
     g = PDAG(["A", "B", "C", "D"], directed=[("A", "B")], undirected=[("B", "C")], bidirected=[("C", "D")])
     a = g.to_adjacency()

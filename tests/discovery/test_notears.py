@@ -1,0 +1,144 @@
+"""Tests of discovery.NOTEARS (linear and MLP) and its cycle breaking."""
+
+from __future__ import annotations
+
+import logging
+
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.linalg
+
+from discovery import NOTEARS
+from discovery import _dag_kernels as K
+from discovery._notears import _solve_linear, break_cycles
+from discovery.metrics import shd
+from scm import DataError, ParameterError
+
+# A 5-node linear SEM with equal noise variances (identifiable; NOTEARS' own setting).
+EDGES = {("A", "B"): 1.5, ("A", "C"): -1.0, ("B", "D"): 1.2, ("C", "D"): 0.8, ("D", "E"): -1.3}
+NODES = list("ABCDE")
+
+
+def linear_data(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = {}
+    for v in NODES:  # NODES is a topological order
+        x[v] = rng.normal(size=n) + sum(w * x[u] for (u, t), w in EDGES.items() if t == v)
+    return pd.DataFrame(x)
+
+
+@pytest.fixture(scope="module")
+def linear_fit():
+    return NOTEARS().fit(linear_data())
+
+
+def test_linear_recovers_the_graph_exactly(linear_fit):
+    truth = nx.DiGraph(list(EDGES))
+    assert set(linear_fit.graph_.edges) == set(EDGES)
+    assert shd(truth, linear_fit.graph_) == 0
+    for (u, v), w in EDGES.items():
+        assert linear_fit.weights_.loc[u, v] == pytest.approx(w, abs=0.2)  # L1 shrinks them a little
+    assert linear_fit.h_ <= 1e-8
+    assert linear_fit.removed_edges_ == []
+    assert list(linear_fit.weights_.index) == NODES == list(linear_fit.weights_.columns)
+    assert nx.is_directed_acyclic_graph(linear_fit.graph_)
+
+
+def test_second_fit_of_the_same_size_does_not_recompile(linear_fit):
+    before = _solve_linear._cache_size()
+    NOTEARS(lambda1=0.2).fit(linear_data(seed=1))
+    assert _solve_linear._cache_size() == before
+
+
+def test_break_cycles_removes_the_weakest_edge(caplog):
+    w = np.array(
+        [
+            [0.0, 0.9, 0.0, 0.0],
+            [0.0, 0.0, 0.7, 0.0],
+            [-0.35, 0.0, 0.0, 0.6],  # c -> a closes the cycle a -> b -> c -> a
+            [0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    g, removed = break_cycles(w, 0.3, list("abcd"))
+    assert removed == [("c", "a", -0.35)]
+    assert set(g.edges) == {("a", "b"), ("b", "c"), ("c", "d")}
+    # two overlapping cycles: both broken, each at its weakest edge
+    w2 = np.array([[0, 1.0, 0], [0.5, 0, 0.8], [0.4, 0, 0]])
+    g2, removed2 = break_cycles(w2, 0.0, list("xyz"))
+    assert nx.is_directed_acyclic_graph(g2)
+    assert {e[:2] for e in removed2} == {("z", "x"), ("y", "x")}
+
+
+def test_output_is_a_dag_even_when_the_optimiser_stops_early(caplog):
+    """One dual-ascent step and no threshold: W is far from acyclic, graph_ is still a DAG."""
+    data = linear_data(n=300)
+    with caplog.at_level(logging.WARNING, logger="discovery._notears"):
+        model = NOTEARS(max_iter=1, w_threshold=0.0).fit(data)
+    assert model.h_ > 1e-3
+    assert model.removed_edges_, "a cycle was expected after one step"
+    assert nx.is_directed_acyclic_graph(model.graph_)
+    text = caplog.text
+    assert "removed the weakest edge" in text
+    u, v, _ = model.removed_edges_[0]
+    assert f"{u} -> {v}" in text
+    for u, v, wt in model.removed_edges_:
+        assert not model.graph_.has_edge(u, v)
+        assert model.weights_.loc[u, v] == pytest.approx(wt)
+
+
+def test_h_and_its_gradient():
+    w = jnp.array([[0.0, 1.0], [0.0, 0.0]])
+    assert float(K.notears_h(w)) == pytest.approx(0.0, abs=1e-6)
+    cyc = jnp.array([[0.0, 1.0], [1.0, 0.0]])
+    assert float(K.notears_h(cyc)) == pytest.approx(2 * np.cosh(1.0) - 2, rel=1e-5)
+    m = jnp.array([[0.1, 0.5], [0.2, 0.3]])
+    np.testing.assert_allclose(K.expm_taylor(m), scipy.linalg.expm(np.asarray(m)), rtol=1e-5)
+
+
+def test_mlp_variant_finds_a_nonlinear_chain():
+    rng = np.random.default_rng(0)
+    n = 400
+    a = rng.normal(size=n)
+    b = np.tanh(2 * a) * 2 + 0.3 * rng.normal(size=n)
+    c = np.sin(b) * 2 + 0.3 * rng.normal(size=n)
+    model = NOTEARS(model="mlp", lambda1=0.01, hidden=(5,), random_state=0).fit(pd.DataFrame({"a": a, "b": b, "c": c}))
+    assert nx.is_directed_acyclic_graph(model.graph_)
+    skeleton = {frozenset(e) for e in model.graph_.edges}
+    assert {frozenset("ab"), frozenset("bc")} <= skeleton
+    assert model.weights_.shape == (3, 3) and (model.weights_.to_numpy() >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"model": "quadratic"}, r"'model' parameter of NOTEARS must be one of \['linear', 'mlp'\]"),
+        ({"lambda1": -0.1}, "'lambda1'"),
+        ({"w_threshold": -1}, "'w_threshold'"),
+        ({"max_iter": 0}, "'max_iter'"),
+        ({"h_tol": 0}, "'h_tol'"),
+        ({"hidden": ()}, "'hidden'"),
+        ({"l1_eps": 0}, "'l1_eps'"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        NOTEARS(**kwargs).fit(linear_data(n=20))
+
+
+def test_bad_data():
+    data = linear_data(n=20)
+    with pytest.raises(DataError, match="'C'"):
+        NOTEARS().fit(data.assign(C=np.where(np.arange(20) == 4, np.nan, data["C"])))
+    with pytest.raises(DataError, match="'B'"):
+        NOTEARS().fit(data.assign(B=3.0))
+    with pytest.raises(DataError, match="'E'"):
+        NOTEARS().fit(data.assign(E="text"))
+    with pytest.raises(DataError, match="rows"):
+        NOTEARS().fit(data.iloc[:2])
+    with pytest.raises(DataError, match="at least 2 columns"):
+        NOTEARS().fit(data[["A"]])
+    with pytest.raises(ParameterError, match="no parameter 'alpha'"):
+        NOTEARS().set_params(alpha=0.1)

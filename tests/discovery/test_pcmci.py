@@ -1,0 +1,300 @@
+"""PCMCI and PCMCI+: oracle recovery, parity with tigramite, batching, input errors."""
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import scm
+from discovery import PCMCI, PCMCIPlus, _ts_kernels
+from discovery._citest import DSeparation
+from discovery._pcmci import lagged_design
+from scm import DataError, ParameterError, UnknownNodeError
+from scm._lagged import LaggedGraph
+
+
+def _label(node):
+    var, neg_lag = node
+    return f"{var}(t)" if neg_lag == 0 else f"{var}(t{neg_lag})"
+
+
+def _oracle(graph: LaggedGraph, tau_max: int):
+    """d-separation on the time-unrolled graph, long enough for paths through the past."""
+    window = 2 * tau_max + 4 * len(graph.nodes) * tau_max
+    return DSeparation(nx.relabel_nodes(graph.to_unrolled(window), _label))
+
+
+def _truth(seed, n, tau, contemporaneous):
+    ds = scm.simulate.time_series(
+        n_series=n, n_timepoints=10, max_lag=tau, contemporaneous=contemporaneous, n_links=n + 1,
+        burn_in=0, random_state=seed,
+    )
+    return LaggedGraph.from_array(ds.metadata["lag_array"], nodes=ds.data.columns)
+
+
+def _noise(names, T=40):
+    return pd.DataFrame(np.random.default_rng(0).normal(size=(T, len(names))), columns=list(names))
+
+
+# ------------------------------------------------------------------------ oracle
+@pytest.mark.parametrize("seed", range(6))
+def test_oracle_pcmciplus_recovers_time_series_cpdag(seed):
+    n, tau = 3 + seed % 3, 1 + seed % 2
+    truth = _truth(seed, n, tau, contemporaneous=True)
+    model = PCMCIPlus(ci_test=_oracle(truth, tau), tau_max=tau, alpha=0.5).fit(_noise(truth.nodes))
+    assert model.graph_ == truth.cpdag()
+    assert model.graph_.lagged_links == truth.lagged_links
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_oracle_pcmci_recovers_lagged_links(seed):
+    n, tau = 3 + seed % 3, 1 + seed % 2
+    truth = _truth(100 + seed, n, tau, contemporaneous=False)
+    model = PCMCI(ci_test=_oracle(truth, tau), tau_max=tau).fit(_noise(truth.nodes))
+    assert model.graph_ == truth
+    for target, parents in model.pc1_parents_.items():  # PC1 keeps a superset of the parents
+        assert {(s, lag) for s, lag in truth.parents(target)} <= set(parents)
+
+
+# ------------------------------------------------------------------- tigramite
+tigramite = pytest.importorskip("tigramite")
+
+
+def _tigramite_graph(g, names):
+    d, u, c = [], [], []
+    for i, j, lag in zip(*np.nonzero(g != "")):
+        s = g[i, j, lag]
+        if s == "-->":
+            d.append((names[i], names[j], int(lag)))
+        elif i < j and s == "o-o":
+            u.append((names[i], names[j]))
+        elif i < j and s == "x-x":
+            c.append((names[i], names[j]))
+    return LaggedGraph(names, d, u, c)
+
+
+def _tig(data, names, mask=None):
+    from tigramite import data_processing as pp
+    from tigramite.independence_tests.parcorr import ParCorr
+    from tigramite.pcmci import PCMCI as TPCMCI
+
+    if isinstance(data, list):
+        frame = pp.DataFrame(dict(enumerate(data)), mask=dict(enumerate(mask)), analysis_mode="multiple", var_names=names)
+        return TPCMCI(frame, cond_ind_test=ParCorr(mask_type="xyz"))
+    return TPCMCI(pp.DataFrame(data, var_names=names), cond_ind_test=ParCorr())
+
+
+@pytest.fixture(scope="module")
+def series():
+    out = []
+    for seed, contemp in ((0, False), (1, True), (2, True)):
+        ds = scm.simulate.time_series(n_series=5, n_timepoints=400, max_lag=2, contemporaneous=contemp, n_links=8, random_state=seed)
+        out.append(ds.data)
+    return out
+
+
+@pytest.mark.parametrize("k", range(3))
+@pytest.mark.parametrize("tau_min", [0, 1])
+def test_pcmci_matches_tigramite(series, k, tau_min):
+    df = series[k]
+    names = list(df.columns)
+    ref = _tig(df.to_numpy(), names).run_pcmci(tau_min=tau_min, tau_max=2, pc_alpha=0.2, alpha_level=0.05)
+    model = PCMCI(tau_min=tau_min, tau_max=2, pc_alpha=0.2, alpha=0.05).fit(df)
+    np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(model.val_matrix_, ref["val_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_.lagged_links == _tigramite_graph(ref["graph"], names).lagged_links
+
+
+def test_pcmci_fdr_and_options_match_tigramite(series):
+    df = series[1]
+    names = list(df.columns)
+    ref = _tig(df.to_numpy(), names).run_pcmci(
+        tau_min=1, tau_max=2, pc_alpha=0.3, fdr_method="fdr_bh", max_combinations=3, max_conds_py=2, max_conds_px=1, max_conds_dim=2
+    )
+    model = PCMCI(tau_max=2, pc_alpha=0.3, fdr="bh", max_combinations=3, max_conds_py=2, max_conds_px=1, max_conds_dim=2).fit(df)
+    np.testing.assert_allclose(model.q_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_.lagged_links == _tigramite_graph(ref["graph"], names).lagged_links
+    assert "qvalue" in model.pvalues_.columns
+
+
+@pytest.mark.parametrize("k", range(3))
+@pytest.mark.parametrize("rule, alpha, conflicts", [("majority", 0.01, True), ("conservative", 0.05, True), ("none", 0.3, False), ("majority", 0.3, True)])
+def test_pcmciplus_matches_tigramite(series, k, rule, alpha, conflicts):
+    df = series[k]
+    names = list(df.columns)
+    ref = _tig(df.to_numpy(), names).run_pcmciplus(
+        tau_min=0, tau_max=2, pc_alpha=alpha, contemp_collider_rule=rule, conflict_resolution=conflicts
+    )
+    model = PCMCIPlus(tau_max=2, alpha=alpha, contemporaneous_collider_rule=rule, conflict_resolution=conflicts).fit(df)
+    np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(model.val_matrix_, ref["val_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_ == _tigramite_graph(ref["graph"], names)
+
+
+def test_mask_and_several_series_match_tigramite(series):
+    df = series[2]
+    names = list(df.columns)
+    rng = np.random.default_rng(5)
+    parts = [df.to_numpy()[:200], df.to_numpy()[200:]]
+    masks = [rng.random(p.shape) < 0.05 for p in parts]
+    parts_nan = [np.where(m, np.nan, p) for p, m in zip(parts, masks)]  # masked values may be NaN
+    tig = _tig(parts, names, masks)
+    for ours, ref in (
+        (PCMCI(tau_max=2).fit([pd.DataFrame(p, columns=names) for p in parts_nan], mask=masks), tig.run_pcmci(tau_min=1, tau_max=2, pc_alpha=0.2)),
+        (PCMCIPlus(tau_max=2, alpha=0.05).fit(np.stack(parts_nan), mask=np.stack(masks)), tig.run_pcmciplus(tau_max=2, pc_alpha=0.05)),
+    ):
+        np.testing.assert_allclose(ours.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+        np.testing.assert_allclose(ours.val_matrix_, ref["val_matrix"], rtol=0, atol=1e-8)
+        if isinstance(ours, PCMCIPlus):
+            assert ours.graph_ == _tigramite_graph(ref["graph"], names)
+
+
+def test_background_knowledge_matches_tigramite_link_assumptions(series):
+    df = series[1]
+    names = list(df.columns)
+    forbidden = [("X0", "X1", 1), ("X2", "X3", 0)]
+    required = [("X4", "X0", 2), ("X1", "X2", 0)]
+    assumptions = {}
+    for j in range(5):
+        assumptions[j] = {}
+        for i in range(5):
+            for lag in range(3):
+                if (i == j and lag == 0) or (names[i], names[j], lag) in forbidden:
+                    continue
+                if lag == 0 and {(names[i], names[j]), (names[j], names[i])} & {("X2", "X3"), ("X3", "X2")}:
+                    continue
+                if (names[i], names[j], lag) in required:
+                    assumptions[j][(i, -lag)] = "-->"
+                elif lag == 0 and (names[j], names[i], 0) in required:
+                    assumptions[j][(i, 0)] = "<--"
+                else:
+                    assumptions[j][(i, -lag)] = "o?o" if lag == 0 else "-?>"
+    ref = _tig(df.to_numpy(), names).run_pcmciplus(tau_max=2, pc_alpha=0.05, link_assumptions=assumptions)
+    model = PCMCIPlus(tau_max=2, alpha=0.05, background_knowledge={"required": required, "forbidden": forbidden}).fit(df)
+    np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_ == _tigramite_graph(ref["graph"], names)
+    assert ("X4", "X0", 2) in model.graph_.lagged_links and ("X1", "X2") in model.graph_.directed_contemporaneous
+    assert ("X0", "X1", 1) not in model.graph_.lagged_links and not model.graph_.adjacent("X2", "X3")
+
+
+# --------------------------------------------------------------------- behaviour
+def test_results_tables_and_attributes(series):
+    df = series[0]
+    model = PCMCI(tau_max=2).fit(df)
+    table = model.pvalues_
+    assert table.columns.tolist() == ["source", "target", "lag", "statistic", "pvalue"]
+    assert len(table) == 5 * 5 * 2 and model.statistics_ is table
+    sig = {(r.source, r.target, r.lag) for r in table.itertuples() if r.pvalue <= 0.05}
+    assert sig == set(model.graph_.lagged_links)
+    assert set(model.parents_) == set(df.columns)
+    assert {(s, t, lag) for t, ps in model.parents_.items() for s, lag in ps} == set(model.graph_.lagged_links)
+    assert model.val_matrix_.shape == model.p_matrix_.shape == (5, 5, 3)
+    assert model.n_samples_ == 400 - 4 and model.n_tests_ > 0
+    assert model.graph_.tau_max == 2
+    # contemporaneous pairs are listed once with tau_min=0
+    t0 = PCMCI(tau_min=0, tau_max=1).fit(df).pvalues_
+    assert len(t0[t0.lag == 0]) == 10
+
+
+def test_array_inputs_equal_frames(series):
+    df = series[1]
+    a = PCMCIPlus(tau_max=2).fit(df)
+    b = PCMCIPlus(tau_max=2).fit(df.to_numpy())
+    assert b.graph_ == LaggedGraph.from_array(a.graph_.to_array(), nodes=[f"X{i}" for i in range(5)])
+    np.testing.assert_array_equal(a.p_matrix_, b.p_matrix_)
+    c = PCMCIPlus(tau_max=2).fit([df.iloc[:200], df.iloc[200:]])
+    d = PCMCIPlus(tau_max=2).fit(np.stack([df.to_numpy()[:200], df.to_numpy()[200:]]))
+    np.testing.assert_array_equal(c.p_matrix_, d.p_matrix_)
+
+
+def test_one_kernel_call_per_level_and_no_recompile(series):
+    df = series[2]
+    PCMCI(tau_max=2).fit(df)  # warm up
+    before = dict(_ts_kernels.TRACE_COUNTS)
+    model = PCMCI(tau_max=2).fit(df)
+    assert dict(_ts_kernels.TRACE_COUNTS) == before  # same shapes: no new compilation
+    from discovery._pcmci import _ParCorrTester, pc1_parents
+
+    tester = _ParCorrTester(lagged_design(df, 2))
+    res = pc1_parents(tester, lagged_design(df, 2), tau_max=2)
+    assert tester.n_calls == res.n_levels  # one batched call per PC1 level
+    assert model.n_tests_ >= tester.n_tests
+
+
+def test_kci_finds_a_nonlinear_lagged_link():
+    rng = np.random.default_rng(1)
+    T = 160
+    x = np.zeros((T, 2))
+    for t in range(1, T):
+        x[t, 0] = 0.5 * x[t - 1, 0] + rng.normal()
+        x[t, 1] = np.sin(2 * x[t - 1, 0]) + 0.3 * rng.normal()
+    model = PCMCI(ci_test="kci", tau_max=1, pc_alpha=0.1).fit(pd.DataFrame(x, columns=["A", "B"]))
+    assert ("A", "B", 1) in model.graph_.lagged_links
+    assert ("B", "A", 1) not in model.graph_.lagged_links
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.fixture
+def small():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(rng.normal(size=(60, 3)), columns=["A", "B", "C"])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"alpha": 1.5}, "'alpha' parameter of PCMCI must be in the range"),
+        ({"alpha": 0}, "'alpha'"),
+        ({"pc_alpha": -0.1}, "'pc_alpha'"),
+        ({"tau_max": -1}, "'tau_max'"),
+        ({"tau_min": 2, "tau_max": 1}, "tau_max"),
+        ({"ci_test": "gauss"}, r"'ci_test' parameter of PCMCI must be one of \['parcorr', 'kci'\]"),
+        ({"fdr": "bonferroni"}, "'fdr'"),
+        ({"max_combinations": 0}, "'max_combinations'"),
+        ({"background_knowledge": {"forbidden": [("A", "B", 7)]}}, r"\[tau_min, tau_max\]"),
+        ({"background_knowledge": {"required": [("A", "B", 1)], "forbidden": [("A", "B", 1)]}}, "requires and forbids"),
+        ({"background_knowledge": [("A", "B", 1)]}, "background_knowledge"),
+    ],
+)
+def test_bad_parameters(small, params, match):
+    with pytest.raises(ParameterError, match=match):
+        PCMCI(**params).fit(small)
+
+
+def test_bad_pcmciplus_options(small):
+    with pytest.raises(ParameterError, match=r"one of \['majority', 'conservative', 'none'\]"):
+        PCMCIPlus(contemporaneous_collider_rule="vote").fit(small)
+    with pytest.raises(ParameterError, match="conflict_resolution"):
+        PCMCIPlus(conflict_resolution="yes").fit(small)
+    with pytest.raises(UnknownNodeError, match="'Q'"):
+        PCMCIPlus(background_knowledge={"required": [("Q", "A", 1)]}).fit(small)
+    with pytest.raises(ParameterError, match="no parameter 'beta'"):
+        PCMCIPlus().set_params(beta=1)
+
+
+def test_bad_data(small):
+    with pytest.raises(DataError, match="T=60 time points; tau_max=30"):
+        PCMCI(tau_max=30).fit(small)
+    with pytest.raises(DataError, match="too few samples after lagging"):
+        PCMCI(tau_max=8).fit(small.iloc[:30])
+    const = small.assign(B=1.0)
+    with pytest.raises(DataError, match="column 'B' is constant"):
+        PCMCI().fit(const)
+    nan = small.copy()
+    nan.iloc[5, 2] = np.nan
+    with pytest.raises(DataError, match="column 'C' holds NaN or inf at row 5 outside the mask"):
+        PCMCI().fit(nan)
+    PCMCI().fit(nan, mask=nan.isna())  # fine once masked
+    with pytest.raises(DataError, match=r"non-numeric column\(s\): 'A'"):
+        PCMCI().fit(small.assign(A=["x"] * 60))
+    with pytest.raises(DataError, match="same variables"):
+        PCMCI().fit([small, small.rename(columns={"A": "Z"})])
+    with pytest.raises(DataError, match="mask of data has shape"):
+        PCMCI().fit(small, mask=np.zeros((5, 3), dtype=bool))
+    with pytest.raises(DataError, match="singular"):
+        PCMCI().fit(small.assign(C=small.A + small.B))
+
+
+def test_repr_and_params():
+    assert repr(PCMCI(tau_max=3)) == "PCMCI(tau_max=3)"
+    assert PCMCIPlus().get_params()["contemporaneous_collider_rule"] == "majority"

@@ -1,0 +1,171 @@
+"""LaggedGraph: construction, validation, conversions and the time-series CPDAG."""
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import scm
+from scm import CycleError, GraphError, UnknownNodeError
+from scm._lagged import LaggedGraph
+
+
+@pytest.fixture
+def mixed():
+    return LaggedGraph(
+        ["X", "Y", "Z"],
+        directed=[("X", "X", 1), ("X", "Y", 2), ("Y", "Z", 0)],
+        undirected=[("X", "Y")],
+        conflicting=[("X", "Z")],
+        tau_max=3,
+    )
+
+
+def test_accessors(mixed):
+    assert mixed.nodes == ("X", "Y", "Z")
+    assert mixed.lagged_links == {("X", "X", 1), ("X", "Y", 2)}
+    assert mixed.contemporaneous_edges == {("Y", "Z"), frozenset({"X", "Y"})}
+    assert mixed.conflicting_edges == {frozenset({"X", "Z"})}
+    assert mixed.tau_max == 3
+    assert mixed.parents("Z") == {("Y", 0)} and mixed.parents("Y") == {("X", 2)}
+    assert mixed.has_link("X", "Y", 2) and not mixed.has_link("Y", "X", 2)
+    assert mixed.adjacent("Z", "X") and mixed.adjacent("Y", "X") and not mixed.adjacent("Y", "X", 1)
+    assert mixed.edges() == [
+        ("X", "X", 1, "directed"),
+        ("X", "Y", 2, "directed"),
+        ("Y", "Z", 0, "directed"),
+        ("X", "Y", 0, "undirected"),
+        ("X", "Z", 0, "conflict"),
+    ]
+    assert len(mixed) == 3 and "Z" in mixed
+    with pytest.raises(AttributeError, match="immutable"):
+        mixed.foo = 1
+    with pytest.raises(UnknownNodeError, match="'W'"):
+        mixed.parents("W")
+
+
+def test_repr_and_default_tau_max():
+    g = LaggedGraph(["A", "B"], directed=[("A", "B", 3)])
+    assert g.tau_max == 3
+    assert repr(g) == "LaggedGraph(nodes=['A', 'B'], edges=['A(t-3) -> B(t)'])"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"directed": [("A", "A", 0)]}, GraphError, "self-loop"),
+        ({"directed": [("A", "B", -1)]}, GraphError, "lag"),
+        ({"directed": [("A", "B", 1.5)]}, GraphError, "lag"),
+        ({"directed": [("A", "C", 1)]}, UnknownNodeError, "'C'"),
+        ({"directed": [("A", "B", 0), ("B", "A", 0)]}, GraphError, "more than one"),
+        ({"directed": [("A", "B", 0)], "undirected": [("A", "B")]}, GraphError, "more than one"),
+        ({"undirected": [("A", "B", 1)]}, GraphError, "contemporaneous"),
+        ({"directed": [("A", "B", 3)], "tau_max": 2}, GraphError, "tau_max"),
+        ({"directed": [("A", "B")]}, GraphError, r"\(source, target, lag\)"),
+    ],
+)
+def test_rejects_bad_edges(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        LaggedGraph(["A", "B"], **kwargs)
+    with pytest.raises(GraphError, match="listed twice"):
+        LaggedGraph(["A", "A"])
+
+
+def test_array_encoding_and_round_trip(mixed):
+    a = mixed.to_array()
+    assert a.shape == (3, 3, 4)
+    assert a[0, 0, 1] == 1 and a[0, 1, 2] == 1 and a[1, 0, 2] == 0
+    assert a[1, 2, 0] == 1 and a[2, 1, 0] == 0  # Y -> Z
+    assert a[0, 1, 0] == a[1, 0, 0] == 1  # X - Y
+    assert a[0, 2, 0] == a[2, 0, 0] == 2  # X x-x Z
+    assert a.sum() == 1 + 1 + 1 + 2 + 4
+    assert LaggedGraph.from_array(a, nodes=mixed.nodes) == mixed
+    assert LaggedGraph.from_array(a, nodes=mixed.nodes).tau_max == 3
+    assert mixed.to_array(tau_max=5).shape == (3, 3, 6)
+    with pytest.raises(GraphError, match="smaller"):
+        mixed.to_array(tau_max=1)
+    bad = np.zeros((2, 2, 1), dtype=int)
+    bad[0, 1, 0], bad[1, 0, 0] = 1, 2
+    with pytest.raises(GraphError, match="invalid"):
+        LaggedGraph.from_array(bad)
+    with pytest.raises(GraphError, match="shape"):
+        LaggedGraph.from_array(np.zeros((2, 3, 1)))
+
+
+def test_from_simulated_lag_array():
+    ds = scm.simulate.time_series(n_series=4, n_timepoints=20, max_lag=2, random_state=3)
+    g = LaggedGraph.from_array(ds.metadata["lag_array"], nodes=ds.data.columns)
+    links = ds.metadata["links"]
+    expected = {(r.source, r.target, r.lag) for r in links.itertuples() if r.lag > 0}
+    assert g.lagged_links == expected
+    assert g.directed_contemporaneous == {(r.source, r.target) for r in links.itertuples() if r.lag == 0}
+    assert nx.is_isomorphic(g.summary_graph(), ds.graph)
+
+
+def test_json_and_dict_round_trip(mixed):
+    text = mixed.to_json()
+    data = json.loads(text)
+    assert data["nodes"] == ["X", "Y", "Z"] and data["tau_max"] == 3
+    assert {"source": "X", "target": "Y", "lag": 2, "kind": "directed"} in data["edges"]
+    back = LaggedGraph.from_json(text)
+    assert back == mixed and back.tau_max == 3 and hash(back) == hash(mixed)
+    assert LaggedGraph.from_dict({"nodes": ["A", "B"], "edges": [{"source": "A", "target": "B", "lag": 1}]}).lagged_links == {("A", "B", 1)}
+    with pytest.raises(GraphError, match="lagged graph JSON"):
+        LaggedGraph.from_dict({"nodes": ["A"]})
+
+
+def test_equality_ignores_declared_tau_max_and_node_order():
+    a = LaggedGraph(["A", "B"], directed=[("A", "B", 1)], tau_max=4)
+    b = LaggedGraph(["B", "A"], directed=[("A", "B", 1)])
+    assert a == b and hash(a) == hash(b)
+    assert a != LaggedGraph(["A", "B"], directed=[("A", "B", 2)])
+    assert a.__eq__("not a graph") is NotImplemented
+
+
+def test_unrolled_graph(mixed):
+    g = LaggedGraph(["X", "Y"], directed=[("X", "X", 1), ("X", "Y", 2), ("X", "Y", 0)])
+    u = g.to_unrolled(3)
+    assert set(u.nodes) == {(v, -k) for v in "XY" for k in range(4)}
+    assert u.has_edge(("X", -3), ("X", -2)) and u.has_edge(("X", -2), ("Y", 0)) and u.has_edge(("X", -1), ("Y", -1))
+    assert not u.has_edge(("X", -4), ("Y", -2)) and u.number_of_edges() == 3 + 2 + 4
+    assert u[("X", -2)][("Y", 0)] == {"kind": "directed", "lag": 2}
+    assert nx.is_directed_acyclic_graph(u)
+    both = mixed.to_unrolled(0)
+    assert both.has_edge(("X", 0), ("Y", 0)) and both.has_edge(("Y", 0), ("X", 0))
+
+
+def test_summary_graph(mixed):
+    s = mixed.summary_graph()
+    assert s["X"]["Y"]["lags"] == [0, 2] and s["Y"]["X"]["lags"] == [0]
+    assert not s.has_edge("X", "X")
+
+
+@pytest.mark.parametrize(
+    "directed, expected_directed, expected_undirected",
+    [
+        # contemporaneous chain: nothing identified
+        ([("X", "Y", 0), ("Y", "Z", 0)], set(), {frozenset("XY"), frozenset("YZ")}),
+        # contemporaneous collider
+        ([("X", "Y", 0), ("Z", "Y", 0)], {("X", "Y"), ("Z", "Y")}, set()),
+        # collider with a lagged parent: Y(t-1) -> Y(t) <- X(t)
+        ([("Y", "Y", 1), ("X", "Y", 0)], {("X", "Y")}, set()),
+        # R1 from a lagged link: X(t-1) -> X(t) - Y(t), X(t-1) and Y(t) non-adjacent
+        ([("X", "X", 1), ("X", "Y", 0)], {("X", "Y")}, set()),
+        # shielded by a lagged link: X(t-1) -> Y(t) too, so X(t) - Y(t) stays undirected
+        ([("X", "X", 1), ("X", "Y", 1), ("Y", "Y", 1), ("Y", "X", 1), ("X", "Y", 0)], set(), {frozenset("XY")}),
+    ],
+)
+def test_cpdag(directed, expected_directed, expected_undirected):
+    g = LaggedGraph(["X", "Y", "Z"], directed=directed)
+    c = g.cpdag()
+    assert c.lagged_links == g.lagged_links
+    assert c.directed_contemporaneous == expected_directed
+    assert c.undirected_contemporaneous == expected_undirected
+
+
+def test_cpdag_errors():
+    with pytest.raises(GraphError, match="all directed"):
+        LaggedGraph(["A", "B"], undirected=[("A", "B")]).cpdag()
+    with pytest.raises(CycleError, match="cycle"):
+        LaggedGraph(["A", "B", "C"], directed=[("A", "B", 0), ("B", "C", 0), ("C", "A", 0)]).cpdag()
