@@ -163,6 +163,22 @@ def test_input_errors():
 
 
 # ------------------------------------------------------------------------------- y0 parity
+#
+# y0's ID (``identify_outcomes``) against ours and against the exact truth, on the same
+# random discrete models. y0 0.2.11 returns a wrong estimand for two of the graphs, and
+# not because of how the graph is handed over (the tests below rule that out):
+#
+# - napkin: y0 returns P(Y | X). ID reaches line 7 with S' = {w, x, y}, recurses with
+#   P' = P(w) P(x | w, r) P(y | w, r, x), drops w (line 2) and ends at line 6 on x -> y,
+#   whose answer is P'(y | x): the ratio ours prints. y0's ``id_std.line_6`` (and
+#   ``line_7``) build ``P(v | predecessors)`` from the observational P, ignoring the
+#   estimand passed down, so the recursion returns the plain conditional P(Y | X);
+#   ``test_y0_line6_ignores_the_estimand_passed_down`` shows it on that last call alone.
+# - two_treatments: the same path (lines 3, 7, 2, 6) gives P(Y | X1), dropping z and x2.
+#
+# Reported upstream: y0 issues #372 ("ID returns incorrect estimand for napkin example",
+# label bug) and #404 (napkin and Tian's graph). The napkin example of y0 0.2.11's README
+# does not show the correct formula either (it asserts ``estimand == P(Y @ X)``).
 
 y0 = pytest.importorskip("y0")
 
@@ -183,33 +199,45 @@ def _to_ours(expr, names):
     raise TypeError(f"unexpected y0 node {type(expr).__name__}")
 
 
-def _y0_identify(directed, bidirected, xs, ys):
+def _y0_graph(directed, bidirected):
+    """Our ADMG as a y0 ``NxMixedGraph`` (bidirected edges are its ``undirected`` ones)."""
     import y0.dsl as d
-    from y0.algorithm.identify import identify_outcomes
     from y0.graph import NxMixedGraph
 
     V = {n: d.Variable(n.upper()) for e in list(directed) + list(bidirected) for n in e}
     g = NxMixedGraph.from_edges(
         directed=[(V[a], V[b]) for a, b in directed], undirected=[(V[a], V[b]) for a, b in bidirected]
     )
+    return g, V
+
+
+def _y0_identify(directed, bidirected, xs, ys):
+    from y0.algorithm.identify import identify_outcomes
+
+    g, V = _y0_graph(directed, bidirected)
     out = identify_outcomes(g, treatments={V[x] for x in xs}, outcomes={V[y] for y in ys})
     return out, {v.name: k for k, v in V.items()}
 
 
+def _y0_estimand(expr, name):
+    """A y0 expression on one of GRAPHS as an Estimand of ours, to evaluate on a model."""
+    from estimators import Estimand
+
+    directed, bidirected, xs, ys, _ = GRAPHS[name]
+    graph, latent = _admg(directed, bidirected)
+    order = identify(graph, xs, ys, latent=latent)._order
+    _, V = _y0_graph(directed, bidirected)
+    return Estimand(xs, ys, _to_ours(expr, {v.name: k for k, v in V.items()}), order)
+
+
 Y0_CASES = ["backdoor", "front_door", "napkin", "bow", "iv", "confounded_mediator", "confounded_outcome_path", "two_treatments", "verma_like", "mediator_chain"]
 
-
-# y0 0.2.11 returns P(Y | X) for the napkin graph and P(Y | X1) for "two_treatments"; neither is
-# P(y | do(x)) (the napkin leaves the back-door path x <- r <- w <-> y open; the other ignores
-# x2), they differ from the exact truth below while ours matches it. The test pins that down
-# instead of hiding the cases.
-Y0_WRONG = {"napkin", "two_treatments"}
+# What y0 (0.2.11) returns where it is wrong; see the comment above.
+Y0_WRONG = {"napkin": "P(Y | X)", "two_treatments": "P(Y | X1)"}
 
 
 @pytest.mark.parametrize("name", Y0_CASES)
 def test_agrees_with_y0(name):
-    from estimators import Estimand
-
     directed, bidirected, xs, ys, ok = GRAPHS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -220,7 +248,7 @@ def test_agrees_with_y0(name):
             identify(graph, xs, ys, latent=latent)
         return
     ours = identify(graph, xs, ys, latent=latent)
-    theirs_est = Estimand(xs, ys, _to_ours(theirs, names), ours._order)
+    theirs_est = _y0_estimand(theirs, name)
     y0_error = 0.0
     for seed in range(3):
         joint = _random_model(directed, bidirected, np.random.default_rng(100 + seed))
@@ -231,6 +259,66 @@ def test_agrees_with_y0(name):
         if name not in Y0_WRONG:
             np.testing.assert_allclose([y0_vals[k] for k in keys], [mine[k] for k in keys], atol=1e-10, err_msg=f"y0: {theirs}")
     if name in Y0_WRONG:
-        assert y0_error > 1e-3
+        assert str(theirs) == Y0_WRONG[name], f"y0 {_y0_version()} now returns {theirs} for {name}: recheck Y0_WRONG"
+        assert y0_error > 1e-3, f"y0 {_y0_version()} now gets {name} right: drop it from Y0_WRONG"
     else:
         assert y0_error < 1e-10
+
+
+def _y0_version():
+    from importlib.metadata import version
+
+    return version("y0")
+
+
+def test_y0_napkin_input_is_y0s_own_napkin():
+    """The graph we hand y0 is y0's own ``examples.napkin`` renamed (Z2 = W, Z1 = R), and y0
+    answers the same P(Y | X) on its own example: the input is not the cause."""
+    from y0.algorithm.identify import identify_outcomes
+    from y0.dsl import X, Y, Z1, Z2
+    from y0.examples import napkin
+
+    ours, _ = _y0_graph(*GRAPHS["napkin"][:2])
+    rename = {Z2.name: "W", Z1.name: "R", X.name: "X", Y.name: "Y"}
+    assert sorted((rename[a.name], rename[b.name]) for a, b in napkin.directed.edges()) == sorted(
+        (a.name, b.name) for a, b in ours.directed.edges()
+    )
+    assert {frozenset((rename[a.name], rename[b.name])) for a, b in napkin.undirected.edges()} == {
+        frozenset((a.name, b.name)) for a, b in ours.undirected.edges()
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert str(identify_outcomes(napkin, treatments={X}, outcomes={Y})) == Y0_WRONG["napkin"]
+
+
+def test_correct_napkin_estimand_written_in_y0_matches_truth():
+    """Positive control of the harness: the napkin estimand of y0 issue #372, written in y0's
+    DSL and evaluated the way y0's answers are, matches the exact truth (and ours)."""
+    from y0.dsl import P, Sum, Variable
+
+    W, R, X, Y = (Variable(n) for n in "WRXY")
+    expr = (Sum[W](P(Y, X | W, R) * P(W))) / Sum[W](P(X | W, R) * P(W))
+    est = _y0_estimand(expr, "napkin")
+    directed, bidirected, xs, ys, _ = GRAPHS["napkin"]
+    for seed in range(3):
+        joint = _random_model(directed, bidirected, np.random.default_rng(100 + seed))
+        got, want = _evaluate(est, joint), _truth(joint, xs, ys)
+        np.testing.assert_allclose([got[k] for k in sorted(want)], [want[k] for k in sorted(want)], atol=1e-10)
+
+
+def test_y0_line6_ignores_the_estimand_passed_down():
+    """The minimal demonstration: the last recursive call of ID on the napkin, on the graph
+    x -> y with the distribution Q = sum_w P(w) P(x | w, r) P(y | w, r, x) passed down, must
+    return Q(y | x) (line 6 of Shpitser and Pearl's ID). y0 returns P(Y | X), whatever Q is."""
+    from y0.algorithm.identify import Identification
+    from y0.algorithm.identify import identify as y0_identify
+    from y0.dsl import P, Sum, Variable
+    from y0.graph import NxMixedGraph
+
+    W, R, X, Y = (Variable(n) for n in "WRXY")
+    q = Sum[W](P(W) * P(X | W, R) * P(Y | W, R, X))
+    g = NxMixedGraph.from_edges(directed=[(X, Y)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = y0_identify(Identification.from_parts(outcomes={Y}, treatments={X}, graph=g, estimand=q))
+    assert str(out) == "P(Y | X)", f"y0 {_y0_version()} now returns {out}: recheck Y0_WRONG"
