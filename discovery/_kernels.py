@@ -1,0 +1,455 @@
+"""Pure JAX kernels of the conditional-independence tests.
+
+Arrays in, arrays out: no pandas, no validation, no Python branching on traced
+values. Every public-facing batch function here is jitted at module level so a
+second call with the same shapes and static arguments reuses the compiled
+program. The callers in :mod:`discovery._citest` run them inside
+``jax.enable_x64(True)`` so that everything is float64.
+
+Batch layout
+------------
+Batched kernels take their shared (replicated) inputs first and then query arrays shaped ``(steps, width)`` (or
+``(steps, width, k)``): the outer ``steps`` axis is traversed sequentially with
+:func:`jax.lax.map` (this bounds memory: only ``width`` queries are live at a
+time), the inner ``width`` axis is vectorised with :func:`jax.vmap` and is the
+axis sharded across devices. Each returns per-query results shaped
+``(steps, width, ...)``.
+
+Shapes in the docstrings use ``n`` samples, ``p`` variables, ``k`` the size of
+the conditioning set, ``m`` the number of distinct conditioning sets or of
+low-rank features.
+"""
+
+from __future__ import annotations
+
+import collections
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = [
+    "TRACE_COUNTS",
+    "sq_dists",
+    "sq_dists_cross",
+    "gaussian_gram",
+    "center_gram",
+    "median_theta",
+    "residual_maker",
+    "fisherz_batch",
+    "kci_uncond_batch",
+    "kci_cond_batch",
+    "lowrank_uncond_batch",
+    "lowrank_cond_batch",
+    "discrete_batch",
+]
+
+#: How many times each batch kernel has been traced (compiled). A Python-side
+#: counter: it is only incremented while JAX traces, never at run time, so tests
+#: can assert that a second call with the same shapes does not recompile.
+TRACE_COUNTS: collections.Counter = collections.Counter()
+
+
+# --------------------------------------------------------------------------- #
+# building blocks
+# --------------------------------------------------------------------------- #
+def sq_dists(a):
+    """Squared Euclidean distances between the rows of ``a``.
+
+    ``a`` is ``(n, d)`` with small ``d``; the result is ``(n, n)``. Computed as a
+    sum over columns of squared differences (exact, no cancellation).
+    """
+    out = jnp.zeros((a.shape[0], a.shape[0]), a.dtype)
+    for j in range(a.shape[1]):  # static: d is a shape
+        diff = a[:, j][:, None] - a[:, j][None, :]
+        out = out + diff * diff
+    return out
+
+
+def sq_dists_cross(a, b):
+    """Squared distances between rows of ``a`` ``(n, d)`` and ``b`` ``(m, d)``: ``(n, m)``."""
+    out = jnp.zeros((a.shape[0], b.shape[0]), a.dtype)
+    for j in range(a.shape[1]):
+        diff = a[:, j][:, None] - b[:, j][None, :]
+        out = out + diff * diff
+    return out
+
+
+def gaussian_gram(a, theta):
+    """Gaussian kernel matrix ``exp(-0.5 * theta * ||a_i - a_j||^2)``, ``(n, n)``.
+
+    ``theta`` is the inverse squared width, ``1 / sigma^2``.
+    """
+    return jnp.exp(-0.5 * theta * sq_dists(a))
+
+
+def center_gram(k):
+    """Double-centred kernel matrix ``H K H`` with ``H = I - 1/n``; ``(n, n) -> (n, n)``."""
+    col = jnp.mean(k, axis=0)
+    row = jnp.mean(k, axis=1)
+    return k - col[None, :] - row[:, None] + jnp.mean(col)
+
+
+def median_theta(a, sub):
+    """Inverse squared width of the median heuristic.
+
+    The width is ``sqrt(2) * median`` of the positive pairwise distances between
+    the rows ``a[sub]`` (``a`` is ``(n, d)``, ``sub`` an index vector of at most
+    ``n`` rows); returns ``1 / width**2`` as a scalar.
+    """
+    d = jnp.sqrt(sq_dists(a[sub]))
+    med = jnp.nanmedian(jnp.where(d > 0, d, jnp.nan))
+    return 1.0 / (2.0 * med * med)
+
+
+def residual_maker(z, theta, eps):
+    """KCI's regularised residual-maker ``R_Z = eps * (H K_Z H + eps I)^{-1}``.
+
+    ``z`` is ``(n, k)``; returns a symmetric ``(n, n)`` matrix. ``H K_Z H + eps I``
+    is positive definite, so a Cholesky solve replaces the pseudo-inverse.
+    """
+    n = z.shape[0]
+    kz = center_gram(gaussian_gram(z, theta))
+    chol = jax.scipy.linalg.cho_factor(kz + eps * jnp.eye(n, dtype=z.dtype), lower=True)
+    r = eps * jax.scipy.linalg.cho_solve(chol, jnp.eye(n, dtype=z.dtype))
+    return 0.5 * (r + r.T)
+
+
+def _map_batched(fn, *queries):
+    """``lax.map`` over the leading axis of ``queries`` of ``vmap(fn)`` over the second."""
+    return lax.map(lambda q: jax.vmap(fn)(*q), queries)
+
+
+# --------------------------------------------------------------------------- #
+# Fisher-z
+# --------------------------------------------------------------------------- #
+@jax.jit
+def fisherz_batch(corr, idx):
+    """Partial correlations of a batch of queries.
+
+    Parameters
+    ----------
+    corr : (p, p) correlation matrix of the data.
+    idx : (steps, width, k + 2) int; each row is ``[x, y, *S]``.
+
+    Returns
+    -------
+    (steps, width, 2) array: the partial correlation of ``x`` and ``y`` given ``S``
+    (from the inverse of the correlation submatrix) and the smallest eigenvalue of
+    that submatrix (to detect singular, i.e. collinear, submatrices).
+    """
+    TRACE_COUNTS["fisherz_batch"] += 1
+
+    def one(ids):
+        sub = corr[ids][:, ids]
+        inv = jnp.linalg.inv(sub)
+        r = -inv[0, 1] / jnp.sqrt(jnp.abs(inv[0, 0] * inv[1, 1]))
+        return jnp.stack([r, jnp.linalg.eigvalsh(sub)[0]])
+
+    return _map_batched(one, idx)
+
+
+# --------------------------------------------------------------------------- #
+# exact KCI
+# --------------------------------------------------------------------------- #
+def _uncond_moments(kx, ky):
+    """HSIC statistic and gamma moments from centred ``(n, n)`` kernels ``kx``, ``ky``."""
+    n = kx.shape[0]
+    stat = jnp.sum(kx * ky)
+    mean = jnp.trace(kx) * jnp.trace(ky) / n
+    var = 2.0 * jnp.sum(kx * kx) * jnp.sum(ky * ky) / (n * n)
+    return jnp.stack([stat, mean, var])
+
+
+def _cond_moments(kxr, kyr):
+    """KCI statistic and gamma moments from centred, Z-residualised ``(n, n)`` kernels.
+
+    The mean ``sum(diag(KxR) * diag(KyR))`` and variance ``2 * sum((KxR * KyR)**2)``
+    are the trace and twice the squared Frobenius norm of ``W W^T`` where the rows of
+    ``W`` are ``u_t (x) v_t`` for factors ``KxR = U U^T`` and ``KyR = V V^T``.
+    """
+    prod = kxr * kyr
+    stat = jnp.sum(prod)
+    mean = jnp.sum(jnp.diagonal(kxr) * jnp.diagonal(kyr))
+    var = 2.0 * jnp.sum(prod * prod)
+    return jnp.stack([stat, mean, var])
+
+
+@partial(jax.jit, static_argnames=("median",))
+def kci_uncond_batch(data, theta, sub, qx, qy, *, median):
+    """Unconditional KCI (HSIC with gamma null) for a batch of pairs.
+
+    Parameters
+    ----------
+    data : (n, p) standardised data.
+    qx, qy : (steps, width) int column indices.
+    theta : scalar inverse squared kernel width (used unless ``median``).
+    sub : (s,) int rows used by the median heuristic.
+    median : bool, static; use the median heuristic per variable.
+
+    Returns
+    -------
+    (steps, width, 3): statistic, null mean, null variance.
+    """
+    TRACE_COUNTS["kci_uncond_batch"] += 1
+
+    def one(ix, iy):
+        x = data[:, ix][:, None]
+        y = data[:, iy][:, None]
+        tx = median_theta(x, sub) if median else theta
+        ty = median_theta(y, sub) if median else theta
+        return _uncond_moments(center_gram(gaussian_gram(x, tx)), center_gram(gaussian_gram(y, ty)))
+
+    return _map_batched(one, qx, qy)
+
+
+@partial(jax.jit, static_argnames=("median",))
+def kci_cond_batch(data, zsets, theta, eps, sub, qx, qy, qs, *, median):
+    """Conditional KCI for a batch of queries sharing ``|S| = k``.
+
+    ``R_Z`` is computed once per distinct conditioning set and shared by the
+    queries that use it.
+
+    Parameters
+    ----------
+    data : (n, p) standardised data.
+    zsets : (m, k) int, the distinct conditioning sets.
+    qx, qy : (steps, width) int column indices; ``x`` is kernelised as ``[x, z/2]``.
+    qs : (steps, width) int index into ``zsets``.
+    theta : scalar inverse squared width for the X, Y and Z kernels (unless ``median``).
+    eps : scalar ridge of the residual-maker.
+    sub : (s,) int rows used by the median heuristic.
+    median : bool, static.
+
+    Returns
+    -------
+    (steps, width, 3): statistic, null mean, null variance.
+    """
+    TRACE_COUNTS["kci_cond_batch"] += 1
+    zs = jnp.transpose(data[:, zsets], (1, 0, 2))  # (m, n, k)
+
+    def rz_of(z):
+        tz = median_theta(z, sub) if median else theta
+        return residual_maker(z, tz, eps)
+
+    rzs = lax.map(rz_of, zs)  # (m, n, n), sequential to bound memory
+
+    def one(ix, iy, js):
+        z = zs[js]
+        xa = jnp.concatenate([data[:, ix][:, None], 0.5 * z], axis=1)
+        y = data[:, iy][:, None]
+        tx = median_theta(xa, sub) if median else theta
+        ty = median_theta(y, sub) if median else theta
+        r = rzs[js]
+        kx = center_gram(gaussian_gram(xa, tx))
+        ky = center_gram(gaussian_gram(y, ty))
+        return _cond_moments(r @ kx @ r, r @ ky @ r)
+
+    return _map_batched(one, qx, qy, qs)
+
+
+# --------------------------------------------------------------------------- #
+# low-rank KCI
+# --------------------------------------------------------------------------- #
+def _features(a, theta, landmarks, omega, phase, kind):
+    """Centred low-rank features ``Phi`` (``(n, m)``) with ``Phi Phi^T ~ H K H``.
+
+    ``kind`` (static) is ``"nystrom"`` (``landmarks``: ``(m,)`` row indices) or
+    ``"rff"`` (``omega``: ``(d, m)`` standard normal draws, ``phase``: ``(m,)``
+    uniform on ``[0, 2 pi)``).
+    """
+    if kind == "nystrom":
+        lm = a[landmarks]
+        kmm = jnp.exp(-0.5 * theta * sq_dists(lm))
+        knm = jnp.exp(-0.5 * theta * sq_dists_cross(a, lm))
+        s, u = jnp.linalg.eigh(kmm)
+        keep = s > 1e-10 * s[-1]
+        inv_sqrt = jnp.where(keep, 1.0 / jnp.sqrt(jnp.where(keep, s, 1.0)), 0.0)
+        phi = (knm @ u) * inv_sqrt[None, :]
+    else:
+        m = omega.shape[1]
+        phi = jnp.sqrt(2.0 / m) * jnp.cos(jnp.sqrt(theta) * (a @ omega) + phase[None, :])
+    return phi - jnp.mean(phi, axis=0, keepdims=True)
+
+
+def _kron_gram_sq_norm(a, b, block):
+    """``||W^T W||_F^2`` with ``W[t] = a[t] (x) b[t]``, without forming ``W`` whole.
+
+    ``a`` is ``(n, ma)``, ``b`` ``(n, mb)``; rows are accumulated in blocks of
+    ``block`` (static), so memory is ``O(block * ma * mb + (ma * mb)^2)``.
+    """
+    n, ma = a.shape
+    mb = b.shape[1]
+    nb = -(-n // block)
+    pad = nb * block - n
+    a = jnp.pad(a, ((0, pad), (0, 0))).reshape(nb, block, ma)
+    b = jnp.pad(b, ((0, pad), (0, 0))).reshape(nb, block, mb)
+
+    def step(acc, ab):
+        w = (ab[0][:, :, None] * ab[1][:, None, :]).reshape(block, ma * mb)
+        return acc + w.T @ w, None
+
+    gram, _ = lax.scan(step, jnp.zeros((ma * mb, ma * mb), a.dtype), (a, b))
+    return jnp.sum(gram * gram)
+
+
+@partial(jax.jit, static_argnames=("median", "kind"))
+def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, *, median, kind):
+    """Low-rank unconditional KCI for a batch of pairs; never forms an ``(n, n)`` matrix.
+
+    Parameters
+    ----------
+    data : (n, p) standardised data.
+    qx, qy : (steps, width) int column indices.
+    theta, sub, median : as in :func:`kci_uncond_batch`.
+    landmarks : (m,) int Nystrom landmark rows.
+    omega : (2, 1, m) random-feature frequencies for X and Y; phase : (2, m).
+    kind : ``"nystrom"`` or ``"rff"`` (static).
+
+    Returns
+    -------
+    (steps, width, 3): statistic, null mean, null variance, computed from ``(m, m)``
+    matrices: ``||Px^T Py||^2``, ``||Px||^2 ||Py||^2 / n`` and
+    ``2 ||Px^T Px||^2 ||Py^T Py||^2 / n^2``.
+    """
+    TRACE_COUNTS["lowrank_uncond_batch"] += 1
+    n = data.shape[0]
+
+    def one(ix, iy):
+        x = data[:, ix][:, None]
+        y = data[:, iy][:, None]
+        tx = median_theta(x, sub) if median else theta
+        ty = median_theta(y, sub) if median else theta
+        px = _features(x, tx, landmarks, omega[0], phase[0], kind)
+        py = _features(y, ty, landmarks, omega[1], phase[1], kind)
+        stat = jnp.sum((px.T @ py) ** 2)
+        mean = jnp.sum(px * px) * jnp.sum(py * py) / n
+        var = 2.0 * jnp.sum((px.T @ px) ** 2) * jnp.sum((py.T @ py) ** 2) / (n * n)
+        return jnp.stack([stat, mean, var])
+
+    return _map_batched(one, qx, qy)
+
+
+def _principal(a, r):
+    """The ``r`` leading principal directions of ``a`` (``(n, m) -> (n, r)``).
+
+    ``a a^T`` is approximated by ``b b^T`` with ``b = a V_r``, ``V_r`` the top
+    eigenvectors of the ``(m, m)`` matrix ``a^T a``.
+    """
+    _, v = jnp.linalg.eigh(a.T @ a)
+    return a @ v[:, -r:]
+
+
+@partial(jax.jit, static_argnames=("median", "kind", "block", "var_rank"))
+def lowrank_cond_batch(
+    data, zsets, theta, eps, sub, landmarks, omega_x, omega_y, omega_z, phase, qx, qy, qs, *, median, kind, block,
+    var_rank,
+):
+    """Low-rank conditional KCI; memory and time linear in ``n``.
+
+    ``R_Z`` is applied by the Woodbury identity,
+    ``eps (Pz Pz^T + eps I)^{-1} F = F - Pz (Pz^T Pz + eps I)^{-1} Pz^T F``,
+    i.e. ridge residuals of the features ``F`` on Z's features ``Pz``.
+
+    Parameters
+    ----------
+    data : (n, p); zsets : (m_sets, k); qx, qy, qs : (steps, width) int.
+    theta, eps, sub, median : as in :func:`kci_cond_batch`.
+    landmarks : (m,) int; omega_x : (k + 1, m); omega_y : (1, m); omega_z : (k, m);
+    phase : (3, m).
+    kind : ``"nystrom"`` or ``"rff"`` (static); block : rows per accumulation step.
+    var_rank : static; the null variance ``2 ||W^T W||^2`` (``W[t] = a_t (x) b_t``)
+        uses the ``var_rank`` leading principal directions of the residualised
+        features, so it costs ``O(n var_rank^4)``.
+
+    Returns
+    -------
+    (steps, width, 3): statistic, null mean, null variance.
+    """
+    TRACE_COUNTS["lowrank_cond_batch"] += 1
+    zs = jnp.transpose(data[:, zsets], (1, 0, 2))  # (m_sets, n, k)
+
+    def z_factor(z):
+        tz = median_theta(z, sub) if median else theta
+        pz = _features(z, tz, landmarks, omega_z, phase[2], kind)
+        m = pz.shape[1]
+        chol = jax.scipy.linalg.cho_factor(pz.T @ pz + eps * jnp.eye(m, dtype=pz.dtype), lower=True)
+        return pz, chol[0]
+
+    pzs, chols = lax.map(z_factor, zs)
+
+    def one(ix, iy, js):
+        z = zs[js]
+        pz, chol = pzs[js], chols[js]
+        xa = jnp.concatenate([data[:, ix][:, None], 0.5 * z], axis=1)
+        y = data[:, iy][:, None]
+        tx = median_theta(xa, sub) if median else theta
+        ty = median_theta(y, sub) if median else theta
+        px = _features(xa, tx, landmarks, omega_x, phase[0], kind)
+        py = _features(y, ty, landmarks, omega_y, phase[1], kind)
+
+        def resid(f):
+            return f - pz @ jax.scipy.linalg.cho_solve((chol, True), pz.T @ f)
+
+        ax, ay = resid(px), resid(py)
+        stat = jnp.sum((ax.T @ ay) ** 2)
+        mean = jnp.sum(jnp.sum(ax * ax, axis=1) * jnp.sum(ay * ay, axis=1))
+        var = 2.0 * _kron_gram_sq_norm(_principal(ax, var_rank), _principal(ay, var_rank), block)
+        return jnp.stack([stat, mean, var])
+
+    return _map_batched(one, qx, qy, qs)
+
+
+# --------------------------------------------------------------------------- #
+# chi-square / G-square
+# --------------------------------------------------------------------------- #
+@partial(jax.jit, static_argnames=("n_strata", "cx", "cy", "gsq"))
+def discrete_batch(codes, qx, qy, qs, mult, *, n_strata, cx, cy, gsq):
+    """Stratified chi-square or G-square statistics for a batch of queries.
+
+    Parameters
+    ----------
+    codes : (n, p) int, each column coded ``0 .. card - 1``.
+    qx, qy : (steps, width) int column indices.
+    qs : (steps, width, k) int conditioning columns (``k`` may be 0).
+    mult : (steps, width, k) int mixed-radix multipliers of the conditioning
+        columns, so ``sum(codes[:, S] * mult)`` enumerates the configurations.
+    n_strata : static upper bound on the number of observed configurations.
+    cx, cy : static table sizes (at least the largest cardinality of ``x`` / ``y``).
+    gsq : static; G-square instead of chi-square.
+
+    Returns
+    -------
+    (steps, width, 2): statistic and degrees of freedom. Degrees of freedom sum
+    ``(cx - 1 - empty rows) * (cy - 1 - empty columns)`` over the non-empty
+    strata (padding rows and columns count as empty and cancel out).
+    """
+    TRACE_COUNTS["discrete_batch"] += 1
+    n = codes.shape[0]
+
+    def one(ix, iy, s_cols, s_mult):
+        key = jnp.sum(codes[:, s_cols] * s_mult[None, :], axis=1)  # (n,)
+        order = jnp.argsort(key)
+        sk = key[order]
+        new = jnp.concatenate([jnp.zeros((1,), sk.dtype), (sk[1:] != sk[:-1]).astype(sk.dtype)])
+        stratum = jnp.zeros((n,), sk.dtype).at[order].set(jnp.cumsum(new))
+        flat = (stratum * cx + codes[:, ix]) * cy + codes[:, iy]
+        counts = jnp.zeros((n_strata * cx * cy,), codes.dtype).at[flat].add(1)
+        c = counts.reshape(n_strata, cx, cy).astype(jnp.float64)
+        sx = jnp.sum(c, axis=2)
+        sy = jnp.sum(c, axis=1)
+        sm = jnp.sum(sx, axis=1)
+        e = sx[:, :, None] * sy[:, None, :] / jnp.where(sm > 0, sm, 1.0)[:, None, None]
+        e_safe = jnp.where(e == 0, 1.0, e)
+        if gsq:
+            ratio = jnp.where(c > 0, c / e_safe, 1.0)
+            stat = 2.0 * jnp.sum(c * jnp.log(ratio))
+        else:
+            stat = jnp.sum((c - e) ** 2 / e_safe)
+        zero_rows = jnp.sum(sx == 0, axis=1)
+        zero_cols = jnp.sum(sy == 0, axis=1)
+        df = jnp.sum(jnp.where(sm > 0, (cx - 1 - zero_rows) * (cy - 1 - zero_cols), 0))
+        return jnp.stack([stat, df.astype(jnp.float64)])
+
+    return _map_batched(one, qx, qy, qs, mult)
