@@ -52,6 +52,8 @@ from scm import PDAG, meek_rules
 from scm._exceptions import DataError, NotFittedError, ParameterError
 from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
 
+from ._utils import progress as _progress
+
 __all__ = [
     "CDNOD",
     "context_skeleton",
@@ -73,12 +75,6 @@ CONFLICT_RULES = ("keep_existing", "overwrite", "bidirected")
 _MAX_AUTO_DOMAINS = 50
 
 
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **kwargs)
 
 
 # =========================================================================== context

@@ -39,6 +39,7 @@ from scm import PDAG, ParameterError, meek_rules
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from ._background import BackgroundKnowledge, check_background_knowledge
+from ._utils import progress as _progress
 
 __all__ = ["PC", "skeleton", "apply_background_knowledge", "orient_colliders", "SkeletonResult"]
 
@@ -128,12 +129,6 @@ def _as_tester(ci_test) -> _Tester:
     return ci_test if isinstance(ci_test, _Tester) else _Tester(ci_test)
 
 
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **kwargs)
 
 
 # ------------------------------------------------------------------------ skeleton

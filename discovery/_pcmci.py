@@ -57,6 +57,7 @@ from scm._lagged import LaggedGraph
 from scm._validation import as_dataframe, check_in_range, check_option
 
 from . import _ts_kernels
+from ._utils import progress as _progress
 
 __all__ = [
     "PCMCI",
@@ -84,12 +85,6 @@ _MIN_K = 32  # smallest padded conditioning size: one compiled program serves |Z
 _MIN_CHUNKS = 64  # smallest capacity (in chunks of _WIDTH queries) of one kernel call
 
 
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **kwargs)
 
 
 def _next_pow2(k: int) -> int:
