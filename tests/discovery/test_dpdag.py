@@ -16,23 +16,25 @@ from hypothesis import strategies as st
 
 from discovery import DPDAG, VIDPDAG
 from discovery import _dag_kernels as K
-from discovery._vidpdag import init_state, make_train_chunk
+from discovery._vidpdag import init_state, make_train_chunk, transform_columns
 from discovery.metrics import average_precision, shd
 from scm import ConvergenceError, DataError, ParameterError
 
 
 # ----------------------------------------------------------------------------- helpers
 def acyclic(adjs: np.ndarray) -> np.ndarray:
-    """Vectorised DAG check of a batch (n, d, d) of 0/1 matrices.
+    """Vectorised DAG check of a batch (n, d, d) of 0/1 matrices (Kahn's algorithm).
 
-    The transitive closure ``R`` by repeated squaring (``R <- R or R @ R``, log2(d) + 1
-    times); a matrix is a DAG iff no node reaches itself (``diag(R) == 0``).
+    ``d`` rounds of removing every node without a remaining parent; a matrix is a DAG
+    iff no node is left. (Batched boolean sums: the transitive closure by repeated
+    matrix squaring took 4 s per 250 matrices at d = 100 with numpy's stacked matmul.)
     """
-    r = (np.asarray(adjs) != 0).astype(np.float32)
-    d = r.shape[-1]
-    for _ in range(max(1, math.ceil(math.log2(d))) + 1):
-        r = np.minimum(r + r @ r, 1.0)
-    return np.einsum("nii->n", r) == 0
+    a = np.asarray(adjs) != 0
+    alive = np.ones(a.shape[:2], dtype=bool)
+    for _ in range(a.shape[-1]):
+        has_parent = (a & alive[:, :, None]).any(axis=1)
+        alive &= has_parent  # drop the current sources
+    return ~alive.any(axis=1)
 
 
 def test_acyclic_helper_detects_cycles():  # the checker itself must catch cycles
@@ -46,13 +48,16 @@ def test_acyclic_helper_detects_cycles():  # the checker itself must catch cycle
 
 # ----------------------------------------------------------------------------- DP-DAG samples
 # A few sizes spanning 2..100, so that each compiled sampler is reused by many draws.
+# The hard forward sample (Gumbel-top-k) is the same for both relaxations, so Sinkhorn
+# is checked at two sizes only: each size is one more compilation (~2-4 s on a loaded
+# machine), which is what these tests spend their time on.
 SIZES = [2, 3, 10, 40, 100]
+CASES = [(d, "softsort") for d in SIZES] + [(d, "sinkhorn") for d in (10, 40)]
 
 
-@pytest.mark.parametrize("relaxation", ["softsort", "sinkhorn"])
-@pytest.mark.parametrize("d", SIZES)
+@pytest.mark.parametrize("d, relaxation", CASES)
 def test_thousands_of_samples_are_dags(d, relaxation):
-    """1000 hard samples per size and relaxation (10,000 in all), over varied logits."""
+    """1000 hard samples per size and relaxation (7,000 in all), over varied logits."""
     key = jax.random.key(d)
     for psi_scale, theta_shift in [(0.0, 0.0), (1.0, -3.0), (30.0, 8.0), (0.01, 50.0)]:
         key, k1, k2, k3 = jax.random.split(key, 4)
@@ -77,16 +82,17 @@ def test_property_every_sample_is_a_dag(d, seed, psi_scale, theta_shift):
     k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
     psi = psi_scale * jax.random.normal(k1, (d,))
     theta = theta_shift + 3.0 * jax.random.normal(k2, (d, d))
-    a = np.asarray(DPDAG.from_params(psi, theta).sample(k3, n=250))
+    a = np.asarray(DPDAG.from_params(psi, theta).sample(k3, n=250))  # reuses the compiled sampler
     assert np.isin(a, (0.0, 1.0)).all()
     assert acyclic(a).all()
 
 
 def test_dense_theta_gives_a_tournament_consistent_with_the_ordering():
     # sigmoid(50) == 1: every forward pair is an edge, so each sample is a total order
-    q = DPDAG.from_params(jnp.zeros(6), jnp.full((6, 6), 50.0))
-    a = np.asarray(q.sample(jax.random.key(0), n=20))
-    assert (a + a.transpose(0, 2, 1) == 1 - np.eye(6)).all()
+    # (d = 10 and n = 250 reuse the sampler compiled above)
+    q = DPDAG.from_params(jnp.zeros(10), jnp.full((10, 10), 50.0))
+    a = np.asarray(q.sample(jax.random.key(0), n=250))
+    assert (a + a.transpose(0, 2, 1) == 1 - np.eye(10)).all()
     assert acyclic(a).all()
 
 
@@ -104,9 +110,9 @@ def test_gradients_reach_psi_and_theta(relaxation):
     for leaf in (g.psi, g.theta):
         assert bool(jnp.all(jnp.isfinite(leaf)))
         assert float(jnp.max(jnp.abs(leaf))) > 1e-6
-    # soft samples are differentiable too
-    gs = jax.grad(lambda q: jnp.sum(q.sample(jax.random.key(2), n=4, hard=False) * w))(q)
-    assert float(jnp.max(jnp.abs(gs.psi))) > 0
+    if relaxation == "softsort":  # soft samples are differentiable too (one relaxation suffices)
+        gs = jax.grad(lambda q: jnp.sum(q.sample(jax.random.key(2), n=4, hard=False) * w))(q)
+        assert float(jnp.max(jnp.abs(gs.psi))) > 0
 
 
 def test_sinkhorn_is_doubly_stochastic_and_hard_is_the_sort():
@@ -142,6 +148,30 @@ def test_order_probs_are_plackett_luce():
     assert before == pytest.approx(float(q.order_probs()[0, 1]), abs=1e-6)
 
 
+def test_permutation_kl_estimate_and_gradient_are_unbiased():
+    """KL(PL(psi) || uniform) on 3 nodes by enumeration of the 3! orderings against the estimator."""
+    psi = jnp.array([1.0, 0.0, -0.5])
+    orders = jnp.array(list(itertools.permutations(range(3))))
+
+    def exact_kl(psi):
+        logq = jax.vmap(lambda o: K.permutation_log_prob(psi, o))(orders)
+        return jnp.sum(jnp.exp(logq) * logq) + math.log(6)
+
+    def surrogate(p, k):
+        value, surr = K.permutation_kl(p, k, 16)
+        return surr, value
+
+    grads, est = jax.jit(jax.vmap(jax.grad(surrogate, has_aux=True), in_axes=(None, 0)))(
+        psi, jax.random.split(jax.random.key(1), 400)
+    )
+    kl, g = float(exact_kl(psi)), np.asarray(jax.grad(exact_kl)(psi))
+    assert kl > 0.1  # far from uniform, so the check is not trivial
+    # 400 x 16 orderings: standard errors measured at 0.004 (value) and <= 0.004 (gradient)
+    assert float(est.mean()) == pytest.approx(kl, abs=0.02)
+    np.testing.assert_allclose(np.asarray(grads).mean(0), g, atol=0.03)
+    assert abs(float(np.asarray(grads).mean(0).sum())) < 1e-4  # psi + c is the same distribution
+
+
 def test_mode_and_log_prob():
     psi = jnp.array([0.0, 2.0, 1.0])  # ordering 1, 2, 0
     theta = jnp.array([[0.0, 3.0, 3.0], [3.0, 0.0, -3.0], [3.0, 3.0, 0.0]])
@@ -165,7 +195,9 @@ def test_edges_follow_their_bernoulli_given_a_fixed_ordering():
     psi = jnp.array([100.0, 50.0, 0.0])  # ordering 0, 1, 2 almost surely
     theta = jnp.array([[0.0, 1.0, -1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     q = DPDAG.from_params(psi, theta)
-    freq = np.asarray(q.sample(jax.random.key(0), n=20000)).mean(0)
+    # 20,000 samples in 80 calls of the sampler compiled for d = 3, n = 250 above
+    keys = jax.random.split(jax.random.key(0), 80)
+    freq = np.mean([np.asarray(q.sample(k, n=250)).mean(0) for k in keys], axis=0)
     np.testing.assert_allclose(freq[0, 1], 1 / (1 + math.exp(-1)), atol=0.02)
     np.testing.assert_allclose(freq[0, 2], 1 / (1 + math.exp(1)), atol=0.02)
     np.testing.assert_allclose(freq[1, 2], 0.5, atol=0.02)
@@ -218,21 +250,28 @@ def test_dpdag_bad_shapes_and_calls():
 
 # ----------------------------------------------------------------------------- VI-DP-DAG
 def test_training_chunk_compiles_once():
-    d, n = 4, 64
-    init_opt, run_chunk = make_train_chunk(chunk_size=5, batch_size=16, lr=1e-3, lr_graph=1e-2)
-    params = init_state(jax.random.key(0), d, (8,))
+    # The settings and shapes of a default VIDPDAG fit on 1000 rows x 4 columns (800
+    # training rows), so the compilation is shared with the fits below.
+    d, n = 4, 800
+    settings_ = dict(chunk_size=250, batch_size=128, lr=1e-3, lr_graph=3e-2)
+    init_opt, run_chunk = make_train_chunk(**settings_)
+    params = init_state(jax.random.key(0), d, (16, 16))
     opt_state = init_opt(params)
     x = jax.random.normal(jax.random.key(1), (n, d))
     hyper = {k: jnp.float32(v) for k, v in dict(tau=1.0, prior_p=0.1, kl_weight=1.0, perm_weight=1.0, n_train=n).items()}
     params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(2), hyper)
+    compiled = run_chunk._cache_size()
     hyper2 = dict(hyper, tau=jnp.float32(0.5), prior_p=jnp.float32(0.2))  # new values, same program
     params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(3), hyper2)
-    assert run_chunk._cache_size() == 1
-    assert losses.shape == (5,) and bool(jnp.all(jnp.isfinite(losses)))
+    assert run_chunk._cache_size() == compiled  # the second call did not compile
+    assert losses.shape == (250,) and bool(jnp.all(jnp.isfinite(losses)))
     # the factory is cached: the same settings give the same compiled function
-    assert make_train_chunk(chunk_size=5, batch_size=16, lr=1e-3, lr_graph=1e-2)[1] is run_chunk
+    assert make_train_chunk(**settings_)[1] is run_chunk
 
 
+# The VI-DP-DAG fits below use 1000 rows and the default sizes wherever they can: the
+# compiled training chunk is keyed by the shape of the training rows, so they share one
+# compilation (a fit of 5,000 steps then takes under a second; compiling takes ~10 s).
 def nonlinear_data(n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, nx.DiGraph]:
     """A 4-node nonlinear additive-noise model: A -> B, A -> C, B -> D, C -> D."""
     rng = np.random.default_rng(seed)
@@ -248,18 +287,21 @@ def test_vidpdag_recovers_a_small_nonlinear_graph():
     data, truth = nonlinear_data()
     results = []
     for seed in range(3):
-        model = VIDPDAG(random_state=seed).fit(data)
+        model = VIDPDAG(max_iter=6000, patience=5, random_state=seed).fit(data)
         assert nx.is_directed_acyclic_graph(model.graph_)
         results.append((shd(truth, model.graph_), average_precision(truth, model.edge_probs_)))
     shds, aps = np.array(results).T
     # Baselines: the empty graph has SHD 4, random scores have AP 4/12 = 0.33.
-    # Measured with these seeds (default settings): SHD 4, 2, 2 and AP 0.58, 0.75, 0.75.
-    assert shds.mean() <= 3.0, results
-    assert aps.mean() >= 0.6, results
+    # Measured with these seeds (default settings, also with max_iter 20000 and
+    # patience 20): SHD 1, 1, 2 and AP 0.68, 0.80, 0.85
+    # (the extra edge A -> D, once D -> C); with the earlier defaults (prior_p 0.1,
+    # lr_graph 3e-3) SHD 4, 2, 2 and AP 0.58, 0.75, 0.75.
+    assert shds.mean() <= 2.0, results
+    assert aps.mean() >= 0.65, results
 
 
 def test_vidpdag_attributes():
-    data, _ = nonlinear_data(n=300)
+    data, _ = nonlinear_data()
     model = VIDPDAG(max_iter=1000, patience=2, random_state=0).fit(data)
     names = list(data.columns)
     assert list(model.edge_probs_.index) == names == list(model.edge_probs_.columns)
@@ -281,7 +323,7 @@ def test_vidpdag_attributes():
 
 
 def test_vidpdag_without_validation_and_sinkhorn():
-    data, _ = nonlinear_data(n=200)
+    data, _ = nonlinear_data()
     model = VIDPDAG(max_iter=500, validation_fraction=0.0, permutation="sinkhorn", random_state=1).fit(data)
     assert model.n_iter_ == 500 and model.best_step_ == 500
     assert model.history_["val_elbo"].isna().all()
@@ -290,9 +332,40 @@ def test_vidpdag_without_validation_and_sinkhorn():
 
 def test_vidpdag_nan_loss_raises_with_the_step():
     rng = np.random.default_rng(0)
-    data = pd.DataFrame(rng.normal(size=(300, 4)) * 1e25, columns=list("ABCD"))  # overflows float32
+    data = pd.DataFrame(rng.normal(size=(1000, 4)) * 1e25, columns=list("ABCD"))  # overflows float32
     with pytest.raises(ConvergenceError, match="step 1;"):
         VIDPDAG(max_iter=250, standardize=False, random_state=0).fit(data)
+
+
+def test_transform_auto_logs_positive_right_skewed_columns_only():
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "intensity": np.exp(rng.normal(size=n)),  # lognormal: skewness about 6
+            "level": rng.uniform(1.0, 2.0, size=n),  # positive, symmetric
+            "signed": rng.normal(size=n) ** 3,  # heavy-tailed but not positive
+        }
+    )
+    x, cols = transform_columns(frame.to_numpy(), list(frame.columns), "auto")
+    assert cols == ["intensity"]
+    np.testing.assert_allclose(x[:, 0], np.log(frame["intensity"]))
+    np.testing.assert_array_equal(x[:, 1:], frame[["level", "signed"]].to_numpy())
+    with pytest.raises(DataError, match="'signed'"):
+        transform_columns(frame.to_numpy(), list(frame.columns), "log")
+    ranked, _ = transform_columns(frame.to_numpy(), list(frame.columns), "rank")
+    again, _ = transform_columns(3.0 * frame.to_numpy() + 7.0, list(frame.columns), "rank")
+    np.testing.assert_array_equal(ranked, again)  # invariant to increasing maps
+    assert transform_columns(frame.to_numpy(), list(frame.columns), "none")[1] == []
+
+
+def test_vidpdag_rank_transform_is_scale_free():
+    data, _ = nonlinear_data()
+    a = VIDPDAG(max_iter=250, transform="rank", random_state=0).fit(data)
+    b = VIDPDAG(max_iter=250, transform="rank", random_state=0).fit(np.exp(data))
+    np.testing.assert_allclose(a.edge_probs_.to_numpy(), b.edge_probs_.to_numpy(), atol=1e-6)
+    assert a.transformed_columns_ == list(data.columns)
+    assert VIDPDAG(max_iter=250, random_state=0).fit(np.exp(data)).transformed_columns_ != []
 
 
 @pytest.mark.parametrize(
@@ -308,6 +381,7 @@ def test_vidpdag_nan_loss_raises_with_the_step():
         ({"threshold": 1.0}, "'threshold'"),
         ({"hidden": (16, 0)}, "'hidden'"),
         ({"standardize": "yes"}, "'standardize'"),
+        ({"transform": "sqrt"}, "'transform' parameter of VIDPDAG must be one of"),
     ],
 )
 def test_vidpdag_bad_parameters(kwargs, match):
