@@ -25,6 +25,7 @@ import functools
 import logging
 import math
 import numbers
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import jax
@@ -71,7 +72,7 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
     )
 
 
-def _run_batched(kernel, replicated, batched, *, per_device, static=None):
+def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False):
     """Call a batch kernel of :mod:`discovery._kernels` on ``B`` queries.
 
     ``kernel(*replicated, *batched, **static)``: the ``batched`` arrays have a
@@ -82,10 +83,15 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None):
     compiled program. With more than one device the ``width`` axis is sharded
     over a 1-D mesh (``NamedSharding``) and the shared inputs are replicated.
 
+    With ``mask=True`` a last batched array is appended: ``True`` for the real
+    queries, ``False`` for the padding (kernels can skip those steps).
+
     Returns the kernel output as a numpy array with leading axis ``B``.
     """
     static = static or {}
     n_queries = batched[0].shape[0]
+    if mask:
+        batched = [*batched, np.ones(n_queries, dtype=bool)]
     devices = tuple(jax.devices())
     n_dev = len(devices)
     chunk = max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
@@ -93,10 +99,11 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None):
     steps = _next_pow2(-(-n_queries // width))
     total = steps * width
     padded = []
-    for a in batched:
+    for i, a in enumerate(batched):
         a = np.asarray(a)
         if total > n_queries:
-            a = np.concatenate([a, np.repeat(a[:1], total - n_queries, axis=0)], axis=0)
+            fill = np.zeros_like(a[:1]) if (mask and i == len(batched) - 1) else a[:1]
+            a = np.concatenate([a, np.repeat(fill, total - n_queries, axis=0)], axis=0)
         padded.append(a.reshape((steps, width) + a.shape[1:]))
     with jax.enable_x64(True):
         if n_dev == 1:
@@ -386,8 +393,39 @@ class FisherZ(_DataCITest):
 # KCI
 # --------------------------------------------------------------------------- #
 _KCI_WIDTHS = ("empirical", "median")
-_KCI_APPROX = ("exact", "nystrom", "rff")
+_KCI_APPROX = ("exact", "dense", "nystrom", "rff")
 _VAR_RANK = 24  # principal directions used by the low-rank null variance
+_FACTOR_CACHE_BYTES = 256 * 2**20  # LRU budget of the cached kernel factors of one KCI
+
+
+def _rank_bucket(r: int, n: int) -> int:
+    """Padded rank of a factor: the next multiple of 32, at most ``n``.
+
+    Zero columns change no result. A level of a search is one kernel call whose
+    shape (and compilation) is set by its largest rank, so buckets can be fine:
+    the cost of a conditional query is linear in the padded rank of ``Z``.
+    """
+    return max(1, min(32 * max(1, -(-int(r) // 32)), n))
+
+
+def _median_theta_np(a: np.ndarray, sub: np.ndarray) -> float:
+    """numpy twin of :func:`discovery._kernels.median_theta` (same arithmetic)."""
+    a = a[sub]
+    sq = np.zeros((a.shape[0], a.shape[0]))
+    for j in range(a.shape[1]):
+        diff = a[:, j][:, None] - a[:, j][None, :]
+        sq += diff * diff
+    d = np.sqrt(sq)
+    med = np.median(d[d > 0])
+    return float(1.0 / (2.0 * med * med))
+
+
+def _stack_padded(mats, rank: int, count: int) -> np.ndarray:
+    """Stack ``(n, r_i)`` matrices zero-padded to ``(count, n, rank)``."""
+    out = np.zeros((count, mats[0].shape[0], rank))
+    for i, m in enumerate(mats):
+        out[i, :, : m.shape[1]] = m
+    return out
 
 
 class KCI(_DataCITest):
@@ -395,7 +433,8 @@ class KCI(_DataCITest):
 
     Gaussian kernels, gamma approximation of the null distribution. The exact
     version reproduces ``causallearn``'s ``KCI_UInd`` / ``KCI_CInd`` with their
-    defaults; the low-rank versions (``approximation="nystrom"`` or ``"rff"``) scale
+    defaults, from low-rank factors of the kernels computed to a stated tolerance;
+    the approximate versions (``approximation="nystrom"`` or ``"rff"``) scale
     linearly in ``n``.
 
     Parameters
@@ -409,15 +448,24 @@ class KCI(_DataCITest):
         ``sqrt(|S|)`` for the X, Y and Z kernels alike. ``"median"``: ``sigma =
         sqrt(2) * median`` pairwise distance of each kernel's input (at most 1000
         rows, a seeded subsample).
-    approximation : {"exact", "nystrom", "rff"}, default "exact"
-        ``"exact"`` builds ``n x n`` kernel matrices. ``"nystrom"`` (landmark rows)
-        and ``"rff"`` (random Fourier features) use ``n x m`` feature matrices and
-        never form an ``n x n`` matrix.
+    approximation : {"exact", "dense", "nystrom", "rff"}, default "exact"
+        ``"exact"``: pivoted-Cholesky factors of the Y and Z kernels to the
+        tolerance ``tol`` and ``R_Z`` by the Woodbury identity (see Notes).
+        ``"dense"``: the reference computation with ``n x n`` matrices and an
+        ``n x n`` Cholesky solve per conditioning set; several times slower, same
+        p-values to about 1e-9. ``"nystrom"`` (landmark rows) and ``"rff"`` (random
+        Fourier features) use ``n x m`` feature matrices and never form an ``n x n``
+        matrix.
     n_components : int, optional
         Number of low-rank features ``m`` (default 100 for ``"nystrom"``, 200 for
-        ``"rff"``; capped at ``n``). Unused by ``"exact"``.
+        ``"rff"``; capped at ``n``). Unused by ``"exact"`` and ``"dense"``.
     epsilon : float, default 1e-3
         Ridge of the residual-maker ``R_Z = eps (K_Z + eps I)^{-1}``.
+    tol : float, default 1e-13
+        ``"exact"`` only: each pivoted Cholesky factor ``L`` of a kernel matrix ``K``
+        stops at the first rank with ``tr(K - L L^T) <= tol * tr(K)``. At the default
+        the p-values agree with ``"dense"`` to about 1e-9 (1e-12: about 1e-8;
+        1e-10: about 1e-6).
     random_state : int, default 0
         Seed of the median subsample, the Nystrom landmarks and the random features.
     max_batch_bytes : int, default 512 MiB
@@ -428,6 +476,8 @@ class KCI(_DataCITest):
     ----------
     variables : list of str
     n_samples : int
+    factor_cache_info_ : dict
+        ``{"hits": ..., "misses": ...}`` of the cache of kernel factors (``"exact"``).
 
     Notes
     -----
@@ -440,9 +490,25 @@ class KCI(_DataCITest):
     Unconditional: statistic ``sum(Kx * Ky)``, mean ``tr(Kx) tr(Ky) / n``, variance
     ``2 sum(Kx**2) sum(Ky**2) / n**2``. For symmetry, the variable augmented with
     ``z/2`` is the one that comes first in the data (as causal-learn does).
-    ``R`` is computed once per conditioning set in a batch. With ``width="median"``
-    the unconditional width is computed on standardised data (causal-learn uses
-    the raw data there).
+    With ``width="median"`` the unconditional width is computed on standardised
+    data (causal-learn uses the raw data there).
+
+    Exact (default): the centred kernel of each variable ``y`` and of each
+    conditioning set ``Z`` is factored by pivoted (incomplete) Cholesky,
+    ``H K H ~ L L^T`` with residual trace at most ``tol * n`` (``O(n r^2)``, only
+    ``r`` columns of ``K`` are computed). ``R = I - B B^T`` by the Woodbury
+    identity with ``B = Lz C^{-T}``, ``C C^T = Lz^T Lz + eps I``, never an ``n x n``
+    inverse; the ranks are padded to multiples of 32, which changes
+    nothing but limits recompilation. Then ``KyR = Ay Ay^T`` with ``Ay = R Ly`` and
+    ``KxR = R Kx R = Kx - W - W^T`` (``P = Kx B``, ``W = (P - B B^T P / 2) B^T``):
+    about ``4 n^2 rz + 2 n^2 ry`` flops per query instead of ``O(n^3)``. The X kernel
+    (of ``[x, z/2]``) is kept dense: its numerical rank at this tolerance is a large
+    fraction of ``n`` (about 400 of 1000 rows for ``|S| = 2``), and the null
+    variance needs the entries of ``KxR * KyR`` anyway. Unconditional tests use
+    the factors alone (``O(n r^2)``). The factors (and widths) are cached per
+    variable and per conditioning set in a least-recently-used cache (256 MiB) that
+    lives as long as the test, so PC and CD-NOD, which call level by level, factor
+    each set once. Queries sharing ``(x, Z)`` share ``KxR``.
 
     Low rank: features ``Phi`` (``n x m``, centred) replace the kernel matrices,
     ``R`` is applied by the Woodbury identity (ridge residuals on Z's features),
@@ -452,7 +518,8 @@ class KCI(_DataCITest):
 
     Measured agreement (this package's tests and ``benchmarks/bench_kci.py``):
     exact KCI vs causal-learn, max |dp| about 5e-5 over n = 120 - 600 (|S| = 0,
-    1, 2; tolerance 1e-4 in the tests). Low rank vs exact KCI at n = 1000 (10
+    1, 2; tolerance 1e-4 in the tests); exact vs dense about 1e-9 (tolerance
+    1e-8 in the tests). Low rank vs exact KCI at n = 1000 (10
     queries, |S| = 0, 1, 2): Nystrom max |dp| 0.07 (m = 50), 0.011 (m = 100, the
     default), 0.004 (m = 200); random Fourier features 0.17 (m = 100), 0.10
     (m = 200, the default), 0.13 (m = 400). Prefer ``"nystrom"``.
@@ -481,12 +548,14 @@ class KCI(_DataCITest):
         approximation: str = "exact",
         n_components: int | None = None,
         epsilon: float = 1e-3,
+        tol: float = 1e-13,
         random_state: int = 0,
         max_batch_bytes: int = _DEFAULT_BATCH_BYTES,
     ):
         self.width = check_option(width, _KCI_WIDTHS, name="width", owner="KCI")
         self.approximation = check_option(approximation, _KCI_APPROX, name="approximation", owner="KCI")
         self.epsilon = float(check_in_range(epsilon, name="epsilon", low=0, owner="KCI"))
+        self.tol = float(check_in_range(tol, name="tol", low=0, high=1, owner="KCI"))
         self.random_state = check_in_range(random_state, name="random_state", low=0, inclusive="left", owner="KCI", integer=True)
         self.max_batch_bytes = check_in_range(max_batch_bytes, name="max_batch_bytes", low=0, owner="KCI", integer=True)
         frame = check_numeric_frame(data, name="data", min_rows=5, allow_constant=False)
@@ -494,14 +563,18 @@ class KCI(_DataCITest):
         values = frame.to_numpy(dtype=float)
         self._data = (values - values.mean(axis=0)) / values.std(axis=0, ddof=1)
         n = self.n_samples
+        lowrank = self.approximation in ("nystrom", "rff")
         if n_components is None:
-            n_components = {"exact": 0, "nystrom": 100, "rff": 200}[self.approximation]
-        elif self.approximation != "exact":
+            n_components = {"nystrom": 100, "rff": 200}.get(self.approximation, 0)
+        elif lowrank:
             check_in_range(n_components, name="n_components", low=1, inclusive="left", owner="KCI", integer=True)
-        self.n_components = int(min(n_components, n)) if self.approximation != "exact" else None
+        self.n_components = int(min(n_components, n)) if lowrank else None
         rng = np.random.default_rng(self.random_state)
         self._sub = np.sort(rng.permutation(n)[: min(n, 1000)])
-        if self.approximation != "exact":
+        self._factors: OrderedDict = OrderedDict()  # LRU: key -> factor (exact path)
+        self._factor_bytes = 0
+        self.factor_cache_info_ = {"hits": 0, "misses": 0}
+        if lowrank:
             m = self.n_components
             self._landmarks = np.sort(rng.choice(n, size=m, replace=False))
             self._rff_key = int(rng.integers(2**31 - 1))
@@ -517,7 +590,7 @@ class KCI(_DataCITest):
 
     def _per_device(self, k: int) -> int:
         n = self.n_samples
-        if self.approximation == "exact":
+        if self.approximation == "dense":
             per_query = 10 * n * n * 8
         else:
             # Low-rank queries run one at a time per device (inside the same kernel
@@ -542,8 +615,13 @@ class KCI(_DataCITest):
         theta = self._theta(k)
         median = self.width == "median"
         per_dev = self._per_device(k)
-        if k == 0:
-            if self.approximation == "exact":
+        if self.approximation == "exact":
+            if k == 0:
+                out = self._uncond_factor(xs, ys, theta, median)
+            else:
+                out = self._cond_factor(xs, ys, ss, theta, median)
+        elif k == 0:
+            if self.approximation == "dense":
                 out = self._uncond_exact(xs, ys, theta, median, per_dev)
             else:
                 out = self._uncond_lowrank(xs, ys, theta, median, per_dev)
@@ -557,6 +635,109 @@ class KCI(_DataCITest):
         pval = np.where(np.isfinite(pval), pval, 1.0)
         return stat, pval
 
+    # ------------------------------------------------ exact, from factors
+    def _cached(self, key, compute):
+        """LRU cache of factors keyed by columns (and width), bounded in bytes."""
+        cache = self._factors
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            self.factor_cache_info_["hits"] += 1
+            return hit
+        self.factor_cache_info_["misses"] += 1
+        value = compute()
+        cache[key] = value
+        self._factor_bytes += value.nbytes
+        while self._factor_bytes > _FACTOR_CACHE_BYTES and len(cache) > 1:
+            _, old = cache.popitem(last=False)
+            self._factor_bytes -= old.nbytes
+        return value
+
+    def _col_theta(self, cols, theta: float, median: bool) -> float:
+        """Inverse squared width of the kernel of ``data[:, cols]``."""
+        if not median:
+            return theta
+        compute = lambda: np.array(_median_theta_np(self._data[:, list(cols)], self._sub))  # noqa: E731
+        return self._cached(("theta", tuple(cols)), compute)[()]
+
+    def _x_theta(self, x: int, zset: tuple, theta: float, median: bool) -> float:
+        """Inverse squared width of the X kernel, of ``[x, z/2]``."""
+        if not median:
+            return theta
+
+        def compute():
+            xa = np.column_stack([self._data[:, x], 0.5 * self._data[:, list(zset)]])
+            return np.array(_median_theta_np(xa, self._sub))
+
+        return self._cached(("theta-x", x, zset), compute)[()]
+
+    def _var_factor(self, col: int, theta: float) -> np.ndarray:
+        """Centred pivoted-Cholesky factor of one variable's kernel (cached)."""
+        return self._cached(
+            ("y", col, theta), lambda: _kernels.pivoted_cholesky(self._data[:, [col]], theta, self.tol)
+        )
+
+    def _z_factor(self, zset: tuple, theta: float) -> np.ndarray:
+        """Woodbury factor ``B`` of ``R_Z = I - B B^T`` for a conditioning set (cached)."""
+
+        def compute():
+            lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
+            return _kernels.woodbury_factor(lz, self.epsilon)
+
+        return self._cached(("z", zset, theta), compute)
+
+    def _uncond_factor(self, xs, ys, theta, median):
+        n = self.n_samples
+        cols, pos = np.unique(np.concatenate([xs, ys]), return_inverse=True)
+        facs = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in cols]
+        rank = _rank_bucket(max(f.shape[1] for f in facs), n)
+        table = _stack_padded(facs, rank, _next_pow2(len(facs)))
+        qx, qy = pos[: len(xs)], pos[len(xs) :]
+        return _run_batched(_kernels.kci_uncond_factor_batch, (table,), (qx, qy), per_device=4096)
+
+    def _cond_factor(self, xs, ys, ss, theta, median):
+        n = self.n_samples
+        zsets, zpos = np.unique(ss, axis=0, return_inverse=True)
+        zpos = zpos.reshape(-1)
+        ycols, ypos = np.unique(ys, return_inverse=True)
+        zkeys = [tuple(int(c) for c in z) for z in zsets]
+        bz = [self._z_factor(z, self._col_theta(z, theta, median)) for z in zkeys]
+        ly = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in ycols]
+        tx = np.array([self._x_theta(int(x), zkeys[j], theta, median) for x, j in zip(xs, zpos)])
+        yrank = _rank_bucket(max(f.shape[1] for f in ly), n)
+        ytab = _stack_padded(ly, yrank, _next_pow2(len(ly)))
+        zrank = _rank_bucket(max(f.shape[1] for f in bz), n)
+        out = np.empty((len(xs), 3))
+        n_dev = len(jax.devices())
+        # blocks of conditioning sets whose factors fit in the memory budget
+        max_sets = max(1, self.max_batch_bytes // (n * zrank * 8))
+        for start in range(0, len(zsets), max_sets):
+            stop = min(start + max_sets, len(zsets))
+            members = np.where((zpos >= start) & (zpos < stop))[0]
+            # sorted by (Z, x) so that queries sharing KxR run one after the other
+            members = members[np.lexsort((ypos[members], xs[members], zpos[members]))]
+            m_pad = _next_pow2(stop - start)
+            ztab = _stack_padded(bz[start:stop], zrank, m_pad)
+            zcols = np.concatenate([zsets[start:stop], np.repeat(zsets[start:start + 1], m_pad - (stop - start), axis=0)])
+            # each device takes a contiguous run of the sorted queries, one per step
+            steps = _next_pow2(-(-len(members) // n_dev))
+            slots = np.full((n_dev, steps), -1)
+            for d, run in enumerate(np.array_split(members, n_dev)):
+                slots[d, : len(run)] = run
+            slots = slots.T.reshape(-1)  # row-major (steps, n_dev), as _run_batched lays it out
+            valid = slots >= 0
+            q = np.where(valid, slots, members[0])
+            zq = zpos[q] - start
+            prev_x = np.concatenate([[-1] * n_dev, xs[q][:-n_dev]])
+            prev_z = np.concatenate([[-1] * n_dev, zq[:-n_dev]])
+            new = (xs[q] != prev_x) | (zq != prev_z) | (tx[q] != np.concatenate([[np.nan] * n_dev, tx[q][:-n_dev]]))
+            reps = (self._data, zcols, ztab, ytab)
+            batched = (xs[q], ypos[q], zq, tx[q], new, valid)
+            res = _run_batched(_kernels.kci_cond_factor_batch, reps, batched, per_device=1)
+            out[q[valid]] = res[valid]
+        return out
+
+    # ------------------------------------------------ dense and low rank
     def _uncond_exact(self, xs, ys, theta, median, per_dev):
         reps = (self._data, np.float64(theta), self._sub)
         return _run_batched(
@@ -571,7 +752,7 @@ class KCI(_DataCITest):
         reps = (self._data, np.float64(theta), self._sub, self._landmarks, omega, phase[:2])
         return _run_batched(
             _kernels.lowrank_uncond_batch, reps, (xs, ys), per_device=per_dev,
-            static={"median": median, "kind": kind},
+            static={"median": median, "kind": kind}, mask=True,
         )
 
     def _cond(self, xs, ys, ss, theta, median, per_dev):
@@ -579,7 +760,7 @@ class KCI(_DataCITest):
         n = self.n_samples
         zsets, inverse = np.unique(ss, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
-        if self.approximation == "exact":
+        if self.approximation == "dense":
             per_set = n * n * 8
         else:
             per_set = (n * self.n_components + self.n_components**2) * 8
@@ -592,7 +773,7 @@ class KCI(_DataCITest):
             m_pad = _next_pow2(len(block))
             block = np.concatenate([block, np.repeat(block[:1], m_pad - len(block), axis=0)])
             qs = inverse[members] - start
-            if self.approximation == "exact":
+            if self.approximation == "dense":
                 kernel = _kernels.kci_cond_batch
                 static = {"median": median}
                 reps = (self._data, block, np.float64(theta), np.float64(self.epsilon), self._sub)
@@ -609,7 +790,8 @@ class KCI(_DataCITest):
                     self._landmarks, ox, oy, oz, phase,
                 )
             out[members] = _run_batched(
-                kernel, reps, (xs[members], ys[members], qs), per_device=per_dev, static=static
+                kernel, reps, (xs[members], ys[members], qs), per_device=per_dev, static=static,
+                mask=kernel is _kernels.lowrank_cond_batch,
             )
         return out
 

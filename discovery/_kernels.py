@@ -18,6 +18,12 @@ axis sharded across devices. Each returns per-query results shaped
 Shapes in the docstrings use ``n`` samples, ``p`` variables, ``k`` the size of
 the conditioning set, ``m`` the number of distinct conditioning sets or of
 low-rank features.
+
+Two host-side helpers of the exact KCI, :func:`pivoted_cholesky` and
+:func:`woodbury_factor`, are plain numpy: they run once per variable or
+conditioning set (their results are cached by the caller), cost ``O(n r^2)`` and
+have a data-dependent rank ``r``, which a jitted loop would have to pad to a
+fixed maximum (and recompile for).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
 from jax import lax
 
 __all__ = [
@@ -37,9 +45,13 @@ __all__ = [
     "center_gram",
     "median_theta",
     "residual_maker",
+    "pivoted_cholesky",
+    "woodbury_factor",
     "fisherz_batch",
     "kci_uncond_batch",
     "kci_cond_batch",
+    "kci_uncond_factor_batch",
+    "kci_cond_factor_batch",
     "lowrank_uncond_batch",
     "lowrank_cond_batch",
     "discrete_batch",
@@ -119,6 +131,24 @@ def residual_maker(z, theta, eps):
 def _map_batched(fn, *queries):
     """``lax.map`` over the leading axis of ``queries`` of ``vmap(fn)`` over the second."""
     return lax.map(lambda q: jax.vmap(fn)(*q), queries)
+
+
+def _map_masked(fn, valid, *queries):
+    """Like :func:`_map_batched`, but steps whose ``valid`` flag is unset return zeros.
+
+    With one query per step (``width == 1``, as the low-rank callers arrange) the
+    padded steps are skipped by :func:`jax.lax.cond` and cost nothing; with a wider
+    vmapped axis ``cond`` becomes a select and they are computed and discarded.
+    """
+    out = jax.eval_shape(fn, *(jax.ShapeDtypeStruct(q.shape[2:], q.dtype) for q in queries))
+
+    def guarded(v, *q):
+        return lax.cond(v, lambda: fn(*q), lambda: jnp.zeros(out.shape, out.dtype))
+
+    if valid.shape[1] == 1:
+        res = lax.map(lambda q: guarded(*(a[0] for a in q)), (valid, *queries))
+        return res[:, None]
+    return lax.map(lambda q: jax.vmap(guarded)(*q), (valid, *queries))
 
 
 # --------------------------------------------------------------------------- #
@@ -250,6 +280,165 @@ def kci_cond_batch(data, zsets, theta, eps, sub, qx, qy, qs, *, median):
 
 
 # --------------------------------------------------------------------------- #
+# exact KCI from low-rank factors
+# --------------------------------------------------------------------------- #
+def pivoted_cholesky(a, theta, tol):
+    """Centred low-rank factor of a Gaussian kernel matrix by pivoted Cholesky (numpy).
+
+    Greedy pivoted (incomplete) Cholesky of ``K = exp(-0.5 * theta * ||a_i - a_j||^2)``:
+    it stops at the first rank ``r`` whose residual trace ``tr(K - G G^T)`` is at most
+    ``tol * tr(K) = tol * n``. Only the ``r`` pivot columns of ``K`` are computed, so
+    time is ``O(n r^2)`` and memory ``O(n r)``; ``K`` is never formed.
+
+    Parameters
+    ----------
+    a : (n, d) numpy array.
+    theta : inverse squared kernel width.
+    tol : relative residual trace at which to stop.
+
+    Returns
+    -------
+    (n, r) numpy array ``L = H G`` (columns centred), so that ``L L^T`` approximates
+    the centred kernel ``H K H`` with ``tr(H K H - L L^T) <= tol * n``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    n = a.shape[0]
+    resid = np.ones(n)  # diagonal of the residual K - G G^T
+    limit = tol * n
+    cap = min(n, 64)
+    rows = np.empty((cap, n))  # G^T, row-major so that the update is one gemv
+    r = 0
+    while r < n and resid.sum() > limit:
+        i = int(np.argmax(resid))
+        if r == cap:
+            cap = min(n, 2 * cap)
+            grown = np.empty((cap, n))
+            grown[:r] = rows[:r]
+            rows = grown
+        diff = a - a[i]
+        col = np.exp(-0.5 * theta * np.einsum("ij,ij->i", diff, diff))
+        if r:
+            col -= rows[:r, i] @ rows[:r]
+        g = col / np.sqrt(resid[i])
+        rows[r] = g
+        resid -= g * g
+        resid[i] = 0.0
+        np.maximum(resid, 0.0, out=resid)
+        r += 1
+    g = rows[:r].T
+    return g - g.mean(axis=0, keepdims=True)
+
+
+def woodbury_factor(l, eps):
+    """``B`` with ``eps (L L^T + eps I)^{-1} = I - B B^T`` (numpy), ``(n, r) -> (n, r)``.
+
+    By the Woodbury identity ``eps (L L^T + eps I)^{-1} = I - L (L^T L + eps I)^{-1} L^T``;
+    with the Cholesky factor ``C C^T = L^T L + eps I``, ``B = L C^{-T}``. KCI's
+    residual-maker ``R_Z`` is then applied as ``R F = F - B (B^T F)`` in ``O(n r)`` per
+    column of ``F``, never as an ``(n, n)`` inverse. ``L^T L + eps I`` has eigenvalues
+    at least ``eps``, so the solve is well conditioned.
+    """
+    r = l.shape[1]
+    chol = np.linalg.cholesky(l.T @ l + eps * np.eye(r))
+    return scipy.linalg.solve_triangular(chol, l.T, lower=True).T
+
+
+@jax.jit
+def kci_uncond_factor_batch(factors, qx, qy):
+    """Unconditional KCI (HSIC, gamma null) from low-rank factors.
+
+    Parameters
+    ----------
+    factors : (m, n, r) centred kernel factors ``L`` (``L L^T = H K H``), zero-padded
+        to a common rank ``r``.
+    qx, qy : (steps, width) int indices into ``factors``.
+
+    Returns
+    -------
+    (steps, width, 3): statistic ``||Lx^T Ly||^2``, null mean ``||Lx||^2 ||Ly||^2 / n``
+    and null variance ``2 ||Lx^T Lx||^2 ||Ly^T Ly||^2 / n^2``: the trace identities of
+    :func:`kci_uncond_batch` from ``(r, r)`` products, ``O(n r^2)``.
+    """
+    TRACE_COUNTS["kci_uncond_factor_batch"] += 1
+    n = factors.shape[1]
+
+    def one(ix, iy):
+        lx, ly = factors[ix], factors[iy]
+        stat = jnp.sum((lx.T @ ly) ** 2)
+        mean = jnp.sum(lx * lx) * jnp.sum(ly * ly) / n
+        var = 2.0 * jnp.sum((lx.T @ lx) ** 2) * jnp.sum((ly.T @ ly) ** 2) / (n * n)
+        return jnp.stack([stat, mean, var])
+
+    return _map_batched(one, qx, qy)
+
+
+@jax.jit
+def kci_cond_factor_batch(data, zcols, zfactors, yfactors, qx, qy, qz, qtx, qnew, qvalid):
+    """Conditional KCI from low-rank factors of the Y and Z kernels.
+
+    ``R = eps (Kz + eps I)^{-1} = I - B B^T`` (``B`` from :func:`woodbury_factor`) is
+    applied without an ``(n, n)`` inverse: ``KyR = Ay Ay^T`` with ``Ay = R Ly``, and
+    ``KxR = R Kx R = Kx - W - W^T`` with ``P = Kx B``, ``W = (P - B (B^T P) / 2) B^T``.
+    The X kernel (of ``[x, z/2]``, whose numerical rank is a large fraction of ``n``)
+    stays dense: ``KxR`` costs about ``4 n^2 rz`` flops (two ``(n, n) x (n, rz)``
+    products) and each query on it ``2 n^2 ry`` more (``Ay Ay^T``), instead of the
+    ``O(n^3)`` inverse and products of the dense path.
+
+    Queries run in sequence (:func:`jax.lax.scan`), one per step on each device.
+    ``KxR`` depends only on ``(x, Z)``: it is carried from step to step and recomputed
+    only where ``qnew`` is set, so callers sort the queries by ``(x, Z)``. Steps with
+    ``qvalid`` unset (padding) compute nothing.
+
+    Parameters
+    ----------
+    data : (n, p) standardised data.
+    zcols : (mz, k) int, the columns of each conditioning set.
+    zfactors : (mz, n, rz) ``B`` of each conditioning set, zero-padded.
+    yfactors : (my, n, ry) centred factors ``Ly`` of the Y kernels, zero-padded.
+    qx : (steps, 1) int column of ``x``.
+    qy, qz : (steps, 1) int indices into ``yfactors`` and ``zfactors``/``zcols``.
+    qtx : (steps, 1) inverse squared width of each query's X kernel.
+    qnew : (steps, 1) bool, ``(x, Z)`` differs from the previous step's.
+    qvalid : (steps, 1) bool, a real query (not padding).
+
+    Returns
+    -------
+    (steps, 1, 3): statistic ``sum(KxR * KyR)``, null mean
+    ``sum(diag(KxR) * diag(KyR))`` and null variance ``2 * sum((KxR * KyR)**2)``
+    (zeros for padding).
+    """
+    TRACE_COUNTS["kci_cond_factor_batch"] += 1
+    n = data.shape[0]
+
+    def residualised_kx(ix, iz, tx):
+        xa = jnp.concatenate([data[:, ix][:, None], 0.5 * data[:, zcols[iz]]], axis=1)
+        kx = center_gram(gaussian_gram(xa, tx))
+        b = zfactors[iz]
+        p = kx @ b
+        w = (p - 0.5 * (b @ (b.T @ p))) @ b.T  # Q B^T
+        return kx - w - w.T
+
+    def moments(kxr, iy, iz):
+        b, ly = zfactors[iz], yfactors[iy]
+        ay = ly - b @ (b.T @ ly)
+        prod = kxr * (ay @ ay.T)
+        stat = jnp.sum(prod)
+        mean = jnp.sum(jnp.diagonal(kxr) * jnp.sum(ay * ay, axis=1))
+        var = 2.0 * jnp.sum(prod * prod)
+        return jnp.stack([stat, mean, var])
+
+    def step(kxr, q):
+        ix, iy, iz, tx, new, valid = q
+        kxr = lax.cond(new & valid, lambda: residualised_kx(ix, iz, tx), lambda: kxr)
+        out = lax.cond(valid, lambda: moments(kxr, iy, iz), lambda: jnp.zeros(3, data.dtype))
+        return kxr, out
+
+    qs = tuple(a[:, 0] for a in (qx, qy, qz, qtx, qnew, qvalid))
+    _, out = lax.scan(step, jnp.zeros((n, n), data.dtype), qs)
+    return out[:, None, :]
+
+
+# --------------------------------------------------------------------------- #
 # low-rank KCI
 # --------------------------------------------------------------------------- #
 def _features(a, theta, landmarks, omega, phase, kind):
@@ -273,29 +462,44 @@ def _features(a, theta, landmarks, omega, phase, kind):
     return phi - jnp.mean(phi, axis=0, keepdims=True)
 
 
-def _kron_gram_sq_norm(a, b, block):
-    """``||W^T W||_F^2`` with ``W[t] = a[t] (x) b[t]``, without forming ``W`` whole.
+def _sym_square_features(a):
+    """Rows ``u_t`` with ``u_s . u_t = (a_s . a_t)^2``: ``(n, r) -> (n, r (r + 1) / 2)``.
 
-    ``a`` is ``(n, ma)``, ``b`` ``(n, mb)``; rows are accumulated in blocks of
-    ``block`` (static), so memory is ``O(block * ma * mb + (ma * mb)^2)``.
+    ``(a_s . a_t)^2 = sum_{i,k} a_si a_sk a_ti a_tk``; the symmetric pairs ``i < k``
+    are kept once with weight ``sqrt(2)``.
     """
-    n, ma = a.shape
-    mb = b.shape[1]
+    r = a.shape[1]
+    iu, ku = jnp.triu_indices(r)
+    w = jnp.where(iu == ku, 1.0, jnp.sqrt(2.0)).astype(a.dtype)
+    return a[:, iu] * a[:, ku] * w[None, :]
+
+
+def _kron_gram_sq_norm(a, b, block):
+    """``||W^T W||_F^2`` with ``W[t] = a[t] (x) b[t]``, without forming ``W``.
+
+    ``||W^T W||_F^2 = sum_{s,t} (a_s . a_t)^2 (b_s . b_t)^2 = ||U^T V||_F^2`` with the
+    symmetric square features ``U``, ``V`` of ``a`` and ``b`` (:func:`_sym_square_features`):
+    ``O(n ra^2 rb^2 / 4)`` flops instead of ``O(n ra^2 rb^2)`` for ``W^T W``. ``a`` is
+    ``(n, ra)``, ``b`` ``(n, rb)``; rows are accumulated in blocks of ``block`` (static),
+    so memory is ``O(block (ra^2 + rb^2) + ra^2 rb^2 / 4)``.
+    """
+    n = a.shape[0]
     nb = -(-n // block)
     pad = nb * block - n
-    a = jnp.pad(a, ((0, pad), (0, 0))).reshape(nb, block, ma)
-    b = jnp.pad(b, ((0, pad), (0, 0))).reshape(nb, block, mb)
+    a = jnp.pad(a, ((0, pad), (0, 0))).reshape(nb, block, a.shape[1])
+    b = jnp.pad(b, ((0, pad), (0, 0))).reshape(nb, block, b.shape[1])
+    ma = a.shape[2] * (a.shape[2] + 1) // 2
+    mb = b.shape[2] * (b.shape[2] + 1) // 2
 
     def step(acc, ab):
-        w = (ab[0][:, :, None] * ab[1][:, None, :]).reshape(block, ma * mb)
-        return acc + w.T @ w, None
+        return acc + _sym_square_features(ab[0]).T @ _sym_square_features(ab[1]), None
 
-    gram, _ = lax.scan(step, jnp.zeros((ma * mb, ma * mb), a.dtype), (a, b))
-    return jnp.sum(gram * gram)
+    cross, _ = lax.scan(step, jnp.zeros((ma, mb), a.dtype), (a, b))
+    return jnp.sum(cross * cross)
 
 
 @partial(jax.jit, static_argnames=("median", "kind"))
-def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, *, median, kind):
+def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, qvalid, *, median, kind):
     """Low-rank unconditional KCI for a batch of pairs; never forms an ``(n, n)`` matrix.
 
     Parameters
@@ -305,6 +509,7 @@ def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, *, m
     theta, sub, median : as in :func:`kci_uncond_batch`.
     landmarks : (m,) int Nystrom landmark rows.
     omega : (2, 1, m) random-feature frequencies for X and Y; phase : (2, m).
+    qvalid : (steps, width) bool; padding steps (unset) are skipped and return zeros.
     kind : ``"nystrom"`` or ``"rff"`` (static).
 
     Returns
@@ -328,7 +533,7 @@ def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, *, m
         var = 2.0 * jnp.sum((px.T @ px) ** 2) * jnp.sum((py.T @ py) ** 2) / (n * n)
         return jnp.stack([stat, mean, var])
 
-    return _map_batched(one, qx, qy)
+    return _map_masked(one, qvalid, qx, qy)
 
 
 def _principal(a, r):
@@ -343,8 +548,8 @@ def _principal(a, r):
 
 @partial(jax.jit, static_argnames=("median", "kind", "block", "var_rank"))
 def lowrank_cond_batch(
-    data, zsets, theta, eps, sub, landmarks, omega_x, omega_y, omega_z, phase, qx, qy, qs, *, median, kind, block,
-    var_rank,
+    data, zsets, theta, eps, sub, landmarks, omega_x, omega_y, omega_z, phase, qx, qy, qs, qvalid, *, median, kind,
+    block, var_rank,
 ):
     """Low-rank conditional KCI; memory and time linear in ``n``.
 
@@ -355,13 +560,14 @@ def lowrank_cond_batch(
     Parameters
     ----------
     data : (n, p); zsets : (m_sets, k); qx, qy, qs : (steps, width) int.
+    qvalid : (steps, width) bool; padding steps (unset) are skipped and return zeros.
     theta, eps, sub, median : as in :func:`kci_cond_batch`.
     landmarks : (m,) int; omega_x : (k + 1, m); omega_y : (1, m); omega_z : (k, m);
     phase : (3, m).
     kind : ``"nystrom"`` or ``"rff"`` (static); block : rows per accumulation step.
     var_rank : static; the null variance ``2 ||W^T W||^2`` (``W[t] = a_t (x) b_t``)
         uses the ``var_rank`` leading principal directions of the residualised
-        features, so it costs ``O(n var_rank^4)``.
+        features, so it costs ``O(n var_rank^4 / 4)`` (see :func:`_kron_gram_sq_norm`).
 
     Returns
     -------
@@ -398,7 +604,7 @@ def lowrank_cond_batch(
         var = 2.0 * _kron_gram_sq_norm(_principal(ax, var_rank), _principal(ay, var_rank), block)
         return jnp.stack([stat, mean, var])
 
-    return _map_batched(one, qx, qy, qs)
+    return _map_masked(one, qvalid, qx, qy, qs)
 
 
 # --------------------------------------------------------------------------- #

@@ -185,10 +185,10 @@ def test_second_call_does_not_recompile():
     queries = [(0, 2, [1]), (1, 3, [2]), (0, 3, [1, 2])]
     first = test.pvalues(queries)
     counts = dict(_kernels.TRACE_COUNTS)
-    cache = _kernels.kci_cond_batch._cache_size()
+    cache = _kernels.kci_cond_factor_batch._cache_size()
     again = KCI(nonlinear_data(120, 5)).pvalues([(1, 3, [0]), (2, 4, [1]), (0, 4, [2, 3])])
     assert dict(_kernels.TRACE_COUNTS) == counts
-    assert _kernels.kci_cond_batch._cache_size() == cache
+    assert _kernels.kci_cond_factor_batch._cache_size() == cache
     assert not np.allclose(first, again)
     fz = FisherZ(data)
     fz.pvalues(queries)
@@ -201,18 +201,78 @@ def test_kci_options_are_validated():
     data = nonlinear_data(50, 0)
     with pytest.raises(ParameterError, match=r"'width'.*\['empirical', 'median'\].*'silverman'"):
         KCI(data, width="silverman")
-    with pytest.raises(ParameterError, match=r"\['exact', 'nystrom', 'rff'\]"):
+    with pytest.raises(ParameterError, match=r"\['exact', 'dense', 'nystrom', 'rff'\]"):
         KCI(data, approximation="svd")
     with pytest.raises(ParameterError, match="n_components"):
         KCI(data, approximation="rff", n_components=0)
+    with pytest.raises(ParameterError, match="'tol'"):
+        KCI(data, tol=0.0)
 
 
-def test_kci_small_memory_budget_chunks_without_changing_results():
+@pytest.mark.parametrize("approximation, budget", [("exact", 120 * 32 * 8), ("dense", 10 * 120 * 120 * 8)])
+def test_kci_small_memory_budget_chunks_without_changing_results(approximation, budget):
+    """A budget of one conditioning set's factor (or R_Z) per block: one kernel call per set."""
     data = nonlinear_data(120, 6)
-    queries = [(0, 2, [1]), (1, 3, [2]), (0, 4, [3]), (1, 4, [0]), (0, 1, []), (2, 3, [])]
-    full = KCI(data).pvalues(queries)
-    chunked = KCI(data, max_batch_bytes=10 * 120 * 120 * 8).pvalues(queries)
+    queries = [(0, 2, [1]), (1, 3, [2]), (0, 4, [3]), (1, 4, [0]), (0, 1, []), (2, 3, []), (0, 3, [1])]
+    full = KCI(data, approximation=approximation).pvalues(queries)
+    chunked = KCI(data, approximation=approximation, max_batch_bytes=budget).pvalues(queries)
     np.testing.assert_allclose(chunked, full, rtol=0, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- #
+# KCI, exact from factors vs dense
+# --------------------------------------------------------------------------- #
+FAST_DENSE_ATOL = 1e-8  # measured max |dp| about 1.3e-9 (n = 300 - 1000, |S| <= 3, tol = 1e-13)
+
+
+@pytest.mark.parametrize("width", ["empirical", "median"])
+def test_kci_fast_exact_equals_dense(width):
+    """The factor path (pivoted Cholesky + Woodbury) reproduces the dense n x n computation."""
+    rng = np.random.default_rng(21)
+    data = nonlinear_data(300, 21, p=6)
+    data[:, 5] = rng.integers(0, 4, size=300)  # a discrete "context" column: a low-rank kernel
+    queries = [(0, 1, []), (2, 5, []), (0, 2, [1]), (1, 3, [5]), (0, 4, [3]), (0, 3, [1, 2]), (2, 4, [0, 5]),
+               (1, 5, [0, 2, 3])]
+    fast = KCI(data, width=width)
+    stat_f, p_f = fast.test(queries)
+    stat_d, p_d = KCI(data, width=width, approximation="dense").test(queries)
+    assert np.abs(p_f - p_d).max() < FAST_DENSE_ATOL
+    np.testing.assert_allclose(stat_f, stat_d, rtol=1e-6)
+    assert p_d.min() < 1e-3 and p_d.max() > 0.1
+
+
+def test_kci_factor_cache_is_reused_across_calls():
+    """Factors of variables and conditioning sets are computed once per KCI, across calls."""
+    data = nonlinear_data(150, 8)
+    test = KCI(data)
+    first = test.pvalues([(0, 2, [1]), (0, 3, [1]), (2, 4, [0, 1])])
+    misses = test.factor_cache_info_["misses"]
+    second = test.pvalues([(2, 3, [1]), (0, 2, [1]), (3, 4, [0, 1])])
+    # every factor (Y = X2, X3 at |S| = 1; Y = X4 at |S| = 2; Z = {1}, {0, 1}) comes from the cache
+    assert test.factor_cache_info_["misses"] == misses
+    test.pvalue(1, 4, [0])  # Y = X4 at |S| = 1 and Z = {0} are new
+    assert test.factor_cache_info_["misses"] == misses + 2
+    assert second[1] == first[0]
+    np.testing.assert_allclose(second, KCI(data).pvalues([(2, 3, [1]), (0, 2, [1]), (3, 4, [0, 1])]), atol=1e-14)
+
+
+@pytest.mark.parametrize("tol", [1e-6, 1e-13])
+def test_pivoted_cholesky_and_woodbury(tol):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(200, 2))
+    theta = 1.5
+    k = np.exp(-0.5 * theta * ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1))
+    h = np.eye(200) - 1.0 / 200
+    kc = h @ k @ h
+    lf = _kernels.pivoted_cholesky(a, theta, tol)
+    resid = kc - lf @ lf.T
+    assert lf.shape[1] < 200
+    assert np.trace(resid) <= tol * 200 * (1 + 1e-6)
+    assert np.linalg.eigvalsh(resid).min() > -1e-10  # the residual stays positive semi-definite
+    np.testing.assert_allclose(lf.sum(axis=0), 0, atol=1e-10)  # centred
+    eps = 1e-3
+    b = _kernels.woodbury_factor(lf, eps)
+    np.testing.assert_allclose(np.eye(200) - b @ b.T, eps * np.linalg.inv(lf @ lf.T + eps * np.eye(200)), atol=1e-9)
 
 
 # --------------------------------------------------------------------------- #
@@ -262,7 +322,7 @@ def test_lowrank_never_forms_n_by_n(approximation):
     with jax.enable_x64(True):
         jaxpr = jax.make_jaxpr(
             lambda *a: _kernels.lowrank_cond_batch(*a, median=False, kind=approximation, block=1024, var_rank=24)
-        )(test._data, np.array([[2, 3]]), 1.0, 1e-3, test._sub, test._landmarks, ox, oy, oz, ph, q, q + 1, q * 0)
+        )(test._data, np.array([[2, 3]]), 1.0, 1e-3, test._sub, test._landmarks, ox, oy, oz, ph, q, q + 1, q * 0, q == 0)
     collect(jaxpr.jaxpr)
     assert shapes, "nothing traced"
     assert any(n in s for s in shapes) and len(shapes) > 50  # the walk reached the per-query body
