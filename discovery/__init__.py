@@ -42,6 +42,11 @@ _EXPORTS = {
     "PCMCIPlus": "._pcmci",
     # harness
     "compare": "._compare",
+    "ICPGraph": "._compare",
+    "register_algorithm": "._compare",
+    "plot_graph": "._plot",
+    "plot_comparison": "._plot",
+    "write_report": "._report",
 }
 
 __all__ = sorted(_EXPORTS) + ["citest", "metrics"]

@@ -1,0 +1,236 @@
+"""The comparison harness: matching, cloning, seeds, errors, cache, executors (local, Dask, sharded)."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import scm
+from discovery import CDNOD, NOTEARS, PC, PCMCI, compare
+from discovery._compare import (
+    CAPABILITIES,
+    ICPGraph,
+    capability_of,
+    lagged_metrics,
+    register_algorithm,
+    summarise,
+)
+from scm import PDAG, LaggedGraph
+from scm._exceptions import ParameterError
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def small():
+    return scm.simulate.simulate(n_nodes=4, n_samples=300, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def envs():
+    dag = nx.DiGraph([("A", "B"), ("B", "C"), ("A", "D")])
+    return scm.multi_environment(dag, n_environments=3, n_samples=200, changing=["B"], random_state=1)
+
+
+@pytest.fixture(scope="module")
+def series():
+    return scm.simulate.time_series(n_series=3, n_timepoints=300, max_lag=1, contemporaneous=False, random_state=0)
+
+
+def test_table_is_tidy_and_ordered(small):
+    res = compare({"pc": PC(), "notears": NOTEARS()}, {"d1": small}, executor="sequential")
+    assert list(res[["algorithm", "dataset", "seed"]].itertuples(index=False, name=None)) == [("pc", "d1", 0), ("notears", "d1", 0)]
+    for col in ("shd", "sid", "skeleton_f1", "arrowhead_f1", "n_edges", "fit_seconds", "status", "error", "warnings", "cached"):
+        assert col in res.columns
+    assert (res["status"] == "ok").all() and (res["error"] == "").all() and (res["fit_seconds"] > 0).all()
+    assert res["shd"].dtype == float and not res["cached"].any()
+    graphs = res.attrs["graphs"]
+    assert isinstance(graphs[("pc", "d1", 0)], PDAG) and set(graphs[("pc", "d1", 0)].nodes) == set(small.variables)
+    assert res.attrs["truths"]["d1"] is small.graph
+    # the attrs survive pandas operations (pandas deep-copies attrs; graphs are shared, not copied)
+    assert res.drop(columns=["warnings"]).attrs["graphs"] is graphs
+
+
+def test_estimators_are_cloned_not_fitted_in_place(small):
+    pc = PC(alpha=0.01)
+    compare({"pc": pc}, {"d": small}, executor="sequential")
+    assert not hasattr(pc, "graph_")
+
+
+def test_algorithms_go_to_the_datasets_they_fit(small, envs, series):
+    algos = {"pc": PC(), "cdnod": CDNOD(ci_test="fisherz"), "icp": ICPGraph(), "pcmci": PCMCI(tau_max=1)}
+    res = compare(algos, {"obs": small, "envs": envs, "ts": series}, executor="sequential")
+    pairs = set(res[["algorithm", "dataset"]].itertuples(index=False, name=None))
+    assert pairs == {("pc", "obs"), ("pc", "envs"), ("cdnod", "envs"), ("icp", "envs"), ("pcmci", "ts")}
+    assert (res["status"] == "ok").all(), res[["algorithm", "dataset", "error"]]
+    # CD-NOD's context node is scored against the truth extended by environment -> changed nodes
+    cd = res.attrs["graphs"][("cdnod", "envs", 0)]
+    assert "environment" in cd.nodes
+    assert isinstance(res.attrs["graphs"][("pcmci", "ts", 0)], LaggedGraph)
+    assert res.set_index("algorithm").loc["pcmci", "shd"] == 0
+
+
+def test_capability_registry():
+    assert capability_of(PC()).fit == "plain" and capability_of(CDNOD()).fit == "context"
+    assert capability_of(PCMCI).kinds == {"time_series"}
+
+    class MyPC(PC):
+        pass
+
+    assert capability_of(MyPC()) is CAPABILITIES["PC"]
+    with pytest.raises(ParameterError, match="kinds"):
+        register_algorithm("X", kinds=["tabular"])
+    with pytest.raises(ParameterError, match="'fit' parameter"):
+        register_algorithm("X", kinds=["observational"], fit="magic")
+
+
+def test_a_failing_run_is_recorded_not_raised(small):
+    res = compare({"bad": PC(alpha=1.5), "good": PC()}, {"d": small}, executor="sequential")
+    bad, good = res.iloc[0], res.iloc[1]
+    assert bad["status"] == "error" and "alpha" in bad["error"] and "\n" not in bad["error"]
+    assert np.isnan(bad["shd"]) and good["status"] == "ok"
+    assert res.attrs["graphs"][("bad", "d", 0)] is None
+
+
+def test_seeds_factories_and_random_state(small):
+    seen = []
+
+    def factory(seed):
+        seen.append(seed)
+        return NOTEARS(random_state=seed)
+
+    def data(seed):
+        return scm.simulate.simulate(n_nodes=4, n_samples=200, random_state=seed)
+
+    res = compare({"nt": factory, "pc": PC()}, {"sim": data, "fixed": small}, seeds=[3, 4], executor="sequential")
+    assert sorted(set(seen)) == [3, 4]
+    assert list(res["seed"]) == [3, 3, 3, 3, 4, 4, 4, 4]
+    sims = res[(res["dataset"] == "sim") & (res["algorithm"] == "pc")]
+    g3, g4 = (res.attrs["graphs"][("pc", "sim", s)] for s in (3, 4))
+    assert len(sims) == 2 and g3 != g4  # fresh data per seed
+    summary = summarise(res, "shd")
+    assert set(summary.columns) == {"dataset", "algorithm", "mean", "std", "n"} and (summary["n"] == 2).all()
+
+
+def test_datasets_as_a_list_and_metric_selection(small):
+    other = scm.simulate.simulate(n_nodes=3, n_samples=200, random_state=5)
+    res = compare({"pc": PC()}, [small, other], metrics=["shd", "skeleton_f1"], executor="sequential")
+    assert list(res["dataset"]) == [small.name, small.name + "-2"]
+    assert [c for c in res.columns if c not in ("algorithm", "dataset", "seed", "fit_seconds", "status", "error", "warnings", "cached")] == ["shd", "skeleton_f1"]
+    res = compare({"pc": PC()}, {"d": small}, metrics={"edges": lambda truth, g: len(g.edges())}, executor="sequential")
+    assert res["edges"].iloc[0] == res.attrs["graphs"][("pc", "d", 0)].edges().__len__()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"metrics": ["accuracy"]}, "unknown metric 'accuracy'"),
+        ({"executor": "threads"}, "'executor' parameter"),
+        ({"seeds": []}, "'seeds' parameter"),
+        ({"n_jobs": 0}, "'n_jobs' parameter"),
+        ({"only": {"ges": ["d"]}}, "unknown algorithm"),
+    ],
+)
+def test_bad_arguments(small, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        compare({"pc": PC()}, {"d": small}, **kwargs)
+
+
+def test_nothing_applies(series):
+    with pytest.raises(ParameterError, match="no algorithm applies"):
+        compare({"pc": PC()}, {"ts": series}, executor="sequential")
+
+
+def test_cache_resumes_and_keys_on_params(small, tmp_path):
+    algos = {"pc": PC(), "bad": PC(alpha=2.0)}
+    first = compare(algos, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    files = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert len(files) == 1 and files[0].startswith("pc__d__0__")  # errors are not cached
+    again = compare(algos, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert list(again["cached"]) == [True, False]
+    assert again.iloc[0]["shd"] == first.iloc[0]["shd"]
+    assert again.attrs["graphs"][("pc", "d", 0)] == first.attrs["graphs"][("pc", "d", 0)]
+    changed = compare({"pc": PC(alpha=0.2)}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not changed["cached"].any() and len(list(tmp_path.glob("*.json"))) == 2
+    # a corrupt cache file is ignored and rewritten
+    path = next(tmp_path.glob("pc__d__0__*.json"))
+    path.write_text("{not json")
+    redo = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not redo["cached"].any() and json.loads(path.read_text())["row"]["status"] == "ok"
+
+
+def test_default_process_pool_matches_sequential(small):
+    algos = {"pc": PC(), "pc01": PC(alpha=0.01)}
+    seq = compare(algos, {"d": small}, executor="sequential")
+    par = compare(algos, {"d": small}, n_jobs=2)  # spawn-context process pool
+    cols = ["algorithm", "dataset", "seed", "shd", "skeleton_f1", "status"]
+    pd.testing.assert_frame_equal(seq[cols], par[cols])
+    assert par.attrs["graphs"][("pc", "d", 0)] == seq.attrs["graphs"][("pc", "d", 0)]
+
+
+def test_dask_local_cluster(small, envs):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            res = compare({"pc": PC(), "cdnod": CDNOD(ci_test="fisherz")}, {"obs": small, "envs": envs},
+                          executor=client.get_executor())
+    seq = compare({"pc": PC(), "cdnod": CDNOD(ci_test="fisherz")}, {"obs": small, "envs": envs}, executor="sequential")
+    assert (res["status"] == "ok").all(), res["error"]
+    pd.testing.assert_frame_equal(res[["algorithm", "dataset", "shd"]], seq[["algorithm", "dataset", "shd"]])
+
+
+SHARDED = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    import jax, scm
+    from discovery import PC, compare
+    ds = scm.simulate.simulate(n_nodes=6, n_samples=400, random_state=2)
+    res = compare({"pc": PC(), "pc01": PC(alpha=0.01)}, {"d": ds}, executor="sequential")
+    print(json.dumps({"devices": len(jax.devices()), "shd": res["shd"].tolist(),
+                      "graphs": [g.to_json() for g in res.attrs["graphs"].values()]}))
+    """
+)
+
+
+def test_same_comparison_sharded_over_four_devices():
+    """The same compare call on a host with 4 (forced) devices: PC's batched CI tests are
+    sharded over them, the results are those of one device (this process)."""
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", SHARDED, str(REPO)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    four = json.loads(proc.stdout.strip().splitlines()[-1])
+    ds = scm.simulate.simulate(n_nodes=6, n_samples=400, random_state=2)
+    one = compare({"pc": PC(), "pc01": PC(alpha=0.01)}, {"d": ds}, executor="sequential")
+    assert four["devices"] == 4
+    assert four["shd"] == one["shd"].tolist()
+    assert [PDAG.from_json(g) for g in four["graphs"]] == list(one.attrs["graphs"].values())
+
+
+def test_lagged_metrics():
+    truth = LaggedGraph(["X", "Y", "Z"], directed=[("X", "Y", 1), ("Y", "Z", 0), ("Z", "Z", 1)])
+    assert lagged_metrics(truth, truth)["shd"] == 0 and lagged_metrics(truth, truth)["skeleton_f1"] == 1
+    est = LaggedGraph(["X", "Y", "Z"], directed=[("X", "Y", 2), ("Z", "Z", 1)], undirected=[("Y", "Z")])
+    m = lagged_metrics(truth, est)
+    # X->Y at lag 1 missing, at lag 2 extra, Y-Z unoriented: 3
+    assert m["shd"] == 3 and m["skeleton_precision"] == pytest.approx(2 / 3) and m["arrowhead_recall"] == pytest.approx(1 / 3)
+    with pytest.raises(scm.GraphError, match="different nodes"):
+        lagged_metrics(truth, LaggedGraph(["X"]))
+
+
+def test_icp_graph(envs):
+    model = ICPGraph(alpha=0.05).fit(envs.data, environment="environment")
+    assert "B" in model.rejected_  # B itself is shifted: recorded, not warned once per variable
+    assert set(model.graph_.nodes) == {"A", "B", "C", "D"}
+    assert set(model.graph_.edges) <= set(envs.graph.edges) | {("B", "C")}
+    assert model.parents_["B"] <= {"A"}
+    assert "ICPGraph(alpha=0.1)" == repr(ICPGraph(alpha=0.1))
+    with pytest.raises(scm.DataError, match="environment column 'env'"):
+        ICPGraph().fit(envs.data, environment="env")
