@@ -175,6 +175,16 @@ class PDAG:
     def __setattr__(self, key, value):
         raise AttributeError("PDAG is immutable; use with_edges / without_edges")
 
+    def __reduce__(self):
+        # Immutable with __slots__: pickle and copy rebuild through the constructor.
+        return (PDAG, (self._nodes, tuple(self._directed), tuple(map(tuple, self._undirected)), tuple(map(tuple, self._bidirected))))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     # ----------------------------------------------------------------- access
     @property
     def nodes(self) -> tuple:

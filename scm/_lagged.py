@@ -169,6 +169,16 @@ class LaggedGraph:
     def __setattr__(self, key, value):
         raise AttributeError("LaggedGraph is immutable; build a new one")
 
+    def __reduce__(self):
+        # Immutable with __slots__: pickle rebuilds through the dict form (tau_max kept).
+        return (LaggedGraph.from_dict, (self.to_dict(),))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     # ----------------------------------------------------------------- access
     @property
     def nodes(self) -> tuple:

@@ -248,3 +248,13 @@ def test_meek_rules_skip_orientations_that_close_a_cycle():
     assert out.has_directed("c", "b")
     unsafe = scm.meek_rules(g, avoid_cycles=False)
     assert unsafe.has_directed("b", "c")
+
+
+def test_pdag_pickles_and_copies():
+    import copy
+    import pickle
+
+    g = PDAG(["A", "B", "C"], directed=[("A", "B")], undirected=[("B", "C")], bidirected=[("A", "B")])
+    back = pickle.loads(pickle.dumps(g))
+    assert back == g and back.nodes == g.nodes
+    assert copy.deepcopy(g) == g and copy.copy(g) is g

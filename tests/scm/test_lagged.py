@@ -169,3 +169,15 @@ def test_cpdag_errors():
         LaggedGraph(["A", "B"], undirected=[("A", "B")]).cpdag()
     with pytest.raises(CycleError, match="cycle"):
         LaggedGraph(["A", "B", "C"], directed=[("A", "B", 0), ("B", "C", 0), ("C", "A", 0)]).cpdag()
+
+
+def test_lagged_graph_pickles_and_copies():
+    import copy
+    import pickle
+
+    from scm import LaggedGraph
+
+    g = LaggedGraph(["X", "Y", "Z"], directed=[("X", "Y", 1), ("Y", "Z", 0)], undirected=[("X", "Z")], tau_max=3)
+    back = pickle.loads(pickle.dumps(g))
+    assert back == g and back.tau_max == 3
+    assert copy.deepcopy(g) == g
