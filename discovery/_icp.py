@@ -362,6 +362,12 @@ def defining_sets(accepted: np.ndarray, names) -> list[frozenset]:
     return sorted(out, key=lambda s: (len(s), sorted(s)))
 
 
+def mask_sets(masks: np.ndarray, names) -> list[frozenset]:
+    """The sets of ``names`` flagged by each row of the boolean ``masks``."""
+    names = [str(c) for c in names]
+    return [frozenset(itertools.compress(names, row)) for row in np.asarray(masks, dtype=bool).tolist()]
+
+
 def summarise_sets(masks: np.ndarray, set_pvalues: np.ndarray, alpha: float, names) -> dict:
     """Accepted sets, estimate and per-variable p-values from the set p-values.
 
@@ -387,7 +393,7 @@ def summarise_sets(masks: np.ndarray, set_pvalues: np.ndarray, alpha: float, nam
     else:
         parents = frozenset(np.asarray(names, dtype=object)[acc_masks.all(axis=0)].tolist())
         pv = np.where(~masks, set_pvalues[:, None], -np.inf).max(axis=0)
-    accepted_sets = [frozenset(np.asarray(names, dtype=object)[m].tolist()) for m in acc_masks]
+    accepted_sets = mask_sets(acc_masks, names)
     return {
         "accepted": accepted,
         "accepted_sets": accepted_sets,
@@ -408,7 +414,7 @@ class _InvariantPrediction(_ParamsMixin):
         self.pvalues_ = summary["pvalues"]
         self.model_rejected_ = summary["model_rejected"]
         self.defining_sets_ = defining_sets(masks[summary["accepted"]], names)
-        sets = [frozenset(np.asarray(names, dtype=object)[m].tolist()) for m in masks]
+        sets = mask_sets(masks, names)
         self.set_pvalues_ = dict(zip(sets, set_pvalues.tolist()))
         self.target_ = target
         self.environments_ = list(labels)
@@ -624,7 +630,6 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
     intercept.
     """
     import jax
-    import jax.numpy as jnp
 
     from . import _icp_kernels
 
@@ -643,13 +648,13 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
     chunk = min(_MAX_CHUNK, 1 << max(0, b_total - 1).bit_length())
     pieces: dict[str, list] = {}
     with jax.enable_x64(True):
-        g = jnp.asarray(grams)  # float64 numpy: a transfer, nothing to compile
+        g = jax.device_put(grams)  # float64 numpy: a plain transfer (jnp.asarray would compile a copy)
         for lo in range(0, b_total, chunk):
             block = masks[lo : lo + chunk]
             pad = chunk - block.shape[0]
             if pad:
                 block = np.concatenate([block, np.zeros((pad, block.shape[1]), dtype=bool)])
-            out = _icp_kernels.subset_statistics(g, jnp.asarray(block.astype(np.float64)), exact=exact)
+            out = _icp_kernels.subset_statistics(g, jax.device_put(block.astype(np.float64)), exact=exact)
             for k, v in out.items():
                 pieces.setdefault(k, []).append(np.asarray(v)[: chunk - pad])
     result = {k: np.concatenate(v, axis=0) for k, v in pieces.items()}

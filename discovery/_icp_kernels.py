@@ -36,8 +36,10 @@ statistic's numerator is
 ``u = Z_k^T r_k`` (Woodbury: ``A = A_-k + Z_k^T Z_k`` is the pooled normal matrix,
 whose inverse the pooled sweep already holds), so no ``n_k x n_k`` matrix is formed.
 
-The module also holds the pure objective and the jitted trainer of
-:class:`discovery.IRM` (:func:`irm_objective`, :func:`irm_train`).
+Compile time matters as much as run time here: a fit compiles the kernel once per
+(number of predictors, environments, batch) and a whole ICP run takes milliseconds, so
+the kernels use only elementwise arithmetic, one-hot masks and reductions (no
+scatters, no batched matrix products), which XLA compiles quickly.
 """
 
 from __future__ import annotations
@@ -46,10 +48,9 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
-import optax
 from jax import Array
 
-__all__ = ["masked_sweep", "subset_statistics", "irm_objective", "irm_train"]
+__all__ = ["masked_sweep", "subset_statistics"]
 
 
 def masked_sweep(grams: Array, pivots: Array) -> Array:
@@ -68,23 +69,25 @@ def masked_sweep(grams: Array, pivots: Array) -> Array:
         The swept matrices.
     """
     q = grams.shape[-1]
-    r = pivots.shape[-1]
     idx = jnp.arange(q)
 
     def body(k, h):
-        on_k = idx == k
-        e_k = on_k.astype(h.dtype)
-        col = h @ e_k  # (..., q): column k
-        d = (col @ e_k)[..., None]  # (..., 1): pivot
-        scaled = col / d
-        upd = h - scaled[..., :, None] * col[..., None, :]
-        upd = jnp.where(on_k[:, None], scaled[..., None, :], upd)
-        upd = jnp.where(on_k[None, :], scaled[..., :, None], upd)
-        upd = jnp.where(on_k[:, None] & on_k[None, :], (-1.0 / d)[..., None], upd)
-        flag = (pivots @ e_k[:r])[..., None, None] > 0
+        # With e the one-hot vector of pivot k, c = h[..., :, k], d = c[k] and s = c / d,
+        # the swept matrix is (h - s c^T) off row and column k, s on them, -1/d at (k, k).
+        # Multiplying by exact 0/1 masks keeps every entry exact and the program small.
+        e = (idx == k).astype(h.dtype)
+        off = 1.0 - e
+        corner = e[:, None] * e[None, :]
+        col = jax.lax.dynamic_index_in_dim(h, k, axis=h.ndim - 1, keepdims=False)  # (..., q)
+        d = jax.lax.dynamic_index_in_dim(col, k, axis=col.ndim - 1, keepdims=True)  # (..., 1)
+        s = col / d
+        inner = (h - s[..., :, None] * col[..., None, :]) * (off[:, None] * off[None, :])
+        border = (e[:, None] * s[..., None, :] + s[..., :, None] * e[None, :]) * (1.0 - corner)
+        upd = inner + border + corner * (-1.0 / d)[..., None]
+        flag = jax.lax.dynamic_index_in_dim(pivots, k, axis=pivots.ndim - 1, keepdims=True)[..., None] > 0
         return jnp.where(flag, upd, h)
 
-    return jax.lax.fori_loop(0, r, body, grams)
+    return jax.lax.fori_loop(0, pivots.shape[-1], body, grams)
 
 
 @partial(jax.jit, static_argnames=("exact",))
@@ -121,10 +124,10 @@ def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dic
     swept = masked_sweep(jnp.broadcast_to(total, (batch, q, q)), m1)
     beta = swept[:, :k, k] * m1
     v = jnp.concatenate([-beta, jnp.ones((batch, 1), dtype)], axis=1)  # (B, q)
-    cv = jnp.einsum("eij,bj->bei", grams, v)  # (B, E, q)
+    cv = jnp.sum(grams[None] * v[:, None, None, :], axis=-1)  # (B, E, q): C_e v
     out = {
         "beta": beta,
-        "ss": jnp.einsum("bei,bi->be", cv, v),
+        "ss": jnp.sum(cv * v[:, None, :], axis=-1),
         "s": cv[:, :, k - 1],
         "inv_diag": -jnp.diagonal(swept, axis1=1, axis2=2)[:, :k] * m1,
     }
@@ -136,82 +139,11 @@ def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dic
         )
         beta_o = swept_o[:, :, :k, k] * m1[:, None, :]  # (B, E, k)
         v_o = jnp.concatenate([-beta_o, jnp.ones((batch, n_env, 1), dtype)], axis=2)  # (B, E, q)
-        ck = jnp.einsum("eij,bej->bei", grams, v_o)  # C_k v_o
-        rr = jnp.einsum("bei,bei->be", ck, v_o)
+        ck = jnp.sum(grams[None] * v_o[:, :, None, :], axis=-1)  # (B, E, q): C_k v_o
+        rr = jnp.sum(ck * v_o, axis=-1)
         u = ck[:, :, :k] * m1[:, None, :]
         a_inv = -swept[:, :k, :k] * m1[:, :, None] * m1[:, None, :]
-        quad = jnp.einsum("bei,bij,bej->be", u, a_inv, u)
+        quad = jnp.sum(u[:, :, :, None] * a_inv[:, None, :, :] * u[:, :, None, :], axis=(-2, -1))
         out["chow_num"] = rr - quad
         out["chow_rss"] = swept_o[:, :, k, k]
     return out
-
-
-# --------------------------------------------------------------------------- IRM
-def irm_objective(params: dict, x: Array, y: Array, codes: Array, n_env: int, weight: Array, l2: Array, fit_intercept: bool) -> Array:
-    """IRMv1 objective of the linear model ``f = x @ beta + b``.
-
-    ``sum_e R_e + weight * sum_e (dR_e(w f)/dw at w = 1)^2 + l2 |beta|^2``, divided by
-    ``max(weight, 1)``; ``R_e`` is the mean squared error of environment ``e`` and the
-    derivative is ``-2 mean_e((y - f) f)``. ``x: (n, p)``, ``y: (n,)``, ``codes: (n,)``
-    environment indices in ``[0, n_env)``.
-    """
-    b = params["b"] if fit_intercept else 0.0
-    f = x @ params["beta"] + b
-    counts = jax.ops.segment_sum(jnp.ones_like(y), codes, num_segments=n_env)
-    resid = y - f
-    risks = jax.ops.segment_sum(resid**2, codes, num_segments=n_env) / counts
-    grads = -2.0 * jax.ops.segment_sum(resid * f, codes, num_segments=n_env) / counts
-    loss = risks.sum() + weight * jnp.sum(grads**2) + l2 * jnp.sum(params["beta"] ** 2)
-    return loss / jnp.maximum(weight, 1.0)
-
-
-def _run_optimizer(opt, params: dict, fun, n_steps: Array, use_value: bool) -> tuple[dict, Array]:
-    """``n_steps`` (traced) steps of ``opt`` on ``fun`` from ``params``, fresh state."""
-    value_and_grad = optax.value_and_grad_from_state(fun) if use_value else None
-    state = opt.init(params)
-
-    def body(_, carry):
-        params, state, _ = carry
-        if use_value:
-            value, grad = value_and_grad(params, state=state)
-            updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=fun)
-        else:
-            value, grad = jax.value_and_grad(fun)(params)
-            updates, state = opt.update(grad, state, params)
-        return optax.apply_updates(params, updates), state, value
-
-    init = (params, state, jnp.asarray(jnp.inf, dtype=params["beta"].dtype))
-    params, _, value = jax.lax.fori_loop(0, n_steps, body, init)
-    return params, value
-
-
-@partial(jax.jit, static_argnames=("n_env", "fit_intercept", "solver"))
-def irm_train(x: Array, y: Array, codes: Array, key: Array, penalty: Array, learning_rate: Array, l2: Array,
-              n_steps: Array, anneal_steps: Array, *, n_env: int, fit_intercept: bool, solver: str) -> tuple[dict, Array]:
-    """Train IRM: ``anneal_steps`` steps with weight 1, then ``n_steps`` with ``penalty``.
-
-    Each phase starts from a fresh optimiser state (the objective jumps between them).
-    The step counts, penalty, learning rate and ridge are traced, so changing them does
-    not recompile. Returns the parameters ``{"beta": (p,), "b": ()}`` and the final
-    objective.
-    """
-    p = x.shape[1]
-    params = {"beta": 0.01 * jax.random.normal(key, (p,), dtype=x.dtype), "b": jnp.zeros((), x.dtype)}
-    if solver == "lbfgs":
-        opt, use_value = optax.lbfgs(), True
-    else:
-        opt, use_value = optax.adam(learning_rate), False
-
-    def phase(params, spec):
-        weight, steps = spec
-
-        def fun(prm):
-            return irm_objective(prm, x, y, codes, n_env, weight, l2, fit_intercept)
-
-        params, _ = _run_optimizer(opt, params, fun, steps, use_value)
-        return params, fun(params)
-
-    weights = jnp.stack([jnp.ones((), x.dtype), jnp.asarray(penalty, x.dtype)])
-    steps = jnp.stack([anneal_steps, n_steps])
-    params, losses = jax.lax.scan(phase, params, (weights, steps))
-    return params, losses[-1]

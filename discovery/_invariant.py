@@ -416,7 +416,7 @@ class IRM(_LinearPredictor, _ParamsMixin):
         import jax
         import jax.numpy as jnp
 
-        from . import _icp_kernels
+        from . import _irm_kernels
 
         self._validate_params()
         solver = self.solver
@@ -429,7 +429,7 @@ class IRM(_LinearPredictor, _ParamsMixin):
         n_env = len(labels)
         with jax.enable_x64(True):
             key = jax.random.key(int(self.random_state))
-            params, loss = _icp_kernels.irm_train(
+            params, loss = _irm_kernels.irm_train(
                 jnp.asarray(xs),
                 jnp.asarray(ys),
                 jnp.asarray(codes),

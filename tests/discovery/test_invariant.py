@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from discovery import IRM, AnchorRegression
-from discovery import _icp_kernels
+from discovery import _irm_kernels
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
 
 
@@ -188,11 +188,11 @@ def test_irm_penalty_moves_towards_invariant_solution(spurious):
 def test_irm_is_deterministic_and_does_not_recompile(spurious):
     x, y, env = spurious
     a = IRM(n_steps=300, random_state=3).fit(x, y, env)
-    size = _icp_kernels.irm_train._cache_size()
+    size = _irm_kernels.irm_train._cache_size()
     b = IRM(n_steps=300, random_state=3).fit(x, y, env)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     IRM(n_steps=500, anneal_steps=20, penalty=5.0, random_state=4).fit(x, y, env)  # other steps, penalty, seed
-    assert _icp_kernels.irm_train._cache_size() == size
+    assert _irm_kernels.irm_train._cache_size() == size
     pred = a.predict(x)
     np.testing.assert_allclose(pred, x.to_numpy() @ a.coef_ + a.intercept_)
     assert a.environments_ == [0, 1] and a.get_params()["n_steps"] == 300
