@@ -284,20 +284,32 @@ def gaussian_loglik(x, mean, log_sigma):
 
 # ----------------------------------------------------------------------------- NOTEARS
 def expm_taylor(m, order: int = 12):
-    """Matrix exponential by scaling and squaring of a degree-``order`` Taylor polynomial.
+    """Matrix exponential by scaling and squaring of a degree-12 Taylor polynomial.
 
     The matrix is scaled by ``2^-s`` until its 1-norm is at most 1/2, where the
     truncation error of degree 12 is below ``0.5^13 / 13! < 2e-14`` (relative); then
-    squared ``s`` times. Compiles much faster than :func:`jax.scipy.linalg.expm` (one
-    branch instead of five Pade orders), which matters inside the L-BFGS loop.
+    squared ``s`` times. The polynomial is evaluated by the Paterson-Stockmeyer scheme
+    in ``A^4`` (five matrix products instead of twelve). Compiles much faster than
+    :func:`jax.scipy.linalg.expm` (one branch instead of five Pade orders), which
+    matters inside the L-BFGS loop.
     """
+    if order != 12:
+        raise ValueError(f"expm_taylor evaluates the degree-12 polynomial only; got order={order}")
     norm = jnp.max(jnp.sum(jnp.abs(m), axis=0))
     s = jnp.maximum(0.0, jnp.ceil(jnp.log2(jnp.maximum(norm, 1e-30) / 0.5))).astype(jnp.int32)
     a = m / jnp.exp2(s.astype(m.dtype))
     eye = jnp.eye(m.shape[-1], dtype=m.dtype)
-    r = eye
-    for k in range(order, 0, -1):
-        r = eye + (a @ r) / k
+    a2 = a @ a
+    a3 = a2 @ a
+    a4 = a2 @ a2
+    c = [1.0 / math.factorial(k) for k in range(13)]
+
+    def block(j):  # sum_{i<4} c[4j + i] A^i
+        return c[4 * j] * eye + c[4 * j + 1] * a + c[4 * j + 2] * a2 + c[4 * j + 3] * a3
+
+    r = block(2) + c[12] * a4
+    r = block(1) + a4 @ r
+    r = block(0) + a4 @ r
     return lax.fori_loop(0, s, lambda _, x: x @ x, r)
 
 
@@ -389,30 +401,152 @@ def notears_mlp_objective(params, x, lambda1, lambda2, rho, alpha, eps):
     return loss + 0.5 * rho * h * h + alpha * h + 0.5 * lambda2 * l2 + lambda1 * jnp.sum(smooth_abs(fc1, eps))
 
 
-def lbfgs_minimize(fun, params, *, max_iter: int, tol, memory_size: int = 10):
-    """Minimise ``fun(params)`` with optax's L-BFGS (zoom line search) in a ``lax.while_loop``.
+def _two_loop(g, s_hist, y_hist, rho, n_mem, head):
+    """L-BFGS two-loop recursion: ``-H g`` from the ``n_mem`` newest pairs of a ring buffer.
 
-    Stops when the largest absolute gradient entry is below ``tol`` (as L-BFGS-B's ``pgtol``) or after ``max_iter`` iterations.
-    Returns ``(params, n_iter)``. Pure: call it inside ``jax.jit``.
+    ``s_hist``, ``y_hist``: ``(m, n)``; the newest pair sits at ``head - 1`` (mod ``m``).
+    With no pair stored the direction is the steepest descent ``-g``. (Measured
+    against an unrolled recursion and the compact representation of Byrd, Nocedal and
+    Schnabel: this loop form compiled fastest and ran fastest for NOTEARS.)
     """
-    import optax
+    m = s_hist.shape[0]
 
-    opt = optax.lbfgs(memory_size=memory_size)
-    value_and_grad = optax.value_and_grad_from_state(fun)
+    def newest_first(i, carry):
+        q, alphas = carry
+        j = (head - 1 - i) % m
+        a = jnp.where(i < n_mem, rho[j] * jnp.dot(s_hist[j], q), 0.0)
+        return q - a * y_hist[j], alphas + a * jax.nn.one_hot(j, m, dtype=q.dtype)
 
-    def step(carry):
-        p, state = carry
-        value, grad = value_and_grad(p, state=state)
-        updates, state = opt.update(grad, state, p, value=value, grad=grad, value_fn=fun)
-        return optax.apply_updates(p, updates), state
+    q, alphas = lax.fori_loop(0, m, newest_first, (g, jnp.zeros(m, g.dtype)))
+    last = (head - 1) % m
+    yy = jnp.dot(y_hist[last], y_hist[last])
+    gamma = jnp.where(n_mem > 0, jnp.dot(s_hist[last], y_hist[last]) / jnp.where(yy > 0, yy, 1.0), 1.0)
 
-    def cond(carry):
-        _, state = carry
-        count = optax.tree_utils.tree_get(state, "count")
-        grad = optax.tree_utils.tree_get(state, "grad")
-        err = jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in jax.tree_util.tree_leaves(grad)]))
-        return (count == 0) | ((count < max_iter) & (err >= tol))
+    def oldest_first(i, r):
+        j = (head - n_mem + i) % m
+        b = rho[j] * jnp.dot(y_hist[j], r)
+        return jnp.where(i < n_mem, r + s_hist[j] * (alphas[j] - b), r)
 
-    state = opt.init(params)
-    params, state = lax.while_loop(cond, step, (params, state))
-    return params, optax.tree_utils.tree_get(state, "count")
+    return -lax.fori_loop(0, m, oldest_first, gamma * q)
+
+
+def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-09, memory_size: int = 10,
+                   max_linesearch: int = 40):
+    """Minimise ``fun(params)`` by L-BFGS with a backtracking Armijo line search, in one ``lax.while_loop``.
+
+    A deliberately small program: the objective is traced twice (the start point and
+    the line-search body), and every loop is a ``fori_loop``/``while_loop`` over
+    vector operations, so XLA compiles it several times faster than a strong-Wolfe
+    (zoom) line search, whose nested loops trace the objective at several call sites.
+    The first step is scaled to unit length; later steps start at 1 and backtrack by
+    safeguarded quadratic interpolation (factor in [0.1, 0.5]) until the Armijo
+    condition holds. A pair ``(s, y)`` enters the memory only when ``s^T y`` is
+    positive, which keeps the inverse-Hessian estimate positive definite.
+
+    Stops, as SciPy's L-BFGS-B does, when the largest absolute gradient entry is below
+    ``tol`` (its ``pgtol``), when an iteration lowers the objective by at most ``ftol``
+    relative to ``max(|f_old|, |f_new|, 1)`` (its ``ftol``; the default is its
+    ``factr = 1e7`` times machine epsilon), when the line search fails, or after
+    ``max_iter`` iterations. The relative-decrease rule matters under a large
+    augmented-Lagrangian penalty, where the gradient stays large in absolute terms long
+    after the objective has stopped moving.
+
+    Parameters
+    ----------
+    fun : callable
+        Scalar objective of a pytree of arrays.
+    params : pytree
+        Starting point.
+    max_iter : int
+        Maximum number of iterations (static).
+    tol, ftol : float
+        Gradient and relative-decrease tolerances (may be traced).
+    memory_size : int
+        Number of stored ``(s, y)`` pairs.
+    max_linesearch : int
+        Maximum objective evaluations per line search.
+
+    Returns
+    -------
+    params : pytree
+        The last accepted point.
+    n_iter : Array
+        Iterations run. Pure: call it inside ``jax.jit``.
+    """
+    from jax.flatten_util import ravel_pytree
+
+    x0, unravel = ravel_pytree(params)
+    dtype = x0.dtype
+    value_and_grad = jax.value_and_grad(lambda v: fun(unravel(v)))
+    m = memory_size
+    c1 = 1e-4
+
+    def armijo(f_t, t, f, slope):
+        return jnp.isfinite(f_t) & (f_t <= f + c1 * t * slope)
+
+    def body(st):
+        # Iteration k = -1 only evaluates the start point (f = inf, d = 0: the line search
+        # accepts x0 at once), so the objective appears once in the program.
+        x, f, g = st["x"], st["f"], st["g"]
+        start = st["k"] < 0
+        d = _two_loop(g, st["s"], st["y"], st["rho"], st["n_mem"], st["head"])
+        slope = jnp.dot(g, d)
+        restart = ~(slope < 0) & ~start  # not a descent direction (round-off): drop the memory
+        d = jnp.where(restart, -g, d)
+        slope = jnp.where(restart, -jnp.dot(g, g), slope)
+        d = jnp.where(start, 0.0, d)
+        slope = jnp.where(start, 0.0, slope)
+        first = (st["n_mem"] == 0) | restart
+        t0 = jnp.where(first, 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(g, g))), 1.0).astype(dtype)
+
+        def ls_cond(c):
+            t, f_t, _, n = c
+            return (n == 0) | (~armijo(f_t, t, f, slope) & (n < max_linesearch))
+
+        def ls_body(c):
+            t, f_t, g_t, n = c
+            quad = -slope * t * t / (2.0 * (f_t - f - slope * t))
+            shrunk = jnp.where(jnp.isfinite(quad), jnp.clip(quad, 0.1 * t, 0.5 * t), 0.5 * t)
+            t = jnp.where(n == 0, t, shrunk)
+            f_t, g_t = value_and_grad(x + t * d)
+            return t, f_t, g_t, n + 1
+
+        t, f_t, g_t, _ = lax.while_loop(ls_cond, ls_body, (t0, jnp.asarray(jnp.inf, dtype), g, jnp.int32(0)))
+        ok = armijo(f_t, t, f, slope)
+        s_new = t * d
+        y_new = g_t - g
+        sy = jnp.dot(s_new, y_new)
+        store = ok & (sy > 1e-10 * jnp.dot(y_new, y_new))
+        head = st["head"]
+        slot = jax.nn.one_hot(head, m, dtype=dtype)[:, None]
+        n_mem = jnp.where(restart, 0, st["n_mem"])  # a restart drops the memory
+        out = dict(st)
+        out.update(
+            x=jnp.where(ok, x + s_new, x),
+            f=jnp.where(ok, f_t, f),
+            g=jnp.where(ok, g_t, g),
+            f_old=f,
+            s=jnp.where(store, st["s"] * (1.0 - slot) + slot * s_new[None, :], st["s"]),
+            y=jnp.where(store, st["y"] * (1.0 - slot) + slot * y_new[None, :], st["y"]),
+            rho=jnp.where(store, st["rho"] * (1.0 - slot[:, 0]) + slot[:, 0] / jnp.where(sy > 0, sy, 1.0), st["rho"]),
+            head=jnp.where(store, (head + 1) % m, head),
+            n_mem=jnp.where(store, jnp.minimum(n_mem + 1, m), n_mem),
+            k=st["k"] + 1,
+            failed=~ok,
+        )
+        return out
+
+    def cond(st):
+        scale = jnp.maximum(jnp.maximum(jnp.abs(st["f_old"]), jnp.abs(st["f"])), 1.0)
+        moving = (st["k"] == 0) | ((st["f_old"] - st["f"]) > ftol * scale)
+        going = (st["k"] < max_iter) & (jnp.max(jnp.abs(st["g"])) >= tol) & moving & ~st["failed"]
+        return (st["k"] < 0) | going
+
+    n = x0.shape[0]
+    init = {
+        "x": x0, "f": jnp.asarray(jnp.inf, dtype), "g": jnp.zeros_like(x0), "f_old": jnp.asarray(jnp.inf, dtype),
+        "s": jnp.zeros((m, n), dtype), "y": jnp.zeros((m, n), dtype), "rho": jnp.zeros(m, dtype),
+        "head": jnp.int32(0), "n_mem": jnp.int32(0), "k": jnp.int32(-1), "failed": jnp.asarray(False),
+    }  # fmt: skip
+    st = lax.while_loop(cond, body, init)
+    return unravel(st["x"]), st["k"]

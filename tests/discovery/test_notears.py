@@ -142,3 +142,33 @@ def test_bad_data():
         NOTEARS().fit(data[["A"]])
     with pytest.raises(ParameterError, match="no parameter 'alpha'"):
         NOTEARS().set_params(alpha=0.1)
+
+
+def test_lbfgs_minimize_solves_rosenbrock_and_a_quadratic_pytree():
+    import jax
+
+    with jax.enable_x64(True):
+        rosen = lambda p: 100.0 * (p[1] - p[0] ** 2) ** 2 + (1.0 - p[0]) ** 2  # noqa: E731
+        x, n_iter = jax.jit(lambda x0: K.lbfgs_minimize(rosen, x0, max_iter=500, tol=1e-10, ftol=0.0))(jnp.array([-1.2, 1.0]))
+        np.testing.assert_allclose(np.asarray(x), [1.0, 1.0], atol=1e-6)
+        assert 10 < int(n_iter) < 200
+        rng = np.random.default_rng(0)
+        a = rng.normal(size=(8, 8))
+        spd = a @ a.T + 0.1 * np.eye(8)  # condition number ~ 1e3
+        b = rng.normal(size=8)
+        quad = lambda p: 0.5 * p["u"] @ (jnp.asarray(spd) @ p["u"]) - jnp.asarray(b) @ p["u"] + jnp.sum((p["v"] - 3.0) ** 2)  # noqa: E731
+        out, _ = K.lbfgs_minimize(quad, {"u": jnp.zeros(8), "v": jnp.zeros(2)}, max_iter=500, tol=1e-10, ftol=0.0)
+        np.testing.assert_allclose(np.asarray(out["u"]), np.linalg.solve(spd, b), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(np.asarray(out["v"]), [3.0, 3.0], atol=1e-8)
+
+
+def test_lbfgs_minimize_stops_on_relative_decrease_and_on_a_non_finite_start():
+    import jax
+
+    with jax.enable_x64(True):
+        quad = lambda x: jnp.sum((jnp.arange(1.0, 6.0) * (x - 1.0)) ** 2)  # noqa: E731
+        _, loose = K.lbfgs_minimize(quad, jnp.zeros(5), max_iter=500, tol=0.0, ftol=1e-3)
+        _, tight = K.lbfgs_minimize(quad, jnp.zeros(5), max_iter=500, tol=0.0, ftol=1e-15)
+        assert int(loose) < int(tight)
+        x, n_iter = K.lbfgs_minimize(lambda x: jnp.sum(jnp.log(x)), jnp.array([-1.0]), max_iter=50, tol=1e-8)
+        assert int(n_iter) == 0 and float(x[0]) == -1.0  # NaN objective at the start: nothing accepted
