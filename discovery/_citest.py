@@ -72,7 +72,12 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
     )
 
 
-def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False):
+#: Fisher-z: smallest padded size of ``[x, y, *S]`` and fixed queries per device per call.
+_FISHERZ_MIN_BUCKET = 8
+_FISHERZ_WIDTH = 1024
+
+
+def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
     """Call a batch kernel of :mod:`discovery._kernels` on ``B`` queries.
 
     ``kernel(*replicated, *batched, **static)``: the ``batched`` arrays have a
@@ -86,15 +91,29 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
     With ``mask=True`` a last batched array is appended: ``True`` for the real
     queries, ``False`` for the padding (kernels can skip those steps).
 
+    With ``fixed_width=True`` every call has the same shape ``(1, n_devices *
+    per_device, ...)``: the queries are padded to that width and larger batches are
+    split into several calls, so a search compiles the kernel once instead of once per
+    batch size (for kernels that are cheap per query and costly to compile).
+
     Returns the kernel output as a numpy array with leading axis ``B``.
     """
     static = static or {}
     n_queries = batched[0].shape[0]
+    if fixed_width:
+        block = len(jax.devices()) * int(per_device)
+        if n_queries > block:
+            parts = [
+                _run_batched(kernel, replicated, [np.asarray(a)[lo : lo + block] for a in batched], per_device=per_device,
+                             static=static, mask=mask, fixed_width=True)
+                for lo in range(0, n_queries, block)
+            ]  # fmt: skip
+            return np.concatenate(parts, axis=0)
     if mask:
         batched = [*batched, np.ones(n_queries, dtype=bool)]
     devices = tuple(jax.devices())
     n_dev = len(devices)
-    chunk = max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
+    chunk = int(per_device) if fixed_width else max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
     width = n_dev * chunk
     steps = _next_pow2(-(-n_queries // width))
     total = steps * width
@@ -377,9 +396,16 @@ class FisherZ(_DataCITest):
                 f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples}"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
-        out = _run_batched(_kernels.fisherz_batch, (self.correlation_,), (idx,), per_device=4096)
-        r, min_eig = out[:, 0], out[:, 1]
-        bad = np.where(~np.isfinite(r) | (min_eig <= 1e-10))[0]
+        # Pad [x, y, *S] with -1 to a bucket of sizes (8, 16, 32, ...) and the batch to a
+        # fixed width: one compiled program serves every level of a search up to |S| = 6.
+        bucket = max(_FISHERZ_MIN_BUCKET, _next_pow2(k + 2))
+        padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
+        padded[:, : k + 2] = idx
+        out = _run_batched(
+            _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
+        )
+        r, smallest_pivot = out[:, 0], out[:, 1]
+        bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
         if bad.size:
             cols = idx[bad[0]]
             self._check_full_rank(self.correlation_[np.ix_(cols, cols)], cols)

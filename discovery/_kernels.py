@@ -156,28 +156,55 @@ def _map_masked(fn, valid, *queries):
 # --------------------------------------------------------------------------- #
 @jax.jit
 def fisherz_batch(corr, idx):
-    """Partial correlations of a batch of queries.
+    """Partial correlations of a batch of queries, every ``|S|`` up to a bucket in one program.
 
     Parameters
     ----------
     corr : (p, p) correlation matrix of the data.
-    idx : (steps, width, k + 2) int; each row is ``[x, y, *S]``.
+    idx : (steps, width, K) int; each row is ``[x, y, *S, -1, ...]``: the conditioning
+        set padded with ``-1`` to the bucket size ``K``.
 
     Returns
     -------
-    (steps, width, 2) array: the partial correlation of ``x`` and ``y`` given ``S``
-    (from the inverse of the correlation submatrix) and the smallest eigenvalue of
-    that submatrix (to detect singular, i.e. collinear, submatrices).
+    (steps, width, 2) array: the partial correlation of ``x`` and ``y`` given ``S`` and
+    the smallest pivot of the Cholesky factorisation of the submatrix ordered
+    ``[S, x, y]`` (the conditional variance of each variable given the ones before
+    it: near zero iff the submatrix is singular, i.e. the columns are collinear).
+
+    Notes
+    -----
+    The submatrix is embedded in a ``K x K`` matrix with the identity on the padded
+    slots, which are uncorrelated with everything and leave the result unchanged, so
+    one compiled program serves every conditioning-set size up to ``K - 2``. The
+    partial correlation comes from sweeping the matrix on the pivots ``2 .. K - 1``:
+    the ``(x, y)`` block becomes the conditional covariance given ``S``. Each sweep is
+    elementwise arithmetic with one-hot masks inside a ``fori_loop``, which XLA compiles
+    in about a tenth of a second; a batched inverse and eigendecomposition cost twice
+    that for every distinct ``|S|``.
     """
     TRACE_COUNTS["fisherz_batch"] += 1
+    kk = idx.shape[-1]
+    p = corr.shape[0]
+    valid = idx >= 0
+    ids = jnp.where(valid, idx, 0)
+    sub = jnp.take(corr.ravel(), ids[..., :, None] * p + ids[..., None, :])
+    slots = jnp.arange(kk)
+    eye = (slots[:, None] == slots[None, :]).astype(corr.dtype)
+    h = jnp.where(valid[..., :, None] & valid[..., None, :], sub, eye)
 
-    def one(ids):
-        sub = corr[ids][:, ids]
-        inv = jnp.linalg.inv(sub)
-        r = -inv[0, 1] / jnp.sqrt(jnp.abs(inv[0, 0] * inv[1, 1]))
-        return jnp.stack([r, jnp.linalg.eigvalsh(sub)[0]])
+    def sweep(k, carry):
+        h, smallest = carry
+        e = (slots == k).astype(h.dtype)
+        col = jnp.sum(h * e, axis=-1)
+        d = jnp.sum(col * e, axis=-1)
+        h = h - (col / d[..., None])[..., :, None] * col[..., None, :]
+        return h, jnp.minimum(smallest, d)
 
-    return _map_batched(one, idx)
+    h, smallest = lax.fori_loop(2, kk, sweep, (h, jnp.ones(idx.shape[:-1], corr.dtype)))
+    h00, h11, h01 = h[..., 0, 0], h[..., 1, 1], h[..., 0, 1]
+    r = h01 / jnp.sqrt(h00 * h11)
+    smallest = jnp.minimum(smallest, jnp.minimum(h00, h11 - h01 * h01 / h00))
+    return jnp.stack([r, smallest], axis=-1)
 
 
 # --------------------------------------------------------------------------- #

@@ -85,6 +85,26 @@ def test_fisherz_matches_causallearn(seed):
     np.testing.assert_allclose(got, reference("fisherz", data, queries), rtol=0, atol=1e-10)
 
 
+def test_fisherz_one_program_for_every_set_size_and_batch_size():
+    """|S| = 0..6 and batches of 1 to 3,000 queries reuse one compiled kernel; large |S| and
+    batches larger than one call give the same p-values as small ones."""
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
+    test = FisherZ(data)
+    test.pvalues([(0, 1, [])])  # compile the K = 8 program
+    before = _kernels.TRACE_COUNTS["fisherz_batch"]
+    queries = [(0, 1, list(range(2, 2 + k))) for k in range(7)]
+    many = [(i % 12, (i + 1 + i // 12) % 12, []) for i in range(3000)]
+    many = [q for q in many if q[0] != q[1]]
+    test.pvalues(queries)
+    test.pvalues(many)
+    assert _kernels.TRACE_COUNTS["fisherz_batch"] == before
+    big = (0, 1, list(range(2, 12)))  # |S| = 10: the K = 16 program
+    assert test.pvalue(*big) == pytest.approx(float(reference("fisherz", data, [big])[0]), abs=1e-10)
+    singles = np.array([test.pvalue(*q) for q in many[:5]])
+    np.testing.assert_allclose(test.pvalues(many)[:5], singles, rtol=0, atol=1e-14)
+
+
 def test_fisherz_statistic_and_known_answers():
     data = linear_data(400, 0)
     stat, p = FisherZ(data).test([(0, 3, []), (0, 1, [])])
