@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.linalg
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
 from scm._validation import check_in_range, check_numeric_frame, check_option
@@ -47,21 +48,39 @@ MODELS = ("linear", "mlp")
 
 
 # --------------------------------------------------------------------------- jitted solvers
+def acyclicity(w: np.ndarray) -> float:
+    """``h(W) = tr(expm(W * W)) - d`` in float64 numpy (SciPy's Pade ``expm``).
+
+    Evaluated outside the jitted solvers: a second copy of the matrix exponential in
+    their programs would only add compile time.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    return float(np.trace(scipy.linalg.expm(w * w)) - w.shape[-1])
+
+
 @partial(jax.jit, static_argnames=("max_iter",))
-def _solve_linear(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
+def _solve_linear_jit(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
     fun = lambda v: K.notears_linear_objective(v, cov, lambda1, rho, alpha, eps)  # noqa: E731
     w, n_iter = K.lbfgs_minimize(fun, w, max_iter=max_iter, tol=tol)
     d = w.shape[-1]
-    w = w * (1.0 - jnp.eye(d, dtype=w.dtype))
-    return w, K.notears_h(w), n_iter
+    return w * (1.0 - jnp.eye(d, dtype=w.dtype)), n_iter
+
+
+def _solve_linear(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
+    w, n_iter = _solve_linear_jit(w, cov, lambda1, rho, alpha, eps, tol, max_iter=max_iter)
+    return w, acyclicity(w), n_iter
 
 
 @partial(jax.jit, static_argnames=("max_iter",))
-def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, eps, tol, *, max_iter):
+def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, eps, tol, *, max_iter):
     fun = lambda p: K.notears_mlp_objective(p, x, lambda1, lambda2, rho, alpha, eps)  # noqa: E731
     params, n_iter = K.lbfgs_minimize(fun, params, max_iter=max_iter, tol=tol)
-    a = K.notears_mlp_adjacency(params)
-    return params, K.trace_expm(a * a) - a.shape[-1], n_iter
+    return params, K.notears_mlp_adjacency(params), n_iter
+
+
+def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, eps, tol, *, max_iter):
+    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, eps, tol, max_iter=max_iter)
+    return params, acyclicity(a), n_iter
 
 
 # --------------------------------------------------------------------------- phases
