@@ -29,6 +29,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 
@@ -310,21 +311,28 @@ SYNTREN_NOTE = (
 )
 
 
-def render() -> str:
-    lines = [SECTION, ""]
-    lines += [
-        f"Machine: {machine()}. Command: `/work/venv/bin/python benchmarks/bench_differentiable.py "
-        f"--parts {ARGS.parts} --seeds {ARGS.seeds} --docs docs/benchmarks.md`. Default settings of every "
-        "method (VI-DP-DAG: transform 'auto', hidden (16, 16), tau 0.3, prior_p 1e-4, lr_graph 3e-2, early stopping "
-        "on a 20 % validation split; "
-        "NOTEARS: lambda1 0.1, w_threshold 0.3; PC: Fisher-z, alpha 0.05). SHD counts a reversed edge as 1; "
-        "PC's CPDAG is scored against the true DAG (an undirected edge counts as an error; in the AP it scores "
-        "0.5 both ways). VI-DP-DAG's average precision ranks its exact marginal edge probabilities, "
-        "NOTEARS' ranks |W|.",
-        "",
-    ]
+PREAMBLE = (
+    "Default settings of every method (VI-DP-DAG: transform 'auto', hidden (16, 16), tau 0.3, prior_p 1e-4, "
+    "lr_graph 3e-2, early stopping on a 20 % validation split; NOTEARS: lambda1 0.1, w_threshold 0.3; PC: "
+    "Fisher-z, alpha 0.05). SHD counts a reversed edge as 1; PC's CPDAG is scored against the true DAG (an "
+    "undirected edge counts as an error; in the AP it scores 0.5 both ways). VI-DP-DAG's average precision ranks "
+    "its exact marginal edge probabilities, NOTEARS' ranks |W|. Each subsection gives the machine, the load and "
+    "the command of the run that produced it (`--parts` reruns one subsection and keeps the others)."
+)
+
+
+def run_line(part: str) -> str:
+    cmd = f"/work/venv/bin/python benchmarks/bench_differentiable.py --parts {part}"
+    if part == "sachs":
+        cmd += f" --seeds {ARGS.seeds}"
+    return f"Machine: {machine()}; {datetime.date.today().isoformat()}. Command: `{cmd} --docs docs/benchmarks.md`."
+
+
+def render_parts() -> dict[str, list[str]]:
+    """One Markdown subsection per part that ran, keyed by its heading."""
+    out: dict[str, list[str]] = {}
     if "sachs" in RESULTS:
-        lines += ["### Sachs (853 observational cells, 17-edge consensus graph)", ""]
+        lines = [run_line("sachs"), ""]
         for name, rows in RESULTS["sachs"].items():
             lines += [f"**{name} data** (VI-DP-DAG: mean ± sd over {ARGS.seeds} seeds; NOTEARS and PC are deterministic)", ""]
             lines += method_table(rows) + [""]
@@ -335,27 +343,27 @@ def render() -> str:
             "columns are z-scored, so the standardised input is fitted untransformed (heavy tails). "
             "transform='rank' (normal scores) gives the same result on both inputs. Linear NOTEARS is not "
             "scale-free and its raw-data result leans on the marginal variances.",
-            "",
         ]
+        out["### Sachs (853 observational cells, 17-edge consensus graph)"] = lines
     if "syntren" in RESULTS:
-        lines += ["### SynTReN (10 datasets, 500 x 20), mean ± sd over the datasets", ""]
-        lines += method_table(RESULTS["syntren"]) + [""]
-        lines += [SYNTREN_NOTE, ""]
+        lines = [run_line("syntren"), ""] + method_table(RESULTS["syntren"]) + ["", SYNTREN_NOTE]
+        out["### SynTReN (10 datasets, 500 x 20), mean ± sd over the datasets"] = lines
     if "simulated" in RESULTS:
-        lines += ["### Simulated nonlinear ER graphs (random MLP mechanisms, expected degree 2, n = 1000)", ""]
+        lines = [run_line("simulated"), ""]
         for d in (10, 20, 50):
             rows = [r for r in RESULTS["simulated"] if r["d"] == d]
             if rows:
                 k = len({r["graph_seed"] for r in rows})
                 lines += [f"**d = {d}** ({k} graph{'s' if k > 1 else ''})", ""] + method_table(rows) + [""]
+        out["### Simulated nonlinear ER graphs (random MLP mechanisms, expected degree 2, n = 1000)"] = lines
     if "steps" in RESULTS:
-        lines += ["### VI-DP-DAG training step (CPU)", "", "| d | ms per step | first call (compile) s |", "|---|---|---|"]
+        lines = [run_line("steps"), "", "| d | ms per step | first call (compile) s |", "|---|---|---|"]
         lines += [f"| {r['d']} | {r['ms_per_step']:.2f} | {r['first_call_s']:.1f} |" for r in RESULTS["steps"]]
-        lines += ["", "Batch 128, hidden (16, 16), one DAG sample per step; median of 100-step compiled chunks.", ""]
+        lines += ["", "Batch 128, hidden (16, 16), one DAG sample per step; median of 100-step compiled chunks."]
+        out["### VI-DP-DAG training step (CPU)"] = lines
     if "notears" in RESULTS:
-        lines += [
-            f"### NOTEARS-JAX vs gCastle {RESULTS.get('gcastle_version', '')} `Notears` (linear, lambda1 0.1, "
-            "w_threshold 0.3, n = 1000)",
+        lines = [
+            run_line("notears"),
             "",
             "| d | true edges | scmkit first fit s (incl. compile) | scmkit second fit s | gCastle s | "
             "speed-up (first / second) | SHD scmkit | SHD gCastle |",
@@ -363,7 +371,7 @@ def render() -> str:
         ]
         for r in RESULTS["notears"]:
             lines.append(
-                f"| {r['d']} | {r['edges']} | {r['jax_first_s']:.1f} | {r['jax_second_s']:.1f} | {r['gcastle_s']:.1f} | "
+                f"| {r['d']} | {r['edges']} | {r['jax_first_s']:.2f} | {r['jax_second_s']:.2f} | {r['gcastle_s']:.1f} | "
                 f"{r['gcastle_s'] / r['jax_first_s']:.1f}x / {r['gcastle_s'] / r['jax_second_s']:.1f}x | "
                 f"{r['shd_jax']:.0f} | {r['shd_gcastle']:.0f} |"
             )
@@ -372,22 +380,48 @@ def render() -> str:
             "Same data, same lambda1 and threshold; gCastle uses the polynomial acyclicity function of Yu et al. "
             "(2019) and SciPy's L-BFGS-B on W = W+ - W-; scmkit uses tr(expm(W * W)) and L-BFGS (backtracking line "
             "search, SciPy's stopping rules) on a smoothed L1 in float64, compiled once per size (the second fit "
-            "reuses the compiled solver); its fits end with h(W) <= 1e-8.",
-            "",
+            "reuses the compiled solver); its fits end with h(W) <= 1e-8. The first fit in a process is mostly XLA "
+            "compilation (about 1 s); with JAX's persistent compilation cache (docs/scaling.md) later processes skip it.",
         ]
-    return "\n".join(lines).rstrip() + "\n"
+        out[f"### NOTEARS-JAX vs gCastle {RESULTS.get('gcastle_version', '')} `Notears` (linear, lambda1 0.1, w_threshold 0.3, n = 1000)"] = lines
+    return out
+
+
+def _split_subsections(body: str) -> tuple[str, list[tuple[str, str]]]:
+    """``(text before the first ###, [(heading, text), ...])`` of a section body."""
+    chunks = body.split("\n### ")
+    head, subs = chunks[0], []
+    for c in chunks[1:]:
+        heading, _, text = c.partition("\n")
+        subs.append(("### " + heading.strip(), text))
+    return head, subs
 
 
 def write_docs(path: Path) -> None:
-    text = render()
+    """Replace this run's subsections of the section; keep the others (and their order)."""
+    new = render_parts()
     current = path.read_text() if path.exists() else "# Benchmarks\n"  # re-read just before writing
-    if SECTION in current:
-        start = current.index(SECTION)
+    if SECTION + "\n" in current:
+        start = current.index(SECTION + "\n")
         nxt = current.find("\n## ", start + len(SECTION))
-        current = current[:start] + text + ("\n" + current[nxt + 1 :] if nxt != -1 else "")
+        body = current[start + len(SECTION) : nxt if nxt != -1 else len(current)]
+        rest = current[nxt + 1 :] if nxt != -1 else ""
+        before = current[:start]
     else:
-        current = current.rstrip() + "\n\n" + text
-    path.write_text(current)
+        body, rest, before = "", "", current.rstrip() + "\n\n"
+    _, subs = _split_subsections(body)
+    merged, seen = [], set()
+    for heading, text in subs:
+        key = heading.split(" (")[0].split(" `")[0]
+        match = next((h for h in new if h.split(" (")[0].split(" `")[0] == key), None)
+        if match:
+            merged.append((match, "\n".join(new[match])))
+            seen.add(match)
+        else:
+            merged.append((heading, text.strip("\n")))
+    merged += [(h, "\n".join(v)) for h, v in new.items() if h not in seen]
+    text = SECTION + "\n\n" + PREAMBLE + "\n\n" + "\n\n".join(f"{h}\n\n{t.strip()}" for h, t in merged) + "\n"
+    path.write_text(before + text + ("\n" + rest if rest else ""))
 
 
 LOAD_AT_START = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -402,7 +436,8 @@ def main() -> int:
             raise SystemExit(f"unknown part {p!r}; choose from {sorted(funcs)}")
     for p in parts:
         funcs[p]()
-    print(render())
+    for heading, lines in render_parts().items():
+        print(heading + "\n\n" + "\n".join(lines) + "\n")
     if ARGS.docs:
         write_docs(Path(ARGS.docs))
         print(f"wrote section {SECTION!r} of {ARGS.docs}")
