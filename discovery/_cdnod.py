@@ -52,6 +52,7 @@ from scm import PDAG, meek_rules
 from scm._exceptions import DataError, NotFittedError, ParameterError
 from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
 
+from ._base import ParamsMixin
 from ._utils import progress as _progress
 
 __all__ = [
@@ -541,7 +542,7 @@ def driving_forces(pdag: PDAG, embedder: _Embedder, contexts, nodes, *, n_compon
 
 
 # ========================================================================= estimator
-class CDNOD:
+class CDNOD(ParamsMixin):
     """Causal discovery from heterogeneous/nonstationary data (CD-NOD).
 
     The context (a domain index or a time index) is added to the data as a node ``C``
@@ -668,6 +669,12 @@ class CDNOD:
     (6, 4)
     """
 
+    _param_names = (
+        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "independent_changes",
+        "driving_force", "n_components", "context_kind", "context_width", "kernel_width", "ridge",
+        "max_samples", "ci_test_kwargs", "random_state", "progress",
+    )  # fmt: skip
+
     def __init__(
         self,
         *,
@@ -704,28 +711,6 @@ class CDNOD:
         self.ci_test_kwargs = ci_test_kwargs
         self.random_state = random_state
         self.progress = progress
-
-    # ------------------------------------------------------------------ params
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in (
-            "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "independent_changes",
-            "driving_force", "n_components", "context_kind", "context_width", "kernel_width", "ridge",
-            "max_samples", "ci_test_kwargs", "random_state", "progress")}
-
-    def set_params(self, **params) -> "CDNOD":
-        """Set constructor parameters; unknown names are an error."""
-        valid = self.get_params()
-        for k, v in params.items():
-            if k not in valid:
-                raise ParameterError(f"CDNOD has no parameter {k!r}; valid parameters: {sorted(valid)}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = CDNOD().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not (v is defaults[k] or (type(v) is type(defaults[k]) and v == defaults[k]))}
-        return "CDNOD(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
 
     def _validate_params(self) -> None:
         owner = "CDNOD"

@@ -48,6 +48,8 @@ import pandas as pd
 from scm import PDAG, Dataset, LaggedGraph
 from scm._exceptions import DataError, GraphError, ParameterError
 
+from ._base import ParamsMixin
+
 __all__ = [
     "compare",
     "register_algorithm",
@@ -180,7 +182,7 @@ def capability_of(estimator) -> Capability:
 
 
 # --------------------------------------------------------------------------- ICP as a graph learner
-class ICPGraph:
+class ICPGraph(ParamsMixin):
     """Invariant causal prediction run for every node: a graph of ICP parents.
 
     :class:`discovery.ICP` answers a per-target question (which predictors are
@@ -226,23 +228,6 @@ class ICPGraph:
         self.alpha = alpha
         self.test = test
         self.max_set_size = max_set_size
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params) -> "ICPGraph":
-        """Set constructor parameters; return ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(f"ICPGraph has no parameter {k!r}; valid parameters are {list(self._param_names)}.")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = ICPGraph().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != defaults[k]]
-        return f"ICPGraph({', '.join(changed)})"
 
     def fit(self, data, environment="environment") -> "ICPGraph":
         """Run ICP with each variable of ``data`` as the target.

@@ -51,6 +51,8 @@ from scipy import stats
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option
 
+from ._base import ParamsMixin
+
 __all__ = [
     "ICP",
     "NonlinearICP",
@@ -76,42 +78,6 @@ _REJECTION_HINT = (
     "nonlinear or has non-Gaussian/heteroscedastic noise (try NonlinearICP). The "
     "estimate is the empty set."
 )
-
-
-# =========================================================================== parameters
-class _ParamsMixin:
-    """``get_params`` / ``set_params`` / ``__repr__`` from a tuple of parameter names."""
-
-    _param_names: tuple = ()
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor parameters; unknown names are an error. Returns ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(
-                    f"{type(self).__name__} has no parameter {k!r}; valid parameters are {list(self._param_names)}."
-                )
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = type(self)().get_params()
-        changed = []
-        for k, v in self.get_params().items():
-            d = defaults[k]
-            same = v is d
-            if not same and type(v) is type(d):
-                try:
-                    same = bool(v == d)
-                except Exception:  # pragma: no cover - objects without a boolean ==
-                    same = False
-            if not same:
-                changed.append(f"{k}={v!r}")
-        return f"{type(self).__name__}({', '.join(changed)})"
 
 
 def _check_alpha(alpha, owner: str) -> float:
@@ -404,7 +370,7 @@ def summarise_sets(masks: np.ndarray, set_pvalues: np.ndarray, alpha: float, nam
 
 
 # =========================================================================== shared estimator code
-class _InvariantPrediction(_ParamsMixin):
+class _InvariantPrediction(ParamsMixin):
     """Fitted-attribute bookkeeping shared by :class:`ICP` and :class:`NonlinearICP`."""
 
     def _store_summary(self, masks, set_pvalues, names, target, labels) -> dict:

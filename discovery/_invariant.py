@@ -39,7 +39,8 @@ import pandas as pd
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option
 
-from ._icp import _ParamsMixin, split_inputs
+from ._base import ParamsMixin
+from ._icp import split_inputs
 
 __all__ = ["AnchorRegression", "IRM"]
 
@@ -165,7 +166,7 @@ class _LinearPredictor:
 
 
 # =========================================================================== anchor regression
-class AnchorRegression(_LinearPredictor, _ParamsMixin):
+class AnchorRegression(_LinearPredictor, ParamsMixin):
     """Anchor regression (Rothenhäusler, Meinshausen, Bühlmann and Peters, 2021).
 
     With anchors ``A`` (exogenous variables such as the environment indicators),
@@ -284,7 +285,7 @@ class AnchorRegression(_LinearPredictor, _ParamsMixin):
 
 
 # =========================================================================== IRM
-class IRM(_LinearPredictor, _ParamsMixin):
+class IRM(_LinearPredictor, ParamsMixin):
     """Invariant risk minimisation for a linear model (IRMv1; Arjovsky et al., 2019).
 
     The model ``f(x) = x @ beta + b`` minimises

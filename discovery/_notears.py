@@ -39,6 +39,7 @@ from scm._exceptions import ConvergenceError, DataError, ParameterError
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from . import _dag_kernels as K
+from ._base import ParamsMixin
 
 __all__ = ["NOTEARS", "break_cycles"]
 
@@ -166,7 +167,7 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
 
 
 # --------------------------------------------------------------------------- estimator
-class NOTEARS:
+class NOTEARS(ParamsMixin):
     """NOTEARS structure learning (linear or MLP), in JAX, with a guaranteed DAG output.
 
     Parameters
@@ -290,23 +291,6 @@ class NOTEARS:
         self.inner_tol = inner_tol
         self.l1_eps = l1_eps
         self.random_state = random_state
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params) -> "NOTEARS":
-        """Set constructor parameters; return ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(f"NOTEARS has no parameter {k!r}; valid parameters are {list(self._param_names)}.")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = NOTEARS().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
-        return f"NOTEARS({', '.join(changed)})"
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")

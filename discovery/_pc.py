@@ -39,6 +39,7 @@ from scm import PDAG, ParameterError, meek_rules
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from ._background import BackgroundKnowledge, check_background_knowledge
+from ._base import ParamsMixin
 from ._utils import progress as _progress
 
 __all__ = ["PC", "skeleton", "apply_background_knowledge", "orient_colliders", "SkeletonResult"]
@@ -547,7 +548,7 @@ def orient_colliders(
 
 
 # --------------------------------------------------------------------------- estimator
-class PC:
+class PC(ParamsMixin):
     """The PC algorithm (PC-stable) with batched conditional-independence tests.
 
     Learns a CPDAG (the Markov equivalence class of a DAG, assuming no latent confounders)
@@ -673,23 +674,6 @@ class PC:
         "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "stable",
         "background_knowledge", "ci_test_kwargs", "progress",
     )
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params) -> "PC":
-        """Set constructor parameters; return ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(f"PC has no parameter {k!r}; valid parameters are {list(self._param_names)}.")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = PC().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
-        return f"PC({', '.join(changed)})"
 
     def _validate_params(self) -> None:
         owner = "PC"

@@ -57,6 +57,7 @@ from scm._lagged import LaggedGraph
 from scm._validation import as_dataframe, check_in_range, check_option
 
 from . import _ts_kernels
+from ._base import ParamsMixin
 from ._utils import progress as _progress
 
 __all__ = [
@@ -960,28 +961,10 @@ def orient_contemporaneous_rules(mark, ambiguous, *, conflict_resolution: bool =
 
 
 # ---------------------------------------------------------------------- estimators
-class _TimeSeriesBase:
-    """Shared parameter handling, data preparation and result tables."""
+class _TimeSeriesBase(ParamsMixin):
+    """Shared data preparation and result tables (parameter handling from :class:`ParamsMixin`)."""
 
-    _param_names: tuple = ()
     _owner = ""
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor parameters; return ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(f"{self._owner} has no parameter {k!r}; valid parameters are {list(self._param_names)}.")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = type(self)().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
-        return f"{self._owner}({', '.join(changed)})"
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")

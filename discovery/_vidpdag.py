@@ -45,6 +45,7 @@ from scm._exceptions import ConvergenceError, DataError, ParameterError
 from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
 
 from . import _dag_kernels as K
+from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
@@ -209,7 +210,7 @@ def transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.nd
 
 
 # --------------------------------------------------------------------------- estimator
-class VIDPDAG:
+class VIDPDAG(ParamsMixin):
     """Variational DAG learning with DP-DAG (VI-DP-DAG) and neural mechanisms.
 
     Parameters
@@ -392,23 +393,6 @@ class VIDPDAG:
         self.standardize = standardize
         self.progress = progress
         self.random_state = random_state
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict."""
-        return {k: getattr(self, k) for k in self._param_names}
-
-    def set_params(self, **params) -> "VIDPDAG":
-        """Set constructor parameters; return ``self``."""
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(f"VIDPDAG has no parameter {k!r}; valid parameters are {list(self._param_names)}.")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = VIDPDAG().get_params()
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]]
-        return f"VIDPDAG({', '.join(changed)})"
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
