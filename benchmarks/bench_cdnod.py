@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from _common import add_repo_to_path, pin_blas_threads
+
+pin_blas_threads("1", ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))  # before numpy is imported
+add_repo_to_path()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -38,9 +40,6 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 logger = logging.getLogger("bench_cdnod")
 RESULTS = Path(__file__).with_name("bench_cdnod_results.json")
@@ -151,7 +150,7 @@ def bench_kci(cl_timeout: float) -> dict:
         logger.info("causal-learn cdnod (KCI): %.1f s; ratio %.1fx", cl["wall_s"], ratio)
         cl_graph = np.asarray(cl.pop("graph"))
         names = list(data.columns) + ["C"]
-        same = _causallearn_pdag(cl_graph, names) == PDAG.from_dict(ours12["graph"])
+        same = PDAG.from_causallearn(cl_graph, names) == PDAG.from_dict(ours12["graph"])
         cl["same_graph_as_scmkit"] = bool(same)
     else:
         ratio = None
@@ -167,27 +166,6 @@ def bench_large() -> dict:
     logger.info("scmkit CD-NOD phases 1-4 (Nystrom KCI, max_cond_size=3): %.1f s, %d tests", res["wall_s"], res["n_tests"])
     res["truth"] = {"edges": edges, "changing": changing}
     return {"setting": "n=20000, d=20, 5 domains, KCI nystrom, max_cond_size=3", **res}
-
-
-def _causallearn_pdag(graph, names):
-    import itertools
-
-    from scm import PDAG
-
-    directed, undirected, bidirected = [], [], []
-    for i, j in itertools.combinations(range(len(names)), 2):
-        a, b = graph[i, j], graph[j, i]
-        if (a, b) == (0, 0):
-            continue
-        if (a, b) == (-1, 1):
-            directed.append((names[i], names[j]))
-        elif (a, b) == (1, -1):
-            directed.append((names[j], names[i]))
-        elif (a, b) == (-1, -1):
-            undirected.append((names[i], names[j]))
-        else:
-            bidirected.append((names[i], names[j]))
-    return PDAG(names, directed, undirected, bidirected)
 
 
 # ---------------------------------------------------------------------------- Sachs

@@ -41,6 +41,16 @@ import argparse
 import os
 import sys
 
+from _common import (
+    add_repo_to_path,
+    blas_settings,
+    command_line,
+    machine_description,
+    pin_blas_threads,
+    replace_markdown_section,
+    timed,
+)
+
 # ----------------------------------------------------------------------------- BLAS threads
 # Must happen before numpy (or anything that imports it) is imported.
 _parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -61,17 +71,12 @@ _parser.add_argument("--skip-identification", action="store_true", help="only th
 _parser.add_argument("--skip-estimation", action="store_true", help="only the identification part")
 _parser.add_argument("--docs", metavar="PATH", help="write the results as the section of this Markdown file (e.g. docs/benchmarks.md)")
 ARGS = _parser.parse_args()
-
-_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-if ARGS.blas_threads != "default":
-    for _v in _BLAS_VARS:
-        os.environ[_v] = str(ARGS.blas_threads)
+pin_blas_threads(ARGS.blas_threads)
+add_repo_to_path()
 
 import datetime  # noqa: E402
 import logging  # noqa: E402
 import multiprocessing  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -80,11 +85,6 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import dowhy  # noqa: E402
 from dowhy import CausalModel  # noqa: E402
 
 from estimators import AIPW, DoubleML, RegressionAdjustment, adjustment_set, is_valid_adjustment  # noqa: E402
@@ -101,16 +101,6 @@ def note_load(where: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- timing
-def timed(fn, repeat: int):
-    """Run ``fn`` ``repeat`` times; last result and the fastest wall time (the machine is shared)."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, min(times)
-
-
 def quiet_dowhy():
     """DoWhy logs every step at INFO/WARNING and warns about unobserved nodes: silence it."""
     logging.getLogger("dowhy").setLevel(logging.ERROR)
@@ -324,34 +314,6 @@ def run_estimation() -> dict:
     return out
 
 
-# --------------------------------------------------------------------------------- machine
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        # GNU nproc honours OMP_NUM_THREADS, which this script sets: ask it without.
-        env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT")}
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True, env=env).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        nproc = str(os.cpu_count())
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = ", ".join(f"{i['internal_api']} {i['num_threads']} thread(s)" for i in threadpool_info() if i["user_api"] == "blas")
-    except ImportError:  # pragma: no cover
-        blas = "unknown"
-    import sklearn
-
-    return {"nproc": nproc, "cpu": cpu, "python": platform.python_version(), "numpy": np.__version__,
-            "sklearn": sklearn.__version__, "dowhy": dowhy.__version__, "blas": blas}
-
-
 # ------------------------------------------------------------------------------------ docs
 def ident_table(rows: list) -> list:
     lines = ["| graph | treatment → outcome | scmkit s | DoWhy s | ratio | agreement |", "|---|---|---:|---:|---:|---|"]
@@ -406,12 +368,8 @@ def accuracy_table(res: dict) -> list:
     return lines
 
 
-def command_line() -> str:
-    return " ".join(["python", "benchmarks/bench_effects.py", *sys.argv[1:]])
-
-
 def write_docs(path: Path, info: dict, ident: list | None, est: dict | None) -> None:
-    blas = ", ".join(f"`{v}={os.environ.get(v, 'unset')}`" for v in _BLAS_VARS)
+    blas = blas_settings(markdown=True)
     loads = [row[1] for row in LOADS]
     lines = [
         SECTION,
@@ -432,7 +390,7 @@ def write_docs(path: Path, info: dict, ident: list | None, est: dict | None) -> 
         f"`numpy.random.default_rng({ARGS.seed})`.",
         "",
         "```bash",
-        command_line(),
+        command_line(__file__),
         "```",
         "",
     ]
@@ -492,21 +450,13 @@ def write_docs(path: Path, info: dict, ident: list | None, est: dict | None) -> 
             *accuracy_table(est),
             "",
         ]
-    section = "\n".join(lines).rstrip() + "\n"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
-    path.write_text(text)
+    replace_markdown_section(path, SECTION, "\n".join(lines).rstrip() + "\n")
 
 
 # ------------------------------------------------------------------------------------ main
 def main() -> int:
     quiet_dowhy()
-    info = machine()
+    info = machine_description(("sklearn", "dowhy"))
     note_load("start")
     print(f"load average at start: {LOADS[0][1]:.2f}, {LOADS[0][2]:.2f}, {LOADS[0][3]:.2f}; "
           f"{info['nproc']} cores; dowhy {info['dowhy']}; BLAS {info['blas']}", flush=True)

@@ -25,8 +25,16 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from _common import (
+    add_repo_to_path,
+    blas_settings,
+    load_average,
+    machine_description,
+    pin_blas_threads,
+    replace_markdown_section,
+)
 
 # ----------------------------------------------------------------------------- BLAS threads
 # Must happen before numpy (or anything that imports it) is imported.
@@ -40,14 +48,10 @@ _parser.add_argument("--blas-threads", default="1", help="value for OPENBLAS/OMP
 _parser.add_argument("--docs", metavar="PATH", help="write the results as the section of this Markdown file")
 _parser.add_argument("--sachs", metavar="PATH", help="run ICP on the Sachs data and write its table into this Markdown file")
 ARGS = _parser.parse_args()
-
-_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-if ARGS.blas_threads != "default":
-    for _v in _BLAS_VARS:
-        os.environ[_v] = str(ARGS.blas_threads)
+pin_blas_threads(ARGS.blas_threads)
+add_repo_to_path()
 
 import datetime  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -55,10 +59,6 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 SECTION = "## Invariant causal prediction"
 SACHS_SECTION = "## ICP on the Sachs data"
@@ -92,40 +92,9 @@ def simulate(p: int, n_env: int, n: int, seed: int):
     return frame, names[pos], env, parents
 
 
-def machine_info() -> dict:
-    import jax
-    import scipy
-
-    try:
-        import causalicp  # noqa: F401
-        from importlib.metadata import version
-
-        cicp = version("causalicp")
-    except Exception:  # pragma: no cover - peer missing
-        cicp = "not installed"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:  # pragma: no cover
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "jax": jax.__version__,
-        "causalicp": cicp,
-        "load": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }
-
-
 # ------------------------------------------------------------------------------ benchmark
 def run_benchmark() -> int:
-    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     frame, target, env, parents = simulate(ARGS.predictors, ARGS.envs, ARGS.rows, ARGS.seed)
     t0 = time.perf_counter()
     import jax  # noqa: F401
@@ -179,7 +148,7 @@ def run_benchmark() -> int:
     }
     print(table(result))
     if ARGS.docs:
-        write_section(Path(ARGS.docs), SECTION, docs_section(result, machine_info()))
+        replace_markdown_section(Path(ARGS.docs), SECTION, docs_section(result, machine_description(("scipy", "jax", "causalicp"))))
         print(f"\nwrote section {SECTION!r} of {ARGS.docs}")
     return 0 if same_sets and our_est == ref_est else 1
 
@@ -206,7 +175,7 @@ def _fmt_est(est) -> str:
 
 
 def docs_section(r: dict, info: dict) -> str:
-    blas = ", ".join(f"`{v}={os.environ.get(v, 'unset')}`" for v in _BLAS_VARS)
+    blas = blas_settings(markdown=True)
     lines = [
         SECTION,
         "",
@@ -238,22 +207,6 @@ def docs_section(r: dict, info: dict) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(path: Path, section_title: str, section: str) -> None:
-    """Replace ``section_title``'s section of ``path`` in place, or append it at the end.
-
-    The file is read just before writing: other benchmarks own the other sections.
-    """
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find(section_title + "\n")
-    if start < 0:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(section_title))
-        end = len(text) if nxt < 0 else nxt + 1
-        text = text[:start] + section + ("\n" + text[end:] if nxt >= 0 else "")
-    path.write_text(text)
 
 
 # ------------------------------------------------------------------------------ Sachs
@@ -319,7 +272,7 @@ def run_sachs() -> int:
         "",
     ]
     path = Path(ARGS.sachs)
-    write_section(path, SACHS_SECTION, "\n".join(lines))
+    replace_markdown_section(path, SACHS_SECTION, "\n".join(lines))
     print("\n".join(lines))
     print(f"\nwrote section {SACHS_SECTION!r} of {path}")
     return 0

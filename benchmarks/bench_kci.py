@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import os
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from _common import add_repo_to_path, machine_description, pin_blas_threads
+
+pin_blas_threads("1", ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))  # before numpy is imported
+add_repo_to_path()
 
 import argparse  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from causallearn.utils.cit import CIT  # noqa: E402
 
@@ -75,7 +73,8 @@ def main(argv=None) -> None:
 
     jax.numpy.zeros(1).block_until_ready()  # backend start-up, not compilation
     print(f"exact KCI, {args.per_level} tests per batch, OPENBLAS_NUM_THREADS=1; load average {os.getloadavg()}")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, jax {jax.__version__}, nproc {os.cpu_count()}")
+    info = machine_description(("jax",))
+    print(f"python {info['python']}, numpy {info['numpy']}, jax {info['jax']}, nproc {info['nproc']}")
     header = (f"{'n':>5} {'|S|':>3} {'causal-learn':>13} {'scmkit+jit':>11} {'scmkit':>9} {'dense':>9} "
               f"{'ratio+jit':>9} {'ratio':>7} {'max|dp| cl':>10} {'max|dp| dense':>13} {'load':>5}")
     print(header)

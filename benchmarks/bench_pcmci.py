@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+from _common import add_repo_to_path, pin_blas_threads
+
+pin_blas_threads("1", ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"))  # before numpy is imported
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -27,7 +28,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = str(add_repo_to_path())  # for the children too, through PYTHONPATH
 
 
 def _data(n_series: int, tau_max: int, n_timepoints: int, seed: int):

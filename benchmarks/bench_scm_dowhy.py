@@ -30,6 +30,18 @@ import argparse
 import os
 import sys
 
+from _common import (
+    BLAS_VARS,
+    add_repo_to_path,
+    blas_settings,
+    command_line,
+    load_average,
+    machine_description,
+    pin_blas_threads,
+    replace_markdown_section,
+    timed,
+)
+
 # ----------------------------------------------------------------------------- BLAS threads
 # Must happen before numpy (or anything that imports it) is imported.
 _parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -50,15 +62,11 @@ _parser.add_argument("--blas-check", action="store_true", help="also time the ch
 _parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # used by --blas-check's child
 _parser.add_argument("--docs", metavar="PATH", help="write the results as the section of this Markdown file (e.g. docs/benchmarks.md)")
 ARGS = _parser.parse_args()
-
-_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-if ARGS.blas_threads != "default":
-    for _v in _BLAS_VARS:
-        os.environ[_v] = str(ARGS.blas_threads)
+pin_blas_threads(ARGS.blas_threads)
+add_repo_to_path()
 
 import datetime  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -68,11 +76,6 @@ import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-import dowhy  # noqa: E402
 from dowhy import gcm  # noqa: E402
 
 from scm import SCM  # noqa: E402
@@ -115,25 +118,12 @@ def random_linear_scm(d: int, degree: float, rng: np.random.Generator) -> SCM:
     return SCM.from_linear(frame, noise_std=1.0, intercepts=intercepts)
 
 
-# ---------------------------------------------------------------------------------- timing
-def timed(fn, repeat: int, before=None):
-    """Run ``fn`` ``repeat`` times (calling ``before`` first each time); last result, fastest seconds."""
-    times, out = [], None  # best of `repeat`: the machine is shared, the minimum is the least disturbed
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, min(times)
-
-
+# ----------------------------------------------------------------------------------- dowhy
 def seed_dowhy():
     """dowhy-gcm draws from numpy's and Python's global generators: seed both."""
     gcm.util.general.set_random_seed(ARGS.seed)
 
 
-# ----------------------------------------------------------------------------------- dowhy
 def dowhy_model(graph: nx.DiGraph, data: pd.DataFrame, how: str):
     model = gcm.InvertibleStructuralCausalModel(nx.DiGraph(graph))  # its own copy: dowhy annotates nodes
     t0 = time.perf_counter()
@@ -167,42 +157,7 @@ def dowhy_mechanism_counts(model) -> dict:
     return counts
 
 
-# --------------------------------------------------------------------------------- machine
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        # GNU nproc honours OMP_NUM_THREADS, which this script sets: ask it without.
-        env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_THREAD_LIMIT")}
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True, env=env).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        nproc = str(os.cpu_count())
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = ", ".join(f"{i['internal_api']} {i['num_threads']} thread(s)" for i in threadpool_info() if i["user_api"] == "blas")
-    except ImportError:  # pragma: no cover
-        blas = "unknown"
-    import sklearn
-
-    return {
-        "nproc": nproc,
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "sklearn": sklearn.__version__,
-        "dowhy": dowhy.__version__,
-        "blas": blas,
-        "load": ", ".join(f"{v:.2f}" for v in os.getloadavg()),
-    }
-
-
+# ----------------------------------------------------------------------------------- report
 def fmt_s(t) -> str:
     if t is None:
         return "-"
@@ -236,13 +191,12 @@ def main() -> int:
     desc = sorted(nx.descendants(graph, X))
     sd_X = float(np.sqrt(truth.interventional_cov().loc[X, X]))
     x = round(float(truth.interventional_mean().loc[X]) + 2.0 * sd_X, 3)  # two standard deviations up
-    info = machine()
+    info = machine_description(("sklearn", "dowhy"))
     R = ARGS.repeat
 
     print(f"scmkit vs dowhy-gcm {info['dowhy']}: {ARGS.nodes}-node random linear SCM, {graph.number_of_edges()} edges, "
           f"{ARGS.rows} rows; do({X} = {x}), {len(desc)} descendants")
-    blas_env = ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in _BLAS_VARS)
-    print(f"BLAS: {blas_env} (set before importing numpy); "
+    print(f"BLAS: {blas_settings()} (set before importing numpy); "
           f"threadpoolctl sees: {info['blas']}")
     print(f"dowhy-gcm n_jobs = {gcm.config.default_n_jobs}; dowhy seeded with gcm.util.general.set_random_seed({ARGS.seed}) "
           "before each call; scmkit with random_state")
@@ -315,7 +269,7 @@ def main() -> int:
     if ARGS.blas_check:
         child = [sys.executable, __file__, "--blas-threads", "default", "--skip-dowhy-auto", "--json",
                  *(f"--{k.replace('_', '-')}={getattr(ARGS, k)}" for k in ("nodes", "degree", "rows", "samples", "units", "seed", "repeat"))]
-        env = {k: v for k, v in os.environ.items() if k not in _BLAS_VARS}
+        env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         out = subprocess.run(child, capture_output=True, text=True, check=True, env=env).stdout
         blas_check = json.loads(out.strip().splitlines()[-1])
 
@@ -358,14 +312,9 @@ def main() -> int:
 
 
 # ------------------------------------------------------------------------------------ docs
-def command_line() -> str:
-    args = [a for a in sys.argv[1:]]
-    return " ".join(["python", "benchmarks/bench_scm_dowhy.py", *args])
-
-
 def write_docs(path: Path, *, info, graph, X, x, desc, rows, acc, se, closed, goal, sk_auto_counts, dw_auto, identity_err,
                blas_check=None):
-    blas = ", ".join(f"`{v}={os.environ.get(v, 'unset')}`" for v in _BLAS_VARS)
+    blas = blas_settings(markdown=True)
     lines = [
         SECTION,
         "",
@@ -392,7 +341,7 @@ def write_docs(path: Path, *, info, graph, X, x, desc, rows, acc, se, closed, go
         "Ratio = dowhy time / scmkit time.",
         "",
         "```bash",
-        command_line(),
+        command_line(__file__),
         "```",
         "",
         "| step | scmkit s | dowhy-gcm s | ratio |",
@@ -445,24 +394,12 @@ def write_docs(path: Path, *, info, graph, X, x, desc, rows, acc, se, closed, go
             lines.append(f"| {step} | {fmt_s(a2)} / {fmt_s(a)} | {fmt_s(b2)} / {fmt_s(b)} |")
         lines.append("")
     lines.append(f"The machine is shared with other work: the load average was {info['load']} when the run started "
-                 f"and {', '.join(f'{v:.2f}' for v in os.getloadavg())} when it ended; on a loaded machine every figure "
+                 f"and {load_average()} when it ended; on a loaded machine every figure "
                  "above is slower, dowhy-gcm's auto-assignment (which uses both cores) most.")
     section = "\n".join(lines).rstrip() + "\n"
-
-    if path.exists():
-        text = path.read_text()
-    else:
-        text = ("# Benchmarks\n\nEach section gives the machine, the command and the figures. "
-                "How to run them: `benchmarks/README.md`.\n")
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        end = len(text) if nxt < 0 else nxt + 1
-        text = text[:start] + section + ("\n" + text[end:] if nxt >= 0 else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    replace_markdown_section(path, SECTION, section, new_file=(
+        "# Benchmarks\n\nEach section gives the machine, the command and the figures. "
+        "How to run them: `benchmarks/README.md`.\n"))
 
 
 if __name__ == "__main__":

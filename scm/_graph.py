@@ -409,6 +409,133 @@ class PDAG:
                 a[pos[y], pos[x]] |= val
         return a
 
+    @classmethod
+    def from_causallearn(cls, graph, nodes=None) -> "PDAG":
+        """From causal-learn's graph matrix or its ``GeneralGraph``.
+
+        causal-learn stores endpoint marks in a square integer matrix ``G`` where
+        ``G[i, j]`` is the mark at node ``i`` of the edge between ``i`` and ``j``
+        (``-1`` a tail, ``1`` an arrowhead): ``G[i, j] = -1, G[j, i] = 1`` is ``i -> j``;
+        ``G[i, j] = G[j, i] = -1`` is ``i - j``; ``G[i, j] = G[j, i] = 1`` is ``i <-> j``;
+        ``0, 0`` is no edge. This is the matrix behind ``cg.G.graph`` of causal-learn's
+        ``pc``, ``cdnod``, ``ges`` and friends. Other marks (such as FCI's circle ``2``)
+        have no PDAG counterpart and are rejected.
+
+        Parameters
+        ----------
+        graph : array_like or causallearn.graph.GeneralGraph.GeneralGraph
+            The square mark matrix, or any object with a ``.graph`` matrix attribute and
+            a ``.get_nodes()`` method returning nodes with ``.get_name()`` (a causal-learn
+            ``GeneralGraph``; causal-learn itself is not imported).
+        nodes : iterable of hashable, optional
+            Node names in matrix order. By default the ``GeneralGraph``'s node names, and
+            for a bare matrix causal-learn's own default names ``"X1"`` ... ``"Xd"``
+            (numbered from 1, unlike :meth:`from_adjacency`), so that names match what
+            causal-learn prints for the same graph.
+
+        Returns
+        -------
+        PDAG
+
+        Raises
+        ------
+        GraphError
+            If the matrix is not square, has a non-zero diagonal, the number of names
+            does not match it, or a pair of entries is not one of the five encodings
+            above (the message names both nodes and both values).
+
+        See Also
+        --------
+        to_causallearn : the inverse.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> G = np.array([[0, -1, 0], [1, 0, -1], [0, -1, 0]])
+        >>> PDAG.from_causallearn(G)
+        PDAG(nodes=['X1', 'X2', 'X3'], edges=['X1 -> X2', 'X2 - X3'])
+        >>> PDAG.from_causallearn(G, nodes=["A", "B", "C"])
+        PDAG(nodes=['A', 'B', 'C'], edges=['A -> B', 'B - C'])
+        """
+        if hasattr(graph, "graph") and callable(getattr(graph, "get_nodes", None)):
+            if nodes is None:
+                nodes = [n.get_name() for n in graph.get_nodes()]
+            graph = graph.graph
+        g = np.asarray(graph)
+        if g.ndim != 2 or g.shape[0] != g.shape[1]:
+            raise GraphError(f"causal-learn graph matrix must be square; got shape {g.shape}")
+        d = g.shape[0]
+        nodes = list(nodes) if nodes is not None else [f"X{i + 1}" for i in range(d)]
+        if len(nodes) != d:
+            raise GraphError(f"causal-learn graph matrix has {d} rows but {len(nodes)} node names were given")
+        g = g.tolist()  # plain Python numbers, for comparisons and messages
+        directed, undirected, bidirected = [], [], []
+        for i in range(d):
+            if g[i][i] != 0:
+                raise GraphError(f"causal-learn graph matrix has {g[i][i]!r} on the diagonal at {nodes[i]!r}; expected 0")
+            for j in range(i + 1, d):
+                marks = (g[i][j], g[j][i])
+                if marks == (0, 0):
+                    continue
+                if marks == (-1, 1):
+                    directed.append((nodes[i], nodes[j]))
+                elif marks == (1, -1):
+                    directed.append((nodes[j], nodes[i]))
+                elif marks == (-1, -1):
+                    undirected.append((nodes[i], nodes[j]))
+                elif marks == (1, 1):
+                    bidirected.append((nodes[i], nodes[j]))
+                else:
+                    raise GraphError(
+                        f"invalid causal-learn marks between {nodes[i]!r} and {nodes[j]!r}: "
+                        f"G[i, j] = {marks[0]!r}, G[j, i] = {marks[1]!r}; expected one of "
+                        "(0, 0), (-1, 1), (1, -1), (-1, -1), (1, 1)"
+                    )
+        return cls(nodes, directed, undirected, bidirected)
+
+    def to_causallearn(self) -> np.ndarray:
+        """causal-learn's mark matrix of this graph, in the order of :attr:`nodes`.
+
+        ``G[i, j] = -1, G[j, i] = 1`` for ``i -> j``; ``-1, -1`` for ``i - j``; ``1, 1``
+        for ``i <-> j``; 0 for no edge (see :meth:`from_causallearn`). The node names are
+        :attr:`nodes`; pass them back as ``nodes=`` to round-trip.
+
+        Returns
+        -------
+        numpy.ndarray
+            A square ``int`` array.
+
+        Raises
+        ------
+        GraphError
+            If the graph has a bow arc (``a -> b`` and ``a <-> b`` on one pair), which the
+            encoding cannot hold.
+
+        Examples
+        --------
+        >>> g = PDAG(["A", "B", "C"], directed=[("A", "B")], bidirected=[("B", "C")])
+        >>> g.to_causallearn()
+        array([[ 0, -1,  0],
+               [ 1,  0,  1],
+               [ 0,  1,  0]])
+        >>> PDAG.from_causallearn(g.to_causallearn(), nodes=g.nodes) == g
+        True
+        """
+        pos = {n: i for i, n in enumerate(self._nodes)}
+        g = np.zeros((len(self._nodes),) * 2, dtype=int)
+        for u, v in self._directed:
+            if frozenset((u, v)) in self._bidirected:
+                raise GraphError(
+                    f"{u!r} -> {v!r} together with {u!r} <-> {v!r} (a bow arc) cannot be written "
+                    "in causal-learn's matrix, which holds one edge per pair"
+                )
+            g[pos[u], pos[v]], g[pos[v], pos[u]] = -1, 1
+        for mark, es in ((-1, self._undirected), (1, self._bidirected)):
+            for e in es:
+                x, y = tuple(e)
+                g[pos[x], pos[y]] = g[pos[y], pos[x]] = mark
+        return g
+
     def to_dict(self) -> dict:
         """``{"nodes": [...], "edges": [{"source", "target", "kind"}, ...]}``."""
         return {

@@ -81,24 +81,6 @@ def oracle_fit(aug: nx.DiGraph, context: str = "C", **kwargs) -> CDNOD:
     return CDNOD(ci_test=DSeparation(aug), **kwargs).fit(data, context=context)
 
 
-def causallearn_pdag(graph: np.ndarray, names) -> PDAG:
-    """causal-learn's matrix (``G[j, i] = 1, G[i, j] = -1`` is ``i -> j``) as a PDAG."""
-    directed, undirected, bidirected = [], [], []
-    for i, j in itertools.combinations(range(len(names)), 2):
-        a, b = graph[i, j], graph[j, i]
-        if (a, b) == (0, 0):
-            continue
-        if (a, b) == (-1, 1):
-            directed.append((names[i], names[j]))
-        elif (a, b) == (1, -1):
-            directed.append((names[j], names[i]))
-        elif (a, b) == (-1, -1):
-            undirected.append((names[i], names[j]))
-        else:
-            bidirected.append((names[i], names[j]))
-    return PDAG(names, directed, undirected, bidirected)
-
-
 def linear_multidomain(seed: int, d: int = 6, n_domains: int = 4, n_per: int = 500):
     """Linear-Gaussian SCM whose changing nodes get a domain-dependent shift and weight.
 
@@ -271,7 +253,7 @@ def test_parity_with_causallearn_fisherz(seed):
     names = [c for c in data.columns if c != "C"]
     model = CDNOD(ci_test="fisherz", independent_changes=False, driving_force=False).fit(data, context="C")
     cg = cdnod(data[names].to_numpy(), data[["C"]].to_numpy(dtype=float), 0.05, "fisherz", show_progress=False)
-    theirs = causallearn_pdag(cg.G.graph, names + ["C"])
+    theirs = PDAG.from_causallearn(cg.G.graph, names + ["C"])
     assert set(map(frozenset, model.skeleton_.edges)) == set(map(frozenset, theirs.skeleton().edges))
     assert model.changing_nodes_ == changing_nodes(theirs, ["C"])
     consistent = nx.is_directed_acyclic_graph(nx.DiGraph(list(model.graph_.directed_edges)))

@@ -60,31 +60,6 @@ def linear_gaussian(seed: int, d: int, n: int, degree: float = 2.0) -> tuple[pd.
     return pd.DataFrame(x[:, perm], columns=names), dag
 
 
-def causallearn_pdag(graph: np.ndarray, names) -> PDAG:
-    """causal-learn's GeneralGraph matrix as a PDAG.
-
-    Its encoding: ``G[j, i] = 1, G[i, j] = -1`` is ``i -> j``; ``G[i, j] = G[j, i] = -1`` is
-    ``i - j``; ``G[i, j] = G[j, i] = 1`` is ``i <-> j``.
-    """
-    d = len(names)
-    directed, undirected, bidirected = [], [], []
-    for i, j in itertools.combinations(range(d), 2):
-        a, b = graph[i, j], graph[j, i]
-        if a == 0 and b == 0:
-            continue
-        if (a, b) == (-1, 1):
-            directed.append((names[i], names[j]))
-        elif (a, b) == (1, -1):
-            directed.append((names[j], names[i]))
-        elif (a, b) == (-1, -1):
-            undirected.append((names[i], names[j]))
-        elif (a, b) == (1, 1):
-            bidirected.append((names[i], names[j]))
-        else:  # pragma: no cover - not produced by PC
-            raise AssertionError(f"unexpected marks {(a, b)}")
-    return PDAG(names, directed, undirected, bidirected)
-
-
 def run_causallearn(data: pd.DataFrame, **kwargs) -> PDAG:
     from causallearn.search.ConstraintBased.PC import pc
     from causallearn.utils.cit import fisherz
@@ -92,7 +67,7 @@ def run_causallearn(data: pd.DataFrame, **kwargs) -> PDAG:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cg = pc(data.to_numpy(), 0.05, fisherz, show_progress=False, **kwargs)
-    return causallearn_pdag(cg.G.graph, list(data.columns))
+    return PDAG.from_causallearn(cg.G.graph, list(data.columns))
 
 
 class CountingOracle(DSeparation):
@@ -446,7 +421,7 @@ def test_meek_cycle_check_matches_causallearn():
     ours = PC().fit(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = causallearn_pdag(pc(data.to_numpy(), 0.05, fisherz, show_progress=False).G.graph, names)
+        full = PDAG.from_causallearn(pc(data.to_numpy(), 0.05, fisherz, show_progress=False).G.graph, names)
     sk = skeleton(FisherZ(data))
     unsafe = scm.meek_rules(orient_colliders(sk.graph, sk.separating_sets), avoid_cycles=False)
     assert not nx.is_directed_acyclic_graph(nx.DiGraph(list(unsafe.directed_edges)))  # the case is real

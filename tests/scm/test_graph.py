@@ -95,6 +95,121 @@ def test_dot_export_marks_kinds():
     assert '"A" -> "B";' in dot and '"B" -> "C" [dir=none];' in dot
 
 
+
+# ------------------------------------------------------- causal-learn interop
+@st.composite
+def random_pdags(draw, max_nodes=7):
+    """A PDAG with an independent random edge kind (or none) on every pair; no bow arcs."""
+    n = draw(st.integers(1, max_nodes))
+    names = draw(st.permutations([f"V{i}" for i in range(n)]))
+    buckets = {"directed": [], "undirected": [], "bidirected": []}
+    for a, b in itertools.combinations(names, 2):
+        kind = draw(st.sampled_from([None, "->", "<-", "-", "<->"]))
+        if kind == "->":
+            buckets["directed"].append((a, b))
+        elif kind == "<-":
+            buckets["directed"].append((b, a))
+        elif kind == "-":
+            buckets["undirected"].append((a, b))
+        elif kind == "<->":
+            buckets["bidirected"].append((a, b))
+    return PDAG(names, **buckets)
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_pdags())
+def test_causallearn_round_trip(g):
+    m = g.to_causallearn()
+    assert m.shape == (len(g), len(g)) and not np.diag(m).any()
+    pairs = {(int(m[i, j]), int(m[j, i])) for i, j in itertools.combinations(range(len(g)), 2)}
+    assert pairs <= {(0, 0), (-1, 1), (1, -1), (-1, -1), (1, 1)}
+    back = PDAG.from_causallearn(m, nodes=g.nodes)
+    assert back == g and back.nodes == g.nodes
+    np.testing.assert_array_equal(back.to_causallearn(), m)
+
+
+def test_causallearn_edge_kinds():
+    g = PDAG(["A", "B", "C", "D", "E"], directed=[("B", "A")], undirected=[("B", "C")], bidirected=[("C", "D")])
+    m = g.to_causallearn()
+    expected = np.zeros((5, 5), dtype=int)
+    expected[1, 0], expected[0, 1] = -1, 1  # B -> A: tail at B, arrowhead at A
+    expected[1, 2] = expected[2, 1] = -1  # B - C
+    expected[2, 3] = expected[3, 2] = 1  # C <-> D
+    np.testing.assert_array_equal(m, expected)  # E stays isolated
+    assert PDAG.from_causallearn(expected, nodes=list("ABCDE")) == g
+    # causal-learn's default names are X1 .. Xd, numbered from 1
+    assert PDAG.from_causallearn(np.zeros((2, 2))).nodes == ("X1", "X2")
+    assert PDAG.from_causallearn(np.array([[0, -1], [1, 0]])).directed_edges == {("X1", "X2")}
+
+
+class _FakeNode:
+    def __init__(self, name):
+        self._name = name
+
+    def get_name(self):
+        return self._name
+
+
+class _FakeGeneralGraph:
+    """The two members of causal-learn's GeneralGraph that ``from_causallearn`` uses."""
+
+    def __init__(self, graph, names):
+        self.graph = np.asarray(graph)
+        self._nodes = [_FakeNode(n) for n in names]
+
+    def get_nodes(self):
+        return list(self._nodes)
+
+
+def test_causallearn_general_graph_like():
+    gg = _FakeGeneralGraph([[0, -1, 0], [1, 0, 1], [0, 1, 0]], ["P", "Q", "R"])
+    g = PDAG.from_causallearn(gg)
+    assert g == PDAG(["P", "Q", "R"], directed=[("P", "Q")], bidirected=[("Q", "R")])
+    assert g.nodes == ("P", "Q", "R")
+    # explicit names take precedence over the graph's own
+    assert PDAG.from_causallearn(gg, nodes=["a", "b", "c"]).nodes == ("a", "b", "c")
+
+
+def test_causallearn_errors():
+    with pytest.raises(GraphError, match=r"square; got shape \(2, 3\)"):
+        PDAG.from_causallearn(np.zeros((2, 3)))
+    with pytest.raises(GraphError, match="square"):
+        PDAG.from_causallearn(np.zeros(4))
+    with pytest.raises(GraphError, match="2 rows but 3 node names"):
+        PDAG.from_causallearn(np.zeros((2, 2)), nodes=["A", "B", "C"])
+    with pytest.raises(GraphError, match="2 rows but 1 node names"):
+        PDAG.from_causallearn(_FakeGeneralGraph(np.zeros((2, 2)), ["A", "B"]), nodes=["A"])
+    with pytest.raises(ValueError, match=r"between 'A' and 'C': G\[i, j\] = 2, G\[j, i\] = 1"):
+        PDAG.from_causallearn(np.array([[0, 0, 2], [0, 0, 0], [1, 0, 0]]), nodes=["A", "B", "C"])
+    with pytest.raises(GraphError, match=r"between 'X1' and 'X2': G\[i, j\] = 1, G\[j, i\] = 0"):
+        PDAG.from_causallearn(np.array([[0, 1], [0, 0]]))
+    with pytest.raises(GraphError, match="diagonal at 'X2'"):
+        PDAG.from_causallearn(np.array([[0, 0], [0, -1]]))
+    with pytest.raises(GraphError, match="listed twice"):
+        PDAG.from_causallearn(np.zeros((2, 2)), nodes=["A", "A"])
+    bow = PDAG(["X", "Y"], directed=[("X", "Y")], bidirected=[("X", "Y")])
+    with pytest.raises(GraphError, match="bow arc"):
+        bow.to_causallearn()
+
+
+def test_causallearn_general_graph_from_pc():
+    pytest.importorskip("causallearn")
+    from causallearn.search.ConstraintBased.PC import pc
+    from causallearn.utils.cit import fisherz
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 5))
+    x[:, 2] += x[:, 0] - x[:, 1]  # a collider 0 -> 2 <- 1, then a chain 2 -> 3 -> 4
+    x[:, 3] += x[:, 2]
+    x[:, 4] += 0.8 * x[:, 3]
+    for node_names in (None, ["a", "b", "c", "d", "e"]):
+        cg = pc(x, 0.05, fisherz, show_progress=False, node_names=node_names)
+        names = [f"X{i + 1}" for i in range(5)] if node_names is None else node_names
+        g = PDAG.from_causallearn(cg.G)
+        assert g == PDAG.from_causallearn(cg.G.graph, names) and g.nodes == tuple(names)
+        assert g.has_directed(names[0], names[2]) and g.has_directed(names[1], names[2])
+        np.testing.assert_array_equal(g.to_causallearn(), cg.G.graph)
+
 # ----------------------------------------------------------------- validation
 def test_cycle_is_named():
     with pytest.raises(CycleError, match="A -> B -> C -> A") as err:
