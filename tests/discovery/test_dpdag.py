@@ -259,10 +259,10 @@ def test_training_chunk_compiles_once():
     opt_state = init_opt(params)
     x = jax.random.normal(jax.random.key(1), (n, d))
     hyper = {k: jnp.float32(v) for k, v in dict(tau=1.0, prior_p=0.1, kl_weight=1.0, perm_weight=1.0, n_train=n).items()}
-    params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(2), hyper)
+    params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(2), 0, hyper)
     compiled = run_chunk._cache_size()
     hyper2 = dict(hyper, tau=jnp.float32(0.5), prior_p=jnp.float32(0.2))  # new values, same program
-    params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(3), hyper2)
+    params, opt_state, losses, _ = run_chunk(params, opt_state, x, jax.random.key(3), 1, hyper2)
     assert run_chunk._cache_size() == compiled  # the second call did not compile
     assert losses.shape == (250,) and bool(jnp.all(jnp.isfinite(losses)))
     # the factory is cached: the same settings give the same compiled function
