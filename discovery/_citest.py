@@ -72,12 +72,39 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
     )
 
 
-#: Fisher-z: smallest padded size of ``[x, y, *S]`` and fixed queries per device per call.
+#: Fisher-z: smallest padded size of ``[x, y, *S]``; queries per device per call of the
+#: batched kernel; batches up to this size are computed on the host instead.
 _FISHERZ_MIN_BUCKET = 8
 _FISHERZ_WIDTH = 1024
+_FISHERZ_HOST_MAX = 32
 
 
-def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
+def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Partial correlations of a few queries with numpy (rows ``[x, y, *S]`` of ``idx``).
+
+    For a handful of queries (a one-off ``pvalue`` call, the last levels of a search) a
+    jitted call costs more in dispatch and padding than the arithmetic, and a narrow
+    batch width would cost a second compilation. Returns ``(B, 2)``: the partial
+    correlation and the smallest eigenvalue of the submatrix, the same quantities and
+    flags as :func:`discovery._kernels.fisherz_batch` (which reports the smallest
+    Cholesky pivot, a bound above the smallest eigenvalue; both only trigger the exact
+    rank check).
+    """
+    sub = corr[idx[:, :, None], idx[:, None, :]]
+    out = np.full((idx.shape[0], 2), np.nan)
+    with np.errstate(all="ignore"):
+        for i in range(idx.shape[0]):
+            try:
+                inv = np.linalg.inv(sub[i])
+            except np.linalg.LinAlgError:
+                out[i, 1] = 0.0
+                continue
+            out[i, 0] = -inv[0, 1] / np.sqrt(abs(inv[0, 0] * inv[1, 1]))
+            out[i, 1] = np.linalg.eigvalsh(sub[i])[0]
+    return out
+
+
+def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, widths=None):
     """Call a batch kernel of :mod:`discovery._kernels` on ``B`` queries.
 
     ``kernel(*replicated, *batched, **static)``: the ``batched`` arrays have a
@@ -91,21 +118,25 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
     With ``mask=True`` a last batched array is appended: ``True`` for the real
     queries, ``False`` for the padding (kernels can skip those steps).
 
-    With ``fixed_width=True`` every call has the same shape ``(1, n_devices *
-    per_device, ...)``: the queries are padded to that width and larger batches are
-    split into several calls, so a search compiles the kernel once instead of once per
-    batch size (for kernels that are cheap per query and costly to compile).
+    With ``widths`` (increasing queries per device, e.g. ``(32, 1024)``; ``per_device``
+    is then ignored) every call has the shape ``(1, n_devices * w, ...)`` for the
+    smallest ``w`` that holds the batch, or the largest, with bigger batches split into
+    several calls: a search compiles the kernel at most ``len(widths)`` times instead
+    of once per batch size (for kernels that are cheap per query and costly to
+    compile).
 
     Returns the kernel output as a numpy array with leading axis ``B``.
     """
     static = static or {}
     n_queries = batched[0].shape[0]
-    if fixed_width:
-        block = len(jax.devices()) * int(per_device)
+    if widths:
+        n_dev = len(jax.devices())
+        per_device = next((int(w) for w in widths if n_dev * w >= n_queries), int(widths[-1]))
+        block = n_dev * per_device
         if n_queries > block:
             parts = [
-                _run_batched(kernel, replicated, [np.asarray(a)[lo : lo + block] for a in batched], per_device=per_device,
-                             static=static, mask=mask, fixed_width=True)
+                _run_batched(kernel, replicated, [np.asarray(a)[lo : lo + block] for a in batched], per_device=block,
+                             static=static, mask=mask, widths=(per_device,))
                 for lo in range(0, n_queries, block)
             ]  # fmt: skip
             return np.concatenate(parts, axis=0)
@@ -113,7 +144,7 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
         batched = [*batched, np.ones(n_queries, dtype=bool)]
     devices = tuple(jax.devices())
     n_dev = len(devices)
-    chunk = int(per_device) if fixed_width else max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
+    chunk = int(per_device) if widths else max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
     width = n_dev * chunk
     steps = _next_pow2(-(-n_queries // width))
     total = steps * width
@@ -396,14 +427,17 @@ class FisherZ(_DataCITest):
                 f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples}"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
-        # Pad [x, y, *S] with -1 to a bucket of sizes (8, 16, 32, ...) and the batch to a
-        # fixed width: one compiled program serves every level of a search up to |S| = 6.
-        bucket = max(_FISHERZ_MIN_BUCKET, _next_pow2(k + 2))
-        padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
-        padded[:, : k + 2] = idx
-        out = _run_batched(
-            _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
-        )
+        if idx.shape[0] <= _FISHERZ_HOST_MAX:
+            out = _fisherz_host(self.correlation_, idx)
+        else:
+            # Pad [x, y, *S] with -1 to a bucket of sizes (8, 16, 32, ...) and the batch to
+            # a fixed width: one compiled program serves every level of a search up to |S| = 6.
+            bucket = max(_FISHERZ_MIN_BUCKET, _next_pow2(k + 2))
+            padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
+            padded[:, : k + 2] = idx
+            out = _run_batched(
+                _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, widths=(_FISHERZ_WIDTH,)
+            )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
         if bad.size:

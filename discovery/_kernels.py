@@ -194,9 +194,8 @@ def fisherz_batch(corr, idx):
 
     def sweep(k, carry):
         h, smallest = carry
-        e = (slots == k).astype(h.dtype)
-        col = jnp.sum(h * e, axis=-1)
-        d = jnp.sum(col * e, axis=-1)
+        col = lax.dynamic_index_in_dim(h, k, axis=h.ndim - 1, keepdims=False)
+        d = lax.dynamic_index_in_dim(col, k, axis=col.ndim - 1, keepdims=False)
         h = h - (col / d[..., None])[..., :, None] * col[..., None, :]
         return h, jnp.minimum(smallest, d)
 

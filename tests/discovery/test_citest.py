@@ -86,23 +86,31 @@ def test_fisherz_matches_causallearn(seed):
 
 
 def test_fisherz_one_program_for_every_set_size_and_batch_size():
-    """|S| = 0..6 and batches of 1 to 3,000 queries reuse one compiled kernel; large |S| and
+    """|S| = 0..6 and batches of 33 to 3,000 queries reuse one compiled kernel; a few
+    queries are computed on the host and agree with the kernel to 1e-12; large |S| and
     batches larger than one call give the same p-values as small ones."""
+    from discovery import _citest
+
     rng = np.random.default_rng(3)
     data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
     test = FisherZ(data)
-    test.pvalues([(0, 1, [])])  # compile the K = 8 program
+    test.pvalues([(i, j, []) for i in range(12) for j in range(i + 1, 12)])  # 66 queries: compile
     before = _kernels.TRACE_COUNTS["fisherz_batch"]
-    queries = [(0, 1, list(range(2, 2 + k))) for k in range(7)]
+    queries = [(i % 12, (i + 1) % 12, [(i + 2 + m) % 12 for m in range(k)]) for i in range(40) for k in range(7)]
     many = [(i % 12, (i + 1 + i // 12) % 12, []) for i in range(3000)]
     many = [q for q in many if q[0] != q[1]]
-    test.pvalues(queries)
+    batched = test.pvalues(queries)
     test.pvalues(many)
     assert _kernels.TRACE_COUNTS["fisherz_batch"] == before
+    host = np.array([FisherZ(data).pvalue(*q) for q in queries[:30]])  # single queries: the host path
+    np.testing.assert_allclose(host, batched[:30], rtol=1e-10, atol=1e-12)
+    assert _kernels.TRACE_COUNTS["fisherz_batch"] == before
+    idx = np.array([[0, 1, 2, 3], [4, 5, 0, 1]])
+    with jax.enable_x64(True):
+        kernel = np.asarray(_kernels.fisherz_batch(test.correlation_, np.pad(idx, ((0, 0), (0, 4)), constant_values=-1)[None]))
+    np.testing.assert_allclose(_citest._fisherz_host(test.correlation_, idx)[:, 0], kernel[0, :, 0], rtol=1e-12)
     big = (0, 1, list(range(2, 12)))  # |S| = 10: the K = 16 program
     assert test.pvalue(*big) == pytest.approx(float(reference("fisherz", data, [big])[0]), abs=1e-10)
-    singles = np.array([test.pvalue(*q) for q in many[:5]])
-    np.testing.assert_allclose(test.pvalues(many)[:5], singles, rtol=0, atol=1e-14)
 
 
 def test_fisherz_statistic_and_known_answers():
