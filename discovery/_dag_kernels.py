@@ -283,7 +283,7 @@ def gaussian_loglik(x, mean, log_sigma):
 
 
 # ----------------------------------------------------------------------------- NOTEARS
-def expm_taylor(m, order: int = 12):
+def expm_taylor(m):
     """Matrix exponential by scaling and squaring of a degree-12 Taylor polynomial.
 
     The matrix is scaled by ``2^-s`` until its 1-norm is at most 1/2, where the
@@ -293,8 +293,6 @@ def expm_taylor(m, order: int = 12):
     :func:`jax.scipy.linalg.expm` (one branch instead of five Pade orders), which
     matters inside the L-BFGS loop.
     """
-    if order != 12:
-        raise ValueError(f"expm_taylor evaluates the degree-12 polynomial only; got order={order}")
     norm = jnp.max(jnp.sum(jnp.abs(m), axis=0))
     s = jnp.maximum(0.0, jnp.ceil(jnp.log2(jnp.maximum(norm, 1e-30) / 0.5))).astype(jnp.int32)
     a = m / jnp.exp2(s.astype(m.dtype))

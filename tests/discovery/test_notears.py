@@ -96,6 +96,13 @@ def test_h_and_its_gradient():
     assert float(K.notears_h(cyc)) == pytest.approx(2 * np.cosh(1.0) - 2, rel=1e-5)
     m = jnp.array([[0.1, 0.5], [0.2, 0.3]])
     np.testing.assert_allclose(K.expm_taylor(m), scipy.linalg.expm(np.asarray(m)), rtol=1e-5)
+    import jax
+
+    with jax.enable_x64(True):  # float64, and norms that need scaling and squaring
+        rng = np.random.default_rng(0)
+        for scale in (0.01, 0.3, 2.0, 9.0):
+            a = scale * np.abs(rng.normal(size=(12, 12)))
+            np.testing.assert_allclose(np.asarray(K.expm_taylor(jnp.asarray(a))), scipy.linalg.expm(a), rtol=1e-11)
 
 
 def test_mlp_variant_finds_a_nonlinear_chain():
