@@ -104,7 +104,7 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, widths=None):
+def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
     """Call a batch kernel of :mod:`discovery._kernels` on ``B`` queries.
 
     ``kernel(*replicated, *batched, **static)``: the ``batched`` arrays have a
@@ -118,33 +118,28 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
     With ``mask=True`` a last batched array is appended: ``True`` for the real
     queries, ``False`` for the padding (kernels can skip those steps).
 
-    With ``widths`` (increasing queries per device, e.g. ``(32, 1024)``; ``per_device``
-    is then ignored) every call has the shape ``(1, n_devices * w, ...)`` for the
-    smallest ``w`` that holds the batch, or the largest, with bigger batches split into
-    several calls: a search compiles the kernel at most ``len(widths)`` times instead
-    of once per batch size (for kernels that are cheap per query and costly to
-    compile).
+    With ``fixed_width=True`` every call has the same shape ``(1, n_devices *
+    per_device, ...)``: the queries are padded to that width and larger batches are
+    split into several calls, so a search compiles the kernel once instead of once per
+    batch size (for kernels that are cheap per query and costly to compile).
 
     Returns the kernel output as a numpy array with leading axis ``B``.
     """
     static = static or {}
     n_queries = batched[0].shape[0]
-    if widths:
-        n_dev = len(jax.devices())
-        per_device = next((int(w) for w in widths if n_dev * w >= n_queries), int(widths[-1]))
-        block = n_dev * per_device
-        if n_queries > block:
-            parts = [
-                _run_batched(kernel, replicated, [np.asarray(a)[lo : lo + block] for a in batched], per_device=block,
-                             static=static, mask=mask, widths=(per_device,))
-                for lo in range(0, n_queries, block)
-            ]  # fmt: skip
-            return np.concatenate(parts, axis=0)
+    block = len(jax.devices()) * int(per_device)
+    if fixed_width and n_queries > block:
+        parts = [
+            _run_batched(kernel, replicated, [np.asarray(a)[lo : lo + block] for a in batched], per_device=per_device,
+                         static=static, mask=mask, fixed_width=True)
+            for lo in range(0, n_queries, block)
+        ]  # fmt: skip
+        return np.concatenate(parts, axis=0)
     if mask:
         batched = [*batched, np.ones(n_queries, dtype=bool)]
     devices = tuple(jax.devices())
     n_dev = len(devices)
-    chunk = int(per_device) if widths else max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
+    chunk = int(per_device) if fixed_width else max(1, min(int(per_device), _next_pow2(-(-n_queries // n_dev))))
     width = n_dev * chunk
     steps = _next_pow2(-(-n_queries // width))
     total = steps * width
@@ -436,7 +431,7 @@ class FisherZ(_DataCITest):
             padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
             padded[:, : k + 2] = idx
             out = _run_batched(
-                _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, widths=(_FISHERZ_WIDTH,)
+                _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
             )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
