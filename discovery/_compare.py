@@ -48,7 +48,7 @@ import pandas as pd
 from scm import PDAG, Dataset, LaggedGraph
 from scm._exceptions import DataError, GraphError, ParameterError
 
-from ._base import ParamsMixin
+from ._icp import ICPParams
 
 __all__ = [
     "compare",
@@ -182,7 +182,7 @@ def capability_of(estimator) -> Capability:
 
 
 # --------------------------------------------------------------------------- ICP as a graph learner
-class ICPGraph(ParamsMixin):
+class ICPGraph(ICPParams):
     """Invariant causal prediction run for every node: a graph of ICP parents.
 
     :class:`discovery.ICP` answers a per-target question (which predictors are
@@ -221,13 +221,6 @@ class ICPGraph(ParamsMixin):
     >>> sorted(model.graph_.nodes) == sorted(ds.variables)
     True
     """
-
-    _param_names = ("alpha", "test", "max_set_size")
-
-    def __init__(self, *, alpha: float = 0.05, test: str = "approximate", max_set_size: int | None = None):
-        self.alpha = alpha
-        self.test = test
-        self.max_set_size = max_set_size
 
     def fit(self, data, environment="environment") -> "ICPGraph":
         """Run ICP with each variable of ``data`` as the target.

@@ -400,7 +400,18 @@ class _InvariantPrediction(ParamsMixin):
 
 
 # =========================================================================== linear ICP
-class ICP(_InvariantPrediction):
+class ICPParams(ParamsMixin):
+    """The parameters of :class:`ICP`, shared with :class:`discovery.ICPGraph` (ICP per node)."""
+
+    _param_names = ("alpha", "test", "max_set_size")
+
+    def __init__(self, *, alpha: float = 0.05, test: str = "approximate", max_set_size: int | None = None):
+        self.alpha = alpha
+        self.test = test
+        self.max_set_size = max_set_size
+
+
+class ICP(ICPParams, _InvariantPrediction):
     """Invariant causal prediction for a linear Gaussian target (Peters et al., 2016).
 
     For every set ``S`` of predictors (up to ``max_set_size`` of them), ``y`` is
@@ -496,13 +507,6 @@ class ICP(_InvariantPrediction):
     >>> bool(icp.conf_intervals_.loc["a", "lower"] < 1.0 < icp.conf_intervals_.loc["a", "upper"])
     True
     """
-
-    _param_names = ("alpha", "test", "max_set_size")
-
-    def __init__(self, *, alpha: float = 0.05, test: str = "approximate", max_set_size: int | None = None):
-        self.alpha = alpha
-        self.test = test
-        self.max_set_size = max_set_size
 
     def fit(self, X, y, environment) -> "ICP":
         """Run ICP for target ``y``.
