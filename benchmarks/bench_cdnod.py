@@ -2,10 +2,10 @@
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_cdnod.py                 # everything
-    /work/venv/bin/python benchmarks/bench_cdnod.py --only kci      # n = 1000, d = 6, KCI
-    /work/venv/bin/python benchmarks/bench_cdnod.py --only large    # n = 20000, d = 20, Nystrom KCI
-    /work/venv/bin/python benchmarks/bench_cdnod.py --only sachs    # real data
+    python benchmarks/bench_cdnod.py                 # everything
+    python benchmarks/bench_cdnod.py --only kci      # n = 1000, d = 6, KCI
+    python benchmarks/bench_cdnod.py --only large    # n = 20000, d = 20, Nystrom KCI
+    python benchmarks/bench_cdnod.py --only sachs    # real data
 
 1. ``kci``: CD-NOD with KCI at n = 1000, d = 6, 5 domains. Wall time of scmkit (phases 1-2,
    and all four phases) and of ``causallearn.search.ConstraintBased.CDNOD.cdnod(..., "kci")``

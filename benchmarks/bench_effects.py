@@ -32,7 +32,7 @@ libraries; ``--blas-threads default`` leaves them alone.
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_effects.py --docs docs/benchmarks.md
+    python benchmarks/bench_effects.py --docs docs/benchmarks.md
 """
 
 from __future__ import annotations

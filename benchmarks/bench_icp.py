@@ -18,8 +18,8 @@ writes the table into the section "## ICP on the Sachs data" of PATH (docs/invar
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_icp.py --docs docs/benchmarks.md
-    /work/venv/bin/python benchmarks/bench_icp.py --sachs docs/invariance.md
+    python benchmarks/bench_icp.py --docs docs/benchmarks.md
+    python benchmarks/bench_icp.py --sachs docs/invariance.md
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ selection of its auto-assignment) unless ``--dowhy-n-jobs`` says otherwise.
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_scm_dowhy.py --docs docs/benchmarks.md
+    python benchmarks/bench_scm_dowhy.py --docs docs/benchmarks.md
 """
 
 from __future__ import annotations

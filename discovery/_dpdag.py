@@ -72,10 +72,7 @@ def edge_probs(params: dict):
 
 @partial(jax.jit, static_argnames=("n_samples",))
 def _mc_edge_probs(params: dict, key, n_samples: int):
-    def one(k):
-        return K.sample_dag(params, k, tau=1.0, hard=True)
-
-    return jnp.mean(jax.vmap(one)(jax.random.split(key, n_samples)), axis=0)
+    return jnp.mean(K.sample_dags(params, key, n_samples, tau=1.0, hard=True), axis=0)
 
 
 def _check_params_shapes(psi, theta) -> None:
