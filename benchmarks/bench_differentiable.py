@@ -39,7 +39,9 @@ import os
 import sys
 
 _parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-_parser.add_argument("--parts", default="steps,notears,sachs,syntren,simulated", help="comma-separated parts to run (also: compile)")
+_parser.add_argument(
+    "--parts", default="steps,notears,sachs,syntren,simulated", help="comma-separated parts to run (also: compile)"
+)
 _parser.add_argument("--seeds", type=int, default=5, help="VI-DP-DAG seeds on Sachs (default 5)")
 _parser.add_argument("--sim-seeds", type=int, default=3, help="seeds of the simulated graphs at d = 10, 20 (d = 50: 1)")
 _parser.add_argument("--notears-sizes", default="20,50", help="sizes of the NOTEARS comparison (default 20,50)")

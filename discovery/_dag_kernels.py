@@ -248,7 +248,7 @@ def sample_dag(params: dict, key, *, tau, relaxation: str = "softsort", hard: bo
 def sample_dags(params: dict, key, n: int, **kwargs):
     """``n`` independent DP-DAG samples, shape (n, d, d), from one noise draw (see :func:`dag_noise`)."""
     gumbel, logistic = dag_noise(key, n, params["psi"].shape[-1], params["psi"].dtype)
-    return jax.vmap(lambda g, l: dag_from_noise(params, g, l, **kwargs))(gumbel, logistic)
+    return jax.vmap(lambda g, e: dag_from_noise(params, g, e, **kwargs))(gumbel, logistic)
 
 
 def mode_dag(params: dict, threshold=0.5):
