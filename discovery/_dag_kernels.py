@@ -184,16 +184,20 @@ def uniform_open(key, size: int, dtype=jnp.float32):
     return jax.random.uniform(key, (size,), dtype, minval=jnp.finfo(dtype).tiny, maxval=1.0)
 
 
-def dag_noise(key, n: int, d: int, dtype=jnp.float32):
+def dag_noise(key, n: int, d: int, dtype=jnp.float32, *, extra: int = 0):
     """The noise of ``n`` DP-DAG samples: Gumbel ``(n, d)`` and logistic ``(n, d, d)``.
 
     Both come from *one* flat uniform draw. A draw per sample (``vmap`` over split
     keys) gives a batched random-bits program that XLA's CPU backend compiled about
-    four times slower (0.9 s for 8 samples of d = 11, against 0.2 s).
+    four times slower (0.9 s for 8 samples of d = 11, against 0.2 s). With ``extra >
+    0`` the same draw also returns ``extra`` more uniforms on ``[tiny, 1)`` as a third
+    output, for the caller's other random numbers.
     """
-    u = uniform_open(key, n * (d + d * d), dtype)
+    u = uniform_open(key, n * (d + d * d) + extra, dtype)
     gumbel = gumbel_from_uniform(u[: n * d]).reshape(n, d)
-    logistic = logistic_from_uniform(u[n * d :]).reshape(n, d, d)
+    logistic = logistic_from_uniform(u[n * d : n * (d + d * d)]).reshape(n, d, d)
+    if extra:
+        return gumbel, logistic, u[n * (d + d * d) :]
     return gumbel, logistic
 
 
@@ -532,8 +536,8 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
                    max_linesearch: int = 40):
     """Minimise ``fun(params)`` by L-BFGS with a backtracking Armijo line search, in one ``lax.while_loop``.
 
-    A deliberately small program: the objective is traced twice (the start point and
-    the line-search body), and every loop is a ``fori_loop``/``while_loop`` over
+    A deliberately small program: the objective is traced once (in the line-search
+    body, which also evaluates the start point), and every loop is a ``fori_loop``/``while_loop`` over
     vector operations, so XLA compiles it several times faster than a strong-Wolfe
     (zoom) line search, whose nested loops trace the objective at several call sites.
     The first step is scaled to unit length; later steps start at 1 and backtrack by
