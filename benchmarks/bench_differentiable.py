@@ -443,7 +443,7 @@ def render_parts() -> dict[str, list[str]]:
             "(2019) and SciPy's L-BFGS-B on W = W+ - W-; scmkit uses tr(expm(W * W)) and L-BFGS (backtracking line "
             "search, SciPy's stopping rules) on a smoothed L1 in float64, compiled once per size (the second fit "
             "reuses the compiled solver); its fits end with h(W) <= 1e-8. Both run about 10,000 L-BFGS iterations "
-            "over 25 to 27 subproblems. gCastle is timed twice: `Notears.learn` as its users call it, and its solver "
+            "over 24 to 27 subproblems. gCastle is timed twice: `Notears.learn` as its users call it, and its solver "
             "`notears_linear` on a plain ndarray, its best setting: `learn` wraps the data in castle's `Tensor`, an "
             "ndarray subclass that rebuilds pandas indexes after every arithmetic operation, which with pandas 3 "
             "is most of its time (pandas 2 gave 5.0 and 8.6 s for `learn` on 2026-11-22). scmkit's first fit in a "
