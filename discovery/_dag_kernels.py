@@ -39,8 +39,6 @@ __all__ = [
     "uniform_open",
     "dag_noise",
     "dag_from_noise",
-    "sample_permutation",
-    "sample_edges",
     "order_mask",
     "sample_dag",
     "sample_dags",
@@ -217,21 +215,6 @@ def dag_from_noise(params: dict, gumbel, logistic, *, tau, relaxation: str = "so
     d = perm.shape[-1]
     off_diag = 1.0 - jnp.eye(d, dtype=perm.dtype)
     return edges * order_mask(perm) * off_diag
-
-
-def sample_permutation(psi, key, *, tau, relaxation: str = "softsort", hard: bool = True, sinkhorn_iters: int = 20):
-    """Gumbel-top-k permutation sample: sort ``psi + Gumbel noise`` (see :func:`permutation_from_scores`).
-
-    The ordering is a Plackett-Luce sample with weights ``exp(psi)``.
-    """
-    scores = psi + gumbel_from_uniform(uniform_open(key, psi.shape[-1], psi.dtype))
-    return permutation_from_scores(scores, tau=tau, relaxation=relaxation, hard=hard, sinkhorn_iters=sinkhorn_iters)
-
-
-def sample_edges(theta, key, *, tau, hard: bool = True):
-    """Binary-concrete sample of ``E ~ Bernoulli(sigmoid(theta))`` (see :func:`edges_from_noise`)."""
-    noise = logistic_from_uniform(uniform_open(key, theta.size, theta.dtype)).reshape(theta.shape)
-    return edges_from_noise(theta, noise, tau=tau, hard=hard)
 
 
 def order_mask(perm):
