@@ -371,15 +371,27 @@ def gaussian_loglik(x, mean, log_sigma):
 def expm_taylor(m):
     """Matrix exponential by scaling and squaring of a degree-12 Taylor polynomial.
 
-    The matrix is scaled by ``2^-s`` until its 1-norm is at most 1/2, where the
-    truncation error of degree 12 is below ``0.5^13 / 13! < 2e-14`` (relative); then
-    squared ``s`` times. The polynomial is evaluated by the Paterson-Stockmeyer scheme
-    in ``A^4`` (five matrix products instead of twelve). Compiles much faster than
+    The matrix is scaled by ``2^-s`` until ``alpha(A) <= 1/2``, where the truncation
+    error of degree 12 is below ``0.5^13 / 13! < 2e-14``; then squared ``s`` times.
+    ``alpha`` is the bound of Al-Mohy and Higham (2009, Theorem 4.2) on the tail of a
+    power series, ``alpha = min_p max(d_p, d_{p+1})`` over ``p = 1..4`` with
+    ``d_k = ||A^k||_1^{1/k}``: for the nearly nilpotent ``W * W`` of NOTEARS it is
+    many times smaller than ``||A||_1`` (0.9 against 16 on a fitted 50-node graph),
+    which saves three to four squarings. The norms are bounded by those of ``|A|^k``,
+    exact for the nonnegative matrices used here and computed by ``k`` vector-matrix
+    products. The polynomial is evaluated by the Paterson-Stockmeyer scheme in ``A^4``
+    (five matrix products instead of twelve). Compiles much faster than
     :func:`jax.scipy.linalg.expm` (one branch instead of five Pade orders), which
     matters inside the L-BFGS loop.
     """
-    norm = jnp.max(jnp.sum(jnp.abs(m), axis=0))
-    s = jnp.maximum(0.0, jnp.ceil(jnp.log2(jnp.maximum(norm, 1e-30) / 0.5))).astype(jnp.int32)
+    absm = jnp.abs(m)
+    v = jnp.ones(m.shape[-1], m.dtype)
+    dk = []
+    for k in range(1, 6):  # d_k = ||A^k||_1^(1/k) <= max(1^T |A|^k)^(1/k)
+        v = v @ absm
+        dk.append(jnp.max(v) ** (1.0 / k))
+    alpha = jnp.min(jnp.stack([jnp.maximum(dk[p], dk[p + 1]) for p in range(4)]))
+    s = jnp.maximum(0.0, jnp.ceil(jnp.log2(jnp.maximum(alpha, 1e-30) / 0.5))).astype(jnp.int32)
     a = m / jnp.exp2(s.astype(m.dtype))
     eye = jnp.eye(m.shape[-1], dtype=m.dtype)
     a2 = a @ a
@@ -424,17 +436,40 @@ def smooth_abs(w, eps):
     return jnp.sqrt(w * w + eps * eps) - eps
 
 
+@jax.custom_vjp
+def _half_quadratic(r, cov):
+    """``0.5 tr(r^T cov r)`` for a symmetric ``cov``, with the gradient ``cov @ r`` in ``r``.
+
+    Autodiff would form ``0.5 (cov + cov^T) @ r``: a second matrix product per
+    evaluation, one of the seven or eight of NOTEARS' linear objective.
+    """
+    return 0.5 * jnp.sum(r * (cov @ r))
+
+
+def _half_quadratic_fwd(r, cov):
+    cr = cov @ r
+    return 0.5 * jnp.sum(r * cr), (r, cr)
+
+
+def _half_quadratic_bwd(res, g):
+    r, cr = res
+    return g * cr, 0.5 * g * (r @ r.T)  # d/dcov = 0.5 r r^T (cov is data; for completeness)
+
+
+_half_quadratic.defvjp(_half_quadratic_fwd, _half_quadratic_bwd)
+
+
 def notears_linear_objective(w, cov, lambda1, rho, alpha, eps):
     """Augmented Lagrangian of linear NOTEARS for the centred second moment ``cov = X.T X / n``.
 
     ``0.5/n ||X - X W||^2 = 0.5 tr((I - W).T cov (I - W))``, plus ``lambda1 * |W|_1``
-    (smoothed) and ``rho/2 h^2 + alpha h``. The diagonal of ``w`` is masked.
+    (smoothed) and ``rho/2 h^2 + alpha h``. The diagonal of ``w`` is masked. ``cov``
+    must be symmetric (its gradient in ``w`` is ``-cov @ (I - W)``).
     """
     d = w.shape[-1]
     eye = jnp.eye(d, dtype=w.dtype)
     w = w * (1.0 - eye)
-    r = eye - w
-    loss = 0.5 * jnp.sum(r * (cov @ r))
+    loss = _half_quadratic(eye - w, cov)
     h = notears_h(w)
     return loss + lambda1 * jnp.sum(smooth_abs(w, eps)) + 0.5 * rho * h * h + alpha * h
 
