@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -65,16 +65,54 @@ def acyclicity(w: np.ndarray) -> float:
     return float(np.trace(scipy.linalg.expm(w * w)) - w.shape[-1])
 
 
-@partial(jax.jit, static_argnames=("max_iter",))
-def _solve_linear_jit(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
+def _solve_linear_program(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
     fun = lambda v: K.notears_linear_objective(v, cov, lambda1, rho, alpha, eps)  # noqa: E731
     w, n_iter = K.lbfgs_minimize(fun, w, max_iter=max_iter, tol=tol, memory_size=LINEAR_LBFGS_MEMORY)
     d = w.shape[-1]
     return w * (1.0 - jnp.eye(d, dtype=w.dtype)), n_iter
 
 
+# Compiling the linear solver is most of a first fit of a small problem: about 0.6 s of
+# 1.0 s at d = 20, where a compiled fit takes 0.16 s. XLA:CPU's fusion emitters (its
+# default code generator for fused loops) account for about 0.24 s of that at every d;
+# its older loop emitter compiles the same program in 0.24 s less, and its code runs
+# 3-8 % slower at d = 10-30 (15 % at d = 50). Measured on the NOTEARS benchmark's graphs
+# (docs/benchmarks.md; 2-core x86_64, jaxlib 0.10.2): same iterations and weights at
+# d = 10, 20, 30. So small problems on CPU take the faster compile. The option is an XLA
+# debug flag: a jaxlib that does not know it gets the default compiler.
+SMALL_PROBLEM_MAX_NODES = 32
+SMALL_PROBLEM_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+
+_solve_linear_jit = jax.jit(_solve_linear_program, static_argnames=("max_iter",))
+_solve_linear_small_jit = jax.jit(
+    _solve_linear_program, static_argnames=("max_iter",), compiler_options=SMALL_PROBLEM_COMPILER_OPTIONS
+)
+
+
+@cache
+def _compiler_accepts(options: tuple) -> bool:
+    """Whether XLA compiles a trivial program with these ``(name, value)`` options."""
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
+    except jax.errors.JaxRuntimeError as exc:  # "No such compile option" on another jaxlib
+        logger.debug("XLA rejects the compile options %s (%s); using its defaults", dict(options), exc)
+        return False
+    return True
+
+
+def linear_solver(d: int):
+    """The jitted linear solver for ``d`` nodes: the fast-compiling one for small problems on CPU."""
+    if (
+        d <= SMALL_PROBLEM_MAX_NODES
+        and jax.default_backend() == "cpu"
+        and _compiler_accepts(tuple(SMALL_PROBLEM_COMPILER_OPTIONS.items()))
+    ):
+        return _solve_linear_small_jit
+    return _solve_linear_jit
+
+
 def _solve_linear(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
-    w, n_iter = _solve_linear_jit(w, cov, lambda1, rho, alpha, eps, tol, max_iter=max_iter)
+    w, n_iter = linear_solver(w.shape[-1])(w, cov, lambda1, rho, alpha, eps, tol, max_iter=max_iter)
     return w, acyclicity(w), n_iter
 
 
@@ -362,14 +400,14 @@ class NOTEARS(ParamsMixin):
         t0 = time.perf_counter()
         with jax.enable_x64(True):
             if self.model == "linear":
-                cov = jnp.asarray(x.T @ x / n)
+                cov = x.T @ x / n  # numpy inputs: no eager device programs to compile before the solver
 
                 def solve(w, rho, alpha):
                     return _solve_linear(
                         w, cov, self.lambda1, rho, alpha, self.l1_eps, self.inner_tol, max_iter=int(self.inner_max_iter)
                     )
 
-                init = jnp.zeros((d, d), jnp.float64)
+                init = np.zeros((d, d))
             else:
                 xj = jnp.asarray(x)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import jax
 import jax.numpy as jnp
 import networkx as nx
 import numpy as np
@@ -13,7 +14,8 @@ import scipy.linalg
 
 from discovery import NOTEARS
 from discovery import _dag_kernels as K
-from discovery._notears import _solve_linear_jit, break_cycles
+from discovery import _notears
+from discovery._notears import break_cycles, linear_solver
 from discovery.metrics import shd
 from scm import DataError, ParameterError
 
@@ -48,9 +50,31 @@ def test_linear_recovers_the_graph_exactly(linear_fit):
 
 
 def test_second_fit_of_the_same_size_does_not_recompile(linear_fit):
-    before = _solve_linear_jit._cache_size()
+    solver = linear_solver(len(NODES))
+    before = solver._cache_size()
+    assert before > 0
     NOTEARS(lambda1=0.2).fit(linear_data(seed=1))
-    assert _solve_linear_jit._cache_size() == before
+    assert solver._cache_size() == before
+
+
+def test_small_problems_compile_with_the_loop_emitter_and_fit_the_same(linear_fit, monkeypatch):
+    if jax.default_backend() != "cpu":
+        pytest.skip("the compile options are XLA:CPU's")
+    assert linear_solver(len(NODES)) is _notears._solve_linear_small_jit
+    assert linear_solver(_notears.SMALL_PROBLEM_MAX_NODES + 1) is _notears._solve_linear_jit
+    monkeypatch.setattr(_notears, "SMALL_PROBLEM_MAX_NODES", 0)  # the default compiler for every size
+    assert linear_solver(len(NODES)) is _notears._solve_linear_jit
+    default = NOTEARS().fit(linear_data())
+    assert default.n_inner_iter_ == linear_fit.n_inner_iter_
+    np.testing.assert_allclose(default.weights_.to_numpy(), linear_fit.weights_.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_compile_options_rejected_by_xla_fall_back_to_the_defaults(monkeypatch, caplog):
+    monkeypatch.setattr(_notears, "SMALL_PROBLEM_COMPILER_OPTIONS", {"xla_no_such_option_in_any_jaxlib": False})
+    with caplog.at_level(logging.DEBUG, logger="discovery._notears"):
+        assert linear_solver(len(NODES)) is _notears._solve_linear_jit
+    assert "xla_no_such_option_in_any_jaxlib" in caplog.text
+    assert set(NOTEARS().fit(linear_data()).graph_.edges) == set(EDGES)
 
 
 def test_break_cycles_removes_the_weakest_edge(caplog):
