@@ -351,9 +351,12 @@ def part_simulated():
 
 # ----------------------------------------------------------------------------- docs
 def machine() -> str:
+    from _common import machine_description  # benchmarks/ is on sys.path when this script runs
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.machine()} ({machine_description()['cpu']}), {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, "
         f"jax {jax.__version__}, BLAS threads {ARGS.blas_threads}, load average at start {LOAD_AT_START:.1f} "
         f"(at the end {load:.1f})"
     )
@@ -499,8 +502,8 @@ def render_parts() -> dict[str, list[str]]:
             "process is mostly XLA tracing and compilation of the solver; with JAX's persistent compilation cache "
             "(docs/scaling.md) later processes skip it. Up to 32 nodes on CPU the solver is compiled with XLA's "
             "loop emitter instead of its fusion emitters (`discovery._notears.SMALL_PROBLEM_COMPILER_OPTIONS`): "
-            "0.2-0.3 s less compilation, same iterations and weights, code 3-8 % slower; at d = 20 the first fit "
-            "took 0.89-0.99 s before (2026-12-02 run), 0.61-0.70 s now.",
+            "0.2-0.3 s less compilation, same iterations and weights, code 3-8 % slower (measurements in the "
+            "subsection on XLA's loop emitter below).",
         ]
         out[f"### NOTEARS-JAX vs gCastle {RESULTS.get('gcastle_version', '')} `Notears` (linear, lambda1 0.1, w_threshold 0.3, n = 1000)"] = lines
     return out

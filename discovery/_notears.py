@@ -40,6 +40,7 @@ from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
+from ._utils import fast_compile_options
 
 __all__ = ["NOTEARS", "break_cycles"]
 
@@ -73,42 +74,26 @@ def _solve_linear_program(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
 
 
 # Compiling the linear solver is most of a first fit of a small problem: about 0.6 s of
-# 1.0 s at d = 20, where a compiled fit takes 0.16 s. XLA:CPU's fusion emitters (its
-# default code generator for fused loops) account for about 0.24 s of that at every d;
-# its older loop emitter compiles the same program in 0.24 s less, and its code runs
-# 3-8 % slower at d = 10-30 (15 % at d = 50). Measured on the NOTEARS benchmark's graphs
-# (docs/benchmarks.md; 2-core x86_64, jaxlib 0.10.2): same iterations and weights at
-# d = 10, 20, 30. So small problems on CPU take the faster compile. The option is an XLA
-# debug flag: a jaxlib that does not know it gets the default compiler.
+# 1.0 s at d = 20, where a compiled fit takes 0.16 s. XLA:CPU's older loop emitter
+# (:data:`discovery._utils.CPU_FAST_COMPILE_OPTIONS`) compiles it in 0.2-0.3 s less at
+# every d, and its code runs 3-8 % slower at d = 10-30 (15 % at d = 50). Measured on the
+# NOTEARS benchmark's graphs (docs/benchmarks.md; 2-core x86_64, jaxlib 0.10.2): same
+# iterations and weights at d = 10, 20, 30. So problems of up to 32 nodes take the
+# faster compile; larger ones, whose fits run long enough to pay for it, the faster code.
 SMALL_PROBLEM_MAX_NODES = 32
-SMALL_PROBLEM_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 _solve_linear_jit = jax.jit(_solve_linear_program, static_argnames=("max_iter",))
-_solve_linear_small_jit = jax.jit(
-    _solve_linear_program, static_argnames=("max_iter",), compiler_options=SMALL_PROBLEM_COMPILER_OPTIONS
-)
 
 
 @cache
-def _compiler_accepts(options: tuple) -> bool:
-    """Whether XLA compiles a trivial program with these ``(name, value)`` options."""
-    try:
-        jax.jit(lambda x: x + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
-    except jax.errors.JaxRuntimeError as exc:  # "No such compile option" on another jaxlib
-        logger.debug("XLA rejects the compile options %s (%s); using its defaults", dict(options), exc)
-        return False
-    return True
+def _fast_compiling(options: tuple):
+    return jax.jit(_solve_linear_program, static_argnames=("max_iter",), compiler_options=dict(options))
 
 
 def linear_solver(d: int):
     """The jitted linear solver for ``d`` nodes: the fast-compiling one for small problems on CPU."""
-    if (
-        d <= SMALL_PROBLEM_MAX_NODES
-        and jax.default_backend() == "cpu"
-        and _compiler_accepts(tuple(SMALL_PROBLEM_COMPILER_OPTIONS.items()))
-    ):
-        return _solve_linear_small_jit
-    return _solve_linear_jit
+    options = fast_compile_options() if d <= SMALL_PROBLEM_MAX_NODES else None
+    return _solve_linear_jit if options is None else _fast_compiling(tuple(sorted(options.items())))
 
 
 def _solve_linear(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):

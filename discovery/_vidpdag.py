@@ -47,6 +47,7 @@ from scm._validation import check_in_range, check_numeric_frame, check_option, c
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
+from ._utils import fast_compile_options
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -147,7 +148,9 @@ def make_train_chunk(
     (uniformly, with replacement) and ``n_samples`` DAGs. Mechanisms and noise scales
     use Adam with ``lr``, the DP-DAG parameters Adam with ``lr_graph``
     (:func:`optax.multi_transform`). Cached: the same settings return the same
-    compiled function.
+    compiled function. On CPU the chunk is compiled with
+    :func:`discovery._utils.fast_compile_options` (1.27 against 0.73 s on Sachs, steps
+    as fast).
     """
     opt = _optimizer(lr, lr_graph)
     objective = functools.partial(_objective, relaxation=relaxation, sinkhorn_iters=sinkhorn_iters)
@@ -161,7 +164,7 @@ def make_train_chunk(
         updates, opt_state = opt.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (loss, elbo)
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=fast_compile_options())  # see discovery._utils
     def run_chunk(params, opt_state, x_train, key, chunk_index, hyper):
         keys = jax.random.split(jax.random.fold_in(key, chunk_index), chunk_size)
         body = functools.partial(step, x_train=x_train, hyper=hyper)
@@ -180,7 +183,7 @@ def make_val_elbo(*, n_samples: int = 8, relaxation: str = "softsort", sinkhorn_
     """
     objective = functools.partial(_objective, relaxation=relaxation, sinkhorn_iters=sinkhorn_iters)
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=fast_compile_options())
     def val_elbo(params, x_val, key, hyper):
         noise = _draw_noise(key, n_samples=n_samples, d=x_val.shape[1])
         return objective(params, x_val, noise, hyper)[1]

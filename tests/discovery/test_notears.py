@@ -14,8 +14,9 @@ import scipy.linalg
 
 from discovery import NOTEARS
 from discovery import _dag_kernels as K
-from discovery import _notears
+from discovery import _notears, _utils
 from discovery._notears import break_cycles, linear_solver
+from discovery._utils import CPU_FAST_COMPILE_OPTIONS, fast_compile_options
 from discovery.metrics import shd
 from scm import DataError, ParameterError
 
@@ -60,7 +61,9 @@ def test_second_fit_of_the_same_size_does_not_recompile(linear_fit):
 def test_small_problems_compile_with_the_loop_emitter_and_fit_the_same(linear_fit, monkeypatch):
     if jax.default_backend() != "cpu":
         pytest.skip("the compile options are XLA:CPU's")
-    assert linear_solver(len(NODES)) is _notears._solve_linear_small_jit
+    assert fast_compile_options() == CPU_FAST_COMPILE_OPTIONS
+    assert linear_solver(len(NODES)) is not _notears._solve_linear_jit
+    assert linear_solver(len(NODES)) is linear_solver(_notears.SMALL_PROBLEM_MAX_NODES)
     assert linear_solver(_notears.SMALL_PROBLEM_MAX_NODES + 1) is _notears._solve_linear_jit
     monkeypatch.setattr(_notears, "SMALL_PROBLEM_MAX_NODES", 0)  # the default compiler for every size
     assert linear_solver(len(NODES)) is _notears._solve_linear_jit
@@ -70,8 +73,9 @@ def test_small_problems_compile_with_the_loop_emitter_and_fit_the_same(linear_fi
 
 
 def test_compile_options_rejected_by_xla_fall_back_to_the_defaults(monkeypatch, caplog):
-    monkeypatch.setattr(_notears, "SMALL_PROBLEM_COMPILER_OPTIONS", {"xla_no_such_option_in_any_jaxlib": False})
-    with caplog.at_level(logging.DEBUG, logger="discovery._notears"):
+    monkeypatch.setattr(_utils, "CPU_FAST_COMPILE_OPTIONS", {"xla_no_such_option_in_any_jaxlib": False})
+    with caplog.at_level(logging.DEBUG, logger="discovery._utils"):
+        assert fast_compile_options() is None
         assert linear_solver(len(NODES)) is _notears._solve_linear_jit
     assert "xla_no_such_option_in_any_jaxlib" in caplog.text
     assert set(NOTEARS().fit(linear_data()).graph_.edges) == set(EDGES)
