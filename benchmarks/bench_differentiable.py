@@ -501,7 +501,7 @@ def render_parts() -> dict[str, list[str]]:
             "L-BFGS memory (recompiled): that is the evidence for the default of 5. scmkit's first fit in a "
             "process is mostly XLA tracing and compilation of the solver; with JAX's persistent compilation cache "
             "(docs/scaling.md) later processes skip it. Up to 32 nodes on CPU the solver is compiled with XLA's "
-            "loop emitter instead of its fusion emitters (`discovery._notears.SMALL_PROBLEM_COMPILER_OPTIONS`): "
+            "loop emitter instead of its fusion emitters (`discovery._utils.CPU_FAST_COMPILE_OPTIONS`): "
             "0.2-0.3 s less compilation, same iterations and weights, code 3-8 % slower (measurements in the "
             "subsection on XLA's loop emitter below).",
         ]

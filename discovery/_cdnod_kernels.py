@@ -34,6 +34,8 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from ._utils import jit
+
 __all__ = [
     "gaussian_gram",
     "delta_gram",
@@ -53,13 +55,13 @@ def _sqdist(x: Array, y: Array) -> Array:
     return jnp.maximum(d, 0.0)
 
 
-@jax.jit
+@jit
 def gaussian_gram(x: Array, width: Array) -> Array:
     """Gaussian Gram matrix ``exp(-|x_i - x_j|^2 / (2 width^2))``; ``x: (n, d)`` -> ``(n, n)``."""
     return jnp.exp(-_sqdist(x, x) / (2.0 * width * width))
 
 
-@jax.jit
+@jit
 def delta_gram(codes: Array) -> Array:
     """Delta kernel ``[c_i == c_j]`` of integer domain codes ``(n,)`` -> ``(n, n)``."""
     return (codes[:, None] == codes[None, :]).astype(jnp.result_type(float))
@@ -71,7 +73,7 @@ def _solve_psd(a: Array, b: Array) -> Array:
     return jax.scipy.linalg.cho_solve(factor, b)
 
 
-@functools.partial(jax.jit, static_argnames=("rank",))
+@functools.partial(jit, static_argnames=("rank",))
 def pivoted_cholesky(k: Array, rank: int, tol: float = 1e-8) -> Array:
     """Low-rank factor ``L: (n, rank)`` with ``L L^T ~ k`` (greedy pivoted Cholesky).
 
@@ -98,7 +100,7 @@ def pivoted_cholesky(k: Array, rank: int, tol: float = 1e-8) -> Array:
     return factor
 
 
-@jax.jit
+@jit
 def marginal_embedding_gram(lc: Array, lc_rep: Array, lx: Array, ridge: Array) -> Array:
     """Gram matrix of the embeddings of ``P(X | C = c)`` at the representatives.
 
@@ -123,7 +125,7 @@ def marginal_embedding_gram(lc: Array, lc_rep: Array, lx: Array, ridge: Array) -
     return lc_rep @ g  # (m, r): rows of V^T L_X
 
 
-@jax.jit
+@jit
 def conditional_embedding_gram(kc: Array, lc: Array, lc_rep: Array, kpa: Array, lpa: Array, ly: Array, ridge: Array) -> Array:
     """Gram matrix of the embeddings of ``P(Y | PA, C = c)`` at the representatives.
 
@@ -152,7 +154,7 @@ def conditional_embedding_gram(kc: Array, lc: Array, lc_rep: Array, kpa: Array, 
     return lc_rep @ (vecs * jnp.sqrt(jnp.maximum(vals, 0.0))[None, :])
 
 
-@jax.jit
+@jit
 def embedding_kernel(z: Array) -> Array:
     """Gaussian kernel on embeddings given a factor ``z: (k, r)`` of their linear Gram matrix.
 
@@ -168,7 +170,7 @@ def embedding_kernel(z: Array) -> Array:
     return jnp.exp(-d / (2.0 * scale))
 
 
-@jax.jit
+@jit
 def normalized_hsic(ka: Array, kb: Array, w: Array) -> Array:
     """Normalised HSIC ``tr(Ka~ Kb~) / (tr Ka~ tr Kb~)`` of weighted representatives.
 
@@ -185,7 +187,7 @@ def normalized_hsic(ka: Array, kb: Array, w: Array) -> Array:
     return num / jnp.maximum(den, 1e-300)
 
 
-@jax.jit
+@jit
 def independent_change_statistics(ma_x: Array, mb_y_given_x: Array, ma_y: Array, mb_x_given_y: Array, w: Array) -> Array:
     """The two dependence measures of phase 3 for an edge ``X - Y``.
 
@@ -206,7 +208,7 @@ def independent_change_statistics(ma_x: Array, mb_y_given_x: Array, ma_y: Array,
     return jnp.stack([fwd, bwd])
 
 
-@jax.jit
+@jit
 def weighted_kernel_pca(z: Array, w: Array) -> tuple[Array, Array]:
     """Kernel PCA of weighted representatives whose (linear) Gram matrix is ``z z^T``.
 

@@ -41,6 +41,7 @@ from scm._graph import check_dag
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option
 
 from . import _kernels
+from ._utils import fast_compile_options
 
 __all__ = ["CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS"]
 
@@ -68,7 +69,8 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
     rep, bat = PartitionSpec(), PartitionSpec(None, "batch")
     body = functools.partial(kernel, **dict(static_items))
     return jax.jit(
-        jax.shard_map(body, mesh=mesh, in_specs=(rep,) * n_rep + (bat,) * n_bat, out_specs=bat, check_vma=False)
+        jax.shard_map(body, mesh=mesh, in_specs=(rep,) * n_rep + (bat,) * n_bat, out_specs=bat, check_vma=False),
+        compiler_options=fast_compile_options(),
     )
 
 

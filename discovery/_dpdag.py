@@ -41,6 +41,7 @@ from scm._exceptions import ParameterError
 from scm._validation import check_in_range, check_option
 
 from . import _dag_kernels as K
+from ._utils import jit
 
 __all__ = ["DPDAG", "sample", "mode", "edge_probs", "RELAXATIONS"]
 
@@ -49,7 +50,7 @@ RELAXATIONS = ("softsort", "sinkhorn")
 
 
 # --------------------------------------------------------------------------- functional core
-@partial(jax.jit, static_argnames=("n", "relaxation", "hard", "sinkhorn_iters"))
+@partial(jit, static_argnames=("n", "relaxation", "hard", "sinkhorn_iters"))
 def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsort", hard: bool = True, sinkhorn_iters: int = 20):
     """``n`` DP-DAG samples of shape (n, d, d); differentiable in ``params``.
 
@@ -58,19 +59,19 @@ def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsor
     return K.sample_dags(params, key, n, tau=tau, relaxation=relaxation, hard=hard, sinkhorn_iters=sinkhorn_iters)
 
 
-@jax.jit
+@jit
 def mode(params: dict, threshold=0.5):
     """The most probable ordering (``argsort(-psi)``) with the edges ``sigmoid(theta) > threshold``."""
     return K.mode_dag(params, threshold)
 
 
-@jax.jit
+@jit
 def edge_probs(params: dict):
     """Exact marginal edge probabilities ``P(i -> j) = sigmoid(theta_ij) sigmoid(psi_i - psi_j)``."""
     return K.edge_marginals(params)
 
 
-@partial(jax.jit, static_argnames=("n_samples",))
+@partial(jit, static_argnames=("n_samples",))
 def _mc_edge_probs(params: dict, key, n_samples: int):
     return jnp.mean(K.sample_dags(params, key, n_samples, tau=1.0, hard=True), axis=0)
 

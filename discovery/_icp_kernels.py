@@ -50,6 +50,8 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from ._utils import jit
+
 __all__ = ["masked_sweep", "subset_statistics"]
 
 
@@ -90,7 +92,7 @@ def masked_sweep(grams: Array, pivots: Array) -> Array:
     return jax.lax.fori_loop(0, pivots.shape[-1], body, grams)
 
 
-@partial(jax.jit, static_argnames=("exact",))
+@partial(jit, static_argnames=("exact",))
 def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dict[str, Array]:
     """Pooled OLS and per-environment residual statistics of a batch of candidate sets.
 

@@ -12,6 +12,8 @@ import jax.numpy as jnp
 import optax
 from jax import Array
 
+from ._utils import jit
+
 __all__ = ["irm_objective", "irm_train"]
 
 
@@ -53,7 +55,7 @@ def _run_optimizer(opt, params: dict, fun, n_steps: Array, use_value: bool) -> t
     return params, value
 
 
-@partial(jax.jit, static_argnames=("n_env", "fit_intercept", "solver"))
+@partial(jit, static_argnames=("n_env", "fit_intercept", "solver"))
 def irm_train(x: Array, y: Array, codes: Array, key: Array, penalty: Array, learning_rate: Array, l2: Array,
               n_steps: Array, anneal_steps: Array, *, n_env: int, fit_intercept: bool, solver: str) -> tuple[dict, Array]:
     """Train IRM: ``anneal_steps`` steps with weight 1, then ``n_steps`` with ``penalty``.

@@ -37,6 +37,8 @@ import numpy as np
 import scipy.linalg
 from jax import lax
 
+from ._utils import jit
+
 __all__ = [
     "TRACE_COUNTS",
     "sq_dists",
@@ -154,7 +156,7 @@ def _map_masked(fn, valid, *queries):
 # --------------------------------------------------------------------------- #
 # Fisher-z
 # --------------------------------------------------------------------------- #
-@jax.jit
+@jit
 def fisherz_batch(corr, idx):
     """Partial correlations of a batch of queries, every ``|S|`` up to a bucket in one program.
 
@@ -232,7 +234,7 @@ def _cond_moments(kxr, kyr):
     return jnp.stack([stat, mean, var])
 
 
-@partial(jax.jit, static_argnames=("median",))
+@partial(jit, static_argnames=("median",))
 def kci_uncond_batch(data, theta, sub, qx, qy, *, median):
     """Unconditional KCI (HSIC with gamma null) for a batch of pairs.
 
@@ -260,7 +262,7 @@ def kci_uncond_batch(data, theta, sub, qx, qy, *, median):
     return _map_batched(one, qx, qy)
 
 
-@partial(jax.jit, static_argnames=("median",))
+@partial(jit, static_argnames=("median",))
 def kci_cond_batch(data, zsets, theta, eps, sub, qx, qy, qs, *, median):
     """Conditional KCI for a batch of queries sharing ``|S| = k``.
 
@@ -369,7 +371,7 @@ def woodbury_factor(l, eps):
     return scipy.linalg.solve_triangular(chol, l.T, lower=True).T
 
 
-@jax.jit
+@jit
 def kci_uncond_factor_batch(factors, qx, qy):
     """Unconditional KCI (HSIC, gamma null) from low-rank factors.
 
@@ -398,7 +400,7 @@ def kci_uncond_factor_batch(factors, qx, qy):
     return _map_batched(one, qx, qy)
 
 
-@jax.jit
+@jit
 def kci_cond_factor_batch(data, zcols, zfactors, yfactors, qx, qy, qz, qtx, qnew, qvalid):
     """Conditional KCI from low-rank factors of the Y and Z kernels.
 
@@ -524,7 +526,7 @@ def _kron_gram_sq_norm(a, b, block):
     return jnp.sum(cross * cross)
 
 
-@partial(jax.jit, static_argnames=("median", "kind"))
+@partial(jit, static_argnames=("median", "kind"))
 def lowrank_uncond_batch(data, theta, sub, landmarks, omega, phase, qx, qy, qvalid, *, median, kind):
     """Low-rank unconditional KCI for a batch of pairs; never forms an ``(n, n)`` matrix.
 
@@ -572,7 +574,7 @@ def _principal(a, r):
     return a @ v[:, -r:]
 
 
-@partial(jax.jit, static_argnames=("median", "kind", "block", "var_rank"))
+@partial(jit, static_argnames=("median", "kind", "block", "var_rank"))
 def lowrank_cond_batch(
     data, zsets, theta, eps, sub, landmarks, omega_x, omega_y, omega_z, phase, qx, qy, qs, qvalid, *, median, kind,
     block, var_rank,
@@ -636,7 +638,7 @@ def lowrank_cond_batch(
 # --------------------------------------------------------------------------- #
 # chi-square / G-square
 # --------------------------------------------------------------------------- #
-@partial(jax.jit, static_argnames=("n_strata", "cx", "cy", "gsq"))
+@partial(jit, static_argnames=("n_strata", "cx", "cy", "gsq"))
 def discrete_batch(codes, qx, qy, qs, mult, *, n_strata, cx, cy, gsq):
     """Stratified chi-square or G-square statistics for a batch of queries.
 

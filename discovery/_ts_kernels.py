@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._utils import jit
+
 __all__ = ["TRACE_COUNTS", "partial_correlation", "parcorr_batch", "parcorr_masked_batch"]
 
 #: How many times each kernel has been traced (compiled); incremented only while tracing.
@@ -77,7 +79,7 @@ def _chunked(one, n_chunks, out_shape, dtype, *queries):
     return lax.fori_loop(0, n_chunks, body, out)
 
 
-@jax.jit
+@jit
 def parcorr_batch(corr, idx, active, n_chunks):
     """Partial correlations of a batch of queries sharing one sample (no mask).
 
@@ -100,7 +102,7 @@ def parcorr_batch(corr, idx, active, n_chunks):
     return _chunked(one, n_chunks, idx.shape[:2], corr.dtype, idx, active)
 
 
-@jax.jit
+@jit
 def parcorr_masked_batch(design, valid, idx, active, n_chunks):
     """Partial correlations of a batch of queries, each on its own rows (masked data).
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from functools import cache
 
-__all__ = ["CPU_FAST_COMPILE_OPTIONS", "fast_compile_options", "progress"]
+import jax
+import numpy as np
+
+__all__ = ["CPU_FAST_COMPILE_OPTIONS", "fast_compile_options", "jit", "progress"]
 
 logger = logging.getLogger(__name__)
 
-#: XLA:CPU compile options of the larger jitted programs (the NOTEARS solver for small
-#: problems, VI-DP-DAG's training chunk and held-out ELBO). XLA:CPU's fusion emitters, its
+#: XLA:CPU compile options of the jitted programs of :mod:`discovery` (all but the NOTEARS
+#: solvers for more than 32 nodes and NOTEARS-MLP's, see :func:`jit`). XLA:CPU's fusion emitters, its
 #: default code generator for fused loops, take much longer to compile these programs
 #: than its older loop emitter: 0.6 against 0.4 s for the NOTEARS solver at d = 20, 1.27
 #: against 0.73 s for VI-DP-DAG's training chunk on Sachs. The older emitter's code is as
 #: fast for VI-DP-DAG (ms per step at d = 20, 50, 100 within 4 %) and 3-8 % slower for the
 #: NOTEARS solver at d = 10-30, 15 % at d = 50 (2-core x86_64, jaxlib 0.10.2;
-#: docs/benchmarks.md). Different code generation rounds differently: results are
-#: identical only up to floating-point rounding.
+#: docs/benchmarks.md). First fits of PC, ICP, CD-NOD and KCI tests compile 10-20 %
+#: faster, with the same results and compiled calls as fast or faster. Different code
+#: generation rounds differently: results are identical only up to floating-point rounding.
 CPU_FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
@@ -33,9 +38,6 @@ def progress(iterable, enabled: bool, **kwargs):
 @cache
 def _compiler_accepts(options: tuple) -> bool:
     """Whether XLA compiles a trivial program with these ``(name, value)`` options."""
-    import jax
-    import numpy as np
-
     try:
         jax.jit(lambda x: x + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
     except jax.errors.JaxRuntimeError as exc:  # "No such compile option" on another jaxlib
@@ -59,9 +61,60 @@ def fast_compile_options() -> dict | None:
     >>> float(f(1.5))
     3.0
     """
-    import jax
-
     if jax.default_backend() != "cpu":
         return None
     options = tuple(CPU_FAST_COMPILE_OPTIONS.items())
     return dict(options) if _compiler_accepts(options) else None
+
+
+class _LazyJit:
+    """A :func:`jax.jit` of ``fun`` built at its first use, when the backend is known.
+
+    JAX accepts ``compiler_options`` only on a top-level jit: a call whose arguments are
+    tracers (from inside another traced function) goes to a plain :func:`jax.jit`.
+    """
+
+    def __init__(self, fun, jit_kwargs: dict):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._jit_kwargs = jit_kwargs
+        self._jitted = None
+        self._nested = None
+
+    def _get(self):
+        if self._jitted is None:
+            self._jitted = jax.jit(self._fun, compiler_options=fast_compile_options(), **self._jit_kwargs)
+        return self._jitted
+
+    def __call__(self, *args, **kwargs):
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kwargs))):
+            if self._nested is None:
+                self._nested = jax.jit(self._fun, **self._jit_kwargs)
+            return self._nested(*args, **kwargs)
+        return self._get()(*args, **kwargs)
+
+    def __getattr__(self, name):  # lower, trace, eval_shape, clear_cache, ...
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._get(), name)
+
+
+def jit(fun=None, **jit_kwargs):
+    """:func:`jax.jit` compiled with :func:`fast_compile_options`, chosen at the first call.
+
+    Used as ``@jit`` or ``@partial(jit, static_argnames=...)`` on the module-level kernels
+    of :mod:`discovery`: importing a module compiles nothing and asks XLA nothing; the
+    first call builds the :func:`jax.jit` (with the backend JAX uses by then) and later
+    calls go straight to it. Attributes such as ``lower`` are the jitted function's.
+
+    Examples
+    --------
+    >>> @jit
+    ... def double(x):
+    ...     return 2 * x
+    >>> float(double(1.5)), double.__name__
+    (3.0, 'double')
+    """
+    if fun is None:
+        return functools.partial(jit, **jit_kwargs)
+    return _LazyJit(fun, jit_kwargs)

@@ -47,7 +47,7 @@ from scm._validation import check_in_range, check_numeric_frame, check_option, c
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
-from ._utils import fast_compile_options
+from ._utils import fast_compile_options, jit
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- phases
-@functools.partial(jax.jit, static_argnames=("d", "hidden", "init_scale"))
+@functools.partial(jit, static_argnames=("d", "hidden", "init_scale"))
 def init_state(key, d: int, hidden: tuple, *, init_scale: float = 0.01) -> dict:
     """Initial parameters: ``{"graph": {"psi", "theta"}, "mech": MLP layers, "log_sigma": (d,)}``.
 
