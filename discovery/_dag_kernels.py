@@ -23,6 +23,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 __all__ = [
@@ -474,18 +475,20 @@ def notears_linear_objective(w, cov, lambda1, rho, alpha, eps):
     return loss + lambda1 * jnp.sum(smooth_abs(w, eps)) + 0.5 * rho * h * h + alpha * h
 
 
-def init_notears_mlp(key, d: int, hidden: tuple, dtype=jnp.float64) -> dict:
-    """Parameters of NOTEARS-MLP: ``fc1 (d, H0, d)`` (node, unit, input) and locally connected layers."""
-    keys = jax.random.split(key, len(hidden) + 1)
+def init_notears_mlp(rng: np.random.Generator, d: int, hidden: tuple) -> dict:
+    """Parameters of NOTEARS-MLP in float64 numpy: ``fc1 (d, H0, d)`` (node, unit, input) and locally connected layers.
+
+    Uniform on ``+-1/sqrt(fan_in)`` (PyTorch's default for linear layers, as in the
+    reference code), biases zero. Drawn with numpy: the solver's program is the only one
+    a first fit compiles.
+    """
     lim = 1.0 / math.sqrt(d)
-    fc1 = draw(jax.random.uniform, keys[0], (d, hidden[0], d), dtype, minval=-lim, maxval=lim)
-    params = {"fc1": fc1, "b1": jnp.zeros((d, hidden[0]), dtype)}
+    params = {"fc1": rng.uniform(-lim, lim, (d, hidden[0], d)), "b1": np.zeros((d, hidden[0]))}
     rest = []
     sizes = (*hidden, 1)
-    for k, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for fi, fo in zip(sizes[:-1], sizes[1:]):
         lim = 1.0 / math.sqrt(fi)
-        w = draw(jax.random.uniform, keys[k + 1], (d, fi, fo), dtype, minval=-lim, maxval=lim)
-        rest.append((w, jnp.zeros((d, fo), dtype)))
+        rest.append((rng.uniform(-lim, lim, (d, fi, fo)), np.zeros((d, fo))))
     params["layers"] = rest
     return params
 
@@ -502,10 +505,14 @@ def notears_mlp_forward(params: dict, x):
 
 
 def notears_mlp_adjacency(params: dict):
-    """Weighted adjacency ``A[i, j] = ||fc1[j, :, i]||_2``: how much input ``i`` drives node ``j``."""
-    d = params["fc1"].shape[0]
-    sq = jnp.sum(params["fc1"] ** 2, axis=1).T * (1.0 - jnp.eye(d, dtype=params["fc1"].dtype))
-    return jnp.sqrt(sq)
+    """Weighted adjacency ``A[i, j] = ||fc1[j, :, i]||_2``: how much input ``i`` drives node ``j``.
+
+    numpy in, numpy out (no device program); JAX arrays and tracers in, JAX out.
+    """
+    fc1 = params["fc1"]
+    xp = jnp if isinstance(fc1, jax.Array) else np
+    sq = xp.sum(fc1**2, axis=1).T * (1.0 - np.eye(fc1.shape[0]))
+    return xp.sqrt(sq)
 
 
 def notears_mlp_objective(params, x, lambda1, lambda2, rho, alpha, eps):

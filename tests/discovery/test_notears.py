@@ -189,17 +189,40 @@ def test_linear_objective_gradient_is_the_autodiff_gradient():
             )
 
 
-def test_mlp_variant_finds_a_nonlinear_chain():
+def nonlinear_chain(n=400):
     rng = np.random.default_rng(0)
-    n = 400
     a = rng.normal(size=n)
     b = np.tanh(2 * a) * 2 + 0.3 * rng.normal(size=n)
     c = np.sin(b) * 2 + 0.3 * rng.normal(size=n)
-    model = NOTEARS(model="mlp", lambda1=0.01, hidden=(5,), random_state=0).fit(pd.DataFrame({"a": a, "b": b, "c": c}))
+    return pd.DataFrame({"a": a, "b": b, "c": c})
+
+
+def test_mlp_variant_finds_a_nonlinear_chain():
+    model = NOTEARS(model="mlp", lambda1=0.01, hidden=(5,), random_state=0).fit(nonlinear_chain())
     assert nx.is_directed_acyclic_graph(model.graph_)
     skeleton = {frozenset(e) for e in model.graph_.edges}
     assert {frozenset("ab"), frozenset("bc")} <= skeleton
     assert model.weights_.shape == (3, 3) and (model.weights_.to_numpy() >= 0).all()
+    assert np.all(np.diag(model.weights_.to_numpy()) == 0)
+
+
+def test_lambda1_auto_is_each_papers_value():
+    data = nonlinear_chain()
+    auto = NOTEARS(model="mlp", hidden=(5,), random_state=0).fit(data)
+    explicit = NOTEARS(model="mlp", lambda1=0.01, hidden=(5,), random_state=0).fit(data)
+    heavier = NOTEARS(model="mlp", lambda1=0.1, hidden=(5,), random_state=0).fit(data)
+    np.testing.assert_array_equal(auto.weights_.to_numpy(), explicit.weights_.to_numpy())
+    assert not np.allclose(auto.weights_.to_numpy(), heavier.weights_.to_numpy())
+    assert NOTEARS().lambda1 == "auto" and NOTEARS()._lambda1() == 0.1
+    assert NOTEARS(model="mlp")._lambda1() == 0.01
+
+
+def test_mlp_initialisation_follows_random_state():
+    data = nonlinear_chain(n=200)
+    fit = lambda seed: NOTEARS(model="mlp", hidden=(4,), random_state=seed).fit(data).weights_.to_numpy()  # noqa: E731
+    np.testing.assert_array_equal(fit(3), fit(3))
+    np.testing.assert_array_equal(fit(np.random.default_rng(3)), fit(3))
+    assert not np.array_equal(fit(3), fit(4))
 
 
 @pytest.mark.parametrize(
@@ -207,6 +230,7 @@ def test_mlp_variant_finds_a_nonlinear_chain():
     [
         ({"model": "quadratic"}, r"'model' parameter of NOTEARS must be one of \['linear', 'mlp'\]"),
         ({"lambda1": -0.1}, "'lambda1'"),
+        ({"lambda1": "large"}, "'lambda1' parameter of NOTEARS must be 'auto' or a non-negative number; got 'large'"),
         ({"w_threshold": -1}, "'w_threshold'"),
         ({"max_iter": 0}, "'max_iter'"),
         ({"h_tol": 0}, "'h_tol'"),
@@ -268,3 +292,4 @@ def test_lbfgs_minimize_stops_on_relative_decrease_and_on_a_non_finite_start():
         assert int(loose) < int(tight)
         x, n_iter = K.lbfgs_minimize(lambda x: jnp.sum(jnp.log(x)), jnp.array([-1.0]), max_iter=50, tol=1e-8)
         assert int(n_iter) == 0 and float(x[0]) == -1.0  # NaN objective at the start: nothing accepted
+
