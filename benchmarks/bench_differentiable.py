@@ -485,8 +485,9 @@ SYNTREN_NOTE = (
     "hand on datasets 1-3 with the same settings (2026-11-22), gives SHD 72, 103 and 109 in 21 to 49 s "
     "(scmkit, 2026-12-02: 64, 103 and 99 in 0.4 to 0.6 s). The graphs are sparse (19 to 34 edges of 380 "
     "ordered pairs), so SHD mostly counts the false positives. NOTEARS-MLP (lambda1 0.01, centred but not "
-    "scaled, as in the reference code) fails on these raw values: on most datasets it stops at rho = 1e16 far "
-    "from a DAG (h up to 212 on 2026-12-03), and it keeps 170-190 edges."
+    "scaled, as in the reference code) does worse than VI-DP-DAG and PC on these raw values; with the smoothed "
+    "L1 penalty it used before OWL-QN (2026-12-03) it failed outright (SHD 170, 180 edges, h up to 212 at "
+    "rho = 1e16)."
 )
 
 
@@ -642,8 +643,8 @@ def render_parts() -> dict[str, list[str]]:
             "n = 1000), centred, the same for both. Both fit one MLP per node with one hidden layer of 10 sigmoid "
             "units, lambda1 = lambda2 = 0.01 (the NOTEARS-MLP paper's), w_threshold 0.3, h_tol 1e-8, rho_max 1e16, in "
             "float64. gCastle is the reference implementation (PyTorch autograd, SciPy's L-BFGS-B on the bounded "
-            "W+ - W- split, exact L1); scmkit runs one jitted L-BFGS per subproblem on a smoothed L1 (its NOTEARS "
-            "defaults, `model='mlp'`). The scmkit first fit is the first of each size in the process (it compiles "
+            "W+ - W- split, exact L1); scmkit runs one jitted OWL-QN per subproblem (L-BFGS with the exact L1 "
+            "penalty and orthant projections; its NOTEARS defaults, `model='mlp'`). The scmkit first fit is the first of each size in the process (it compiles "
             "the solver); the compiled fit is the next fit of the same data. gCastle ran with 1 and 2 torch threads "
             "on the first graph of each size (both times shown) and with the faster setting on the others.",
         ]

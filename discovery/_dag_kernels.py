@@ -515,8 +515,12 @@ def notears_mlp_adjacency(params: dict):
     return xp.sqrt(sq)
 
 
-def notears_mlp_objective(params, x, lambda1, lambda2, rho, alpha, eps):
-    """Augmented Lagrangian of NOTEARS-MLP (Zheng et al., 2020), smoothed L1 on ``fc1``."""
+def notears_mlp_objective(params, x, lambda2, rho, alpha):
+    """Augmented Lagrangian of NOTEARS-MLP (Zheng et al., 2020) without its L1 term.
+
+    The L1 penalty on ``fc1`` is exact and left to the solver
+    (:func:`lbfgs_minimize` with ``l1``, OWL-QN).
+    """
     d = x.shape[-1]
     n = x.shape[0]
     resid = x - notears_mlp_forward(params, x)
@@ -525,7 +529,7 @@ def notears_mlp_objective(params, x, lambda1, lambda2, rho, alpha, eps):
     sq = jnp.sum(fc1**2, axis=1).T
     h = trace_expm(sq) - d
     l2 = jnp.sum(fc1**2) + sum(jnp.sum(w**2) for w, _ in params["layers"])
-    return loss + 0.5 * rho * h * h + alpha * h + 0.5 * lambda2 * l2 + lambda1 * jnp.sum(smooth_abs(fc1, eps))
+    return loss + 0.5 * rho * h * h + alpha * h + 0.5 * lambda2 * l2
 
 
 def _two_loop(g, s_hist, y_hist, rho, n_mem, head):
@@ -558,7 +562,7 @@ def _two_loop(g, s_hist, y_hist, rho, n_mem, head):
 
 
 def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-09, memory_size: int = 10,
-                   max_linesearch: int = 40):
+                   max_linesearch: int = 40, l1=None):
     """Minimise ``fun(params)`` by L-BFGS with a backtracking Armijo line search, in one ``lax.while_loop``.
 
     A deliberately small program: the objective is traced once (in the line-search
@@ -578,6 +582,16 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
     augmented-Lagrangian penalty, where the gradient stays large in absolute terms long
     after the objective has stopped moving.
 
+    With ``l1`` (per-coordinate weights ``lam >= 0``, a pytree like ``params``) it
+    minimises ``fun(params) + sum(lam * |params|)`` by OWL-QN (Andrew and Gao, 2007): the
+    gradient is replaced by the pseudo-gradient of the L1 term, the direction is kept to
+    the orthant it points into, trial points are projected onto that orthant (coordinates
+    that would change sign become exactly zero) and Armijo's condition is checked on the
+    whole objective; the stopping rules use the pseudo-gradient and the whole objective.
+    A line search then starts at twice the previous step (at most 1): the projected steps
+    are often short, and starting at 1 every time cost about one extra evaluation per
+    iteration on NOTEARS-MLP.
+
     Parameters
     ----------
     fun : callable
@@ -592,6 +606,8 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
         Number of stored ``(s, y)`` pairs.
     max_linesearch : int
         Maximum objective evaluations per line search.
+    l1 : pytree or None
+        Weights of an exact L1 penalty (zero: not penalised), or None for plain L-BFGS.
 
     Returns
     -------
@@ -605,42 +621,67 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
     x0, unravel = ravel_pytree(params)
     dtype = x0.dtype
     value_and_grad = jax.value_and_grad(lambda v: fun(unravel(v)))
+    owl = l1 is not None
+    lam = ravel_pytree(l1)[0].astype(dtype) if owl else None
     m = memory_size
     c1 = 1e-4
 
-    def armijo(f_t, t, f, slope):
-        return jnp.isfinite(f_t) & (f_t <= f + c1 * t * slope)
+    def whole(f, x):  # the objective with its L1 term
+        return f + jnp.sum(lam * jnp.abs(x)) if owl else f
+
+    def pseudo_gradient(x, g):
+        if not owl:
+            return g
+        right, left = g + lam, g - lam  # one-sided derivatives at zero
+        at_zero = jnp.where(right < 0, right, jnp.where(left > 0, left, 0.0))
+        return jnp.where(x != 0, g + lam * jnp.sign(x), at_zero)
 
     def body(st):
         # Iteration k = -1 only evaluates the start point (f = inf, d = 0: the line search
         # accepts x0 at once), so the objective appears once in the program.
         x, f, g = st["x"], st["f"], st["g"]
         start = st["k"] < 0
-        d = _two_loop(g, st["s"], st["y"], st["rho"], st["n_mem"], st["head"])
-        slope = jnp.dot(g, d)
+        pg = pseudo_gradient(x, g)
+        d = _two_loop(pg, st["s"], st["y"], st["rho"], st["n_mem"], st["head"])
+        if owl:  # keep the components that descend along -pg (the orthant of the step)
+            d = jnp.where((lam > 0) & (d * pg >= 0), 0.0, d)
+        slope = jnp.dot(pg, d)
         restart = ~(slope < 0) & ~start  # not a descent direction (round-off): drop the memory
-        d = jnp.where(restart, -g, d)
-        slope = jnp.where(restart, -jnp.dot(g, g), slope)
+        d = jnp.where(restart, -pg, d)
+        slope = jnp.where(restart, -jnp.dot(pg, pg), slope)
         d = jnp.where(start, 0.0, d)
         slope = jnp.where(start, 0.0, slope)
         first = (st["n_mem"] == 0) | restart
-        t0 = jnp.where(first, 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(g, g))), 1.0).astype(dtype)
+        later = jnp.minimum(1.0, 2.0 * st["t_prev"]) if owl else 1.0
+        t0 = jnp.where(first, 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(pg, pg))), later).astype(dtype)
+        f_whole = whole(f, x)
+        orthant = jnp.where(x != 0, jnp.sign(x), -jnp.sign(pg)) if owl else None
+
+        def trial(t):
+            z = x + t * d
+            return jnp.where((lam > 0) & (jnp.sign(z) != orthant), 0.0, z) if owl else z
+
+        def armijo(fw_t, x_t, t):
+            decrease = jnp.dot(pg, x_t - x) if owl else t * slope
+            return jnp.isfinite(fw_t) & (fw_t <= f_whole + c1 * decrease)
 
         def ls_cond(c):
-            t, f_t, _, n = c
-            return (n == 0) | (~armijo(f_t, t, f, slope) & (n < max_linesearch))
+            return (c["n"] == 0) | (~armijo(c["fw_t"], c["x_t"], c["t"]) & (c["n"] < max_linesearch))
 
         def ls_body(c):
-            t, f_t, g_t, n = c
-            quad = -slope * t * t / (2.0 * (f_t - f - slope * t))
+            t, n = c["t"], c["n"]
+            quad = -slope * t * t / (2.0 * (c["fw_t"] - f_whole - slope * t))
             shrunk = jnp.where(jnp.isfinite(quad), jnp.clip(quad, 0.1 * t, 0.5 * t), 0.5 * t)
             t = jnp.where(n == 0, t, shrunk)
-            f_t, g_t = value_and_grad(x + t * d)
-            return t, f_t, g_t, n + 1
+            x_t = trial(t)
+            f_t, g_t = value_and_grad(x_t)
+            return {"t": t, "x_t": x_t, "f_t": f_t, "fw_t": whole(f_t, x_t), "g_t": g_t, "n": n + 1}
 
-        t, f_t, g_t, _ = lax.while_loop(ls_cond, ls_body, (t0, jnp.asarray(jnp.inf, dtype), g, jnp.int32(0)))
-        ok = armijo(f_t, t, f, slope)
-        s_new = t * d
+        inf = jnp.asarray(jnp.inf, dtype)
+        ls = lax.while_loop(ls_cond, ls_body, {"t": t0, "x_t": x, "f_t": inf, "fw_t": inf, "g_t": g, "n": jnp.int32(0)})
+        t, x_t, f_t, g_t = ls["t"], ls["x_t"], ls["f_t"], ls["g_t"]
+        ok = armijo(ls["fw_t"], x_t, t)
+        s_new = x_t - x if owl else t * d
         y_new = g_t - g
         sy = jnp.dot(s_new, y_new)
         store = ok & (sy > 1e-10 * jnp.dot(y_new, y_new))
@@ -649,10 +690,11 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
         n_mem = jnp.where(restart, 0, st["n_mem"])  # a restart drops the memory
         out = dict(st)
         out.update(
-            x=jnp.where(ok, x + s_new, x),
+            x=jnp.where(ok, x_t, x),
             f=jnp.where(ok, f_t, f),
             g=jnp.where(ok, g_t, g),
-            f_old=f,
+            fw=jnp.where(ok, ls["fw_t"], f_whole),
+            fw_old=f_whole,
             s=jnp.where(store, st["s"] * (1.0 - slot) + slot * s_new[None, :], st["s"]),
             y=jnp.where(store, st["y"] * (1.0 - slot) + slot * y_new[None, :], st["y"]),
             rho=jnp.where(store, st["rho"] * (1.0 - slot[:, 0]) + slot[:, 0] / jnp.where(sy > 0, sy, 1.0), st["rho"]),
@@ -660,20 +702,23 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
             n_mem=jnp.where(store, jnp.minimum(n_mem + 1, m), n_mem),
             k=st["k"] + 1,
             failed=~ok,
+            t_prev=jnp.where(ok & ~start, t, st["t_prev"]),
         )
         return out
 
     def cond(st):
-        scale = jnp.maximum(jnp.maximum(jnp.abs(st["f_old"]), jnp.abs(st["f"])), 1.0)
-        moving = (st["k"] == 0) | ((st["f_old"] - st["f"]) > ftol * scale)
-        going = (st["k"] < max_iter) & (jnp.max(jnp.abs(st["g"])) >= tol) & moving & ~st["failed"]
+        scale = jnp.maximum(jnp.maximum(jnp.abs(st["fw_old"]), jnp.abs(st["fw"])), 1.0)
+        moving = (st["k"] == 0) | ((st["fw_old"] - st["fw"]) > ftol * scale)
+        large = jnp.max(jnp.abs(pseudo_gradient(st["x"], st["g"]))) >= tol
+        going = (st["k"] < max_iter) & large & moving & ~st["failed"]
         return (st["k"] < 0) | going
 
     n = x0.shape[0]
     init = {
-        "x": x0, "f": jnp.asarray(jnp.inf, dtype), "g": jnp.zeros_like(x0), "f_old": jnp.asarray(jnp.inf, dtype),
-        "s": jnp.zeros((m, n), dtype), "y": jnp.zeros((m, n), dtype), "rho": jnp.zeros(m, dtype),
-        "head": jnp.int32(0), "n_mem": jnp.int32(0), "k": jnp.int32(-1), "failed": jnp.asarray(False),
+        "x": x0, "f": jnp.asarray(jnp.inf, dtype), "g": jnp.zeros_like(x0), "fw": jnp.asarray(jnp.inf, dtype),
+        "fw_old": jnp.asarray(jnp.inf, dtype), "s": jnp.zeros((m, n), dtype), "y": jnp.zeros((m, n), dtype),
+        "rho": jnp.zeros(m, dtype), "head": jnp.int32(0), "n_mem": jnp.int32(0), "k": jnp.int32(-1),
+        "failed": jnp.asarray(False), "t_prev": jnp.asarray(1.0, dtype),
     }  # fmt: skip
     st = lax.while_loop(cond, body, init)
     return unravel(st["x"]), st["k"]

@@ -107,14 +107,16 @@ def _solve_linear(w, cov, lambda1, rho, alpha, eps, tol, *, max_iter):
 
 
 @partial(jax.jit, static_argnames=("max_iter",))
-def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, eps, tol, *, max_iter):
-    fun = lambda p: K.notears_mlp_objective(p, x, lambda1, lambda2, rho, alpha, eps)  # noqa: E731
-    params, n_iter = K.lbfgs_minimize(fun, params, max_iter=max_iter, tol=tol)
+def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
+    fun = lambda p: K.notears_mlp_objective(p, x, lambda2, rho, alpha)  # noqa: E731
+    l1 = jax.tree.map(jnp.zeros_like, params)
+    l1["fc1"] = jnp.full_like(params["fc1"], lambda1)  # exact L1 on the first layer (OWL-QN)
+    params, n_iter = K.lbfgs_minimize(fun, params, max_iter=max_iter, tol=tol, l1=l1)
     return params, K.notears_mlp_adjacency(params), n_iter
 
 
-def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, eps, tol, *, max_iter):
-    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, eps, tol, max_iter=max_iter)
+def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
+    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, max_iter=max_iter)
     return params, acyclicity(a), n_iter
 
 
@@ -231,7 +233,8 @@ class NOTEARS(ParamsMixin):
     inner_tol : float, default 1e-4
         A subproblem stops when every gradient entry is below this in absolute value.
     l1_eps : float, default 1e-2
-        Smoothing of the L1 penalty, ``|w| ~ sqrt(w^2 + eps^2) - eps`` (see Notes).
+        Smoothing of the linear model's L1 penalty, ``|w| ~ sqrt(w^2 + eps^2) - eps``
+        (see Notes). The MLPs' L1 penalty is exact.
     random_state : int, numpy Generator or None, default None
         Seeds the MLP initialisation (the linear model starts at ``W = 0``).
 
@@ -267,8 +270,13 @@ class NOTEARS(ParamsMixin):
     sites and compiled about twice as long, and its backtracking line search left
     ``h`` above ``h_tol`` at ``rho_max`` on the benchmark graphs. The reference code
     solves a bound-constrained problem with SciPy's L-BFGS-B on ``W = W+ - W-``; this
-    L-BFGS is unconstrained, so the L1 penalty is smoothed instead (``l1_eps``). This changes the solution by less than
-    ``l1_eps`` per weight near zero and not at all in practice once thresholded. The
+    linear model's L-BFGS is unconstrained, so its L1 penalty is smoothed instead (``l1_eps``). This changes the
+    solution by less than ``l1_eps`` per weight near zero and not at all in practice once thresholded.
+    NOTEARS-MLP keeps the L1 penalty on the first layer exact and solves by OWL-QN (the same
+    loop with pseudo-gradients and orthant projections): most first-layer weights end
+    exactly at zero, as with the reference code's bounds, and fits took
+    1.2-2.9x less time than with the smoothed penalty on the benchmark graphs
+    (docs/benchmarks.md). The
     linear loss uses the centred second-moment matrix, ``0.5/n ||X - XW||^2 =
     0.5 tr((I - W)^T S (I - W))``, so a gradient costs ``O(d^3)`` whatever ``n``; the
     linear solver keeps 5 L-BFGS pairs (SciPy keeps 10), which was as accurate and
@@ -416,7 +424,7 @@ class NOTEARS(ParamsMixin):
 
                 def solve(p, rho, alpha):
                     return _solve_mlp(
-                        p, xj, lambda1, self.lambda2, rho, alpha, self.l1_eps, self.inner_tol,
+                        p, xj, lambda1, self.lambda2, rho, alpha, self.inner_tol,
                         max_iter=int(self.inner_max_iter),
                     )
 

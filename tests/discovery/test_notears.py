@@ -293,3 +293,37 @@ def test_lbfgs_minimize_stops_on_relative_decrease_and_on_a_non_finite_start():
         x, n_iter = K.lbfgs_minimize(lambda x: jnp.sum(jnp.log(x)), jnp.array([-1.0]), max_iter=50, tol=1e-8)
         assert int(n_iter) == 0 and float(x[0]) == -1.0  # NaN objective at the start: nothing accepted
 
+
+
+def test_lbfgs_minimize_with_l1_is_owlqn_and_matches_soft_thresholding_and_sklearn_lasso():
+    import jax
+    from sklearn.linear_model import Lasso
+
+    with jax.enable_x64(True):
+        b = jnp.array([3.0, -0.5, 0.2, -2.0, 0.0])
+        sep = lambda x: 0.5 * jnp.sum((x - b) ** 2)  # noqa: E731
+        x, _ = K.lbfgs_minimize(sep, jnp.ones(5), max_iter=200, tol=1e-12, ftol=0.0, l1=jnp.full(5, 1.0))
+        np.testing.assert_allclose(np.asarray(x), [2.0, 0.0, 0.0, -1.0, 0.0], atol=1e-10)
+        assert np.sum(np.asarray(x) == 0.0) == 3  # exact zeros, not just small values
+
+        rng = np.random.default_rng(0)
+        n, p, alpha = 200, 12, 0.1
+        a = rng.normal(size=(n, p))
+        y = a[:, :3] @ np.array([1.5, -2.0, 0.7]) + 0.5 * rng.normal(size=n)
+        loss = lambda w: 0.5 / n * jnp.sum((jnp.asarray(y) - jnp.asarray(a) @ w["w"]) ** 2)  # noqa: E731
+        w, _ = K.lbfgs_minimize(
+            loss, {"w": jnp.zeros(p)}, max_iter=500, tol=1e-10, ftol=0.0, l1={"w": jnp.full(p, alpha)}
+        )
+        ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=100000).fit(a, y).coef_
+        np.testing.assert_allclose(np.asarray(w["w"]), ref, atol=1e-7)
+        np.testing.assert_array_equal(np.asarray(w["w"]) == 0.0, ref == 0.0)
+        # unpenalised coordinates (weight 0) are plain L-BFGS coordinates
+        x, _ = K.lbfgs_minimize(sep, jnp.ones(5), max_iter=200, tol=1e-12, ftol=0.0, l1=jnp.array([0.0, 0, 0, 0, 1]))
+        np.testing.assert_allclose(np.asarray(x), [3.0, -0.5, 0.2, -2.0, 0.0], atol=1e-10)
+
+
+def test_mlp_first_layer_weights_are_exactly_sparse():
+    model = NOTEARS(model="mlp", hidden=(5,), random_state=0).fit(nonlinear_chain())
+    w = model.weights_.to_numpy()
+    off_diagonal = w[~np.eye(3, dtype=bool)]
+    assert (off_diagonal == 0.0).sum() >= 2  # b -> a and c -> a end exactly at zero (a smoothed L1 leaves none)
