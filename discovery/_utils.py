@@ -13,8 +13,8 @@ __all__ = ["CPU_FAST_COMPILE_OPTIONS", "fast_compile_options", "jit", "progress"
 
 logger = logging.getLogger(__name__)
 
-#: XLA:CPU compile options of the jitted programs of :mod:`discovery` (all but the NOTEARS
-#: solvers for more than 32 nodes and NOTEARS-MLP's, see :func:`jit`). XLA:CPU's fusion emitters, its
+#: XLA:CPU compile options of the jitted programs of :mod:`discovery` (all but the linear
+#: NOTEARS solver for more than 32 nodes, see :func:`jit`). XLA:CPU's fusion emitters, its
 #: default code generator for fused loops, take much longer to compile these programs
 #: than its older loop emitter: 0.6 against 0.4 s for the NOTEARS solver at d = 20, 1.27
 #: against 0.73 s for VI-DP-DAG's training chunk on Sachs. The older emitter's code is as
