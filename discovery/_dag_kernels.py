@@ -654,7 +654,7 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
         first = (st["n_mem"] == 0) | restart
         later = jnp.minimum(1.0, 2.0 * st["t_prev"]) if owl else 1.0
         t0 = jnp.where(first, 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(pg, pg))), later).astype(dtype)
-        f_whole = whole(f, x)
+        f_whole = st["fw"]  # whole(f, x), kept in the state (inf at the start)
         orthant = jnp.where(x != 0, jnp.sign(x), -jnp.sign(pg)) if owl else None
 
         def trial(t):

@@ -372,7 +372,7 @@ class NOTEARS(ParamsMixin):
             raise ParameterError(f"The 'hidden' parameter of NOTEARS must be a non-empty tuple of positive ints; got {hidden!r} instead.")
 
     def _lambda1(self) -> float:
-        if isinstance(self.lambda1, str) and self.lambda1 == "auto":
+        if self.lambda1 == "auto":  # validated: a string is "auto"
             return DEFAULT_LAMBDA1[self.model]
         return float(self.lambda1)
 
