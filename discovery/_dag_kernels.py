@@ -57,7 +57,6 @@ __all__ = [
     "expm_taylor",
     "trace_expm",
     "notears_h",
-    "smooth_abs",
     "notears_linear_objective",
     "init_notears_mlp",
     "notears_mlp_forward",
@@ -432,11 +431,6 @@ def notears_h(w):
     return trace_expm(w * w) - w.shape[-1]
 
 
-def smooth_abs(w, eps):
-    """``sqrt(w^2 + eps^2) - eps``: a differentiable stand-in for ``|w|`` (error < eps)."""
-    return jnp.sqrt(w * w + eps * eps) - eps
-
-
 @jax.custom_vjp
 def _half_quadratic(r, cov):
     """``0.5 tr(r^T cov r)`` for a symmetric ``cov``, with the gradient ``cov @ r`` in ``r``.
@@ -460,19 +454,20 @@ def _half_quadratic_bwd(res, g):
 _half_quadratic.defvjp(_half_quadratic_fwd, _half_quadratic_bwd)
 
 
-def notears_linear_objective(w, cov, lambda1, rho, alpha, eps):
-    """Augmented Lagrangian of linear NOTEARS for the centred second moment ``cov = X.T X / n``.
+def notears_linear_objective(w, cov, rho, alpha):
+    """Augmented Lagrangian of linear NOTEARS for ``cov = X.T X / n``, without its L1 term.
 
-    ``0.5/n ||X - X W||^2 = 0.5 tr((I - W).T cov (I - W))``, plus ``lambda1 * |W|_1``
-    (smoothed) and ``rho/2 h^2 + alpha h``. The diagonal of ``w`` is masked. ``cov``
-    must be symmetric (its gradient in ``w`` is ``-cov @ (I - W)``).
+    ``0.5/n ||X - X W||^2 = 0.5 tr((I - W).T cov (I - W))`` plus ``rho/2 h^2 + alpha h``.
+    The diagonal of ``w`` is masked. ``cov`` must be symmetric (its gradient in ``w`` is
+    ``-cov @ (I - W)``). The L1 penalty ``lambda1 * |W|_1`` is exact and left to the
+    solver (:func:`lbfgs_minimize` with ``l1``, OWL-QN).
     """
     d = w.shape[-1]
     eye = jnp.eye(d, dtype=w.dtype)
     w = w * (1.0 - eye)
     loss = _half_quadratic(eye - w, cov)
     h = notears_h(w)
-    return loss + lambda1 * jnp.sum(smooth_abs(w, eps)) + 0.5 * rho * h * h + alpha * h
+    return loss + 0.5 * rho * h * h + alpha * h
 
 
 def init_notears_mlp(rng: np.random.Generator, d: int, hidden: tuple) -> dict:
