@@ -481,9 +481,10 @@ def method_table(rows: list[dict], with_sid=True) -> list[str]:
 SYNTREN_NOTE = (
     "Every method runs on the raw SynTReN expression values, whose column scales differ by three orders "
     "of magnitude (standard deviations 2.8 to 9,800). Linear NOTEARS does not reach h(W) <= 1e-8 there "
-    "(it stops at rho = 1e16 with h between 1e-5 and 0.2 and logs a warning); gCastle's Notears, run by "
+    "(it stops at rho = 1e16 and logs a warning: with the exact L1 penalty, 2026-12-03, h is 3e-6 to 8e-6 "
+    "on the ten datasets; with the smoothed one before, 1e-5 to 0.2); gCastle's Notears, run by "
     "hand on datasets 1-3 with the same settings (2026-11-22), gives SHD 72, 103 and 109 in 21 to 49 s "
-    "(scmkit, 2026-12-02: 64, 103 and 99 in 0.4 to 0.6 s). The graphs are sparse (19 to 34 edges of 380 "
+    "(scmkit, 2026-12-03, exact L1: 64, 101 and 109 in 0.2 to 0.9 s on a slower machine). The graphs are sparse (19 to 34 edges of 380 "
     "ordered pairs), so SHD mostly counts the false positives. NOTEARS-MLP (lambda1 0.01, centred but not "
     "scaled, as in the reference code) does worse than VI-DP-DAG and PC on these raw values; with the smoothed "
     "L1 penalty it used before OWL-QN (2026-12-03) it failed outright (SHD 170, 180 edges, h up to 212 at "
