@@ -50,7 +50,7 @@ import pandas as pd
 
 from scm import PDAG, meek_rules
 from scm._exceptions import DataError, NotFittedError, ParameterError
-from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from ._base import ParamsMixin
 from ._utils import progress as _progress
@@ -727,8 +727,7 @@ class CDNOD(ParamsMixin):
         check_in_range(self.max_samples, name="max_samples", low=10, inclusive="left", integer=True, owner=owner)
         check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
         for name in ("independent_changes", "driving_force", "progress"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ParameterError(f"The {name!r} parameter of CDNOD must be a bool; got {getattr(self, name)!r} instead.")
+            check_bool(getattr(self, name), name=name, owner=owner)
         if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
             raise ParameterError(f"The 'ci_test_kwargs' parameter of CDNOD must be a dict or None; got {self.ci_test_kwargs!r} instead.")
         if isinstance(self.ci_test, str):

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
-from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option
+from scm._validation import as_dataframe, check_bool, check_in_range, check_numeric_frame, check_option
 
 from ._base import ParamsMixin
 from ._icp import split_inputs
@@ -389,8 +389,7 @@ class IRM(_LinearPredictor, ParamsMixin):
         check_in_range(self.learning_rate, name="learning_rate", low=0, owner=owner)
         check_in_range(self.l2, name="l2", low=0, inclusive="left", owner=owner)
         check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise ParameterError(f"The 'fit_intercept' parameter of IRM must be a bool; got {self.fit_intercept!r} instead.")
+        check_bool(self.fit_intercept, name="fit_intercept", owner=owner)
 
     def fit(self, X, y, environment) -> "IRM":
         """Train the invariant linear model.

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from scm import PDAG, ParameterError, meek_rules
-from scm._validation import check_in_range, check_numeric_frame, check_option
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option
 
 from ._background import BackgroundKnowledge, check_background_knowledge
 from ._base import ParamsMixin
@@ -683,8 +683,7 @@ class PC(ParamsMixin):
         check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
         check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
         for name in ("stable", "progress"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ParameterError(f"The {name!r} parameter of PC must be a bool; got {getattr(self, name)!r} instead.")
+            check_bool(getattr(self, name), name=name, owner=owner)
         if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
             raise ParameterError(f"The 'ci_test_kwargs' parameter of PC must be a dict or None; got {self.ci_test_kwargs!r} instead.")
 

@@ -54,7 +54,7 @@ from scipy import stats
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
-from scm._validation import as_dataframe, check_in_range, check_option
+from scm._validation import as_dataframe, check_bool, check_in_range, check_option
 
 from . import _ts_kernels
 from ._base import ParamsMixin
@@ -982,8 +982,7 @@ class _TimeSeriesBase(ParamsMixin):
             if v is not None:
                 check_in_range(v, name=name, low=0, inclusive="left", integer=True, owner=owner)
         check_in_range(self.max_combinations, name="max_combinations", low=1, inclusive="left", integer=True, owner=owner)
-        if not isinstance(self.progress, (bool, np.bool_)):
-            raise ParameterError(f"The 'progress' parameter of {owner} must be a bool; got {self.progress!r} instead.")
+        check_bool(self.progress, name="progress", owner=owner)
         if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
             raise ParameterError(f"The 'ci_test_kwargs' parameter of {owner} must be a dict or None; got {self.ci_test_kwargs!r} instead.")
         if isinstance(self.ci_test, str):
@@ -1422,8 +1421,7 @@ class PCMCIPlus(_TimeSeriesBase):
         owner = "PCMCIPlus"
         self._check_common(("alpha",))
         check_option(self.contemporaneous_collider_rule, COLLIDER_RULES, name="contemporaneous_collider_rule", owner=owner)
-        if not isinstance(self.conflict_resolution, (bool, np.bool_)):
-            raise ParameterError(f"The 'conflict_resolution' parameter of {owner} must be a bool; got {self.conflict_resolution!r} instead.")
+        check_bool(self.conflict_resolution, name="conflict_resolution", owner=owner)
         design, tester = self._make_tester(data, mask)
         names = design.names
         N = len(names)

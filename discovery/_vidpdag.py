@@ -42,7 +42,7 @@ import pandas as pd
 from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
-from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
@@ -451,8 +451,7 @@ class VIDPDAG(ParamsMixin):
         check_in_range(self.threshold, name="threshold", low=0, high=1, inclusive="left", owner=owner)
         check_option(self.transform, TRANSFORMS, name="transform", owner=owner)
         for name in ("standardize", "progress"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ParameterError(f"The {name!r} parameter of {owner} must be a bool; got {getattr(self, name)!r} instead.")
+            check_bool(getattr(self, name), name=name, owner=owner)
 
     def fit(self, data, y=None) -> "VIDPDAG":
         """Fit the variational posterior over DAGs and the mechanisms to ``data``.

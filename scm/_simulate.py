@@ -24,7 +24,7 @@ from ._graph import as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism, Shifted
 from ._noise import Gaussian, Laplace, Noise, Uniform, as_noise, is_distribution
 from ._scm import SCM
-from ._validation import check_in_range, check_nodes, check_option, check_random_state
+from ._validation import check_bool, check_in_range, check_nodes, check_option, check_random_state
 
 __all__ = [
     "GRAPH_KINDS",
@@ -1062,8 +1062,7 @@ def time_series(
     check_in_range(burn_in, name="burn_in", low=0, inclusive="left", integer=True, owner=owner)
     check_in_range(max_spectral_radius, name="max_spectral_radius", low=0, high=1, owner=owner)
     for flag, name in ((contemporaneous, "contemporaneous"), (nonlinear, "nonlinear")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise ParameterError(f"The {name!r} parameter of {owner} must be a bool; got {flag!r} instead.")
+        check_bool(flag, name=name, owner=owner)
     c_lo, c_hi = _check_interval(coefficient_range, name="coefficient_range", owner=owner)
     if autocorrelation is None or (isinstance(autocorrelation, numbers.Real) and autocorrelation == 0):
         auto = None

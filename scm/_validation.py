@@ -112,6 +112,14 @@ def check_option(value, allowed: Iterable[str], *, name: str, owner: str | None 
     return value
 
 
+def check_bool(value, *, name: str, owner: str | None = None) -> bool:
+    """Check that a flag is a bool (numpy's included), not a truthy int or string."""
+    if not isinstance(value, (bool, np.bool_)):
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(f"The {name!r} parameter{where} must be a bool; got {value!r} instead.")
+    return bool(value)
+
+
 def check_in_range(value, *, name: str, low=None, high=None, inclusive: str = "neither", owner: str | None = None, integer: bool = False):
     """Check a scalar parameter lies in a range, e.g. ``alpha`` in (0, 1)."""
     where = f" of {owner}" if owner else ""

@@ -236,6 +236,7 @@ def test_mlp_initialisation_follows_random_state():
         ({"h_tol": 0}, "'h_tol'"),
         ({"hidden": ()}, "'hidden'"),
         ({"inner_tol": 0}, "'inner_tol'"),
+        ({"standardize": 1}, "The 'standardize' parameter of NOTEARS must be a bool; got 1"),
     ],
 )
 def test_bad_parameters(kwargs, match):
@@ -257,6 +258,22 @@ def test_bad_data():
         NOTEARS().fit(data[["A"]])
     with pytest.raises(ParameterError, match="no parameter 'alpha'"):
         NOTEARS().set_params(alpha=0.1)
+
+
+def test_standardize_fits_the_z_scored_columns_whatever_their_units(linear_fit):
+    data = linear_data()
+    scaled = data * np.array([1.0, 100.0, 0.01, 10.0, 1.0])
+    fit = NOTEARS(standardize=True).fit(scaled)
+    by_hand = NOTEARS().fit((data - data.mean()) / data.std(ddof=0))
+    unscaled = NOTEARS(standardize=True).fit(data)
+    # The same problem up to rounding of the inputs, which the solver's stopping rule (inner_tol 1e-4) turns into
+    # weight differences of about 1e-3.
+    for other in (by_hand, unscaled):
+        assert set(fit.graph_.edges) == set(other.graph_.edges)
+        np.testing.assert_allclose(fit.weights_.to_numpy(), other.weights_.to_numpy(), atol=5e-3)
+    # Without it the units decide: the raw fit of the rescaled columns is another graph.
+    assert set(NOTEARS().fit(scaled).graph_.edges) != set(fit.graph_.edges)
+    assert set(linear_fit.graph_.edges) != set(fit.graph_.edges)  # equal noise variances: raw data is identifiable
 
 
 @pytest.mark.parametrize("memory_size", [5, 10])
