@@ -41,7 +41,7 @@ from scm._exceptions import ParameterError
 from scm._validation import check_in_range, check_option
 
 from . import _dag_kernels as K
-from ._utils import jit
+from ._utils import check_key, jit
 
 __all__ = ["DPDAG", "sample", "mode", "edge_probs", "RELAXATIONS"]
 
@@ -56,6 +56,7 @@ def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsor
 
     See :func:`discovery._dag_kernels.sample_dag`.
     """
+    check_key(key, owner="discovery.sample")
     return K.sample_dags(params, key, n, tau=tau, relaxation=relaxation, hard=hard, sinkhorn_iters=sinkhorn_iters)
 
 
@@ -149,6 +150,7 @@ class DPDAG:
     ):
         check_in_range(n_nodes, name="n_nodes", low=1, inclusive="left", integer=True, owner="DPDAG")
         check_in_range(init_scale, name="init_scale", low=0, inclusive="left", owner="DPDAG")
+        check_key(key, owner="DPDAG")
         params = K.init_dpdag_params(key, int(n_nodes), scale=float(init_scale))
         self._set(params["psi"], params["theta"], permutation, tau, sinkhorn_iters)
 
@@ -226,6 +228,7 @@ class DPDAG:
             ``A[k, i, j] = 1`` iff ``i -> j`` in sample ``k``.
         """
         check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="DPDAG.sample")
+        check_key(key, owner="DPDAG.sample")
         return sample(
             self.params, key, n=int(n), tau=self.tau, relaxation=self.permutation, hard=bool(hard),
             sinkhorn_iters=self.sinkhorn_iters,
@@ -262,6 +265,7 @@ class DPDAG:
         if key is None:
             raise ParameterError("DPDAG.edge_probs(method='monte_carlo') needs a 'key'")
         check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="DPDAG.edge_probs")
+        check_key(key, owner="DPDAG.edge_probs")
         return _mc_edge_probs(self.params, key, int(n_samples))
 
     def order_probs(self):

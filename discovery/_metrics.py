@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from scm import PDAG, d_separated
-from scm._exceptions import GraphError, ParameterError
+from scm._exceptions import DataError, GraphError, ParameterError
 from scm._validation import check_option
 
 __all__ = [
@@ -182,14 +182,37 @@ def sid(true, est) -> int:
     return errors
 
 
+def _frame_scores(frame: pd.DataFrame, nodes: list) -> np.ndarray:
+    """``frame.loc[i, j]`` as a float matrix over ``nodes``, rows and columns matched by label."""
+    for axis, labels in (("index", frame.index), ("columns", frame.columns)):
+        if labels.has_duplicates:
+            raise GraphError(f"edge probabilities: the {axis} has duplicated labels {sorted(map(str, labels[labels.duplicated()]))[:10]}")
+        missing, extra = set(nodes) - set(labels), set(labels) - set(nodes)
+        if missing or extra:
+            raise GraphError(
+                f"edge probabilities must be a square DataFrame over the true graph's nodes; its {axis} "
+                f"misses {sorted(map(str, missing))[:10]} and has extra labels {sorted(map(str, extra))[:10]}"
+            )
+    frame = frame.loc[nodes, nodes]
+    try:
+        p = frame.to_numpy(dtype=float)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"edge probabilities must be numbers: {err}") from None
+    bad = ~np.isfinite(p) & ~np.eye(len(nodes), dtype=bool)  # the diagonal is never read
+    if bad.any():
+        i, j = map(int, np.argwhere(bad)[0])
+        raise DataError(f"edge probabilities hold NaN or inf (first at [{nodes[i]!r}, {nodes[j]!r}]: {p[i, j]})")
+    return p
+
+
 def _prob_matrix(edge_probs, nodes):
     if isinstance(edge_probs, pd.DataFrame):
-        missing = set(nodes) - set(edge_probs.columns)
-        if missing or list(edge_probs.index) != list(edge_probs.columns):
-            raise GraphError(f"edge probabilities must be a square DataFrame over the true nodes (missing: {sorted(map(str, missing))[:10]})")
-        return edge_probs.loc[nodes, nodes].to_numpy(dtype=float)
+        return _frame_scores(edge_probs, nodes)
     if isinstance(edge_probs, (nx.DiGraph, PDAG)):
         g = as_pdag(edge_probs)
+        if set(g.nodes) != set(nodes):
+            differ = sorted(map(str, set(g.nodes) ^ set(nodes)))
+            raise GraphError(f"the graphs have different nodes: {differ[:10]}")
         pos = {n: k for k, n in enumerate(nodes)}
         p = np.zeros((len(nodes), len(nodes)))
         for u, v in g.directed_edges:
@@ -199,7 +222,10 @@ def _prob_matrix(edge_probs, nodes):
                 a, b = tuple(ed)
                 p[pos[a], pos[b]] = p[pos[b], pos[a]] = 0.5
         return p
-    raise GraphError("edge probabilities must be a DataFrame P.loc[i, j] = P(i -> j)")
+    raise GraphError(
+        "edge probabilities must be a DataFrame P.loc[i, j] = P(i -> j) (or a DiGraph or PDAG); "
+        f"got {type(edge_probs).__name__}"
+    )
 
 
 def _ranking_inputs(true, edge_probs, kind):

@@ -284,6 +284,16 @@ def test_dpdag_bad_shapes_and_calls():
         q.edge_probs(method="monte_carlo")
     with pytest.raises(ParameterError, match="unknown field"):
         q.replace(phi=1)
+    # an int seed instead of a key: named, not a TypeError from inside jax.random
+    with pytest.raises(ParameterError, match=r"'key' parameter of DPDAG must be a JAX PRNG key .*; got 0 instead"):
+        DPDAG(3, key=0)
+    with pytest.raises(ParameterError, match="'key' parameter of DPDAG.sample"):
+        q.sample(1)
+    with pytest.raises(ParameterError, match="'key' parameter of DPDAG.edge_probs"):
+        q.edge_probs(method="monte_carlo", key=np.zeros(2))  # float64, not uint32
+    legacy = q.sample(jax.random.PRNGKey(1), n=2)  # legacy uint32 keys are keys too
+    np.testing.assert_array_equal(legacy, q.sample(jax.random.wrap_key_data(jax.random.PRNGKey(1)), n=2))
+    jax.jit(lambda k: q.sample(k))(jax.random.key(2))  # traced keys pass the check
 
 
 # ----------------------------------------------------------------------------- VI-DP-DAG

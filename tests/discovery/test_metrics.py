@@ -68,6 +68,30 @@ def test_ranking_metrics():
         metrics.average_precision(t, perfect, kind="both")
 
 
+def test_ranking_metrics_match_rows_and_columns_by_label_and_reject_bad_frames():
+    t = nx.DiGraph([("A", "B"), ("B", "C")])
+    perfect = pd.DataFrame([[0, 0.9, 0.1], [0.2, 0, 0.8], [0.0, 0.1, 0]], index=list("ABC"), columns=list("ABC"))
+    shuffled = perfect.loc[list("CAB"), list("BCA")]
+    assert metrics.average_precision(t, shuffled) == 1.0
+    assert metrics.auroc(t, shuffled) == 1.0
+    # P[A, B] read from the wrong cell would rank a non-edge first
+    assert metrics.average_precision(t, perfect.set_axis(list("BAC"), axis=1)) < 1.0
+    diagonal_nan = perfect.mask(np.eye(3, dtype=bool))
+    assert metrics.average_precision(t, diagonal_nan) == 1.0  # the diagonal is never read
+    with pytest.raises(scm.GraphError, match=r"its columns misses \['C'\] and has extra labels \['D'\]"):
+        metrics.average_precision(t, perfect.set_axis(list("ABD"), axis=1))
+    with pytest.raises(scm.GraphError, match=r"index has duplicated labels \['A'\]"):
+        metrics.average_precision(t, perfect.set_axis(list("AAC"), axis=0))
+    with pytest.raises(scm.DataError, match=r"NaN or inf \(first at \['B', 'C'\]"):
+        metrics.auroc(t, perfect.mask(perfect == 0.8))  # P[B, C]
+    with pytest.raises(scm.DataError, match="must be numbers"):
+        metrics.average_precision(t, perfect.astype(object).where(perfect > 0.5, "low"))
+    with pytest.raises(scm.GraphError, match=r"different nodes: \['C', 'D'\]"):
+        metrics.average_precision(t, nx.DiGraph([("A", "B"), ("B", "D")]))
+    with pytest.raises(scm.GraphError, match="got ndarray"):
+        metrics.average_precision(t, perfect.to_numpy())
+
+
 def test_all_metrics_uses_cpdag_for_pdag_estimates():
     t = nx.DiGraph([("A", "B"), ("B", "C")])
     out = metrics.all_metrics(t, scm.cpdag(t))
