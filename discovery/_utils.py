@@ -9,6 +9,8 @@ from functools import cache
 import jax
 import numpy as np
 
+from scm._exceptions import ParameterError
+
 __all__ = ["CPU_FAST_COMPILE_OPTIONS", "check_key", "fast_compile_options", "jit", "progress"]
 
 logger = logging.getLogger(__name__)
@@ -28,18 +30,16 @@ CPU_FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
 def check_key(key, *, name: str = "key", owner: str | None = None):
-    """Check that ``key`` is a JAX PRNG key: a typed key (:func:`jax.random.key`) or a legacy
-    ``uint32`` key of shape ``(..., 2)`` (:func:`jax.random.PRNGKey`); traced keys pass.
+    """Check that ``key`` is a JAX PRNG key, and return it.
 
-    An int seed would otherwise fail deep inside :mod:`jax.random` with a message that does
-    not say which argument was wrong.
+    A typed key (:func:`jax.random.key`) or a legacy ``uint32`` key of shape ``(..., 2)``
+    (:func:`jax.random.PRNGKey`); traced keys pass. An int seed would otherwise fail deep
+    inside :mod:`jax.random` with a message that does not say which argument was wrong.
     """
     dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
     typed = dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
     legacy = dtype == np.uint32 and shape is not None and len(shape) >= 1 and shape[-1] == 2
     if not (typed or legacy):
-        from scm._exceptions import ParameterError
-
         where = f" of {owner}" if owner else ""
         raise ParameterError(
             f"The {name!r} parameter{where} must be a JAX PRNG key such as jax.random.key(0); got {key!r} instead."
