@@ -150,7 +150,7 @@ def pc_available():
         return None
 
 
-def run_methods(data: pd.DataFrame, truth, seeds, *, vi_variants=None, with_pc=True) -> list[dict]:
+def run_methods(data: pd.DataFrame, truth, seeds, *, vi_variants=None, with_pc=True, with_standardize=True) -> list[dict]:
     rows = []
     for label, kwargs in (vi_variants or {"VI-DP-DAG": {}}).items():
         for s in seeds:
@@ -160,6 +160,13 @@ def run_methods(data: pd.DataFrame, truth, seeds, *, vi_variants=None, with_pc=T
     t = time.perf_counter()
     nt = NOTEARS().fit(data)
     rows.append({"method": "NOTEARS (linear)", "seed": 0, "time": time.perf_counter() - t, **scores(truth, nt.graph_, nt.weights_.abs())})
+    if with_standardize:  # the same fit on z-scored columns (redundant on standardised input)
+        t = time.perf_counter()
+        nt = NOTEARS(standardize=True).fit(data)
+        rows.append({
+            "method": "NOTEARS (linear, standardize=True)", "seed": 0, "time": time.perf_counter() - t,
+            **scores(truth, nt.graph_, nt.weights_.abs()),
+        })
     t = time.perf_counter()
     nt = NOTEARS(model="mlp", random_state=0).fit(data)
     rows.append({"method": "NOTEARS (MLP)", "seed": 0, "time": time.perf_counter() - t, **scores(truth, nt.graph_, nt.weights_)})
@@ -414,7 +421,7 @@ def part_sachs():
     out = {}
     for name, data in (("raw", x), ("standardised", (x - x.mean()) / x.std())):
         variants = {"VI-DP-DAG": {}, "VI-DP-DAG (transform='rank')": {"transform": "rank"}}
-        rows = run_methods(data, truth, range(ARGS.seeds), vi_variants=variants)
+        rows = run_methods(data, truth, range(ARGS.seeds), vi_variants=variants, with_standardize=name == "raw")
         out[name] = rows
         print(f"sachs {name}:\n{summarise(rows)}", flush=True)
     RESULTS["sachs"] = out
@@ -488,7 +495,14 @@ SYNTREN_NOTE = (
     "ordered pairs), so SHD mostly counts the false positives. NOTEARS-MLP (lambda1 0.01, centred but not "
     "scaled, as in the reference code) does worse than VI-DP-DAG and PC on these raw values; with the smoothed "
     "L1 penalty it used before OWL-QN (2026-12-03) it failed outright (SHD 170, 180 edges, h up to 212 at "
-    "rho = 1e16)."
+    "rho = 1e16). The row `standardize=True` is linear NOTEARS on z-scored columns: it keeps 18.8 edges "
+    "instead of 84.2 and has the lowest SHD here (32.1), though every method's SHD is above the empty "
+    "graph's (19 to 34, mean 23.5). It reaches h(W) <= 1e-8 on 9 of the 10 datasets (1.06e-8 on "
+    "dataset 2), yet on 8 of them the thresholded graph still had cycles (dataset 3: one of 11 edges), "
+    "broken at their weakest edge with a warning: a cycle of k edges enters h only through tr((W * W)^k) / k!, "
+    "so long cycles of weights near the threshold barely move h. On Sachs and on the simulated graphs, "
+    "whose marginal variances carry information about the order, standardising makes linear NOTEARS "
+    "worse (Sachs SHD 11.0 -> 15.0; simulated d = 50: 20.0 -> 30.0)."
 )
 
 
