@@ -502,8 +502,8 @@ SYNTREN_NOTE = (
     "broken at their weakest edge with a warning: a cycle of k edges enters h only through tr((W * W)^k) / k!, "
     "so long cycles of weights near the threshold barely move h. The variance grows from ancestor to "
     "descendant in 14 to 74 % of the ordered pairs of the SynTReN graphs (mean 44 %), against 67 to 89 % "
-    "on the simulated graphs and 68 % on Sachs (a pairwise form of the varsortability of Reisach et al., 2021, computed by hand on 2026-12-03); "
-    "there standardising makes linear NOTEARS worse (Sachs SHD 11.0 -> 15.0; simulated d = 50: 20.0 -> 30.0)."
+    "on the simulated graphs and 68 % on Sachs (a pairwise form of the varsortability of Reisach et al., "
+    "2021, computed by hand on 2026-12-03); there standardising makes linear NOTEARS worse (Sachs SHD 11.0 -> 15.0; simulated d = 50: 20.0 -> 30.0)."
 )
 
 

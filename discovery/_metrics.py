@@ -58,11 +58,15 @@ def _pair_marks(g: PDAG) -> dict:
     return {k: frozenset(v) for k, v in marks.items()}
 
 
+def _check_same_nodes(a, b) -> None:
+    if set(a) != set(b):
+        differ = sorted(map(str, set(a) ^ set(b)))
+        raise GraphError(f"the graphs have different nodes: {differ[:10]}")
+
+
 def _aligned(true, est):
     t, e = as_pdag(true), as_pdag(est)
-    if set(t.nodes) != set(e.nodes):
-        missing = sorted(map(str, set(t.nodes) ^ set(e.nodes)))
-        raise GraphError(f"the graphs have different nodes: {missing[:10]}")
+    _check_same_nodes(t.nodes, e.nodes)
     return t, e
 
 
@@ -210,9 +214,7 @@ def _prob_matrix(edge_probs, nodes):
         return _frame_scores(edge_probs, nodes)
     if isinstance(edge_probs, (nx.DiGraph, PDAG)):
         g = as_pdag(edge_probs)
-        if set(g.nodes) != set(nodes):
-            differ = sorted(map(str, set(g.nodes) ^ set(nodes)))
-            raise GraphError(f"the graphs have different nodes: {differ[:10]}")
+        _check_same_nodes(nodes, g.nodes)
         pos = {n: k for k, n in enumerate(nodes)}
         p = np.zeros((len(nodes), len(nodes)))
         for u, v in g.directed_edges:

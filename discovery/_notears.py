@@ -303,8 +303,9 @@ class NOTEARS(ParamsMixin):
     SynTReN, whose column scales span three orders of magnitude, standardising lowers its
     mean SHD from 84 to 32 (docs/benchmarks.md). ``standardize=True`` fits the z-scored
     columns, the same as standardising the data beforehand, so that rescaling a column no
-    longer changes the graph; it cannot make the equal-noise-variance model hold (on data simulated with
-    equal noise variances it can reverse edges that the raw fit gets right).
+    longer changes the graph. It does not make the equal-noise-variance model hold: on
+    data simulated with equal noise variances it can reverse edges that the raw fit gets
+    right.
 
     Examples
     --------
