@@ -85,6 +85,7 @@ import jax  # noqa: E402
 
 from discovery import NOTEARS, VIDPDAG  # noqa: E402
 from discovery import metrics  # noqa: E402
+from scm import GraphError  # noqa: E402
 
 SECTION = "## Differentiable DAG learning"
 RESULTS: dict = {}
@@ -137,6 +138,7 @@ def scores(truth, graph, probs) -> dict:
 
     out = {"shd": metrics.shd(truth, graph), "edges": graph.number_of_edges()}
     out["sid"] = float(metrics.sid(truth, graph)) if isinstance(graph, nx.DiGraph) else np.nan
+    out["sid_lo"] = out["sid_hi"] = out["sid"]
     out["ap"] = metrics.average_precision(truth, probs) if probs is not None else np.nan
     return out
 
@@ -175,7 +177,12 @@ def run_methods(data: pd.DataFrame, truth, seeds, *, vi_variants=None, with_pc=T
         t = time.perf_counter()
         pc = PC(ci_test="fisherz").fit(data)
         r = {"method": "PC (Fisher-z)", "seed": 0, "time": time.perf_counter() - t}
-        r.update(shd=metrics.shd(metrics.as_pdag(truth), pc.graph_), edges=len(pc.graph_.edges()), sid=np.nan, ap=np.nan)
+        try:  # the range over the DAGs of PC's CPDAG
+            lo, hi = metrics.sid_bounds(truth, pc.graph_)
+        except GraphError:  # conflicting v-structures: PC's PDAG represents no DAG, so SID is undefined
+            lo = hi = np.nan
+        r.update(shd=metrics.shd(metrics.as_pdag(truth), pc.graph_), edges=len(pc.graph_.edges()), sid=np.nan,
+                 sid_lo=float(lo), sid_hi=float(hi), ap=np.nan)
         # PC returns a CPDAG: SHD against the true DAG (undirected edges count as errors);
         # its directed AP scores directed edges 1 and undirected ones 0.5 both ways.
         r["ap"] = metrics.average_precision(truth, pc.graph_)
@@ -183,7 +190,7 @@ def run_methods(data: pd.DataFrame, truth, seeds, *, vi_variants=None, with_pc=T
     return rows
 
 
-def summarise(rows: list[dict], keys=("shd", "sid", "ap", "edges", "time")) -> pd.DataFrame:
+def summarise(rows: list[dict], keys=("shd", "sid", "sid_lo", "sid_hi", "ap", "edges", "time")) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     agg = df.groupby("method", sort=False)[list(keys)].agg(["mean", "std", "count"])
     return agg
@@ -475,7 +482,12 @@ def method_table(rows: list[dict], with_sid=True) -> list[str]:
         n = int(a[("shd", "count")])
         cells = [method, pm(a[("shd", "mean")], a[("shd", "std")], n)]
         if with_sid:
-            cells.append(pm(a[("sid", "mean")], a[("sid", "std")], n))
+            if np.isfinite(a[("sid", "mean")]) or not np.isfinite(a[("sid_lo", "mean")]):
+                cells.append(pm(a[("sid", "mean")], a[("sid", "std")], n))
+            else:  # a CPDAG: the smallest and largest SID of its DAGs (means over datasets)
+                k = int(a[("sid_lo", "count")])
+                defined = "" if k == n else f" ({k} of {n})"
+                cells.append(f"{a[('sid_lo', 'mean')]:.1f}–{a[('sid_hi', 'mean')]:.1f}{defined}")
         cells += [
             pm(a[("ap", "mean")], a[("ap", "std")], n, "{:.3f}"),
             pm(a[("edges", "mean")], a[("edges", "std")], n),
@@ -513,7 +525,12 @@ PREAMBLE = (
     "Fisher-z, alpha 0.05). SHD counts a reversed edge as 1; PC's CPDAG is scored against the true DAG (an "
     "undirected edge counts as an error; in the AP it scores 0.5 both ways). VI-DP-DAG's average precision ranks "
     "its exact marginal edge probabilities, NOTEARS' ranks |W|. Each subsection gives the machine, the load and "
-    "the command of the run that produced it (`--parts` reruns one subsection and keeps the others)."
+    "the command of the run that produced it (`--parts` reruns one subsection and keeps the others). "
+    "PC returns a CPDAG, which stands for several DAGs: its SID cell is the smallest and the largest SID of "
+    "those DAGs (`discovery.metrics.sid_bounds`; means of each over the datasets or graphs). Where PC's "
+    "orientations conflict its PDAG has no DAG extension (every orientation of its undirected edges adds a "
+    "cycle or a v-structure) and its SID is undefined; '(k of n)' says over how many datasets the range is "
+    "averaged then."
 )
 
 

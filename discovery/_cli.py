@@ -383,7 +383,7 @@ def _compare(args) -> int:
         if client is not None:
             client.close()
     cols = ["algorithm", "dataset"] + (["seed"] if len(set(args.seeds)) > 1 else [])
-    cols += [c for c in ("shd", "sid", "skeleton_f1", "arrowhead_f1", "fit_seconds", "status") if c in table.columns]
+    cols += [c for c in ("shd", "sid_lower", "sid_upper", "skeleton_f1", "arrowhead_f1", "fit_seconds", "status") if c in table.columns]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
         print(table[cols].to_string(index=False, na_rep="-"))
     errors = table[table["status"] != "ok"]

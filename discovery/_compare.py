@@ -70,10 +70,13 @@ FIT_STYLES = ("plain", "context", "environment", "series")
 SCORE_STYLES = ("cpdag", "dag", "auto", "lagged")
 
 #: The metrics :func:`compare` reports (``sid`` is NaN unless both graphs are DAGs;
-#: ``average_precision`` only for algorithms with edge probabilities).
+#: ``sid_lower`` / ``sid_upper``, the range of :func:`discovery.metrics.sid_bounds`, also
+#: cover CPDAG estimates; ``average_precision`` only for algorithms with edge probabilities).
 METRIC_NAMES = (
     "shd",
     "sid",
+    "sid_lower",
+    "sid_upper",
     "skeleton_precision",
     "skeleton_recall",
     "skeleton_f1",
@@ -84,7 +87,7 @@ METRIC_NAMES = (
     "average_precision",
 )
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: sid_lower and sid_upper
 
 
 # --------------------------------------------------------------------------- capabilities
@@ -315,7 +318,7 @@ def lagged_metrics(true: LaggedGraph, est: LaggedGraph) -> dict:
     th, eh = heads(tm), heads(em)
     out.update({f"arrowhead_{k}": v for k, v in _prf(len(th & eh), len(eh - th), len(th - eh)).items()})
     out["n_edges"] = len(em)
-    out["sid"] = float("nan")
+    out.update(sid=float("nan"), sid_lower=float("nan"), sid_upper=float("nan"))
     return out
 
 

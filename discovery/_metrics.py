@@ -7,20 +7,21 @@ probabilities ``P.loc[i, j] = P(i -> j)``. Nodes are matched by name.
 
 from __future__ import annotations
 
-import itertools
+import logging
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from scm import PDAG, d_separated
+from scm import PDAG
 from scm._exceptions import DataError, GraphError, ParameterError
 from scm._validation import check_option
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "shd",
-    "sid",
     "skeleton_scores",
     "arrowhead_scores",
     "average_precision",
@@ -131,61 +132,6 @@ def arrowhead_scores(true, est) -> dict:
     return _prf(len(ht & he), len(he - ht), len(ht - he))
 
 
-def sid(true, est) -> int:
-    """Structural intervention distance (Peters and Bühlmann, 2015).
-
-    The number of ordered pairs ``(i, j)`` for which the estimated DAG, used to
-    adjust for the estimated parents of ``i``, gives a wrong ``p(x_j | do(x_i))``
-    in the true DAG. If ``j`` is an estimated parent of ``i`` the estimate says
-    "no effect", which is right iff ``j`` is not a descendant of ``i``; otherwise
-    the estimated parents must form a valid adjustment set in the true DAG
-    (no descendant of a node on a causal path from ``i`` to ``j``; every
-    non-causal path blocked).
-
-    Both graphs must be DAGs (for a CPDAG estimate, compute the SID of each
-    member of :func:`scm.dags_in_class` to get its range).
-
-    Examples
-    --------
-    >>> import networkx as nx
-    >>> truth = nx.DiGraph([("A", "B"), ("B", "C")])
-    >>> sid(truth, truth), sid(truth, nx.DiGraph([("B", "A"), ("B", "C")]))
-    (0, 3)
-    """
-    t, e = as_pdag(true), as_pdag(est)
-    if not t.is_dag() or not e.is_dag():
-        raise GraphError("sid needs two DAGs (an undirected or bidirected edge, or a cycle, was found)")
-    _aligned(t, e)
-    tg, eg = t.to_networkx(), e.to_networkx()
-    errors = 0
-    for i in tg.nodes:
-        z = set(eg.predecessors(i))
-        de_i = nx.descendants(tg, i)
-        for j in tg.nodes:
-            if j == i:
-                continue
-            if j in z:
-                errors += int(j in de_i)
-                continue
-            # causal nodes: on a directed path i -> ... -> j (excluding i)
-            if j in de_i:
-                cn = {w for w in de_i if w == j or j in nx.descendants(tg, w)}
-            else:
-                cn = set()
-            forb = set(cn)
-            for w in cn:
-                forb |= nx.descendants(tg, w)
-            if z & forb:
-                errors += 1
-                continue
-            # every non-causal path blocked: remove first edges of proper causal paths
-            g2 = tg.copy()
-            g2.remove_edges_from([(i, w) for w in cn if tg.has_edge(i, w)])
-            if not d_separated(g2, i, j, z):
-                errors += 1
-    return errors
-
-
 def _frame_scores(frame: pd.DataFrame, nodes: list) -> np.ndarray:
     """``frame.loc[i, j]`` as a float matrix over ``nodes``, rows and columns matched by label."""
     for axis, labels in (("index", frame.index), ("columns", frame.columns)):
@@ -271,8 +217,30 @@ def auroc(true, edge_probs, *, kind: str = "directed") -> float:
     return float(roc_auc_score(y, s))
 
 
+def _sid_columns(t: PDAG, e: PDAG) -> dict:
+    """``sid`` (DAG estimates) and ``sid_lower`` / ``sid_upper`` (DAG or CPDAG estimates); NaN where undefined."""
+    from ._sid import sid_bounds
+
+    out = {"sid": np.nan, "sid_lower": np.nan, "sid_upper": np.nan}
+    if not t.is_dag():
+        return out
+    try:
+        low, high = sid_bounds(t, e)
+    except GraphError as err:
+        logger.info("SID not computed: %s", err)
+        return out
+    out.update(sid_lower=float(low), sid_upper=float(high))
+    if e.is_dag():
+        out["sid"] = float(low)
+    return out
+
+
 def all_metrics(true, est, *, edge_probs=None, compare: str = "auto") -> dict:
-    """SHD, SID (DAGs only) and skeleton/arrowhead precision, recall and F1 in one dict.
+    """SHD, SID and skeleton/arrowhead precision, recall and F1 in one dict.
+
+    ``sid`` is defined for DAG estimates; ``sid_lower`` and ``sid_upper`` are the
+    range of :func:`sid_bounds` over the DAGs a CPDAG estimate represents (both
+    equal ``sid`` for a DAG). All three are NaN when the true graph is not a DAG.
 
     ``compare="cpdag"`` compares the CPDAG of a true DAG with the estimate (the
     fair comparison for constraint-based methods); ``"dag"`` compares as given;
@@ -290,7 +258,7 @@ def all_metrics(true, est, *, edge_probs=None, compare: str = "auto") -> dict:
     out.update({f"skeleton_{k}": v for k, v in skeleton_scores(t, e).items()})
     out.update({f"arrowhead_{k}": v for k, v in arrowhead_scores(t_cmp, e).items()})
     out["n_edges"] = len(e.edges())
-    out["sid"] = float(sid(t, e)) if t.is_dag() and e.is_dag() else np.nan
+    out.update(_sid_columns(t, e))
     if edge_probs is not None:
         out["average_precision"] = average_precision(t, edge_probs)
     return out

@@ -25,8 +25,10 @@ from scm._exceptions import ParameterError
 __all__ = ["write_report", "REPORT_METRICS"]
 
 #: The metrics shown in the summary table and plotted (when present and not all NaN).
-REPORT_METRICS = ("shd", "skeleton_f1", "arrowhead_f1", "sid", "average_precision", "fit_seconds")
-_LOWER_IS_BETTER = {"shd", "sid", "fit_seconds"}
+#: ``sid_lower`` and ``sid_upper`` stand for the SID: equal to it for DAG estimates, and defined
+#: for CPDAG estimates too (the range over the DAGs in the class).
+REPORT_METRICS = ("shd", "skeleton_f1", "arrowhead_f1", "sid_lower", "sid_upper", "average_precision", "fit_seconds")
+_LOWER_IS_BETTER = {"shd", "sid", "sid_lower", "sid_upper", "fit_seconds"}
 
 _CSS = """
 body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;

@@ -14,6 +14,7 @@ import pytest
 
 import scm
 from discovery import CDNOD, NOTEARS, PC, PCMCI, compare
+from discovery.metrics import sid, sid_bounds
 from discovery._compare import (
     CAPABILITIES,
     ICPGraph,
@@ -52,6 +53,11 @@ def test_table_is_tidy_and_ordered(small):
     assert (res["status"] == "ok").all() and (res["error"] == "").all() and (res["fit_seconds"] > 0).all()
     assert res["shd"].dtype == float and not res["cached"].any()
     graphs = res.attrs["graphs"]
+    # PC's CPDAG gets the SID range of its class, NOTEARS' DAG a single SID
+    pc, nt = res.iloc[0], res.iloc[1]
+    pc_graph = graphs[("pc", "d1", 0)]
+    assert np.isnan(pc["sid"]) and (pc["sid_lower"], pc["sid_upper"]) == tuple(map(float, sid_bounds(small.graph, pc_graph)))
+    assert nt["sid"] == nt["sid_lower"] == nt["sid_upper"] == sid(small.graph, graphs[("notears", "d1", 0)])
     assert isinstance(graphs[("pc", "d1", 0)], PDAG) and set(graphs[("pc", "d1", 0)].nodes) == set(small.variables)
     assert res.attrs["truths"]["d1"] is small.graph
     # the attrs survive pandas operations (pandas deep-copies attrs; graphs are shared, not copied)
