@@ -393,7 +393,7 @@ def as_graph_object(graph):
 
 def score(truth, graph, capability: Capability, *, edge_probs=None, changed_nodes=frozenset(), metrics=None) -> dict:
     """Every metric of ``graph`` against ``truth`` (NaN when the truth is unknown)."""
-    from ._metrics import all_metrics
+    from ._metrics import _sid_columns, all_metrics, as_pdag
 
     out: dict = {}
     if truth is None:
@@ -410,6 +410,8 @@ def score(truth, graph, capability: Capability, *, edge_probs=None, changed_node
         if has_context and compare != "dag":  # CD-NOD: the CPDAG with the context edges oriented
             ref = reference_graph(truth, graph, compare, changed_nodes)
             out.update(all_metrics(ref, graph, compare="dag", edge_probs=edge_probs))
+            # the SID needs the true DAG (with the context pointing at the changed nodes), not the reference
+            out.update(_sid_columns(as_pdag(_with_context(truth, graph, changed_nodes)), as_pdag(graph)))
         else:
             truth = _with_context(truth, graph, changed_nodes)
             out.update(all_metrics(truth, graph, compare=compare, edge_probs=edge_probs))

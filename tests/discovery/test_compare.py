@@ -21,6 +21,7 @@ from discovery._compare import (
     capability_of,
     lagged_metrics,
     register_algorithm,
+    _with_context,
     summarise,
 )
 from scm import PDAG, LaggedGraph
@@ -79,6 +80,10 @@ def test_algorithms_go_to_the_datasets_they_fit(small, envs, series):
     # CD-NOD's context node is scored against the truth extended by environment -> changed nodes
     cd = res.attrs["graphs"][("cdnod", "envs", 0)]
     assert "environment" in cd.nodes
+    # its SID range is against that extended true DAG, not the CPDAG reference its SHD uses
+    truth = _with_context(envs.graph, cd, envs.changed_nodes)
+    row = res.set_index("algorithm").loc["cdnod"]
+    assert (row["sid_lower"], row["sid_upper"]) == sid_bounds(truth, cd)
     assert isinstance(res.attrs["graphs"][("pcmci", "ts", 0)], LaggedGraph)
     assert res.set_index("algorithm").loc["pcmci", "shd"] == 0
 
