@@ -50,14 +50,41 @@ RELAXATIONS = ("softsort", "sinkhorn")
 
 
 # --------------------------------------------------------------------------- functional core
-@partial(jit, static_argnames=("n", "relaxation", "hard", "sinkhorn_iters"))
 def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsort", hard: bool = True, sinkhorn_iters: int = 20):
     """``n`` DP-DAG samples of shape (n, d, d); differentiable in ``params``.
 
-    See :func:`discovery._dag_kernels.sample_dag`.
+    See :func:`discovery._dag_kernels.sample_dag`. The options are checked here, outside
+    the compiled program (``tau`` only when it is a concrete number, not a tracer).
+
+    Examples
+    --------
+    >>> import jax
+    >>> params = DPDAG(3, key=jax.random.key(0)).params
+    >>> sample(params, jax.random.key(1), n=2, relaxation="sinkhorn").shape
+    (2, 3, 3)
     """
+    check_option(relaxation, RELAXATIONS, name="relaxation", owner="discovery.sample")
+    check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="discovery.sample")
+    check_in_range(sinkhorn_iters, name="sinkhorn_iters", low=1, inclusive="left", integer=True, owner="discovery.sample")
+    _check_tau(tau, owner="discovery.sample")
     check_key(key, owner="discovery.sample")
+    return _sample(params, key, n=int(n), tau=tau, relaxation=relaxation, hard=bool(hard), sinkhorn_iters=int(sinkhorn_iters))
+
+
+@partial(jit, static_argnames=("n", "relaxation", "hard", "sinkhorn_iters"))
+def _sample(params: dict, key, *, n: int, tau, relaxation: str, hard: bool, sinkhorn_iters: int):
     return K.sample_dags(params, key, n, tau=tau, relaxation=relaxation, hard=hard, sinkhorn_iters=sinkhorn_iters)
+
+
+def _check_tau(tau, owner: str) -> None:
+    """``tau > 0`` for a Python number or a concrete array; a tracer is left to the caller."""
+    if isinstance(tau, jax.core.Tracer):
+        return
+    if isinstance(tau, (jax.Array, np.ndarray, np.generic)):
+        if np.ndim(tau) != 0:
+            raise ParameterError(f"The 'tau' parameter of {owner} must be a scalar; got shape {np.shape(tau)}")
+        tau = float(tau)
+    check_in_range(tau, name="tau", low=0, owner=owner)
 
 
 @jit
@@ -77,12 +104,29 @@ def _mc_edge_probs(params: dict, key, n_samples: int):
     return jnp.mean(K.sample_dags(params, key, n_samples, tau=1.0, hard=True), axis=0)
 
 
-def _check_params_shapes(psi, theta) -> None:
+def _as_params(psi, theta):
+    """``psi`` and ``theta`` as float arrays of shapes (d,) and (d, d), d >= 1, finite when concrete."""
+    arrays = []
+    for name, x in (("psi", psi), ("theta", theta)):
+        if not isinstance(x, jax.core.Tracer):
+            x = np.asarray(x) if not isinstance(x, jax.Array) else x
+            if x.dtype == bool or not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+                raise ParameterError(f"{name} must hold real numbers; got dtype {x.dtype}")
+            if not bool(np.all(np.isfinite(np.asarray(x)))):
+                raise ParameterError(f"{name} holds NaN or inf; DP-DAG logits must be finite")
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(jnp.result_type(float))
+        arrays.append(x)
+    psi, theta = arrays
     if psi.ndim != 1:
         raise ParameterError(f"psi must have shape (d,); got shape {tuple(psi.shape)}")
     d = psi.shape[0]
+    if d < 1:
+        raise ParameterError("psi must have at least one entry (a DP-DAG needs at least 1 node)")
     if theta.shape != (d, d):
         raise ParameterError(f"theta must have shape ({d}, {d}) to match psi; got shape {tuple(theta.shape)}")
+    return psi, theta
 
 
 @jax.tree_util.register_pytree_node_class
@@ -125,14 +169,14 @@ class DPDAG:
 
     Examples
     --------
-    >>> import jax, jax.numpy as jnp
-    >>> q = DPDAG(3, key=jax.random.key(0)).replace(theta=jnp.full((3, 3), 4.0))
-    >>> q.mode()  # psi orders the nodes; every forward edge is likely
-    Array([[0., 0., 0.],
-           [1., 0., 0.],
-           [1., 1., 0.]], dtype=float32)
-    >>> q.edge_probs().round(2)[1, 0]
-    Array(0.49, dtype=float32)
+    >>> import jax, jax.numpy as jnp, numpy as np
+    >>> q = DPDAG(3, key=jax.random.key(0)).replace(psi=jnp.array([0.0, 1.0, 2.0]), theta=jnp.full((3, 3), 4.0))
+    >>> q.mode().astype(int)  # psi orders the nodes 2, 1, 0; every forward edge is likely
+    Array([[0, 0, 0],
+           [1, 0, 0],
+           [1, 1, 0]], dtype=int32)
+    >>> np.asarray(q.edge_probs(), dtype=float).round(2).tolist()  # sigmoid(theta_ij) * sigmoid(psi_i - psi_j)
+    [[0.0, 0.26, 0.12], [0.72, 0.0, 0.26], [0.86, 0.72, 0.0]]
     >>> g = jax.grad(lambda q: q.sample(jax.random.key(1), n=8).sum())(q)
     >>> bool(jnp.all(jnp.isfinite(g.psi))), bool(jnp.any(g.theta != 0))
     (True, True)
@@ -156,8 +200,7 @@ class DPDAG:
 
     def _set(self, psi, theta, permutation, tau, sinkhorn_iters) -> None:
         check_option(permutation, RELAXATIONS, name="permutation", owner="DPDAG")
-        if not isinstance(tau, jax.Array):
-            check_in_range(tau, name="tau", low=0, owner="DPDAG")
+        _check_tau(tau, owner="DPDAG")
         check_in_range(sinkhorn_iters, name="sinkhorn_iters", low=1, inclusive="left", integer=True, owner="DPDAG")
         object.__setattr__(self, "psi", psi)
         object.__setattr__(self, "theta", theta)
@@ -168,8 +211,7 @@ class DPDAG:
     @classmethod
     def from_params(cls, psi, theta, *, permutation: str = "softsort", tau: float = 1.0, sinkhorn_iters: int = 20) -> "DPDAG":
         """Build a DP-DAG from given logits ``psi`` (d,) and ``theta`` (d, d)."""
-        psi, theta = jnp.asarray(psi), jnp.asarray(theta)
-        _check_params_shapes(psi, theta)
+        psi, theta = _as_params(psi, theta)
         obj = object.__new__(cls)
         obj._set(psi, theta, permutation, tau, sinkhorn_iters)
         return obj
@@ -229,7 +271,7 @@ class DPDAG:
         """
         check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="DPDAG.sample")
         check_key(key, owner="DPDAG.sample")
-        return sample(
+        return _sample(
             self.params, key, n=int(n), tau=self.tau, relaxation=self.permutation, hard=bool(hard),
             sinkhorn_iters=self.sinkhorn_iters,
         )
@@ -299,11 +341,13 @@ class DPDAG:
     def ordering_log_prob(self, ordering):
         """Plackett-Luce ``log q(ordering)`` of the Gumbel-top-k ordering."""
         self._perm_matrix(ordering)
-        return K.permutation_log_prob(self.psi, jnp.asarray(ordering))
+        return K.permutation_log_prob(self.psi, jnp.asarray(np.asarray(ordering, dtype=int)))
 
     def _perm_matrix(self, ordering):
         order = np.asarray(ordering)
         d = self.n_nodes
+        if order.dtype == bool or not np.issubdtype(order.dtype, np.integer):
+            raise ParameterError(f"ordering must be integer node indices 0..{d - 1}; got dtype {order.dtype}: {ordering!r}")
         if order.shape != (d,) or sorted(order.tolist()) != list(range(d)):
             raise ParameterError(f"ordering must be a permutation of 0..{d - 1}; got {ordering!r}")
         return jax.nn.one_hot(jnp.asarray(order), d, dtype=self.theta.dtype)

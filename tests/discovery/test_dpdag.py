@@ -296,6 +296,38 @@ def test_dpdag_bad_shapes_and_calls():
     jax.jit(lambda k: q.sample(k))(jax.random.key(2))  # traced keys pass the check
 
 
+def test_dpdag_from_params_and_functional_api_check_their_inputs():
+    from discovery._dpdag import sample
+
+    key = jax.random.key(0)
+    q = DPDAG.from_params(np.arange(3), np.zeros((3, 3), dtype=int))  # integers become floats
+    assert jnp.issubdtype(q.psi.dtype, jnp.floating) and q.sample(key).shape == (1, 3, 3)
+    with pytest.raises(ParameterError, match="theta holds NaN or inf"):
+        DPDAG.from_params(jnp.zeros(2), jnp.array([[0.0, np.nan], [0.0, 0.0]]))
+    with pytest.raises(ParameterError, match="psi holds NaN or inf"):
+        q.replace(psi=jnp.array([0.0, np.inf, 1.0]))
+    with pytest.raises(ParameterError, match="at least 1 node"):
+        DPDAG.from_params(jnp.zeros(0), jnp.zeros((0, 0)))
+    with pytest.raises(ParameterError, match="psi must hold real numbers; got dtype bool"):
+        DPDAG.from_params(np.ones(2, dtype=bool), np.zeros((2, 2)))
+    with pytest.raises(ParameterError, match="'tau' parameter of DPDAG must be in the range"):
+        q.replace(tau=jnp.asarray(-1.0))  # a concrete array is checked too
+    for ordering, dtype in (([0.0, 1.0, 2.0], "float64"), (np.array([True, False, True]), "bool")):
+        for method in (q.ordering_log_prob, lambda o: q.log_prob(jnp.zeros((3, 3)), o)):
+            with pytest.raises(ParameterError, match=f"integer node indices 0..2; got dtype {dtype}"):
+                method(ordering)
+    np.testing.assert_allclose(q.ordering_log_prob(np.array([2, 0, 1], dtype=np.int8)), q.ordering_log_prob([2, 0, 1]))
+    with pytest.raises(ParameterError, match="'relaxation' parameter of discovery.sample must be one of"):
+        sample(q.params, key, relaxation="sinkorn")
+    with pytest.raises(ParameterError, match="'tau' parameter of discovery.sample"):
+        sample(q.params, key, tau=-1.0, hard=False)
+    with pytest.raises(ParameterError, match="'n' parameter of discovery.sample"):
+        sample(q.params, key, n=0)
+    # inside jit, tau is a tracer: not checked, and not an error
+    out = jax.jit(lambda t: sample(q.params, key, n=2, tau=t))(0.5)
+    assert out.shape == (2, 3, 3)
+
+
 # ----------------------------------------------------------------------------- VI-DP-DAG
 def test_training_chunk_compiles_once():
     # The settings and shapes of a default VIDPDAG fit on 1000 rows x 4 columns (800
@@ -379,10 +411,11 @@ def test_vidpdag_without_validation_and_sinkhorn():
 
 
 def test_vidpdag_nan_loss_raises_with_the_step():
-    rng = np.random.default_rng(0)
-    data = pd.DataFrame(rng.normal(size=(1000, 4)) * 1e25, columns=list("ABCD"))  # overflows float32
-    with pytest.raises(ConvergenceError, match="step 1;"):
-        VIDPDAG(max_iter=250, standardize=False, random_state=0).fit(data)
+    # huge values are refused before training (test_vidpdag_bad_data); a huge step size
+    # sends the first update's parameters to ~1e30, and the second step's loss overflows
+    data, _ = nonlinear_data(n=200)
+    with pytest.raises(ConvergenceError, match="the loss is NaN/inf at step 2;"):
+        VIDPDAG(max_iter=250, lr=1e30, random_state=0).fit(data)
 
 
 def test_transform_auto_logs_positive_right_skewed_columns_only():
@@ -456,3 +489,19 @@ def test_vidpdag_bad_data():
         VIDPDAG().fit(data.iloc[:5])
     with pytest.raises(DataError, match="at least 2 columns"):
         VIDPDAG().fit(data[["A"]])
+    huge = data.assign(B=data["B"] * 1e160)
+    with pytest.raises(DataError, match=r"column 'B' holds values up to .* use standardize=True"):
+        VIDPDAG(standardize=False, transform="none").fit(huge)
+    # z-scoring huge values is exact (their variance used to overflow and zero the column)
+    small = VIDPDAG(max_iter=40, chunk_size=20, hidden=(3,), transform="none", random_state=0)
+    np.testing.assert_allclose(
+        small.fit(huge).edge_probs_.to_numpy(), small.fit(data).edge_probs_.to_numpy(), atol=1e-4
+    )
+
+
+def test_vidpdag_says_when_the_validation_split_is_empty(caplog):
+    data, _ = nonlinear_data(n=40)
+    with caplog.at_level("WARNING", logger="discovery._vidpdag"):
+        model = VIDPDAG(hidden=(), max_iter=40, chunk_size=20, validation_fraction=0.01, random_state=0).fit(data)
+    assert "validation_fraction=0.01 of 40 rows holds out no row; early stopping is off" in caplog.text
+    assert model.history_["val_elbo"].isna().all() and model.best_step_ == 40  # the last parameters are kept
