@@ -209,6 +209,36 @@ def test_ranking_metrics_match_rows_and_columns_by_label_and_reject_bad_frames()
         metrics.average_precision(t, perfect.to_numpy())
 
 
+def test_adjacency_frames_are_read_in_the_pdag_encoding_and_anything_else_is_refused():
+    t = nx.DiGraph([("A", "B"), ("B", "C")])
+    g = scm.PDAG(list("ABC"), directed=[("A", "B")], bidirected=[("B", "C")])
+    frame = pd.DataFrame(g.to_adjacency(), index=g.nodes, columns=g.nodes)
+    assert metrics.shd(g, frame) == 0.0  # the bidirected flag (2) survives; it used to become B - C
+    assert metrics.shd(g, frame.astype(float)) == 0.0
+    assert metrics.shd(g, frame.loc[list("CAB")]) == 0.0  # rows matched to columns by label
+    assert metrics.shd(t, pd.DataFrame([[0, 1, 0], [0, 0, 1], [0, 0, 0]], index=list("ABC"), columns=list("ABC")) > 0) == 0.0
+    probs = pd.DataFrame([[0, 0.97, 0.01], [0.02, 0, 0.95], [0.01, 0.03, 0]], index=list("ABC"), columns=list("ABC"))
+    # edge probabilities used to count as edges wherever non-zero (a complete graph here)
+    with pytest.raises(scm.GraphError, match=r"holds 0.97 at \['A', 'B'\].*Threshold edge probabilities"):
+        metrics.shd(t, probs)
+    with pytest.raises(scm.GraphError, match=r"holds 0.01 at \['A', 'C'\]"):
+        metrics.skeleton_scores(t, (probs > 0.5).astype(float).where(probs != 0.01, 0.01))
+    with pytest.raises(scm.GraphError, match=r"holds nan at \['A', 'B'\]"):
+        metrics.shd(t, (probs > 0.5).astype(float).mask(probs > 0.9))
+    with pytest.raises(scm.GraphError, match=r"holds -1"):
+        metrics.arrowhead_scores(t, -(probs > 0.5).astype(int))
+    with pytest.raises(scm.DataError, match="must hold numbers; got dtype"):
+        metrics.as_pdag((probs > 0.5).astype(int).to_numpy().astype(str), nodes=list("ABC"))
+    with pytest.raises(scm.GraphError, match=r"same labels on rows and columns; they differ in \['A', 'D'\]"):
+        metrics.shd(t, frame.set_axis(list("DBC"), axis=0))
+    with pytest.raises(scm.GraphError, match=r"duplicated labels in its columns: \['A'\]"):
+        metrics.shd(t, frame.set_axis(list("AAC"), axis=1))
+    for cost, match in ((-1, r"must be in the range \[0.0, inf\)"), ("x", "must be a number"), (np.nan, "must be a number")):
+        with pytest.raises(scm.ParameterError, match=f"'reversed_cost' parameter of shd {match}"):
+            metrics.shd(t, t, reversed_cost=cost)
+    assert metrics.shd(t, nx.DiGraph([("B", "A"), ("B", "C")]), reversed_cost=0) == 0.0
+
+
 def test_all_metrics_uses_cpdag_for_pdag_estimates():
     t = nx.DiGraph([("A", "B"), ("B", "C")])
     out = metrics.all_metrics(t, scm.cpdag(t))
