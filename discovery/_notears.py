@@ -40,7 +40,7 @@ from scm._validation import check_bool, check_in_range, check_numeric_frame, che
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
-from ._utils import fast_compile_options, jit
+from ._utils import center_scale, fast_compile_options, jit
 
 __all__ = ["NOTEARS", "break_cycles"]
 
@@ -422,9 +422,11 @@ class NOTEARS(ParamsMixin):
         rng = check_random_state(self.random_state)
         lambda1 = self._lambda1()
         x = frame.to_numpy(dtype=np.float64)
-        x = x - x.mean(axis=0, keepdims=True)
+        # raw columns enter second moments (the covariance, squared residuals): keep them finite
+        loc, scale = center_scale(x, names, owner="NOTEARS", max_abs=None if self.standardize else 1e150)
+        x = x - loc
         if self.standardize:
-            x = x / x.std(axis=0, keepdims=True)  # not constant: checked above
+            x = x / scale  # not constant: checked above
         n, d = x.shape
         t0 = time.perf_counter()
         with jax.enable_x64(True):

@@ -9,9 +9,9 @@ from functools import cache
 import jax
 import numpy as np
 
-from scm._exceptions import ParameterError
+from scm._exceptions import DataError, ParameterError
 
-__all__ = ["CPU_FAST_COMPILE_OPTIONS", "check_key", "fast_compile_options", "jit", "progress"]
+__all__ = ["CPU_FAST_COMPILE_OPTIONS", "center_scale", "check_key", "fast_compile_options", "jit", "progress"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,44 @@ def check_key(key, *, name: str = "key", owner: str | None = None):
             f"The {name!r} parameter{where} must be a JAX PRNG key such as jax.random.key(0); got {key!r} instead."
         )
     return key
+
+
+def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations of ``x``, computed without overflow.
+
+    Each column is divided by its largest magnitude before its moments are taken, so
+    data near the top of the float64 range give finite moments instead of ``inf``
+    (which would turn a z-scored column into zeros). ``max_abs`` is the largest
+    standard deviation the caller can work with (e.g. the square root of the largest
+    float64 for a covariance); above it a ``DataError`` names the column.
+
+    Examples
+    --------
+    >>> loc, scale = center_scale(np.array([[1e200], [3e200]]), ["a"], owner="demo")
+    >>> float(loc[0]), float(scale[0])
+    (2e+200, 1e+200)
+    """
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            a = np.abs(x).max(axis=0)
+            a = np.where(a > 0, a, 1.0)
+            loc = a * (x / a).mean(axis=0)
+            dev = x - loc
+            b = np.abs(dev).max(axis=0)
+            b = np.where(b > 0, b, 1.0)
+            scale = b * np.sqrt(((dev / b) ** 2).mean(axis=0))
+        except FloatingPointError:
+            scale = np.full(x.shape[1], np.inf)
+            loc = np.zeros(x.shape[1])
+    bad = ~np.isfinite(scale) | ((scale > max_abs) if max_abs is not None else False)
+    if np.any(bad):
+        j = int(np.flatnonzero(bad)[0])
+        limit = f"{max_abs:.3g}" if max_abs is not None else "the float64 range"
+        raise DataError(
+            f"{owner}: column {names[j]!r} has values too large to fit (standard deviation "
+            f"{scale[j]:.3g}, above {limit}); rescale the data"
+        )
+    return loc, scale
 
 
 def progress(iterable, enabled: bool, **kwargs):

@@ -47,7 +47,7 @@ from scm._validation import check_bool, check_in_range, check_numeric_frame, che
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
-from ._utils import fast_compile_options, jit
+from ._utils import center_scale, fast_compile_options, jit
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -203,6 +203,17 @@ def _skewness(x: np.ndarray) -> np.ndarray:
     return np.mean(z**3, axis=0)
 
 
+def _check_float32_range(x: np.ndarray, names: list, limit: float = 1e18) -> None:
+    """Unstandardised columns are trained in float32: their squares must fit it."""
+    big = np.abs(x).max(axis=0) > limit
+    if big.any():
+        j = int(np.flatnonzero(big)[0])
+        raise DataError(
+            f"VIDPDAG: column {names[j]!r} holds values up to {np.abs(x[:, j]).max():.3g}, too large for "
+            f"training in float32 without standardising (limit {limit:.0e}); use standardize=True or rescale it"
+        )
+
+
 def transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.ndarray, list]:
     """Apply ``transform`` to the columns of ``x`` (n, d); return the new array and the transformed names.
 
@@ -249,7 +260,8 @@ class VIDPDAG(ParamsMixin):
     ----------
     hidden : tuple of int, default (16, 16)
         Hidden layer sizes of each node's MLP (leaky-ReLU). The MLP of node ``j`` sees
-        its sampled parents only (input masked by column ``j`` of ``A``).
+        its sampled parents only (input masked by column ``j`` of ``A``). An empty tuple gives
+        linear mechanisms (a linear-Gaussian model).
     permutation : {"softsort", "sinkhorn"}, default "softsort"
         Relaxation of the ordering sample (see :class:`DPDAG`).
     tau : float, default 0.3
@@ -285,8 +297,9 @@ class VIDPDAG(ParamsMixin):
         Steps per compiled ``lax.scan`` chunk; validation, early stopping, the NaN
         check and the progress bar act between chunks.
     validation_fraction : float, default 0.2
-        Share of rows held out for the validation ELBO, in [0, 0.5). 0 disables early
-        stopping (the last parameters are kept).
+        Share of rows held out for the validation ELBO, in [0, 0.5); the ELBO is estimated
+        on at most 2,000 of them. 0 disables early stopping (the last parameters are
+        kept), and so does a fraction that rounds to no row (logged as a warning).
     patience : int, default 20
         Stop after this many chunks without a better validation ELBO; the best
         parameters are restored.
@@ -484,11 +497,19 @@ class VIDPDAG(ParamsMixin):
             raise DataError(f"VIDPDAG needs at least 2 columns (variables); data has {len(names)}")
         rng = check_random_state(self.random_state)
         x, transformed = transform_columns(frame.to_numpy(dtype=np.float64), names, self.transform)
-        loc = x.mean(axis=0) if self.standardize else np.zeros(x.shape[1])
-        scale = x.std(axis=0) if self.standardize else np.ones(x.shape[1])
-        x = ((x - loc) / scale).astype(np.float32)
+        if self.standardize:
+            loc, scale = center_scale(x, names, owner="VIDPDAG")
+            x = (x - loc) / scale
+        else:
+            _check_float32_range(x, names)
+            scale = np.ones(x.shape[1])
+        x = x.astype(np.float32)
         n, d = x.shape
         n_val = int(round(self.validation_fraction * n))
+        if self.validation_fraction > 0 and n_val == 0:
+            logger.warning(
+                "VIDPDAG: validation_fraction=%g of %d rows holds out no row; early stopping is off", self.validation_fraction, n
+            )
         perm = rng.permutation(n)
         x_val, x_train = x[perm[:n_val]], x[perm[n_val:]]
         key = jax.random.key(int(rng.integers(2**31 - 1)))

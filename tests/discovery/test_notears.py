@@ -260,6 +260,20 @@ def test_bad_data():
         NOTEARS().set_params(alpha=0.1)
 
 
+def test_huge_values_get_an_error_or_an_exact_z_score():
+    """Near the top of the float64 range: an error naming the column, or the same fit as in sane units."""
+    data = linear_data(n=200)
+    huge = data.assign(B=data["B"] * 1e160)
+    with pytest.raises(DataError, match=r"NOTEARS: column 'B' has values too large .*rescale"):
+        NOTEARS().fit(huge)
+    with pytest.raises(DataError, match="column 'B'"):
+        NOTEARS(model="mlp").fit(huge)
+    # z-scoring used to overflow (std = inf), turning the column into zeros and dropping its edges
+    fit, sane = NOTEARS(standardize=True).fit(huge), NOTEARS(standardize=True).fit(data)
+    assert set(fit.graph_.edges) == set(sane.graph_.edges) and any("B" in e for e in sane.graph_.edges)
+    np.testing.assert_allclose(fit.weights_.to_numpy(), sane.weights_.to_numpy(), atol=5e-3)
+
+
 def test_standardize_fits_the_z_scored_columns_whatever_their_units(linear_fit):
     data = linear_data()
     scaled = data * np.array([1.0, 100.0, 0.01, 10.0, 1.0])
