@@ -34,13 +34,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.linalg
+from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
 from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
-from ._utils import center_scale, fast_compile_options, jit
+from ._utils import center_scale, fast_compile_options, jit, row_sharding
 
 __all__ = ["NOTEARS", "break_cycles"]
 
@@ -114,9 +115,13 @@ def _solve_linear(w, cov, lambda1, rho, alpha, tol, *, max_iter):
 
 # NOTEARS-MLP's OWL-QN compiles with the loop emitter (:func:`discovery._utils.jit`) at every
 # size: 0.5-0.8 s less compilation at d = 10-20, the same iterations, and compiled fits 3-5 %
-# faster at d = 10-20 and within 1 % at d = 50 (docs/benchmarks.md).
-@partial(jit, static_argnames=("max_iter",))
-def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
+# faster at d = 10-20 and within 1 % at d = 50 (docs/benchmarks.md). With several devices
+# the rows of ``x`` are split over them (data parallel; the parameters are replicated).
+@partial(jit, static_argnames=("max_iter", "devices"))
+def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter, devices=()):
+    rows = row_sharding(devices)
+    if rows is not None:
+        x = lax.with_sharding_constraint(x, rows)
     fun = lambda p: K.notears_mlp_objective(p, x, lambda2, rho, alpha)  # noqa: E731
     l1 = jax.tree.map(jnp.zeros_like, params)
     l1["fc1"] = jnp.full_like(params["fc1"], lambda1)  # exact L1 on the first layer (OWL-QN)
@@ -125,7 +130,8 @@ def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
 
 
 def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
-    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, max_iter=max_iter)
+    devices = tuple(jax.devices()) if len(jax.devices()) > 1 else ()
+    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, max_iter=max_iter, devices=devices)
     return params, acyclicity(a), n_iter
 
 

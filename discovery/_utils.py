@@ -8,10 +8,11 @@ from functools import cache
 
 import jax
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from scm._exceptions import DataError, ParameterError
 
-__all__ = ["CPU_FAST_COMPILE_OPTIONS", "center_scale", "check_key", "fast_compile_options", "jit", "progress"]
+__all__ = ["CPU_FAST_COMPILE_OPTIONS", "center_scale", "check_key", "fast_compile_options", "jit", "progress", "row_sharding"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,26 @@ def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | Non
             f"{scale[j]:.3g}, above {limit}); rescale the data"
         )
     return loc, scale
+
+
+def row_sharding(devices: tuple) -> NamedSharding | None:
+    """Rows of a (rows, columns) array split over a 1-D mesh of ``devices``; ``None`` for fewer than two.
+
+    The data-parallel layout of the differentiable learners: a jitted program that
+    constrains its data rows to it (``jax.lax.with_sharding_constraint``) runs each
+    device on its share of the rows with the parameters replicated, and XLA sums the
+    row-wise terms of the loss and its gradient across devices. Row counts that do
+    not divide evenly are padded by XLA, not by the caller.
+
+    Examples
+    --------
+    >>> import jax
+    >>> row_sharding(tuple(jax.devices()[:1])) is None
+    True
+    """
+    if len(devices) < 2:
+        return None
+    return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch", None))
 
 
 def progress(iterable, enabled: bool, **kwargs):

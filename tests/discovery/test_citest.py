@@ -6,12 +6,7 @@ defaults; tolerances are stated per test.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import jax
 import networkx as nx
@@ -25,10 +20,9 @@ from discovery import _kernels
 from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
 from scm import d_separated
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
+from tests.devices import run_here, run_on_devices
 
 cit = pytest.importorskip("causallearn.utils.cit")
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- #
@@ -487,16 +481,7 @@ SHARD_COMPUTE = textwrap.dedent(
 
 def test_sharded_batches_match_single_device():
     """Batches sharded over 4 (forced host) devices give the single-device p-values."""
-    script = "import json, sys\nsys.path.insert(0, sys.argv[1])\n" + SHARD_COMPUTE + "print(json.dumps(out))\n"
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    res = subprocess.run(
-        [sys.executable, "-c", script, str(REPO)], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    multi = json.loads(res.stdout.strip().splitlines()[-1])
-    single: dict = {}
-    exec(SHARD_COMPUTE, single)
-    single = single["out"]
+    multi, single = run_on_devices(SHARD_COMPUTE), run_here(SHARD_COMPUTE)
     assert single["devices"] == 1 and multi["devices"] == 4
     for key in ("fisherz", "kci", "chisq"):
         np.testing.assert_allclose(multi[key], single[key], rtol=0, atol=1e-10, err_msg=key)

@@ -1,10 +1,6 @@
 """The comparison harness: matching, cloning, seeds, errors, cache, executors (local, Dask, sharded)."""
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 import textwrap
 
 import networkx as nx
@@ -26,8 +22,7 @@ from discovery._compare import (
 )
 from scm import PDAG, LaggedGraph
 from scm._exceptions import ParameterError
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from tests.devices import run_here, run_on_devices
 
 
 @pytest.fixture(scope="module")
@@ -199,14 +194,12 @@ def test_dask_local_cluster(small, envs):
 
 SHARDED = textwrap.dedent(
     """
-    import json, sys
-    sys.path.insert(0, sys.argv[1])
     import jax, scm
     from discovery import PC, compare
     ds = scm.simulate.simulate(n_nodes=6, n_samples=400, random_state=2)
     res = compare({"pc": PC(), "pc01": PC(alpha=0.01)}, {"d": ds}, executor="sequential")
-    print(json.dumps({"devices": len(jax.devices()), "shd": res["shd"].tolist(),
-                      "graphs": [g.to_json() for g in res.attrs["graphs"].values()]}))
+    out = {"devices": len(jax.devices()), "shd": res["shd"].tolist(),
+           "graphs": [g.to_json() for g in res.attrs["graphs"].values()]}
     """
 )
 
@@ -214,15 +207,10 @@ SHARDED = textwrap.dedent(
 def test_same_comparison_sharded_over_four_devices():
     """The same compare call on a host with 4 (forced) devices: PC's batched CI tests are
     sharded over them, the results are those of one device (this process)."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    proc = subprocess.run([sys.executable, "-c", SHARDED, str(REPO)], env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    four = json.loads(proc.stdout.strip().splitlines()[-1])
-    ds = scm.simulate.simulate(n_nodes=6, n_samples=400, random_state=2)
-    one = compare({"pc": PC(), "pc01": PC(alpha=0.01)}, {"d": ds}, executor="sequential")
-    assert four["devices"] == 4
-    assert four["shd"] == one["shd"].tolist()
-    assert [PDAG.from_json(g) for g in four["graphs"]] == list(one.attrs["graphs"].values())
+    four, one = run_on_devices(SHARDED), run_here(SHARDED)
+    assert four["devices"] == 4 and one["devices"] == 1
+    assert four["shd"] == one["shd"]
+    assert [PDAG.from_json(g) for g in four["graphs"]] == [PDAG.from_json(g) for g in one["graphs"]]
 
 
 def test_lagged_metrics():

@@ -19,6 +19,7 @@ from discovery import _dag_kernels as K
 from discovery._vidpdag import init_state, make_train_chunk, transform_columns
 from discovery.metrics import average_precision, shd
 from scm import ConvergenceError, DataError, ParameterError
+from tests.devices import run_here, run_on_devices
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -505,3 +506,36 @@ def test_vidpdag_says_when_the_validation_split_is_empty(caplog):
         model = VIDPDAG(hidden=(), max_iter=40, chunk_size=20, validation_fraction=0.01, random_state=0).fit(data)
     assert "validation_fraction=0.01 of 40 rows holds out no row; early stopping is off" in caplog.text
     assert model.history_["val_elbo"].isna().all() and model.best_step_ == 40  # the last parameters are kept
+
+
+SHARD_FIT = """
+import jax, numpy as np
+from discovery import VIDPDAG
+from discovery._vidpdag import make_train_chunk, row_sharding
+rng = np.random.default_rng(0)
+a = rng.normal(size=400)
+x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=400), rng.normal(size=400)])
+model = VIDPDAG(max_iter=500, chunk_size=250, hidden=(8,), random_state=0).fit(x)
+devices = tuple(jax.devices())
+out = {
+    "devices": len(devices),
+    "history": model.history_[["train_elbo", "val_elbo"]].to_numpy().tolist(),
+    "edge_probs": model.edge_probs_.to_numpy().tolist(),
+}
+if len(devices) > 1:  # the compiled step sums the gradients of the row shards across devices
+    init_opt, run_chunk = make_train_chunk(chunk_size=250, batch_size=128, lr=1e-3, lr_graph=3e-2, devices=devices)
+    args = (model.params_, init_opt(model.params_), jax.numpy.asarray(x, dtype="float32"), jax.random.key(0), 0,
+            {k: np.float32(1.0) for k in ("tau", "prior_p", "kl_weight", "perm_weight", "n_train")})
+    out["all_reduce"] = "all-reduce" in run_chunk.lower(*args).compile().as_text()
+    out["row_sharding"] = row_sharding(devices).spec == jax.sharding.PartitionSpec("batch", None)
+"""
+
+
+def test_training_is_data_parallel_over_devices_and_matches_one_device():
+    """With 4 (forced host) devices each minibatch is split over them: same training as on one."""
+    multi, single = run_on_devices(SHARD_FIT), run_here(SHARD_FIT)
+    assert single["devices"] == 1 and multi["devices"] == 4
+    assert multi["all_reduce"] and multi["row_sharding"]
+    # only the order of the float32 sums differs
+    np.testing.assert_allclose(multi["history"], single["history"], rtol=1e-4)
+    np.testing.assert_allclose(multi["edge_probs"], single["edge_probs"], atol=1e-3)

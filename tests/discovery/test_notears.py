@@ -19,6 +19,7 @@ from discovery._notears import break_cycles, linear_solver
 from discovery._utils import CPU_FAST_COMPILE_OPTIONS, fast_compile_options
 from discovery.metrics import shd
 from scm import DataError, ParameterError
+from tests.devices import run_here, run_on_devices
 
 # A 5-node linear SEM with equal noise variances (identifiable; NOTEARS' own setting).
 EDGES = {("A", "B"): 1.5, ("A", "C"): -1.0, ("B", "D"): 1.2, ("C", "D"): 0.8, ("D", "E"): -1.3}
@@ -405,3 +406,39 @@ def test_linear_weights_are_exactly_sparse(linear_fit):
     # A -> D, A -> E, C -> B and C -> E end exactly at zero, as they do in the reference code's solution (2026-12-03,
     # gCastle 1.0.4); the other absent edges keep weights of order 1e-5 in both. A smoothed L1 leaves no zeros.
     assert (off_diagonal == 0.0).sum() >= 4
+
+
+SHARD_MLP = """
+import jax, numpy as np
+from discovery import NOTEARS
+from discovery import _dag_kernels as K
+from discovery._notears import _solve_mlp_jit
+rng = np.random.default_rng(0)
+a = rng.normal(size=301)  # 301 rows: not a multiple of the device count
+x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=301), rng.normal(size=301)])
+x = x - x.mean(axis=0)
+devices = tuple(jax.devices()) if len(jax.devices()) > 1 else ()
+init = K.init_notears_mlp(np.random.default_rng(1), 3, (8,))
+with jax.enable_x64(True):
+    args = (init, jax.numpy.asarray(x), 0.01, 0.01, 10.0, 0.5, 1e-6)
+    params, adj, n_iter = _solve_mlp_jit(*args, max_iter=20, devices=devices)
+    hlo = jax.jit(_solve_mlp_jit, static_argnames=("max_iter", "devices")).lower(*args, max_iter=20, devices=devices)
+    out = {
+        "devices": len(jax.devices()),
+        "fc1": np.asarray(params["fc1"]).tolist(),
+        "n_iter": int(n_iter),
+        "all_reduce": "all-reduce" in hlo.compile().as_text(),
+        "edges": sorted(map(list, NOTEARS(model="mlp", hidden=(8,)).fit(x).graph_.edges)),
+    }
+"""
+
+
+def test_mlp_solver_is_data_parallel_over_devices_and_matches_one_device():
+    """With 4 (forced host) devices NOTEARS-MLP splits the rows over them: one subproblem gives
+    the single-device iterate up to rounding, and a whole fit the same graph."""
+    multi, single = run_on_devices(SHARD_MLP), run_here(SHARD_MLP)
+    assert single["devices"] == 1 and multi["devices"] == 4
+    assert multi["all_reduce"] and not single["all_reduce"]
+    assert multi["n_iter"] == single["n_iter"] == 20
+    np.testing.assert_allclose(multi["fc1"], single["fc1"], rtol=1e-8, atol=1e-10)
+    assert multi["edges"] == single["edges"]
