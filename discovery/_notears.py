@@ -41,7 +41,7 @@ from scm._validation import check_bool, check_in_range, check_numeric_frame, che
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
-from ._utils import center_scale, fast_compile_options, jit, row_sharding
+from ._utils import center_scale, fast_compile_options, jit, parallel_devices, row_sharding
 
 __all__ = ["NOTEARS", "break_cycles"]
 
@@ -130,8 +130,9 @@ def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter, de
 
 
 def _solve_mlp(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter):
-    devices = tuple(jax.devices()) if len(jax.devices()) > 1 else ()
-    params, a, n_iter = _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, max_iter=max_iter, devices=devices)
+    params, a, n_iter = _solve_mlp_jit(
+        params, x, lambda1, lambda2, rho, alpha, tol, max_iter=max_iter, devices=parallel_devices()
+    )
     return params, acyclicity(a), n_iter
 
 

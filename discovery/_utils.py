@@ -12,7 +12,16 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from scm._exceptions import DataError, ParameterError
 
-__all__ = ["CPU_FAST_COMPILE_OPTIONS", "center_scale", "check_key", "fast_compile_options", "jit", "progress", "row_sharding"]
+__all__ = [
+    "CPU_FAST_COMPILE_OPTIONS",
+    "center_scale",
+    "check_key",
+    "fast_compile_options",
+    "jit",
+    "parallel_devices",
+    "progress",
+    "row_sharding",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +93,14 @@ def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | Non
             f"{scale[j]:.3g}, above {limit}); rescale the data"
         )
     return loc, scale
+
+
+def parallel_devices() -> tuple:
+    """The devices a data-parallel program splits its rows over: all of ``jax.devices()``
+    when there are several, ``()`` for one (the one-device programs stay unsharded).
+    """
+    devices = tuple(jax.devices())
+    return devices if len(devices) > 1 else ()
 
 
 def row_sharding(devices: tuple) -> NamedSharding | None:

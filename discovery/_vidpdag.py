@@ -47,7 +47,7 @@ from scm._validation import check_bool, check_in_range, check_numeric_frame, che
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
-from ._utils import center_scale, fast_compile_options, jit, row_sharding
+from ._utils import center_scale, fast_compile_options, jit, parallel_devices, row_sharding
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -527,7 +527,7 @@ class VIDPDAG(ParamsMixin):
 
         hidden = tuple(int(h) for h in self.hidden)
         chunk = int(self.chunk_size)
-        devices = tuple(jax.devices()) if len(jax.devices()) > 1 else ()  # () shares the one-device programs
+        devices = parallel_devices()
         init_opt, run_chunk = make_train_chunk(
             chunk_size=chunk, batch_size=min(int(self.batch_size), len(x_train)), lr=float(self.lr),
             lr_graph=float(self.lr_graph), n_samples=int(self.n_graph_samples), relaxation=self.permutation,

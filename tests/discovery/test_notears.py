@@ -413,11 +413,12 @@ import jax, numpy as np
 from discovery import NOTEARS
 from discovery import _dag_kernels as K
 from discovery._notears import _solve_mlp_jit
+from discovery._utils import parallel_devices
 rng = np.random.default_rng(0)
 a = rng.normal(size=301)  # 301 rows: not a multiple of the device count
 x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=301), rng.normal(size=301)])
 x = x - x.mean(axis=0)
-devices = tuple(jax.devices()) if len(jax.devices()) > 1 else ()
+devices = parallel_devices()
 init = K.init_notears_mlp(np.random.default_rng(1), 3, (8,))
 with jax.enable_x64(True):
     args = (init, jax.numpy.asarray(x), 0.01, 0.01, 10.0, 0.5, 1e-6)
