@@ -515,7 +515,8 @@ SYNTREN_NOTE = (
     "so long cycles of weights near the threshold barely move h. The variance grows from ancestor to "
     "descendant in 14 to 74 % of the ordered pairs of the SynTReN graphs (mean 44 %), against 67 to 89 % "
     "on the simulated graphs and 68 % on Sachs (a pairwise form of the varsortability of Reisach et al., "
-    "2021, computed by hand on 2026-12-03); there standardising makes linear NOTEARS worse (Sachs SHD 11.0 -> 15.0; simulated d = 50: 20.0 -> 30.0)."
+    "2021, computed by hand on 2026-12-03); there standardising makes linear NOTEARS worse (Sachs SHD "
+    "11.0 -> 15.0 on the AMD EPYC machine, 12.0 -> 15.0 on the Intel Xeon; simulated d = 50: 20.0 -> 30.0)."
 )
 
 
@@ -636,8 +637,9 @@ def render_parts() -> dict[str, list[str]]:
             "function of Yu et al. (2019) and SciPy's L-BFGS-B on W = W+ - W-; scmkit uses tr(expm(W * W)) and "
             "L-BFGS (backtracking line search, SciPy's stopping rules, 5 stored pairs) with the L1 penalty exact "
             "(OWL-QN: pseudo-gradients and orthant projections) in float64, "
-            "compiled once per size (later fits reuse the compiled solver; the compiled time is the median of 3 "
-            f"fits); {h_line}. gCastle is timed twice: `Notears.learn` as its users call it, "
+            "its first fit of each graph starts from empty JAX caches (`jax.clear_caches()`), so it includes "
+            "tracing and compiling the solver, and the compiled time is the median of 3 later fits; "
+            f"{h_line}. gCastle is timed twice: `Notears.learn` as its users call it, "
             "and its solver `notears_linear` on a plain ndarray (best of 2 runs), its best setting: `learn` wraps the "
             "data in castle's `Tensor`, an ndarray subclass that rebuilds pandas indexes after every arithmetic "
             "operation, which with pandas 3 is most of its time. The 'memory 10' columns rerun scmkit with SciPy's "

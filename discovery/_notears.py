@@ -306,13 +306,13 @@ class NOTEARS(ParamsMixin):
     *Scale.* By default columns are centred, not scaled, as in the reference
     implementation, so the result depends on the units of each column. Linear NOTEARS is
     known to exploit the marginal variances ("varsortability", Reisach et al., 2021): on
-    Sachs it scores SHD 11 on the raw intensities and 15 on standardised data, while on
-    SynTReN, whose column scales span three orders of magnitude, standardising lowers its
-    mean SHD from 84 to 32 (docs/benchmarks.md). ``standardize=True`` fits the z-scored
-    columns, the same as standardising the data beforehand, so that rescaling a column no
-    longer changes the graph. It does not make the equal-noise-variance model hold: on
-    data simulated with equal noise variances it can reverse edges that the raw fit gets
-    right.
+    Sachs it scores SHD 11 to 12 on the raw intensities (depending on the machine) and 15
+    on standardised data, while on SynTReN, whose column scales span three orders of
+    magnitude, standardising lowers its mean SHD from 84 to 32 (docs/benchmarks.md).
+    ``standardize=True`` fits the z-scored columns, the same as standardising the data
+    beforehand, so that rescaling a column no longer changes the graph. It does not make
+    the equal-noise-variance model hold: on data simulated with equal noise variances it
+    can reverse edges that the raw fit gets right.
 
     Examples
     --------
