@@ -20,6 +20,7 @@ __all__ = [
     "jit",
     "parallel_devices",
     "progress",
+    "replicated_sharding",
     "row_sharding",
 ]
 
@@ -121,6 +122,18 @@ def row_sharding(devices: tuple) -> NamedSharding | None:
     if len(devices) < 2:
         return None
     return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch", None))
+
+
+def replicated_sharding(devices: tuple) -> NamedSharding | None:
+    """A full copy on each of ``devices`` (the mesh of :func:`row_sharding`); ``None`` for fewer than two.
+
+    The layout of the parameters and of the data a data-parallel step gathers its
+    minibatch from. Inputs placed this way keep XLA from choosing, for a small array, a
+    partial tiling that JAX cannot map back to the mesh.
+    """
+    if len(devices) < 2:
+        return None
+    return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec())
 
 
 def progress(iterable, enabled: bool, **kwargs):

@@ -47,7 +47,7 @@ from scm._validation import check_bool, check_in_range, check_numeric_frame, che
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
-from ._utils import center_scale, fast_compile_options, jit, parallel_devices, row_sharding
+from ._utils import center_scale, fast_compile_options, jit, parallel_devices, replicated_sharding, row_sharding
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -175,6 +175,8 @@ def make_train_chunk(
         keys = jax.random.split(jax.random.fold_in(key, chunk_index), chunk_size)
         body = functools.partial(step, x_train=x_train, hyper=hyper)
         (params, opt_state), (losses, elbos) = lax.scan(body, (params, opt_state), keys)
+        if rows is not None:  # parameters leave replicated, whatever layout XLA chose inside
+            params, opt_state = lax.with_sharding_constraint((params, opt_state), replicated_sharding(devices))
         return params, opt_state, losses, elbos
 
     return jax.jit(opt.init), run_chunk
@@ -541,6 +543,8 @@ class VIDPDAG(ParamsMixin):
         params = init_state(k_init, d, hidden)
         opt_state = init_opt(params)
         xt, xv = jnp.asarray(x_train), jnp.asarray(x_val[:2000])
+        if devices:  # every device holds the data; each step splits its minibatch
+            xt, xv = jax.device_put((xt, xv), replicated_sharding(devices))
         n_chunks = -(-int(self.max_iter) // chunk)
         best = (-np.inf, params, 0)
         bad = 0
