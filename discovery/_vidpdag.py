@@ -41,13 +41,22 @@ import optax
 import pandas as pd
 from jax import lax
 
-from scm._exceptions import ConvergenceError, DataError, ParameterError
+from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError
+from scm._graph import adjacency_to_dag
 from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from . import _dag_kernels as K
 from ._base import ParamsMixin
 from ._dpdag import RELAXATIONS, DPDAG
-from ._utils import center_scale, fast_compile_options, jit, parallel_devices, replicated_sharding, row_sharding
+from ._utils import (
+    center_scale,
+    check_key,
+    fast_compile_options,
+    jit,
+    parallel_devices,
+    replicated_sharding,
+    row_sharding,
+)
 
 __all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
 
@@ -455,6 +464,41 @@ class VIDPDAG(ParamsMixin):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
 
+    def sample_graphs(self, n: int = 1, *, key) -> list[nx.DiGraph]:
+        """Draw ``n`` DAGs from the fitted posterior ``q(A)`` (:attr:`dpdag_`), with named nodes.
+
+        Each draw samples an ordering and then the edges it allows, so every graph is a
+        DAG; the share of draws holding ``i -> j`` estimates ``edge_probs_.loc[i, j]``.
+
+        Parameters
+        ----------
+        n : int, default 1
+            Number of graphs.
+        key : jax.Array
+            A JAX PRNG key (:func:`jax.random.key`).
+
+        Returns
+        -------
+        list of networkx.DiGraph
+
+        Examples
+        --------
+        >>> import jax, numpy as np, pandas as pd
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=300)
+        >>> data = pd.DataFrame({"x": x, "y": np.tanh(2 * x) + 0.2 * rng.normal(size=300)})
+        >>> model = VIDPDAG(max_iter=500, random_state=0).fit(data)
+        >>> graphs = model.sample_graphs(200, key=jax.random.key(0))
+        >>> len(graphs), sorted(graphs[0].nodes)
+        (200, ['x', 'y'])
+        """
+        if not hasattr(self, "dpdag_"):
+            raise NotFittedError("This VIDPDAG instance is not fitted yet; call 'fit' first.")
+        check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="VIDPDAG.sample_graphs")
+        check_key(key, owner="VIDPDAG.sample_graphs")
+        adjacency = np.asarray(self.dpdag_.sample(key, int(n))) > 0.5  # straight-through values are 0/1 up to rounding
+        return [adjacency_to_dag(a, nodes=list(self.feature_names_in_)) for a in adjacency]
+
     def _validate_params(self) -> None:
         owner = "VIDPDAG"
         hidden = self.hidden
@@ -590,10 +634,7 @@ class VIDPDAG(ParamsMixin):
 
         q = DPDAG.from_params(params["graph"]["psi"], params["graph"]["theta"], permutation=self.permutation, tau=float(self.tau))
         probs = np.asarray(q.edge_probs(), dtype=float)
-        adj = np.asarray(q.mode(float(self.threshold)))
-        graph = nx.DiGraph()
-        graph.add_nodes_from(names)
-        graph.add_edges_from((names[i], names[j]) for i, j in zip(*np.nonzero(adj)))
+        graph = adjacency_to_dag(np.asarray(q.mode(float(self.threshold))), nodes=names)
         self.edge_probs_ = pd.DataFrame(probs, index=names, columns=names)
         self.graph_ = graph
         self.dpdag_ = q

@@ -18,7 +18,7 @@ from discovery import DPDAG, VIDPDAG
 from discovery import _dag_kernels as K
 from discovery._vidpdag import init_state, make_train_chunk, transform_columns
 from discovery.metrics import average_precision, shd
-from scm import ConvergenceError, DataError, ParameterError
+from scm import ConvergenceError, DataError, NotFittedError, ParameterError
 from tests.devices import run_here, run_on_devices
 
 
@@ -406,6 +406,21 @@ def test_vidpdag_attributes():
     again = VIDPDAG(max_iter=1000, patience=2, random_state=0).fit(data)
     np.testing.assert_allclose(again.edge_probs_.to_numpy(), p, atol=1e-6)
     assert "max_iter=1000" in repr(model)
+    # posterior draws: named DAGs whose edge frequencies estimate the exact marginals
+    graphs = model.sample_graphs(4000, key=jax.random.key(0))
+    assert all(set(g.nodes) == set(names) and nx.is_directed_acyclic_graph(g) for g in graphs)
+    freq = np.zeros_like(p)
+    for g in graphs:
+        for u, v in g.edges:
+            freq[names.index(u), names.index(v)] += 1 / len(graphs)
+    np.testing.assert_allclose(freq, p, atol=4 * 0.5 / math.sqrt(len(graphs)))  # 4 standard errors at most
+    assert len({frozenset(g.edges) for g in graphs}) > 1  # draws, not copies of the mode
+    with pytest.raises(ParameterError, match="'key' parameter of VIDPDAG.sample_graphs must be a JAX PRNG key"):
+        model.sample_graphs(2, key=0)
+    with pytest.raises(ParameterError, match="'n' parameter of VIDPDAG.sample_graphs"):
+        model.sample_graphs(0, key=jax.random.key(0))
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        VIDPDAG().sample_graphs(key=jax.random.key(0))
 
 
 def test_vidpdag_without_validation_and_sinkhorn():
