@@ -9,9 +9,37 @@ their defaults, so that :func:`sklearn.base.clone` and friends work unchanged.
 
 from __future__ import annotations
 
-from scm._exceptions import ParameterError
+import pandas as pd
 
-__all__ = ["ParamsMixin"]
+from scm._exceptions import DataError, ParameterError, UnknownNodeError
+from scm._validation import as_dataframe, check_numeric_frame
+
+__all__ = ["ParamsMixin", "columns_seen_by_fit"]
+
+
+def columns_seen_by_fit(X, names: list, owner: str, *, name: str = "X") -> pd.DataFrame:
+    """``X`` as a numeric DataFrame with the columns ``names`` a fitted estimator saw, in that order.
+
+    A DataFrame must hold those columns (others are ignored); an array must have them,
+    and only them, in that order.
+
+    Examples
+    --------
+    >>> columns_seen_by_fit(pd.DataFrame({"b": [1.0], "a": [2.0], "c": [0.0]}), ["a", "b"], "demo")
+         a    b
+    0  2.0  1.0
+    """
+    if isinstance(X, pd.DataFrame):
+        missing = [c for c in names if c not in X.columns]
+        if missing:
+            raise UnknownNodeError(f"{name} lacks the column(s) {missing} seen by fit")
+        frame = X[names]
+    else:
+        frame = as_dataframe(X, name=name)
+        if frame.shape[1] != len(names):
+            raise DataError(f"{name} has {frame.shape[1]} columns but {owner} was fitted on {len(names)}")
+        frame.columns = names
+    return check_numeric_frame(frame, name=name)
 
 
 class ParamsMixin:
@@ -89,6 +117,16 @@ class ParamsMixin:
                 )
             setattr(self, k, v)
         return self
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (version 1.6 on; older versions do not ask).
+
+        An unsupervised estimator of 2-D data: what ``GridSearchCV`` and the other
+        meta-estimators read (``y`` is optional).
+        """
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
     def __repr__(self) -> str:
         """``ClassName(name=value, ...)`` with the parameters that differ from the defaults.

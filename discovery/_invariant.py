@@ -39,7 +39,7 @@ import pandas as pd
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_bool, check_in_range, check_numeric_frame, check_option
 
-from ._base import ParamsMixin
+from ._base import ParamsMixin, columns_seen_by_fit
 from ._icp import split_inputs
 
 __all__ = ["AnchorRegression", "IRM"]
@@ -150,18 +150,7 @@ class _LinearPredictor:
         numpy.ndarray of shape (n_samples,)
         """
         self._check_fitted()
-        names = list(self.feature_names_in_)
-        if isinstance(X, pd.DataFrame):
-            missing = [c for c in names if c not in X.columns]
-            if missing:
-                raise UnknownNodeError(f"X lacks the column(s) {missing} seen by fit")
-            frame = X[names]
-        else:
-            frame = as_dataframe(X, name="X")
-            if frame.shape[1] != len(names):
-                raise DataError(f"X has {frame.shape[1]} columns but {type(self).__name__} was fitted on {len(names)}")
-            frame.columns = names
-        values = check_numeric_frame(frame, name="X").to_numpy(dtype=float)
+        values = columns_seen_by_fit(X, list(self.feature_names_in_), type(self).__name__).to_numpy(dtype=float)
         return values @ self.coef_ + self.intercept_
 
 
