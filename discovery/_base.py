@@ -74,6 +74,8 @@ class ParamsMixin:
     """
 
     _param_names: tuple = ()
+    _estimator_type: str | None = None
+    _target_required: bool = False
 
     def get_params(self, deep: bool = True) -> dict:
         """The constructor parameters, as a dict (scikit-learn convention).
@@ -121,12 +123,18 @@ class ParamsMixin:
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (version 1.6 on; older versions do not ask).
 
-        An unsupervised estimator of 2-D data: what ``GridSearchCV`` and the other
-        meta-estimators read (``y`` is optional).
+        What ``GridSearchCV`` and the other meta-estimators read: by default an
+        unsupervised estimator of 2-D data (``y`` optional); a subclass that needs a
+        target sets ``_target_required``, and a regressor ``_estimator_type = "regressor"``.
         """
-        from sklearn.utils import Tags, TargetTags
+        from sklearn.utils import RegressorTags, Tags, TargetTags
 
-        return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+        regressor = self._estimator_type == "regressor"
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=self._target_required or regressor),
+            regressor_tags=RegressorTags() if regressor else None,
+        )
 
     def __repr__(self) -> str:
         """``ClassName(name=value, ...)`` with the parameters that differ from the defaults.

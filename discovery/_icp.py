@@ -373,6 +373,8 @@ def summarise_sets(masks: np.ndarray, set_pvalues: np.ndarray, alpha: float, nam
 class _InvariantPrediction(ParamsMixin):
     """Fitted-attribute bookkeeping shared by :class:`ICP` and :class:`NonlinearICP`."""
 
+    _target_required = True  # fit(X, y, environment)
+
     def _store_summary(self, masks, set_pvalues, names, target, labels) -> dict:
         summary = summarise_sets(masks, set_pvalues, self.alpha, names)
         self.accepted_sets_ = summary["accepted_sets"]

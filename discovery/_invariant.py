@@ -129,6 +129,8 @@ def _split_xy(X, y, *, owner: str) -> tuple[pd.DataFrame, str, np.ndarray]:
 class _LinearPredictor:
     """``predict`` for fitted linear models with ``coef_``, ``intercept_`` and feature names."""
 
+    _estimator_type = "regressor"
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call 'fit' first.")

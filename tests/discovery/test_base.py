@@ -100,3 +100,15 @@ class _WithArray(ParamsMixin):
 def test_repr_with_array_and_dict_defaults():
     assert repr(_WithArray(options={"a": 1})) == "_WithArray(weights=array([1., 1.]))"  # equal arrays: no truth value
     assert repr(_WithArray(options={"a": 2})) == "_WithArray(weights=array([1., 1.]), options={'a': 2})"
+
+
+def test_scikit_learn_tags_say_what_fit_needs():
+    """GridSearchCV and friends read these (scikit-learn >= 1.6 refuses an estimator without them)."""
+    from sklearn.base import is_regressor
+    from sklearn.utils import get_tags
+
+    for est, kind, needs_y in ((PC(), None, False), (VIDPDAG(), None, False), (ICP(), None, True),
+                               (AnchorRegression(), "regressor", True), (IRM(), "regressor", True)):
+        tags = get_tags(est)
+        assert (tags.estimator_type, tags.target_tags.required) == (kind, needs_y), type(est).__name__
+        assert is_regressor(est) == (kind == "regressor")
