@@ -227,14 +227,16 @@ def _skewness(x: np.ndarray) -> np.ndarray:
     return np.mean(z**3, axis=0)
 
 
-def _check_float32_range(x: np.ndarray, names: list, limit: float = 1e18) -> None:
-    """Unstandardised columns are trained in float32: their squares must fit it."""
+def _check_float32_range(
+    x: np.ndarray, names: list, limit: float = 1e18, hint: str = "use standardize=True or rescale it"
+) -> None:
+    """The model runs in float32: the squares of its (preprocessed) inputs must fit it."""
     big = np.abs(x).max(axis=0) > limit
     if big.any():
         j = int(np.flatnonzero(big)[0])
         raise DataError(
-            f"VIDPDAG: column {names[j]!r} holds values up to {np.abs(x[:, j]).max():.3g}, too large for "
-            f"training in float32 without standardising (limit {limit:.0e}); use standardize=True or rescale it"
+            f"VIDPDAG: column {names[j]!r} holds values up to {np.abs(x[:, j]).max():.3g} after preprocessing, "
+            f"too large for float32 (limit {limit:.0e}); {hint}"
         )
 
 
@@ -527,13 +529,16 @@ class VIDPDAG(ParamsMixin):
             x[:, j] = np.log(x[:, j])
         sc = self._scoring
         z = (x - sc["loc"]) / sc["scale"]
-        _check_float32_range(z, names)
+        _check_float32_range(z, names, hint="the data are far outside the range the model was fitted on")
         z = z.astype(np.float32)
-        val_elbo = make_val_elbo(relaxation=self.permutation, devices=parallel_devices())
+        devices = parallel_devices()
+        val_elbo = make_val_elbo(relaxation=self.permutation, devices=devices)
         total = 0.0
         for lo in range(0, len(z), _SCORE_ROWS):  # blocks bound the (rows x samples x nodes) intermediates
-            block = z[lo : lo + _SCORE_ROWS]
-            total += len(block) * float(val_elbo(self.params_, jnp.asarray(block), sc["key"], sc["hyper"]))
+            block = jnp.asarray(z[lo : lo + _SCORE_ROWS])
+            if devices:  # beside the replicated parameters, as in fit
+                block = jax.device_put(block, replicated_sharding(devices))
+            total += len(block) * float(val_elbo(self.params_, block, sc["key"], sc["hyper"]))
         return total / len(z) - float(np.sum(np.log(sc["scale"]))) + float(np.mean(jacobian))
 
     def sample_graphs(self, n: int = 1, *, key) -> list[nx.DiGraph]:

@@ -543,6 +543,7 @@ out = {
     "edge_probs": model.edge_probs_.to_numpy().tolist(),
     # fewer validation rows (2) than devices: XLA would tile them 2-way, which JAX cannot map to the mesh
     "tiny": VIDPDAG(max_iter=40, chunk_size=20, hidden=(8,), random_state=0).fit(x[:12]).history_["val_elbo"].tolist(),
+    "score": model.score(x[:2]),  # 2 rows on 4 devices: XLA would tile them 2-way, as above
 }
 if len(devices) > 1:  # the compiled step sums the gradients of the row shards across devices
     init_opt, run_chunk = make_train_chunk(chunk_size=250, batch_size=128, lr=1e-3, lr_graph=3e-2, devices=devices)
@@ -562,6 +563,7 @@ def test_training_is_data_parallel_over_devices_and_matches_one_device():
     np.testing.assert_allclose(multi["history"], single["history"], rtol=1e-4)
     np.testing.assert_allclose(multi["edge_probs"], single["edge_probs"], atol=1e-3)
     np.testing.assert_allclose(multi["tiny"], single["tiny"], rtol=1e-4)
+    np.testing.assert_allclose(multi["score"], single["score"], rtol=1e-4)
 
 
 def test_vidpdag_score_is_a_held_out_elbo_in_data_units():
