@@ -332,18 +332,18 @@ class DPDAG:
             ``log q(A)`` sums over every ordering consistent with ``A``, which is not
             tractable in general; :meth:`ordering_log_prob` gives the ordering's term.)
         """
+        perm = self._perm_matrix(ordering)
+        if np.shape(adjacency) != tuple(self.theta.shape):
+            raise ParameterError(f"adjacency must have shape {tuple(self.theta.shape)}; got {np.shape(adjacency)}")
         if not isinstance(adjacency, jax.core.Tracer):
             values = np.asarray(adjacency)
-            bad = ~np.isin(values, (0, 1)) if values.dtype != object else np.ones(values.shape, dtype=bool)
-            if values.shape == tuple(self.theta.shape) and bad.any():
+            bad = ~np.isin(values, (0, 1))
+            if bad.any():
                 i, j = map(int, np.argwhere(bad)[0])
                 raise ParameterError(
                     f"adjacency must hold 0/1 (or bool) entries; got {values[i, j].tolist()!r} at [{i}, {j}]"
                 )
         a = jnp.asarray(adjacency, dtype=self.theta.dtype)
-        perm = self._perm_matrix(ordering)
-        if a.shape != self.theta.shape:
-            raise ParameterError(f"adjacency must have shape {tuple(self.theta.shape)}; got {tuple(a.shape)}")
         return K.edge_log_prob(self.theta, a, K.order_mask(perm))
 
     def ordering_log_prob(self, ordering):

@@ -20,6 +20,7 @@ __all__ = [
     "jit",
     "parallel_devices",
     "progress",
+    "replicate",
     "replicated_sharding",
     "row_sharding",
 ]
@@ -128,12 +129,21 @@ def replicated_sharding(devices: tuple) -> NamedSharding | None:
     """A full copy on each of ``devices`` (the mesh of :func:`row_sharding`); ``None`` for fewer than two.
 
     The layout of the parameters and of the data a data-parallel step gathers its
-    minibatch from. Inputs placed this way keep XLA from choosing, for a small array, a
-    partial tiling that JAX cannot map back to the mesh.
+    minibatch from (:func:`replicate` places inputs so).
     """
     if len(devices) < 2:
         return None
     return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec())
+
+
+def replicate(tree, devices: tuple):
+    """``tree`` placed whole on every one of ``devices`` (:func:`replicated_sharding`); unchanged for one.
+
+    Inputs of a data-parallel program go beside its replicated parameters this way:
+    left uncommitted, a small array (fewer rows than devices) can be given a partial
+    tiling by XLA that JAX cannot map back to the mesh (``IndivisibleError``).
+    """
+    return jax.device_put(tree, replicated_sharding(devices)) if len(devices) > 1 else tree
 
 
 def progress(iterable, enabled: bool, **kwargs):

@@ -54,6 +54,7 @@ from ._utils import (
     fast_compile_options,
     jit,
     parallel_devices,
+    replicate,
     replicated_sharding,
     row_sharding,
 )
@@ -535,9 +536,7 @@ class VIDPDAG(ParamsMixin):
         val_elbo = make_val_elbo(relaxation=self.permutation, devices=devices)
         total = 0.0
         for lo in range(0, len(z), _SCORE_ROWS):  # blocks bound the (rows x samples x nodes) intermediates
-            block = jnp.asarray(z[lo : lo + _SCORE_ROWS])
-            if devices:  # beside the replicated parameters, as in fit
-                block = jax.device_put(block, replicated_sharding(devices))
+            block = replicate(jnp.asarray(z[lo : lo + _SCORE_ROWS]), devices)  # beside the replicated parameters
             total += len(block) * float(val_elbo(self.params_, block, sc["key"], sc["hyper"]))
         return total / len(z) - float(np.sum(np.log(sc["scale"]))) + float(np.mean(jacobian))
 
@@ -664,8 +663,7 @@ class VIDPDAG(ParamsMixin):
         params = init_state(k_init, d, hidden)
         opt_state = init_opt(params)
         xt, xv = jnp.asarray(x_train), jnp.asarray(x_val[:2000])
-        if devices:  # every device holds the data; each step splits its minibatch
-            xt, xv = jax.device_put((xt, xv), replicated_sharding(devices))
+        xt, xv = replicate((xt, xv), devices)  # every device holds the data; each step splits its minibatch
         n_chunks = -(-int(self.max_iter) // chunk)
         best = (-np.inf, params, 0)
         bad = 0
