@@ -83,8 +83,7 @@ if str(REPO) not in sys.path:
 
 import jax  # noqa: E402
 
-from discovery import NOTEARS, VIDPDAG  # noqa: E402
-from discovery import metrics  # noqa: E402
+from discovery import NOTEARS, VIDPDAG, metrics  # noqa: E402
 from scm import GraphError  # noqa: E402
 
 SECTION = "## Differentiable DAG learning"
@@ -204,7 +203,7 @@ def pm(mean, sd, n, fmt="{:.1f}") -> str:
 
 # ----------------------------------------------------------------------------- parts
 def part_steps():
-    from discovery._vidpdag import init_state, make_train_chunk
+    from discovery.differentiable._vidpdag import init_state, make_train_chunk
 
     out = []
     for d in [int(s) for s in ARGS.step_sizes.split(",")]:
@@ -244,7 +243,7 @@ def _notears_fit_times(data, repeat: int):
 def part_notears():
     import jax
 
-    from discovery import _notears
+    from discovery.differentiable import _notears
 
     Notears, version = load_gcastle_notears()
     RESULTS["gcastle_version"] = version
@@ -648,10 +647,11 @@ def render_parts() -> dict[str, list[str]]:
             "L-BFGS memory (recompiled): that is the evidence for the default of 5. scmkit's first fit in a "
             "process is mostly XLA tracing and compilation of the solver; with JAX's persistent compilation cache "
             "(docs/scaling.md) later processes skip it. Up to 32 nodes on CPU the solver is compiled with XLA's "
-            "loop emitter instead of its fusion emitters (`discovery._utils.CPU_FAST_COMPILE_OPTIONS`; measurements "
+            "loop emitter instead of its fusion emitters (`discovery._jax.CPU_FAST_COMPILE_OPTIONS`; measurements "
             "in the subsection on XLA's loop emitter below).",
         ]
-        out[f"### NOTEARS-JAX vs gCastle {RESULTS.get('gcastle_version', '')} `Notears` (linear, lambda1 0.1, w_threshold 0.3, n = 1000)"] = lines
+        version = RESULTS.get("gcastle_version", "")
+        out[f"### NOTEARS-JAX vs gCastle {version} `Notears` (linear, lambda1 0.1, w_threshold 0.3, n = 1000)"] = lines
     if RESULTS.get("notears_mlp"):
         rows = RESULTS["notears_mlp"]
         lines = [
@@ -688,11 +688,13 @@ def render_parts() -> dict[str, list[str]]:
             "units, lambda1 = lambda2 = 0.01 (the NOTEARS-MLP paper's), w_threshold 0.3, h_tol 1e-8, rho_max 1e16, in "
             "float64. gCastle is the reference implementation (PyTorch autograd, SciPy's L-BFGS-B on the bounded "
             "W+ - W- split, exact L1); scmkit runs one jitted OWL-QN per subproblem (L-BFGS with the exact L1 "
-            "penalty and orthant projections; its NOTEARS defaults, `model='mlp'`). The scmkit first fit is the first of each size in the process (it compiles "
+            "penalty and orthant projections; its NOTEARS defaults, `model='mlp'`). The scmkit first fit is the first of each size "
+            "in the process (it compiles "
             "the solver); the compiled fit is the next fit of the same data. gCastle ran with 1 and 2 torch threads "
             "on the first graph of each size (both times shown) and with the faster setting on the others.",
         ]
-        out[f"### NOTEARS-MLP vs gCastle {RESULTS.get('gcastle_version', '')} `NotearsNonlinear` (torch {RESULTS.get('torch_version', '')}, lambda1 = lambda2 = 0.01)"] = lines
+        versions = RESULTS.get("gcastle_version", ""), RESULTS.get("torch_version", "")
+        out[f"### NOTEARS-MLP vs gCastle {versions[0]} `NotearsNonlinear` (torch {versions[1]}, lambda1 = lambda2 = 0.01)"] = lines
     return out
 
 

@@ -83,8 +83,6 @@ from pathlib import Path  # noqa: E402
 
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
 from dowhy import CausalModel  # noqa: E402
 
 from estimators import AIPW, DoubleML, RegressionAdjustment, adjustment_set, is_valid_adjustment  # noqa: E402
@@ -205,7 +203,7 @@ def run_identification() -> list:
                 row["dowhy_valid"] = is_valid_adjustment(g, t, y, dw["backdoor"])
             rows.append(row)
             print(f"{label:40s} {str(t)[:14]:>14s} -> {str(y)[:14]:14s} scmkit {fmt_s(t_ours):>8s} s |Z|={len(ours):2d}   "
-                  + ("DoWhy >%g s (killed)" % ARGS.timeout if dw.get("timeout") else
+                  + (f"DoWhy >{ARGS.timeout:g} s (killed)" if dw.get("timeout") else
                      f"DoWhy error {dw['error']}" if "error" in dw else
                      f"DoWhy {fmt_s(dw['identify']):>8s} s (+{fmt_s(dw['build'])} s CausalModel) |Z|="
                      f"{len(dw['backdoor']) if dw['backdoor'] is not None else '-'} valid={row.get('dowhy_valid')}"),

@@ -32,7 +32,6 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 from causallearn.utils.cit import CIT  # noqa: E402
 
 from discovery.citest import KCI  # noqa: E402

@@ -64,7 +64,8 @@ def main(argv=None) -> int:
     from causallearn.utils.cit import fisherz
 
     t0 = time.perf_counter()
-    from discovery import PC, _citest  # noqa: F401  (discovery imports JAX lazily: not part of the first fit)
+    import discovery.citest  # noqa: F401  (discovery imports JAX lazily: not part of the first fit)
+    from discovery import PC  # noqa: F401
 
     t_import = time.perf_counter() - t0
     data, w = linear_sem(args.d, args.n, args.seed)

@@ -69,7 +69,8 @@ def _run(which: str, n_series: int, tau_max: int, n_timepoints: int, seed: int, 
 def _measure(which, n, tau_max, T, seed, tmp):
     out = os.path.join(tmp, f"{which}_{n}.npz")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, __file__, "--child", which, "--n", str(n), "--tau-max", str(tau_max), "--T", str(T), "--seed", str(seed), "--out", out]
+    cmd = [sys.executable, __file__, "--child", which, "--n", str(n), "--tau-max", str(tau_max), "--T", str(T),
+           "--seed", str(seed), "--out", out]
     wall = time.perf_counter()
     subprocess.run(cmd, check=True, env=env)
     wall = time.perf_counter() - wall

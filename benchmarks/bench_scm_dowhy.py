@@ -54,7 +54,8 @@ _parser.add_argument("--node", help="the intervened node (default: the one with 
 _parser.add_argument("--seed", type=int, default=0, help="seed of the graph, weights, data and of both libraries (default 0)")
 _parser.add_argument("--repeat", type=int, default=5, help="runs per timed step, the fastest reported (default 5); "
                      "dowhy-gcm's auto-assignment + fit always runs once")
-_parser.add_argument("--blas-threads", default="1", help="value for OPENBLAS/OMP/MKL_NUM_THREADS, or 'default' to leave them unset (default 1)")
+_parser.add_argument("--blas-threads", default="1",
+                     help="value for OPENBLAS/OMP/MKL_NUM_THREADS, or 'default' to leave them unset (default 1)")
 _parser.add_argument("--dowhy-n-jobs", type=int, default=None, help="gcm.config.default_n_jobs (default: dowhy's own, -1)")
 _parser.add_argument("--skip-dowhy-auto", action="store_true", help="skip dowhy-gcm's slow auto-assignment")
 _parser.add_argument("--blas-check", action="store_true", help="also time the cheap steps in a child process with "
@@ -75,7 +76,6 @@ from pathlib import Path  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
 from dowhy import gcm  # noqa: E402
 
 from scm import SCM  # noqa: E402
@@ -268,7 +268,8 @@ def main() -> int:
     blas_check = None
     if ARGS.blas_check:
         child = [sys.executable, __file__, "--blas-threads", "default", "--skip-dowhy-auto", "--json",
-                 *(f"--{k.replace('_', '-')}={getattr(ARGS, k)}" for k in ("nodes", "degree", "rows", "samples", "units", "seed", "repeat"))]
+                 *(f"--{k.replace('_', '-')}={getattr(ARGS, k)}"
+                   for k in ("nodes", "degree", "rows", "samples", "units", "seed", "repeat"))]
         env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
         out = subprocess.run(child, capture_output=True, text=True, check=True, env=env).stdout
         blas_check = json.loads(out.strip().splitlines()[-1])

@@ -5,55 +5,68 @@ Every algorithm is a scikit-learn-style estimator: parameters in a keyword-only
 trailing-underscore attributes (``graph_``, ``pvalues_``, ``edge_probs_``, ...).
 Conditional-independence tests are batched and evaluated by jitted JAX kernels.
 
-Names are imported lazily, so ``import discovery`` does not import JAX until an
-algorithm is used.
+One subpackage per family, each with its estimators, its phase functions and its
+kernels (``docs/architecture.md``):
+
+- :mod:`discovery.citest`: conditional-independence tests;
+- :mod:`discovery.constraint`: PC and CD-NOD;
+- :mod:`discovery.differentiable`: DP-DAG, VI-DP-DAG and NOTEARS;
+- :mod:`discovery.invariance`: ICP, nonlinear ICP, anchor regression, IRM;
+- :mod:`discovery.timeseries`: PCMCI and PCMCI+;
+- :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
+- :mod:`discovery.evaluation`: the comparison harness, plots and the report.
+
+The names below are re-exported here and imported lazily, so ``import discovery``
+does not import JAX until an algorithm is used.
 """
 
 from __future__ import annotations
 
 import importlib
 
-# public name -> private module that defines it
+# public name -> the family subpackage that defines it
 _EXPORTS = {
     # conditional-independence tests
-    "CITest": "._citest",
-    "FisherZ": "._citest",
-    "KCI": "._citest",
-    "ChiSquare": "._citest",
-    "GSquare": "._citest",
-    "DSeparation": "._citest",
-    "make_ci_test": "._citest",
-    "CI_TESTS": "._citest",
+    "CITest": ".citest",
+    "FisherZ": ".citest",
+    "KCI": ".citest",
+    "ChiSquare": ".citest",
+    "GSquare": ".citest",
+    "DSeparation": ".citest",
+    "make_ci_test": ".citest",
+    "CI_TESTS": ".citest",
     # constraint-based search
-    "PC": "._pc",
-    "BackgroundKnowledge": "._background",
-    "CDNOD": "._cdnod",
+    "PC": ".constraint",
+    "BackgroundKnowledge": ".constraint",
+    "CDNOD": ".constraint",
     # differentiable
-    "DPDAG": "._dpdag",
-    "VIDPDAG": "._vidpdag",
-    "NOTEARS": "._notears",
+    "DPDAG": ".differentiable",
+    "VIDPDAG": ".differentiable",
+    "NOTEARS": ".differentiable",
     # invariance
-    "ICP": "._icp",
-    "NonlinearICP": "._icp",
-    "AnchorRegression": "._invariant",
-    "IRM": "._invariant",
+    "ICP": ".invariance",
+    "NonlinearICP": ".invariance",
+    "AnchorRegression": ".invariance",
+    "IRM": ".invariance",
+    "ICPGraph": ".invariance",
     # time series
-    "PCMCI": "._pcmci",
-    "PCMCIPlus": "._pcmci",
+    "PCMCI": ".timeseries",
+    "PCMCIPlus": ".timeseries",
     # harness
-    "compare": "._compare",
-    "ICPGraph": "._compare",
-    "register_algorithm": "._compare",
-    "plot_graph": "._plot",
-    "plot_comparison": "._plot",
-    "write_report": "._report",
+    "compare": ".evaluation",
+    "register_algorithm": ".evaluation",
+    "plot_graph": ".evaluation",
+    "plot_comparison": ".evaluation",
+    "write_report": ".evaluation",
 }
 
-__all__ = sorted(_EXPORTS) + ["citest", "metrics"]
+_SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "invariance", "metrics", "timeseries")
+
+__all__ = sorted(_EXPORTS) + list(_SUBPACKAGES)
 
 
 def __getattr__(name: str):
-    if name in ("citest", "metrics"):
+    if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     try:
         module = _EXPORTS[name]

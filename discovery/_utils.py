@@ -1,62 +1,68 @@
-"""Small helpers shared by the discovery algorithms."""
+"""Small helpers shared by the discovery families (no JAX here: see :mod:`discovery._jax`).
+
+Importing this module imports numpy only (not :mod:`scm`), so the command line can use
+:func:`first_line` without slowing ``scmkit --help``.
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
-from functools import cache
+import re
 
-import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from scm._exceptions import DataError, ParameterError
-
-__all__ = [
-    "CPU_FAST_COMPILE_OPTIONS",
-    "center_scale",
-    "check_key",
-    "fast_compile_options",
-    "jit",
-    "parallel_devices",
-    "progress",
-    "replicate",
-    "replicated_sharding",
-    "row_sharding",
-]
-
-logger = logging.getLogger(__name__)
-
-#: XLA:CPU compile options of the jitted programs of :mod:`discovery` (all but the linear
-#: NOTEARS solver for more than 32 nodes, see :func:`jit`). XLA:CPU's fusion emitters, its
-#: default code generator for fused loops, take much longer to compile these programs
-#: than its older loop emitter: 0.6 against 0.4 s for the NOTEARS solver at d = 20, 1.27
-#: against 0.73 s for VI-DP-DAG's training chunk on Sachs. The older emitter's code is as
-#: fast for VI-DP-DAG (ms per step at d = 20, 50, 100 within 4 %); for the linear NOTEARS
-#: solver it was 3-8 % slower at d = 10-30 and 15 % at d = 50 with the smoothed L1 (Intel
-#: Xeon), and with the exact L1 (AMD EPYC) as fast at d = 20-50 and 36 % slower at d = 100
-#: (2-core x86_64, jaxlib 0.10.2; docs/benchmarks.md). First fits of PC, ICP, CD-NOD and KCI tests compile 10-20 %
-#: faster, with the same results and compiled calls as fast or faster. Different code
-#: generation rounds differently: results are identical only up to floating-point rounding.
-CPU_FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+__all__ = ["center_scale", "first_line", "next_pow2", "prf", "progress", "progress_bar", "slug"]
 
 
-def check_key(key, *, name: str = "key", owner: str | None = None):
-    """Check that ``key`` is a JAX PRNG key, and return it.
+def next_pow2(k: int) -> int:
+    """The smallest power of two ``>= k`` (1 for ``k <= 1``): the padded size of a batch or a set.
 
-    A typed key (:func:`jax.random.key`) or a legacy ``uint32`` key of shape ``(..., 2)``
-    (:func:`jax.random.PRNGKey`); traced keys pass. An int seed would otherwise fail deep
-    inside :mod:`jax.random` with a message that does not say which argument was wrong.
+    Examples
+    --------
+    >>> [next_pow2(k) for k in (0, 1, 2, 3, 5, 8)]
+    [1, 1, 2, 4, 8, 8]
     """
-    dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
-    typed = dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-    legacy = dtype == np.uint32 and shape is not None and len(shape) >= 1 and shape[-1] == 2
-    if not (typed or legacy):
-        where = f" of {owner}" if owner else ""
-        raise ParameterError(
-            f"The {name!r} parameter{where} must be a JAX PRNG key such as jax.random.key(0); got {key!r} instead."
-        )
-    return key
+    return 1 << max(0, int(k) - 1).bit_length()
+
+
+def prf(tp: int, fp: int, fn: int) -> dict:
+    """Precision, recall and F1 from true positives, false positives and false negatives (0 where undefined).
+
+    Examples
+    --------
+    >>> prf(3, 1, 2)
+    {'precision': 0.75, 'recall': 0.6, 'f1': 0.6666666666666665}
+    """
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def slug(text) -> str:
+    """``text`` as a short file-name-safe string (at most 60 characters, never empty).
+
+    Examples
+    --------
+    >>> slug("pc / fisherz, alpha=0.01")
+    'pc-fisherz-alpha-0.01'
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-")[:60] or "x"
+
+
+def first_line(text, limit: int | None = None) -> str:
+    """The first non-empty line of ``text`` (an exception's message, say), cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> first_line("  bad value\\nTraceback ...")
+    'bad value'
+    >>> first_line("x" * 10, limit=8)
+    'xxxxx...'
+    """
+    line = (str(text).strip().splitlines() or [""])[0]
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 3] + "..."
+    return line
 
 
 def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -74,6 +80,8 @@ def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | Non
     >>> float(loc[0]), float(scale[0])
     (2e+200, 1e+200)
     """
+    from scm._exceptions import DataError
+
     with np.errstate(over="raise", invalid="raise"):
         try:
             a = np.abs(x).max(axis=0)
@@ -97,55 +105,6 @@ def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | Non
     return loc, scale
 
 
-def parallel_devices() -> tuple:
-    """The devices a data-parallel program splits its rows over: all of ``jax.devices()``
-    when there are several, ``()`` for one (the one-device programs stay unsharded).
-    """
-    devices = tuple(jax.devices())
-    return devices if len(devices) > 1 else ()
-
-
-def row_sharding(devices: tuple) -> NamedSharding | None:
-    """Rows of a (rows, columns) array split over a 1-D mesh of ``devices``; ``None`` for fewer than two.
-
-    The data-parallel layout of the differentiable learners: a jitted program that
-    constrains its data rows to it (``jax.lax.with_sharding_constraint``) runs each
-    device on its share of the rows with the parameters replicated, and XLA sums the
-    row-wise terms of the loss and its gradient across devices. Row counts that do
-    not divide evenly are padded by XLA, not by the caller.
-
-    Examples
-    --------
-    >>> import jax
-    >>> row_sharding(tuple(jax.devices()[:1])) is None
-    True
-    """
-    if len(devices) < 2:
-        return None
-    return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch", None))
-
-
-def replicated_sharding(devices: tuple) -> NamedSharding | None:
-    """A full copy on each of ``devices`` (the mesh of :func:`row_sharding`); ``None`` for fewer than two.
-
-    The layout of the parameters and of the data a data-parallel step gathers its
-    minibatch from (:func:`replicate` places inputs so).
-    """
-    if len(devices) < 2:
-        return None
-    return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec())
-
-
-def replicate(tree, devices: tuple):
-    """``tree`` placed whole on every one of ``devices`` (:func:`replicated_sharding`); unchanged for one.
-
-    Inputs of a data-parallel program go beside its replicated parameters this way:
-    left uncommitted, a small array (fewer rows than devices) can be given a partial
-    tiling by XLA that JAX cannot map back to the mesh (``IndivisibleError``).
-    """
-    return jax.device_put(tree, replicated_sharding(devices)) if len(devices) > 1 else tree
-
-
 def progress(iterable, enabled: bool, **kwargs):
     """Wrap ``iterable`` in a tqdm bar when ``enabled`` (tqdm is imported only then)."""
     if not enabled:
@@ -155,86 +114,36 @@ def progress(iterable, enabled: bool, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-@cache
-def _compiler_accepts(options: tuple) -> bool:
-    """Whether XLA compiles a trivial program with these ``(name, value)`` options."""
-    try:
-        jax.jit(lambda x: x + 1, compiler_options=dict(options)).lower(np.float32(0)).compile()
-    except jax.errors.JaxRuntimeError as exc:  # "No such compile option" on another jaxlib
-        logger.debug("XLA rejects the compile options %s (%s); using its defaults", dict(options), exc)
-        return False
-    return True
+class _NoBar:
+    """What :func:`progress_bar` gives when disabled: the calls of a tqdm bar, doing nothing."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix(self, *args, **kwargs) -> None:
+        pass
+
+    def set_postfix_str(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
-def fast_compile_options() -> dict | None:
-    """``compiler_options`` for :func:`jax.jit` of a large program: faster compilation on CPU.
+def progress_bar(enabled: bool, **kwargs):
+    """A manual tqdm bar (``update``, ``set_postfix``, ``close``) when ``enabled``, else a silent stand-in.
 
-    :data:`CPU_FAST_COMPILE_OPTIONS` when JAX's default backend is the CPU and this XLA
-    accepts them (the options are XLA debug flags, which a jaxlib may rename or drop;
-    checked once per process by compiling a trivial program), else ``None``, XLA's
-    defaults. GPU and TPU backends always get their defaults.
-
-    Examples
-    --------
-    >>> import jax
-    >>> f = jax.jit(lambda x: x * 2, compiler_options=fast_compile_options())
-    >>> float(f(1.5))
-    3.0
-    """
-    if jax.default_backend() != "cpu":
-        return None
-    options = tuple(CPU_FAST_COMPILE_OPTIONS.items())
-    return dict(options) if _compiler_accepts(options) else None
-
-
-class _LazyJit:
-    """A :func:`jax.jit` of ``fun`` built at its first use, when the backend is known.
-
-    JAX accepts ``compiler_options`` only on a top-level jit: a call whose arguments are
-    tracers (from inside another traced function) goes to a plain :func:`jax.jit`.
-    """
-
-    def __init__(self, fun, jit_kwargs: dict):
-        functools.update_wrapper(self, fun)
-        self._fun = fun
-        self._jit_kwargs = jit_kwargs
-        self._jitted = None
-        self._nested = None
-
-    def _get(self):
-        if self._jitted is None:
-            self._jitted = jax.jit(self._fun, compiler_options=fast_compile_options(), **self._jit_kwargs)
-        return self._jitted
-
-    def __call__(self, *args, **kwargs):
-        if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves((args, kwargs))):
-            if self._nested is None:
-                self._nested = jax.jit(self._fun, **self._jit_kwargs)
-            return self._nested(*args, **kwargs)
-        return self._get()(*args, **kwargs)
-
-    def __getattr__(self, name):  # lower, trace, eval_shape, clear_cache, ...
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self._get(), name)
-
-
-def jit(fun=None, **jit_kwargs):
-    """:func:`jax.jit` compiled with :func:`fast_compile_options`, chosen at the first call.
-
-    Used as ``@jit`` or ``@partial(jit, static_argnames=...)`` on the module-level kernels
-    of :mod:`discovery`: importing a module compiles nothing and asks XLA nothing; the
-    first call builds the :func:`jax.jit` (with the backend JAX uses by then) and later
-    calls go straight to it. Attributes such as ``lower`` are the jitted function's.
+    For loops whose steps are not the items of an iterable (training chunks, futures
+    as they complete); tqdm is imported only when a bar is shown.
 
     Examples
     --------
-    >>> @jit
-    ... def double(x):
-    ...     return 2 * x
-    >>> float(double(1.5)), double.__name__
-    (3.0, 'double')
+    >>> bar = progress_bar(False, total=3)
+    >>> bar.update(); bar.close()
     """
-    if fun is None:
-        return functools.partial(jit, **jit_kwargs)
-    return _LazyJit(fun, jit_kwargs)
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(**kwargs)
+

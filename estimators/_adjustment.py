@@ -98,7 +98,7 @@ class _Graph:
         self._pdag = pdag
 
     @classmethod
-    def from_input(cls, graph, *, name: str = "graph") -> "_Graph":
+    def from_input(cls, graph, *, name: str = "graph") -> _Graph:
         if isinstance(graph, PDAG):
             und = [tuple(e) for e in graph.undirected_edges]
             bid = [tuple(e) for e in graph.bidirected_edges]
@@ -119,7 +119,7 @@ class _Graph:
         return g
 
     @classmethod
-    def projected(cls, graph, latent, *, name: str = "graph") -> "_Graph":
+    def projected(cls, graph, latent, *, name: str = "graph") -> _Graph:
         """The latent projection of a DAG onto its observed nodes (an ADMG, bow arcs allowed).
 
         ``a -> b`` if a directed path from ``a`` to ``b`` has only latent inner nodes;
@@ -161,7 +161,7 @@ class _Graph:
             cyc = [u for u, _ in nx.find_cycle(d)]
             raise CycleError(f"{name} has a directed cycle: {' -> '.join(map(str, cyc + cyc[:1]))}", cycle=cyc)
 
-    def copy(self) -> "_Graph":
+    def copy(self) -> _Graph:
         g = _Graph.__new__(_Graph)
         g.nodes = list(self.nodes)
         g.pa = {v: set(s) for v, s in self.pa.items()}
@@ -177,7 +177,7 @@ class _Graph:
             self.pa[v].discard(u)
             self.ch[u].discard(v)
 
-    def subgraph(self, keep) -> "_Graph":
+    def subgraph(self, keep) -> _Graph:
         keep = set(keep)
         order = [v for v in self.nodes if v in keep]
         return _Graph(
@@ -188,7 +188,7 @@ class _Graph:
             kind=self.kind,
         )
 
-    def to_dag(self) -> "_Graph":
+    def to_dag(self) -> _Graph:
         """A DAG of the class (CPDAG) or the directed part (used only where that is exact)."""
         if self.kind != "cpdag":
             return self
@@ -527,7 +527,7 @@ def adjustment_set(graph, treatment, outcome, kind: str = "minimal", *, include=
     >>> adjustment_set(g, "X", "Y", exclude=["Z"])
     Traceback (most recent call last):
     ...
-    estimators._adjustment.NotIdentifiableError: no valid adjustment set for the effect of 'X' on 'Y' (nodes excluded from adjustment: ['Z']); the non-causal path X <- Z -> Y stays open whatever admissible set is chosen
+    estimators._adjustment.NotIdentifiableError: no valid adjustment set for the effect of 'X' on 'Y' (nodes excluded ...: ['Z']); ...
     """
     check_option(kind, _SINGLE_KINDS, name="kind", owner="adjustment_set")
     prob = _Problem(graph, treatment, outcome)

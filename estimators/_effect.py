@@ -58,7 +58,10 @@ class EffectResult:
 
     def __repr__(self) -> str:
         lo, hi = self.conf_int
-        return f"EffectResult(estimate={self.estimate:.4g}, std_err={self.std_err:.3g}, conf_int=({lo:.4g}, {hi:.4g}), method={self.method!r})"
+        return (
+            f"EffectResult(estimate={self.estimate:.4g}, std_err={self.std_err:.3g}, "
+            f"conf_int=({lo:.4g}, {hi:.4g}), method={self.method!r})"
+        )
 
 
 def effect(
@@ -324,14 +327,13 @@ def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, ra
         base = float(model.interventional_mean({treatment: float(baseline)})[outcome]) if baseline is not None else None
         method, ses = "closed form", [0.0] * len(values)
         how = "the SCM is linear, so E[Y | do(X = x)] = ((I - B^T)^-1 (c + E[e]))_Y exactly"
-        base_se = 0.0
     except ParameterError:
         rng = check_random_state(random_state)
         seed = int(rng.integers(2**31 - 1))
         draws = {v: model.do({treatment: float(v)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float) for v in values}
         means = [float(draws[v].mean()) for v in values]
         ses = [float(draws[v].std(ddof=1) / np.sqrt(n_samples)) for v in values]
-        base = base_se = None
+        base = None
         if baseline is not None:
             b = model.do({treatment: float(baseline)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float)
             base = float(b.mean())

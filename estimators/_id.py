@@ -355,7 +355,7 @@ class _Dist:
         den = _sum(self.vars - set(given), self.expr, order)
         return Fraction(num, den)
 
-    def marginal(self, keep, order) -> "_Dist":
+    def marginal(self, keep, order) -> _Dist:
         if self.expr is None:
             return _Dist(keep)
         return _Dist(keep, _sum(self.vars - set(keep), self.expr, order))

@@ -6,8 +6,11 @@ models with interventions and counterfactuals, simulators with ground truth and
 real datasets. This package depends on no other part of scmkit.
 """
 
+from . import datasets, simulate  # the modules: scm.simulate.simulate(...), scm.datasets.sachs(...)
 from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_structures
+from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
+from ._enumerate import dags_in_class
 from ._exceptions import (
     ConvergenceError,
     CycleError,
@@ -20,7 +23,23 @@ from ._exceptions import (
     ScmkitError,
     UnknownNodeError,
 )
+from ._fit import AUTO_CANDIDATES, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
+from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
+from ._mechanisms import (
+    AdditiveNoise,
+    Constant,
+    Discrete,
+    Functional,
+    Linear,
+    Mechanism,
+    PostNonlinear,
+    Shifted,
+    shift,
+)
+from ._noise import Empirical, Gaussian, Laplace, Noise, ScipyNoise, Uniform, as_noise
+from ._scm import SCM
+from ._simulate import multi_environment, nonstationary, random_dag, random_scm, time_series
 
 __all__ = [
     # graphs
@@ -40,6 +59,9 @@ __all__ = [
     "skeleton_pdag",
     "meek_rules",
     "consistent_extension",
+    "dags_in_class",
+    "LaggedGraph",
+    "LAGGED_EDGE_KINDS",
     # errors
     "ScmkitError",
     "DataError",
@@ -51,24 +73,7 @@ __all__ = [
     "GraphChangedError",
     "NotFittedError",
     "ConvergenceError",
-]
-
-from ._fit import AUTO_CANDIDATES, fit_scm
-from ._mechanisms import (
-    AdditiveNoise,
-    Constant,
-    Discrete,
-    Functional,
-    Linear,
-    Mechanism,
-    PostNonlinear,
-    Shifted,
-    shift,
-)
-from ._noise import Empirical, Gaussian, Laplace, Noise, ScipyNoise, Uniform, as_noise
-from ._scm import SCM
-
-__all__ += [
+    # models
     "SCM",
     "fit_scm",
     "AUTO_CANDIDATES",
@@ -88,25 +93,13 @@ __all__ += [
     "Empirical",
     "ScipyNoise",
     "as_noise",
+    # data
+    "Dataset",
+    "simulate",
+    "random_dag",
+    "random_scm",
+    "multi_environment",
+    "nonstationary",
+    "time_series",
+    "datasets",
 ]
-
-from ._dataset import Dataset
-
-__all__ += ["Dataset"]
-
-from ._enumerate import dags_in_class
-
-__all__ += ["dags_in_class"]
-
-from . import simulate  # the module: scm.simulate.simulate(...), scm.simulate.time_series(...)
-from ._simulate import multi_environment, nonstationary, random_dag, random_scm, time_series
-
-__all__ += ["simulate", "random_dag", "random_scm", "multi_environment", "nonstationary", "time_series"]
-
-from . import datasets
-
-__all__ += ["datasets"]
-
-from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
-
-__all__ += ["LaggedGraph", "LAGGED_EDGE_KINDS"]

@@ -29,7 +29,8 @@ _MAX_DISCRETE_STATES = 20
 
 
 def _is_discrete_column(col: pd.Series) -> bool:
-    if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col) or pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
+    types = pd.api.types
+    if isinstance(col.dtype, pd.CategoricalDtype) or types.is_bool_dtype(col) or types.is_object_dtype(col) or types.is_string_dtype(col):
         return True
     return pd.api.types.is_integer_dtype(col) and col.nunique() <= _MAX_DISCRETE_STATES
 

@@ -240,7 +240,8 @@ class PDAG:
 
     def adjacent(self, a, b) -> bool:
         """Whether ``a`` and ``b`` share an edge of any kind."""
-        return (a, b) in self._directed or (b, a) in self._directed or frozenset((a, b)) in self._undirected or frozenset((a, b)) in self._bidirected
+        pair = frozenset((a, b))
+        return (a, b) in self._directed or (b, a) in self._directed or pair in self._undirected or pair in self._bidirected
 
     def parents(self, node) -> set:
         """Nodes ``p`` with ``p -> node``."""
@@ -273,7 +274,7 @@ class PDAG:
         return g
 
     # ------------------------------------------------------------- modifying
-    def with_edges(self, directed=(), undirected=(), bidirected=()) -> "PDAG":
+    def with_edges(self, directed=(), undirected=(), bidirected=()) -> PDAG:
         """A new PDAG with the given edges added.
 
         A directed or undirected edge replaces the directed or undirected edge between
@@ -287,7 +288,7 @@ class PDAG:
         b = {e for e in self._bidirected if e not in latent and e not in {frozenset(x) for x in undirected}} | latent
         return PDAG(self._nodes, d, u, b)
 
-    def without_edges(self, pairs) -> "PDAG":
+    def without_edges(self, pairs) -> PDAG:
         """A new PDAG with every edge between the given pairs removed."""
         drop = {frozenset(p) for p in pairs}
         return PDAG(
@@ -297,7 +298,7 @@ class PDAG:
             [e for e in self._bidirected if e not in drop],
         )
 
-    def orient(self, a, b) -> "PDAG":
+    def orient(self, a, b) -> PDAG:
         """A new PDAG with the edge between ``a`` and ``b`` replaced by ``a -> b``."""
         if not self.adjacent(a, b):
             raise GraphError(f"{a!r} and {b!r} are not adjacent")
@@ -305,7 +306,7 @@ class PDAG:
 
     # ----------------------------------------------------------- conversions
     @classmethod
-    def from_edges(cls, edges: Iterable[tuple], nodes: Iterable | None = None) -> "PDAG":
+    def from_edges(cls, edges: Iterable[tuple], nodes: Iterable | None = None) -> PDAG:
         """Build from ``(a, b, kind)`` triples (``kind`` defaults to ``"directed"``).
 
         Examples
@@ -329,7 +330,7 @@ class PDAG:
         return cls(order, buckets["directed"], buckets["undirected"], buckets["bidirected"])
 
     @classmethod
-    def from_networkx(cls, graph) -> "PDAG":
+    def from_networkx(cls, graph) -> PDAG:
         """From a DiGraph (all edges directed; a pair of opposite edges becomes undirected),
         or from an undirected Graph (all edges undirected)."""
         if isinstance(graph, nx.DiGraph):
@@ -362,7 +363,7 @@ class PDAG:
         return g
 
     @classmethod
-    def from_adjacency(cls, adjacency, nodes=None) -> "PDAG":
+    def from_adjacency(cls, adjacency, nodes=None) -> PDAG:
         """Inverse of :meth:`to_adjacency` (bit 1: tail-or-line ``i -> j`` / ``i - j``; bit 2: ``i <-> j``)."""
         a = np.asarray(adjacency)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
@@ -410,7 +411,7 @@ class PDAG:
         return a
 
     @classmethod
-    def from_causallearn(cls, graph, nodes=None) -> "PDAG":
+    def from_causallearn(cls, graph, nodes=None) -> PDAG:
         """From causal-learn's graph matrix or its ``GeneralGraph``.
 
         causal-learn stores endpoint marks in a square integer matrix ``G`` where
@@ -544,7 +545,7 @@ class PDAG:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "PDAG":
+    def from_dict(cls, data: Mapping) -> PDAG:
         """Inverse of :meth:`to_dict`."""
         try:
             nodes = data["nodes"]
@@ -560,7 +561,7 @@ class PDAG:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_json(cls, text: str) -> "PDAG":
+    def from_json(cls, text: str) -> PDAG:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 

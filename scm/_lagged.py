@@ -265,7 +265,7 @@ class LaggedGraph:
 
     # ----------------------------------------------------------- conversions
     @classmethod
-    def from_edges(cls, edges: Iterable[tuple], nodes: Iterable | None = None, *, tau_max: int | None = None) -> "LaggedGraph":
+    def from_edges(cls, edges: Iterable[tuple], nodes: Iterable | None = None, *, tau_max: int | None = None) -> LaggedGraph:
         """Build from ``(source, target, lag[, kind])`` tuples (``kind`` defaults to ``"directed"``).
 
         Examples
@@ -293,7 +293,7 @@ class LaggedGraph:
         return cls(order, buckets["directed"], buckets["undirected"], buckets["conflict"], tau_max=tau_max)
 
     @classmethod
-    def from_array(cls, array, nodes=None) -> "LaggedGraph":
+    def from_array(cls, array, nodes=None) -> LaggedGraph:
         """Inverse of :meth:`to_array`.
 
         Parameters
@@ -448,7 +448,7 @@ class LaggedGraph:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "LaggedGraph":
+    def from_dict(cls, data: Mapping) -> LaggedGraph:
         """Inverse of :meth:`to_dict` (``tau_max`` and ``kind`` are optional)."""
         try:
             nodes = data["nodes"]
@@ -465,12 +465,12 @@ class LaggedGraph:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_json(cls, text: str) -> "LaggedGraph":
+    def from_json(cls, text: str) -> LaggedGraph:
         """Inverse of :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
 
     # ------------------------------------------------------ equivalence class
-    def cpdag(self) -> "LaggedGraph":
+    def cpdag(self) -> LaggedGraph:
         """The Markov-equivalence class of the contemporaneous part, given the time order.
 
         Lagged links keep their direction (time orders them). A contemporaneous edge stays

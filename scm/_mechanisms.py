@@ -56,7 +56,7 @@ class Mechanism:
         """The noise this mechanism needs when the model gives none (``None``: standard normal)."""
         return None
 
-    def bind(self, parents: Sequence) -> "Mechanism":
+    def bind(self, parents: Sequence) -> Mechanism:
         """A copy with its parent order set (used by the model when ``parents`` is None)."""
         out = copy.copy(self)
         out.parents = tuple(parents)

@@ -172,7 +172,7 @@ class SCM:
         return pd.DataFrame({node: values[node] for node in self._graph.nodes})
 
     # ---------------------------------------------------------- interventions
-    def do(self, interventions: Mapping) -> "SCM":
+    def do(self, interventions: Mapping) -> SCM:
         """A new model under interventions; this model is left untouched.
 
         Parameters
@@ -388,7 +388,7 @@ class SCM:
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def from_linear(cls, weights, noise_std=1.0, intercepts=0.0, *, nodes=None) -> "SCM":
+    def from_linear(cls, weights, noise_std=1.0, intercepts=0.0, *, nodes=None) -> SCM:
         """A linear SCM with Gaussian noise from a weight matrix.
 
         Parameters
@@ -444,7 +444,7 @@ class SCM:
         return cls(g, mechs, {n: Gaussian(stds[n]) for n in names})
 
     @classmethod
-    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> "SCM":
+    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> SCM:
         """Learn the mechanisms and noises of an SCM on ``graph`` from ``data``.
 
         See :func:`scm.fit_scm` for the parameters.

@@ -188,7 +188,9 @@ class RandomMLP:
         self.__name__ = f"mlp_{activation}"
 
     @classmethod
-    def random(cls, n_inputs: int, *, hidden_units: int = 10, weight_range=(0.5, 2.0), activation: str | None = None, random_state=None) -> "RandomMLP":
+    def random(
+        cls, n_inputs: int, *, hidden_units: int = 10, weight_range=(0.5, 2.0), activation: str | None = None, random_state=None
+    ) -> RandomMLP:
         """Draw a network: weights uniform in ``±weight_range``, biases in ``[-2, 2]``.
 
         The output weights are then scaled by ``2 / sqrt(hidden_units)`` so that
@@ -256,7 +258,9 @@ class RandomGPFunction:
         self.__name__ = "gp_rbf"
 
     @classmethod
-    def random(cls, n_inputs: int, *, n_features: int = 100, lengthscale: float = 1.0, amplitude: float = 1.0, random_state=None) -> "RandomGPFunction":
+    def random(
+        cls, n_inputs: int, *, n_features: int = 100, lengthscale: float = 1.0, amplitude: float = 1.0, random_state=None
+    ) -> RandomGPFunction:
         """Draw a function of ``n_inputs`` variables from GP(0, amplitude² RBF(lengthscale))."""
         owner = "RandomGPFunction.random"
         check_in_range(n_inputs, name="n_inputs", low=1, inclusive="left", integer=True, owner=owner)

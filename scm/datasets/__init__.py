@@ -15,7 +15,7 @@ Examples
 --------
 >>> from scm.datasets import load_sachs, load_bnlearn
 >>> load_sachs()
-Dataset(name='sachs', kind='observational', rows=853, variables=['raf', 'mek', 'plc', 'pip2', 'pip3', 'erk', 'akt', 'pka', 'pkc', 'p38', 'jnk'])
+Dataset(name='sachs', kind='observational', rows=853, variables=['raf', 'mek', 'plc', 'pip2', 'pip3', ...])
 >>> load_bnlearn("alarm")
 SCM(nodes=37, edges=46)
 """

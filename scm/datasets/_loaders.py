@@ -115,7 +115,7 @@ _SACHS_GRAPH_NOTES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sachs_table() -> tuple[np.ndarray, tuple[str, ...]]:
     """Raw intensities (7466 x 11, read-only) and the regime of every row."""
     with _open("sachs", "cmu_sachs.2005.continuous.txt.gz") as fh, gzip.GzipFile(fileobj=fh) as gz:
@@ -287,7 +287,7 @@ def load_sachs(kind: str = "observational", *, log: bool = False, graph: str = "
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sachs_json() -> dict:
     return json.loads(_read_bytes("sachs", "sachs_ground_truth_graphs_by_source.json").decode("utf-8"))
 
@@ -405,7 +405,7 @@ _SYNTREN_ORIGIN = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _syntren_zip() -> bytes:
     return _read_bytes("syntren", "grandag_syntren_p20.zip")
 
@@ -508,12 +508,12 @@ def list_bnlearn(kind: str | None = None) -> list[str]:
     return list(_BIF_NETWORKS + _GAUSSIAN_NETWORKS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed_bif(name: str) -> BIFNetwork:
     return parse_bif(_read_bytes("bif", f"{name}.bif.gz").decode("utf-8"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gaussian_json(name: str) -> dict:
     return json.loads(_read_bytes("bif_gaussian", f"{name}.json.gz").decode("utf-8"))
 

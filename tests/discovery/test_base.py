@@ -8,10 +8,21 @@ import pytest
 from sklearn.base import clone
 
 from discovery import (
-    CDNOD, ICP, IRM, NOTEARS, PC, PCMCI, VIDPDAG, AnchorRegression, DSeparation, ICPGraph, NonlinearICP, PCMCIPlus,
+    CDNOD,
+    ICP,
+    IRM,
+    NOTEARS,
+    PC,
+    PCMCI,
+    VIDPDAG,
+    AnchorRegression,
+    DSeparation,
+    ICPGraph,
+    NonlinearICP,
+    PCMCIPlus,
 )  # fmt: skip
-from discovery._background import BackgroundKnowledge
 from discovery._base import ParamsMixin
+from discovery.constraint._background import BackgroundKnowledge
 from scm import ParameterError
 
 # estimator class -> (a parameter, a non-default value for it)

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import CDNOD, DSeparation, FisherZ
-from discovery import _cdnod_kernels as K
-from discovery._cdnod import (
-    _Embedder,
+from discovery.constraint import _kernels as K
+from discovery.constraint._cdnod import (
     _as_context,
+    _Embedder,
     changing_nodes,
     context_skeleton,
     driving_forces,
@@ -348,7 +348,6 @@ def test_phase3_nothing_to_orient():
 # ------------------------------------------------------------------ phase 4: driving force
 def test_driving_force_time_correlates_with_truth():
     """The first component of P(Y | X)'s driving force tracks its changing weight c(t)."""
-    aug = augment(nx.DiGraph([("X", "Y")]), ["X", "Y"], context="T")
     cors = []
     g = PDAG(["X", "Y", "T"], directed=[("T", "X"), ("T", "Y"), ("X", "Y")])
     for seed in range(8):

@@ -1,4 +1,4 @@
-"""Tests of the conditional-independence tests (discovery._citest, discovery._kernels).
+"""Tests of the conditional-independence tests (discovery.citest._citest, discovery.citest._kernels).
 
 Reference values come from causal-learn (``causallearn.utils.cit.CIT``) with its
 defaults; tolerances are stated per test.
@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from discovery import _kernels
-from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
+from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, _kernels, make_ci_test
 from scm import d_separated
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from tests.devices import run_here, run_on_devices
@@ -83,7 +82,7 @@ def test_fisherz_one_program_for_every_set_size_and_batch_size():
     """|S| = 0..6 and batches of 33 to 3,000 queries reuse one compiled kernel; a few
     queries are computed on the host and agree with the kernel to 1e-12; large |S| and
     batches larger than one call give the same p-values as small ones."""
-    from discovery import _citest
+    from discovery.citest import _citest
 
     rng = np.random.default_rng(3)
     data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))

@@ -9,17 +9,11 @@ import pandas as pd
 import pytest
 
 import scm
-from discovery import CDNOD, NOTEARS, PC, PCMCI, compare
+from discovery import CDNOD, NOTEARS, PC, PCMCI, ICPGraph, compare
+from discovery.evaluation import capability_of, register_algorithm, summarise
+from discovery.evaluation._compare import CAPABILITIES, _with_context
 from discovery.metrics import sid, sid_bounds
-from discovery._compare import (
-    CAPABILITIES,
-    ICPGraph,
-    capability_of,
-    lagged_metrics,
-    register_algorithm,
-    _with_context,
-    summarise,
-)
+from discovery.timeseries import lagged_metrics
 from scm import PDAG, LaggedGraph
 from scm._exceptions import ParameterError
 from tests.devices import run_here, run_on_devices
@@ -129,7 +123,8 @@ def test_datasets_as_a_list_and_metric_selection(small):
     other = scm.simulate.simulate(n_nodes=3, n_samples=200, random_state=5)
     res = compare({"pc": PC()}, [small, other], metrics=["shd", "skeleton_f1"], executor="sequential")
     assert list(res["dataset"]) == [small.name, small.name + "-2"]
-    assert [c for c in res.columns if c not in ("algorithm", "dataset", "seed", "fit_seconds", "status", "error", "warnings", "cached")] == ["shd", "skeleton_f1"]
+    bookkeeping = ("algorithm", "dataset", "seed", "fit_seconds", "status", "error", "warnings", "cached")
+    assert [c for c in res.columns if c not in bookkeeping] == ["shd", "skeleton_f1"]
     res = compare({"pc": PC()}, {"d": small}, metrics={"edges": lambda truth, g: len(g.edges())}, executor="sequential")
     assert res["edges"].iloc[0] == res.attrs["graphs"][("pc", "d", 0)].edges().__len__()
 

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from discovery import _utils
-from discovery._utils import jit
+from discovery import _jax
+from discovery._jax import jit
 
 BOGUS = {"xla_no_such_option_in_any_jaxlib": False}
 
@@ -23,7 +23,7 @@ def _fresh_kernel():
 
 
 def test_top_level_calls_get_the_options_and_nested_calls_do_not(monkeypatch):
-    monkeypatch.setattr(_utils, "fast_compile_options", lambda: BOGUS)
+    monkeypatch.setattr(_jax, "fast_compile_options", lambda: BOGUS)
     kernel = _fresh_kernel()
     outer = jax.jit(lambda x: kernel(x) + 1.0)  # nested: a plain jit inside the outer program
     assert float(outer(np.ones(3))) == 7.0
@@ -40,11 +40,11 @@ def test_wrapper_keeps_the_name_the_docstring_and_the_jit_attributes():
     assert kernel._cache_size() >= 1
     assert "scaled_sum" in kernel.lower(x).as_text()
     with pytest.raises(AttributeError):
-        kernel.__no_such_dunder__
+        _ = kernel.__no_such_dunder__
 
 
 def test_options_follow_the_backend(monkeypatch):
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
-    assert _utils.fast_compile_options() is None
+    assert _jax.fast_compile_options() is None
     monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
-    assert _utils.fast_compile_options() == _utils.CPU_FAST_COMPILE_OPTIONS
+    assert _jax.fast_compile_options() == _jax.CPU_FAST_COMPILE_OPTIONS

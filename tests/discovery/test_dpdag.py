@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import DPDAG, VIDPDAG
-from discovery import _dag_kernels as K
-from discovery._vidpdag import init_state, make_train_chunk, transform_columns
+from discovery.differentiable import _kernels as K
+from discovery.differentiable._vidpdag import init_state, make_train_chunk, transform_columns
 from discovery.metrics import average_precision, shd
 from scm import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
 from tests.devices import run_here, run_on_devices
@@ -182,7 +182,7 @@ def test_permutation_log_prob_matches_the_cumulative_logsumexp():
         assert float(K.permutation_log_prob(psi, order)) == pytest.approx(float(ref), abs=1e-5)
         np.testing.assert_allclose(
             np.asarray(jax.grad(K.permutation_log_prob)(psi, order)),
-            np.asarray(jax.grad(lambda p: jnp.sum(p[order] - jax.lax.cumlogsumexp(p[order], reverse=True)))(psi)),
+            np.asarray(jax.grad(lambda p, o=order: jnp.sum(p[o] - jax.lax.cumlogsumexp(p[o], reverse=True)))(psi)),
             atol=1e-5,
         )
 
@@ -298,7 +298,7 @@ def test_dpdag_bad_shapes_and_calls():
 
 
 def test_dpdag_from_params_and_functional_api_check_their_inputs():
-    from discovery._dpdag import sample
+    from discovery.differentiable._dpdag import sample
 
     key = jax.random.key(0)
     q = DPDAG.from_params(np.arange(3), np.zeros((3, 3), dtype=int))  # integers become floats
@@ -522,7 +522,7 @@ def test_vidpdag_bad_data():
 
 def test_vidpdag_says_when_the_validation_split_is_empty(caplog):
     data, _ = nonlinear_data(n=40)
-    with caplog.at_level("WARNING", logger="discovery._vidpdag"):
+    with caplog.at_level("WARNING", logger="discovery.differentiable._vidpdag"):
         model = VIDPDAG(hidden=(), max_iter=40, chunk_size=20, validation_fraction=0.01, random_state=0).fit(data)
     assert "validation_fraction=0.01 of 40 rows holds out no row; early stopping is off" in caplog.text
     assert model.history_["val_elbo"].isna().all() and model.best_step_ == 40  # the last parameters are kept
@@ -531,7 +531,7 @@ def test_vidpdag_says_when_the_validation_split_is_empty(caplog):
 SHARD_FIT = """
 import jax, numpy as np
 from discovery import VIDPDAG
-from discovery._vidpdag import make_train_chunk, row_sharding
+from discovery.differentiable._vidpdag import make_train_chunk, row_sharding
 rng = np.random.default_rng(0)
 a = rng.normal(size=400)
 x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=400), rng.normal(size=400)])

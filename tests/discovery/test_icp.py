@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import ICP, NonlinearICP
-from discovery import _icp, _icp_kernels
+from discovery.invariance import _icp
+from discovery.invariance import _kernels as _icp_kernels
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 
 causalicp = pytest.importorskip("causalicp")

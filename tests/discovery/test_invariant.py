@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from discovery import IRM, AnchorRegression
-from discovery import _irm_kernels
+from discovery.invariance import _irm_kernels
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
 
 

@@ -41,12 +41,12 @@ def test_sid_agrees_with_gadjid():
         d = int(rng.integers(2, 9))
         names = [f"V{i}" for i in range(d)]
 
-        def rand_adj():
+        def rand_adj(d):
             a = np.triu(rng.random((d, d)) < 0.4, 1).astype(np.int8)
             p = rng.permutation(d)
             return a[np.ix_(p, p)]
 
-        A, B = rand_adj(), rand_adj()
+        A, B = rand_adj(d), rand_adj(d)
         ref = gadjid.sid(A, B, edge_direction="from row to column")[1]
         assert metrics.sid(_dag(A, names), _dag(B, names)) == ref
 

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import scipy.linalg
 
-from discovery import NOTEARS
-from discovery import _dag_kernels as K
-from discovery import _notears, _utils
-from discovery._notears import break_cycles, linear_solver
-from discovery._utils import CPU_FAST_COMPILE_OPTIONS, fast_compile_options
+from discovery import NOTEARS, _jax
+from discovery._jax import CPU_FAST_COMPILE_OPTIONS, fast_compile_options
+from discovery.differentiable import _kernels as K
+from discovery.differentiable import _notears
+from discovery.differentiable._notears import break_cycles, linear_solver
 from discovery.metrics import shd
 from scm import DataError, ParameterError
 from tests.devices import run_here, run_on_devices
@@ -74,8 +74,8 @@ def test_small_problems_compile_with_the_loop_emitter_and_fit_the_same(linear_fi
 
 
 def test_compile_options_rejected_by_xla_fall_back_to_the_defaults(monkeypatch, caplog):
-    monkeypatch.setattr(_utils, "CPU_FAST_COMPILE_OPTIONS", {"xla_no_such_option_in_any_jaxlib": False})
-    with caplog.at_level(logging.DEBUG, logger="discovery._utils"):
+    monkeypatch.setattr(_jax, "CPU_FAST_COMPILE_OPTIONS", {"xla_no_such_option_in_any_jaxlib": False})
+    with caplog.at_level(logging.DEBUG, logger="discovery._jax"):
         assert fast_compile_options() is None
         assert linear_solver(len(NODES)) is _notears._solve_linear_jit
     assert "xla_no_such_option_in_any_jaxlib" in caplog.text
@@ -104,7 +104,7 @@ def test_break_cycles_removes_the_weakest_edge(caplog):
 def test_output_is_a_dag_even_when_the_optimiser_stops_early(caplog):
     """One dual-ascent step and no threshold: W is far from acyclic, graph_ is still a DAG."""
     data = linear_data(n=300)
-    with caplog.at_level(logging.WARNING, logger="discovery._notears"):
+    with caplog.at_level(logging.WARNING, logger="discovery.differentiable._notears"):
         model = NOTEARS(max_iter=1, w_threshold=0.0).fit(data)
     assert model.h_ > 1e-3
     assert model.removed_edges_, "a cycle was expected after one step"
@@ -411,9 +411,9 @@ def test_linear_weights_are_exactly_sparse(linear_fit):
 SHARD_MLP = """
 import jax, numpy as np
 from discovery import NOTEARS
-from discovery import _dag_kernels as K
-from discovery._notears import _solve_mlp_jit
-from discovery._utils import parallel_devices
+from discovery.differentiable import _kernels as K
+from discovery.differentiable._notears import _solve_mlp_jit
+from discovery._jax import parallel_devices
 rng = np.random.default_rng(0)
 a = rng.normal(size=301)  # 301 rows: not a multiple of the device count
 x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=301), rng.normal(size=301)])

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 import scm
-from discovery import PCMCI, PCMCIPlus, _ts_kernels
-from discovery._citest import DSeparation
-from discovery._pcmci import lagged_design
+from discovery import PCMCI, PCMCIPlus
+from discovery.citest._citest import DSeparation
+from discovery.timeseries import _kernels as _ts_kernels
+from discovery.timeseries._pcmci import lagged_design
 from scm import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
 
@@ -118,7 +119,9 @@ def test_pcmci_fdr_and_options_match_tigramite(series):
 
 
 @pytest.mark.parametrize("k", range(3))
-@pytest.mark.parametrize("rule, alpha, conflicts", [("majority", 0.01, True), ("conservative", 0.05, True), ("none", 0.3, False), ("majority", 0.3, True)])
+@pytest.mark.parametrize(
+    "rule, alpha, conflicts", [("majority", 0.01, True), ("conservative", 0.05, True), ("none", 0.3, False), ("majority", 0.3, True)]
+)
 def test_pcmciplus_matches_tigramite(series, k, rule, alpha, conflicts):
     df = series[k]
     names = list(df.columns)
@@ -140,7 +143,10 @@ def test_mask_and_several_series_match_tigramite(series):
     parts_nan = [np.where(m, np.nan, p) for p, m in zip(parts, masks)]  # masked values may be NaN
     tig = _tig(parts, names, masks)
     for ours, ref in (
-        (PCMCI(tau_max=2).fit([pd.DataFrame(p, columns=names) for p in parts_nan], mask=masks), tig.run_pcmci(tau_min=1, tau_max=2, pc_alpha=0.2)),
+        (
+            PCMCI(tau_max=2).fit([pd.DataFrame(p, columns=names) for p in parts_nan], mask=masks),
+            tig.run_pcmci(tau_min=1, tau_max=2, pc_alpha=0.2),
+        ),
         (PCMCIPlus(tau_max=2, alpha=0.05).fit(np.stack(parts_nan), mask=np.stack(masks)), tig.run_pcmciplus(tau_max=2, pc_alpha=0.05)),
     ):
         np.testing.assert_allclose(ours.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
@@ -213,7 +219,7 @@ def test_one_kernel_call_per_level_and_no_recompile(series):
     before = dict(_ts_kernels.TRACE_COUNTS)
     model = PCMCI(tau_max=2).fit(df)
     assert dict(_ts_kernels.TRACE_COUNTS) == before  # same shapes: no new compilation
-    from discovery._pcmci import _ParCorrTester, pc1_parents
+    from discovery.timeseries._pcmci import _ParCorrTester, pc1_parents
 
     tester = _ParCorrTester(lagged_design(df, 2))
     res = pc1_parents(tester, lagged_design(df, 2), tau_max=2)

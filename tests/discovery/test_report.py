@@ -1,7 +1,6 @@
 """Plots and the HTML report: edge colours, no global matplotlib state, files, a headless-browser render."""
 
 import html.parser
-import pathlib
 import shutil
 import subprocess
 
@@ -14,9 +13,9 @@ from matplotlib.colors import to_hex
 
 import scm
 from discovery import PC, PCMCI, compare
-from discovery._compare import reference_graph
-from discovery._plot import EDGE_COLOURS, edge_status, plot_comparison, plot_graph
-from discovery._report import write_report
+from discovery.evaluation._compare import reference_graph
+from discovery.evaluation._plot import EDGE_COLOURS, edge_status, plot_comparison, plot_graph
+from discovery.evaluation._report import write_report
 from scm import PDAG, LaggedGraph
 from scm._exceptions import ParameterError
 

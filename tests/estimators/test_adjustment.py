@@ -93,7 +93,8 @@ def test_dag_criterion_matches_path_enumeration(seed):
         for x, y in itertools.permutations(nodes[:4], 2):
             rest = [v for v in nodes if v not in (x, y)]
             valid = {frozenset(z) for k in range(len(rest) + 1) for z in itertools.combinations(rest, k) if _adjustment_brute(dag, x, y, z)}
-            ours = {z for z in map(frozenset, (c for k in range(len(rest) + 1) for c in itertools.combinations(rest, k))) if is_valid_adjustment(dag, x, y, z)}
+            candidates = map(frozenset, (c for k in range(len(rest) + 1) for c in itertools.combinations(rest, k)))
+            ours = {z for z in candidates if is_valid_adjustment(dag, x, y, z)}
             assert ours == valid, (list(dag.edges), x, y)
             listed = adjustment_sets(dag, x, y, kind="all")
             assert set(listed) == valid

@@ -62,7 +62,9 @@ def _one_blas_thread():
         lambda nl: RegressionAdjustment(outcome_model=spline_reg() if nl else None, bootstrap=30 if nl else None, random_state=0),
         lambda nl: IPW(treatment_model=spline_clf() if nl else None, random_state=0),
         lambda nl: AIPW(outcome_model=spline_reg() if nl else None, treatment_model=spline_clf() if nl else None, random_state=0),
-        lambda nl: DoubleML(model="interactive", outcome_model=spline_reg() if nl else None, treatment_model=spline_clf() if nl else None, random_state=0),
+        lambda nl: DoubleML(
+            model="interactive", outcome_model=spline_reg() if nl else None, treatment_model=spline_clf() if nl else None, random_state=0
+        ),
     ],
     ids=["regression", "ipw", "aipw", "doubleml"],
 )
@@ -177,7 +179,10 @@ MAKERS = {
     "aipw-linear": (lambda: AIPW(random_state=0), False),
     "dml-linear": (lambda: DoubleML(model="interactive", random_state=0), False),
     "aipw-nonlinear": (lambda: AIPW(outcome_model=spline_reg(), treatment_model=spline_clf(), random_state=0), True),
-    "dml-nonlinear": (lambda: DoubleML(model="interactive", outcome_model=spline_reg(), treatment_model=spline_clf(), random_state=0), True),
+    "dml-nonlinear": (
+        lambda: DoubleML(model="interactive", outcome_model=spline_reg(), treatment_model=spline_clf(), random_state=0),
+        True,
+    ),
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from estimators import NotIdentifiableError, identify
-from estimators._id import Fraction, Prob, Product, Sum, _eval, _Joint
+from estimators._id import Fraction, Prob, Product, Sum
 from scm import PDAG
 
 # Named ADMGs: (directed edges, bidirected edges, treatment, outcome, identifiable)
@@ -230,7 +230,10 @@ def _y0_estimand(expr, name):
     return Estimand(xs, ys, _to_ours(expr, {v.name: k for k, v in V.items()}), order)
 
 
-Y0_CASES = ["backdoor", "front_door", "napkin", "bow", "iv", "confounded_mediator", "confounded_outcome_path", "two_treatments", "verma_like", "mediator_chain"]
+Y0_CASES = [
+    "backdoor", "front_door", "napkin", "bow", "iv", "confounded_mediator", "confounded_outcome_path", "two_treatments",
+    "verma_like", "mediator_chain",
+]
 
 # What y0 (0.2.11) returns where it is wrong; see the comment above.
 Y0_WRONG = {"napkin": "P(Y | X)", "two_treatments": "P(Y | X1)"}
@@ -275,7 +278,7 @@ def test_y0_napkin_input_is_y0s_own_napkin():
     """The graph we hand y0 is y0's own ``examples.napkin`` renamed (Z2 = W, Z1 = R), and y0
     answers the same P(Y | X) on its own example: the input is not the cause."""
     from y0.algorithm.identify import identify_outcomes
-    from y0.dsl import X, Y, Z1, Z2
+    from y0.dsl import Z1, Z2, X, Y
     from y0.examples import napkin
 
     ours, _ = _y0_graph(*GRAPHS["napkin"][:2])

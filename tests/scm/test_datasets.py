@@ -35,7 +35,9 @@ DATA = resources.files("scm.datasets").joinpath("data")
 # of the shipped bytes otherwise ("raw"). They equal the sha256 of the originals.
 GOLDEN = {
     "sachs/cmu_sachs.2005.continuous.txt.gz": ("gunzip", "a488589b0f021b2a261ff2c696a908c6823051b0d98693e0fa0e78bb12097063"),
-    "sachs/cmu_sachs.2005.with_experiment_indicators.txt.gz": ("gunzip", "c1c4b12bdbb2c5411f7410fa65792a3191500e4b5276df2f7d1bf35a41a42c71"),
+    "sachs/cmu_sachs.2005.with_experiment_indicators.txt.gz": (
+        "gunzip", "c1c4b12bdbb2c5411f7410fa65792a3191500e4b5276df2f7d1bf35a41a42c71"
+    ),
     "sachs/cmu_sachs.2005.ground.truth.graph.txt": ("raw", "2406ec0f9cd34bcbcd33fb74282386232330a630dba68c0f2d01a0d985a652b9"),
     "sachs/sachs_ground_truth_graphs_by_source.json": ("raw", "cb60a625fd2d361775b6d1e065408cf0ef7f7f73f2b782aa7a898b5c026435aa"),
     "sachs_grandag/DAG1.npy": ("raw", "e9a978c0c6caf3c3524405c4aac62a9bf8e7d29e1c9e6b8b8d4d015ad5cf8fc6"),
@@ -370,7 +372,9 @@ BAD_BIF = {
     "keyword": ("varible a { }", r"line 1: expected 'network', 'variable' or 'probability'; got 'varible'"),
     "truncated": ("variable a { type discrete [ 2 ] { x, y };", r"ends early"),
     "type": ("variable a { type continuous; }", r"only 'discrete'"),
-    "duplicate": ("variable a { type discrete [ 1 ] { x }; }\nvariable a { type discrete [ 1 ] { x }; }", r"line 2: variable 'a' is declared twice"),
+    "duplicate": (
+        "variable a { type discrete [ 1 ] { x }; }\nvariable a { type discrete [ 1 ] { x }; }", r"line 2: variable 'a' is declared twice"
+    ),
 }
 
 

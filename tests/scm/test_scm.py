@@ -8,7 +8,6 @@ from scipy import stats
 
 import scm
 from scm import SCM, AdditiveNoise, Discrete, Functional, Linear, PostNonlinear, shift
-from tests.conftest import NAMED_GRAPHS
 
 
 def random_linear_scm(d=20, p=0.2, seed=0):
@@ -16,7 +15,8 @@ def random_linear_scm(d=20, p=0.2, seed=0):
     names = [f"N{i}" for i in rng.permutation(d)]  # column order is not the causal order
     W = np.triu(rng.uniform(0.3, 1.0, (d, d)) * rng.choice([-1, 1], (d, d)) * (rng.random((d, d)) < p), 1)
     W = pd.DataFrame(W, index=names, columns=names)
-    return SCM.from_linear(W, noise_std=pd.Series(rng.uniform(0.5, 1.5, d), index=names), intercepts=pd.Series(rng.normal(size=d), index=names))
+    noise_std = pd.Series(rng.uniform(0.5, 1.5, d), index=names)
+    return SCM.from_linear(W, noise_std=noise_std, intercepts=pd.Series(rng.normal(size=d), index=names))
 
 
 @pytest.fixture
@@ -177,7 +177,8 @@ def test_fit_recovers_linear_model_and_refuses_changed_graph():
         assert f.intercept == pytest.approx(t.intercept, abs=0.08)
         for p, w in t.coefficients.items():
             assert f.coefficients[p] == pytest.approx(w, abs=0.05)
-    np.testing.assert_allclose(fitted.interventional_mean({truth.nodes[0]: 1.0}), truth.interventional_mean({truth.nodes[0]: 1.0}), atol=0.1)
+    query = {truth.nodes[0]: 1.0}
+    np.testing.assert_allclose(fitted.interventional_mean(query), truth.interventional_mean(query), atol=0.1)
     assert fitted.fitted_mechanisms_ == {n: "linear" for n in truth.nodes}
     u, v = next(iter(g.edges))
     g.remove_edge(u, v)

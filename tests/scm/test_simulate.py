@@ -48,8 +48,12 @@ def _frames_equal(a: Dataset, b: Dataset):
     [
         pytest.param(lambda rs: simulate(6, 50, random_state=rs), id="simulate"),
         pytest.param(lambda rs: simulate(6, 50, graph_kind="SF", scm_kind="gp", noise="laplace", random_state=rs), id="simulate-sf-gp"),
-        pytest.param(lambda rs: multi_environment(nx.DiGraph(NAMED_GRAPHS["asia"]), 3, 40, change="mixed", random_state=rs), id="multi_environment"),
-        pytest.param(lambda rs: nonstationary(nx.DiGraph(NAMED_GRAPHS["diamond"]), 60, drift="random_walk", random_state=rs), id="nonstationary"),
+        pytest.param(
+            lambda rs: multi_environment(nx.DiGraph(NAMED_GRAPHS["asia"]), 3, 40, change="mixed", random_state=rs), id="multi_environment"
+        ),
+        pytest.param(
+            lambda rs: nonstationary(nx.DiGraph(NAMED_GRAPHS["diamond"]), 60, drift="random_walk", random_state=rs), id="nonstationary"
+        ),
         pytest.param(lambda rs: time_series(4, 60, 2, nonlinear=True, random_state=rs), id="time_series"),
     ],
 )

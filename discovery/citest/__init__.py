@@ -1,0 +1,17 @@
+"""Conditional-independence tests with one batched interface.
+
+Every test is a :class:`CITest`: ``pvalue(x, y, cond)`` for one query and
+``pvalues(queries)`` / ``test(queries)`` for a whole batch, which goes to one jitted,
+vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
+``jax.devices()`` when there are several.
+
+- :class:`FisherZ`: partial correlation (Gaussian data);
+- :class:`KCI`: kernel CI test, exact or low-rank (Nystrom / random Fourier features);
+- :class:`ChiSquare`, :class:`GSquare`: discrete data;
+- :class:`DSeparation`: the oracle, d-separation in a known DAG;
+- :func:`make_ci_test`, :data:`CI_TESTS`: a test by name.
+"""
+
+from ._citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
+
+__all__ = ["CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS"]

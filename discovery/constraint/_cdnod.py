@@ -1,0 +1,851 @@
+"""CD-NOD: causal discovery from heterogeneous or nonstationary data.
+
+CD-NOD (Huang, Zhang, Zhang, Ramsey, Sanchez-Romero, Glymour and Schölkopf, JMLR 2020)
+adds a *context* variable ``C`` -- a domain index (categorical) or a time index
+(continuous) -- to the data as a surrogate of the unobserved factors that change the
+causal mechanisms. ``C`` is exogenous: no variable causes it. The algorithm has four
+phases, each a function of this module:
+
+1. :func:`context_skeleton` -- the PC adjacency search over the variables plus ``C``
+   (:func:`discovery.constraint._pc.skeleton`). A variable adjacent to ``C`` has a *changing*
+   mechanism ``P(X | PA_X)``.
+2. :func:`orient_with_context` -- orient ``C -> X`` for every changing ``X`` (background
+   knowledge "nothing causes the context"), then the unshielded colliders and Meek's rules
+   (:func:`discovery.constraint._pc.orient_colliders`, :func:`scm.meek_rules`).
+3. :func:`orient_by_independent_changes` -- an edge ``X - Y`` between two changing
+   variables that is still undirected is oriented by the *independent change* principle:
+   in the causal direction the changes of ``P(X)`` and of ``P(Y | X)`` across ``C`` are
+   independent, in the anti-causal direction ``P(Y)`` and ``P(X | Y)`` change dependently.
+   Both dependences are measured by a normalised HSIC between kernel embeddings of the
+   modules at each context value (:mod:`discovery.constraint._kernels`).
+4. :func:`driving_forces` -- a low-dimensional representation of how each changing
+   mechanism varies with ``C``: kernel PCA of the embeddings of ``P(X | PA_X, C = c)``.
+
+:class:`CDNOD` composes them as a scikit-learn-style estimator.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(1)
+>>> c = np.repeat([0, 1, 2, 3], 250)                       # four domains
+>>> x = rng.normal(size=1000) + c                          # P(X) changes with the domain
+>>> y = 1.5 * x + rng.normal(size=1000)                    # P(Y | X) does not
+>>> z = 0.8 * y - 0.5 * c + rng.normal(size=1000)          # P(Z | Y) changes
+>>> data = pd.DataFrame({"X": x, "Y": y, "Z": z, "C": c})
+>>> model = CDNOD(ci_test="fisherz", independent_changes=False, driving_force=False).fit(data, context="C")
+>>> model.changing_nodes_
+['X', 'Z']
+>>> model.graph_
+PDAG(nodes=['X', 'Y', 'Z', 'C'], edges=['X -> Y', 'Y -> Z', 'C -> X', 'C -> Z'])
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from scm import PDAG, meek_rules
+from scm._exceptions import DataError, NotFittedError, ParameterError
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
+
+from .._base import ParamsMixin
+from .._utils import progress as _progress
+
+__all__ = [
+    "CDNOD",
+    "context_skeleton",
+    "orient_with_context",
+    "orient_by_independent_changes",
+    "driving_forces",
+    "context_knowledge",
+    "changing_nodes",
+]
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_KINDS = ("auto", "categorical", "continuous")
+ORIENTATION_RULES = ("sepset", "maxp", "definite_maxp")
+CONFLICT_RULES = ("keep_existing", "overwrite", "bidirected")
+
+#: An integer-valued context with at most this many distinct values is a domain index
+#: under ``context_kind="auto"`` (when every value is also repeated on average).
+_MAX_AUTO_DOMAINS = 50
+
+
+
+
+# =========================================================================== context
+@dataclass(frozen=True)
+class _Context:
+    """The validated context: names, numeric codes for the CI test, kinds, labels."""
+
+    names: list  # context node names
+    numeric: pd.DataFrame  # numeric values used by the CI test (domain codes or time)
+    kinds: list  # "categorical" / "continuous" per context column
+    labels: list  # per column: the original domain labels (categorical) or None
+
+
+def _looks_categorical(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
+        return True
+    if not pd.api.types.is_numeric_dtype(values):
+        return True
+    arr = values.to_numpy(dtype=float)
+    n_unique = len(np.unique(arr))
+    integral = bool(np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
+    return integral and n_unique <= _MAX_AUTO_DOMAINS and n_unique <= len(arr) / 2
+
+
+def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.DataFrame, _Context]:
+    """Split ``data`` into the variables and the context; validate both."""
+    if isinstance(context, str) or (isinstance(context, (list, tuple)) and context and all(isinstance(c, str) for c in context)):
+        names = [context] if isinstance(context, str) else list(context)
+        missing = [c for c in names if c not in data.columns]
+        if missing:
+            raise DataError(
+                f"context column(s) {missing} are not columns of data (columns: {list(map(str, data.columns))[:10]}); "
+                "pass column names of data or the context values as an array"
+            )
+        if len(set(names)) != len(names):
+            raise DataError(f"context names a column twice: {names}")
+        ctx = data[names]
+        variables = data.drop(columns=names)
+    else:
+        if isinstance(context, pd.DataFrame):
+            ctx = context.copy()
+        elif isinstance(context, pd.Series):
+            ctx = context.to_frame(name=context.name if context.name is not None else "C")
+        else:
+            try:
+                arr = np.asarray(context)
+            except Exception as exc:  # pragma: no cover - exotic inputs
+                raise DataError(f"context must be column name(s) of data or an array; got {type(context).__name__}") from exc
+            if arr.ndim == 0:
+                raise DataError(f"context must be column name(s) of data or an array of length n_samples; got {context!r}")
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2:
+                raise DataError(f"context must be 1-D or 2-D; got an array of shape {arr.shape}")
+            cols = ["C"] if arr.shape[1] == 1 else [f"C{i}" for i in range(arr.shape[1])]
+            ctx = pd.DataFrame(arr, columns=cols)
+        ctx.columns = [str(c) for c in ctx.columns]
+        if len(ctx) != len(data):
+            raise DataError(f"context has {len(ctx)} rows but data has {len(data)}")
+        ctx.index = data.index
+        clash = [c for c in ctx.columns if c in data.columns]
+        if clash:
+            raise DataError(f"context name(s) {clash} are also columns of data; rename them or pass context='{clash[0]}'")
+        names = list(ctx.columns)
+        variables = data
+    if variables.shape[1] < 1:
+        raise DataError("data has no variable besides the context")
+
+    numeric, kinds, labels = {}, [], []
+    for name in names:
+        col = ctx[name]
+        if col.isna().any():
+            row = col.index[np.flatnonzero(col.isna().to_numpy())[0]]
+            raise DataError(f"context {name!r} holds NaN (first at row {row!r}); drop or fill those rows first")
+        n_unique = col.nunique()
+        if n_unique < 2:
+            raise DataError(
+                f"context {name!r} has a single value ({col.iloc[0]!r}); CD-NOD needs at least two domains or time points"
+            )
+        kind = context_kind
+        if kind == "auto":
+            kind = "categorical" if _looks_categorical(col) else "continuous"
+        if kind == "categorical":
+            codes, uniques = pd.factorize(col, sort=True)
+            numeric[name] = codes.astype(float)
+            labels.append(list(uniques))
+        else:
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                raise DataError(f"context {name!r} is not numeric ({col.dtype}); it cannot be a continuous (time) index")
+            vals = col.to_numpy(dtype=float)
+            if not np.all(np.isfinite(vals)):
+                raise DataError(f"context {name!r} holds inf")
+            numeric[name] = vals
+            labels.append(None)
+        kinds.append(kind)
+    numeric_frame = pd.DataFrame(numeric, index=data.index)[names]
+    return variables, _Context(names=names, numeric=numeric_frame, kinds=kinds, labels=labels)
+
+
+# ===================================================================== phases 1 - 2
+def context_knowledge(variables, contexts):
+    """Background knowledge "nothing causes the context": contexts in tier 0, variables in tier 1.
+
+    Examples
+    --------
+    >>> context_knowledge(["X", "Y"], ["C"])
+    BackgroundKnowledge(tiers={'C': 0, 'X': 1, 'Y': 1})
+    """
+    from ._background import BackgroundKnowledge
+
+    tiers = {c: 0 for c in contexts}
+    tiers.update({v: 1 for v in variables})
+    return BackgroundKnowledge(tiers=tiers)
+
+
+def changing_nodes(graph, contexts) -> list:
+    """The variables adjacent to a context node, in node order.
+
+    ``graph`` is a :class:`networkx.Graph` skeleton or a :class:`scm.PDAG`.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> changing_nodes(nx.Graph([("C", "X"), ("X", "Y")]), ["C"])
+    ['X']
+    """
+    contexts = set(contexts)
+    nodes = list(graph.nodes)
+    if isinstance(graph, PDAG):
+        adj = {n: graph.adjacencies(n) for n in nodes}
+    else:
+        adj = {n: set(graph.neighbors(n)) for n in nodes}
+    return [n for n in nodes if n not in contexts and adj[n] & contexts]
+
+
+def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stable=True, progress=False):
+    """Phase 1: the PC-stable skeleton over the variables and the context node(s).
+
+    The context nodes are ordinary nodes of the adjacency search (they can be in
+    separating sets); the knowledge that no variable causes them does not change the
+    skeleton. A variable adjacent to a context node has a changing mechanism.
+
+    Parameters
+    ----------
+    ci_test : CITest
+        A batched CI test over the variables *and* the context columns.
+    contexts : list of str
+        The context node names (variables of ``ci_test``).
+    alpha, max_cond_size, stable, progress
+        As in :func:`discovery.constraint._pc.skeleton`.
+
+    Returns
+    -------
+    result : discovery.constraint._pc.SkeletonResult
+    changing : list of str
+        The variables adjacent to a context node.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from discovery import DSeparation
+    >>> dag = nx.DiGraph([("C", "X"), ("X", "Y")])
+    >>> res, changing = context_skeleton(DSeparation(dag), ["C"])
+    >>> sorted(map(sorted, res.graph.edges)), changing
+    ([['C', 'X'], ['X', 'Y']], ['X'])
+    """
+    from ._pc import _Tester, skeleton
+
+    names = list(ci_test.names) if isinstance(ci_test, _Tester) else list(ci_test.variables)
+    missing = [c for c in contexts if c not in names]
+    if missing:
+        raise ParameterError(f"context node(s) {missing} are not variables of the CI test ({names[:10]})")
+    bk = context_knowledge([v for v in names if v not in contexts], contexts)
+    res = skeleton(ci_test, alpha=alpha, max_cond_size=max_cond_size, stable=stable, background_knowledge=bk, progress=progress)
+    return res, changing_nodes(res.graph, contexts)
+
+
+def orient_with_context(
+    skeleton_graph,
+    separating_sets,
+    contexts,
+    *,
+    nodes=None,
+    rule="sepset",
+    conflict="keep_existing",
+    ci_test=None,
+    alpha=0.05,
+    max_cond_size=None,
+) -> PDAG:
+    """Phase 2: orient ``C -> X`` at every context node, then colliders and Meek's rules.
+
+    Parameters
+    ----------
+    skeleton_graph : networkx.Graph
+        The skeleton of phase 1 (over variables and context nodes).
+    separating_sets : dict
+        ``frozenset({x, y}) -> tuple of tuples``, as found by the skeleton search.
+    contexts : list of str
+        The context nodes (exogenous).
+    nodes : list, optional
+        Node order of the result (default: the skeleton's).
+    rule, conflict, ci_test, alpha, max_cond_size
+        As in :func:`discovery.constraint._pc.orient_colliders`.
+
+    Returns
+    -------
+    PDAG
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.Graph([("C", "X"), ("X", "Y")])
+    >>> orient_with_context(g, {frozenset({"C", "Y"}): (("X",),)}, ["C"], nodes=["X", "Y", "C"])
+    PDAG(nodes=['X', 'Y', 'C'], edges=['X -> Y', 'C -> X'])
+    """
+    from ._pc import apply_background_knowledge, orient_colliders
+
+    nodes = list(skeleton_graph.nodes) if nodes is None else list(nodes)
+    bk = context_knowledge([v for v in nodes if v not in contexts], contexts)
+    pdag = apply_background_knowledge(skeleton_graph, bk, nodes=nodes)
+    pdag = orient_colliders(
+        pdag,
+        separating_sets,
+        rule=rule,
+        conflict=conflict,
+        ci_test=ci_test,
+        alpha=alpha,
+        max_cond_size=max_cond_size,
+        background_knowledge=bk,
+    )
+    return meek_rules(pdag)
+
+
+# ===================================================================== phases 3 - 4
+class _Embedder:
+    """Kernel matrices of the (sub)sampled data for phases 3 and 4, cached per variable set.
+
+    Holds float64 JAX arrays; must be used inside ``jax.enable_x64(True)``.
+    """
+
+    def __init__(self, values: pd.DataFrame, context: _Context, *, width, context_width, ridge, max_samples, random_state):
+        import jax.numpy as jnp
+
+        from . import _kernels as K
+
+        self.K = K
+        self.jnp = jnp
+        n = len(values)
+        rng = check_random_state(random_state)
+        codes = context.numeric.to_numpy(dtype=float)
+        categorical = all(k == "categorical" for k in context.kinds)
+        if n > max_samples:
+            if categorical:
+                # stratified: keep each domain's share
+                joint = pd.MultiIndex.from_arrays(codes.T).factorize()[0] if codes.shape[1] > 1 else codes[:, 0].astype(int)
+                keep = []
+                for g in np.unique(joint):
+                    members = np.flatnonzero(joint == g)
+                    take = max(2, int(round(len(members) * max_samples / n)))
+                    keep.append(rng.choice(members, size=min(take, len(members)), replace=False))
+                sub = np.sort(np.concatenate(keep))
+            else:
+                sub = np.sort(rng.choice(n, size=max_samples, replace=False))
+        else:
+            sub = np.arange(n)
+        self.sub = sub
+        x = values.to_numpy(dtype=float)[sub]
+        sd = x.std(axis=0)
+        sd[sd == 0] = 1.0
+        self.x = (x - x.mean(axis=0)) / sd
+        self.names = list(values.columns)
+        self.col = {c: i for i, c in enumerate(self.names)}
+        self.width = float(width)
+        self.ridge = float(ridge)
+        c = codes[sub]
+        n_sub = len(sub)
+        kc = jnp.ones((n_sub, n_sub))
+        for j, kind in enumerate(context.kinds):
+            if kind == "categorical":
+                kc = kc * K.delta_gram(jnp.asarray(c[:, j].astype(np.int64)))
+            else:
+                lo, hi = c[:, j].min(), c[:, j].max()
+                scaled = (c[:, j] - lo) / (hi - lo if hi > lo else 1.0)
+                kc = kc * K.gaussian_gram(jnp.asarray(scaled[:, None]), float(context_width))
+        self.kc = kc
+        if categorical:
+            # one representative per (joint) domain, weighted by its share of the samples
+            tuples = [tuple(r) for r in c]
+            first = {}
+            for i, t in enumerate(tuples):
+                first.setdefault(t, i)
+            order = sorted(first)  # sorted by codes
+            rep = np.array([first[t] for t in order])
+            counts = np.array([sum(1 for t in tuples if t == o) for o in order], dtype=float)
+            self.rep = rep
+            self.weights = counts / counts.sum()
+            if len(context.names) == 1:
+                labels = context.labels[0]
+                self.index = pd.Index([labels[int(o[0])] for o in order], name=context.names[0])
+            else:
+                self.index = pd.MultiIndex.from_tuples(
+                    [tuple(context.labels[j][int(o[j])] for j in range(len(o))) for o in order], names=context.names
+                )
+        else:
+            self.rep = np.arange(n_sub)
+            self.weights = np.full(n_sub, 1.0 / n_sub)
+            self.index = values.index[sub]
+        # low-rank factor of K_C: exact for domains (rank = number of domains), and a
+        # smooth time kernel has a quickly decaying spectrum
+        self.lc = K.pivoted_cholesky(kc, min(n_sub, 300), 1e-10)
+        self.lc_rep = self.lc[self.rep]
+        self.w = jnp.asarray(self.weights)
+        self._gram: dict = {}
+        self.rank = 100  # upper bound of the low-rank factors of the variables' Gram matrices
+        self._emb: dict = {}
+
+    def gram(self, cols) -> tuple:
+        """Gram matrix of the standardised columns and its low-rank factor (cached)."""
+        key = tuple(sorted(cols, key=self.col.__getitem__))
+        if key not in self._gram:
+            idx = [self.col[c] for c in key]
+            width = self.width * np.sqrt(len(idx))
+            k = self.K.gaussian_gram(self.jnp.asarray(self.x[:, idx]), width)
+            rank = min(self.rank, k.shape[0])
+            self._gram[key] = (k, self.K.pivoted_cholesky(k, rank))
+        return self._gram[key]
+
+    def module(self, target, parents) -> object:
+        """Linear Gram matrix of the embeddings of ``P(target | parents, C = c)`` at the representatives."""
+        parents = tuple(sorted(parents, key=self.col.__getitem__))
+        key = (target, parents)
+        if key not in self._emb:
+            ky, ly = self.gram([target])
+            if parents:
+                kpa, lpa = self.gram(parents)
+                m = self.K.conditional_embedding_gram(self.kc, self.lc, self.lc_rep, kpa, lpa, ly, self.ridge)
+            else:
+                m = self.K.marginal_embedding_gram(self.lc, self.lc_rep, ly, self.ridge)
+            self._emb[key] = m
+        return self._emb[key]
+
+
+def _variable_parents(pdag: PDAG, node, contexts) -> set:
+    return {p for p in pdag.parents(node) if p not in contexts}
+
+
+def _creates_cycle(pdag: PDAG, a, b) -> bool:
+    """Whether adding ``a -> b`` closes a directed cycle (a directed path ``b ~> a``)."""
+    g = nx.DiGraph(list(pdag.directed_edges))
+    g.add_nodes_from(pdag.nodes)
+    return nx.has_path(g, b, a)
+
+
+def orient_by_independent_changes(pdag: PDAG, embedder: _Embedder, contexts, *, progress=False):
+    """Phase 3: orient undirected edges between changing variables by independent changes.
+
+    For an undirected edge ``X - Y`` whose ends are both adjacent to a context node, the
+    hypothesis ``X -> Y`` implies that the changes of ``P(X | PA_X)`` and of
+    ``P(Y | X, PA_Y)`` across the context are independent; ``Y -> X`` the same for
+    ``P(Y | PA_Y)`` and ``P(X | Y, PA_X)`` (``PA`` are the directed variable parents
+    already found). Each dependence is the normalised HSIC ``Delta`` between Gaussian
+    kernels of the modules' kernel embeddings over the context values; the direction
+    with the smaller ``Delta`` is chosen. Edges are oriented from the most to the least
+    clear-cut (largest ratio of the two statistics), closing the graph under Meek's rules
+    after each; an edge already oriented by then, or whose orientation would close a
+    directed cycle, is left as it is.
+
+    Parameters
+    ----------
+    pdag : PDAG
+        The output of phase 2 (including the context nodes).
+    embedder : _Embedder
+        Kernel matrices of the data (built by :class:`CDNOD`).
+    contexts : list of str
+
+    Returns
+    -------
+    pdag : PDAG
+    table : pandas.DataFrame
+        One row per candidate edge: ``edge``, ``x``, ``y``, ``direction`` chosen,
+        ``stat_x_to_y`` (``Delta_{X -> Y}``), ``stat_y_to_x``, ``applied`` (False when Meek's
+        rules had already oriented it or the orientation would close a cycle).
+    """
+    contexts = set(contexts)
+    changing = set(changing_nodes(pdag, contexts))
+    pos = {n: i for i, n in enumerate(pdag.nodes)}
+    candidates = []
+    for e in pdag.undirected_edges:
+        a, b = sorted(e, key=pos.__getitem__)
+        if a in changing and b in changing:
+            candidates.append((a, b))
+    candidates.sort(key=lambda t: (pos[t[0]], pos[t[1]]))
+    K = embedder.K
+    rows = []
+    for x, y in _progress(candidates, progress, desc="CD-NOD independent changes", unit="edge"):
+        pa_x = _variable_parents(pdag, x, contexts) - {y}
+        pa_y = _variable_parents(pdag, y, contexts) - {x}
+        stats = K.independent_change_statistics(
+            embedder.module(x, pa_x),
+            embedder.module(y, pa_y | {x}),
+            embedder.module(y, pa_y),
+            embedder.module(x, pa_x | {y}),
+            embedder.w,
+        )
+        fwd, bwd = (float(v) for v in np.asarray(stats))
+        rows.append({"edge": f"{x} - {y}", "x": x, "y": y, "direction": f"{x} -> {y}" if fwd <= bwd else f"{y} -> {x}",
+                     "stat_x_to_y": fwd, "stat_y_to_x": bwd})
+        logger.debug("independent changes %s - %s: %.4g vs %.4g", x, y, fwd, bwd)
+
+    def clarity(r):
+        lo, hi = sorted((r["stat_x_to_y"], r["stat_y_to_x"]))
+        return hi / lo if lo > 0 else np.inf
+
+    order = sorted(range(len(rows)), key=lambda i: -clarity(rows[i]))
+    applied = [False] * len(rows)
+    g = pdag
+    for i in order:
+        r = rows[i]
+        a, b = (r["x"], r["y"]) if r["stat_x_to_y"] <= r["stat_y_to_x"] else (r["y"], r["x"])
+        if not g.has_undirected(a, b) or _creates_cycle(g, a, b):
+            continue
+        g = meek_rules(g.orient(a, b))
+        applied[i] = True
+    table = pd.DataFrame(rows, columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x"])
+    table["applied"] = pd.Series(applied, dtype=bool)
+    return g, table
+
+
+def driving_forces(pdag: PDAG, embedder: _Embedder, contexts, nodes, *, n_components=2, progress=False):
+    """Phase 4: the driving force of each changing mechanism, by kernel PCA.
+
+    For each node ``X`` in ``nodes`` the embeddings of ``P(X | PA_X, C = c)`` at every
+    context value ``c`` (every domain, or every time point) are compared by their Gram
+    matrix; kernel PCA of that matrix gives the leading directions in which the
+    mechanism changes. ``PA_X`` are the directed variable parents of ``X`` in ``pdag``
+    (undirected neighbours are ignored).
+
+    Returns
+    -------
+    forces : pandas.DataFrame
+        Indexed like the context (one row per domain, or per sample / time point),
+        columns ``"<X>_pc1", "<X>_pc2", ...``; the scores of each component have
+        (weighted) mean zero and variance equal to its eigenvalue.
+    explained : pandas.DataFrame
+        The fraction of the embedding variance of each component (rows: nodes).
+    """
+    K = embedder.K
+    cols, ratios = {}, {}
+    k = len(embedder.rep)
+    ncomp = min(int(n_components), max(k - 1, 1))
+    for x in _progress(list(nodes), progress, desc="CD-NOD driving forces", unit="variable"):
+        pa = _variable_parents(pdag, x, contexts)
+        scores, eig = K.weighted_kernel_pca(embedder.module(x, pa), embedder.w)
+        scores, eig = np.asarray(scores), np.asarray(eig)
+        total = eig.sum()
+        for j in range(ncomp):
+            cols[f"{x}_pc{j + 1}"] = scores[:, j] if j < scores.shape[1] else np.zeros(k)
+        ratios[x] = [float(eig[j] / total) if total > 0 and j < eig.shape[0] else 0.0 for j in range(ncomp)]
+    forces = pd.DataFrame(cols, index=embedder.index)
+    explained = pd.DataFrame.from_dict(ratios, orient="index", columns=[f"pc{j + 1}" for j in range(ncomp)])
+    return forces, explained
+
+
+# ========================================================================= estimator
+class CDNOD(ParamsMixin):
+    """Causal discovery from heterogeneous/nonstationary data (CD-NOD).
+
+    The context (a domain index or a time index) is added to the data as a node ``C``
+    that no variable causes. Phase 1 finds the skeleton over the variables and ``C``
+    (the variables adjacent to ``C`` are those whose mechanism changes); phase 2 orients
+    ``C -> X``, the colliders and Meek's rules; phase 3 orients remaining edges between
+    changing variables by the independence of their changes; phase 4 estimates the
+    driving force of each changing mechanism. See the module docstring for the phases.
+
+    Parameters
+    ----------
+    ci_test : str or CITest, default "kci"
+        A CI test name (``"kci"``, ``"fisherz"``, ...; see :func:`discovery.make_ci_test`)
+        or an instance built on the variables *and* the context columns (e.g. a
+        :class:`discovery.DSeparation` oracle on the augmented DAG).
+    alpha : float, default 0.05
+        Significance level of the CI tests, in (0, 1).
+    max_cond_size : int or None, default None
+        Largest conditioning set of the skeleton search.
+    orientation : {"sepset", "maxp", "definite_maxp"}, default "sepset"
+        Collider rule of phase 2 (see :func:`discovery.constraint._pc.orient_colliders`).
+    conflict : {"keep_existing", "overwrite", "bidirected"}, default "keep_existing"
+        Conflicting colliders in phase 2.
+    independent_changes : bool, default True
+        Run phase 3.
+    driving_force : bool, default True
+        Run phase 4.
+    n_components : int, default 2
+        Number of kernel principal components of each driving force.
+    context_kind : {"auto", "categorical", "continuous"}, default "auto"
+        A categorical context (domain index; a delta kernel in phases 3-4) or a
+        continuous one (time index; a Gaussian kernel). ``"auto"``: non-numeric, boolean
+        or categorical columns, and integer-valued columns with at most 50 distinct
+        values that repeat, are categorical; anything else is continuous.
+    context_width : float, default 0.05
+        Width of the Gaussian kernel of a continuous context, in units of its range
+        (the context is rescaled to [0, 1]).
+    kernel_width : float, default 1.0
+        Width of the Gaussian kernels of the (standardised) variables in phases 3-4,
+        multiplied by ``sqrt(k)`` for ``k`` variables.
+    ridge : float, default 0.1
+        Regulariser of the conditional mean embeddings (kernel ridge regressions).
+    max_samples : int, default 1000
+        Phases 3-4 build ``n x n`` kernel matrices; above this many samples they use a
+        random (domain-stratified) subsample of this size.
+    ci_test_kwargs : dict, optional
+        Options of the CI test when ``ci_test`` is a name (e.g. ``{"approximation": "nystrom"}``).
+    random_state : int, default 0
+        Seed of the subsample of phases 3-4.
+    progress : bool, default False
+        tqdm progress bars.
+
+    Attributes
+    ----------
+    graph_ : scm.PDAG
+        The learned graph over the variables and the context node(s).
+    graph_phase2_ : scm.PDAG
+        The graph after phases 1-2 (before orientation by independent changes).
+    skeleton_ : networkx.Graph
+    changing_nodes_ : list of str
+        Variables adjacent to a context node (their mechanism changes).
+    context_nodes_ : list of str
+    context_kinds_ : dict
+        ``context node -> "categorical" | "continuous"``.
+    sepsets_ : dict
+        ``frozenset({x, y}) -> tuple`` separating set of every removed pair.
+    pvalues_ : pandas.DataFrame
+        Every CI test run (columns ``x, y, cond, statistic, pvalue``).
+    n_tests_ : int
+    independent_changes_ : pandas.DataFrame
+        Phase 3: one row per undirected edge between changing variables after phase 2,
+        columns ``edge, x, y, direction, stat_x_to_y, stat_y_to_x, applied`` (empty when
+        phase 3 is off or has nothing to orient).
+    driving_force_ : pandas.DataFrame or None
+        Phase 4: indexed like the context (one row per domain, or per sample of a time
+        index; at most ``max_samples`` rows), columns ``"<X>_pc1", ...`` for every changing
+        ``X``.
+    driving_force_explained_ : pandas.DataFrame or None
+        Fraction of the embedding variance per component (rows: changing variables).
+    feature_names_in_ : numpy.ndarray of str
+        The variables (without the context).
+
+    Notes
+    -----
+    *Comparison with causal-learn.* ``causallearn.search.ConstraintBased.CDNOD.cdnod(data,
+    c_indx, alpha, fisherz)`` appends the context as the last column and runs PC-stable,
+    orients ``C -> X``, the colliders with ``uc_rule=0, uc_priority=2`` and Meek's rules.
+    With ``ci_test="fisherz"`` and ``independent_changes=False`` this class gives the same
+    skeleton, changing nodes and orientations, except that causal-learn applies Meek's
+    R1-R3 but not R4 and skips an orientation that would close a cycle, where
+    :func:`scm.meek_rules` applies R1-R4 (see :class:`discovery.PC`). causal-learn stops
+    after phase 2 (phases 3-4 are marked TODO there). The context is given to the CI test
+    as numeric codes (sorted domain labels -> 0, 1, ...), as causal-learn's ``c_indx``.
+
+    *Phases 3-4.* The embeddings of ``P(X | C = c)`` are conditional mean embeddings
+    ``Phi_X (K_C + ridge I)^{-1} k_C(c)``; those of ``P(Y | X, C = c)`` come from a kernel
+    ridge regression of ``Phi_Y`` on the product kernel of ``X`` and ``C``, compared across
+    ``c`` by the inner product of the regressions averaged over the sample of ``X``. The
+    dependence between two modules is ``tr(Ka~ Kb~) / (tr Ka~ tr Kb~)`` with ``Ka~, Kb~``
+    centred Gaussian kernels of the embeddings (median width). This needs ``O(n^3)``
+    time, hence ``max_samples``. With a handful of domains the statistic compares a
+    handful of points: more domains (or a finer time index) make it more reliable.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> dom = np.repeat(np.arange(6), 80)                      # six domains
+    >>> a, b = rng.uniform(0.5, 2, 6), rng.uniform(0.5, 2, 6)   # independent changes
+    >>> x = a[dom] * rng.normal(size=480)
+    >>> y = b[dom] * np.tanh(x) + 0.3 * rng.normal(size=480)
+    >>> data = pd.DataFrame({"X": x, "Y": y, "domain": dom})
+    >>> model = CDNOD(alpha=0.01).fit(data, context="domain")   # KCI
+    >>> model.changing_nodes_
+    ['X', 'Y']
+    >>> model.graph_phase2_
+    PDAG(nodes=['X', 'Y', 'domain'], edges=['domain -> X', 'domain -> Y', 'X - Y'])
+    >>> model.graph_
+    PDAG(nodes=['X', 'Y', 'domain'], edges=['X -> Y', 'domain -> X', 'domain -> Y'])
+    >>> model.independent_changes_[["edge", "direction"]]
+        edge direction
+    0  X - Y    X -> Y
+    >>> model.driving_force_.shape
+    (6, 4)
+    """
+
+    _param_names = (
+        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "independent_changes",
+        "driving_force", "n_components", "context_kind", "context_width", "kernel_width", "ridge",
+        "max_samples", "ci_test_kwargs", "random_state", "progress",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        ci_test="kci",
+        alpha: float = 0.05,
+        max_cond_size: int | None = None,
+        orientation: str = "sepset",
+        conflict: str = "keep_existing",
+        independent_changes: bool = True,
+        driving_force: bool = True,
+        n_components: int = 2,
+        context_kind: str = "auto",
+        context_width: float = 0.05,
+        kernel_width: float = 1.0,
+        ridge: float = 0.1,
+        max_samples: int = 1000,
+        ci_test_kwargs: dict | None = None,
+        random_state: int = 0,
+        progress: bool = False,
+    ):
+        self.ci_test = ci_test
+        self.alpha = alpha
+        self.max_cond_size = max_cond_size
+        self.orientation = orientation
+        self.conflict = conflict
+        self.independent_changes = independent_changes
+        self.driving_force = driving_force
+        self.n_components = n_components
+        self.context_kind = context_kind
+        self.context_width = context_width
+        self.kernel_width = kernel_width
+        self.ridge = ridge
+        self.max_samples = max_samples
+        self.ci_test_kwargs = ci_test_kwargs
+        self.random_state = random_state
+        self.progress = progress
+
+    def _validate_params(self) -> None:
+        owner = "CDNOD"
+        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=owner)
+        if self.max_cond_size is not None:
+            check_in_range(self.max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner=owner)
+        check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
+        check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
+        check_option(self.context_kind, CONTEXT_KINDS, name="context_kind", owner=owner)
+        check_in_range(self.n_components, name="n_components", low=1, inclusive="left", integer=True, owner=owner)
+        check_in_range(self.context_width, name="context_width", low=0, owner=owner)
+        check_in_range(self.kernel_width, name="kernel_width", low=0, owner=owner)
+        check_in_range(self.ridge, name="ridge", low=0, owner=owner)
+        check_in_range(self.max_samples, name="max_samples", low=10, inclusive="left", integer=True, owner=owner)
+        check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
+        for name in ("independent_changes", "driving_force", "progress"):
+            check_bool(getattr(self, name), name=name, owner=owner)
+        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
+            raise ParameterError(f"The 'ci_test_kwargs' parameter of CDNOD must be a dict or None; got {self.ci_test_kwargs!r} instead.")
+        if isinstance(self.ci_test, str):
+            from ..citest import CI_TESTS
+
+            known = list(CI_TESTS)
+            if self.ci_test not in known:
+                raise ParameterError(
+                    f"The 'ci_test' parameter of CDNOD must be one of {known} or a CITest instance; got {self.ci_test!r} instead."
+                )
+        elif not (hasattr(self.ci_test, "pvalues") and hasattr(self.ci_test, "variables")):
+            raise ParameterError(
+                f"The 'ci_test' parameter of CDNOD must be a CI test name or a CITest instance; got {type(self.ci_test).__name__} instead."
+            )
+
+    def _make_ci_test(self, frame: pd.DataFrame):
+        kwargs = dict(self.ci_test_kwargs or {})
+        if isinstance(self.ci_test, str):
+            from ..citest import make_ci_test
+
+            return make_ci_test(self.ci_test, frame, **kwargs)
+        if kwargs:
+            raise ParameterError("The 'ci_test_kwargs' parameter of CDNOD is only used when 'ci_test' is a name.")
+        if set(self.ci_test.variables) != set(frame.columns):
+            raise ParameterError(
+                "The CI test instance passed as 'ci_test' must be built on the variables and the context "
+                f"({list(frame.columns)[:10]}); got {list(self.ci_test.variables)[:10]}."
+            )
+        return self.ci_test
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, data, context="C") -> CDNOD:
+        """Learn the causal graph of ``data`` with the context as a surrogate node.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or array of shape (n_samples, n_features)
+            Column names become node names (arrays: ``X0, X1, ...``).
+        context : str, list of str, array-like, pandas.Series or DataFrame, default "C"
+            Column name(s) of ``data`` holding the context (removed from the variables),
+            or the context values themselves (one value per row; a 2-D array gives
+            several context nodes ``C0, C1, ...``; a Series keeps its name).
+
+        Returns
+        -------
+        CDNOD
+            ``self``.
+
+        Raises
+        ------
+        ParameterError
+            An invalid parameter (named, with its allowed values).
+        DataError
+            A context with a single value or NaN, non-numeric, NaN or constant data
+            columns, a context of the wrong length (the offender is named).
+        """
+        import jax
+
+        self._validate_params()
+        if isinstance(data, pd.DataFrame):
+            frame = data
+        else:
+            from scm._validation import as_dataframe
+
+            frame = as_dataframe(data, name="data")
+        variables, ctx = _as_context(frame, context, self.context_kind)
+        variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
+        names = list(variables.columns)
+        augmented = pd.concat([variables, ctx.numeric], axis=1)
+        nodes = names + ctx.names
+        test = self._make_ci_test(augmented)
+        from ._pc import _Tester
+
+        tester = _Tester(test)
+        logger.info("CD-NOD on %d variables, %d samples, context %s (%s)", len(names), len(variables), ctx.names, ctx.kinds)
+
+        # phase 1
+        skel, changing = context_skeleton(
+            tester, ctx.names, alpha=self.alpha, max_cond_size=self.max_cond_size, stable=True, progress=self.progress
+        )
+        # phase 2
+        graph2 = orient_with_context(
+            skel.graph, skel.separating_sets, ctx.names, nodes=nodes, rule=self.orientation, conflict=self.conflict,
+            ci_test=tester, alpha=self.alpha, max_cond_size=self.max_cond_size,
+        )
+        graph = graph2
+        table = pd.DataFrame(columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x", "applied"])
+        forces = explained = None
+        if (self.independent_changes or self.driving_force) and changing:
+            with jax.enable_x64(True):
+                embedder = _Embedder(
+                    variables, ctx, width=self.kernel_width, context_width=self.context_width, ridge=self.ridge,
+                    max_samples=self.max_samples, random_state=self.random_state,
+                )
+                if self.independent_changes:
+                    graph, table = orient_by_independent_changes(graph2, embedder, ctx.names, progress=self.progress)
+                if self.driving_force:
+                    forces, explained = driving_forces(
+                        graph, embedder, ctx.names, changing, n_components=self.n_components, progress=self.progress
+                    )
+        self.graph_ = PDAG(nodes, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
+        self.graph_phase2_ = PDAG(nodes, graph2.directed_edges, graph2.undirected_edges, graph2.bidirected_edges)
+        self.skeleton_ = skel.graph
+        self.changing_nodes_ = list(changing)
+        self.context_nodes_ = list(ctx.names)
+        self.context_kinds_ = dict(zip(ctx.names, ctx.kinds))
+        self.sepsets_ = skel.sepsets
+        self.separating_sets_ = skel.separating_sets
+        self.pvalues_ = tester.frame()
+        self.n_tests_ = tester.n_tests
+        self.independent_changes_ = table
+        self.driving_force_ = forces
+        self.driving_force_explained_ = explained
+        self.n_features_in_ = len(names)
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "graph_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "graph_"):
+            raise NotFittedError("This CDNOD instance is not fitted yet; call 'fit' first.")

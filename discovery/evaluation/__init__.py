@@ -1,0 +1,33 @@
+"""Compare discovery algorithms: the harness, the default suite, plots and the HTML report.
+
+- :func:`compare`: algorithms x datasets x seeds -> a tidy table, on any executor
+  (local processes, the calling process, a Dask cluster), resumable from a cache.
+- :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
+  applies to and how it is fitted and scored.
+- :func:`summarise`: mean and standard deviation over seeds.
+- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
+- :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
+  the bundled suite ``scmkit compare`` runs.
+
+This package is named ``evaluation`` rather than ``compare`` so that the subpackage
+does not shadow the function :func:`discovery.compare`.
+"""
+
+from ._compare import Capability, capability_of, compare, register_algorithm, summarise
+from ._plot import plot_comparison, plot_graph
+from ._report import write_report
+from ._suite import default_algorithms, default_datasets, run_default_suite
+
+__all__ = [
+    "compare",
+    "summarise",
+    "register_algorithm",
+    "capability_of",
+    "Capability",
+    "plot_graph",
+    "plot_comparison",
+    "write_report",
+    "default_datasets",
+    "default_algorithms",
+    "run_default_suite",
+]

@@ -1,0 +1,798 @@
+"""Compare discovery algorithms: algorithms x datasets x seeds -> a tidy table.
+
+:func:`compare` fits every algorithm on every dataset it applies to, once per
+seed, scores the learned graph against the dataset's ground truth and returns
+one row per run::
+
+    results = compare({"pc": PC(), "notears": NOTEARS()}, {"linear": ds}, seeds=(0, 1))
+
+Which algorithm applies to which dataset, how its ``fit`` is called and how its
+graph is scored is declared once per estimator class in a small registry
+(:func:`register_algorithm`, :data:`CAPABILITIES`): observational learners (PC,
+NOTEARS, VI-DP-DAG) run on the pooled variables of any i.i.d. dataset,
+context-aware ones (CD-NOD, :class:`ICPGraph`) need an environment column, and
+time-series learners (PCMCI, PCMCI+) get time-series data only.
+
+Runs are independent, so they go to any :class:`concurrent.futures.Executor`: a
+local process pool (the default, "spawn" context so JAX never sees a fork), the
+calling process (``executor="sequential"``) or a Dask cluster
+(``distributed.Client(...).get_executor()``). With ``cache_dir`` every finished
+run is stored in its own JSON file keyed by a hash of the estimator's
+parameters, the data and the seed, so an interrupted comparison resumes where it
+stopped. A run that raises is recorded (``status="error"`` and the message), it
+does not end the comparison.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import pathlib
+import re
+import time
+import traceback
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from scm import PDAG, Dataset, LaggedGraph
+from scm._exceptions import DataError, GraphError, ParameterError
+
+from .._utils import first_line, progress_bar, slug
+from ..timeseries._metrics import lagged_metrics
+
+__all__ = [
+    "compare",
+    "register_algorithm",
+    "capability_of",
+    "Capability",
+    "CAPABILITIES",
+    "METRIC_NAMES",
+    "DATASET_KINDS",
+]
+
+logger = logging.getLogger(__name__)
+
+DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete")
+IID_KINDS = frozenset({"observational", "multi_environment", "nonstationary", "discrete"})
+FIT_STYLES = ("plain", "context", "environment", "series")
+SCORE_STYLES = ("cpdag", "dag", "auto", "lagged")
+
+#: The metrics :func:`compare` reports (``sid`` is NaN unless both graphs are DAGs;
+#: ``sid_lower`` / ``sid_upper``, the range of :func:`discovery.metrics.sid_bounds`, also
+#: cover CPDAG estimates; ``average_precision`` only for algorithms with edge probabilities).
+METRIC_NAMES = (
+    "shd",
+    "sid",
+    "sid_lower",
+    "sid_upper",
+    "skeleton_precision",
+    "skeleton_recall",
+    "skeleton_f1",
+    "arrowhead_precision",
+    "arrowhead_recall",
+    "arrowhead_f1",
+    "n_edges",
+    "average_precision",
+)
+
+_CACHE_VERSION = 2  # 2: sid_lower and sid_upper
+
+
+# --------------------------------------------------------------------------- capabilities
+@dataclasses.dataclass(frozen=True)
+class Capability:
+    """How the harness runs and scores one estimator class.
+
+    Attributes
+    ----------
+    kinds : frozenset of str
+        The :attr:`scm.Dataset.kind` values it applies to.
+    fit : {"plain", "context", "environment", "series"}
+        ``"plain"``: ``est.fit(ds.X)`` (the variables, environment column dropped, data
+        pooled); ``"context"``: ``est.fit(ds.data, context=ds.environment)`` (CD-NOD);
+        ``"environment"``: ``est.fit(ds.data, environment=ds.environment)``;
+        ``"series"``: ``est.fit(ds.data)`` (rows in time order).
+    score : {"cpdag", "dag", "auto", "lagged"}
+        ``"cpdag"``: the estimate is compared with the CPDAG of the true DAG (constraint-based
+        methods, which can only learn the Markov equivalence class); ``"dag"``: with the DAG
+        itself; ``"auto"``: CPDAG when the estimate has undirected edges; ``"lagged"``:
+        :func:`lagged_metrics` against the CPDAG of the true lagged graph.
+    edge_probs : str or None
+        Name of an attribute holding edge probabilities (a DataFrame), scored by
+        ``average_precision``.
+    """
+
+    kinds: frozenset
+    fit: str = "plain"
+    score: str = "auto"
+    edge_probs: str | None = None
+
+
+#: estimator class name -> :class:`Capability`. Looked up along the class's MRO, so a
+#: subclass inherits its parent's entry; classes without an entry are treated as
+#: observational learners (``Capability(IID_KINDS - {"discrete"}, "plain", "auto")``).
+CAPABILITIES: dict[str, Capability] = {
+    "PC": Capability(IID_KINDS, "plain", "cpdag"),
+    "CDNOD": Capability(frozenset({"multi_environment", "nonstationary"}), "context", "cpdag"),
+    "NOTEARS": Capability(IID_KINDS - {"discrete"}, "plain", "dag"),
+    "VIDPDAG": Capability(IID_KINDS - {"discrete"}, "plain", "dag", "edge_probs_"),
+    "ICPGraph": Capability(frozenset({"multi_environment"}), "environment", "dag"),
+    "PCMCI": Capability(frozenset({"time_series"}), "series", "lagged"),
+    "PCMCIPlus": Capability(frozenset({"time_series"}), "series", "lagged"),
+}
+
+_DEFAULT_CAPABILITY = Capability(IID_KINDS - {"discrete"}, "plain", "auto")
+
+
+def register_algorithm(cls, *, kinds, fit: str = "plain", score: str = "auto", edge_probs: str | None = None) -> Capability:
+    """Declare how :func:`compare` runs and scores estimators of class ``cls``.
+
+    Parameters
+    ----------
+    cls : type or str
+        The estimator class (or its name).
+    kinds : iterable of str
+        Dataset kinds it applies to, from :data:`DATASET_KINDS`.
+    fit, score, edge_probs
+        As in :class:`Capability`.
+
+    Returns
+    -------
+    Capability
+
+    Examples
+    --------
+    >>> from discovery.evaluation._compare import register_algorithm, capability_of
+    >>> class MyLearner:
+    ...     def fit(self, data):
+    ...         return self
+    >>> cap = register_algorithm(MyLearner, kinds=["observational"], score="dag")
+    >>> capability_of(MyLearner()).kinds
+    frozenset({'observational'})
+    """
+    kinds = frozenset(kinds)
+    unknown = sorted(kinds - set(DATASET_KINDS))
+    if unknown or not kinds:
+        raise ParameterError(
+            f"The 'kinds' of register_algorithm must be a non-empty subset of {list(DATASET_KINDS)}; got {sorted(kinds)!r}."
+        )
+    if fit not in FIT_STYLES:
+        raise ParameterError(f"The 'fit' parameter of register_algorithm must be one of {list(FIT_STYLES)}; got {fit!r} instead.")
+    if score not in SCORE_STYLES:
+        raise ParameterError(f"The 'score' parameter of register_algorithm must be one of {list(SCORE_STYLES)}; got {score!r} instead.")
+    cap = Capability(kinds, fit, score, edge_probs)
+    CAPABILITIES[cls if isinstance(cls, str) else cls.__name__] = cap
+    return cap
+
+
+def capability_of(estimator) -> Capability:
+    """The :class:`Capability` of an estimator (an instance or a class)."""
+    cls = estimator if isinstance(estimator, type) else type(estimator)
+    for klass in cls.__mro__:
+        if klass.__name__ in CAPABILITIES:
+            return CAPABILITIES[klass.__name__]
+    return _DEFAULT_CAPABILITY
+
+
+# --------------------------------------------------------------------------- truth and scoring
+def _true_graph(ds: Dataset):
+    """The ground truth a learner on ``ds`` is scored against (None when unknown)."""
+    if ds.kind == "time_series":
+        lag_array = ds.metadata.get("lag_array") if ds.metadata else None
+        if lag_array is not None:
+            return LaggedGraph.from_array(np.asarray(lag_array), nodes=list(ds.variables))
+        return ds.graph
+    return ds.graph
+
+
+def _with_context(truth, est_graph, changed) -> Any:
+    """Add the estimate's context nodes (CD-NOD) to a true DAG, pointing at the changed nodes."""
+    if isinstance(truth, PDAG) and truth.is_dag():
+        truth = truth.to_networkx()
+    if not isinstance(truth, nx.DiGraph):
+        return truth
+    extra = [n for n in est_graph.nodes if n not in truth]
+    if not extra:
+        return truth
+    g = truth.copy()
+    for node in extra:
+        g.add_node(node)
+        g.add_edges_from((node, c) for c in changed)
+    return g
+
+
+def reference_graph(truth, graph, score: str = "auto", changed_nodes=frozenset()):
+    """What an estimate is compared with: the truth, or the part of it the method can identify.
+
+    ``score="cpdag"`` (or ``"auto"`` and an estimate with undirected edges): the CPDAG of
+    a true DAG. Context nodes of the estimate that the truth lacks (CD-NOD's
+    environment / time node) are added pointing at ``changed_nodes``; being exogenous
+    by construction, their edges stay oriented out of the context, and Meek's rules
+    propagate that. A lagged estimate is compared with the CPDAG of a lagged truth.
+    """
+    from scm import cpdag, meek_rules
+
+    if truth is None:
+        return None
+    if isinstance(truth, LaggedGraph):
+        return truth.cpdag() if isinstance(graph, LaggedGraph) else truth
+    contexts = [n for n in graph.nodes if n not in set(truth.nodes)] if graph is not None else []
+    dag = _with_context(truth, graph, changed_nodes) if contexts else truth
+    wants_cpdag = score == "cpdag" or (score == "auto" and isinstance(graph, PDAG) and graph.undirected_edges)
+    if not wants_cpdag:
+        return dag
+    g = dag if isinstance(dag, nx.DiGraph) else (dag.to_networkx() if dag.is_dag() else None)
+    if g is None or not nx.is_directed_acyclic_graph(g):
+        return dag
+    ref = cpdag(g)
+    if contexts:
+        ctx = set(contexts)
+        undirected = [tuple(e) for e in ref.undirected_edges if ctx & set(e)]
+        oriented = [(a, b) if a in ctx else (b, a) for a, b in undirected]
+        if oriented:
+            ref = meek_rules(ref.without_edges([frozenset(e) for e in undirected]).with_edges(directed=oriented))
+    return ref
+
+
+def as_graph_object(graph):
+    """A learned graph as a PDAG or LaggedGraph (a DiGraph becomes an all-directed PDAG)."""
+    if isinstance(graph, (PDAG, LaggedGraph)):
+        return graph
+    if isinstance(graph, nx.Graph):
+        return PDAG.from_networkx(graph)
+    raise GraphError(f"cannot score a graph of type {type(graph).__name__}")
+
+
+def score(truth, graph, capability: Capability, *, edge_probs=None, changed_nodes=frozenset(), metrics=None) -> dict:
+    """Every metric of ``graph`` against ``truth`` (NaN when the truth is unknown)."""
+    from ..metrics._metrics import _sid_columns, all_metrics, as_pdag
+
+    out: dict = {}
+    if truth is None:
+        return {name: float("nan") for name in METRIC_NAMES if name != "average_precision" or edge_probs is not None}
+    if isinstance(graph, LaggedGraph):
+        if not isinstance(truth, LaggedGraph):
+            graph = PDAG.from_networkx(graph.summary_graph())
+            out.update(all_metrics(truth, graph, compare="dag"))
+        else:
+            out.update(lagged_metrics(truth.cpdag(), graph))
+            out.update(sid=float("nan"), sid_lower=float("nan"), sid_upper=float("nan"))  # no SID for lagged graphs
+    else:
+        compare = capability.score if capability.score in ("cpdag", "dag", "auto") else "auto"
+        has_context = any(n not in set(truth.nodes) for n in graph.nodes)
+        if has_context and compare != "dag":  # CD-NOD: the CPDAG with the context edges oriented
+            ref = reference_graph(truth, graph, compare, changed_nodes)
+            out.update(all_metrics(ref, graph, compare="dag", edge_probs=edge_probs))
+            # the SID needs the true DAG (with the context pointing at the changed nodes), not the reference
+            out.update(_sid_columns(as_pdag(_with_context(truth, graph, changed_nodes)), as_pdag(graph)))
+        else:
+            truth = _with_context(truth, graph, changed_nodes)
+            out.update(all_metrics(truth, graph, compare=compare, edge_probs=edge_probs))
+    for name, fn in (metrics or {}).items():
+        out[name] = float(fn(truth, graph))
+    return out
+
+
+# --------------------------------------------------------------------------- one run
+@dataclasses.dataclass
+class _Task:
+    """Everything one run needs; picklable (no user lambdas), so it travels to any worker."""
+
+    index: int
+    algorithm: str
+    dataset: str
+    seed: int
+    estimator: Any
+    data: pd.DataFrame
+    environment: str | None
+    kind: str
+    truth: Any
+    changed_nodes: frozenset
+    capability: Capability
+    metrics: dict
+    key: str
+    cache_file: str | None
+
+
+def _pack(graph):
+    """A picklable form of a graph (PDAG and LaggedGraph refuse to unpickle: they are immutable)."""
+    if isinstance(graph, (PDAG, LaggedGraph)):
+        return ("graph", _graph_to_json(graph))
+    return ("raw", graph)
+
+
+def _unpack(packed):
+    kind, value = packed
+    return _graph_from_json(value) if kind == "graph" else value
+
+
+def _fit(task: _Task):
+    est, cap, data = task.estimator, task.capability, task.data
+    if cap.fit == "plain":
+        cols = [c for c in data.columns if c != task.environment]
+        return est.fit(data[cols])
+    if cap.fit == "context":
+        return est.fit(data, context=task.environment)
+    if cap.fit == "environment":
+        return est.fit(data, environment=task.environment)
+    return est.fit(data)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {first_line(exc)}".rstrip(": ")
+
+
+class _Collector(logging.Handler):
+    """Keeps the warnings the library logs during one run (they go to the ``warnings`` column)."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _run_task(task: _Task) -> tuple[dict, Any, Any]:
+    """Fit, score and (optionally) cache one run; never raises for an error of the run itself."""
+    row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed}
+    graph = probs = None
+    logged = _Collector()
+    loggers = [logging.getLogger(name) for name in ("discovery", "scm")]
+    for lg in loggers:
+        lg.addHandler(logged)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        try:
+            est = _fit(task)
+            seconds = time.perf_counter() - t0
+            graph = as_graph_object(est.graph_)
+            cap = task.capability
+            probs = getattr(est, cap.edge_probs) if cap.edge_probs else None
+            scores = score(_unpack(task.truth), graph, cap, edge_probs=probs, changed_nodes=task.changed_nodes, metrics=task.metrics)
+            row.update(scores)
+            row.update(fit_seconds=seconds, status="ok", error="")
+        except Exception as exc:  # a failing run is a result, not a crash
+            row.update(fit_seconds=time.perf_counter() - t0, status="error", error=_one_line(exc))
+            logger.debug("%s on %s (seed %d) failed:\n%s", task.algorithm, task.dataset, task.seed, traceback.format_exc())
+    for lg in loggers:
+        lg.removeHandler(logged)
+    messages = [f"{w.category.__name__}: {w.message}" for w in caught] + logged.messages
+    row["warnings"] = "; ".join(dict.fromkeys(first_line(m, limit=160) for m in messages))
+    if task.cache_file and row["status"] == "ok":
+        _write_cache(task.cache_file, task.key, row, graph, probs)
+    return row, _pack(graph), probs
+
+
+# --------------------------------------------------------------------------- cache
+def _graph_to_json(graph) -> dict | None:
+    if graph is None:
+        return None
+    kind = "lagged" if isinstance(graph, LaggedGraph) else "pdag"
+    return {"type": kind, **graph.to_dict()}
+
+
+def _graph_from_json(data):
+    if data is None:
+        return None
+    data = dict(data)
+    kind = data.pop("type")
+    return LaggedGraph.from_dict(data) if kind == "lagged" else PDAG.from_dict(data)
+
+
+def _write_cache(path: str, key: str, row: dict, graph, probs) -> None:
+    record = {
+        "version": _CACHE_VERSION,
+        "key": key,
+        "row": row,
+        "graph": _graph_to_json(graph),
+        "edge_probs": None if probs is None else json.loads(probs.to_json(orient="split")),
+    }
+    path = pathlib.Path(path)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(record, default=_json_default))
+    os.replace(tmp, path)  # atomic: a half-written file is never read back
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return str(value)
+
+
+def _read_cache(path: pathlib.Path, key: str):
+    try:
+        record = json.loads(path.read_text())
+        if record.get("version") != _CACHE_VERSION or record.get("key") != key:
+            return None
+        probs = record.get("edge_probs")
+        if probs is not None:
+            probs = pd.DataFrame(probs["data"], index=probs["index"], columns=probs["columns"])
+        return record["row"], _graph_from_json(record["graph"]), probs
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or stale: run again
+
+
+def _stable_repr(value) -> str:
+    """A repr without memory addresses, for hashing parameters."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def _data_digest(data: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([str(c) for c in data.columns]).encode())
+    h.update(json.dumps([str(t) for t in data.dtypes]).encode())
+    h.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _truth_digest(truth) -> str:
+    if truth is None:
+        return "none"
+    if isinstance(truth, nx.Graph):
+        truth = PDAG.from_networkx(truth)
+    return hashlib.sha256(json.dumps(truth.to_dict(), default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _run_key(estimator, seed: int, data_digest: str, truth_digest: str, ds: Dataset, metrics: dict) -> str:
+    params = estimator.get_params() if hasattr(estimator, "get_params") else vars(estimator)
+    payload = {
+        "version": _CACHE_VERSION,
+        "class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "params": {k: _stable_repr(v) for k, v in sorted(params.items())},
+        "seed": int(seed),
+        "data": data_digest,
+        "truth": truth_digest,
+        "kind": ds.kind,
+        "environment": ds.environment,
+        "changed": sorted(map(str, ds.changed_nodes)),
+        "metrics": sorted(metrics),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- inputs
+def _instantiate(name: str, spec, seed: int):
+    """A fresh estimator for one run: a clone of an instance (``random_state`` set to the seed
+    when it has one) or ``spec(seed)`` for a factory."""
+    if hasattr(spec, "fit"):
+        from sklearn.base import clone
+
+        est = clone(spec, safe=False)
+        params = est.get_params() if hasattr(est, "get_params") else {}
+        if "random_state" in params and hasattr(est, "set_params"):
+            est.set_params(random_state=seed)
+        return est
+    if callable(spec):
+        est = spec(seed)
+        if not hasattr(est, "fit"):
+            raise ParameterError(f"the factory of algorithm {name!r} returned {type(est).__name__}, which has no 'fit' method")
+        return est
+    raise ParameterError(f"algorithm {name!r} must be an estimator with 'fit' or a factory 'seed -> estimator'; got {type(spec).__name__}")
+
+
+def _as_mapping(items, what: str) -> dict:
+    if isinstance(items, Mapping):
+        out = dict(items)
+    elif isinstance(items, (str, bytes)) or not isinstance(items, Sequence | set | frozenset | tuple | list):
+        raise ParameterError(f"{what} must be a mapping name -> value or a list; got {type(items).__name__}")
+    else:
+        out = {}
+        for item in items:
+            name = getattr(item, "name", None) or type(item).__name__
+            base, i = str(name), 2
+            while name in out:
+                name, i = f"{base}-{i}", i + 1
+            out[name] = item
+    if not out:
+        raise ParameterError(f"{what} is empty")
+    return out
+
+
+def _materialise_dataset(name: str, spec, seed: int) -> Dataset:
+    ds = spec(seed) if callable(spec) and not isinstance(spec, Dataset) else spec
+    if not isinstance(ds, Dataset):
+        raise ParameterError(f"dataset {name!r} must be an scm.Dataset or a factory 'seed -> Dataset'; got {type(ds).__name__}")
+    if ds.kind not in DATASET_KINDS:
+        raise ParameterError(f"dataset {name!r} has kind {ds.kind!r}; expected one of {list(DATASET_KINDS)}")
+    if ds.kind in ("multi_environment", "nonstationary") and ds.environment is None:
+        raise DataError(f"dataset {name!r} is {ds.kind} but names no environment column")
+    return ds
+
+
+def _check_metrics(metrics) -> tuple[list | None, dict]:
+    """(names to keep or None for all, extra callables)."""
+    if metrics is None:
+        return None, {}
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    keep, extra = [], {}
+    if isinstance(metrics, Mapping):
+        for name, fn in metrics.items():
+            if not callable(fn):
+                raise ParameterError(f"metric {name!r} must be callable (truth, graph) -> float; got {type(fn).__name__}")
+            extra[str(name)] = fn
+        return list(extra), extra
+    for m in metrics:
+        if m not in METRIC_NAMES:
+            raise ParameterError(f"unknown metric {m!r}; known metrics are {list(METRIC_NAMES)} (or pass a dict name -> callable)")
+        keep.append(m)
+    return keep, extra
+
+
+def _resolve_executor(executor, n_jobs, n_tasks):
+    """(executor or None for in-process, whether we own it and must shut it down)."""
+    if isinstance(executor, str):
+        if executor != "sequential":
+            raise ParameterError(
+                f"The 'executor' parameter of compare must be an Executor, 'sequential' or None; got {executor!r} instead."
+            )
+        return None, False
+    if executor is not None:
+        if not hasattr(executor, "submit"):
+            raise ParameterError(f"The 'executor' parameter of compare must have a 'submit' method; got {type(executor).__name__} instead.")
+        return executor, False
+    if n_jobs is not None and (not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1):
+        raise ParameterError(f"The 'n_jobs' parameter of compare must be a positive int, -1 or None; got {n_jobs!r} instead.")
+    cores = os.cpu_count() or 1
+    workers = cores if n_jobs in (None, -1) else int(n_jobs)
+    workers = min(workers, n_tasks)
+    if workers <= 1:
+        return None, False
+    ctx = multiprocessing.get_context("spawn")  # JAX is multithreaded: never fork it
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx), True
+
+
+# --------------------------------------------------------------------------- the harness
+def compare(
+    algorithms,
+    datasets,
+    metrics=None,
+    seeds=(0,),
+    executor=None,
+    cache_dir=None,
+    progress: bool = False,
+    *,
+    n_jobs: int | None = None,
+    only: Mapping | None = None,
+) -> pd.DataFrame:
+    """Run every algorithm on every dataset it applies to, for every seed, and score it.
+
+    Parameters
+    ----------
+    algorithms : mapping name -> estimator or factory
+        An unfitted estimator (cloned for each run; a ``random_state`` parameter is set
+        to the run's seed) or a callable ``seed -> estimator``. Which datasets it
+        applies to, how ``fit`` is called and how it is scored comes from
+        :func:`capability_of` (see :data:`CAPABILITIES`, :func:`register_algorithm`).
+    datasets : mapping name -> scm.Dataset or factory, or a list of Dataset
+        A :class:`scm.Dataset` (the same data for every seed) or a callable
+        ``seed -> Dataset`` (fresh simulated data per seed). A list is named by
+        ``Dataset.name``.
+    metrics : None, list of str or mapping name -> callable, optional
+        ``None``: every metric in :data:`METRIC_NAMES` that applies. A list keeps those
+        columns. A mapping adds ``fn(truth, graph) -> float`` columns (``graph`` a
+        :class:`scm.PDAG` or :class:`scm.LaggedGraph`; must be picklable for a process
+        pool or a cluster).
+    seeds : iterable of int
+        One run per seed.
+    executor : concurrent.futures.Executor, "sequential" or None
+        Where runs go. ``None``: a local process pool ("spawn" start method) with
+        ``n_jobs`` workers, or the calling process when that is one worker or one run.
+        For a Dask cluster pass ``distributed.Client(...).get_executor()``.
+    cache_dir : str or path, optional
+        Store each successful run as ``<algorithm>__<dataset>__<seed>__<hash>.json``;
+        the hash covers the estimator's class and parameters, the seed, the data and the
+        truth, so a changed setting reruns and an unchanged one is read back (resume).
+        Errors are not cached: they are retried next time.
+    progress : bool
+        Show a tqdm progress bar over runs (on stderr).
+    n_jobs : int, optional
+        Worker processes of the default pool (``None`` or -1: all cores; 1: in-process).
+    only : mapping algorithm -> list of dataset names, optional
+        Restrict an algorithm to some datasets (on top of its capabilities), e.g. a slow
+        kernel method to the small datasets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, in the order algorithms x datasets x seeds: ``algorithm``,
+        ``dataset``, ``seed``, the metrics, ``fit_seconds``, ``status`` (``"ok"`` or
+        ``"error"``), ``error`` (one line; empty when ok), ``warnings`` (those the fit
+        raised) and ``cached``. ``results.attrs`` holds ``"graphs"`` (``(algorithm,
+        dataset, seed) -> learned graph``), ``"truths"`` (``dataset -> true graph`` of
+        the first seed) and ``"changed_nodes"`` for :func:`write_report`; these are
+        read-only mappings shared by every copy of the table.
+
+    Raises
+    ------
+    ParameterError
+        Bad arguments, or no algorithm applies to any dataset.
+
+    Examples
+    --------
+    >>> import scm
+    >>> from discovery import PC, NOTEARS, compare
+    >>> ds = scm.simulate.simulate(n_nodes=5, n_samples=300, random_state=0)
+    >>> res = compare({"pc": PC(), "notears": NOTEARS()}, {"er5": ds}, executor="sequential")
+    >>> res[["algorithm", "dataset", "seed", "status"]]
+      algorithm dataset  seed status
+    0        pc     er5     0     ok
+    1   notears     er5     0     ok
+    """
+    algorithms = _as_mapping(algorithms, "algorithms")
+    datasets = _as_mapping(datasets, "datasets")
+    keep, extra = _check_metrics(metrics)
+    try:
+        seeds = [int(s) for s in ([seeds] if isinstance(seeds, int | np.integer) else seeds)]
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'seeds' parameter of compare must be an int or a list of ints; got {seeds!r} instead.") from None
+    if not seeds:
+        raise ParameterError("The 'seeds' parameter of compare is empty.")
+    only = {} if only is None else dict(only)
+    unknown = [a for a in only if a not in algorithms]
+    if unknown:
+        raise ParameterError(f"The 'only' parameter of compare names unknown algorithm(s) {unknown}; known: {list(algorithms)}")
+    cache = None
+    if cache_dir is not None:
+        cache = pathlib.Path(cache_dir)
+        cache.mkdir(parents=True, exist_ok=True)
+
+    # materialise datasets and estimators in the caller: workers only get picklable tasks
+    tasks: list[_Task] = []
+    done: dict[int, tuple] = {}
+    truths: dict = {}
+    changed: dict = {}
+    skipped = []
+    for seed in seeds:
+        for dname, dspec in datasets.items():
+            ds = _materialise_dataset(dname, dspec, seed)
+            truth = _true_graph(ds)
+            truths.setdefault(dname, truth)
+            changed.setdefault(dname, frozenset(ds.changed_nodes))
+            digest = _data_digest(ds.data) if cache else ""
+            tdigest = _truth_digest(truth) if cache else ""
+            for aname, aspec in algorithms.items():
+                est = _instantiate(aname, aspec, seed)
+                cap = capability_of(est)
+                if ds.kind not in cap.kinds or (aname in only and dname not in only[aname]):
+                    skipped.append((aname, dname))
+                    continue
+                key = _run_key(est, seed, digest, tdigest, ds, extra) if cache else ""
+                cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
+                task = _Task(len(tasks), aname, dname, seed, est, ds.data, ds.environment, ds.kind, _pack(truth),
+                             frozenset(ds.changed_nodes), cap, extra, key, cache_file)
+                tasks.append(task)
+                if cache_file and (hit := _read_cache(pathlib.Path(cache_file), key)) is not None:
+                    row, graph, probs = hit
+                    done[task.index] = ({**row, "cached": True}, graph, probs)
+    if not tasks:
+        raise ParameterError(
+            f"no algorithm applies to any dataset: algorithms {list(algorithms)} handle dataset kinds "
+            f"{sorted(set().union(*(capability_of(_instantiate(a, s, seeds[0])).kinds for a, s in algorithms.items())))}, "
+            f"the datasets are {sorted({_materialise_dataset(d, s, seeds[0]).kind for d, s in datasets.items()})}"
+        )
+    for aname, dname in dict.fromkeys(skipped):
+        logger.debug("%s does not apply to %s: skipped", aname, dname)
+
+    todo = [t for t in tasks if t.index not in done]
+    logger.info("compare: %d runs (%d cached), %d skipped pairs", len(tasks), len(done), len(set(skipped)))
+    pool, owned = _resolve_executor(executor, n_jobs, len(todo))
+    bar = progress_bar(progress, total=len(tasks), initial=len(done), desc="compare", unit="run")
+    try:
+        if pool is None:
+            for task in todo:
+                bar.set_postfix_str(f"{task.algorithm} on {task.dataset}", refresh=False)
+                done[task.index] = _finish(task, _run_task(task))
+                bar.update()
+        else:
+            futures = {pool.submit(_run_task, task): task for task in todo}
+            for fut in cf.as_completed(futures):
+                task = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker died, or the task did not pickle
+                    message = _one_line(exc)
+                    if isinstance(exc, BrokenProcessPool):
+                        message = ("BrokenProcessPool: a worker process died (out of memory, or a script without "
+                                   "`if __name__ == '__main__':` around the call, which the 'spawn' start method needs)")
+                    row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed,
+                           "fit_seconds": float("nan"), "status": "error", "error": message, "warnings": ""}
+                    result = (row, None, None)
+                done[task.index] = _finish(task, result)
+                bar.update()
+    finally:
+        bar.close()
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return _table(tasks, done, keep, truths, changed)
+
+
+def _finish(task: _Task, result) -> tuple:
+    row, graph, probs = result
+    graph = _unpack(graph) if graph is not None else None
+    row = {**row, "cached": False}
+    logger.info("%s on %s (seed %d): %s in %.2f s", task.algorithm, task.dataset, task.seed, row["status"], row["fit_seconds"])
+    return row, graph, probs
+
+
+class GraphStore(Mapping):
+    """A read-only mapping kept in ``results.attrs``: pandas deep-copies ``attrs`` on
+    every operation, and graphs are immutable, so copies share this one store."""
+
+    def __init__(self, items=()):
+        self._items = dict(items)
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"GraphStore({len(self._items)} graphs)"
+
+
+def _table(tasks, done, keep, truths, changed) -> pd.DataFrame:
+    rows = [done[t.index][0] for t in tasks]
+    frame = pd.DataFrame(rows)
+    lead = ["algorithm", "dataset", "seed"]
+    tail = ["fit_seconds", "status", "error", "warnings", "cached"]
+    metric_cols = [c for c in frame.columns if c not in lead + tail]
+    metric_cols += [m for m in METRIC_NAMES[:-1] if m not in metric_cols]  # same schema when every run failed
+    ordered = [m for m in METRIC_NAMES if m in metric_cols] + [m for m in metric_cols if m not in METRIC_NAMES]
+    if keep is not None:
+        ordered = [m for m in ordered if m in keep]
+        for m in keep:
+            if m not in ordered:
+                frame[m] = np.nan
+                ordered.append(m)
+    frame = frame.reindex(columns=lead + ordered + tail)
+    frame["seed"] = frame["seed"].astype(int)
+    frame["cached"] = frame["cached"].astype(bool)
+    frame["error"] = frame["error"].fillna("")
+    frame["warnings"] = frame["warnings"].fillna("")
+    for m in ordered:
+        frame[m] = pd.to_numeric(frame[m], errors="coerce").astype(float)
+    frame.attrs["graphs"] = GraphStore(((t.algorithm, t.dataset, t.seed), done[t.index][1]) for t in tasks)
+    frame.attrs["truths"] = GraphStore(truths)
+    frame.attrs["changed_nodes"] = GraphStore(changed)
+    return frame
+
+
+def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:
+    """Mean and standard deviation of ``metric`` over seeds: one row per (dataset, algorithm)."""
+    if metric not in results.columns:
+        raise ParameterError(f"results have no column {metric!r}; columns: {list(results.columns)}")
+    ok = results[results["status"] == "ok"] if "status" in results else results
+    g = ok.groupby(["dataset", "algorithm"], sort=False)[metric]
+    out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.count()}).reset_index()
+    return out

@@ -1,0 +1,321 @@
+"""Plots of learned graphs and of comparison results (matplotlib, no pyplot).
+
+:func:`plot_graph` draws a graph -- optionally coloured against the truth:
+correct edges, reversed (or differently marked) edges, extra edges and missing
+ones, with a legend. :func:`plot_comparison` draws one panel per dataset with a
+bar per algorithm (mean over seeds), error bars (standard deviation over seeds)
+and the individual seeds as points.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly: nothing touches
+pyplot's global state or ``rcParams``, and no GUI backend is needed (rendering
+is done by Agg when saving).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from scm import PDAG, LaggedGraph
+from scm._exceptions import GraphError, ParameterError
+
+__all__ = ["plot_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
+
+#: Colour of each edge status (also the legend order).
+EDGE_COLOURS = {
+    "correct": "#2e7d32",
+    "reversed": "#ef6c00",
+    "extra": "#c62828",
+    "missing": "#9e9e9e",
+    "edge": "#37474f",
+}
+_LEGEND = {
+    "correct": "correct",
+    "reversed": "reversed / other mark",
+    "extra": "extra",
+    "missing": "missing",
+}
+LOWER_IS_BETTER = {"shd", "sid", "fit_seconds"}
+
+
+# --------------------------------------------------------------------------- graph -> pair marks
+def _pair_marks(graph) -> tuple[list, dict, dict]:
+    """(nodes, pair -> mark, pair -> label). A mark is a frozenset of ``(a, b)`` arrows
+    plus ``"--"`` (undirected) / ``"<->"`` (bidirected) / ``"x-x"`` (conflicting)."""
+    marks: dict = {}
+    labels: dict = {}
+    if isinstance(graph, LaggedGraph):
+        nodes = list(graph.nodes)
+        lags: dict = {}
+        for s, t, lag, kind in graph.edges():
+            if s == t:
+                continue  # a series' own past: not drawn
+            pair = frozenset((s, t))
+            if kind == "directed":
+                marks.setdefault(pair, set()).add((s, t))
+            else:
+                marks.setdefault(pair, set()).add("--" if kind == "undirected" else "x-x")
+            lags.setdefault(pair, set()).add(lag)
+        labels = {p: ",".join(map(str, sorted(v))) for p, v in lags.items()}
+    else:
+        if isinstance(graph, nx.Graph):
+            graph = PDAG.from_networkx(graph)
+        if not isinstance(graph, PDAG):
+            raise GraphError(f"cannot plot a {type(graph).__name__}; give a DiGraph, PDAG or LaggedGraph")
+        nodes = list(graph.nodes)
+        for a, b, kind in graph.edges():
+            pair = frozenset((a, b))
+            if kind == "directed":
+                marks.setdefault(pair, set()).add((a, b))
+            else:
+                marks.setdefault(pair, set()).add("--" if kind == "undirected" else "<->")
+    return nodes, {p: frozenset(m) for p, m in marks.items()}, labels
+
+
+def edge_status(graph, truth) -> dict:
+    """pair (frozenset) -> ``"correct"``, ``"reversed"``, ``"extra"`` or ``"missing"``.
+
+    ``"reversed"`` covers every pair that is adjacent in both graphs with a different
+    mark (opposite direction, or directed in one and undirected in the other).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> s = edge_status(nx.DiGraph([("A", "B"), ("C", "B")]), nx.DiGraph([("A", "B"), ("B", "C"), ("A", "C")]))
+    >>> sorted((sorted(p), v) for p, v in s.items())
+    [(['A', 'B'], 'correct'), (['A', 'C'], 'missing'), (['B', 'C'], 'reversed')]
+    """
+    _, est, _ = _pair_marks(graph)
+    _, tru, _ = _pair_marks(truth)
+    out = {}
+    for pair, mark in est.items():
+        out[pair] = "extra" if pair not in tru else ("correct" if tru[pair] == mark else "reversed")
+    for pair in tru.keys() - est.keys():
+        out[pair] = "missing"
+    return out
+
+
+def graph_layout(nodes, edges=(), layout: str = "circular", seed: int = 0) -> dict:
+    """Node positions: ``"circular"`` (in the given node order) or ``"spring"`` (fixed seed)."""
+    if layout not in ("circular", "spring"):
+        raise ParameterError(f"The 'layout' parameter must be one of ['circular', 'spring']; got {layout!r} instead.")
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    if layout == "circular" or g.number_of_nodes() < 3:
+        return {n: np.asarray(p) for n, p in nx.circular_layout(g).items()}
+    return {n: np.asarray(p) for n, p in nx.spring_layout(g, seed=seed, k=1.5 / math.sqrt(g.number_of_nodes())).items()}
+
+
+# --------------------------------------------------------------------------- drawing
+def _new_axes(figsize=(5, 5)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, shrink: float, label: str | None, width: float):
+    from matplotlib.patches import FancyArrowPatch
+
+    arrow = FancyArrowPatch(
+        pa, pb, arrowstyle=head, mutation_scale=13, color=colour, linestyle=style, linewidth=width,
+        shrinkA=shrink, shrinkB=shrink, connectionstyle=f"arc3,rad={rad}", zorder=1,
+    )
+    ax.add_patch(arrow)
+    if label:
+        mid = (np.asarray(pa) + np.asarray(pb)) / 2
+        d = np.asarray(pb) - np.asarray(pa)
+        normal = np.array([-d[1], d[0]]) * rad * 0.5
+        ax.text(*(mid + normal), label, fontsize=7, color=colour, ha="center", va="center", zorder=3,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: int = 0, pos: Mapping | None = None,
+               title: str | None = None, legend: bool = True, node_size: float = 900):
+    """Draw a learned graph, coloured against the truth when given.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph, scm.PDAG or scm.LaggedGraph
+        Directed edges get an arrowhead, undirected ones none, bidirected two. A
+        lagged graph is drawn as its summary: one edge per pair of series, labelled
+        with its lags (0 = contemporaneous); a series' own past is not drawn.
+    truth : same types, optional
+        With a truth, edges are green (correct), orange (reversed or a different
+        mark), red (extra) and missing true edges are grey and dashed; a legend says so.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new :class:`~matplotlib.figure.Figure` (not
+        registered with pyplot) is made (``ax.figure``).
+    layout : {"circular", "spring"}
+        Node placement (spring with the fixed ``seed``), computed on the union of both
+        graphs so that a truth and its estimate share positions. Ignored if ``pos`` is given.
+    seed : int
+    pos : mapping node -> (x, y), optional
+        Fixed positions (e.g. to draw several estimates alike).
+    title : str, optional
+    legend : bool
+        Whether to draw the legend (only with a truth).
+    node_size : float
+        Node marker area in points^2.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> ax = plot_graph(nx.DiGraph([("A", "B"), ("C", "B")]), truth=nx.DiGraph([("A", "B"), ("B", "C")]))
+    >>> sorted(t.get_text() for t in ax.get_legend().get_texts())
+    ['correct', 'extra', 'missing', 'reversed / other mark']
+    """
+    from matplotlib.lines import Line2D
+
+    nodes, marks, labels = _pair_marks(graph)
+    status = {}
+    tmarks = {}
+    if truth is not None:
+        tnodes, tmarks, tlabels = _pair_marks(truth)
+        nodes = nodes + [n for n in tnodes if n not in set(nodes)]
+        status = edge_status(graph, truth)
+    if ax is None:
+        ax = _new_axes()
+    if pos is None:
+        pairs = [tuple(p) for p in list(marks) + list(tmarks) if len(p) == 2]
+        pos = graph_layout(nodes, pairs, layout=layout, seed=seed)
+    missing_pos = [n for n in nodes if n not in pos]
+    if missing_pos:
+        raise ParameterError(f"'pos' has no position for node(s) {missing_pos[:5]}")
+    shrink = math.sqrt(node_size) / 2 + 1
+
+    def draw(pair, mark, colour, style, label, width=1.6):
+        arrows = [m for m in mark if isinstance(m, tuple)]
+        for m in mark:
+            if isinstance(m, tuple):
+                a, b = m
+                rad = 0.18 if len(arrows) > 1 else 0.0
+                _draw_edge(ax, pos[a], pos[b], head="-|>", colour=colour, style=style, rad=rad, shrink=shrink,
+                           label=label, width=width)
+                label = None
+            else:
+                a, b = sorted(pair, key=str)
+                head = {"--": "-", "<->": "<|-|>", "x-x": "-"}[m]
+                _draw_edge(ax, pos[a], pos[b], head=head, colour=colour, style=":" if m == "x-x" else style, rad=0.0,
+                           shrink=shrink, label=label, width=width)
+                label = None
+
+    for pair, mark in marks.items():
+        if len(pair) < 2:
+            continue
+        st = status.get(pair, "edge")
+        draw(pair, mark, EDGE_COLOURS[st], "-", labels.get(pair))
+    for pair, st in status.items():
+        if st == "missing" and len(pair) == 2:
+            draw(pair, tmarks[pair], EDGE_COLOURS["missing"], "--", None, width=1.2)
+
+    xy = np.array([pos[n] for n in nodes]) if nodes else np.zeros((0, 2))
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c="#e3f2fd", edgecolors="#1565c0", linewidths=1.2, zorder=2)
+    fs = 9 if max((len(str(n)) for n in nodes), default=1) <= 5 else 7
+    for n in nodes:
+        ax.text(*pos[n], str(n), ha="center", va="center", fontsize=fs, zorder=4)
+    ax.set_aspect("equal")
+    ax.margins(0.12)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+    if truth is not None and legend:
+        handles = [Line2D([], [], color=EDGE_COLOURS[k], linestyle="--" if k == "missing" else "-", label=_LEGEND[k])
+                   for k in _LEGEND]
+        ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
+    return ax
+
+
+def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None, algorithms=None, ncols: int | None = None):
+    """One panel per dataset: ``metric`` per algorithm, mean over seeds with error bars.
+
+    Bars are the mean over the successful seeds, error bars one standard deviation
+    (when there is more than one seed), dots the individual seeds; a run that failed
+    is marked "error" and an algorithm that did not run on a dataset is absent.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The table of :func:`discovery.compare` (columns ``algorithm``, ``dataset``, ``seed``,
+        ``metric`` and optionally ``status``).
+    metric : str
+        A numeric column, e.g. ``"shd"``, ``"skeleton_f1"``, ``"fit_seconds"``.
+    datasets, algorithms : list of str, optional
+        Subsets and order (default: as they appear in ``results``).
+    ncols : int, optional
+        Panels per row (default up to 4).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> res = pd.DataFrame({"algorithm": ["pc", "pc", "ges"], "dataset": ["d", "d", "d"],
+    ...                     "seed": [0, 1, 0], "shd": [2.0, 4.0, 3.0]})
+    >>> fig = plot_comparison(res, "shd")
+    >>> [ax.get_title() for ax in fig.axes]
+    ['d']
+    """
+    from matplotlib.figure import Figure
+
+    need = {"algorithm", "dataset", metric}
+    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
+        have = list(results.columns) if isinstance(results, pd.DataFrame) else type(results).__name__
+        raise ParameterError(f"results must be a DataFrame with columns {sorted(need)}; got {have}")
+    dsets = list(dict.fromkeys(results["dataset"])) if datasets is None else list(datasets)
+    algos = list(dict.fromkeys(results["algorithm"])) if algorithms is None else list(algorithms)
+    if not dsets:
+        raise ParameterError("results is empty: nothing to plot")
+    ncols = ncols or min(4, len(dsets))
+    nrows = math.ceil(len(dsets) / ncols)
+    fig = Figure(figsize=(3.4 * ncols, 3.0 * nrows + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    palette = ["#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#ad1457", "#827717"]
+    colours = {a: palette[i % len(palette)] for i, a in enumerate(algos)}
+    rng = np.random.default_rng(0)
+    for ax, dname in zip(axes, dsets):
+        sub = results[results["dataset"] == dname]
+        present = [a for a in algos if (sub["algorithm"] == a).any()]
+        for x, aname in enumerate(present):
+            runs = sub[sub["algorithm"] == aname]
+            ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
+            values = pd.to_numeric(ok[metric], errors="coerce").dropna().to_numpy(dtype=float)
+            if len(values):
+                mean = values.mean()
+                std = values.std(ddof=1) if len(values) > 1 else 0.0
+                ax.bar(x, mean, width=0.65, color=colours[aname], alpha=0.55, edgecolor=colours[aname])
+                if len(values) > 1:
+                    ax.errorbar(x, mean, yerr=std, color="black", capsize=4, linewidth=1)
+                jitter = (rng.random(len(values)) - 0.5) * 0.25 if len(values) > 1 else np.zeros(1)
+                ax.scatter(x + jitter, values, s=12, color="black", zorder=3)
+            else:
+                failed = len(runs) - len(ok)
+                ax.text(x, 0, "error" if failed else "n/a", rotation=90, ha="center", va="bottom", fontsize=8,
+                        color=EDGE_COLOURS["extra"] if failed else "#616161")
+        ax.set_xticks(range(len(present)), present, rotation=35, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, max(len(present), 1) - 0.4)
+        ax.set_title(str(dname), fontsize=10)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+    for ax in axes[len(dsets):]:
+        ax.set_visible(False)
+    if metric in LOWER_IS_BETTER:
+        better = " (lower is better)"
+    elif metric.endswith(("f1", "precision", "recall")) or metric == "average_precision":
+        better = " (higher is better)"
+    else:
+        better = ""
+    fig.suptitle(f"{metric}{better}", fontsize=11)
+    return fig

@@ -1,0 +1,142 @@
+"""The bundled default comparison behind ``scmkit compare``.
+
+Every algorithm that applies runs on the real Sachs data (observational and the
+nine-condition interventional set), one SynTReN dataset and simulated data with
+known truth (linear and nonlinear graphs, several environments, a multivariate
+time series); each result is scored against the truth and a report is written
+(``results.csv``, ``index.html`` and figures). Settings are chosen so that the
+whole suite, JAX compilation included, takes a few minutes on two cores:
+Fisher-z tests for PC and CD-NOD, kernel CI (KCI) only on the small nonlinear
+dataset, linear NOTEARS, VI-DP-DAG with a small iteration budget and ParCorr for
+PCMCI / PCMCI+.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+
+import pandas as pd
+
+__all__ = ["default_datasets", "default_algorithms", "default_restrictions", "run_default_suite"]
+
+logger = logging.getLogger(__name__)
+
+
+def _sachs():
+    from scm import datasets
+
+    return datasets.load_sachs("observational")
+
+
+def _sachs_regimes():
+    from scm import datasets
+
+    return datasets.load_sachs("interventional")
+
+
+def _syntren():
+    from scm import datasets
+
+    return datasets.load_syntren(1)
+
+
+def _linear(seed):
+    from scm import simulate
+
+    return simulate.simulate(n_nodes=10, n_samples=1000, expected_degree=2, scm_kind="linear", random_state=seed)
+
+
+def _mlp(seed):
+    from scm import simulate
+
+    return simulate.simulate(n_nodes=8, n_samples=400, expected_degree=2, scm_kind="mlp", random_state=seed)
+
+
+def _multi_env(seed):
+    from scm import simulate
+
+    return simulate.multi_environment(
+        simulate.random_dag(8, 2, random_state=seed), n_environments=4, n_samples=300, changing=3, random_state=seed
+    )
+
+
+def _time_series(seed):
+    from scm import simulate
+
+    return simulate.time_series(n_series=5, n_timepoints=500, max_lag=2, contemporaneous=True, random_state=seed)
+
+
+#: name -> (factory seed -> Dataset, description); real datasets ignore the seed.
+DEFAULT_DATASETS = {
+    "sachs": (lambda seed: _sachs(), "Sachs et al. (2005), 853 cells under CD3/CD28 stimulation, 11 proteins, bnlearn consensus graph"),
+    "sachs-regimes": (lambda seed: _sachs_regimes(), "Sachs et al. (2005), all 7466 cells of the nine conditions, regime as environment"),
+    "syntren-1": (lambda seed: _syntren(), "SynTReN dataset 1 of GraN-DAG: 500 samples of 20 genes"),
+    "linear-er10": (_linear, "linear Gaussian SCM on an Erdős–Rényi DAG, 10 nodes, 1000 samples"),
+    "mlp-er8": (_mlp, "nonlinear (random MLP) SCM on an Erdős–Rényi DAG, 8 nodes, 400 samples"),
+    "multi-env-er8": (_multi_env, "4 environments x 300 samples, 3 nodes with shifted mechanisms, 8 nodes"),
+    "timeseries-5": (_time_series, "vector autoregression, 5 series, 500 time points, lags up to 2 and contemporaneous links"),
+}
+
+
+def default_datasets(seed: int = 0) -> dict:
+    """name -> ``scm.Dataset`` of the default suite for one seed."""
+    return {name: factory(seed) for name, (factory, _) in DEFAULT_DATASETS.items()}
+
+
+def default_algorithms() -> dict:
+    """name -> unfitted estimator of the default suite (settings sized for a fast run)."""
+    from .. import CDNOD, NOTEARS, PC, PCMCI, VIDPDAG, ICPGraph, PCMCIPlus
+
+    return {
+        "pc-fisherz": PC(ci_test="fisherz"),
+        "pc-kci": PC(ci_test="kci"),
+        "cdnod-fisherz": CDNOD(ci_test="fisherz"),
+        "notears-linear": NOTEARS(model="linear"),
+        "vidpdag": VIDPDAG(max_iter=2000, patience=5),
+        "icp": ICPGraph(max_set_size=3),
+        "pcmci-parcorr": PCMCI(tau_max=2),
+        "pcmciplus-parcorr": PCMCIPlus(tau_max=2),
+    }
+
+
+def default_restrictions() -> dict:
+    """algorithm -> the only datasets it runs on in the default suite (beyond its capabilities)."""
+    return {"pc-kci": ["mlp-er8"]}
+
+
+def _check_names(requested, known, what):
+    from scm._exceptions import ParameterError
+
+    unknown = [x for x in (requested or []) if x not in known]
+    if unknown:
+        raise ParameterError(f"unknown {what}(s) {unknown}; known: {list(known)}")
+
+
+def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit-report", *, executor=None,
+                      n_jobs=None, cache_dir=None, progress=False) -> pd.DataFrame:
+    """Run the default comparison and write the report; returns the tidy results table.
+
+    Parameters
+    ----------
+    algorithms, datasets : list of str, optional
+        Subsets of :func:`default_algorithms` and :data:`DEFAULT_DATASETS` (default: all).
+    seeds : iterable of int
+    output : str or path
+        Report directory.
+    executor, n_jobs, cache_dir, progress
+        As in :func:`discovery.compare`.
+    """
+    from ._compare import compare
+    from ._report import write_report
+
+    algos = default_algorithms()
+    _check_names(algorithms, algos, "algorithm")
+    _check_names(datasets, DEFAULT_DATASETS, "dataset")
+    chosen_algos = {k: v for k, v in algos.items() if not algorithms or k in algorithms}
+    chosen_data = {k: f for k, (f, _) in DEFAULT_DATASETS.items() if not datasets or k in datasets}
+    only = {k: v for k, v in default_restrictions().items() if k in chosen_algos}
+    table = compare(chosen_algos, chosen_data, seeds=seeds, executor=executor, n_jobs=n_jobs, cache_dir=cache_dir,
+                    progress=progress, only=only)
+    write_report(table, pathlib.Path(output), title="scmkit compare: the default suite")
+    return table

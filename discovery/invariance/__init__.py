@@ -1,0 +1,32 @@
+"""Invariance under a change of environment: ICP, nonlinear ICP, anchor regression, IRM.
+
+- :class:`ICP`: invariant causal prediction (Peters et al. 2016), every candidate
+  set tested in one jitted call; its phases are :func:`candidate_masks`,
+  :func:`approximate_pvalues` / :func:`exact_pvalues`, :func:`summarise_sets` and
+  :func:`defining_sets`.
+- :class:`NonlinearICP`: the same question with any scikit-learn regressor.
+- :class:`ICPGraph`: ICP with every variable as the target, a graph learner.
+- :class:`AnchorRegression`, :class:`IRM`: predictors that trade fit for invariance.
+
+Kernels: :mod:`discovery.invariance._kernels` (ICP's batched sweep) and
+:mod:`discovery.invariance._irm_kernels` (IRM's objective and trainer, kept apart so
+that ICP never imports optax).
+"""
+
+from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
+from ._icpgraph import ICPGraph
+from ._predictors import IRM, AnchorRegression
+
+__all__ = [
+    "ICP",
+    "NonlinearICP",
+    "ICPGraph",
+    "AnchorRegression",
+    "IRM",
+    # ICP's phases
+    "candidate_masks",
+    "approximate_pvalues",
+    "exact_pvalues",
+    "summarise_sets",
+    "defining_sets",
+]

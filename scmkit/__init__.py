@@ -1,0 +1,11 @@
+"""scmkit: the command line of the scmkit distribution.
+
+It serves the three import packages, so it lives above them: :mod:`scm` (graphs and
+structural causal models), :mod:`discovery` (structure learning and the comparison
+harness) and :mod:`estimators` (identification and effect estimation). Run it as the
+``scmkit`` console script or as ``python -m scmkit``; :func:`main` is the entry point.
+"""
+
+from .cli import main
+
+__all__ = ["main"]
