@@ -60,8 +60,6 @@ class _Tester:
     """
 
     def __init__(self, ci_test):
-        if isinstance(ci_test, _Tester):  # pragma: no cover - guarded by _as_tester
-            raise TypeError("already a tester")
         if not hasattr(ci_test, "pvalues") or not hasattr(ci_test, "variables"):
             raise ParameterError(
                 "The 'ci_test' parameter must be a CI test with a 'variables' list and a batched "

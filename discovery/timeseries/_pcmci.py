@@ -1237,8 +1237,6 @@ class PCMCI(_TimeSeriesBase):
         self._check_common(("pc_alpha", "alpha"))
         if self.fdr is not None:
             check_option(self.fdr, FDR_METHODS, name="fdr", owner="PCMCI")
-        if self.tau_max < 1 and self.tau_min >= 1:  # pragma: no cover - guarded by tau_max >= tau_min
-            raise ParameterError("PCMCI needs tau_max >= 1")
         design, tester = self._make_tester(data, mask)
         links = _check_background(self.background_knowledge, design.names, self.tau_min, self.tau_max, "PCMCI")
         logger.info("PCMCI on %d variables, %d samples, tau_max=%d", len(design.names), design.n_samples, self.tau_max)
