@@ -1157,7 +1157,8 @@ class PCMCI(_TimeSeriesBase):
 
     *Batching.* All tests of one PC1 level (every target at once) and all MCI tests are one
     jitted call each; a fit compiles a few programs (one per padded conditioning size), so
-    the first fit of a session pays about a second of compilation.
+    the first fit of a session pays for their compilation (docs/benchmarks.md,
+    "Time-series discovery").
 
     Examples
     --------
