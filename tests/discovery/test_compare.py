@@ -167,6 +167,7 @@ def test_cache_resumes_and_keys_on_params(small, tmp_path):
     assert not redo["cached"].any() and json.loads(path.read_text())["row"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_default_process_pool_matches_sequential(small):
     algos = {"pc": PC(), "pc01": PC(alpha=0.01)}
     seq = compare(algos, {"d": small}, executor="sequential")
@@ -199,6 +200,7 @@ SHARDED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_same_comparison_sharded_over_four_devices():
     """The same compare call on a host with 4 (forced) devices: PC's batched CI tests are
     sharded over them, the results are those of one device (this process)."""

@@ -54,6 +54,8 @@ def test_acyclic_helper_detects_cycles():  # the checker itself must catch cycle
 # machine), which is what these tests spend their time on.
 SIZES = [2, 3, 10, 40, 100]
 CASES = [(d, "softsort") for d in SIZES] + [(d, "sinkhorn") for d in (10, 40)]
+# d = 10 with each relaxation is the fast loop's check; the other sizes are marked slow.
+CASES = [c if c[0] == 10 else pytest.param(*c, marks=pytest.mark.slow) for c in CASES]
 
 
 @pytest.mark.parametrize("d, relaxation", CASES)
@@ -71,6 +73,7 @@ def test_thousands_of_samples_are_dags(d, relaxation):
         assert acyclic(a).all(), (d, relaxation, psi_scale, theta_shift)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     d=st.sampled_from(SIZES),
@@ -172,6 +175,7 @@ def test_one_draw_noise_has_the_gumbel_and_logistic_laws():
     assert abs(np.corrcoef(e[:-1], e[1:])[0, 1]) < 0.01
 
 
+@pytest.mark.slow
 def test_permutation_log_prob_matches_the_cumulative_logsumexp():
     rng = np.random.default_rng(0)
     psi = jnp.asarray(rng.normal(scale=2.0, size=7), jnp.float32)
@@ -187,6 +191,7 @@ def test_permutation_log_prob_matches_the_cumulative_logsumexp():
         )
 
 
+@pytest.mark.slow
 def test_permutation_kl_estimate_and_gradient_are_unbiased():
     """KL(PL(psi) || uniform) on 3 nodes by enumeration of the 3! orderings against the estimator."""
     psi = jnp.array([1.0, 0.0, -0.5])
@@ -369,6 +374,7 @@ def nonlinear_data(n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, nx.DiGra
     return pd.DataFrame({"A": a, "B": b, "C": c, "D": d}), truth
 
 
+@pytest.mark.slow
 def test_vidpdag_recovers_a_small_nonlinear_graph():
     data, truth = nonlinear_data()
     results = []
@@ -554,6 +560,7 @@ if len(devices) > 1:  # the compiled step sums the gradients of the row shards a
 """
 
 
+@pytest.mark.slow
 def test_training_is_data_parallel_over_devices_and_matches_one_device():
     """With 4 (forced host) devices each minibatch is split over them: same training as on one."""
     multi, single = run_on_devices(SHARD_FIT), run_here(SHARD_FIT)
@@ -566,6 +573,7 @@ def test_training_is_data_parallel_over_devices_and_matches_one_device():
     np.testing.assert_allclose(multi["score"], single["score"], rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_vidpdag_score_is_a_held_out_elbo_in_data_units():
     data, _ = nonlinear_data()
     train, test = data.iloc[:800], data.iloc[800:]
@@ -597,6 +605,7 @@ def test_vidpdag_score_is_a_held_out_elbo_in_data_units():
         VIDPDAG().score(test)
 
 
+@pytest.mark.slow
 def test_vidpdag_hyperparameters_by_cross_validated_elbo():
     """scikit-learn's GridSearchCV picks a parameter by the held-out ELBO (no known graph needed)."""
     from sklearn.model_selection import GridSearchCV
