@@ -152,8 +152,20 @@ def test_order_probs_are_plackett_luce():
     assert before == pytest.approx(float(q.order_probs()[0, 1]), abs=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(7,), (16, 11), (4, 5, 3)])
-@pytest.mark.parametrize("sampler", [jax.random.uniform, jax.random.gumbel, jax.random.logistic])
+# Every sampler at every shape; one 2-D draw stays in the fast loop, the other multi-dimensional
+# draws (each a slow-compiling random program, the reason for flat draws) are marked slow.
+FLAT_DRAWS = [(sampler, shape) for shape in [(7,), (16, 11), (4, 5, 3)]
+              for sampler in [jax.random.uniform, jax.random.gumbel, jax.random.logistic]]  # fmt: skip
+FLAT_DRAWS = [
+    pytest.param(
+        sampler, shape, id=f"{sampler.__name__}-{'x'.join(map(str, shape))}",
+        marks=() if len(shape) == 1 or (sampler, shape) == (jax.random.uniform, (16, 11)) else pytest.mark.slow,
+    )
+    for sampler, shape in FLAT_DRAWS
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sampler, shape", FLAT_DRAWS)
 def test_flat_draw_gives_the_values_of_a_direct_draw(sampler, shape):
     """`draw` only changes the compiled program (flat counters), never the numbers."""
     key = jax.random.key(5)
