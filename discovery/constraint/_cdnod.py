@@ -48,8 +48,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, meek_rules
-from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
+from scm import PDAG, UnknownNodeError, meek_rules
+from scm._exceptions import DataError, NotFittedError, ParameterError
 from scm._validation import as_dataframe, check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from .._base import ParamsMixin
