@@ -7,11 +7,11 @@ causal mechanisms. ``C`` is exogenous: no variable causes it. The algorithm has 
 phases, each a function of this module:
 
 1. :func:`context_skeleton` -- the PC adjacency search over the variables plus ``C``
-   (:func:`discovery.constraint._pc.skeleton`). A variable adjacent to ``C`` has a *changing*
+   (:func:`discovery.constraint.skeleton`). A variable adjacent to ``C`` has a *changing*
    mechanism ``P(X | PA_X)``.
 2. :func:`orient_with_context` -- orient ``C -> X`` for every changing ``X`` (background
    knowledge "nothing causes the context"), then the unshielded colliders and Meek's rules
-   (:func:`discovery.constraint._pc.orient_colliders`, :func:`scm.meek_rules`).
+   (:func:`discovery.constraint.orient_colliders`, :func:`scm.meek_rules`).
 3. :func:`orient_by_independent_changes` -- an edge ``X - Y`` between two changing
    variables that is still undirected is oriented by the *independent change* principle:
    in the causal direction the changes of ``P(X)`` and of ``P(Y | X)`` across ``C`` are
@@ -190,10 +190,25 @@ def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Con
 def context_knowledge(variables, contexts):
     """Background knowledge "nothing causes the context": contexts in tier 0, variables in tier 1.
 
+    Parameters
+    ----------
+    variables : list of str
+        The variables (tier 1).
+    contexts : list of str
+        The context nodes (tier 0: no edge may point into them).
+
+    Returns
+    -------
+    BackgroundKnowledge
+
     Examples
     --------
     >>> context_knowledge(["X", "Y"], ["C"])
     BackgroundKnowledge(tiers={'C': 0, 'X': 1, 'Y': 1})
+
+    See Also
+    --------
+    context_skeleton, orient_with_context : the phases that use it.
     """
     tiers = {c: 0 for c in contexts}
     tiers.update({v: 1 for v in variables})
@@ -201,15 +216,28 @@ def context_knowledge(variables, contexts):
 
 
 def changing_nodes(graph, contexts) -> list:
-    """The variables adjacent to a context node, in node order.
+    """The variables adjacent to a context node, in node order: those whose mechanism changes.
 
-    ``graph`` is a :class:`networkx.Graph` skeleton or a :class:`scm.PDAG`.
+    Parameters
+    ----------
+    graph : networkx.Graph or scm.PDAG
+        A skeleton (phase 1) or a partially oriented graph over the variables and the contexts.
+    contexts : list of str
+        The context nodes.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------
     >>> import networkx as nx
     >>> changing_nodes(nx.Graph([("C", "X"), ("X", "Y")]), ["C"])
     ['X']
+
+    See Also
+    --------
+    context_skeleton : returns them with the skeleton.
     """
     contexts = set(contexts)
     nodes = list(graph.nodes)
@@ -759,7 +787,7 @@ class CDNOD(ParamsMixin):
     max_cond_size : int or None, default None
         Largest conditioning set of the skeleton search.
     orientation : {"sepset", "maxp", "definite_maxp"}, default "sepset"
-        Collider rule of phase 2 (see :func:`discovery.constraint._pc.orient_colliders`).
+        Collider rule of phase 2 (see :func:`discovery.constraint.orient_colliders`).
     conflict : {"keep_existing", "overwrite", "bidirected"}, default "keep_existing"
         Conflicting colliders in phase 2.
     independent_changes : bool, default True

@@ -7,7 +7,7 @@ conditional independences, in four phases, each a function of this module:
    as ``x`` and ``y`` are independent given some set ``S`` of neighbours, for
    ``|S| = 0, 1, 2, ...``. Every test of a level goes to the CI test in one batched call.
 2. :func:`apply_background_knowledge` -- orient the edges that background knowledge
-   (:class:`~discovery.constraint._background.BackgroundKnowledge`) directs.
+   (:class:`~discovery.constraint.BackgroundKnowledge`) directs.
 3. :func:`orient_colliders` -- orient every unshielded triple ``x - z - y`` whose middle node
    did not separate its ends as a collider ``x -> z <- y``.
 4. :func:`scm.meek_rules` -- propagate the orientations with Meek's rules R1-R4.

@@ -184,6 +184,10 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     >>> d = lagged_design(np.arange(12.0).reshape(6, 2) ** 2, tau_max=1)
     >>> d.values.shape, d.label(3)
     ((4, 6), 'X1(t-1)')
+
+    See Also
+    --------
+    pc1_parents, mci_tests, mci_skeleton : the phases that run on it.
     """
     check_in_range(tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner="lagged_design")
     frames = [as_dataframe(s, name="data") for s in _series_list(data, "data")]
