@@ -48,9 +48,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, UnknownNodeError, meek_rules
+from scm import PDAG, meek_rules
 from scm._exceptions import DataError, NotFittedError, ParameterError
-from scm._validation import as_dataframe, check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from .._base import ParamsMixin
 from .._utils import progress as _progress
@@ -180,6 +180,8 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
 
 def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Context]:
     """The validated variables (numeric, non-constant, at least 5 rows) and context of ``data``."""
+    from scm._validation import as_dataframe
+
     frame = data if isinstance(data, pd.DataFrame) else as_dataframe(data, name="data")
     variables, ctx = _as_context(frame, context, context_kind)
     variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
@@ -485,6 +487,8 @@ def _creates_cycle(pdag: PDAG, a, b) -> bool:
 
 def _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge, max_samples, random_state) -> None:
     """Validate the kernel parameters of phases 3 and 4 (named in errors, with ``owner``)."""
+    from scm._validation import check_in_range, check_option
+
     check_option(context_kind, CONTEXT_KINDS, name="context_kind", owner=owner)
     check_in_range(context_width, name="context_width", low=0, owner=owner)
     check_in_range(kernel_width, name="kernel_width", low=0, owner=owner)
@@ -495,6 +499,8 @@ def _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge
 
 def _embedding_inputs(pdag, data, context, owner, *, context_kind, kernel_width, context_width, ridge, max_samples, random_state):
     """Validate the inputs of phases 3-4: the variables, the context, and the graph's nodes."""
+    from scm import UnknownNodeError
+
     if not isinstance(pdag, PDAG):
         raise ParameterError(f"The 'pdag' parameter of {owner} must be an scm.PDAG; got {type(pdag).__name__} instead.")
     _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge, max_samples, random_state)
@@ -724,6 +730,9 @@ def driving_forces(
     changing_nodes : the default ``nodes``.
     """
     import jax
+
+    from scm import UnknownNodeError
+    from scm._validation import check_in_range
 
     owner = "driving_forces"
     check_in_range(n_components, name="n_components", low=1, inclusive="left", integer=True, owner=owner)

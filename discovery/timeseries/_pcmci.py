@@ -47,7 +47,7 @@ import logging
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jax
 import numpy as np
@@ -370,6 +370,8 @@ def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None,
     (``ci_test_kwargs`` are its options); a CITest instance over the time-unrolled variables,
     named ``(name, -lag)`` or ``"name(t-lag)"``.
     """
+    from scm._validation import check_option
+
     if not isinstance(design, LaggedDesign):
         raise ParameterError(
             f"The 'design' parameter of {owner} must be a LaggedDesign (see lagged_design); got {type(design).__name__} instead."
@@ -923,7 +925,7 @@ def _sepsets_by_name(sepsets, names) -> dict:
     return {(names[i], names[j], lag): [names[s] for s in S] for (i, lag, j), S in sepsets.items()}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class MCISkeletonResult:
     """What :func:`mci_skeleton` found.
 
@@ -947,10 +949,13 @@ class MCISkeletonResult:
 
     graph: LaggedGraph
     sepsets: dict
-    p_matrix: np.ndarray = field(repr=False)
-    val_matrix: np.ndarray = field(repr=False)
-    tested: np.ndarray = field(repr=False)
+    p_matrix: np.ndarray
+    val_matrix: np.ndarray
+    tested: np.ndarray
     n_levels: int = 0
+
+    def __repr__(self) -> str:
+        return f"MCISkeletonResult(graph={self.graph!r}, sepsets={self.sepsets!r}, n_levels={self.n_levels})"
 
 
 def mci_skeleton(
@@ -1285,6 +1290,8 @@ def orient_contemporaneous_colliders(
     mci_skeleton : the phase before.
     orient_contemporaneous_rules : the phase after.
     """
+    from scm._validation import check_bool, check_option
+
     owner = "orient_contemporaneous_colliders"
     check_option(rule, COLLIDER_RULES, name="rule", owner=owner)
     check_in_range(alpha, name="alpha", low=0, high=1, owner=owner)
@@ -1410,6 +1417,8 @@ def orient_contemporaneous_rules(graph: LaggedGraph, ambiguous=(), *, conflict_r
     orient_contemporaneous_colliders : the phase before.
     PCMCIPlus : the estimator composing the phases.
     """
+    from scm._validation import check_bool
+
     owner = "orient_contemporaneous_rules"
     if not isinstance(graph, LaggedGraph):
         raise ParameterError(f"The 'graph' parameter of {owner} must be an scm.LaggedGraph; got {type(graph).__name__} instead.")
@@ -1553,11 +1562,38 @@ class _TimeSeriesBase(ParamsMixin):
                 raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
             return design, CIRunner(_ParCorrBackend(design))
         if self.ci_test == "kci":
-            return design, _kci_runner(design, kwargs, minimum)
+            from ..citest import KCI
+
+            values = design.values
+            if design.valid is not None:
+                values = values[design.valid.all(axis=1)]
+                if values.shape[0] < minimum:
+                    raise DataError(f"too few unmasked time steps for KCI: {values.shape[0]}")
+            labels = [design.label(c) for c in range(values.shape[1])]
+            test = KCI(pd.DataFrame(values, columns=labels), **kwargs)
+            return design, CIRunner.from_ci_test(test, labels)
         if kwargs:
             raise ParameterError("The 'ci_test_kwargs' parameter is only used when 'ci_test' is a name.")
         test = self.ci_test
-        return design, CIRunner.from_ci_test(test, _design_labels(test, design))
+        names = design.names
+
+        def as_tuple(c):
+            lag, var = divmod(int(c), N)
+            return (names[var], -lag)
+
+        known = set(test.variables)
+        cols = range(N * (design.window + 1))
+        if all(as_tuple(c) in known for c in cols):
+            label = as_tuple
+        elif all(design.label(c) in known for c in cols):
+            label = design.label
+        else:
+            missing = [design.label(c) for c in cols if as_tuple(c) not in known and design.label(c) not in known]
+            raise ParameterError(
+                "the CI test instance passed as 'ci_test' must have the time-unrolled variables, named "
+                f"(name, -lag) or 'name(t-lag)', for lags 0 .. 2 * tau_max = {design.window}; missing {missing[:5]}"
+            )
+        return design, CIRunner.from_ci_test(test, [label(c) for c in cols])
 
     def _table(self, design, val, pv, tested, q=None) -> pd.DataFrame:
         """Tidy table of the tested links, by target, lag and source (pairs at lag 0 once)."""
@@ -1765,22 +1801,22 @@ class PCMCI(_TimeSeriesBase):
             check_option(self.fdr, FDR_METHODS, name="fdr", owner="PCMCI")
         if self.tau_max < 1 and self.tau_min >= 1:  # pragma: no cover - guarded by tau_max >= tau_min
             raise ParameterError("PCMCI needs tau_max >= 1")
-        design, runner = self._make_tester(data, mask)
+        design, tester = self._make_tester(data, mask)
         links = _check_background(self.background_knowledge, design.names, self.tau_min, self.tau_max, "PCMCI")
         logger.info("PCMCI on %d variables, %d samples, tau_max=%d", len(design.names), design.n_samples, self.tau_max)
         pc1 = pc1_parents(
             design, tau_min=self.tau_min, tau_max=self.tau_max, pc_alpha=self.pc_alpha,
             max_conds_dim=self.max_conds_dim, max_combinations=self.max_combinations,
-            background_knowledge=self.background_knowledge, progress=self.progress, runner=runner,
+            background_knowledge=self.background_knowledge, progress=self.progress, runner=tester,
         )
         val, pv, tested = mci_tests(
             design, pc1, tau_min=self.tau_min, tau_max=self.tau_max, max_conds_py=self.max_conds_py,
-            max_conds_px=self.max_conds_px, background_knowledge=self.background_knowledge, runner=runner,
+            max_conds_px=self.max_conds_px, background_knowledge=self.background_knowledge, runner=tester,
         )
         graph, q = _mci_graph(design.names, pv, tested, links, alpha=self.alpha, fdr=self.fdr, tau_max=int(self.tau_max))
         self.pc1_parents_ = pc1.named_parents
         self.q_matrix_ = q
-        self._set_common(design, runner, graph, val, pv)
+        self._set_common(design, tester, graph, val, pv)
         self.pvalues_ = self._table(design, val, pv, tested, q)
         self.statistics_ = self._statistics_table(self.pvalues_)
         return self
@@ -1955,32 +1991,33 @@ class PCMCIPlus(_TimeSeriesBase):
         self._check_common(("alpha",))
         check_option(self.contemporaneous_collider_rule, COLLIDER_RULES, name="contemporaneous_collider_rule", owner=owner)
         check_bool(self.conflict_resolution, name="conflict_resolution", owner=owner)
-        design, runner = self._make_tester(data, mask)
+        design, tester = self._make_tester(data, mask)
         names = design.names
+        N = len(names)
         tau_min, tau_max, alpha = int(self.tau_min), int(self.tau_max), float(self.alpha)
         _check_background(self.background_knowledge, names, tau_min, tau_max, owner)
-        logger.info("PCMCI+ on %d variables, %d samples, tau_max=%d", len(names), design.n_samples, tau_max)
+        logger.info("PCMCI+ on %d variables, %d samples, tau_max=%d", N, design.n_samples, tau_max)
         bk, conflicts = self.background_knowledge, bool(self.conflict_resolution)
         conds = dict(max_conds_py=self.max_conds_py, max_conds_px=self.max_conds_px)
 
         pc1 = pc1_parents(
             design, tau_min=tau_min, tau_max=tau_max, pc_alpha=alpha, max_conds_dim=self.max_conds_dim,
-            max_combinations=self.max_combinations, background_knowledge=bk, progress=self.progress, runner=runner,
+            max_combinations=self.max_combinations, background_knowledge=bk, progress=self.progress, runner=tester,
         )
         skel = mci_skeleton(
             design, pc1, tau_min=tau_min, tau_max=tau_max, alpha=alpha, max_conds_dim=self.max_conds_dim, **conds,
-            background_knowledge=bk, progress=self.progress, runner=runner,
+            background_knowledge=bk, progress=self.progress, runner=tester,
         )
         colliders = orient_contemporaneous_colliders(
             design, skel, pc1, rule=self.contemporaneous_collider_rule, alpha=alpha, conflict_resolution=conflicts,
-            **conds, runner=runner,
+            **conds, runner=tester,
         )
         graph = orient_contemporaneous_rules(colliders.graph, colliders.ambiguous, conflict_resolution=conflicts)
 
         self.lagged_parents_ = pc1.named_parents
         self.sepsets_ = colliders.sepsets
         self.ambiguous_triples_ = colliders.ambiguous
-        self._set_common(design, runner, graph, skel.val_matrix, skel.p_matrix)
+        self._set_common(design, tester, graph, skel.val_matrix, skel.p_matrix)
         self.pvalues_ = self._table(design, skel.val_matrix, skel.p_matrix, skel.tested)
         self.statistics_ = self._statistics_table(self.pvalues_)
         return self
