@@ -167,6 +167,55 @@ def test_counterfactual_not_invertible_names_node():
     assert (cf["Z"] == 0).all()
 
 
+def test_abduct_recovers_the_noise_and_predict_inverts_it(nonlinear_model):
+    noise = nonlinear_model.sample_noise(300, random_state=4)
+    obs = nonlinear_model.predict(noise)  # predict of drawn noise is a sample
+    pd.testing.assert_frame_equal(obs, nonlinear_model.sample(300, random_state=4))
+    back = nonlinear_model.abduct(obs)
+    np.testing.assert_allclose(back.to_numpy(), noise.to_numpy(), rtol=0, atol=1e-12)
+    # abduct then predict, no intervention: the observed rows again (exactly for the model's own samples)
+    pd.testing.assert_frame_equal(nonlinear_model.predict(back), obs, check_exact=True)
+    other = pd.DataFrame(np.random.default_rng(0).normal(scale=10, size=(200, 3)), columns=["X", "Y", "Z"], index=range(5, 205))
+    again = nonlinear_model.predict(nonlinear_model.abduct(other))
+    assert again.index.equals(other.index)
+    np.testing.assert_allclose(again.to_numpy(), other.to_numpy(), rtol=1e-13, atol=1e-12)
+    # only the requested nodes; their mechanisms alone need be invertible
+    assert list(nonlinear_model.abduct(obs, nodes=["Z", "Y"]).columns) == ["Y", "Z"]
+
+
+def test_abduct_discrete_draws_and_not_invertible_names_node():
+    m = SCM(nx.DiGraph([("A", "B")]), {"A": Discrete([0.5, 0.5]), "B": Discrete([[0.9, 0.1], [0.3, 0.7]], parents=["A"])})
+    obs = pd.DataFrame({"A": [0, 1], "B": [1, 1]}, index=["u", "v"])
+    u = m.abduct(obs, n_samples=500, random_state=0)
+    assert u.index.names == ["unit", "draw"] and len(u) == 1000
+    ub = u["B"].groupby(level="unit")
+    assert ub.min()["u"] >= 0.9 and ub.max()["v"] < 1 and ub.min()["v"] >= 0.3  # the posterior intervals
+    pd.testing.assert_frame_equal(m.predict(u), obs.loc[u.index.get_level_values("unit")].set_axis(u.index), check_dtype=False)
+    f = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Functional(lambda P, e: P[:, 0] * np.exp(e))})
+    data = f.sample(5, random_state=0)
+    with pytest.raises(scm.NotInvertibleError, match=r"\['Y'\]"):
+        f.abduct(data)
+    assert list(f.abduct(data, nodes=["X"]).columns) == ["X"]
+
+
+def test_predict_fixed_nodes_and_missing_noise():
+    m = SCM(nx.DiGraph([("X", "Y"), ("Y", "Z")]), {"X": Linear(), "Y": Linear({"X": 2.0}), "Z": Linear({"Y": -1.0})})
+    noise = pd.DataFrame({"X": [1.0, 2.0], "Z": [0.5, 0.0]})
+    out = m.predict(noise, fixed={"Y": [10.0, 20.0]})
+    assert out["Y"].tolist() == [10.0, 20.0] and out["Z"].tolist() == [-9.5, -20.0] and out["X"].tolist() == [1.0, 2.0]
+    with pytest.raises(scm.UnknownNodeError, match=r"\['Y'\]"):
+        m.predict(noise)
+    with pytest.raises(scm.DataError, match="'Y'"):
+        m.predict(noise, fixed={"Y": [1.0]})
+
+
+def test_counterfactual_is_abduct_do_predict(nonlinear_model):
+    obs = nonlinear_model.sample(40, random_state=7)
+    for iv in ({"X": 0.3}, {"Y": shift(1.0)}):
+        by_steps = nonlinear_model.do(iv).predict(nonlinear_model.abduct(obs))
+        pd.testing.assert_frame_equal(nonlinear_model.counterfactual(obs, iv), by_steps, check_exact=True)
+
+
 def test_fit_recovers_linear_model_and_refuses_changed_graph():
     truth = random_linear_scm(d=10, seed=6)
     data = truth.sample(20000, random_state=1)
