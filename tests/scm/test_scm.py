@@ -274,3 +274,93 @@ def test_fit_with_regressor_and_mapping():
     fitted = SCM.fit(g, data, mechanism={"Y": KNeighborsRegressor(10)}, noise="gaussian")
     assert fitted.fitted_mechanisms_["Y"] == "KNeighborsRegressor"
     assert isinstance(fitted.noise["Y"], scm.Gaussian)
+
+
+# ----------------------------------------------------------------------------- the phases of SCM.fit
+@pytest.fixture
+def mixed_data():
+    rng = np.random.default_rng(2)
+    n = 2000
+    a = rng.choice(["lo", "hi"], size=n, p=[0.3, 0.7])
+    b = np.where(rng.random(n) < np.where(a == "hi", 0.8, 0.1), 1, 0)
+    x = rng.normal(size=n)
+    y = 1.5 * x - 2.0 * b + rng.normal(scale=0.5, size=n)
+    z = np.sin(2 * y) + y**2 / 4 + rng.normal(scale=0.2, size=n)
+    g = nx.DiGraph([("A", "B"), ("B", "Y"), ("X", "Y"), ("Y", "Z")])
+    return g, pd.DataFrame({"A": a, "B": b, "X": x, "Y": y, "Z": z})
+
+
+def test_check_fit_data_encodes_and_names_bad_columns(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    assert dag is g and list(encoded.columns) == list(g.nodes)
+    assert states == {"A": ("hi", "lo"), "B": (0, 1)}
+    assert encoded["A"].tolist()[:5] == [("hi", "lo").index(v) for v in data["A"][:5]]
+    assert encoded["Y"].dtype == float and (encoded["Y"] == data["Y"]).all()
+    with pytest.raises(scm.DataError, match=r"discrete node 'B' has continuous parent\(s\) \['X'\]"):
+        scm.check_fit_data(nx.DiGraph([("X", "B")]), data)
+    with pytest.raises(scm.DataError, match=r"\['A'\] are non-numeric but parents of the continuous node 'Y'"):
+        scm.check_fit_data(nx.DiGraph([("A", "Y")]), data)
+    with pytest.raises(scm.DataError, match="'X' holds inf"):
+        scm.check_fit_data(g, data.assign(X=np.inf))
+    with pytest.raises(scm.UnknownNodeError, match="'Q'"):
+        scm.check_fit_data(nx.DiGraph([("X", "Q")]), data)
+
+
+def test_choose_mechanisms_resolves_auto_per_node(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    choice = scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0)
+    assert choice == {"A": "discrete", "B": "discrete", "Y": "linear", "X": "linear", "Z": choice["Z"]}
+    assert choice["Z"] in ("quadratic", "spline")
+    assert scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0) == choice  # seeded
+    knn = pytest.importorskip("sklearn.neighbors").KNeighborsRegressor(5)
+    mapped = scm.choose_mechanisms(dag, encoded, {"Z": knn}, states=states)
+    assert mapped["Z"] is knn and mapped["Y"] == "linear"
+    with pytest.raises(scm.ParameterError, match=r"\['linear', 'auto', 'quadratic', 'spline'\]; got 'cubic'"):
+        scm.choose_mechanisms(dag, encoded, "cubic", states=states)
+    with pytest.raises(scm.ParameterError, match="node 'Y'"):  # the first continuous node
+        scm.choose_mechanisms(dag, encoded, object(), states=states)
+
+
+def test_fit_mechanism_one_node(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    y = scm.fit_mechanism(dag, encoded, "Y", "linear", states=states)
+    assert y.parents == ("B", "X") and y.coefficients["X"] == pytest.approx(1.5, abs=0.05)
+    assert y.coefficients["B"] == pytest.approx(-2.0, abs=0.05)
+    b = scm.fit_mechanism(dag, encoded, "B", "discrete", states=states)
+    np.testing.assert_allclose(b.table, [[0.2, 0.8], [0.9, 0.1]], atol=0.04)  # rows: A = "hi", "lo"
+    z = scm.fit_mechanism(dag, encoded, "Z", "spline", states=states)
+    line = scm.fit_mechanism(dag, encoded, "Z", "linear", states=states)
+    mse = {m: np.mean((f.mean(encoded[["Y"]].to_numpy()) - data["Z"]) ** 2) for m, f in (("spline", z), ("linear", line))}
+    assert isinstance(z, AdditiveNoise) and mse["spline"] < mse["linear"] / 4, mse
+    with pytest.raises(scm.ParameterError, match="node 'Y' is continuous"):
+        scm.fit_mechanism(dag, encoded, "Y", "discrete", states=states)
+    with pytest.raises(scm.ParameterError, match="node 'B' is discrete"):
+        scm.fit_mechanism(dag, encoded, "B", "linear", states=states)
+
+
+def test_fit_noise_residuals(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    y = scm.fit_mechanism(dag, encoded, "Y", "linear", states=states)
+    resid = data["Y"].to_numpy() - y.mean(encoded[["B", "X"]].to_numpy())
+    empirical = scm.fit_noise(dag, encoded, "Y", y)
+    np.testing.assert_array_equal(empirical.values, resid)
+    gauss = scm.fit_noise(dag, encoded, "Y", y, "gaussian")
+    assert (gauss.std, gauss.loc) == (float(resid.std()), float(resid.mean()))
+    assert isinstance(scm.fit_noise(dag, encoded, "B", scm.fit_mechanism(dag, encoded, "B", "discrete", states=states)), scm.Uniform)
+
+
+def test_fit_scm_composes_the_phases(mixed_data):
+    g, data = mixed_data
+    fitted = SCM.fit(g, data, mechanism="auto", noise="gaussian", random_state=0)
+    dag, encoded, states = scm.check_fit_data(g, data)
+    choice = scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0)
+    assert fitted.fitted_mechanisms_ == choice
+    for node in g.nodes:
+        mech = scm.fit_mechanism(dag, encoded, node, choice[node], states=states)
+        assert repr(fitted.mechanisms[node]) == repr(mech.bind(fitted.parents(node)) if not isinstance(mech, Discrete) else mech)
+        noise = scm.fit_noise(dag, encoded, node, mech, "gaussian")
+        assert repr(fitted.noise[node]) == repr(noise)
