@@ -48,8 +48,9 @@ IDS = [cls.__name__ for cls in ESTIMATORS]
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
 def test_uses_the_mixin(cls):
     assert issubclass(cls, ParamsMixin)
-    for name in ("get_params", "set_params", "__repr__"):
+    for name in ("get_params", "set_params", "__repr__", "_validate_params"):
         assert getattr(cls, name) is getattr(ParamsMixin, name)
+    assert not hasattr(cls, "_param_names")  # read from the signature, not kept by hand
     assert list(cls().get_params()) == list(inspect.signature(cls.__init__).parameters)[1:]
 
 
@@ -132,6 +133,8 @@ def test_a_subclass_inherits_parameters_and_constraints():
     model = _Subclass(alpha=0.01)
     assert list(model.get_params()) == list(PC().get_params())
     assert repr(model) == "_Subclass(alpha=0.01)"
+    with pytest.raises(ParameterError, match=r"The 'alpha' parameter of _Subclass must be in the range \(0, 1\); got 2 instead\."):
+        _Subclass(alpha=2)._validate_params()
 
 
 def test_varargs_in_init_are_refused():
