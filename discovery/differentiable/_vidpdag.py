@@ -38,6 +38,7 @@ import dataclasses
 import functools
 import logging
 import time
+from numbers import Integral, Real
 
 import jax
 import jax.numpy as jnp
@@ -49,9 +50,9 @@ from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError
 from scm._graph import adjacency_to_dag
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_in_range, check_numeric_frame, check_random_state
 
-from .._base import ParamsMixin, columns_seen_by_fit
+from .._base import Boolean, Interval, Options, ParamsMixin, RandomState, Satisfies, columns_seen_by_fit, is_layer_sizes
 from .._jax import (
     check_key,
     fast_compile_options,
@@ -710,11 +711,27 @@ class VIDPDAG(ParamsMixin):
     ((3, 3), ['step', 'train_elbo', 'val_elbo'])
     """
 
-    _param_names = (
-        "hidden", "permutation", "tau", "prior_p", "kl_weight", "perm_weight", "lr", "lr_graph", "batch_size",
-        "n_graph_samples", "max_iter", "chunk_size", "validation_fraction", "patience", "threshold", "transform",
-        "standardize", "progress", "random_state",
-    )  # fmt: skip
+    _parameter_constraints = {
+        "hidden": Satisfies(is_layer_sizes, "a tuple of positive ints"),
+        "permutation": Options(RELAXATIONS),
+        "tau": Interval(Real, 0, None),
+        "prior_p": Interval(Real, 0, 1),
+        "kl_weight": Interval(Real, 0, None, closed="left"),
+        "perm_weight": Interval(Real, 0, None, closed="left"),
+        "lr": Interval(Real, 0, None),
+        "lr_graph": Interval(Real, 0, None),
+        "batch_size": Interval(Integral, 1, None, closed="left"),
+        "n_graph_samples": Interval(Integral, 1, None, closed="left"),
+        "max_iter": Interval(Integral, 1, None, closed="left"),
+        "chunk_size": Interval(Integral, 1, None, closed="left"),
+        "validation_fraction": Interval(Real, 0, 0.5, closed="left"),
+        "patience": Interval(Integral, 1, None, closed="left"),
+        "threshold": Interval(Real, 0, 1, closed="left"),
+        "transform": Options(TRANSFORMS),
+        "standardize": Boolean(),
+        "progress": Boolean(),
+        "random_state": RandomState(),
+    }
 
     def __init__(
         self,
@@ -866,29 +883,6 @@ class VIDPDAG(ParamsMixin):
         check_key(key, owner="VIDPDAG.sample_graphs")
         adjacency = np.asarray(self.dpdag_.sample(key, int(n))) > 0.5  # straight-through values are 0/1 up to rounding
         return [adjacency_to_dag(a, nodes=list(self.feature_names_in_)) for a in adjacency]
-
-    def _validate_params(self) -> None:
-        owner = "VIDPDAG"
-        hidden = self.hidden
-        if (
-            not isinstance(hidden, (tuple, list))
-            or not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hidden)
-        ):
-            raise ParameterError(f"The 'hidden' parameter of {owner} must be a tuple of positive ints; got {hidden!r} instead.")
-        check_option(self.permutation, RELAXATIONS, name="permutation", owner=owner)
-        check_in_range(self.tau, name="tau", low=0, owner=owner)
-        check_in_range(self.prior_p, name="prior_p", low=0, high=1, owner=owner)
-        check_in_range(self.kl_weight, name="kl_weight", low=0, inclusive="left", owner=owner)
-        check_in_range(self.perm_weight, name="perm_weight", low=0, inclusive="left", owner=owner)
-        check_in_range(self.lr, name="lr", low=0, owner=owner)
-        check_in_range(self.lr_graph, name="lr_graph", low=0, owner=owner)
-        for name in ("batch_size", "n_graph_samples", "max_iter", "chunk_size", "patience"):
-            check_in_range(getattr(self, name), name=name, low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.validation_fraction, name="validation_fraction", low=0, high=0.5, inclusive="left", owner=owner)
-        check_in_range(self.threshold, name="threshold", low=0, high=1, inclusive="left", owner=owner)
-        check_option(self.transform, TRANSFORMS, name="transform", owner=owner)
-        for name in ("standardize", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
 
     def fit(self, data, y=None) -> VIDPDAG:
         """Fit the variational posterior over DAGs and the mechanisms to ``data``.

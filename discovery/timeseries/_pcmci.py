@@ -46,6 +46,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import jax
 import numpy as np
@@ -54,9 +55,9 @@ from scipy import stats
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
-from scm._validation import as_dataframe, check_bool, check_in_range, check_option
+from scm._validation import as_dataframe, check_in_range
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import next_pow2
 from .._utils import progress as _progress
 from . import _kernels as _ts_kernels
@@ -958,36 +959,37 @@ def orient_contemporaneous_rules(mark, ambiguous, *, conflict_resolution: bool =
 
 
 # ---------------------------------------------------------------------- estimators
+#: The constraints of the parameters that PCMCI and PCMCI+ share.
+_COMMON_CONSTRAINTS = {
+    **ci_test_constraints(CI_TEST_NAMES, instance="a CITest instance over the time-unrolled variables (name, -lag)"),
+    "tau_min": Interval(Integral, 0, None, closed="left"),
+    "tau_max": Interval(Integral, 0, None, closed="left"),
+    "alpha": Interval(Real, 0, 1),
+    "max_conds_dim": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_combinations": Interval(Integral, 1, None, closed="left"),
+    "max_conds_py": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_conds_px": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "background_knowledge": AnyOf(
+        None,
+        InstanceOf(Mapping, "a dict"),
+        HasAttributes(
+            ("required", "forbidden"), "None or a dict {'required': [(source, target, lag), ...], 'forbidden': [...]}"
+        ),
+    ),
+    "progress": Boolean(),
+}
+
+
 class _TimeSeriesBase(ParamsMixin):
     """Shared data preparation and result tables (parameter handling from :class:`ParamsMixin`)."""
-
-    _owner = ""
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
 
-    def _check_common(self, alphas) -> None:
-        owner = self._owner
-        check_in_range(self.tau_min, name="tau_min", low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner=owner)
+    def _validate_joint_params(self) -> None:
         if self.tau_max < self.tau_min:
-            raise ParameterError(f"The 'tau_max' parameter of {owner} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead.")
-        for name in alphas:
-            check_in_range(getattr(self, name), name=name, low=0, high=1, owner=owner)
-        for name in ("max_conds_dim", "max_conds_py", "max_conds_px"):
-            v = getattr(self, name)
-            if v is not None:
-                check_in_range(v, name=name, low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.max_combinations, name="max_combinations", low=1, inclusive="left", integer=True, owner=owner)
-        check_bool(self.progress, name="progress", owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of {owner} must be a dict or None; got {self.ci_test_kwargs!r} instead.")
-        if isinstance(self.ci_test, str):
-            check_option(self.ci_test, CI_TEST_NAMES, name="ci_test", owner=owner)
-        elif not (hasattr(self.ci_test, "variables") and (hasattr(self.ci_test, "test") or hasattr(self.ci_test, "pvalues"))):
             raise ParameterError(
-                f"The 'ci_test' parameter of {owner} must be one of {list(CI_TEST_NAMES)} or a CITest instance "
-                f"over the time-unrolled variables (name, -lag); got {self.ci_test!r} instead."
+                f"The 'tau_max' parameter of {type(self).__name__} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead."
             )
 
     def _make_tester(self, data, mask):
@@ -1017,9 +1019,9 @@ class _TimeSeriesBase(ParamsMixin):
             labels = [design.label(c) for c in range(values.shape[1])]
             test = KCI(pd.DataFrame(values, columns=labels), **kwargs)
             return design, _CITestTester(test, design.label)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter is only used when 'ci_test' is a name.")
-        test = self.ci_test
+        from ..citest import resolve_ci_test
+
+        test = resolve_ci_test(self.ci_test, self.ci_test_kwargs, owner=type(self).__name__, names=CI_TEST_NAMES)
         names = design.names
 
         def as_tuple(c):
@@ -1171,11 +1173,11 @@ class PCMCI(_TimeSeriesBase):
     ['source', 'target', 'lag', 'statistic', 'pvalue']
     """
 
-    _owner = "PCMCI"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "pc_alpha", "alpha", "max_conds_dim", "max_combinations",
-        "max_conds_py", "max_conds_px", "fdr", "background_knowledge", "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "pc_alpha": Interval(Real, 0, 1),
+        "fdr": AnyOf(None, Options(FDR_METHODS)),
+    }
 
     def __init__(
         self,
@@ -1234,9 +1236,7 @@ class PCMCI(_TimeSeriesBase):
         UnknownNodeError
             If the background knowledge names an unknown variable.
         """
-        self._check_common(("pc_alpha", "alpha"))
-        if self.fdr is not None:
-            check_option(self.fdr, FDR_METHODS, name="fdr", owner="PCMCI")
+        self._validate_params()
         if self.tau_max < 1 and self.tau_min >= 1:  # pragma: no cover - guarded by tau_max >= tau_min
             raise ParameterError("PCMCI needs tau_max >= 1")
         design, tester = self._make_tester(data, mask)
@@ -1359,12 +1359,11 @@ class PCMCIPlus(_TimeSeriesBase):
     LaggedGraph(nodes=['A', 'B', 'C'], edges=['A(t-1) -> A(t)', 'B(t-1) -> B(t)', 'B(t-1) -> C(t)', 'C(t-1) -> C(t)', 'A(t) -> B(t)'])
     """
 
-    _owner = "PCMCIPlus"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "alpha", "max_conds_dim", "max_combinations", "max_conds_py",
-        "max_conds_px", "contemporaneous_collider_rule", "conflict_resolution", "background_knowledge",
-        "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "contemporaneous_collider_rule": Options(COLLIDER_RULES),
+        "conflict_resolution": Boolean(),
+    }
 
     def __init__(
         self,
@@ -1416,9 +1415,7 @@ class PCMCIPlus(_TimeSeriesBase):
             As in :meth:`PCMCI.fit`.
         """
         owner = "PCMCIPlus"
-        self._check_common(("alpha",))
-        check_option(self.contemporaneous_collider_rule, COLLIDER_RULES, name="contemporaneous_collider_rule", owner=owner)
-        check_bool(self.conflict_resolution, name="conflict_resolution", owner=owner)
+        self._validate_params()
         design, tester = self._make_tester(data, mask)
         names = design.names
         N = len(names)
