@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
@@ -50,9 +51,9 @@ import pandas as pd
 
 from scm import PDAG, meek_rules
 from scm._exceptions import DataError, NotFittedError, ParameterError
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_numeric_frame, check_random_state
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
 from ._background import BackgroundKnowledge
 from ._pc import apply_background_knowledge, orient_colliders, skeleton
@@ -902,12 +903,6 @@ class CDNOD(ParamsMixin):
     (6, 4)
     """
 
-    _param_names = (
-        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "independent_changes",
-        "driving_force", "n_components", "context_kind", "context_width", "kernel_width", "ridge",
-        "max_samples", "ci_test_kwargs", "random_state", "progress",
-    )  # fmt: skip
-
     def __init__(
         self,
         *,
@@ -945,51 +940,28 @@ class CDNOD(ParamsMixin):
         self.random_state = random_state
         self.progress = progress
 
-    def _validate_params(self) -> None:
-        owner = "CDNOD"
-        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=owner)
-        if self.max_cond_size is not None:
-            check_in_range(self.max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner=owner)
-        check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
-        check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
-        check_option(self.context_kind, CONTEXT_KINDS, name="context_kind", owner=owner)
-        check_in_range(self.n_components, name="n_components", low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.context_width, name="context_width", low=0, owner=owner)
-        check_in_range(self.kernel_width, name="kernel_width", low=0, owner=owner)
-        check_in_range(self.ridge, name="ridge", low=0, owner=owner)
-        check_in_range(self.max_samples, name="max_samples", low=10, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
-        for name in ("independent_changes", "driving_force", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of CDNOD must be a dict or None; got {self.ci_test_kwargs!r} instead.")
-        if isinstance(self.ci_test, str):
-            from ..citest import CI_TESTS
-
-            known = list(CI_TESTS)
-            if self.ci_test not in known:
-                raise ParameterError(
-                    f"The 'ci_test' parameter of CDNOD must be one of {known} or a CITest instance; got {self.ci_test!r} instead."
-                )
-        elif not (hasattr(self.ci_test, "pvalues") and hasattr(self.ci_test, "variables")):
-            raise ParameterError(
-                f"The 'ci_test' parameter of CDNOD must be a CI test name or a CITest instance; got {type(self.ci_test).__name__} instead."
-            )
+    _parameter_constraints = {
+        **ci_test_constraints(),
+        "alpha": Interval(Real, 0, 1),
+        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+        "orientation": Options(ORIENTATION_RULES),
+        "conflict": Options(CONFLICT_RULES),
+        "independent_changes": Boolean(),
+        "driving_force": Boolean(),
+        "n_components": Interval(Integral, 1, None, closed="left"),
+        "context_kind": Options(CONTEXT_KINDS),
+        "context_width": Interval(Real, 0, None),
+        "kernel_width": Interval(Real, 0, None),
+        "ridge": Interval(Real, 0, None),
+        "max_samples": Interval(Integral, 10, None, closed="left"),
+        "random_state": Interval(Integral, 0, None, closed="left"),
+        "progress": Boolean(),
+    }
 
     def _make_ci_test(self, frame: pd.DataFrame):
-        kwargs = dict(self.ci_test_kwargs or {})
-        if isinstance(self.ci_test, str):
-            from ..citest import make_ci_test
+        from ..citest import resolve_ci_test
 
-            return make_ci_test(self.ci_test, frame, **kwargs)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter of CDNOD is only used when 'ci_test' is a name.")
-        if set(self.ci_test.variables) != set(frame.columns):
-            raise ParameterError(
-                "The CI test instance passed as 'ci_test' must be built on the variables and the context "
-                f"({list(frame.columns)[:10]}); got {list(self.ci_test.variables)[:10]}."
-            )
-        return self.ci_test
+        return resolve_ci_test(self.ci_test, self.ci_test_kwargs, frame, owner="CDNOD", what="the variables and the context")
 
     # --------------------------------------------------------------------- fit
     def fit(self, data, context="C") -> CDNOD:

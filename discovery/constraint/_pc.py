@@ -30,17 +30,18 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from scm import PDAG, ParameterError, meek_rules
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option
+from scm._validation import check_in_range, check_numeric_frame, check_option
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
-from ._background import BackgroundKnowledge, check_background_knowledge
+from ._background import BackgroundKnowledge, check_background_knowledge, check_knowledge_type
 from ._runner import CIRunner, as_runner
 
 __all__ = ["PC", "skeleton", "apply_background_knowledge", "orient_colliders", "SkeletonResult"]
@@ -614,45 +615,21 @@ class PC(ParamsMixin):
         self.ci_test_kwargs = ci_test_kwargs
         self.progress = progress
 
-    # scikit-learn-style parameter access
-    _param_names = (
-        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "stable",
-        "background_knowledge", "ci_test_kwargs", "progress",
-    )
-
-    def _validate_params(self) -> None:
-        owner = "PC"
-        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=owner)
-        if self.max_cond_size is not None:
-            check_in_range(self.max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner=owner)
-        check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
-        check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
-        for name in ("stable", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of PC must be a dict or None; got {self.ci_test_kwargs!r} instead.")
+    _parameter_constraints = {
+        **ci_test_constraints(),
+        "alpha": Interval(Real, 0, 1),
+        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+        "orientation": Options(ORIENTATION_RULES),
+        "conflict": Options(CONFLICT_RULES),
+        "stable": Boolean(),
+        "background_knowledge": Custom(check_knowledge_type, "None, a BackgroundKnowledge or a dict"),
+        "progress": Boolean(),
+    }
 
     def _make_ci_test(self, frame: pd.DataFrame):
-        kwargs = dict(self.ci_test_kwargs or {})
-        if isinstance(self.ci_test, str):
-            from ..citest import CI_TESTS, make_ci_test
+        from ..citest import resolve_ci_test
 
-            check_option(self.ci_test, list(CI_TESTS), name="ci_test", owner="PC")
-            return make_ci_test(self.ci_test, frame, **kwargs)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter of PC is only used when 'ci_test' is a name.")
-        test = self.ci_test
-        if not hasattr(test, "pvalues") or not hasattr(test, "variables"):
-            raise ParameterError(
-                "The 'ci_test' parameter of PC must be a CI test name or a CITest instance; "
-                f"got {type(test).__name__} instead."
-            )
-        if set(test.variables) != set(frame.columns):
-            raise ParameterError(
-                "The CI test instance passed as 'ci_test' must be built on the same variables as the data; "
-                f"got {list(test.variables)[:10]} and {list(frame.columns)[:10]}."
-            )
-        return test
+        return resolve_ci_test(self.ci_test, self.ci_test_kwargs, frame, owner="PC")
 
     def fit(self, data, y=None) -> PC:
         """Learn the CPDAG of ``data``.

@@ -48,6 +48,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import jax
 import numpy as np
@@ -56,9 +57,9 @@ from scipy import stats
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
-from scm._validation import as_dataframe, check_bool, check_in_range, check_option
+from scm._validation import as_dataframe, check_in_range
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import next_pow2
 from .._utils import progress as _progress
 from ..constraint._runner import CIRunner
@@ -82,6 +83,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CI_TEST_NAMES = ("parcorr", "kci")
+#: The constraints of ``ci_test`` / ``ci_test_kwargs``, for the estimators and the phase functions.
+_CI_TEST_CONSTRAINTS = ci_test_constraints(CI_TEST_NAMES, instance="a CITest instance over the time-unrolled variables (name, -lag)")
 COLLIDER_RULES = ("majority", "conservative", "none")
 FDR_METHODS = ("bh",)
 
@@ -350,10 +353,39 @@ def _design_labels(test, design: LaggedDesign) -> list:
     )
 
 
-def _kci_runner(design: LaggedDesign, kwargs: dict, minimum: int) -> CIRunner:
-    """KCI (:class:`discovery.KCI`, options ``kwargs``) on the unmasked rows of the lagged design."""
-    from ..citest import KCI
+def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None, *, owner: str) -> CIRunner:
+    """The cached CI-test runner of a time-series search on ``design`` (the one place that builds it).
 
+    ``"parcorr"``: :class:`_ParCorrBackend`; ``"kci"``: :class:`discovery.KCI` on the
+    (unmasked) design rows, ``ci_test_kwargs`` its options; a CITest instance over the
+    time-unrolled variables, named ``(name, -lag)`` or ``"name(t-lag)"``. ``owner`` is the
+    estimator or phase function named in errors.
+    """
+    from ..citest import KCI, resolve_ci_test
+
+    if not isinstance(design, LaggedDesign):
+        raise ParameterError(
+            f"The 'design' parameter of {owner} must be a LaggedDesign (see lagged_design); got {type(design).__name__} instead."
+        )
+    for name, value in (("ci_test", ci_test), ("ci_test_kwargs", ci_test_kwargs)):
+        _CI_TEST_CONSTRAINTS[name].check(value, name=name, owner=owner)
+    if not isinstance(ci_test, str):
+        test = resolve_ci_test(ci_test, ci_test_kwargs, owner=owner, names=CI_TEST_NAMES)
+        return CIRunner.from_ci_test(test, _design_labels(test, design))
+    tau_max = design.window // 2
+    N = len(design.names)
+    minimum = N * (design.window + 1) + 3
+    if design.n_samples < minimum:
+        raise DataError(
+            f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
+            f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
+            "Lower tau_max or give longer series."
+        )
+    kwargs = dict(ci_test_kwargs or {})
+    if ci_test == "parcorr":
+        if kwargs:
+            raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
+        return CIRunner(_ParCorrBackend(design))
     values = design.values
     if design.valid is not None:
         values = values[design.valid.all(axis=1)]
@@ -361,46 +393,6 @@ def _kci_runner(design: LaggedDesign, kwargs: dict, minimum: int) -> CIRunner:
             raise DataError(f"too few unmasked time steps for KCI: {values.shape[0]}")
     labels = [design.label(c) for c in range(values.shape[1])]
     return CIRunner.from_ci_test(KCI(pd.DataFrame(values, columns=labels), **kwargs))
-
-
-def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None, *, owner: str = "ci_test") -> CIRunner:
-    """The cached CI-test runner of a time-series search on ``design``.
-
-    ``"parcorr"``: :class:`_ParCorrBackend`; ``"kci"``: :class:`discovery.KCI` on the design
-    (``ci_test_kwargs`` are its options); a CITest instance over the time-unrolled variables,
-    named ``(name, -lag)`` or ``"name(t-lag)"``.
-    """
-    from scm._validation import check_option
-
-    if not isinstance(design, LaggedDesign):
-        raise ParameterError(
-            f"The 'design' parameter of {owner} must be a LaggedDesign (see lagged_design); got {type(design).__name__} instead."
-        )
-    if ci_test_kwargs is not None and not isinstance(ci_test_kwargs, dict):
-        raise ParameterError(f"The 'ci_test_kwargs' parameter of {owner} must be a dict or None; got {ci_test_kwargs!r} instead.")
-    kwargs = dict(ci_test_kwargs or {})
-    N = len(design.names)
-    minimum = N * (design.window + 1) + 3
-    if isinstance(ci_test, str):
-        check_option(ci_test, CI_TEST_NAMES, name="ci_test", owner=owner)
-        if design.n_samples < minimum:
-            raise DataError(
-                f"too few samples after lagging: {design.n_samples} time steps remain with 2 * tau_max = {design.window} "
-                f"dropped per series; {N} variables need at least {minimum}. Lower tau_max or give longer series."
-            )
-        if ci_test == "parcorr":
-            if kwargs:
-                raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
-            return CIRunner(_ParCorrBackend(design))
-        return _kci_runner(design, kwargs, minimum)
-    if not (hasattr(ci_test, "variables") and (hasattr(ci_test, "test") or hasattr(ci_test, "pvalues"))):
-        raise ParameterError(
-            f"The 'ci_test' parameter of {owner} must be one of {list(CI_TEST_NAMES)} or a CITest instance "
-            f"over the time-unrolled variables (name, -lag); got {ci_test!r} instead."
-        )
-    if kwargs:
-        raise ParameterError("The 'ci_test_kwargs' parameter is only used when 'ci_test' is a name.")
-    return CIRunner.from_ci_test(ci_test, _design_labels(ci_test, design))
 
 
 def _phase_runner(design, ci_test, ci_test_kwargs, runner, owner) -> CIRunner:
@@ -1513,87 +1505,43 @@ def _apply_rules(mark, ambiguous, *, conflict_resolution: bool = True) -> None:
 
 
 # ---------------------------------------------------------------------- estimators
+#: The constraints of the parameters that PCMCI and PCMCI+ share.
+_COMMON_CONSTRAINTS = {
+    **_CI_TEST_CONSTRAINTS,
+    "tau_min": Interval(Integral, 0, None, closed="left"),
+    "tau_max": Interval(Integral, 0, None, closed="left"),
+    "alpha": Interval(Real, 0, 1),
+    "max_conds_dim": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_combinations": Interval(Integral, 1, None, closed="left"),
+    "max_conds_py": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_conds_px": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "background_knowledge": AnyOf(
+        None,
+        InstanceOf(Mapping, "a dict"),
+        HasAttributes(
+            ("required", "forbidden"), "None or a dict {'required': [(source, target, lag), ...], 'forbidden': [...]}"
+        ),
+    ),
+    "progress": Boolean(),
+}
+
+
 class _TimeSeriesBase(ParamsMixin):
     """Shared data preparation and result tables (parameter handling from :class:`ParamsMixin`)."""
-
-    _owner = ""
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
 
-    def _check_common(self, alphas) -> None:
-        owner = self._owner
-        check_in_range(self.tau_min, name="tau_min", low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner=owner)
+    def _validate_joint_params(self) -> None:
         if self.tau_max < self.tau_min:
-            raise ParameterError(f"The 'tau_max' parameter of {owner} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead.")
-        for name in alphas:
-            check_in_range(getattr(self, name), name=name, low=0, high=1, owner=owner)
-        for name in ("max_conds_dim", "max_conds_py", "max_conds_px"):
-            v = getattr(self, name)
-            if v is not None:
-                check_in_range(v, name=name, low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.max_combinations, name="max_combinations", low=1, inclusive="left", integer=True, owner=owner)
-        check_bool(self.progress, name="progress", owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of {owner} must be a dict or None; got {self.ci_test_kwargs!r} instead.")
-        if isinstance(self.ci_test, str):
-            check_option(self.ci_test, CI_TEST_NAMES, name="ci_test", owner=owner)
-        elif not (hasattr(self.ci_test, "variables") and (hasattr(self.ci_test, "test") or hasattr(self.ci_test, "pvalues"))):
             raise ParameterError(
-                f"The 'ci_test' parameter of {owner} must be one of {list(CI_TEST_NAMES)} or a CITest instance "
-                f"over the time-unrolled variables (name, -lag); got {self.ci_test!r} instead."
+                f"The 'tau_max' parameter of {type(self).__name__} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead."
             )
 
     def _make_tester(self, data, mask):
-        tau_max = int(self.tau_max)
-        design = lagged_design(data, tau_max, mask=mask)
-        N = len(design.names)
-        minimum = N * (design.window + 1) + 3
-        if isinstance(self.ci_test, str) and design.n_samples < minimum:
-            raise DataError(
-                f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
-                f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
-                "Lower tau_max or give longer series."
-            )
-        kwargs = dict(self.ci_test_kwargs or {})
-        if self.ci_test == "parcorr":
-            if kwargs:
-                raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
-            return design, CIRunner(_ParCorrBackend(design))
-        if self.ci_test == "kci":
-            from ..citest import KCI
-
-            values = design.values
-            if design.valid is not None:
-                values = values[design.valid.all(axis=1)]
-                if values.shape[0] < minimum:
-                    raise DataError(f"too few unmasked time steps for KCI: {values.shape[0]}")
-            labels = [design.label(c) for c in range(values.shape[1])]
-            test = KCI(pd.DataFrame(values, columns=labels), **kwargs)
-            return design, CIRunner.from_ci_test(test, labels)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter is only used when 'ci_test' is a name.")
-        test = self.ci_test
-        names = design.names
-
-        def as_tuple(c):
-            lag, var = divmod(int(c), N)
-            return (names[var], -lag)
-
-        known = set(test.variables)
-        cols = range(N * (design.window + 1))
-        if all(as_tuple(c) in known for c in cols):
-            label = as_tuple
-        elif all(design.label(c) in known for c in cols):
-            label = design.label
-        else:
-            missing = [design.label(c) for c in cols if as_tuple(c) not in known and design.label(c) not in known]
-            raise ParameterError(
-                "the CI test instance passed as 'ci_test' must have the time-unrolled variables, named "
-                f"(name, -lag) or 'name(t-lag)', for lags 0 .. 2 * tau_max = {design.window}; missing {missing[:5]}"
-            )
-        return design, CIRunner.from_ci_test(test, [label(c) for c in cols])
+        """The lagged design of ``data`` and the cached CI-test runner on it."""
+        design = lagged_design(data, int(self.tau_max), mask=mask)
+        return design, _lagged_runner(design, self.ci_test, self.ci_test_kwargs, owner=type(self).__name__)
 
     def _table(self, design, val, pv, tested, q=None) -> pd.DataFrame:
         """Tidy table of the tested links, by target, lag and source (pairs at lag 0 once)."""
@@ -1733,11 +1681,11 @@ class PCMCI(_TimeSeriesBase):
     ['source', 'target', 'lag', 'statistic', 'pvalue']
     """
 
-    _owner = "PCMCI"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "pc_alpha", "alpha", "max_conds_dim", "max_combinations",
-        "max_conds_py", "max_conds_px", "fdr", "background_knowledge", "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "pc_alpha": Interval(Real, 0, 1),
+        "fdr": AnyOf(None, Options(FDR_METHODS)),
+    }
 
     def __init__(
         self,
@@ -1796,9 +1744,7 @@ class PCMCI(_TimeSeriesBase):
         UnknownNodeError
             If the background knowledge names an unknown variable.
         """
-        self._check_common(("pc_alpha", "alpha"))
-        if self.fdr is not None:
-            check_option(self.fdr, FDR_METHODS, name="fdr", owner="PCMCI")
+        self._validate_params()
         if self.tau_max < 1 and self.tau_min >= 1:  # pragma: no cover - guarded by tau_max >= tau_min
             raise ParameterError("PCMCI needs tau_max >= 1")
         design, tester = self._make_tester(data, mask)
@@ -1931,12 +1877,11 @@ class PCMCIPlus(_TimeSeriesBase):
     LaggedGraph(nodes=['A', 'B', 'C'], edges=['A(t-1) -> A(t)', 'B(t-1) -> B(t)', 'B(t-1) -> C(t)', 'C(t-1) -> C(t)', 'A(t) -> B(t)'])
     """
 
-    _owner = "PCMCIPlus"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "alpha", "max_conds_dim", "max_combinations", "max_conds_py",
-        "max_conds_px", "contemporaneous_collider_rule", "conflict_resolution", "background_knowledge",
-        "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "contemporaneous_collider_rule": Options(COLLIDER_RULES),
+        "conflict_resolution": Boolean(),
+    }
 
     def __init__(
         self,
@@ -1988,9 +1933,7 @@ class PCMCIPlus(_TimeSeriesBase):
             As in :meth:`PCMCI.fit`.
         """
         owner = "PCMCIPlus"
-        self._check_common(("alpha",))
-        check_option(self.contemporaneous_collider_rule, COLLIDER_RULES, name="contemporaneous_collider_rule", owner=owner)
-        check_bool(self.conflict_resolution, name="conflict_resolution", owner=owner)
+        self._validate_params()
         design, tester = self._make_tester(data, mask)
         names = design.names
         N = len(names)
