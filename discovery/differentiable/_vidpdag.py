@@ -50,7 +50,7 @@ from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError
 from scm._graph import adjacency_to_dag
-from scm._validation import check_in_range, check_numeric_frame, check_random_state
+from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
 from .._base import Boolean, Interval, Options, ParamsMixin, RandomState, Satisfies, columns_seen_by_fit, is_layer_sizes
 from .._jax import (
