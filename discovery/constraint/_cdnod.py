@@ -487,15 +487,13 @@ def _creates_cycle(pdag: PDAG, a, b) -> bool:
 
 
 def _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge, max_samples, random_state) -> None:
-    """Validate the kernel parameters of phases 3 and 4 (named in errors, with ``owner``)."""
-    from scm._validation import check_in_range, check_option
-
-    check_option(context_kind, CONTEXT_KINDS, name="context_kind", owner=owner)
-    check_in_range(context_width, name="context_width", low=0, owner=owner)
-    check_in_range(kernel_width, name="kernel_width", low=0, owner=owner)
-    check_in_range(ridge, name="ridge", low=0, owner=owner)
-    check_in_range(max_samples, name="max_samples", low=10, inclusive="left", integer=True, owner=owner)
-    check_in_range(random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
+    """Validate the kernel parameters of phases 3 and 4 by :class:`CDNOD`'s constraints (named in errors, with ``owner``)."""
+    params = dict(
+        context_kind=context_kind, context_width=context_width, kernel_width=kernel_width, ridge=ridge,
+        max_samples=max_samples, random_state=random_state,
+    )
+    for name, value in params.items():
+        CDNOD._parameter_constraints[name].check(value, name=name, owner=owner)
 
 
 def _embedding_inputs(pdag, data, context, owner, *, context_kind, kernel_width, context_width, ridge, max_samples, random_state):
@@ -733,10 +731,9 @@ def driving_forces(
     import jax
 
     from scm import UnknownNodeError
-    from scm._validation import check_in_range
 
     owner = "driving_forces"
-    check_in_range(n_components, name="n_components", low=1, inclusive="left", integer=True, owner=owner)
+    CDNOD._parameter_constraints["n_components"].check(n_components, name="n_components", owner=owner)
     variables, ctx = _embedding_inputs(
         pdag, data, context, owner, context_kind=context_kind, kernel_width=kernel_width, context_width=context_width,
         ridge=ridge, max_samples=max_samples, random_state=random_state,

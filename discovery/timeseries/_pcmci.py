@@ -515,10 +515,15 @@ class PC1Result:
         return {names[j]: [(names[i], lag) for i, lag in ps] for j, ps in self.parents.items()}
 
 
+def _check_params(owner, **params) -> None:
+    """Check phase-function parameters against the estimators' constraints table."""
+    for name, value in params.items():
+        _PHASE_CONSTRAINTS[name].check(value, name=name, owner=owner)
+
+
 def _check_lags(design, tau_min, tau_max, owner) -> tuple[int, int]:
     """``tau_min <= tau_max``, both ints >= 0, and the design long enough for ``tau_max``."""
-    check_in_range(tau_min, name="tau_min", low=0, inclusive="left", integer=True, owner=owner)
-    check_in_range(tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner=owner)
+    _check_params(owner, tau_min=tau_min, tau_max=tau_max)
     if tau_max < tau_min:
         raise ParameterError(f"The 'tau_max' parameter of {owner} must be >= tau_min = {tau_min}; got {tau_max} instead.")
     if 2 * int(tau_max) > design.window:
@@ -527,11 +532,6 @@ def _check_lags(design, tau_min, tau_max, owner) -> tuple[int, int]:
             f"build it with lagged_design(data, tau_max={tau_max})."
         )
     return int(tau_min), int(tau_max)
-
-
-def _check_max(value, name, owner, low=0):
-    if value is not None:
-        check_in_range(value, name=name, low=low, inclusive="left", integer=True, owner=owner)
 
 
 def _parents_of(parents, design: LaggedDesign, owner: str) -> dict:
@@ -638,9 +638,7 @@ def pc1_parents(
     owner = "pc1_parents"
     runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
     tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
-    check_in_range(pc_alpha, name="pc_alpha", low=0, high=1, owner=owner)
-    _check_max(max_conds_dim, "max_conds_dim", owner)
-    _check_max(max_combinations, "max_combinations", owner, low=1)
+    _check_params(owner, pc_alpha=pc_alpha, max_conds_dim=max_conds_dim, max_combinations=max_combinations, progress=progress)
     links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
     tester = runner
     N = len(design.names)
@@ -774,8 +772,7 @@ def mci_tests(
     owner = "mci_tests"
     runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
     tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
-    _check_max(max_conds_py, "max_conds_py", owner)
-    _check_max(max_conds_px, "max_conds_px", owner)
+    _check_params(owner, max_conds_py=max_conds_py, max_conds_px=max_conds_px)
     links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
     parents = _parents_of(parents, design, owner)
     tester = runner
@@ -1036,9 +1033,9 @@ def mci_skeleton(
     owner = "mci_skeleton"
     runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
     tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
-    check_in_range(alpha, name="alpha", low=0, high=1, owner=owner)
-    for name, value in (("max_conds_dim", max_conds_dim), ("max_conds_py", max_conds_py), ("max_conds_px", max_conds_px)):
-        _check_max(value, name, owner)
+    _check_params(
+        owner, alpha=alpha, max_conds_dim=max_conds_dim, max_conds_py=max_conds_py, max_conds_px=max_conds_px, progress=progress
+    )
     links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
     pc1 = parents if isinstance(parents, PC1Result) else None
     parents = _parents_of(parents, design, owner)
@@ -1282,19 +1279,14 @@ def orient_contemporaneous_colliders(
     mci_skeleton : the phase before.
     orient_contemporaneous_rules : the phase after.
     """
-    from scm._validation import check_bool, check_option
-
     owner = "orient_contemporaneous_colliders"
-    check_option(rule, COLLIDER_RULES, name="rule", owner=owner)
-    check_in_range(alpha, name="alpha", low=0, high=1, owner=owner)
-    check_bool(conflict_resolution, name="conflict_resolution", owner=owner)
+    _check_params(owner, rule=rule, alpha=alpha, conflict_resolution=conflict_resolution)
     if not isinstance(skeleton, MCISkeletonResult):
         raise ParameterError(
             f"The 'skeleton' parameter of {owner} must be the MCISkeletonResult of mci_skeleton; got {type(skeleton).__name__} instead."
         )
     tester = None if rule == "none" else _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
-    _check_max(max_conds_py, "max_conds_py", owner)
-    _check_max(max_conds_px, "max_conds_px", owner)
+    _check_params(owner, max_conds_py=max_conds_py, max_conds_px=max_conds_px)
     names = design.names
     parents = _parents_of(parents, design, owner)
     big = len(names) * (design.window + 1)  # no limit: at least as many as any target's conditions
@@ -1409,12 +1401,10 @@ def orient_contemporaneous_rules(graph: LaggedGraph, ambiguous=(), *, conflict_r
     orient_contemporaneous_colliders : the phase before.
     PCMCIPlus : the estimator composing the phases.
     """
-    from scm._validation import check_bool
-
     owner = "orient_contemporaneous_rules"
     if not isinstance(graph, LaggedGraph):
         raise ParameterError(f"The 'graph' parameter of {owner} must be an scm.LaggedGraph; got {type(graph).__name__} instead.")
-    check_bool(conflict_resolution, name="conflict_resolution", owner=owner)
+    _check_params(owner, conflict_resolution=conflict_resolution)
     names = list(graph.nodes)
     pos = {n: i for i, n in enumerate(names)}
     amb = []
@@ -1523,6 +1513,16 @@ _COMMON_CONSTRAINTS = {
         ),
     ),
     "progress": Boolean(),
+}
+
+
+#: The constraints of the phase functions' parameters: the estimators' (``rule`` is PCMCI+'s
+#: ``contemporaneous_collider_rule``), so a phase and its estimator refuse the same values.
+_PHASE_CONSTRAINTS = {
+    **_COMMON_CONSTRAINTS,
+    "pc_alpha": Interval(Real, 0, 1),
+    "rule": Options(COLLIDER_RULES),
+    "conflict_resolution": Boolean(),
 }
 
 
@@ -1683,7 +1683,7 @@ class PCMCI(_TimeSeriesBase):
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
-        "pc_alpha": Interval(Real, 0, 1),
+        "pc_alpha": _PHASE_CONSTRAINTS["pc_alpha"],
         "fdr": AnyOf(None, Options(FDR_METHODS)),
     }
 
@@ -1879,8 +1879,8 @@ class PCMCIPlus(_TimeSeriesBase):
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
-        "contemporaneous_collider_rule": Options(COLLIDER_RULES),
-        "conflict_resolution": Boolean(),
+        "contemporaneous_collider_rule": _PHASE_CONSTRAINTS["rule"],
+        "conflict_resolution": _PHASE_CONSTRAINTS["conflict_resolution"],
     }
 
     def __init__(
