@@ -1,20 +1,54 @@
-"""Scikit-learn-style parameter handling shared by the discovery estimators.
+"""What the discovery estimators share: parameter handling and the columns a fit saw.
 
-Every estimator of :mod:`discovery` stores its keyword-only constructor arguments
-as attributes of the same name and lists those names in a class attribute
-``_param_names``. :class:`ParamsMixin` turns that tuple into ``get_params``,
-``set_params`` and a ``__repr__`` that shows only the parameters that differ from
-their defaults, so that :func:`sklearn.base.clone` and friends work unchanged.
+Every estimator of :mod:`discovery` stores its keyword-only constructor arguments as
+attributes of the same name and declares what each may be in ``_parameter_constraints``;
+:class:`ParamsMixin` (from :mod:`scm._params`, shared with :mod:`estimators`) reads the
+names from the ``__init__`` signature for ``get_params``, ``set_params``, ``__repr__`` and
+:func:`sklearn.base.clone`, and checks the constraints in ``_validate_params``. The
+constraint classes are re-exported here, with the one constraint of the ``ci_test`` /
+``ci_test_kwargs`` pair that PC, CD-NOD and the time-series search take
+(:func:`ci_test_constraints`; :func:`discovery.citest.resolve_ci_test` builds the test).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
+from scm._params import (
+    AnyOf,
+    Boolean,
+    Constraint,
+    Custom,
+    HasAttributes,
+    InstanceOf,
+    Interval,
+    Options,
+    ParamsMixin,
+    RandomState,
+    Satisfies,
+)
 from scm._validation import as_dataframe, check_numeric_frame
 
-__all__ = ["ParamsMixin", "columns_seen_by_fit"]
+__all__ = [
+    "ParamsMixin",
+    "Constraint",
+    "Interval",
+    "Options",
+    "Boolean",
+    "InstanceOf",
+    "HasAttributes",
+    "Satisfies",
+    "RandomState",
+    "AnyOf",
+    "Custom",
+    "CITestParameter",
+    "ci_test_constraints",
+    "is_ci_test",
+    "is_layer_sizes",
+    "columns_seen_by_fit",
+]
 
 
 def columns_seen_by_fit(X, names: list, owner: str, *, name: str = "X") -> pd.DataFrame:
@@ -42,121 +76,116 @@ def columns_seen_by_fit(X, names: list, owner: str, *, name: str = "X") -> pd.Da
     return check_numeric_frame(frame, name=name)
 
 
-class ParamsMixin:
-    """``get_params``, ``set_params`` and ``__repr__`` from a tuple of parameter names.
-
-    A subclass lists its constructor parameters in ``_param_names``, stores each
-    one as an attribute of the same name, and can be built with no arguments
-    (every parameter has a default).
-
-    Attributes
-    ----------
-    _param_names : tuple of str
-        Names of the constructor parameters, in the order ``get_params`` and
-        ``__repr__`` list them.
+def is_layer_sizes(value, *, min_layers: int = 0) -> bool:
+    """Whether ``value`` is a tuple (or list) of at least ``min_layers`` positive ints: hidden layer sizes.
 
     Examples
     --------
-    >>> class Smoother(ParamsMixin):
-    ...     _param_names = ("width", "kernel")
-    ...     def __init__(self, *, width=1.0, kernel="gauss"):
-    ...         self.width = width
-    ...         self.kernel = kernel
-    >>> model = Smoother(width=2.0)
-    >>> model.get_params()
-    {'width': 2.0, 'kernel': 'gauss'}
-    >>> model.set_params(kernel="box") is model
-    True
-    >>> model
-    Smoother(width=2.0, kernel='box')
-    >>> Smoother()
-    Smoother()
+    >>> is_layer_sizes((16, 16)), is_layer_sizes(()), is_layer_sizes((), min_layers=1), is_layer_sizes((8, 0))
+    (True, True, False, False)
+    """
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) >= min_layers
+        and all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in value)
+    )
+
+
+def is_ci_test(value) -> bool:
+    """Whether ``value`` looks like a :class:`discovery.CITest`: ``variables`` and a batched ``pvalues`` or ``test``.
+
+    Examples
+    --------
+    >>> is_ci_test("fisherz"), is_ci_test(object())
+    (False, False)
+    """
+    return hasattr(value, "variables") and (hasattr(value, "pvalues") or hasattr(value, "test"))
+
+
+class CITestParameter(Constraint):
+    """The ``ci_test`` parameter: the name of a CI test or a CI-test instance.
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        The names allowed; default: those of :data:`discovery.CI_TESTS` (looked up when a
+        name is checked, so that declaring the constraint does not import JAX).
+    instance : str, default "a CITest instance"
+        What an instance must be, in words, for the error.
+
+    Examples
+    --------
+    >>> lagged = CITestParameter(("parcorr", "kci"))
+    >>> lagged.is_satisfied_by("kci"), lagged.is_satisfied_by("fisherz")
+    (True, False)
+    >>> lagged.check("gauss", name="ci_test", owner="PCMCI")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'ci_test' parameter of PCMCI must be one of ['parcorr', 'kci'] or a CITest ...; got 'gauss' instead.
     """
 
-    _param_names: tuple = ()
-    _estimator_type: str | None = None
-    _target_required: bool = False
+    def __init__(self, names=None, *, instance: str = "a CITest instance"):
+        self.names = None if names is None else tuple(names)
+        self.instance = instance
 
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters, as a dict (scikit-learn convention).
-
-        Parameters
-        ----------
-        deep : bool, default True
-            Accepted for scikit-learn compatibility; nested estimators are not
-            expanded.
+    def allowed(self) -> list:
+        """The names allowed.
 
         Returns
         -------
-        dict
-            Parameter name -> current value, in the order of ``_param_names``.
+        list of str
         """
-        return {k: getattr(self, k) for k in self._param_names}
+        if self.names is None:
+            from .citest import CI_TESTS
 
-    def set_params(self, **params):
-        """Set constructor parameters; unknown names are an error.
+            return list(CI_TESTS)
+        return list(self.names)
 
-        Parameters
-        ----------
-        **params
-            New values, by parameter name.
+    @property
+    def description(self) -> str:
+        return f"one of {self.allowed()} or {self.instance}"
 
-        Returns
-        -------
-        self
-            The estimator itself, so that calls can be chained.
-
-        Raises
-        ------
-        scm.ParameterError
-            If a name is not one of ``_param_names`` (no parameter is set then
-            for that name or any later one).
-        """
-        for k, v in params.items():
-            if k not in self._param_names:
-                raise ParameterError(
-                    f"{type(self).__name__} has no parameter {k!r}; valid parameters are {list(self._param_names)}."
-                )
-            setattr(self, k, v)
-        return self
-
-    def __sklearn_tags__(self):
-        """scikit-learn's estimator tags (version 1.6 on; older versions do not ask).
-
-        What ``GridSearchCV`` and the other meta-estimators read: by default an
-        unsupervised estimator of 2-D data (``y`` optional); a subclass that needs a
-        target sets ``_target_required``, and a regressor ``_estimator_type = "regressor"``.
-        """
-        from sklearn.utils import RegressorTags, Tags, TargetTags
-
-        regressor = self._estimator_type == "regressor"
-        return Tags(
-            estimator_type=self._estimator_type,
-            target_tags=TargetTags(required=self._target_required or regressor),
-            regressor_tags=RegressorTags() if regressor else None,
-        )
+    def check(self, value, *, name: str, owner: str | None = None) -> None:
+        if is_ci_test(value) or (isinstance(value, str) and value in self.allowed()):
+            return
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(f"The {name!r} parameter{where} must be {self.description}; got {value!r} instead.")
 
     def __repr__(self) -> str:
-        """``ClassName(name=value, ...)`` with the parameters that differ from the defaults.
+        return f"CITestParameter({self.names!r}, instance={self.instance!r})"
 
-        A value equals its default when it is the same object, or when it has the
-        same type and ``==`` says so; a comparison that raises or does not give a
-        single truth value (numpy arrays, data frames) counts as different.
 
-        Returns
-        -------
-        str
-        """
-        defaults = type(self)().get_params()
-        changed = []
-        for k, v in self.get_params().items():
-            d = defaults[k]
-            same = v is d
-            if not same and type(v) is type(d):
-                try:
-                    same = bool(v == d)
-                except Exception:
-                    same = False
-            if not same:
-                changed.append(f"{k}={v!r}")
-        return f"{type(self).__name__}({', '.join(changed)})"
+def ci_test_constraints(names=None, *, instance: str = "a CITest instance") -> dict:
+    """The constraints of the ``ci_test`` and ``ci_test_kwargs`` parameters, for a constraints table.
+
+    ``ci_test`` is a name (one of ``names``) or a CI-test instance; ``ci_test_kwargs`` a
+    dict or ``None``. That options go with a name only, and that an instance has the
+    variables of the data, :func:`discovery.citest.resolve_ci_test` checks when it builds
+    the test.
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        The CI-test names allowed (default: those of :data:`discovery.CI_TESTS`).
+    instance : str, default "a CITest instance"
+        What an instance must be, in words, for the error.
+
+    Returns
+    -------
+    dict
+        ``{"ci_test": CITestParameter, "ci_test_kwargs": InstanceOf}``.
+
+    Examples
+    --------
+    >>> table = ci_test_constraints(("parcorr", "kci"))
+    >>> sorted(table)
+    ['ci_test', 'ci_test_kwargs']
+    >>> table["ci_test_kwargs"].check(3, name="ci_test_kwargs", owner="PCMCI")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'ci_test_kwargs' parameter of PCMCI must be a dict or None; got 3 instead.
+    """
+    return {
+        "ci_test": CITestParameter(names, instance=instance),
+        "ci_test_kwargs": InstanceOf((dict, type(None)), "a dict or None"),
+    }

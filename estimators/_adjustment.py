@@ -18,8 +18,9 @@ constructive form of van der Zander, Liśkiewicz and Textor (2019):
   (in a CPDAG, additionally the graph must be *amenable*: every proper possibly
   causal path leaves ``X`` by a directed edge).
 
-Everything is a reachability search, linear in the size of the (moralised) graph:
-a minimal adjustment set on a few hundred nodes takes milliseconds.
+Everything is a reachability search, linear in the size of the (moralised) graph, by the
+package's one reachability engine (``scm._reach``: m-connecting paths, ancestors,
+constrained searches), which :func:`scm.d_separated` uses too.
 The optimal set (:func:`adjustment_set` with ``kind="optimal"``) is the O-set of
 Henckel, Perković and Maathuis (2022): the parents of the causal nodes minus the
 forbidden set, the valid set with the smallest asymptotic variance for
@@ -29,12 +30,12 @@ regression-based estimators.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Hashable, Iterable
 
 import networkx as nx
 
 from scm import PDAG, CycleError, GraphError, ParameterError, ScmkitError, consistent_extension
+from scm._reach import m_connecting_path, reachable
 from scm._validation import check_in_range, check_option
 
 __all__ = [
@@ -131,19 +132,11 @@ class _Graph:
         hidden = set(_as_node_set(latent, g, "latent node"))
         if not hidden:
             return g
+        observed = set(g.nodes) - hidden
 
         def observed_reach(start):
-            out, stack, seen = set(), list(g.ch[start]), set()
-            while stack:
-                v = stack.pop()
-                if v in seen:
-                    continue
-                seen.add(v)
-                if v in hidden:
-                    stack.extend(g.ch[v])
-                else:
-                    out.add(v)
-            return out
+            """The observed nodes reached from ``start`` by directed paths through latent nodes."""
+            return {v for v in reachable(g.ch.__getitem__, [start], blocked=observed) if v != start and v in observed}
 
         obs = [v for v in g.nodes if v not in hidden]
         directed = [(a, b) for a in obs for b in observed_reach(a)]
@@ -204,92 +197,40 @@ class _Graph:
         )
 
     # -------------------------------------------------------------- reachability
+    # every search goes to the engine of scm._reach, on these adjacency sets
+    def _step(self, kind: str, possible: bool):
+        adj = self.pa if kind == "up" else self.ch
+        if possible:
+            und = self.und
+            return lambda v: adj[v] | und[v]
+        return adj.__getitem__
+
     def ancestors(self, nodes, *, possible: bool = False) -> set:
         """Ancestors of ``nodes`` including themselves (``possible``: also via undirected edges)."""
-        out = set(nodes)
-        stack = list(out)
-        while stack:
-            v = stack.pop()
-            nxt = self.pa[v] | self.und[v] if possible else self.pa[v]
-            for p in nxt:
-                if p not in out:
-                    out.add(p)
-                    stack.append(p)
-        return out
+        return reachable(self._step("up", possible), nodes)
 
     def descendants(self, nodes, *, possible: bool = False) -> set:
         """Descendants of ``nodes`` including themselves (``possible``: also via undirected edges)."""
-        out = set(nodes)
-        stack = list(out)
-        while stack:
-            v = stack.pop()
-            nxt = self.ch[v] | self.und[v] if possible else self.ch[v]
-            for c in nxt:
-                if c not in out:
-                    out.add(c)
-                    stack.append(c)
-        return out
+        return reachable(self._step("down", possible), nodes)
 
     def districts(self, nodes=None) -> list:
         """Connected components of the bidirected part (C-components), restricted to ``nodes``."""
         nodes = set(self.nodes if nodes is None else nodes)
+        outside = set(self.nodes) - nodes
         seen, out = set(), []
         for v in self.nodes:
             if v not in nodes or v in seen:
                 continue
-            comp, stack = {v}, [v]
-            while stack:
-                a = stack.pop()
-                for b in self.sib[a]:
-                    if b in nodes and b not in comp:
-                        comp.add(b)
-                        stack.append(b)
+            comp = reachable(self.sib.__getitem__, [v], avoid=outside)
             seen |= comp
             out.append(comp)
         return out
 
     def m_connected_path(self, xs, ys, zs):
-        """An m-connecting path from ``xs`` to ``ys`` given ``zs`` (DAG/ADMG), or None.
-
-        Bayes-ball over states ``(node, arrived_with_arrowhead)``.
-        """
+        """An m-connecting path from ``xs`` to ``ys`` given ``zs`` (DAG/ADMG), or None."""
         if self.kind == "cpdag":  # pragma: no cover - internal misuse
             raise GraphError("m-separation is computed on a DAG of the class")
-        zs = set(zs)
-        anc_z = self.ancestors(zs)
-        ys = set(ys)
-        start = [(x, False) for x in xs]
-        prev = {s: None for s in start}
-        queue = deque(start)
-        while queue:
-            state = queue.popleft()
-            v, into = state
-            if v in ys:
-                path = []
-                s = state
-                while s is not None:
-                    path.append(s[0])
-                    s = prev[s]
-                return path[::-1]
-            first = prev[state] is None
-            moves = []
-            # leave by a tail at v (v -> c): v is a non-collider on this step
-            if first or v not in zs:
-                moves += [(c, True) for c in self.ch[v]]
-            # leave by an arrowhead at v (v <- p or v <-> s)
-            if first:
-                ok = True
-            elif into:
-                ok = v in anc_z  # collider
-            else:
-                ok = v not in zs  # non-collider
-            if ok:
-                moves += [(p, False) for p in self.pa[v]] + [(s, True) for s in self.sib[v]]
-            for m in moves:
-                if m not in prev and m[0] not in xs:
-                    prev[m] = state
-                    queue.append(m)
-        return None
+        return m_connecting_path(self.pa.__getitem__, self.ch.__getitem__, self.sib.__getitem__, xs, ys, zs)
 
     def m_separated(self, xs, ys, zs) -> bool:
         return self.m_connected_path(xs, ys, zs) is None
@@ -313,32 +254,18 @@ class _Graph:
         return adj
 
 
-def _reach(adj: dict, sources, blockers) -> set:
-    """Nodes reached from ``sources`` in an undirected graph, not passing through ``blockers``
-    (blockers are reached but not expanded)."""
-    seen = set(sources)
-    stack = list(sources)
-    while stack:
-        v = stack.pop()
-        for w in adj[v]:
-            if w not in seen:
-                seen.add(w)
-                if w not in blockers:
-                    stack.append(w)
-    return seen
-
-
 def _find_min_sep(g: _Graph, xs, ys, include, allowed):
     """A minimal m-separator Z with ``include ⊆ Z ⊆ allowed`` of ``xs`` and ``ys`` in the DAG/ADMG
-    ``g``, or None (van der Zander, Liśkiewicz and Textor 2019, FindMinSep)."""
+    ``g``, or None (van der Zander, Liśkiewicz and Textor 2019, FindMinSep): two searches of
+    the moral graph of the ancestors, where the candidate separators are reached but not crossed."""
     anc = g.ancestors(set(xs) | set(ys) | set(include))
     z0 = ((set(allowed) & anc) | set(include)) - set(xs) - set(ys)
-    adj = g.moral(anc)
-    if _reach(adj, xs, z0) & set(ys):
+    neighbours = g.moral(anc).__getitem__
+    r1 = reachable(neighbours, xs, blocked=z0)
+    if r1 & set(ys):
         return None
-    r1 = _reach(adj, xs, z0)
     z1 = (z0 & r1) | set(include)
-    r2 = _reach(adj, ys, z1)
+    r2 = reachable(neighbours, ys, blocked=z1)
     return frozenset((z1 & r2) | set(include))
 
 
@@ -379,22 +306,7 @@ class _Problem:
         self.g, self.xs, self.ys = g, set(xs), set(ys)
         self.xs_list, self.ys_list = xs, ys
         possible = g.kind == "cpdag"
-        # D: reached from X by (possibly) causal paths that do not return to X.
-        d, stack = set(), list(self.xs)
-        while stack:
-            v = stack.pop()
-            for c in g.ch[v] | (g.und[v] if possible else set()):
-                if c not in self.xs and c not in d:
-                    d.add(c)
-                    stack.append(c)
-        # A: (possible) ancestors of Y along paths that avoid X.
-        a, stack = set(self.ys), list(self.ys)
-        while stack:
-            v = stack.pop()
-            for p in g.pa[v] | (g.und[v] if possible else set()):
-                if p not in self.xs and p not in a:
-                    a.add(p)
-                    stack.append(p)
+        d, a = _proper_causal(g, self.xs, self.ys, possible=possible)
         self.cn = d & a  # causal nodes: on proper (possibly) causal paths, X excluded
         self.amenable_violations = []
         if possible:
@@ -444,21 +356,18 @@ class _Problem:
         )
 
 
+def _proper_causal(g: _Graph, xs, ys, *, possible: bool = False) -> tuple[set, set]:
+    """``(D, A)``: the nodes reached from ``xs`` by (possibly) causal paths that do not return to
+    ``xs`` (``xs`` excluded), and the (possible) ancestors of ``ys`` along paths avoiding ``xs``."""
+    xs = set(xs)
+    d = reachable(g._step("down", possible), xs, avoid=xs) - xs
+    a = reachable(g._step("up", possible), ys, avoid=xs)
+    return d, a
+
+
 def _causal_nodes(g: _Graph, xs, ys) -> set:
-    d, stack = set(), list(xs)
-    while stack:
-        v = stack.pop()
-        for c in g.ch[v]:
-            if c not in xs and c not in d:
-                d.add(c)
-                stack.append(c)
-    a, stack = set(ys), list(ys)
-    while stack:
-        v = stack.pop()
-        for p in g.pa[v]:
-            if p not in xs and p not in a:
-                a.add(p)
-                stack.append(p)
+    """The nodes on proper causal paths from ``xs`` to ``ys`` (``xs`` excluded)."""
+    d, a = _proper_causal(g, xs, ys)
     return d & a
 
 
@@ -718,16 +627,9 @@ def is_valid_frontdoor(graph, treatment, outcome, mediators) -> bool:
 def _frontdoor_ok(g: _Graph, xs, ys, zs) -> bool:
     if not zs or zs & (xs | ys):
         return False
-    # (i) every directed path X -> ... -> Y meets Z
-    seen, stack = set(xs), list(xs)
-    while stack:
-        v = stack.pop()
-        for c in g.ch[v]:
-            if c in ys:
-                return False
-            if c not in seen and c not in zs:
-                seen.add(c)
-                stack.append(c)
+    # (i) every directed path X -> ... -> Y meets Z: no node reached from X avoiding Z has a child in Y
+    if any(c in ys for v in reachable(g.ch.__getitem__, xs, avoid=zs) for c in g.ch[v]):
+        return False
     # (ii) no open back-door path from X to Z: separation in G with X's out-edges removed
     g2 = g.copy()
     g2.remove_directed([(x, c) for x in xs for c in list(g.ch[x])])

@@ -25,14 +25,15 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
-from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._params import AnyOf, Custom, Interval, Options, ParamsMixin, RandomState
+from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set, is_valid_adjustment
 
@@ -188,22 +189,53 @@ class _Result:
         self.extra = extra or {}
 
 
-class _EffectEstimator(BaseEstimator):
+def _check_learner(model, *, name: str, owner: str | None = None) -> None:
+    """An outcome or treatment model: ``None`` (the default learner) or an estimator with fit/predict."""
+    if model is not None and not (hasattr(model, "fit") and hasattr(model, "predict")):
+        raise ParameterError(f"{name} must be a scikit-learn estimator with fit/predict; got {model!r}")
+
+
+def _check_grid(grid, *, name: str, owner: str | None = None) -> None:
+    """The dose-response grid: ``None``, a number of points >= 2 or a sequence of finite treatment values."""
+    if grid is None:
+        return
+    if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):
+        check_in_range(grid, name=name, low=2, inclusive="left", integer=True, owner=owner)
+        return
+    try:
+        values = np.asarray(grid, dtype=float).ravel()
+    except (TypeError, ValueError):
+        values = None
+    if values is None or values.size < 1 or not np.isfinite(values).all():
+        raise ParameterError(f"{name} must be an int >= 2 or a sequence of finite treatment values; got {grid!r}")
+
+
+#: Constraints of the parameters most effect estimators share (each class takes its own subset).
+_CONSTRAINTS = {
+    "outcome_model": Custom(_check_learner, "None or a scikit-learn regressor"),
+    "treatment_model": Custom(_check_learner, "None or a scikit-learn estimator (a classifier for a binary treatment)"),
+    "n_folds": Interval(numbers.Integral, 1, None, closed="left"),
+    "positivity_threshold": Interval(numbers.Real, 0, 0.5),
+    "grid": Custom(_check_grid, "None, an int >= 2 or a sequence of finite treatment values"),
+    "bootstrap": AnyOf(None, Interval(numbers.Integral, 2, None, closed="left")),
+    "alpha": Interval(numbers.Real, 0, 1),
+    "random_state": RandomState(),
+}
+
+
+def _constraints(*names, **overrides) -> dict:
+    """The constraints table of an estimator: the shared entries ``names``, plus ``overrides``."""
+    return {**{n: _CONSTRAINTS[n] for n in names}, **overrides}
+
+
+class _EffectEstimator(ParamsMixin):
     """Shared ``fit``: validation, bootstrap and influence-function inference."""
 
     _binary_only = False
 
-    def _check_params(self):
-        name = type(self).__name__
-        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=name)
-        if self.bootstrap is not None:
-            check_in_range(self.bootstrap, name="bootstrap", low=2, inclusive="left", integer=True, owner=name)
-
     def _learner(self, model, kind, role):
         if model is None:
             return _default_treatment(kind) if role == "treatment" else _default_outcome()
-        if not (hasattr(model, "fit") and hasattr(model, "predict")):
-            raise ParameterError(f"{role}_model must be a scikit-learn estimator with fit/predict; got {model!r}")
         if role == "treatment" and kind == "binary" and not hasattr(model, "predict_proba"):
             raise ParameterError(
                 f"treatment_model of {type(self).__name__} must be a classifier with predict_proba for a binary "
@@ -233,7 +265,7 @@ class _EffectEstimator(BaseEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         name = type(self).__name__
         frame, adj = _prepare(data, treatment, outcome, adjustment, graph, name)
         T = frame[treatment].to_numpy()
@@ -310,14 +342,10 @@ class _EffectEstimator(BaseEstimator):
         grid = getattr(self, "grid", None)
         if grid is None:
             grid = 10
-        if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):
-            check_in_range(grid, name="grid", low=2, inclusive="left", integer=True, owner=type(self).__name__)
+        if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):  # validated: >= 2
             lo, hi = np.quantile(T, [0.05, 0.95])
             return np.linspace(lo, hi, int(grid))
-        g = np.asarray(grid, dtype=float).ravel()
-        if g.size < 1 or not np.isfinite(g).all():
-            raise ParameterError(f"grid must be an int >= 2 or a sequence of finite treatment values; got {grid!r}")
-        return g
+        return np.asarray(grid, dtype=float).ravel()  # validated: finite values
 
     def _check_fitted(self):
         if not hasattr(self, "effect_"):
@@ -442,6 +470,8 @@ class RegressionAdjustment(_EffectEstimator):
     (2.0, True)
     """
 
+    _parameter_constraints = _constraints("outcome_model", "bootstrap", "grid", "alpha", "random_state")
+
     def __init__(self, *, outcome_model=None, bootstrap=None, grid=None, alpha=0.05, random_state=None):
         self.outcome_model = outcome_model
         self.bootstrap = bootstrap
@@ -550,6 +580,9 @@ class IPW(_EffectEstimator):
     """
 
     _binary_only = True
+    _parameter_constraints = _constraints(
+        "treatment_model", "n_folds", "positivity_threshold", "bootstrap", "alpha", "random_state"
+    )
 
     def __init__(self, *, treatment_model=None, n_folds=5, positivity_threshold=0.01, bootstrap=None, alpha=0.05, random_state=None):
         self.treatment_model = treatment_model
@@ -558,11 +591,6 @@ class IPW(_EffectEstimator):
         self.bootstrap = bootstrap
         self.alpha = alpha
         self.random_state = random_state
-
-    def _check_params(self):
-        super()._check_params()
-        check_in_range(self.n_folds, name="n_folds", low=1, inclusive="left", integer=True, owner=type(self).__name__)
-        check_in_range(self.positivity_threshold, name="positivity_threshold", low=0, high=0.5, owner=type(self).__name__)
 
     def _estimate(self, T, Y, Z, kind, rng, main):
         model = self._learner(self.treatment_model, kind, "treatment")
@@ -633,6 +661,11 @@ class AIPW(_EffectEstimator):
     True
     """
 
+    _parameter_constraints = _constraints(
+        "outcome_model", "treatment_model", "n_folds", "positivity_threshold", "grid", "bootstrap", "alpha", "random_state",
+        bandwidth=AnyOf(None, Interval(numbers.Real, 0, None)),
+    )
+
     def __init__(
         self,
         *,
@@ -655,14 +688,6 @@ class AIPW(_EffectEstimator):
         self.bootstrap = bootstrap
         self.alpha = alpha
         self.random_state = random_state
-
-    def _check_params(self):
-        super()._check_params()
-        name = type(self).__name__
-        check_in_range(self.n_folds, name="n_folds", low=1, inclusive="left", integer=True, owner=name)
-        check_in_range(self.positivity_threshold, name="positivity_threshold", low=0, high=0.5, owner=name)
-        if self.bandwidth is not None:
-            check_in_range(self.bandwidth, name="bandwidth", low=0, owner=name)
 
     def _estimate(self, T, Y, Z, kind, rng, main):
         folds = _folds(self.n_folds, T.shape[0], T, kind, rng)
@@ -772,6 +797,12 @@ class DoubleML(_EffectEstimator):
     True
     """
 
+    _parameter_constraints = _constraints(
+        "outcome_model", "treatment_model", "positivity_threshold", "grid", "bootstrap", "alpha", "random_state",
+        model=Options(_DML_MODELS),
+        n_folds=Interval(numbers.Integral, 2, None, closed="left"),
+    )
+
     def __init__(
         self,
         *,
@@ -794,13 +825,6 @@ class DoubleML(_EffectEstimator):
         self.bootstrap = bootstrap
         self.alpha = alpha
         self.random_state = random_state
-
-    def _check_params(self):
-        super()._check_params()
-        name = type(self).__name__
-        check_option(self.model, _DML_MODELS, name="model", owner=name)
-        check_in_range(self.n_folds, name="n_folds", low=2, inclusive="left", integer=True, owner=name)
-        check_in_range(self.positivity_threshold, name="positivity_threshold", low=0, high=0.5, owner=name)
 
     def _supports_continuous(self):
         return self.model == "partially_linear"

@@ -23,7 +23,7 @@ from ._exceptions import (
     ScmkitError,
     UnknownNodeError,
 )
-from ._fit import AUTO_CANDIDATES, fit_scm
+from ._fit import AUTO_CANDIDATES, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
 from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
 from ._mechanisms import (
@@ -76,6 +76,10 @@ __all__ = [
     # models
     "SCM",
     "fit_scm",
+    "check_fit_data",
+    "choose_mechanisms",
+    "fit_mechanism",
+    "fit_noise",
     "AUTO_CANDIDATES",
     "Mechanism",
     "Linear",

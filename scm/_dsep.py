@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 import networkx as nx
 
 from ._exceptions import GraphError
 from ._graph import PDAG, check_dag
+from ._reach import m_separated
 from ._validation import check_nodes
 
 __all__ = ["d_separated", "topological_order", "markov_blanket", "ancestors", "descendants"]
@@ -21,9 +20,10 @@ def d_separated(graph, x, y, z=()) -> bool:
     """Whether ``x`` and ``y`` are d-separated by ``z`` in the DAG ``graph``.
 
     ``x``, ``y`` and ``z`` may be single nodes or collections of nodes. The search
-    is the linear-time reachability ("Bayes ball") algorithm: a path is active if
-    every collider on it is in ``z`` or has a descendant in ``z``, and no other node
-    on it is in ``z``.
+    is the linear-time reachability ("Bayes ball") algorithm of the package's one
+    reachability engine (``scm._reach``, which also serves m-separation in ADMGs): a
+    path is active if every collider on it is in ``z`` or has a descendant in ``z``, and
+    no other node on it is in ``z``.
 
     Parameters
     ----------
@@ -57,34 +57,7 @@ def d_separated(graph, x, y, z=()) -> bool:
         raise GraphError(f"x, y and z must be disjoint; overlap: {sorted(map(str, (xs & ys) | (xs & zs) | (ys & zs)))}")
     if not xs or not ys:
         return True
-    # Ancestors of z (including z): colliders there are open.
-    anc_z = set(zs)
-    stack = list(zs)
-    while stack:
-        n = stack.pop()
-        for p in graph.predecessors(n):
-            if p not in anc_z:
-                anc_z.add(p)
-                stack.append(p)
-    # Reachability over (node, direction): "up" = arrived from a child, "down" = from a parent.
-    visited = set()
-    queue = deque((n, "up") for n in xs)
-    while queue:
-        node, direction = queue.popleft()
-        if (node, direction) in visited:
-            continue
-        visited.add((node, direction))
-        if node in ys:
-            return False
-        if direction == "up" and node not in zs:
-            queue.extend((p, "up") for p in graph.predecessors(node))
-            queue.extend((c, "down") for c in graph.successors(node))
-        elif direction == "down":
-            if node not in zs:
-                queue.extend((c, "down") for c in graph.successors(node))
-            if node in anc_z:
-                queue.extend((p, "up") for p in graph.predecessors(node))
-    return True
+    return m_separated(graph.predecessors, graph.successors, None, xs, ys, zs)
 
 
 def topological_order(graph) -> list:

@@ -1,10 +1,18 @@
-"""Fitting the mechanisms and noises of an SCM to data on a given graph."""
+"""Fitting the mechanisms and noises of an SCM to data on a given graph.
+
+:func:`fit_scm` (``SCM.fit``) runs four phases, each a public function of :mod:`scm`:
+:func:`check_fit_data` (the graph against the data; discrete columns become integer
+codes), :func:`choose_mechanisms` (the kind of model per node, ``"auto"`` resolved on
+held-out rows), :func:`fit_mechanism` (one node on its parents) and :func:`fit_noise`
+(one node's residuals).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -15,11 +23,11 @@ from threadpoolctl import threadpool_limits
 
 from ._exceptions import DataError, ParameterError
 from ._graph import as_dag
-from ._mechanisms import AdditiveNoise, Discrete, Linear
-from ._noise import Empirical, Gaussian
+from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
+from ._noise import Empirical, Gaussian, Noise
 from ._validation import as_dataframe, check_nodes, check_option, check_random_state
 
-__all__ = ["fit_scm", "AUTO_CANDIDATES"]
+__all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +89,301 @@ def _auto_choice(P: np.ndarray, y: np.ndarray, rng: np.random.Generator, node) -
     return choice
 
 
+def _parents_in_order(g, node) -> list:
+    """The parents of ``node`` in the graph's node order (the order a fitted mechanism reads them)."""
+    pos = {n: i for i, n in enumerate(g.nodes)}
+    return sorted(g.predecessors(node), key=pos.__getitem__)
+
+
+def _design(data: pd.DataFrame, parents: list) -> np.ndarray:
+    """The ``(n, k)`` float array of the parents' columns (integer codes for discrete parents)."""
+    return np.column_stack([data[p].to_numpy(dtype=float) for p in parents]) if parents else np.empty((len(data), 0))
+
+
+# --------------------------------------------------------------------------- phases
+def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
+    """Check a graph against data and encode the data for fitting (the first phase of :func:`fit_scm`).
+
+    Integer columns with few values (at most 20), booleans, strings and categoricals
+    are discrete: they become integer codes ``0..k-1``; the other columns must be
+    numeric and finite. A discrete node must have discrete parents only, and a
+    continuous node numeric parents only.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph or mapping node -> parents
+        The causal DAG; every node must be a column of ``data``.
+    data : DataFrame
+        Observations (at least 2 rows, no NaN).
+
+    Returns
+    -------
+    dag : networkx.DiGraph
+        The graph as a validated DAG.
+    encoded : DataFrame
+        One column per node, in the graph's node order: integer codes for discrete
+        nodes, floats for continuous ones.
+    states : dict
+        ``{node: state labels}`` for the discrete nodes (code ``i`` is ``states[node][i]``).
+
+    Raises
+    ------
+    DataError
+        Naming the column: NaN or inf, a non-numeric continuous column, a discrete
+        node with continuous parents, a continuous node with non-numeric parents, or
+        fewer than 2 rows.
+    UnknownNodeError
+        If a node of the graph is not a column.
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> data = pd.DataFrame({"smoker": ["no", "yes", "yes"], "cough": [0, 1, 1], "age": [30, 50, 41.5]})
+    >>> dag, encoded, states = check_fit_data(nx.DiGraph([("smoker", "cough"), ("age", "age_next")]), data.assign(age_next=data.age + 1))
+    >>> encoded.dtypes.to_dict()
+    {'smoker': dtype('int64'), 'cough': dtype('int64'), 'age': dtype('float64'), 'age_next': dtype('float64')}
+    >>> states
+    {'smoker': ('no', 'yes'), 'cough': (0, 1)}
+    """
+    g = as_dag(graph)
+    frame = as_dataframe(data, name="data")
+    check_nodes(list(g.nodes), frame.columns, what="graph node", where="the data's columns")
+    if len(frame) < 2:
+        raise DataError(f"data has {len(frame)} rows; at least 2 are needed to fit an SCM")
+    columns, states = {}, {}
+    for n in g.nodes:
+        col = frame[n]
+        if col.isna().any():
+            raise DataError(f"data column {n!r} holds NaN; drop or impute missing values first")
+        if _is_discrete_column(col):
+            columns[n], states[n] = _encode_discrete(col)
+        else:
+            if not pd.api.types.is_numeric_dtype(col):
+                raise DataError(f"data column {n!r} must be numeric; got {col.dtype}")
+            columns[n] = col.to_numpy(dtype=float)
+            if not np.isfinite(columns[n]).all():
+                raise DataError(f"data column {n!r} holds inf")
+    for node in g.nodes:
+        parents = _parents_in_order(g, node)
+        if node in states:
+            cont = [p for p in parents if p not in states]
+            if cont:
+                raise DataError(
+                    f"discrete node {node!r} has continuous parent(s) {cont}; discretise them or give "
+                    "the node a numeric dtype"
+                )
+            continue
+        nonnum = [p for p in parents if not pd.api.types.is_numeric_dtype(frame[p])]
+        if nonnum:
+            raise DataError(
+                f"data column(s) {nonnum} are non-numeric but parents of the continuous node {node!r}; "
+                "encode them as numbers (e.g. integer codes or one-hot columns)"
+            )
+    return g, pd.DataFrame(columns, index=frame.index), states
+
+
+def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_state=None) -> dict:
+    """The kind of mechanism to fit at each node (the second phase of :func:`fit_scm`).
+
+    Discrete nodes get ``"discrete"`` (a conditional probability table). Continuous
+    nodes get what ``mechanism`` asks for; ``"auto"`` is resolved here, per node, to
+    the best held-out fit among :data:`AUTO_CANDIDATES` (linear, quadratic and
+    additive-spline ridge models), preferring the simpler within 1% of the best
+    mean squared error, chosen on at most 2,000 training and 1,000 held-out rows.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The DAG from :func:`check_fit_data`.
+    data : DataFrame
+        The encoded data from :func:`check_fit_data`.
+    mechanism : str, regressor or mapping node -> (str or regressor)
+        ``"linear"``, ``"auto"``, ``"quadratic"``, ``"spline"`` or a scikit-learn
+        regressor; a mapping chooses per node (missing nodes: ``"linear"``).
+    states : dict, optional
+        The discrete nodes' states from :func:`check_fit_data` (default: none discrete).
+    random_state : None, int or numpy.random.Generator
+        The held-out splits of ``"auto"`` (drawn node by node, in the graph's order).
+
+    Returns
+    -------
+    dict
+        ``{node: "discrete" | "linear" | "quadratic" | "spline" | regressor}`` in the
+        graph's node order (a regressor is returned as given, unfitted).
+
+    Raises
+    ------
+    ParameterError
+        An unknown option or an object that is not a regressor (the node is named).
+    UnknownNodeError
+        A node of the ``mechanism`` mapping that is not in the graph.
+
+    Examples
+    --------
+    >>> import networkx as nx, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=500)
+    >>> data = pd.DataFrame({"X": x, "Y": 2 * x + 0.1 * rng.normal(size=500), "Z": x**2 + 0.1 * rng.normal(size=500)})
+    >>> dag, encoded, states = check_fit_data(nx.DiGraph([("X", "Y"), ("X", "Z")]), data)
+    >>> choose_mechanisms(dag, encoded, "auto", states=states, random_state=0)
+    {'X': 'linear', 'Y': 'linear', 'Z': 'quadratic'}
+    """
+    g = as_dag(graph)
+    states = {} if states is None else states
+    rng = check_random_state(random_state)
+    if isinstance(mechanism, Mapping):
+        check_nodes(list(mechanism), g, what="node in mechanism")
+        requested = {n: mechanism.get(n, "linear") for n in g.nodes}
+    else:
+        requested = {n: mechanism for n in g.nodes}
+    choice = {}
+    for node in g.nodes:
+        if node in states:
+            choice[node] = "discrete"
+            continue
+        spec = requested[node]
+        if isinstance(spec, str):
+            check_option(spec, ("linear", "auto", *AUTO_CANDIDATES[1:]), name="mechanism", owner="SCM.fit")
+            if spec == "auto":
+                spec = _auto_choice(_design(data, _parents_in_order(g, node)), data[node].to_numpy(dtype=float), rng, node)
+        elif not (hasattr(spec, "fit") and hasattr(spec, "predict")):
+            raise ParameterError(
+                f"mechanism for node {node!r} must be 'linear', 'auto', 'quadratic', 'spline' or a "
+                f"scikit-learn regressor; got {spec!r}"
+            )
+        choice[node] = spec
+    return choice
+
+
+def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism:
+    """Fit the mechanism of one node on its parents (the third phase of :func:`fit_scm`).
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The DAG; the mechanism reads the node's parents in the graph's node order.
+    data : DataFrame
+        The encoded data from :func:`check_fit_data`.
+    node
+        The node to fit.
+    spec : {"linear", "quadratic", "spline", "discrete"} or regressor
+        As chosen by :func:`choose_mechanisms`. ``"linear"``: ordinary least squares
+        (:class:`Linear`); ``"quadratic"`` / ``"spline"``: a ridge regression on
+        polynomial or spline features, and a regressor (cloned, then fitted), as an
+        :class:`AdditiveNoise` mechanism (a node without parents gets its mean as a
+        :class:`Linear` intercept); ``"discrete"``: the maximum-likelihood
+        :class:`Discrete` table (unseen parent configurations get a uniform row).
+    states : dict, optional
+        The discrete nodes' states from :func:`check_fit_data`; needed for ``"discrete"``.
+
+    Returns
+    -------
+    Mechanism
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``spec``, ``"discrete"`` for a continuous node or another spec for a
+        discrete one.
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> data = pd.DataFrame({"X": [0.0, 1.0, 2.0, 3.0], "Y": [1.0, 3.0, 5.0, 7.0]})
+    >>> fit_mechanism(nx.DiGraph([("X", "Y")]), data, "Y")
+    Linear({'X': 2.0}, intercept=1)
+    """
+    g = as_dag(graph)
+    check_nodes([node], g)
+    states = {} if states is None else states
+    parents = _parents_in_order(g, node)
+    if isinstance(spec, str):
+        check_option(spec, ("linear", *AUTO_CANDIDATES[1:], "discrete"), name="spec", owner="fit_mechanism")
+    if (spec == "discrete") != (node in states):
+        raise ParameterError(
+            f"node {node!r} is {'discrete' if node in states else 'continuous'}: "
+            f"{'only' if node in states else 'not'} spec='discrete' fits it; got {spec!r}"
+        )
+    if node in states:
+        cards = [len(states[p]) for p in parents]
+        k = len(states[node])
+        counts = np.zeros(cards + [k])
+        np.add.at(counts, tuple(data[p].to_numpy(dtype=np.int64) for p in parents) + (data[node].to_numpy(dtype=np.int64),), 1.0)
+        totals = counts.sum(axis=-1, keepdims=True)
+        table = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / k)
+        return Discrete(table, parents=parents, states=states[node])
+    y = data[node].to_numpy(dtype=float)
+    P = _design(data, parents)
+    if isinstance(spec, str):
+        if spec == "linear" or not parents:
+            b0, b = _ols(P, y)
+            return Linear(dict(zip(parents, b)), intercept=b0)
+        return AdditiveNoise(_regressor(spec).fit(P, y), parents=parents)
+    if not (hasattr(spec, "fit") and hasattr(spec, "predict")):
+        raise ParameterError(f"spec for node {node!r} must be 'linear', 'quadratic', 'spline', 'discrete' or a regressor; got {spec!r}")
+    if parents:
+        return AdditiveNoise(clone(spec).fit(P, y), parents=parents)
+    b0, _ = _ols(P, y)
+    return Linear({}, intercept=b0)
+
+
+def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") -> Noise:
+    """The noise of one node given its fitted mechanism (the last phase of :func:`fit_scm`).
+
+    The residuals ``value - mechanism.mean(parents)`` of a continuous node become its
+    noise: resampled as they are (``"empirical"``) or a Gaussian with their mean and
+    standard deviation (``"gaussian"``). A :class:`Discrete` node keeps the uniform
+    noise of its table's coupling: there is nothing to fit.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The DAG.
+    data : DataFrame
+        The encoded data from :func:`check_fit_data`.
+    node
+        The node.
+    mechanism : Mechanism
+        Its fitted mechanism (:func:`fit_mechanism`).
+    kind : {"empirical", "gaussian"}
+
+    Returns
+    -------
+    Noise
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> data = pd.DataFrame({"X": [0.0, 1.0, 2.0, 3.0], "Y": [1.5, 2.5, 5.5, 6.5]})
+    >>> g = nx.DiGraph([("X", "Y")])
+    >>> mech = fit_mechanism(g, data, "Y")
+    >>> mech
+    Linear({'X': 1.8}, intercept=1.3)
+    >>> fit_noise(g, data, "Y", mech).values.round(4)  # the residuals, resampled
+    array([ 0.2, -0.6,  0.6, -0.2])
+    >>> round(fit_noise(g, data, "Y", mech, "gaussian").std, 4)  # or a Gaussian of their mean and std
+    0.4472
+    """
+    check_option(kind, ("empirical", "gaussian"), name="noise", owner="SCM.fit")
+    if isinstance(mechanism, Discrete):
+        return mechanism.default_noise()
+    g = as_dag(graph)
+    check_nodes([node], g)
+    y = data[node].to_numpy(dtype=float)
+    P = _design(data, _parents_in_order(g, node))
+    resid = y - (mechanism.mean(P) if hasattr(mechanism, "mean") else 0.0)
+    # Centre additive noise into the intercept of linear mechanisms (residuals of OLS have mean ~0).
+    return Empirical(resid) if kind == "empirical" else Gaussian(float(resid.std()), float(resid.mean()))
+
+
+# --------------------------------------------------------------------------- composed
 def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None):
     """Learn an SCM's mechanisms and noises from data on a fixed graph.
+
+    Four phases, each a public function: :func:`check_fit_data` (the graph against
+    the data, discrete columns encoded), :func:`choose_mechanisms` (the kind of model
+    per node, ``"auto"`` resolved), :func:`fit_mechanism` (each node on its parents)
+    and :func:`fit_noise` (each node's residuals).
 
     Parameters
     ----------
@@ -127,92 +428,12 @@ def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", rando
     """Implementation of :func:`fit_scm` (BLAS limits set by the caller)."""
     from ._scm import SCM
 
-    g = as_dag(graph)
-    frame = as_dataframe(data, name="data")
-    check_nodes(list(g.nodes), frame.columns, what="graph node", where="the data's columns")
     check_option(noise, ("empirical", "gaussian"), name="noise", owner="SCM.fit")
-    if len(frame) < 2:
-        raise DataError(f"data has {len(frame)} rows; at least 2 are needed to fit an SCM")
-    rng = check_random_state(random_state)
-    if isinstance(mechanism, Mapping):
-        check_nodes(list(mechanism), g, what="node in mechanism")
-        choice = {n: mechanism.get(n, "linear") for n in g.nodes}
-    else:
-        choice = {n: mechanism for n in g.nodes}
-    pos = {n: i for i, n in enumerate(g.nodes)}
-    discrete = {n: _is_discrete_column(frame[n]) for n in g.nodes}
-    codes, states, numeric = {}, {}, {}
-    for n in g.nodes:
-        col = frame[n]
-        if col.isna().any():
-            raise DataError(f"data column {n!r} holds NaN; drop or impute missing values first")
-        if discrete[n]:
-            codes[n], states[n] = _encode_discrete(col)
-        else:
-            if not pd.api.types.is_numeric_dtype(col):
-                raise DataError(f"data column {n!r} must be numeric; got {col.dtype}")
-            numeric[n] = col.to_numpy(dtype=float)
-            if not np.isfinite(numeric[n]).all():
-                raise DataError(f"data column {n!r} holds inf")
-
-    def column(n):
-        return codes[n].astype(float) if discrete[n] else numeric[n]
-
-    mechanisms, noises, chosen = {}, {}, {}
-    for node in g.nodes:
-        parents = sorted(g.predecessors(node), key=pos.__getitem__)
-        if discrete[node]:
-            cont = [p for p in parents if not discrete[p]]
-            if cont:
-                raise DataError(
-                    f"discrete node {node!r} has continuous parent(s) {cont}; discretise them or give "
-                    "the node a numeric dtype"
-                )
-            cards = [len(states[p]) for p in parents]
-            k = len(states[node])
-            counts = np.zeros(cards + [k])
-            np.add.at(counts, tuple(codes[p] for p in parents) + (codes[node],), 1.0)
-            totals = counts.sum(axis=-1, keepdims=True)
-            table = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / k)
-            mechanisms[node] = Discrete(table, parents=parents, states=states[node])
-            chosen[node] = "discrete"
-            continue
-        y = numeric[node]
-        nonnum = [p for p in parents if not pd.api.types.is_numeric_dtype(frame[p])]
-        if nonnum:
-            raise DataError(
-                f"data column(s) {nonnum} are non-numeric but parents of the continuous node {node!r}; "
-                "encode them as numbers (e.g. integer codes or one-hot columns)"
-            )
-        P = np.column_stack([column(p) for p in parents]) if parents else np.empty((len(y), 0))
-        spec = choice[node]
-        if isinstance(spec, str):
-            check_option(spec, ("linear", "auto", *AUTO_CANDIDATES), name="mechanism", owner="SCM.fit")
-            if spec == "auto":
-                spec = _auto_choice(P, y, rng, node)
-            chosen[node] = spec
-            if spec == "linear" or not parents:
-                b0, b = _ols(P, y)
-                mech = Linear(dict(zip(parents, b)), intercept=b0)
-            else:
-                mech = AdditiveNoise(_regressor(spec).fit(P, y), parents=parents)
-        elif hasattr(spec, "fit") and hasattr(spec, "predict"):
-            chosen[node] = type(spec).__name__
-            if parents:
-                mech = AdditiveNoise(clone(spec).fit(P, y), parents=parents)
-            else:
-                b0, _ = _ols(P, y)
-                mech = Linear({}, intercept=b0)
-        else:
-            raise ParameterError(
-                f"mechanism for node {node!r} must be 'linear', 'auto', 'quadratic', 'spline' or a "
-                f"scikit-learn regressor; got {spec!r}"
-            )
-        resid = y - (mech.mean(P) if hasattr(mech, "mean") else 0.0)
-        # Centre additive noise into the intercept of linear mechanisms (residuals of OLS have mean ~0).
-        noises[node] = Empirical(resid) if noise == "empirical" else Gaussian(float(resid.std()), float(resid.mean()))
-        mechanisms[node] = mech
+    g, encoded, states = check_fit_data(graph, data)
+    choice = choose_mechanisms(g, encoded, mechanism, states=states, random_state=random_state)
+    mechanisms = {node: fit_mechanism(g, encoded, node, choice[node], states=states) for node in g.nodes}
+    noises = {node: fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
     model = SCM(g, mechanisms, noises)
-    model.fitted_mechanisms_ = chosen
+    model.fitted_mechanisms_ = {node: c if isinstance(c, str) else type(c).__name__ for node, c in choice.items()}
     model.fitted_parents_ = {n: model.parents(n) for n in g.nodes}
     return model

@@ -230,14 +230,179 @@ class SCM:
         return SCM(graph, mechanisms, noise)
 
     # --------------------------------------------------------- counterfactual
+    def _observed_values(self, observed, name: str = "observed") -> tuple[pd.DataFrame, np.ndarray]:
+        """``observed`` as a DataFrame and its node columns as a float array (checked numeric and finite)."""
+        obs = as_dataframe(observed, name=name)
+        check_nodes(list(self._graph.nodes), obs.columns, what="node", where=f"the {name} data's columns")
+        values = obs[list(self._graph.nodes)]
+        bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+        if bad:
+            raise DataError(f"{name} column(s) {bad} must be numeric")
+        arr = values.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            col = values.columns[np.where(~np.isfinite(arr).all(axis=0))[0][0]]
+            raise DataError(f"{name} column {col!r} holds NaN or inf")
+        return obs, arr
+
+    def abduct(self, observed, *, nodes=None, n_samples: int = 1, random_state=None) -> pd.DataFrame:
+        """Abduction: the noise of each observed unit, recovered from its values.
+
+        The first step of a counterfactual (:meth:`counterfactual` is
+        ``abduct -> do -> predict``). For an invertible mechanism (linear, additive
+        noise, post-nonlinear with an inverse, :class:`Functional` with an inverse)
+        the noise is exact: ``mechanism.abduct(parents, value)``. A
+        :class:`Discrete` mechanism only pins the noise to an interval (see
+        :meth:`Discrete.noise_interval`); one draw of its uniform posterior is
+        returned per unit and draw, so the answer is random.
+
+        Parameters
+        ----------
+        observed : DataFrame
+            One row per unit, one numeric column per node (other columns are ignored).
+        nodes : iterable of nodes, optional
+            The nodes whose noise to recover (default: all). Only their mechanisms
+            need be invertible.
+        n_samples : int
+            Draws per unit (only discrete nodes make draws differ).
+        random_state : None, int or numpy.random.Generator
+            Draws the noise of discrete nodes.
+
+        Returns
+        -------
+        DataFrame
+            One column per node of ``nodes``, in the graph's node order. With
+            ``n_samples == 1`` indexed like ``observed``; else ``n_samples`` blocks of
+            the units one after the other, with a MultiIndex ``(unit, draw)``.
+
+        Raises
+        ------
+        NotInvertibleError
+            Naming the nodes whose noise cannot be recovered.
+
+        See Also
+        --------
+        predict : the inverse step, noise to values.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from scm import SCM, Linear
+        >>> model = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Linear({"X": 2.0})})
+        >>> obs = pd.DataFrame({"X": [1.0, 0.0], "Y": [2.5, -1.0]})
+        >>> model.abduct(obs)
+             X    Y
+        0  1.0  0.5
+        1  0.0 -1.0
+        """
+        self._check_graph()
+        obs, arr = self._observed_values(observed)
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True)
+        wanted = set(self._graph.nodes) if nodes is None else set(check_nodes(nodes, self._graph, what="node to abduct"))
+        order = [node for node in self._order if node in wanted]
+        not_inv = [
+            node for node in order
+            if not self._mechanisms[node].invertible and not isinstance(self._mechanisms[node], Discrete)
+        ]
+        if not_inv:
+            raise NotInvertibleError(
+                f"cannot abduct the noise: the mechanism(s) of {not_inv} are not invertible in their noise "
+                "(use linear, additive-noise, or post-nonlinear mechanisms with an inverse, or discrete tables)"
+            )
+        rng = check_random_state(random_state)
+        n, reps = arr.shape[0], n_samples
+        tile = {node: np.tile(arr[:, j], reps) for j, node in enumerate(self._graph.nodes)}
+        noise = {}
+        for node in order:
+            mech = self._mechanisms[node]
+            pa = self._parents[node]
+            P = np.column_stack([tile[p] for p in pa]) if pa else np.empty((n * reps, 0))
+            if isinstance(mech, Discrete):
+                low, high = mech.noise_interval(P, tile[node])
+                noise[node] = rng.uniform(low, high)
+            else:
+                noise[node] = mech.abduct(P, tile[node])
+        if reps == 1:
+            index = obs.index
+        else:
+            index = pd.MultiIndex.from_arrays(
+                [np.tile(obs.index.to_numpy(), reps), np.repeat(np.arange(reps), n)], names=["unit", "draw"]
+            )
+        return pd.DataFrame({node: noise[node] for node in self._graph.nodes if node in wanted}, index=index)
+
+    def predict(self, noise, *, fixed=None) -> pd.DataFrame:
+        """Prediction: the values each row of noise produces, computed in topological order.
+
+        The last step of a counterfactual (:meth:`counterfactual` is
+        ``abduct -> do -> predict``): given the noise of each unit (from
+        :meth:`abduct`, or drawn by :meth:`sample_noise`), every node is computed
+        from its parents and its noise. ``predict(sample_noise(n, seed))`` is a
+        sample of the model, and ``predict(abduct(observed))`` gives the observed
+        rows back (up to rounding) when every mechanism is invertible.
+
+        Parameters
+        ----------
+        noise : DataFrame
+            One row per unit; one column per node that is not in ``fixed`` (other
+            columns are ignored).
+        fixed : DataFrame or mapping node -> array, optional
+            Nodes kept at the given values (one per row of ``noise``) instead of
+            computed; their descendants see these values.
+
+        Returns
+        -------
+        DataFrame
+            One column per node, in the graph's node order, indexed like ``noise``.
+
+        Raises
+        ------
+        UnknownNodeError
+            If ``noise`` lacks a column that is needed (named).
+
+        See Also
+        --------
+        abduct : the inverse step, values to noise.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from scm import SCM, Linear
+        >>> model = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Linear({"X": 2.0})})
+        >>> noise = pd.DataFrame({"X": [1.0, 0.0], "Y": [0.5, -1.0]})
+        >>> model.predict(noise)
+             X    Y
+        0  1.0  2.5
+        1  0.0 -1.0
+        >>> model.do({"X": 0.0}).predict(noise)  # the counterfactual of these two units under do(X = 0)
+             X    Y
+        0  0.0  0.5
+        1  0.0 -1.0
+        """
+        self._check_graph()
+        frame = as_dataframe(noise, name="noise")
+        fixed = {} if fixed is None else fixed
+        if not isinstance(fixed, (Mapping, pd.DataFrame)):
+            raise ParameterError(f"fixed must be a DataFrame or a mapping node -> values; got {type(fixed).__name__}")
+        check_nodes(list(fixed.keys()), self._graph, what="fixed node")
+        n = len(frame)
+        kept = {}
+        for node in fixed.keys():
+            kept[node] = np.asarray(fixed[node], dtype=float)
+            if kept[node].shape != (n,):
+                raise DataError(f"fixed values of {node!r} have shape {kept[node].shape}; the noise has {n} rows")
+        needed = [node for node in self._graph.nodes if node not in kept]
+        check_nodes(needed, frame.columns, what="node", where="the noise's columns")
+        values = self._propagate({node: frame[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
+        return pd.DataFrame({node: values[node] for node in self._graph.nodes}, index=frame.index)
+
     def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None) -> pd.DataFrame:
         """Counterfactuals by abduction, action and prediction.
 
         For each observed unit: recover its noise from the observed values
-        (abduction), apply ``interventions`` (action, as in :meth:`do`) and recompute
-        the affected nodes with the unit's own noise (prediction). Nodes that are
-        neither intervened on nor descendants of an intervened node keep their
-        observed values, so their mechanisms need not be invertible.
+        (abduction, :meth:`abduct`), apply ``interventions`` (action, :meth:`do`) and
+        recompute the affected nodes with the unit's own noise (prediction,
+        :meth:`predict`). Nodes that are neither intervened on nor descendants of an
+        intervened node keep their observed values, so their mechanisms need not be
+        invertible.
 
         Invertible mechanisms (linear, additive noise, post-nonlinear with an inverse)
         give exact, deterministic answers. Discrete mechanisms give the posterior of
@@ -265,22 +430,27 @@ class SCM:
         ------
         NotInvertibleError
             Naming the nodes whose noise cannot be recovered.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from scm import SCM, Linear
+        >>> model = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Linear({"X": 2.0})})
+        >>> obs = pd.DataFrame({"X": [1.0, 0.0], "Y": [2.5, -1.0]})
+        >>> model.counterfactual(obs, {"X": 0.0})
+             X    Y
+        0  0.0  0.5
+        1  0.0 -1.0
+        >>> noise = model.abduct(obs)  # the same, step by step
+        >>> model.do({"X": 0.0}).predict(noise).equals(model.counterfactual(obs, {"X": 0.0}))
+        True
         """
         self._check_graph()
         obs = as_dataframe(observed, name="observed")
         check_nodes(list(self._graph.nodes), obs.columns, what="node", where="the observed data's columns")
         check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True)
         check_nodes(list(interventions), self._graph, what="intervened node")
-        values = obs[list(self._graph.nodes)]
-        bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
-        if bad:
-            raise DataError(f"observed column(s) {bad} must be numeric")
-        arr = values.to_numpy(dtype=float)
-        if not np.isfinite(arr).all():
-            col = values.columns[np.where(~np.isfinite(arr).all(axis=0))[0][0]]
-            raise DataError(f"observed column {col!r} holds NaN or inf")
-        n = arr.shape[0]
-        data = {node: arr[:, j] for j, node in enumerate(values.columns)}
+        obs, arr = self._observed_values(obs)
         kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
         hard = {node for node, k in kinds.items() if k in ("hard", "random")}
         affected = set()
@@ -298,31 +468,17 @@ class SCM:
                 "(use linear, additive-noise, or post-nonlinear mechanisms with an inverse, or discrete tables)"
             )
         rng = check_random_state(random_state)
+        # 1. abduction: the noise of the nodes that are recomputed (the others keep their values)
+        noise = self.abduct(obs, nodes=need_noise, n_samples=n_samples, random_state=rng)
+        for node in self._graph.nodes:
+            if node not in noise.columns:
+                noise[node] = 0.0  # ignored: a fixed node, or an intervention that discards the noise
+        # 2. action
         model = self.do(interventions)
-        reps = n_samples
-        tile = {node: np.tile(v, reps) for node, v in data.items()}
-        noise = {}
-        for node in self._order:
-            mech = self._mechanisms[node]
-            if node not in need_noise:
-                noise[node] = np.zeros(n * reps)
-                continue
-            pa = self._parents[node]
-            P = np.column_stack([tile[p] for p in pa]) if pa else np.empty((n * reps, 0))
-            if isinstance(mech, Discrete):
-                low, high = mech.noise_interval(P, tile[node])
-                noise[node] = rng.uniform(low, high)
-            else:
-                noise[node] = mech.abduct(P, tile[node])
-        fixed = {node: tile[node] for node in self._order if node not in affected}
-        out = model._propagate(noise, n * reps, fixed=fixed)
-        frame = pd.DataFrame({node: out[node] for node in self._graph.nodes})
-        if reps == 1:
-            frame.index = obs.index
-        else:
-            frame.index = pd.MultiIndex.from_arrays(
-                [np.tile(obs.index.to_numpy(), reps), np.repeat(np.arange(reps), n)], names=["unit", "draw"]
-            )
+        # 3. prediction, the unaffected nodes kept at their observed values
+        fixed = {node: np.tile(arr[:, j], n_samples) for j, node in enumerate(self._graph.nodes) if node not in affected}
+        frame = model.predict(noise, fixed=fixed)
+        if n_samples > 1:
             frame = frame.sort_index(level=["unit", "draw"], sort_remaining=False)
         return frame
 

@@ -8,6 +8,7 @@ result), and returns its ground truth with the data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import numbers
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from ._dataset import Dataset
 from ._dsep import topological_order
 from ._exceptions import ParameterError
 from ._graph import as_dag
+from ._lagged import LaggedGraph
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism, Shifted
 from ._noise import Gaussian, Laplace, Noise, Uniform, as_noise, is_distribution
 from ._scm import SCM
@@ -41,6 +43,10 @@ __all__ = [
     "multi_environment",
     "nonstationary",
     "time_series",
+    "VARProcess",
+    "draw_lagged_structure",
+    "draw_innovations",
+    "simulate_var",
 ]
 
 logger = logging.getLogger(__name__)
@@ -975,6 +981,303 @@ def _draw_links(N: int, max_lag: int, contemporaneous: bool, n_links: int, cont_
     return [cands[k] for k in sorted(idx.tolist())]
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class VARProcess:
+    """A vector autoregression with lagged and contemporaneous links: what :func:`time_series` simulates.
+
+    ``X_j(t) = sum over links (i, j, tau, c, g) of c g(X_i(t - tau)) + e_j(t)``. Built by
+    :func:`draw_lagged_structure` (the links), completed by :func:`draw_innovations`
+    (the noises ``e_j``) and run by :func:`simulate_var`.
+
+    Attributes
+    ----------
+    nodes : tuple of str
+        The series, in column order.
+    links : tuple of (source, target, lag, coefficient, function)
+        Every link ``source(t - lag) -> target(t)`` with its coefficient and the name of
+        its function ``g`` (one of ``"linear"``, ``"tanh"``, ``"sin"``, ``"relu"``);
+        self-dependence links ``(i, i, 1, ...)`` included.
+    max_lag : int
+        The largest lag the process speaks about.
+    contemporaneous_order : tuple of str
+        A causal order of the series that every lag-0 link follows.
+    spectral_radius : float
+        Spectral radius of the companion matrix of the reduced form (of the absolute
+        coefficients for nonlinear links): below 1, the process is stable.
+    rescaled_by : float
+        The factor the lagged coefficients were multiplied by to make it so (1: none).
+    noise : tuple of Noise or None
+        The innovation noise of each series (None until :func:`draw_innovations`).
+    """
+
+    nodes: tuple
+    links: tuple
+    max_lag: int
+    contemporaneous_order: tuple
+    spectral_radius: float
+    rescaled_by: float = 1.0
+    noise: tuple | None = None
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """``C[i, j, tau]``, the coefficient of ``X_i(t - tau) -> X_j(t)`` (0: no link), shape ``(N, N, max_lag + 1)``."""
+        pos = {n: k for k, n in enumerate(self.nodes)}
+        C = np.zeros((len(self.nodes), len(self.nodes), self.max_lag + 1))
+        for s, t, tau, coef, _ in self.links:
+            C[pos[s], pos[t], tau] = coef
+        return C
+
+    @property
+    def graph(self) -> LaggedGraph:
+        """The true lagged graph: every link, lagged or contemporaneous, directed; ``tau_max = max_lag``."""
+        return LaggedGraph(self.nodes, [(s, t, tau) for s, t, tau, *_ in self.links], tau_max=self.max_lag)
+
+    def summary_graph(self) -> nx.DiGraph:
+        """``i -> j`` iff ``X_i(t - tau) -> X_j(t)`` for some ``tau >= 0`` and ``i != j``; edge attribute ``lags``."""
+        summary = nx.DiGraph()
+        summary.add_nodes_from(self.nodes)
+        for s, t, tau, _, _ in self.links:
+            if s != t:
+                if summary.has_edge(s, t):
+                    summary[s][t]["lags"] = sorted(set(summary[s][t]["lags"]) | {int(tau)})
+                else:
+                    summary.add_edge(s, t, lags=[int(tau)])
+        return summary
+
+    def links_table(self) -> pd.DataFrame:
+        """The links as a tidy table ``source, target, lag, coefficient, function``, by target, lag and source."""
+        pos = {n: k for k, n in enumerate(self.nodes)}
+        rows = sorted(self.links, key=lambda k: (pos[k[1]], k[2], pos[k[0]]))
+        return pd.DataFrame(
+            [(s, t, int(tau), float(c), f) for s, t, tau, c, f in rows], columns=["source", "target", "lag", "coefficient", "function"]
+        )
+
+
+def _check_structure_args(owner, n_series, max_lag, contemporaneous, nonlinear, n_links, coefficient_range, autocorrelation,
+                          max_spectral_radius, prefix) -> tuple:
+    """The arguments of the lagged structure, checked: ``(N, L, n_links, (c_lo, c_hi), auto or None)``."""
+    check_in_range(n_series, name="n_series", low=1, inclusive="left", integer=True, owner=owner)
+    check_in_range(max_lag, name="max_lag", low=1, inclusive="left", integer=True, owner=owner)
+    check_in_range(max_spectral_radius, name="max_spectral_radius", low=0, high=1, owner=owner)
+    for flag, name in ((contemporaneous, "contemporaneous"), (nonlinear, "nonlinear")):
+        check_bool(flag, name=name, owner=owner)
+    coefs = _check_interval(coefficient_range, name="coefficient_range", owner=owner)
+    if autocorrelation is None or (isinstance(autocorrelation, numbers.Real) and autocorrelation == 0):
+        auto = None
+    else:
+        auto = _check_interval(autocorrelation, name="autocorrelation", owner=owner)
+    _check_prefix(prefix)
+    N, L = int(n_series), int(max_lag)
+    n_possible = N * (N - 1) * L + (N * (N - 1) // 2 if contemporaneous else 0)
+    if n_links is None:
+        n_links = min(N, n_possible)
+    check_in_range(n_links, name="n_links", low=0, high=n_possible, inclusive="both", integer=True, owner=owner)
+    return N, L, int(n_links), coefs, auto
+
+
+def draw_lagged_structure(
+    n_series: int = 5,
+    max_lag: int = 2,
+    contemporaneous: bool = True,
+    nonlinear: bool = False,
+    *,
+    n_links: int | None = None,
+    coefficient_range=(0.2, 0.6),
+    autocorrelation=(0.3, 0.6),
+    max_spectral_radius: float = 0.9,
+    prefix: str = "X",
+    random_state=None,
+) -> VARProcess:
+    """Draw the links of a stable vector autoregression (the first phase of :func:`time_series`).
+
+    A random causal order of the series (lag-0 links follow it, so they are acyclic);
+    each series' dependence on its own past (``autocorrelation``, lag 1); then
+    ``n_links`` distinct cross links ``X_i(t - tau) -> X_j(t)`` (``i != j``), each
+    drawn by choosing a lag uniformly among ``1..max_lag`` (and 0 when
+    ``contemporaneous``) and then a pair uniformly, with a coefficient of random sign
+    and magnitude in ``coefficient_range`` and, with ``nonlinear=True``, a function
+    among tanh, sin and relu (autoregressive links stay linear). The coefficients are
+    drawn with the links, in one random stream, so that a seed gives the links of
+    earlier releases.
+
+    Stability is checked on the companion matrix of the reduced form
+    ``x_t = sum_tau (I - C_0^T)^{-1} C_tau^T x_{t-tau} + ...`` (for nonlinear links on the
+    absolute coefficients, a sufficient condition since ``|g(x)| <= |x|``); if its
+    spectral radius is not below ``max_spectral_radius``, every lagged coefficient is
+    scaled down until it is.
+
+    Parameters
+    ----------
+    n_series, max_lag, contemporaneous, nonlinear, n_links, coefficient_range, autocorrelation, max_spectral_radius, prefix
+        As in :func:`time_series`.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    VARProcess
+        Without noise (see :func:`draw_innovations`); ``.graph`` is the true
+        :class:`scm.LaggedGraph`.
+
+    Examples
+    --------
+    >>> from scm.simulate import draw_lagged_structure
+    >>> process = draw_lagged_structure(3, max_lag=2, contemporaneous=False, random_state=0)
+    >>> sorted(process.graph.parents("X0"))  # the truth, a LaggedGraph
+    [('X0', 1), ('X1', 2), ('X2', 2)]
+    >>> process.coefficients.shape, process.spectral_radius < 0.9
+    ((3, 3, 3), True)
+    """
+    owner = "draw_lagged_structure"
+    N, L, n_links, (c_lo, c_hi), auto = _check_structure_args(
+        owner, n_series, max_lag, contemporaneous, nonlinear, n_links, coefficient_range, autocorrelation, max_spectral_radius, prefix
+    )
+    rng = check_random_state(random_state)
+    cont_order = rng.permutation(N)
+    links = []  # (source, target, lag, coefficient, function)
+    if auto is not None:
+        for i in range(N):
+            links.append((i, i, 1, float(rng.uniform(*auto)), "linear"))
+    for i, j, tau in _draw_links(N, L, bool(contemporaneous), n_links, cont_order, rng):
+        coef = float(_random_signed(rng, 1, c_lo, c_hi)[0])
+        func = str(rng.choice(_TS_FUNCTIONS[1:])) if nonlinear else "linear"
+        links.append((i, j, tau, coef, func))
+
+    C = np.zeros((N, N, L + 1))
+    for i, j, tau, coef, _ in links:
+        C[i, j, tau] = coef
+    check = np.abs(C) if nonlinear else C
+    radius = _companion_radius(check)
+    factor = 1.0
+    for _ in range(1000):
+        if radius < max_spectral_radius:
+            break
+        step = min(0.95, 0.99 * max_spectral_radius / radius)
+        factor *= step
+        C[:, :, 1:] *= step
+        check = np.abs(C) if nonlinear else C
+        radius = _companion_radius(check)
+    if factor != 1.0:
+        logger.debug("time_series: lagged coefficients scaled by %.4g for stability", factor)
+        links = [(i, j, tau, C[i, j, tau], f) for i, j, tau, _, f in links]
+    names = [f"{prefix}{i}" for i in range(N)]
+    return VARProcess(
+        nodes=tuple(names),
+        links=tuple((names[i], names[j], int(tau), c, f) for i, j, tau, c, f in links),
+        max_lag=L,
+        contemporaneous_order=tuple(names[k] for k in cont_order),
+        spectral_radius=radius,
+        rescaled_by=factor,
+    )
+
+
+def draw_innovations(process: VARProcess, noise="gaussian", noise_scale=(0.5, 1.0), *, random_state=None) -> VARProcess:
+    """Draw the innovation noise of each series (the second phase of :func:`time_series`).
+
+    Parameters
+    ----------
+    process : VARProcess
+        From :func:`draw_lagged_structure`.
+    noise, noise_scale
+        As in :func:`random_scm`: a family (``"gaussian"``, ``"uniform"``,
+        ``"laplace"``) whose standard deviation is drawn per series from
+        ``noise_scale``, or one noise for every series.
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    VARProcess
+        ``process`` with ``noise`` set (a new object).
+
+    Examples
+    --------
+    >>> from scm.simulate import draw_innovations, draw_lagged_structure
+    >>> process = draw_innovations(draw_lagged_structure(2, 1, random_state=0), "laplace", 1.0, random_state=0)
+    >>> [round(float(nz.var), 6) for nz in process.noise]  # noise_scale is the standard deviation
+    [1.0, 1.0]
+    """
+    owner = "draw_innovations"
+    if not isinstance(process, VARProcess):
+        raise ParameterError(f"The 'process' parameter of {owner} must be a VARProcess; got {type(process).__name__} instead.")
+    spec = _check_noise_spec(noise, owner)
+    s_lo, s_hi = _check_interval(noise_scale, name="noise_scale", owner=owner, positive=True)
+    rng = check_random_state(random_state)
+    noises = tuple(_make_noise(spec, float(rng.uniform(s_lo, s_hi))) for _ in process.nodes)
+    return dataclasses.replace(process, noise=noises)
+
+
+def simulate_var(process: VARProcess, n_timepoints: int = 1000, *, burn_in: int = 200, random_state=None) -> pd.DataFrame:
+    """Run a vector autoregression forward in time (the last phase of :func:`time_series`).
+
+    Starts from zeros, draws the innovations of ``burn_in + n_timepoints`` steps and
+    computes each step from the past ones (lagged links) and then, in the
+    contemporaneous order, from the present (lag-0 links). The first ``burn_in``
+    steps are dropped.
+
+    Parameters
+    ----------
+    process : VARProcess
+        With its noise (:func:`draw_innovations`).
+    n_timepoints : int
+        Number of returned time points (>= 1).
+    burn_in : int
+        Steps simulated and discarded first (>= 0).
+    random_state : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per series, rows in time order (index named ``"time"``).
+
+    Raises
+    ------
+    ParameterError
+        If the process has no noise yet.
+
+    Examples
+    --------
+    >>> from scm.simulate import draw_innovations, draw_lagged_structure, simulate_var
+    >>> process = draw_innovations(draw_lagged_structure(3, 2, random_state=0), random_state=0)
+    >>> simulate_var(process, 400, random_state=0).shape
+    (400, 3)
+    """
+    owner = "simulate_var"
+    if not isinstance(process, VARProcess):
+        raise ParameterError(f"The 'process' parameter of {owner} must be a VARProcess; got {type(process).__name__} instead.")
+    if process.noise is None:
+        raise ParameterError(f"{owner}: the process has no noise yet; draw it with draw_innovations first")
+    check_in_range(n_timepoints, name="n_timepoints", low=1, inclusive="left", integer=True, owner=owner)
+    check_in_range(burn_in, name="burn_in", low=0, inclusive="left", integer=True, owner=owner)
+    rng = check_random_state(random_state)
+    N, L = len(process.nodes), process.max_lag
+    pos = {n: k for k, n in enumerate(process.nodes)}
+    # Per function, a coefficient array: x_t[j] += sum_i sum_tau Cg[i, j, tau] g(x_{t - tau}[i]).
+    funcs = sorted({f for *_, f in process.links})
+    Cg = {f: np.zeros((N, N, L + 1)) for f in funcs}
+    for s, t, tau, coef, f in process.links:
+        Cg[f][pos[s], pos[t], tau] = coef
+    lagged = [(_TS_FUNCS[f], Cg[f][:, :, 1:]) for f in funcs]
+    contemp = [(_TS_FUNCS[f], Cg[f][:, :, 0]) for f in funcs if np.any(Cg[f][:, :, 0])]
+    cont_targets = [pos[j] for j in process.contemporaneous_order if any(np.any(M[:, pos[j]]) for _, M in contemp)]
+
+    T = int(n_timepoints) + int(burn_in)
+    E = np.column_stack([np.asarray(nz.sample(T, rng), dtype=float) for nz in process.noise])
+    X = np.zeros((T + L, N))
+    for t in range(T):
+        row = t + L
+        past = X[row - L : row][::-1]  # past[tau - 1] = x_{t - tau}
+        x = E[t].copy()
+        for g, M in lagged:
+            x += np.einsum("ti,ijt->j", g(past), M)
+        for j in cont_targets:
+            for g, M in contemp:
+                x[j] += g(x) @ M[:, j]
+        X[row] = x
+    X = X[L + int(burn_in):]
+    if not np.isfinite(X).all():  # pragma: no cover - guarded by the stability check
+        raise ParameterError(f"{owner}: the simulated process diverged; lower coefficient_range")
+    return pd.DataFrame(X, columns=list(process.nodes), index=pd.RangeIndex(len(X), name="time"))
+
+
 def time_series(
     n_series: int = 5,
     n_timepoints: int = 1000,
@@ -1009,6 +1312,10 @@ def time_series(
     ``max_spectral_radius``, all lagged coefficients are scaled down until it is
     (the returned coefficients are the final ones; ``metadata["rescaled_by"]``
     says by how much). The first ``burn_in`` steps are discarded.
+
+    Three phases, each a function of :mod:`scm.simulate` with the same random
+    stream: :func:`draw_lagged_structure` (the links and their coefficients),
+    :func:`draw_innovations` (the noises) and :func:`simulate_var`.
 
     Parameters
     ----------
@@ -1045,10 +1352,12 @@ def time_series(
         (index named ``"time"``); ``.graph`` the *summary graph*: ``i -> j`` iff
         ``X_i(t - tau) -> X_j(t)`` for some ``tau >= 0`` and ``i != j``, edge attribute
         ``lags`` (it may have cycles; self-dependence is not drawn). Full truth in
-        ``metadata["links"]`` (tidy DataFrame ``source, target, lag, coefficient,
-        function``), ``metadata["lag_array"]`` (int array ``(N, N, max_lag + 1)``,
-        ``A[i, j, tau] = 1`` iff ``X_i(t - tau) -> X_j(t)``),
-        ``metadata["coefficients"]`` (the same shape, the coefficients) and
+        ``metadata["lagged_graph"]`` (the :class:`scm.LaggedGraph` of every link,
+        ``tau_max = max_lag``), ``metadata["links"]`` (tidy DataFrame ``source,
+        target, lag, coefficient, function``), ``metadata["lag_array"]`` (int array
+        ``(N, N, max_lag + 1)``, ``A[i, j, tau] = 1`` iff ``X_i(t - tau) -> X_j(t)``),
+        ``metadata["coefficients"]`` (the same shape, the coefficients),
+        ``metadata["process"]`` (the :class:`VARProcess`) and
         ``metadata["spectral_radius"]``.
 
     Examples
@@ -1058,110 +1367,43 @@ def time_series(
     ((100, 3), (3, 3, 3))
     >>> ds.metadata["spectral_radius"] < 0.9
     True
+    >>> ds.metadata["lagged_graph"].tau_max, sorted(ds.metadata["lagged_graph"].parents("X0"))
+    (2, [('X0', 1), ('X2', 1), ('X2', 2)])
     """
     owner = "time_series"
-    check_in_range(n_series, name="n_series", low=1, inclusive="left", integer=True, owner=owner)
     check_in_range(n_timepoints, name="n_timepoints", low=1, inclusive="left", integer=True, owner=owner)
-    check_in_range(max_lag, name="max_lag", low=1, inclusive="left", integer=True, owner=owner)
     check_in_range(burn_in, name="burn_in", low=0, inclusive="left", integer=True, owner=owner)
-    check_in_range(max_spectral_radius, name="max_spectral_radius", low=0, high=1, owner=owner)
-    for flag, name in ((contemporaneous, "contemporaneous"), (nonlinear, "nonlinear")):
-        check_bool(flag, name=name, owner=owner)
-    c_lo, c_hi = _check_interval(coefficient_range, name="coefficient_range", owner=owner)
-    if autocorrelation is None or (isinstance(autocorrelation, numbers.Real) and autocorrelation == 0):
-        auto = None
-    else:
-        auto = _check_interval(autocorrelation, name="autocorrelation", owner=owner)
-    spec = _check_noise_spec(noise, owner)
-    s_lo, s_hi = _check_interval(noise_scale, name="noise_scale", owner=owner, positive=True)
-    _check_prefix(prefix)
-    N, L = int(n_series), int(max_lag)
-    n_possible = N * (N - 1) * L + (N * (N - 1) // 2 if contemporaneous else 0)
-    if n_links is None:
-        n_links = min(N, n_possible)
-    check_in_range(n_links, name="n_links", low=0, high=n_possible, inclusive="both", integer=True, owner=owner)
+    _check_structure_args(
+        owner, n_series, max_lag, contemporaneous, nonlinear, n_links, coefficient_range, autocorrelation, max_spectral_radius, prefix
+    )
+    _check_noise_spec(noise, owner)
+    _check_interval(noise_scale, name="noise_scale", owner=owner, positive=True)
     rng = check_random_state(random_state)
 
-    cont_order = rng.permutation(N)
-    links = []  # (source, target, lag, coefficient, function)
-    if auto is not None:
-        for i in range(N):
-            links.append((i, i, 1, float(rng.uniform(*auto)), "linear"))
-    for i, j, tau in _draw_links(N, L, bool(contemporaneous), int(n_links), cont_order, rng):
-        coef = float(_random_signed(rng, 1, c_lo, c_hi)[0])
-        func = str(rng.choice(_TS_FUNCTIONS[1:])) if nonlinear else "linear"
-        links.append((i, j, tau, coef, func))
+    process = draw_lagged_structure(
+        n_series, max_lag, contemporaneous, nonlinear, n_links=n_links, coefficient_range=coefficient_range,
+        autocorrelation=autocorrelation, max_spectral_radius=max_spectral_radius, prefix=prefix, random_state=rng,
+    )  # fmt: skip
+    process = draw_innovations(process, noise, noise_scale, random_state=rng)
+    data = simulate_var(process, n_timepoints, burn_in=burn_in, random_state=rng)
 
-    C = np.zeros((N, N, L + 1))
-    for i, j, tau, coef, _ in links:
-        C[i, j, tau] = coef
-    check = np.abs(C) if nonlinear else C
-    radius = _companion_radius(check)
-    factor = 1.0
-    for _ in range(1000):
-        if radius < max_spectral_radius:
-            break
-        step = min(0.95, 0.99 * max_spectral_radius / radius)
-        factor *= step
-        C[:, :, 1:] *= step
-        check = np.abs(C) if nonlinear else C
-        radius = _companion_radius(check)
-    if factor != 1.0:
-        logger.debug("time_series: lagged coefficients scaled by %.4g for stability", factor)
-        links = [(i, j, tau, C[i, j, tau], f) for i, j, tau, _, f in links]
-
-    # Per function, a coefficient array: x_t[j] += sum_i sum_tau Cg[i, j, tau] g(x_{t - tau}[i]).
-    funcs = sorted({f for *_, f in links})
-    Cg = {f: np.zeros((N, N, L + 1)) for f in funcs}
-    for i, j, tau, coef, f in links:
-        Cg[f][i, j, tau] = coef
-    lagged = [(_TS_FUNCS[f], Cg[f][:, :, 1:]) for f in funcs]
-    contemp = [(_TS_FUNCS[f], Cg[f][:, :, 0]) for f in funcs if np.any(Cg[f][:, :, 0])]
-    cont_targets = [int(j) for j in cont_order if any(np.any(M[:, j]) for _, M in contemp)]
-
-    noises = [_make_noise(spec, float(rng.uniform(s_lo, s_hi))) for _ in range(N)]
-    T = int(n_timepoints) + int(burn_in)
-    E = np.column_stack([np.asarray(nz.sample(T, rng), dtype=float) for nz in noises])
-    X = np.zeros((T + L, N))
-    for t in range(T):
-        row = t + L
-        past = X[row - L : row][::-1]  # past[tau - 1] = x_{t - tau}
-        x = E[t].copy()
-        for g, M in lagged:
-            x += np.einsum("ti,ijt->j", g(past), M)
-        for j in cont_targets:
-            for g, M in contemp:
-                x[j] += g(x) @ M[:, j]
-        X[row] = x
-    X = X[L + int(burn_in):]
-    if not np.isfinite(X).all():  # pragma: no cover - guarded by the stability check
-        raise ParameterError(f"{owner}: the simulated process diverged; lower coefficient_range")
-
-    names = [f"{prefix}{i}" for i in range(N)]
-    data = pd.DataFrame(X, columns=names, index=pd.RangeIndex(len(X), name="time"))
-    table = pd.DataFrame(
-        [(names[i], names[j], int(tau), float(c), f) for i, j, tau, c, f in sorted(links, key=lambda k: (k[1], k[2], k[0]))],
-        columns=["source", "target", "lag", "coefficient", "function"],
-    )
-    lag_array = (C != 0).astype(np.int64)
-    summary = nx.DiGraph()
-    summary.add_nodes_from(names)
-    for i, j, tau, _, _ in links:
-        if i != j:
-            if summary.has_edge(names[i], names[j]):
-                summary[names[i]][names[j]]["lags"] = sorted(set(summary[names[i]][names[j]]["lags"]) | {int(tau)})
-            else:
-                summary.add_edge(names[i], names[j], lags=[int(tau)])
+    C = process.coefficients
+    truth = process.graph
     metadata = {
         "generator": owner,
-        "links": table,
-        "lag_array": lag_array,
+        "links": process.links_table(),
+        "lagged_graph": truth,
+        "lag_array": (C != 0).astype(np.int64),
         "coefficients": C,
-        "max_lag": L,
-        "contemporaneous_order": [names[k] for k in cont_order],
-        "noise": dict(zip(names, noises)),
-        "spectral_radius": radius,
-        "rescaled_by": factor,
+        "max_lag": process.max_lag,
+        "contemporaneous_order": list(process.contemporaneous_order),
+        "noise": dict(zip(process.nodes, process.noise)),
+        "spectral_radius": process.spectral_radius,
+        "rescaled_by": process.rescaled_by,
         "nonlinear": bool(nonlinear),
+        "process": process,
     }
-    return Dataset(data, graph=summary, name=f"time_series-{'nonlinear' if nonlinear else 'linear'}", kind="time_series", metadata=metadata)
+    return Dataset(
+        data, graph=process.summary_graph(), name=f"time_series-{'nonlinear' if nonlinear else 'linear'}", kind="time_series",
+        metadata=metadata,
+    )  # fmt: skip

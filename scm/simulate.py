@@ -54,13 +54,28 @@ true drifting parameter (``metadata["parameters"]``, indexed by time):
 Time series
 -----------
 :func:`time_series` simulates a stable vector autoregression with lagged and
-contemporaneous links; ``metadata["links"]`` lists them and
-``metadata["lag_array"][i, j, tau] == 1`` iff ``X_i(t - tau) -> X_j(t)``:
+contemporaneous links; the truth is ``metadata["lagged_graph"]`` (a
+:class:`scm.LaggedGraph`), ``metadata["links"]`` lists the links with their
+coefficients and ``metadata["lag_array"][i, j, tau] == 1`` iff ``X_i(t - tau) -> X_j(t)``:
 
 >>> from scm.simulate import time_series
 >>> ts = time_series(n_series=3, n_timepoints=500, max_lag=2, random_state=0)
 >>> list(ts.metadata["links"].columns)
 ['source', 'target', 'lag', 'coefficient', 'function']
+>>> bool((ts.metadata["lagged_graph"].to_array() == ts.metadata["lag_array"]).all())
+True
+
+It runs three phases, each a function here, on one random stream:
+:func:`draw_lagged_structure` (the links, their coefficients and a stable
+:class:`VARProcess`), :func:`draw_innovations` (the noise of each series) and
+:func:`simulate_var`:
+
+>>> import numpy as np
+>>> from scm.simulate import draw_innovations, draw_lagged_structure, simulate_var
+>>> rng = np.random.default_rng(0)
+>>> process = draw_innovations(draw_lagged_structure(3, max_lag=2, random_state=rng), random_state=rng)
+>>> simulate_var(process, 500, random_state=rng).equals(ts.data)
+True
 """
 
 from ._simulate import (
@@ -72,11 +87,15 @@ from ._simulate import (
     SCM_KINDS,
     RandomGPFunction,
     RandomMLP,
+    VARProcess,
+    draw_innovations,
+    draw_lagged_structure,
     multi_environment,
     nonstationary,
     random_dag,
     random_scm,
     simulate,
+    simulate_var,
     time_series,
 )
 
@@ -87,6 +106,10 @@ __all__ = [
     "multi_environment",
     "nonstationary",
     "time_series",
+    "VARProcess",
+    "draw_lagged_structure",
+    "draw_innovations",
+    "simulate_var",
     "RandomMLP",
     "RandomGPFunction",
     "GRAPH_KINDS",

@@ -9,9 +9,11 @@ vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
 - :class:`KCI`: kernel CI test, exact or low-rank (Nystrom / random Fourier features);
 - :class:`ChiSquare`, :class:`GSquare`: discrete data;
 - :class:`DSeparation`: the oracle, d-separation in a known DAG;
-- :func:`make_ci_test`, :data:`CI_TESTS`: a test by name.
+- :func:`make_ci_test`, :data:`CI_TESTS`: a test by name;
+- :func:`resolve_ci_test`: the test an estimator's ``ci_test`` / ``ci_test_kwargs`` ask for.
 """
 
 from ._citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
+from ._resolve import resolve_ci_test
 
-__all__ = ["CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS"]
+__all__ = ["CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "resolve_ci_test"]

@@ -13,7 +13,9 @@ replaced one step at a time:
   :func:`orient_with_context`, :func:`orient_by_independent_changes`,
   :func:`driving_forces`, :func:`changing_nodes`.
 
-The kernels of CD-NOD's independent-change phase are in :mod:`discovery.constraint._kernels`.
+The kernels of CD-NOD's independent-change phase are in :mod:`discovery.constraint._kernels`;
+the cached CI-test runner that every phase (and the time-series family) runs its tests through
+is :mod:`discovery.constraint._runner`.
 """
 
 from ._background import BackgroundKnowledge

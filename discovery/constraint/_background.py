@@ -33,7 +33,7 @@ import networkx as nx
 from scm import ParameterError
 from scm._validation import check_nodes
 
-__all__ = ["BackgroundKnowledge", "check_background_knowledge"]
+__all__ = ["BackgroundKnowledge", "check_background_knowledge", "check_knowledge_type"]
 
 
 def _edge_list(edges, *, name: str) -> frozenset:
@@ -248,8 +248,24 @@ def check_background_knowledge(knowledge, nodes) -> BackgroundKnowledge | None:
                 f"got {sorted(unknown)!r}."
             )
         knowledge = BackgroundKnowledge(**knowledge)
-    if not isinstance(knowledge, BackgroundKnowledge):
+    check_knowledge_type(knowledge)
+    return knowledge.check_nodes(nodes)
+
+
+def check_knowledge_type(knowledge, *, name: str = "background_knowledge", owner: str | None = None) -> None:
+    """Check that ``knowledge`` is ``None``, a :class:`BackgroundKnowledge` or a dict (its nodes are checked at fit).
+
+    The constraint of PC's ``background_knowledge`` parameter (``name`` and ``owner`` are
+    accepted for that and not shown: the message is the same wherever the knowledge comes from).
+
+    Examples
+    --------
+    >>> check_knowledge_type([("A", "B")])
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'background_knowledge' parameter must be None, a BackgroundKnowledge or a dict; got list instead.
+    """
+    if knowledge is not None and not isinstance(knowledge, (Mapping, BackgroundKnowledge)):
         raise ParameterError(
             f"The 'background_knowledge' parameter must be None, a BackgroundKnowledge or a dict; got {type(knowledge).__name__} instead."
         )
-    return knowledge.check_nodes(nodes)

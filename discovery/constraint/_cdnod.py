@@ -7,11 +7,11 @@ causal mechanisms. ``C`` is exogenous: no variable causes it. The algorithm has 
 phases, each a function of this module:
 
 1. :func:`context_skeleton` -- the PC adjacency search over the variables plus ``C``
-   (:func:`discovery.constraint._pc.skeleton`). A variable adjacent to ``C`` has a *changing*
+   (:func:`discovery.constraint.skeleton`). A variable adjacent to ``C`` has a *changing*
    mechanism ``P(X | PA_X)``.
 2. :func:`orient_with_context` -- orient ``C -> X`` for every changing ``X`` (background
    knowledge "nothing causes the context"), then the unshielded colliders and Meek's rules
-   (:func:`discovery.constraint._pc.orient_colliders`, :func:`scm.meek_rules`).
+   (:func:`discovery.constraint.orient_colliders`, :func:`scm.meek_rules`).
 3. :func:`orient_by_independent_changes` -- an edge ``X - Y`` between two changing
    variables that is still undirected is oriented by the *independent change* principle:
    in the causal direction the changes of ``P(X)`` and of ``P(Y | X)`` across ``C`` are
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
@@ -50,10 +51,13 @@ import pandas as pd
 
 from scm import PDAG, meek_rules
 from scm._exceptions import DataError, ParameterError
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
+from scm._validation import check_numeric_frame, check_random_state
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
+from ._background import BackgroundKnowledge
+from ._pc import apply_background_knowledge, orient_colliders, skeleton
+from ._runner import CIRunner, as_runner
 
 __all__ = [
     "CDNOD",
@@ -175,32 +179,68 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
     return variables, _Context(names=names, numeric=numeric_frame, kinds=kinds, labels=labels)
 
 
+def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Context]:
+    """The validated variables (numeric, non-constant, at least 5 rows) and context of ``data``."""
+    from scm._validation import as_dataframe
+
+    frame = data if isinstance(data, pd.DataFrame) else as_dataframe(data, name="data")
+    variables, ctx = _as_context(frame, context, context_kind)
+    variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
+    return variables, ctx
+
+
 # ===================================================================== phases 1 - 2
 def context_knowledge(variables, contexts):
     """Background knowledge "nothing causes the context": contexts in tier 0, variables in tier 1.
+
+    Parameters
+    ----------
+    variables : list of str
+        The variables (tier 1).
+    contexts : list of str
+        The context nodes (tier 0: no edge may point into them).
+
+    Returns
+    -------
+    BackgroundKnowledge
 
     Examples
     --------
     >>> context_knowledge(["X", "Y"], ["C"])
     BackgroundKnowledge(tiers={'C': 0, 'X': 1, 'Y': 1})
-    """
-    from ._background import BackgroundKnowledge
 
+    See Also
+    --------
+    context_skeleton, orient_with_context : the phases that use it.
+    """
     tiers = {c: 0 for c in contexts}
     tiers.update({v: 1 for v in variables})
     return BackgroundKnowledge(tiers=tiers)
 
 
 def changing_nodes(graph, contexts) -> list:
-    """The variables adjacent to a context node, in node order.
+    """The variables adjacent to a context node, in node order: those whose mechanism changes.
 
-    ``graph`` is a :class:`networkx.Graph` skeleton or a :class:`scm.PDAG`.
+    Parameters
+    ----------
+    graph : networkx.Graph or scm.PDAG
+        A skeleton (phase 1) or a partially oriented graph over the variables and the contexts.
+    contexts : list of str
+        The context nodes.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------
     >>> import networkx as nx
     >>> changing_nodes(nx.Graph([("C", "X"), ("X", "Y")]), ["C"])
     ['X']
+
+    See Also
+    --------
+    context_skeleton : returns them with the skeleton.
     """
     contexts = set(contexts)
     nodes = list(graph.nodes)
@@ -211,7 +251,7 @@ def changing_nodes(graph, contexts) -> list:
     return [n for n in nodes if n not in contexts and adj[n] & contexts]
 
 
-def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stable=True, progress=False):
+def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stable=True, progress=False, runner=None):
     """Phase 1: the PC-stable skeleton over the variables and the context node(s).
 
     The context nodes are ordinary nodes of the adjacency search (they can be in
@@ -225,11 +265,13 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     contexts : list of str
         The context node names (variables of ``ci_test``).
     alpha, max_cond_size, stable, progress
-        As in :func:`discovery.constraint._pc.skeleton`.
+        As in :func:`discovery.constraint.skeleton`.
+    runner : CIRunner, optional
+        A cached runner over ``ci_test`` shared with phase 2 (built by the phase if None).
 
     Returns
     -------
-    result : discovery.constraint._pc.SkeletonResult
+    result : discovery.constraint.SkeletonResult
     changing : list of str
         The variables adjacent to a context node.
 
@@ -241,15 +283,22 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     >>> res, changing = context_skeleton(DSeparation(dag), ["C"])
     >>> sorted(map(sorted, res.graph.edges)), changing
     ([['C', 'X'], ['X', 'Y']], ['X'])
-    """
-    from ._pc import _Tester, skeleton
 
-    names = list(ci_test.names) if isinstance(ci_test, _Tester) else list(ci_test.variables)
+    See Also
+    --------
+    context_knowledge : the background knowledge "nothing causes the context".
+    orient_with_context : phase 2.
+    discovery.constraint.skeleton : the adjacency search it runs.
+    """
+    runner = as_runner(ci_test, runner, owner="context_skeleton")
+    names = runner.names
     missing = [c for c in contexts if c not in names]
     if missing:
         raise ParameterError(f"context node(s) {missing} are not variables of the CI test ({names[:10]})")
     bk = context_knowledge([v for v in names if v not in contexts], contexts)
-    res = skeleton(ci_test, alpha=alpha, max_cond_size=max_cond_size, stable=stable, background_knowledge=bk, progress=progress)
+    res = skeleton(
+        ci_test, alpha=alpha, max_cond_size=max_cond_size, stable=stable, background_knowledge=bk, progress=progress, runner=runner
+    )
     return res, changing_nodes(res.graph, contexts)
 
 
@@ -264,6 +313,7 @@ def orient_with_context(
     ci_test=None,
     alpha=0.05,
     max_cond_size=None,
+    runner=None,
 ) -> PDAG:
     """Phase 2: orient ``C -> X`` at every context node, then colliders and Meek's rules.
 
@@ -278,7 +328,9 @@ def orient_with_context(
     nodes : list, optional
         Node order of the result (default: the skeleton's).
     rule, conflict, ci_test, alpha, max_cond_size
-        As in :func:`discovery.constraint._pc.orient_colliders`.
+        As in :func:`discovery.constraint.orient_colliders`.
+    runner : CIRunner, optional
+        A cached runner over ``ci_test`` shared with phase 1 (the max-p rules reuse its tests).
 
     Returns
     -------
@@ -290,9 +342,13 @@ def orient_with_context(
     >>> g = nx.Graph([("C", "X"), ("X", "Y")])
     >>> orient_with_context(g, {frozenset({"C", "Y"}): (("X",),)}, ["C"], nodes=["X", "Y", "C"])
     PDAG(nodes=['X', 'Y', 'C'], edges=['X -> Y', 'C -> X'])
-    """
-    from ._pc import apply_background_knowledge, orient_colliders
 
+    See Also
+    --------
+    context_skeleton : phase 1.
+    orient_by_independent_changes : phase 3.
+    discovery.constraint.orient_colliders, scm.meek_rules : the orientation steps it runs.
+    """
     nodes = list(skeleton_graph.nodes) if nodes is None else list(nodes)
     bk = context_knowledge([v for v in nodes if v not in contexts], contexts)
     pdag = apply_background_knowledge(skeleton_graph, bk, nodes=nodes)
@@ -305,6 +361,7 @@ def orient_with_context(
         alpha=alpha,
         max_cond_size=max_cond_size,
         background_knowledge=bk,
+        runner=runner,
     )
     return meek_rules(pdag)
 
@@ -429,7 +486,48 @@ def _creates_cycle(pdag: PDAG, a, b) -> bool:
     return nx.has_path(g, b, a)
 
 
-def orient_by_independent_changes(pdag: PDAG, embedder: _Embedder, contexts, *, progress=False):
+def _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge, max_samples, random_state) -> None:
+    """Validate the kernel parameters of phases 3 and 4 by :class:`CDNOD`'s constraints (named in errors, with ``owner``)."""
+    params = dict(
+        context_kind=context_kind, context_width=context_width, kernel_width=kernel_width, ridge=ridge,
+        max_samples=max_samples, random_state=random_state,
+    )
+    for name, value in params.items():
+        CDNOD._parameter_constraints[name].check(value, name=name, owner=owner)
+
+
+def _embedding_inputs(pdag, data, context, owner, *, context_kind, kernel_width, context_width, ridge, max_samples, random_state):
+    """Validate the inputs of phases 3-4: the variables, the context, and the graph's nodes."""
+    from scm import UnknownNodeError
+
+    if not isinstance(pdag, PDAG):
+        raise ParameterError(f"The 'pdag' parameter of {owner} must be an scm.PDAG; got {type(pdag).__name__} instead.")
+    _check_kernel_params(owner, context_kind, kernel_width, context_width, ridge, max_samples, random_state)
+    variables, ctx = _split_context(data, context, context_kind)
+    known = set(variables.columns) | set(ctx.names)
+    missing = [n for n in pdag.nodes if n not in known]
+    if missing:
+        raise UnknownNodeError(
+            f"node(s) {missing[:10]} of the graph are neither columns of data nor context nodes "
+            f"(variables: {list(variables.columns)[:10]}, context: {ctx.names})"
+        )
+    return variables, ctx
+
+
+def orient_by_independent_changes(
+    pdag: PDAG,
+    data,
+    context="C",
+    *,
+    context_kind: str = "auto",
+    kernel_width: float = 1.0,
+    context_width: float = 0.05,
+    ridge: float = 0.1,
+    max_samples: int = 1000,
+    random_state: int = 0,
+    progress: bool = False,
+    embedder=None,
+):
     """Phase 3: orient undirected edges between changing variables by independent changes.
 
     For an undirected edge ``X - Y`` whose ends are both adjacent to a context node, the
@@ -446,10 +544,19 @@ def orient_by_independent_changes(pdag: PDAG, embedder: _Embedder, contexts, *, 
     Parameters
     ----------
     pdag : PDAG
-        The output of phase 2 (including the context nodes).
-    embedder : _Embedder
-        Kernel matrices of the data (built by :class:`CDNOD`).
-    contexts : list of str
+        The output of phase 2 (over the variables and the context nodes).
+    data : pandas.DataFrame or array of shape (n_samples, n_features)
+        The variables, and the context column(s) when ``context`` names them.
+    context : str, list of str, array-like, pandas.Series or DataFrame, default "C"
+        As in :meth:`CDNOD.fit`: column name(s) of ``data``, or the context values.
+    context_kind : {"auto", "categorical", "continuous"}, default "auto"
+    kernel_width, context_width, ridge, max_samples, random_state
+        The kernels of the embeddings and the subsample, as in :class:`CDNOD`.
+    progress : bool, default False
+        A tqdm progress bar over the candidate edges.
+    embedder : optional
+        The kernel matrices of the data, shared with phase 4 by :class:`CDNOD` (internal; built
+        here from ``data`` and the kernel parameters when None).
 
     Returns
     -------
@@ -458,7 +565,52 @@ def orient_by_independent_changes(pdag: PDAG, embedder: _Embedder, contexts, *, 
         One row per candidate edge: ``edge``, ``x``, ``y``, ``direction`` chosen,
         ``stat_x_to_y`` (``Delta_{X -> Y}``), ``stat_y_to_x``, ``applied`` (False when Meek's
         rules had already oriented it or the orientation would close a cycle).
+
+    Raises
+    ------
+    UnknownNodeError
+        If a node of ``pdag`` is neither a variable of ``data`` nor a context node.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from scm import PDAG
+    >>> rng = np.random.default_rng(0)
+    >>> dom = np.repeat(np.arange(6), 80)
+    >>> a, b = rng.uniform(0.5, 2, 6), rng.uniform(0.5, 2, 6)
+    >>> x = a[dom] * rng.normal(size=480)
+    >>> y = b[dom] * np.tanh(x) + 0.3 * rng.normal(size=480)
+    >>> data = pd.DataFrame({"X": x, "Y": y, "C": dom})
+    >>> phase2 = PDAG(["X", "Y", "C"], directed=[("C", "X"), ("C", "Y")], undirected=[("X", "Y")])
+    >>> graph, table = orient_by_independent_changes(phase2, data, "C")
+    >>> graph
+    PDAG(nodes=['X', 'Y', 'C'], edges=['X -> Y', 'C -> X', 'C -> Y'])
+    >>> table[["edge", "direction", "applied"]]
+        edge direction  applied
+    0  X - Y    X -> Y     True
+
+    See Also
+    --------
+    orient_with_context : phase 2.
+    driving_forces : phase 4.
     """
+    import jax
+
+    owner = "orient_by_independent_changes"
+    variables, ctx = _embedding_inputs(
+        pdag, data, context, owner, context_kind=context_kind, kernel_width=kernel_width, context_width=context_width,
+        ridge=ridge, max_samples=max_samples, random_state=random_state,
+    )
+    with jax.enable_x64(True):
+        if embedder is None:
+            embedder = _Embedder(
+                variables, ctx, width=kernel_width, context_width=context_width, ridge=ridge, max_samples=max_samples,
+                random_state=random_state,
+            )
+        return _orient_by_independent_changes(pdag, embedder, ctx.names, progress)
+
+
+def _orient_by_independent_changes(pdag, embedder, contexts, progress):
     contexts = set(contexts)
     changing = set(changing_nodes(pdag, contexts))
     pos = {n: i for i, n in enumerate(pdag.nodes)}
@@ -504,7 +656,22 @@ def orient_by_independent_changes(pdag: PDAG, embedder: _Embedder, contexts, *, 
     return g, table
 
 
-def driving_forces(pdag: PDAG, embedder: _Embedder, contexts, nodes, *, n_components=2, progress=False):
+def driving_forces(
+    pdag: PDAG,
+    data,
+    context="C",
+    *,
+    nodes=None,
+    n_components: int = 2,
+    context_kind: str = "auto",
+    kernel_width: float = 1.0,
+    context_width: float = 0.05,
+    ridge: float = 0.1,
+    max_samples: int = 1000,
+    random_state: int = 0,
+    progress: bool = False,
+    embedder=None,
+):
     """Phase 4: the driving force of each changing mechanism, by kernel PCA.
 
     For each node ``X`` in ``nodes`` the embeddings of ``P(X | PA_X, C = c)`` at every
@@ -512,6 +679,27 @@ def driving_forces(pdag: PDAG, embedder: _Embedder, contexts, nodes, *, n_compon
     matrix; kernel PCA of that matrix gives the leading directions in which the
     mechanism changes. ``PA_X`` are the directed variable parents of ``X`` in ``pdag``
     (undirected neighbours are ignored).
+
+    Parameters
+    ----------
+    pdag : PDAG
+        The learned graph (phase 2 or 3), over the variables and the context nodes.
+    data : pandas.DataFrame or array of shape (n_samples, n_features)
+        The variables, and the context column(s) when ``context`` names them.
+    context : str, list of str, array-like, pandas.Series or DataFrame, default "C"
+        As in :meth:`CDNOD.fit`.
+    nodes : list of str, optional
+        The variables whose mechanism is described (default: the changing nodes of ``pdag``,
+        :func:`changing_nodes`).
+    n_components : int, default 2
+        Kernel principal components per node.
+    context_kind, kernel_width, context_width, ridge, max_samples, random_state
+        As in :class:`CDNOD`.
+    progress : bool, default False
+        A tqdm progress bar over the nodes.
+    embedder : optional
+        The kernel matrices of the data, shared with phase 3 by :class:`CDNOD` (internal; built
+        here when None).
 
     Returns
     -------
@@ -521,7 +709,52 @@ def driving_forces(pdag: PDAG, embedder: _Embedder, contexts, nodes, *, n_compon
         (weighted) mean zero and variance equal to its eigenvalue.
     explained : pandas.DataFrame
         The fraction of the embedding variance of each component (rows: nodes).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from scm import PDAG
+    >>> rng = np.random.default_rng(0)
+    >>> dom = np.repeat(np.arange(5), 100)
+    >>> x = rng.normal(size=500) * rng.uniform(0.5, 2, 5)[dom]
+    >>> data = pd.DataFrame({"X": x, "Y": x + rng.normal(size=500), "C": dom})
+    >>> graph = PDAG(["X", "Y", "C"], directed=[("C", "X"), ("X", "Y")])
+    >>> forces, explained = driving_forces(graph, data, "C", n_components=1)
+    >>> forces.shape, list(forces.columns), list(explained.index)
+    ((5, 1), ['X_pc1'], ['X'])
+
+    See Also
+    --------
+    orient_by_independent_changes : phase 3.
+    changing_nodes : the default ``nodes``.
     """
+    import jax
+
+    from scm import UnknownNodeError
+
+    owner = "driving_forces"
+    CDNOD._parameter_constraints["n_components"].check(n_components, name="n_components", owner=owner)
+    variables, ctx = _embedding_inputs(
+        pdag, data, context, owner, context_kind=context_kind, kernel_width=kernel_width, context_width=context_width,
+        ridge=ridge, max_samples=max_samples, random_state=random_state,
+    )
+    if nodes is None:
+        nodes = changing_nodes(pdag, ctx.names)
+    else:
+        nodes = list(nodes)
+        unknown = [n for n in nodes if n not in set(variables.columns)]
+        if unknown:
+            raise UnknownNodeError(f"driving_forces: node(s) {unknown[:10]} are not variables of data ({list(variables.columns)[:10]})")
+    with jax.enable_x64(True):
+        if embedder is None:
+            embedder = _Embedder(
+                variables, ctx, width=kernel_width, context_width=context_width, ridge=ridge, max_samples=max_samples,
+                random_state=random_state,
+            )
+        return _driving_forces(pdag, embedder, ctx.names, nodes, n_components, progress)
+
+
+def _driving_forces(pdag, embedder, contexts, nodes, n_components, progress):
     K = embedder.K
     cols, ratios = {}, {}
     k = len(embedder.rep)
@@ -561,7 +794,7 @@ class CDNOD(ParamsMixin):
     max_cond_size : int or None, default None
         Largest conditioning set of the skeleton search.
     orientation : {"sepset", "maxp", "definite_maxp"}, default "sepset"
-        Collider rule of phase 2 (see :func:`discovery.constraint._pc.orient_colliders`).
+        Collider rule of phase 2 (see :func:`discovery.constraint.orient_colliders`).
     conflict : {"keep_existing", "overwrite", "bidirected"}, default "keep_existing"
         Conflicting colliders in phase 2.
     independent_changes : bool, default True
@@ -667,12 +900,6 @@ class CDNOD(ParamsMixin):
     (6, 4)
     """
 
-    _param_names = (
-        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "independent_changes",
-        "driving_force", "n_components", "context_kind", "context_width", "kernel_width", "ridge",
-        "max_samples", "ci_test_kwargs", "random_state", "progress",
-    )  # fmt: skip
-
     def __init__(
         self,
         *,
@@ -710,51 +937,28 @@ class CDNOD(ParamsMixin):
         self.random_state = random_state
         self.progress = progress
 
-    def _validate_params(self) -> None:
-        owner = "CDNOD"
-        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=owner)
-        if self.max_cond_size is not None:
-            check_in_range(self.max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner=owner)
-        check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
-        check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
-        check_option(self.context_kind, CONTEXT_KINDS, name="context_kind", owner=owner)
-        check_in_range(self.n_components, name="n_components", low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.context_width, name="context_width", low=0, owner=owner)
-        check_in_range(self.kernel_width, name="kernel_width", low=0, owner=owner)
-        check_in_range(self.ridge, name="ridge", low=0, owner=owner)
-        check_in_range(self.max_samples, name="max_samples", low=10, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
-        for name in ("independent_changes", "driving_force", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of CDNOD must be a dict or None; got {self.ci_test_kwargs!r} instead.")
-        if isinstance(self.ci_test, str):
-            from ..citest import CI_TESTS
-
-            known = list(CI_TESTS)
-            if self.ci_test not in known:
-                raise ParameterError(
-                    f"The 'ci_test' parameter of CDNOD must be one of {known} or a CITest instance; got {self.ci_test!r} instead."
-                )
-        elif not (hasattr(self.ci_test, "pvalues") and hasattr(self.ci_test, "variables")):
-            raise ParameterError(
-                f"The 'ci_test' parameter of CDNOD must be a CI test name or a CITest instance; got {type(self.ci_test).__name__} instead."
-            )
+    _parameter_constraints = {
+        **ci_test_constraints(),
+        "alpha": Interval(Real, 0, 1),
+        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+        "orientation": Options(ORIENTATION_RULES),
+        "conflict": Options(CONFLICT_RULES),
+        "independent_changes": Boolean(),
+        "driving_force": Boolean(),
+        "n_components": Interval(Integral, 1, None, closed="left"),
+        "context_kind": Options(CONTEXT_KINDS),
+        "context_width": Interval(Real, 0, None),
+        "kernel_width": Interval(Real, 0, None),
+        "ridge": Interval(Real, 0, None),
+        "max_samples": Interval(Integral, 10, None, closed="left"),
+        "random_state": Interval(Integral, 0, None, closed="left"),
+        "progress": Boolean(),
+    }
 
     def _make_ci_test(self, frame: pd.DataFrame):
-        kwargs = dict(self.ci_test_kwargs or {})
-        if isinstance(self.ci_test, str):
-            from ..citest import make_ci_test
+        from ..citest import resolve_ci_test
 
-            return make_ci_test(self.ci_test, frame, **kwargs)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter of CDNOD is only used when 'ci_test' is a name.")
-        if set(self.ci_test.variables) != set(frame.columns):
-            raise ParameterError(
-                "The CI test instance passed as 'ci_test' must be built on the variables and the context "
-                f"({list(frame.columns)[:10]}); got {list(self.ci_test.variables)[:10]}."
-            )
-        return self.ci_test
+        return resolve_ci_test(self.ci_test, self.ci_test_kwargs, frame, owner="CDNOD", what="the variables and the context")
 
     # --------------------------------------------------------------------- fit
     def fit(self, data, context="C") -> CDNOD:
@@ -785,46 +989,48 @@ class CDNOD(ParamsMixin):
         import jax
 
         self._validate_params()
-        if isinstance(data, pd.DataFrame):
-            frame = data
-        else:
-            from scm._validation import as_dataframe
-
-            frame = as_dataframe(data, name="data")
-        variables, ctx = _as_context(frame, context, self.context_kind)
-        variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
+        variables, ctx = _split_context(data, context, self.context_kind)
         names = list(variables.columns)
         augmented = pd.concat([variables, ctx.numeric], axis=1)
         nodes = names + ctx.names
         test = self._make_ci_test(augmented)
-        from ._pc import _Tester
-
-        tester = _Tester(test)
+        runner = CIRunner.from_ci_test(test)
         logger.info("CD-NOD on %d variables, %d samples, context %s (%s)", len(names), len(variables), ctx.names, ctx.kinds)
 
         # phase 1
         skel, changing = context_skeleton(
-            tester, ctx.names, alpha=self.alpha, max_cond_size=self.max_cond_size, stable=True, progress=self.progress
+            test, ctx.names, alpha=self.alpha, max_cond_size=self.max_cond_size, stable=True, progress=self.progress,
+            runner=runner,
         )
         # phase 2
         graph2 = orient_with_context(
             skel.graph, skel.separating_sets, ctx.names, nodes=nodes, rule=self.orientation, conflict=self.conflict,
-            ci_test=tester, alpha=self.alpha, max_cond_size=self.max_cond_size,
+            ci_test=test, alpha=self.alpha, max_cond_size=self.max_cond_size, runner=runner,
         )
         graph = graph2
         table = pd.DataFrame(columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x", "applied"])
         forces = explained = None
         if (self.independent_changes or self.driving_force) and changing:
+            kernels = dict(
+                context_kind=self.context_kind, kernel_width=self.kernel_width, context_width=self.context_width,
+                ridge=self.ridge, max_samples=self.max_samples, random_state=self.random_state,
+            )
             with jax.enable_x64(True):
+                # one embedder (kernel matrices, cached per variable set) serves phases 3 and 4
                 embedder = _Embedder(
                     variables, ctx, width=self.kernel_width, context_width=self.context_width, ridge=self.ridge,
                     max_samples=self.max_samples, random_state=self.random_state,
                 )
+                # phase 3
                 if self.independent_changes:
-                    graph, table = orient_by_independent_changes(graph2, embedder, ctx.names, progress=self.progress)
+                    graph, table = orient_by_independent_changes(
+                        graph2, data, context, **kernels, progress=self.progress, embedder=embedder
+                    )
+                # phase 4
                 if self.driving_force:
                     forces, explained = driving_forces(
-                        graph, embedder, ctx.names, changing, n_components=self.n_components, progress=self.progress
+                        graph, data, context, nodes=changing, n_components=self.n_components, **kernels,
+                        progress=self.progress, embedder=embedder,
                     )
         self.graph_ = PDAG(nodes, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
         self.graph_phase2_ = PDAG(nodes, graph2.directed_edges, graph2.undirected_edges, graph2.bidirected_edges)
@@ -834,8 +1040,8 @@ class CDNOD(ParamsMixin):
         self.context_kinds_ = dict(zip(ctx.names, ctx.kinds))
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets
-        self.pvalues_ = tester.frame()
-        self.n_tests_ = tester.n_tests
+        self.pvalues_ = runner.frame()
+        self.n_tests_ = runner.n_tests
         self.independent_changes_ = table
         self.driving_force_ = forces
         self.driving_force_explained_ = explained

@@ -7,7 +7,7 @@ conditional independences, in four phases, each a function of this module:
    as ``x`` and ``y`` are independent given some set ``S`` of neighbours, for
    ``|S| = 0, 1, 2, ...``. Every test of a level goes to the CI test in one batched call.
 2. :func:`apply_background_knowledge` -- orient the edges that background knowledge
-   (:class:`~discovery.constraint._background.BackgroundKnowledge`) directs.
+   (:class:`~discovery.constraint.BackgroundKnowledge`) directs.
 3. :func:`orient_colliders` -- orient every unshielded triple ``x - z - y`` whose middle node
    did not separate its ends as a collider ``x -> z <- y``.
 4. :func:`scm.meek_rules` -- propagate the orientations with Meek's rules R1-R4.
@@ -30,17 +30,19 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from scm import PDAG, ParameterError, meek_rules
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option
+from scm._validation import check_in_range, check_numeric_frame, check_option
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
-from ._background import BackgroundKnowledge, check_background_knowledge
+from ._background import BackgroundKnowledge, check_background_knowledge, check_knowledge_type
+from ._runner import CIRunner, as_runner
 
 __all__ = ["PC", "skeleton", "apply_background_knowledge", "orient_colliders", "SkeletonResult"]
 
@@ -48,86 +50,6 @@ logger = logging.getLogger(__name__)
 
 ORIENTATION_RULES = ("sepset", "maxp", "definite_maxp")
 CONFLICT_RULES = ("keep_existing", "overwrite", "bidirected")
-
-
-# --------------------------------------------------------------------------- tests
-class _Tester:
-    """Runs CI tests through a batched CI test, caching and recording every result.
-
-    A test is identified by the unordered pair and the conditioning *set*, so ``(x, y, S)``
-    and ``(y, x, S')`` with ``S'`` a permutation of ``S`` are run once. Queries are grouped
-    by ``|S|`` and each group is sent in one ``pvalues`` (or ``test``) call.
-    """
-
-    def __init__(self, ci_test):
-        if not hasattr(ci_test, "pvalues") or not hasattr(ci_test, "variables"):
-            raise ParameterError(
-                "The 'ci_test' parameter must be a CI test with a 'variables' list and a batched "
-                f"'pvalues(queries)' method; got {type(ci_test).__name__} instead."
-            )
-        self.ci_test = ci_test
-        self.names = list(ci_test.variables)
-        self.index = {n: i for i, n in enumerate(self.names)}
-        self.cache: dict[tuple, tuple[float, float]] = {}  # (i, j, S) with i < j, S sorted
-        self.order: list[tuple] = []  # keys in the order they were run
-
-    @staticmethod
-    def key(x: int, y: int, cond) -> tuple:
-        """The cache key of a test: ``(i, j, S)`` with ``i < j`` and ``S`` sorted (indices)."""
-        return (x, y, tuple(sorted(cond))) if x < y else (y, x, tuple(sorted(cond)))
-
-    def run(self, keys) -> None:
-        """Run every key (normalised by :meth:`key`) that is not cached yet."""
-        cache = self.cache
-        todo = list(dict.fromkeys(k for k in keys if k not in cache))
-        if not todo:
-            return
-        by_size: dict[int, list] = {}
-        for k in todo:
-            by_size.setdefault(len(k[2]), []).append(k)
-        names = self.names
-        for size in sorted(by_size):
-            group = by_size[size]
-            queries = [(names[i], names[j], tuple(names[s] for s in cond)) for i, j, cond in group]
-            if hasattr(self.ci_test, "test"):
-                stats, pvals = self.ci_test.test(queries)
-                stats = np.asarray(stats, dtype=float).reshape(-1)
-            else:
-                pvals = self.ci_test.pvalues(queries)
-                stats = np.full(len(group), np.nan)
-            pvals = np.asarray(pvals, dtype=float).reshape(-1)
-            if pvals.shape[0] != len(group):
-                raise ValueError(f"the CI test returned {pvals.shape[0]} p-values for {len(group)} queries")
-            for k, s, p in zip(group, stats, pvals):
-                self.cache[k] = (float(s), float(p))
-                self.order.append(k)
-
-    def pvalue(self, key) -> float:
-        return self.cache[key][1]
-
-    @property
-    def n_tests(self) -> int:
-        return len(self.order)
-
-    def frame(self) -> pd.DataFrame:
-        """Every test run so far, as a tidy table (x, y, cond, statistic, pvalue)."""
-        cached = getattr(self, "_frame", None)
-        if cached is not None and len(cached) == len(self.order):
-            return cached.copy()
-        names = self.names
-        rows = [
-            (names[i], names[j], tuple(names[s] for s in cond), *self.cache[(i, j, cond)])
-            for i, j, cond in self.order
-        ]
-        frame = pd.DataFrame(rows, columns=["x", "y", "cond", "statistic", "pvalue"])
-        self._frame = frame.astype({"statistic": float, "pvalue": float})
-        return self._frame.copy()
-
-
-def _as_tester(ci_test) -> _Tester:
-    return ci_test if isinstance(ci_test, _Tester) else _Tester(ci_test)
-
-
 
 
 # ------------------------------------------------------------------------ skeleton
@@ -170,6 +92,7 @@ def skeleton(
     stable: bool = True,
     background_knowledge: BackgroundKnowledge | None = None,
     progress: bool = False,
+    runner: CIRunner | None = None,
 ) -> SkeletonResult:
     """Adjacency search of PC: remove ``x - y`` when ``x`` and ``y`` are independent given some ``S``.
 
@@ -199,6 +122,9 @@ def skeleton(
         required edges are never tested nor removed.
     progress : bool, default False
         Show a tqdm progress bar over the levels.
+    runner : CIRunner, optional
+        A cached runner over ``ci_test`` shared with other phases (an estimator passes one so
+        that a test asked twice runs once); by default the phase builds its own.
 
     Returns
     -------
@@ -222,11 +148,17 @@ def skeleton(
     ([('X', 'Y'), ('Y', 'Z')], ('Y',))
     >>> res.n_tests, res.max_level
     (6, 1)
+
+    See Also
+    --------
+    orient_colliders : the next phase, on ``res.graph`` and ``res.separating_sets``.
+    apply_background_knowledge : orient the edges that background knowledge directs.
+    PC : the estimator composing the phases.
     """
     check_in_range(alpha, name="alpha", low=0, high=1, owner="skeleton")
     if max_cond_size is not None:
         check_in_range(max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner="skeleton")
-    tester = _as_tester(ci_test)
+    tester = as_runner(ci_test, runner, owner="skeleton")
     names = tester.names
     d = len(names)
     bk = check_background_knowledge(background_knowledge, names)
@@ -343,10 +275,16 @@ def apply_background_knowledge(graph, background_knowledge: BackgroundKnowledge 
     Examples
     --------
     >>> import networkx as nx
-    >>> from discovery.constraint._background import BackgroundKnowledge
+    >>> from discovery.constraint import BackgroundKnowledge
     >>> g = nx.Graph([("A", "B"), ("B", "C")])
     >>> apply_background_knowledge(g, BackgroundKnowledge(tiers={"C": 0, "B": 1}, required=[("A", "C")]))
     PDAG(nodes=['A', 'B', 'C'], edges=['A -> C', 'C -> B', 'A - B'])
+
+    See Also
+    --------
+    skeleton : the phase before.
+    orient_colliders : the phase after; it never re-orients the edges directed here.
+    BackgroundKnowledge : required and forbidden edges, tiers.
     """
     if isinstance(graph, PDAG):
         pdag = graph
@@ -425,6 +363,7 @@ def orient_colliders(
     alpha: float = 0.05,
     max_cond_size: int | None = None,
     background_knowledge: BackgroundKnowledge | None = None,
+    runner: CIRunner | None = None,
 ) -> PDAG:
     """Orient the unshielded colliders ``x -> z <- y`` of a PDAG.
 
@@ -470,6 +409,9 @@ def orient_colliders(
     max_cond_size : int or None
         Largest conditioning set of the max-p rules.
     background_knowledge : BackgroundKnowledge, optional
+    runner : CIRunner, optional
+        A cached runner over ``ci_test`` shared with the skeleton phase (the max-p rules
+        then reuse its tests); by default the phase builds its own.
 
     Returns
     -------
@@ -483,6 +425,11 @@ def orient_colliders(
     >>> seps = {frozenset({"A", "B"}): ((),), frozenset({"A", "D"}): (("C",),), frozenset({"B", "D"}): (("C",),)}
     >>> orient_colliders(g, seps)
     PDAG(nodes=['A', 'C', 'B', 'D'], edges=['A -> C', 'B -> C', 'C - D'])
+
+    See Also
+    --------
+    skeleton : the phase before, which finds the separating sets.
+    scm.meek_rules : the phase after, which propagates the orientations.
     """
     check_option(rule, ORIENTATION_RULES, name="rule", owner="orient_colliders")
     check_option(conflict, CONFLICT_RULES, name="conflict", owner="orient_colliders")
@@ -504,10 +451,11 @@ def orient_colliders(
                 sets = (tuple(sets),)  # a single separating set
             decisions.append(all(z not in s for s in sets))
     else:
-        if ci_test is None:
+        if ci_test is None and runner is None:
             raise ParameterError(f"orient_colliders with rule={rule!r} needs a 'ci_test'.")
         check_in_range(alpha, name="alpha", low=0, high=1, owner="orient_colliders")
-        decisions = _maxp_decisions(pdag, triples, _as_tester(ci_test), alpha, max_cond_size, rule == "definite_maxp")
+        tester = as_runner(ci_test, runner, owner="orient_colliders")
+        decisions = _maxp_decisions(pdag, triples, tester, alpha, max_cond_size, rule == "definite_maxp")
 
     colliders = [t for t, c in zip(triples, decisions) if c]
     fixed = set(pdag.directed_edges)  # directed before this phase: never re-oriented
@@ -667,45 +615,21 @@ class PC(ParamsMixin):
         self.ci_test_kwargs = ci_test_kwargs
         self.progress = progress
 
-    # scikit-learn-style parameter access
-    _param_names = (
-        "ci_test", "alpha", "max_cond_size", "orientation", "conflict", "stable",
-        "background_knowledge", "ci_test_kwargs", "progress",
-    )
-
-    def _validate_params(self) -> None:
-        owner = "PC"
-        check_in_range(self.alpha, name="alpha", low=0, high=1, owner=owner)
-        if self.max_cond_size is not None:
-            check_in_range(self.max_cond_size, name="max_cond_size", low=0, inclusive="left", integer=True, owner=owner)
-        check_option(self.orientation, ORIENTATION_RULES, name="orientation", owner=owner)
-        check_option(self.conflict, CONFLICT_RULES, name="conflict", owner=owner)
-        for name in ("stable", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of PC must be a dict or None; got {self.ci_test_kwargs!r} instead.")
+    _parameter_constraints = {
+        **ci_test_constraints(),
+        "alpha": Interval(Real, 0, 1),
+        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+        "orientation": Options(ORIENTATION_RULES),
+        "conflict": Options(CONFLICT_RULES),
+        "stable": Boolean(),
+        "background_knowledge": Custom(check_knowledge_type, "None, a BackgroundKnowledge or a dict"),
+        "progress": Boolean(),
+    }
 
     def _make_ci_test(self, frame: pd.DataFrame):
-        kwargs = dict(self.ci_test_kwargs or {})
-        if isinstance(self.ci_test, str):
-            from ..citest import CI_TESTS, make_ci_test
+        from ..citest import resolve_ci_test
 
-            check_option(self.ci_test, list(CI_TESTS), name="ci_test", owner="PC")
-            return make_ci_test(self.ci_test, frame, **kwargs)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter of PC is only used when 'ci_test' is a name.")
-        test = self.ci_test
-        if not hasattr(test, "pvalues") or not hasattr(test, "variables"):
-            raise ParameterError(
-                "The 'ci_test' parameter of PC must be a CI test name or a CITest instance; "
-                f"got {type(test).__name__} instead."
-            )
-        if set(test.variables) != set(frame.columns):
-            raise ParameterError(
-                "The CI test instance passed as 'ci_test' must be built on the same variables as the data; "
-                f"got {list(test.variables)[:10]} and {list(frame.columns)[:10]}."
-            )
-        return test
+        return resolve_ci_test(self.ci_test, self.ci_test_kwargs, frame, owner="PC")
 
     def fit(self, data, y=None) -> PC:
         """Learn the CPDAG of ``data``.
@@ -735,15 +659,16 @@ class PC(ParamsMixin):
         names = list(frame.columns)
         bk = check_background_knowledge(self.background_knowledge, names)
         test = self._make_ci_test(frame)
-        tester = _Tester(test)
+        runner = CIRunner.from_ci_test(test)
         logger.info("PC on %d variables, %d samples, alpha=%g", len(names), frame.shape[0], self.alpha)
         skel = skeleton(
-            tester,
+            test,
             alpha=self.alpha,
             max_cond_size=self.max_cond_size,
             stable=self.stable,
             background_knowledge=bk,
             progress=self.progress,
+            runner=runner,
         )
         pdag = apply_background_knowledge(skel.graph, bk, nodes=names)
         pdag = orient_colliders(
@@ -751,10 +676,11 @@ class PC(ParamsMixin):
             skel.separating_sets,
             rule=self.orientation,
             conflict=self.conflict,
-            ci_test=tester,
+            ci_test=test,
             alpha=self.alpha,
             max_cond_size=self.max_cond_size,
             background_knowledge=bk,
+            runner=runner,
         )
         graph = meek_rules(pdag)
         if graph.directed_edges:
@@ -770,8 +696,8 @@ class PC(ParamsMixin):
         self.skeleton_ = skel.graph
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets
-        self.pvalues_ = tester.frame()
-        self.n_tests_ = tester.n_tests
+        self.pvalues_ = runner.frame()
+        self.n_tests_ = runner.n_tests
         self.n_features_in_ = len(names)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self

@@ -5,9 +5,12 @@
   :func:`sample`, :func:`mode` and :func:`edge_probs` takes its parameter dict and
   runs inside ``jax.jit`` and ``jax.grad``.
 - :class:`VIDPDAG`: variational inference over DP-DAGs with MLP mechanisms; its
-  phases are :func:`transform_columns` (data preparation), :func:`init_state`,
-  :func:`make_train_chunk` and :func:`make_val_elbo` (the jitted training and
-  validation programs).
+  ``fit`` is :func:`prepare_data` (validation, :func:`transform_columns`,
+  standardisation, the validation split, placement on the devices: a
+  :class:`PreparedData`), :func:`train_early_stopping` (from :func:`init_state`, the
+  jitted programs of :func:`make_train_chunk` and :func:`make_val_elbo` in a loop with
+  the NaN check, early stopping and the progress bar: a :class:`TrainResult`) and
+  :func:`finalise_posterior` (the DP-DAG, its edge probabilities and its mode).
 - :class:`NOTEARS`: continuous acyclicity-constrained optimisation (linear and MLP),
   with :func:`break_cycles` for its last step.
 
@@ -17,7 +20,19 @@ the L-BFGS / OWL-QN solver) live in :mod:`discovery.differentiable._kernels`.
 
 from ._dpdag import DPDAG, RELAXATIONS, edge_probs, mode, sample
 from ._notears import NOTEARS, break_cycles
-from ._vidpdag import TRANSFORMS, VIDPDAG, init_state, make_train_chunk, make_val_elbo, transform_columns
+from ._vidpdag import (
+    TRANSFORMS,
+    VIDPDAG,
+    PreparedData,
+    TrainResult,
+    finalise_posterior,
+    init_state,
+    make_train_chunk,
+    make_val_elbo,
+    prepare_data,
+    train_early_stopping,
+    transform_columns,
+)
 
 __all__ = [
     "DPDAG",
@@ -30,10 +45,15 @@ __all__ = [
     "mode",
     "edge_probs",
     # VI-DP-DAG's phases
+    "prepare_data",
     "transform_columns",
     "init_state",
     "make_train_chunk",
     "make_val_elbo",
+    "train_early_stopping",
+    "finalise_posterior",
+    "PreparedData",
+    "TrainResult",
     # NOTEARS's last phase
     "break_cycles",
 ]

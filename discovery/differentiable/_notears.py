@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from functools import cache, partial
+from numbers import Integral, Real
 
 import jax
 import jax.numpy as jnp
@@ -37,9 +38,9 @@ import scipy.linalg
 from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
-from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option
+from scm._validation import check_in_range, check_numeric_frame
 
-from .._base import ParamsMixin
+from .._base import Boolean, Custom, Interval, Options, ParamsMixin, RandomState, Satisfies, is_layer_sizes
 from .._jax import fast_compile_options, jit, parallel_devices, row_sharding
 from .._utils import center_scale
 from . import _kernels as K
@@ -215,6 +216,15 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
 
 
 # --------------------------------------------------------------------------- estimator
+def _check_lambda1(value, *, name: str, owner: str | None) -> None:
+    """``lambda1``: the string ``"auto"`` or a number >= 0 (each kind with its own message)."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise ParameterError(f"The {name!r} parameter of {owner} must be 'auto' or a non-negative number; got {value!r} instead.")
+    else:
+        check_in_range(value, name=name, low=0, inclusive="left", owner=owner)
+
+
 class NOTEARS(ParamsMixin):
     """NOTEARS structure learning (linear or MLP), in JAX, with a guaranteed DAG output.
 
@@ -328,10 +338,20 @@ class NOTEARS(ParamsMixin):
     (2.0, [])
     """
 
-    _param_names = (
-        "model", "lambda1", "lambda2", "hidden", "max_iter", "h_tol", "rho_max", "w_threshold",
-        "inner_max_iter", "inner_tol", "standardize", "random_state",
-    )  # fmt: skip
+    _parameter_constraints = {
+        "model": Options(MODELS),
+        "lambda1": Custom(_check_lambda1, "'auto' or a non-negative number"),
+        "lambda2": Interval(Real, 0, None, closed="left"),
+        "hidden": Satisfies(lambda h: is_layer_sizes(h, min_layers=1), "a non-empty tuple of positive ints"),
+        "max_iter": Interval(Integral, 1, None, closed="left"),
+        "h_tol": Interval(Real, 0, None),
+        "rho_max": Interval(Real, 1, None),
+        "w_threshold": Interval(Real, 0, None, closed="left"),
+        "inner_max_iter": Interval(Integral, 1, None, closed="left"),
+        "inner_tol": Interval(Real, 0, None),
+        "standardize": Boolean(),
+        "random_state": RandomState(),
+    }
 
     def __init__(
         self,
@@ -364,32 +384,6 @@ class NOTEARS(ParamsMixin):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
-
-    def _validate_params(self) -> None:
-        owner = "NOTEARS"
-        check_option(self.model, MODELS, name="model", owner=owner)
-        if isinstance(self.lambda1, str):
-            if self.lambda1 != "auto":
-                raise ParameterError(
-                    f"The 'lambda1' parameter of NOTEARS must be 'auto' or a non-negative number; got {self.lambda1!r} instead."
-                )
-        else:
-            check_in_range(self.lambda1, name="lambda1", low=0, inclusive="left", owner=owner)
-        check_in_range(self.lambda2, name="lambda2", low=0, inclusive="left", owner=owner)
-        check_in_range(self.max_iter, name="max_iter", low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.h_tol, name="h_tol", low=0, owner=owner)
-        check_in_range(self.rho_max, name="rho_max", low=1, owner=owner)
-        check_in_range(self.w_threshold, name="w_threshold", low=0, inclusive="left", owner=owner)
-        check_in_range(self.inner_max_iter, name="inner_max_iter", low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.inner_tol, name="inner_tol", low=0, owner=owner)
-        check_bool(self.standardize, name="standardize", owner=owner)
-        hidden = self.hidden
-        if (
-            not isinstance(hidden, (tuple, list))
-            or len(hidden) == 0
-            or not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hidden)
-        ):
-            raise ParameterError(f"The 'hidden' parameter of NOTEARS must be a non-empty tuple of positive ints; got {hidden!r} instead.")
 
     def _lambda1(self) -> float:
         if self.lambda1 == "auto":  # validated: a string is "auto"

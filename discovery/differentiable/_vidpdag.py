@@ -12,8 +12,13 @@ Lagrangian are needed.
 
 The training loop is split in phases, each a function of this module:
 
+* :func:`prepare_data` -- validate, transform, standardise, split and place the data;
+* :func:`init_state` -- the initial parameters;
 * :func:`make_train_chunk` -- the jitted training step, scanned over ``chunk_size`` steps;
 * :func:`make_val_elbo` -- the jitted held-out ELBO used for early stopping;
+* :func:`train_early_stopping` -- the loop over chunks, with the NaN check, early stopping
+  and the progress bar;
+* :func:`finalise_posterior` -- the fitted DP-DAG, its edge probabilities and its mode;
 * :class:`VIDPDAG` -- the scikit-learn-style estimator that composes them.
 
 Examples
@@ -29,9 +34,11 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
+from numbers import Integral, Real
 
 import jax
 import jax.numpy as jnp
@@ -45,7 +52,7 @@ from scm._exceptions import ConvergenceError, DataError, NotFittedError, Paramet
 from scm._graph import adjacency_to_dag
 from scm._validation import check_bool, check_in_range, check_numeric_frame, check_option, check_random_state
 
-from .._base import ParamsMixin, columns_seen_by_fit
+from .._base import Boolean, Interval, Options, ParamsMixin, RandomState, Satisfies, columns_seen_by_fit, is_layer_sizes
 from .._jax import (
     check_key,
     fast_compile_options,
@@ -59,7 +66,19 @@ from .._utils import center_scale, progress_bar
 from . import _kernels as K
 from ._dpdag import DPDAG, RELAXATIONS
 
-__all__ = ["VIDPDAG", "make_train_chunk", "make_val_elbo", "init_state", "transform_columns", "TRANSFORMS"]
+__all__ = [
+    "VIDPDAG",
+    "make_train_chunk",
+    "make_val_elbo",
+    "init_state",
+    "transform_columns",
+    "prepare_data",
+    "train_early_stopping",
+    "finalise_posterior",
+    "PreparedData",
+    "TrainResult",
+    "TRANSFORMS",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +299,280 @@ def transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.nd
     return x, [names[j] for j in cols]
 
 
+# --------------------------------------------------------------------------- fit, in three phases
+#: Held-out rows the validation ELBO of :func:`train_early_stopping` is estimated on, at most.
+_VAL_ROWS = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedData:
+    """The data of a VI-DP-DAG fit, preprocessed, split and placed (see :func:`prepare_data`).
+
+    Attributes
+    ----------
+    x_train : jax.Array of shape (n_train, d), float32
+        The training rows, preprocessed, on every device.
+    x_val : jax.Array of shape (n_val_used, d), float32
+        At most 2,000 of the held-out rows (none: early stopping is off).
+    n_val : int
+        How many rows were held out (before that cap).
+    names : list of str
+        The columns (node names).
+    transformed_columns : list of str
+        The columns ``transform`` changed.
+    loc, scale : numpy.ndarray of shape (d,)
+        The standardisation (zeros and ones without it), after ``transform``.
+    key_init, key_train, key_val : jax.Array
+        The PRNG keys of the initialisation, the training steps and the validation ELBO.
+    """
+
+    x_train: jax.Array
+    x_val: jax.Array
+    n_val: int
+    names: list
+    transformed_columns: list
+    loc: np.ndarray
+    scale: np.ndarray
+    key_init: jax.Array
+    key_train: jax.Array
+    key_val: jax.Array
+
+
+def prepare_data(
+    data, *, transform: str = "auto", standardize: bool = True, validation_fraction: float = 0.2, random_state=None,
+    devices: tuple | None = None,
+) -> PreparedData:
+    """Validate, transform, standardise and split the data of a VI-DP-DAG fit (its first phase).
+
+    The columns are checked (numeric, finite, not constant, at least 2 columns and 10
+    rows), transformed (:func:`transform_columns`), z-scored when ``standardize``,
+    cast to float32, and a random ``validation_fraction`` of the rows is held out.
+    ``random_state`` draws the split and then the fit's JAX key, which is split into
+    the initialisation, training and validation keys. The arrays are placed whole on
+    every one of ``devices`` (each training step splits its minibatch over them).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or array of shape (n_samples, n_features)
+    transform : {"auto", "log", "rank", "none"}
+    standardize : bool
+    validation_fraction : float
+        In [0, 0.5).
+    random_state : int, numpy Generator or None
+    devices : tuple of jax.Device, optional
+        Default: every device when there are several (:func:`jax.devices`), none for one.
+
+    Returns
+    -------
+    PreparedData
+
+    Raises
+    ------
+    DataError
+        For NaN/inf, non-numeric or constant columns (named), too few rows or columns, or
+        values too large for float32 without ``standardize``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> data = pd.DataFrame({"x": rng.lognormal(sigma=1.5, size=100), "y": rng.normal(size=100)})
+    >>> prep = prepare_data(data, random_state=0)
+    >>> prep.x_train.shape, prep.x_val.shape, prep.transformed_columns
+    ((80, 2), (20, 2), ['x'])
+    """
+    owner = "VIDPDAG"
+    check_option(transform, TRANSFORMS, name="transform", owner=owner)
+    check_bool(standardize, name="standardize", owner=owner)
+    check_in_range(validation_fraction, name="validation_fraction", low=0, high=0.5, inclusive="left", owner=owner)
+    frame = check_numeric_frame(data, name="data", min_rows=10, allow_constant=False)
+    names = list(frame.columns)
+    if len(names) < 2:
+        raise DataError(f"VIDPDAG needs at least 2 columns (variables); data has {len(names)}")
+    rng = check_random_state(random_state)
+    x, transformed = transform_columns(frame.to_numpy(dtype=np.float64), names, transform)
+    if standardize:
+        loc, scale = center_scale(x, names, owner="VIDPDAG")
+        x = (x - loc) / scale
+    else:
+        _check_float32_range(x, names)
+        loc, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    x = x.astype(np.float32)
+    n = x.shape[0]
+    n_val = int(round(validation_fraction * n))
+    if validation_fraction > 0 and n_val == 0:
+        logger.warning("VIDPDAG: validation_fraction=%g of %d rows holds out no row; early stopping is off", validation_fraction, n)
+    perm = rng.permutation(n)
+    x_val, x_train = x[perm[:n_val]], x[perm[n_val:]]
+    key = jax.random.key(int(rng.integers(2**31 - 1)))
+    k_init, k_train, k_val = _split3(key)
+    devices = parallel_devices() if devices is None else tuple(devices)
+    xt, xv = replicate((jnp.asarray(x_train), jnp.asarray(x_val[:_VAL_ROWS])), devices)  # each step splits its minibatch
+    return PreparedData(xt, xv, n_val, names, transformed, loc, scale, k_init, k_train, k_val)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """The outcome of :func:`train_early_stopping`.
+
+    Attributes
+    ----------
+    params : dict
+        The parameters of the best chunk (the last one without validation rows).
+    best_step : int
+        The step after which they were taken.
+    n_iter : int
+        Steps run.
+    history : pandas.DataFrame
+        Per chunk: ``step``, ``train_elbo`` and ``val_elbo`` (NaN without validation rows).
+    """
+
+    params: dict
+    best_step: int
+    n_iter: int
+    history: pd.DataFrame
+
+
+def train_early_stopping(
+    run_chunk, val_elbo, params, opt_state, x_train, x_val, *, key, val_key, hyper, max_iter: int, chunk_size: int,
+    patience: int = 20, progress: bool = False,
+) -> TrainResult:
+    """Train in chunks until the held-out ELBO stops improving (the second phase of a VI-DP-DAG fit).
+
+    Each chunk is one call of ``run_chunk`` (``chunk_size`` steps, see
+    :func:`make_train_chunk`); between chunks the losses are checked for NaN/inf, the
+    held-out ELBO (:func:`make_val_elbo`, always with ``val_key``) is computed and a
+    tqdm bar advances. Training stops after ``max_iter`` steps (rounded up to whole
+    chunks) or ``patience`` chunks without a better held-out ELBO; the best chunk's
+    parameters are returned. Without validation rows every chunk counts as the best
+    (the last one is kept).
+
+    Parameters
+    ----------
+    run_chunk, val_elbo : callable
+        From :func:`make_train_chunk` and :func:`make_val_elbo`.
+    params, opt_state
+        Initial parameters (:func:`init_state`) and optimiser state (``init_opt(params)``).
+    x_train, x_val : jax.Array
+        Training and held-out rows (:class:`PreparedData`); ``x_val`` may have no row.
+    key, val_key : jax.Array
+        Keys of the training steps and of the validation ELBO.
+    hyper : dict
+        The traced hyperparameters of ``run_chunk`` (``tau, prior_p, kl_weight,
+        perm_weight, n_train``).
+    max_iter, chunk_size, patience : int
+        ``chunk_size`` must be the one ``run_chunk`` was made with.
+    progress : bool
+        Show a tqdm bar over the steps.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ConvergenceError
+        If the loss becomes NaN or inf (the message gives the step).
+    ParameterError
+        If a chunk is not ``chunk_size`` steps long.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp, numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=500)
+    >>> prep = prepare_data(pd.DataFrame({"x": x, "y": np.tanh(2 * x) + 0.2 * rng.normal(size=500)}), random_state=0)
+    >>> init_opt, run_chunk = make_train_chunk(chunk_size=100, batch_size=128, lr=1e-3, lr_graph=3e-2)
+    >>> params = init_state(prep.key_init, 2, (16, 16))
+    >>> hyper = {"tau": jnp.float32(0.3), "prior_p": jnp.float32(1e-4), "kl_weight": jnp.float32(1.0),
+    ...          "perm_weight": jnp.float32(1.0), "n_train": jnp.float32(prep.x_train.shape[0])}
+    >>> result = train_early_stopping(run_chunk, make_val_elbo(), params, init_opt(params), prep.x_train, prep.x_val,
+    ...                               key=prep.key_train, val_key=prep.key_val, hyper=hyper, max_iter=500, chunk_size=100)
+    >>> result.n_iter, list(result.history.columns)
+    (500, ['step', 'train_elbo', 'val_elbo'])
+    """
+    check_in_range(chunk_size, name="chunk_size", low=1, inclusive="left", integer=True, owner="train_early_stopping")
+    check_in_range(max_iter, name="max_iter", low=1, inclusive="left", integer=True, owner="train_early_stopping")
+    check_in_range(patience, name="patience", low=1, inclusive="left", integer=True, owner="train_early_stopping")
+    chunk = int(chunk_size)
+    has_val = x_val.shape[0] > 0
+    n_chunks = -(-int(max_iter) // chunk)
+    best = (-np.inf, params, 0)
+    bad = 0
+    rows = []
+    bar = progress_bar(progress, total=n_chunks * chunk, desc="VI-DP-DAG", unit="step")
+    step = 0
+    try:
+        for c in range(n_chunks):
+            params, opt_state, losses, elbos = run_chunk(params, opt_state, x_train, key, c, hyper)
+            losses = np.asarray(losses)
+            if losses.shape != (chunk,):
+                raise ParameterError(f"train_early_stopping: run_chunk ran {losses.shape[0]} steps, not chunk_size={chunk}")
+            if not np.all(np.isfinite(losses)):
+                first = step + int(np.argmax(~np.isfinite(losses))) + 1
+                raise ConvergenceError(
+                    f"VI-DP-DAG training diverged: the loss is NaN/inf at step {first}; lower 'lr' / 'lr_graph' "
+                    "or standardise the data"
+                )
+            step += chunk
+            train = float(np.mean(np.asarray(elbos)))
+            val = float(val_elbo(params, x_val, val_key, hyper)) if has_val else train
+            rows.append((step, train, val if has_val else np.nan))
+            bar.update(chunk)
+            bar.set_postfix(train_elbo=f"{train:.3f}", val_elbo=f"{val:.3f}")
+            if not has_val:
+                best = (val, params, step)
+            elif val > best[0]:
+                best, bad = (val, params, step), 0
+            else:
+                bad += 1
+                if bad >= patience:
+                    logger.info("VI-DP-DAG: early stop at step %d (best validation ELBO %.4f at step %d)", step, best[0], best[2])
+                    break
+    finally:
+        bar.close()
+    return TrainResult(best[1], best[2], step, pd.DataFrame(rows, columns=["step", "train_elbo", "val_elbo"]))
+
+
+def finalise_posterior(params, names, *, permutation: str = "softsort", tau: float = 0.3, threshold: float = 0.5) -> tuple:
+    """The fitted distribution over DAGs, its edge marginals and its mode (the last phase of a VI-DP-DAG fit).
+
+    Parameters
+    ----------
+    params : dict
+        Trained parameters (:attr:`TrainResult.params`); their ``"graph"`` entry holds the
+        DP-DAG logits ``psi`` and ``theta``.
+    names : list of str
+        Node names, in column order.
+    permutation : {"softsort", "sinkhorn"}
+    tau : float
+        The relaxation temperature the model was trained with.
+    threshold : float
+        Edges of the mode: ``i -> j`` with ``i`` before ``j`` in the most probable
+        ordering and ``P(i -> j | ordering) > threshold``.
+
+    Returns
+    -------
+    dpdag : DPDAG
+    edge_probs : pandas.DataFrame
+        ``P(i -> j)`` (rows: causes), indexed by ``names``.
+    graph : networkx.DiGraph
+        The mode, a DAG over ``names``.
+
+    Examples
+    --------
+    >>> import jax
+    >>> params = init_state(jax.random.key(0), 3, (4,))
+    >>> dpdag, probs, graph = finalise_posterior(params, ["a", "b", "c"])
+    >>> probs.shape, sorted(graph.nodes)
+    ((3, 3), ['a', 'b', 'c'])
+    """
+    q = DPDAG.from_params(params["graph"]["psi"], params["graph"]["theta"], permutation=permutation, tau=float(tau))
+    probs = np.asarray(q.edge_probs(), dtype=float)
+    graph = adjacency_to_dag(np.asarray(q.mode(float(threshold))), nodes=list(names))
+    return q, pd.DataFrame(probs, index=list(names), columns=list(names)), graph
+
+
 # --------------------------------------------------------------------------- estimator
 class VIDPDAG(ParamsMixin):
     """Variational DAG learning with DP-DAG (VI-DP-DAG) and neural mechanisms.
@@ -419,11 +712,27 @@ class VIDPDAG(ParamsMixin):
     ((3, 3), ['step', 'train_elbo', 'val_elbo'])
     """
 
-    _param_names = (
-        "hidden", "permutation", "tau", "prior_p", "kl_weight", "perm_weight", "lr", "lr_graph", "batch_size",
-        "n_graph_samples", "max_iter", "chunk_size", "validation_fraction", "patience", "threshold", "transform",
-        "standardize", "progress", "random_state",
-    )  # fmt: skip
+    _parameter_constraints = {
+        "hidden": Satisfies(is_layer_sizes, "a tuple of positive ints"),
+        "permutation": Options(RELAXATIONS),
+        "tau": Interval(Real, 0, None),
+        "prior_p": Interval(Real, 0, 1),
+        "kl_weight": Interval(Real, 0, None, closed="left"),
+        "perm_weight": Interval(Real, 0, None, closed="left"),
+        "lr": Interval(Real, 0, None),
+        "lr_graph": Interval(Real, 0, None),
+        "batch_size": Interval(Integral, 1, None, closed="left"),
+        "n_graph_samples": Interval(Integral, 1, None, closed="left"),
+        "max_iter": Interval(Integral, 1, None, closed="left"),
+        "chunk_size": Interval(Integral, 1, None, closed="left"),
+        "validation_fraction": Interval(Real, 0, 0.5, closed="left"),
+        "patience": Interval(Integral, 1, None, closed="left"),
+        "threshold": Interval(Real, 0, 1, closed="left"),
+        "transform": Options(TRANSFORMS),
+        "standardize": Boolean(),
+        "progress": Boolean(),
+        "random_state": RandomState(),
+    }
 
     def __init__(
         self,
@@ -576,31 +885,15 @@ class VIDPDAG(ParamsMixin):
         adjacency = np.asarray(self.dpdag_.sample(key, int(n))) > 0.5  # straight-through values are 0/1 up to rounding
         return [adjacency_to_dag(a, nodes=list(self.feature_names_in_)) for a in adjacency]
 
-    def _validate_params(self) -> None:
-        owner = "VIDPDAG"
-        hidden = self.hidden
-        if (
-            not isinstance(hidden, (tuple, list))
-            or not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hidden)
-        ):
-            raise ParameterError(f"The 'hidden' parameter of {owner} must be a tuple of positive ints; got {hidden!r} instead.")
-        check_option(self.permutation, RELAXATIONS, name="permutation", owner=owner)
-        check_in_range(self.tau, name="tau", low=0, owner=owner)
-        check_in_range(self.prior_p, name="prior_p", low=0, high=1, owner=owner)
-        check_in_range(self.kl_weight, name="kl_weight", low=0, inclusive="left", owner=owner)
-        check_in_range(self.perm_weight, name="perm_weight", low=0, inclusive="left", owner=owner)
-        check_in_range(self.lr, name="lr", low=0, owner=owner)
-        check_in_range(self.lr_graph, name="lr_graph", low=0, owner=owner)
-        for name in ("batch_size", "n_graph_samples", "max_iter", "chunk_size", "patience"):
-            check_in_range(getattr(self, name), name=name, low=1, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.validation_fraction, name="validation_fraction", low=0, high=0.5, inclusive="left", owner=owner)
-        check_in_range(self.threshold, name="threshold", low=0, high=1, inclusive="left", owner=owner)
-        check_option(self.transform, TRANSFORMS, name="transform", owner=owner)
-        for name in ("standardize", "progress"):
-            check_bool(getattr(self, name), name=name, owner=owner)
-
     def fit(self, data, y=None) -> VIDPDAG:
         """Fit the variational posterior over DAGs and the mechanisms to ``data``.
+
+        Three phases, each a function of :mod:`discovery.differentiable`:
+        :func:`prepare_data` (validate, transform, standardise, split, place on the
+        devices), :func:`train_early_stopping` (the jitted chunks of
+        :func:`make_train_chunk` from :func:`init_state`, stopped on the held-out ELBO of
+        :func:`make_val_elbo`) and :func:`finalise_posterior` (the DP-DAG, its edge
+        probabilities and its mode).
 
         Parameters
         ----------
@@ -624,97 +917,44 @@ class VIDPDAG(ParamsMixin):
             If the loss becomes NaN (the message gives the step).
         """
         self._validate_params()
-        frame = check_numeric_frame(data, name="data", min_rows=10, allow_constant=False)
-        names = list(frame.columns)
-        if len(names) < 2:
-            raise DataError(f"VIDPDAG needs at least 2 columns (variables); data has {len(names)}")
-        rng = check_random_state(self.random_state)
-        x, transformed = transform_columns(frame.to_numpy(dtype=np.float64), names, self.transform)
-        if self.standardize:
-            loc, scale = center_scale(x, names, owner="VIDPDAG")
-            x = (x - loc) / scale
-        else:
-            _check_float32_range(x, names)
-            loc, scale = np.zeros(x.shape[1]), np.ones(x.shape[1])
-        x = x.astype(np.float32)
-        n, d = x.shape
-        n_val = int(round(self.validation_fraction * n))
-        if self.validation_fraction > 0 and n_val == 0:
-            logger.warning(
-                "VIDPDAG: validation_fraction=%g of %d rows holds out no row; early stopping is off", self.validation_fraction, n
-            )
-        perm = rng.permutation(n)
-        x_val, x_train = x[perm[:n_val]], x[perm[n_val:]]
-        key = jax.random.key(int(rng.integers(2**31 - 1)))
-        k_init, k_train, k_val = _split3(key)
-
-        hidden = tuple(int(h) for h in self.hidden)
-        chunk = int(self.chunk_size)
         devices = parallel_devices()
+        prep = prepare_data(data, transform=self.transform, standardize=self.standardize,
+                            validation_fraction=self.validation_fraction, random_state=self.random_state, devices=devices)  # fmt: skip
+        names, n_train = prep.names, prep.x_train.shape[0]
+        d = len(names)
+        chunk = int(self.chunk_size)
         init_opt, run_chunk = make_train_chunk(
-            chunk_size=chunk, batch_size=min(int(self.batch_size), len(x_train)), lr=float(self.lr),
+            chunk_size=chunk, batch_size=min(int(self.batch_size), n_train), lr=float(self.lr),
             lr_graph=float(self.lr_graph), n_samples=int(self.n_graph_samples), relaxation=self.permutation,
             devices=devices,
         )
         val_elbo = make_val_elbo(relaxation=self.permutation, devices=devices)
         hyper = {
             "tau": jnp.float32(self.tau), "prior_p": jnp.float32(self.prior_p), "kl_weight": jnp.float32(self.kl_weight),
-            "perm_weight": jnp.float32(self.perm_weight), "n_train": jnp.float32(len(x_train)),
+            "perm_weight": jnp.float32(self.perm_weight), "n_train": jnp.float32(n_train),
         }  # fmt: skip
-        params = init_state(k_init, d, hidden)
-        opt_state = init_opt(params)
-        xt, xv = jnp.asarray(x_train), jnp.asarray(x_val[:2000])
-        xt, xv = replicate((xt, xv), devices)  # every device holds the data; each step splits its minibatch
-        n_chunks = -(-int(self.max_iter) // chunk)
-        best = (-np.inf, params, 0)
-        bad = 0
-        rows = []
-        bar = progress_bar(self.progress, total=n_chunks * chunk, desc="VI-DP-DAG", unit="step")
+        params = init_state(prep.key_init, d, tuple(int(h) for h in self.hidden))
         t0 = time.perf_counter()
-        step = 0
-        try:
-            for c in range(n_chunks):
-                params, opt_state, losses, elbos = run_chunk(params, opt_state, xt, k_train, c, hyper)
-                losses = np.asarray(losses)
-                if not np.all(np.isfinite(losses)):
-                    first = step + int(np.argmax(~np.isfinite(losses))) + 1
-                    raise ConvergenceError(
-                        f"VI-DP-DAG training diverged: the loss is NaN/inf at step {first}; lower 'lr' / 'lr_graph' "
-                        "or standardise the data"
-                    )
-                step += chunk
-                train = float(np.mean(np.asarray(elbos)))
-                val = float(val_elbo(params, xv, k_val, hyper)) if n_val else train
-                rows.append((step, train, val if n_val else np.nan))
-                bar.update(chunk)
-                bar.set_postfix(train_elbo=f"{train:.3f}", val_elbo=f"{val:.3f}")
-                if not n_val:
-                    best = (val, params, step)
-                elif val > best[0]:
-                    best, bad = (val, params, step), 0
-                else:
-                    bad += 1
-                    if bad >= self.patience:
-                        logger.info("VI-DP-DAG: early stop at step %d (best validation ELBO %.4f at step %d)", step, best[0], best[2])
-                        break
-        finally:
-            bar.close()
-        params = best[1]
-        logger.info("VI-DP-DAG on %d variables, %d rows: %d steps in %.2f s", d, n, step, time.perf_counter() - t0)
-
-        q = DPDAG.from_params(params["graph"]["psi"], params["graph"]["theta"], permutation=self.permutation, tau=float(self.tau))
-        probs = np.asarray(q.edge_probs(), dtype=float)
-        graph = adjacency_to_dag(np.asarray(q.mode(float(self.threshold))), nodes=names)
-        self.edge_probs_ = pd.DataFrame(probs, index=names, columns=names)
+        trained = train_early_stopping(
+            run_chunk, val_elbo, params, init_opt(params), prep.x_train, prep.x_val, key=prep.key_train,
+            val_key=prep.key_val, hyper=hyper, max_iter=int(self.max_iter), chunk_size=chunk, patience=int(self.patience),
+            progress=self.progress,
+        )  # fmt: skip
+        logger.info(
+            "VI-DP-DAG on %d variables, %d rows: %d steps in %.2f s", d, n_train + prep.n_val, trained.n_iter, time.perf_counter() - t0
+        )
+        q, probs, graph = finalise_posterior(trained.params, names, permutation=self.permutation, tau=self.tau,
+                                             threshold=self.threshold)  # fmt: skip
+        self.edge_probs_ = probs
         self.graph_ = graph
         self.dpdag_ = q
-        self.history_ = pd.DataFrame(rows, columns=["step", "train_elbo", "val_elbo"])
-        self.n_iter_ = step
-        self.best_step_ = best[2]
-        self.noise_scale_ = pd.Series(np.exp(np.asarray(params["log_sigma"], dtype=float)) * scale, index=names)
-        self.transformed_columns_ = transformed
-        self.params_ = params
-        self._scoring = {"loc": loc, "scale": scale, "key": k_val, "hyper": hyper}
+        self.history_ = trained.history
+        self.n_iter_ = trained.n_iter
+        self.best_step_ = trained.best_step
+        self.noise_scale_ = pd.Series(np.exp(np.asarray(trained.params["log_sigma"], dtype=float)) * prep.scale, index=names)
+        self.transformed_columns_ = prep.transformed_columns
+        self.params_ = trained.params
+        self._scoring = {"loc": prep.loc, "scale": prep.scale, "key": prep.key_val, "hyper": hyper}
         self.n_features_in_ = d
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self

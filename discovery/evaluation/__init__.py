@@ -1,7 +1,9 @@
 """Compare discovery algorithms: the harness, the default suite, plots and the HTML report.
 
 - :func:`compare`: algorithms x datasets x seeds -> a tidy table, on any executor
-  (local processes, the calling process, a Dask cluster), resumable from a cache.
+  (local processes, the calling process, a Dask cluster), resumable from a cache. Its
+  phases: :func:`build_tasks` (a :class:`TaskPlan` of :class:`RunTask`),
+  :func:`run_tasks` (one :class:`RunResult` each) and :func:`tabulate`.
 - :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
   applies to and how it is fitted and scored.
 - :func:`summarise`: mean and standard deviation over seeds.
@@ -13,13 +15,31 @@ This package is named ``evaluation`` rather than ``compare`` so that the subpack
 does not shadow the function :func:`discovery.compare`.
 """
 
-from ._compare import Capability, capability_of, compare, register_algorithm, summarise
+from ._compare import (
+    Capability,
+    RunResult,
+    RunTask,
+    TaskPlan,
+    build_tasks,
+    capability_of,
+    compare,
+    register_algorithm,
+    run_tasks,
+    summarise,
+    tabulate,
+)
 from ._plot import plot_comparison, plot_graph
 from ._report import write_report
 from ._suite import default_algorithms, default_datasets, run_default_suite
 
 __all__ = [
     "compare",
+    "build_tasks",
+    "run_tasks",
+    "tabulate",
+    "TaskPlan",
+    "RunTask",
+    "RunResult",
     "summarise",
     "register_algorithm",
     "capability_of",

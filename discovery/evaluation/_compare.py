@@ -21,6 +21,11 @@ run is stored in its own JSON file keyed by a hash of the estimator's
 parameters, the data and the seed, so an interrupted comparison resumes where it
 stopped. A run that raises is recorded (``status="error"`` and the message), it
 does not end the comparison.
+
+:func:`compare` composes three phases, each public: :func:`build_tasks` (datasets
+materialised and estimators instantiated per seed, applicability, cache keys: a
+:class:`TaskPlan` of :class:`RunTask`), :func:`run_tasks` (cache reads, the executor,
+the progress bar: one :class:`RunResult` per task) and :func:`tabulate` (the table).
 """
 
 from __future__ import annotations
@@ -53,6 +58,12 @@ from ..timeseries._metrics import lagged_metrics
 
 __all__ = [
     "compare",
+    "build_tasks",
+    "run_tasks",
+    "tabulate",
+    "TaskPlan",
+    "RunTask",
+    "RunResult",
     "register_algorithm",
     "capability_of",
     "Capability",
@@ -187,12 +198,14 @@ def capability_of(estimator) -> Capability:
 
 # --------------------------------------------------------------------------- truth and scoring
 def _true_graph(ds: Dataset):
-    """The ground truth a learner on ``ds`` is scored against (None when unknown)."""
-    if ds.kind == "time_series":
-        lag_array = ds.metadata.get("lag_array") if ds.metadata else None
-        if lag_array is not None:
-            return LaggedGraph.from_array(np.asarray(lag_array), nodes=list(ds.variables))
-        return ds.graph
+    """The ground truth a learner on ``ds`` is scored against (None when unknown).
+
+    ``ds.graph``, except for a time series that carries its lagged graph
+    (``metadata["lagged_graph"]``, as :func:`scm.simulate.time_series` does): lagged
+    learners are scored against that.
+    """
+    if ds.kind == "time_series" and ds.metadata and ds.metadata.get("lagged_graph") is not None:
+        return ds.metadata["lagged_graph"]
     return ds.graph
 
 
@@ -286,10 +299,41 @@ def score(truth, graph, capability: Capability, *, edge_probs=None, changed_node
 
 # --------------------------------------------------------------------------- one run
 @dataclasses.dataclass
-class _Task:
-    """Everything one run needs; picklable (no user lambdas), so it travels to any worker."""
+class RunTask:
+    """One run of :func:`compare`: an estimator, the data it is fitted on and how it is scored.
 
-    index: int
+    Made by :func:`build_tasks`, run by :func:`run_tasks`. It holds no user lambdas (unless
+    ``metrics`` does), so it pickles and travels to any worker.
+
+    Attributes
+    ----------
+    algorithm, dataset : str
+        The names the run is reported under.
+    seed : int
+    estimator : estimator
+        A fresh, unfitted estimator for this run (see :func:`build_tasks`).
+    data : pandas.DataFrame
+        The dataset's data, environment column included (:attr:`Capability.fit` says what
+        ``fit`` gets).
+    environment : str or None
+        The environment / context column.
+    kind : str
+        The dataset's kind.
+    truth : networkx.DiGraph, scm.PDAG, scm.LaggedGraph or None
+        What the estimate is scored against (None: unknown, metrics are NaN).
+    changed_nodes : frozenset
+        Variables whose mechanisms change (the truth of a context node's edges).
+    capability : Capability
+        How the estimator is fitted and scored.
+    metrics : dict
+        Extra metrics ``name -> fn(truth, graph)``.
+    key : str
+        The cache key: a hash of the estimator's class and parameters, the seed, the data
+        and the truth (empty without a cache).
+    cache_file : str or None
+        Where the finished run is stored (None: no cache).
+    """
+
     algorithm: str
     dataset: str
     seed: int
@@ -305,6 +349,26 @@ class _Task:
     cache_file: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """The outcome of one :class:`RunTask` (see :func:`run_tasks`).
+
+    Attributes
+    ----------
+    row : dict
+        The run's row of the results table: ``algorithm``, ``dataset``, ``seed``, the
+        metrics, ``fit_seconds``, ``status``, ``error``, ``warnings`` and ``cached``.
+    graph : scm.PDAG, scm.LaggedGraph or None
+        The learned graph (None when the run failed).
+    edge_probs : pandas.DataFrame or None
+        Edge probabilities, for estimators that have them.
+    """
+
+    row: dict
+    graph: Any = None
+    edge_probs: pd.DataFrame | None = None
+
+
 def _pack(graph):
     """A picklable form of a graph (PDAG and LaggedGraph refuse to unpickle: they are immutable)."""
     if isinstance(graph, (PDAG, LaggedGraph)):
@@ -317,7 +381,7 @@ def _unpack(packed):
     return _graph_from_json(value) if kind == "graph" else value
 
 
-def _fit(task: _Task):
+def _fit(task: RunTask):
     est, cap, data = task.estimator, task.capability, task.data
     if cap.fit == "plain":
         cols = [c for c in data.columns if c != task.environment]
@@ -344,7 +408,7 @@ class _Collector(logging.Handler):
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
-def _run_task(task: _Task) -> tuple[dict, Any, Any]:
+def _run_task(task: RunTask) -> tuple[dict, Any, Any]:
     """Fit, score and (optionally) cache one run; never raises for an error of the run itself."""
     row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed}
     graph = probs = None
@@ -361,7 +425,7 @@ def _run_task(task: _Task) -> tuple[dict, Any, Any]:
             graph = as_graph_object(est.graph_)
             cap = task.capability
             probs = getattr(est, cap.edge_probs) if cap.edge_probs else None
-            scores = score(_unpack(task.truth), graph, cap, edge_probs=probs, changed_nodes=task.changed_nodes, metrics=task.metrics)
+            scores = score(task.truth, graph, cap, edge_probs=probs, changed_nodes=task.changed_nodes, metrics=task.metrics)
             row.update(scores)
             row.update(fit_seconds=seconds, status="ok", error="")
         except Exception as exc:  # a failing run is a result, not a crash
@@ -559,7 +623,268 @@ def _resolve_executor(executor, n_jobs, n_tasks):
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx), True
 
 
-# --------------------------------------------------------------------------- the harness
+# --------------------------------------------------------------------------- the harness, in three phases
+@dataclasses.dataclass(frozen=True)
+class TaskPlan:
+    """The runs of a comparison and what the results table needs besides them (see :func:`build_tasks`).
+
+    Attributes
+    ----------
+    tasks : list of RunTask
+        For each seed, for each dataset, the algorithms that apply (the row order of
+        :func:`tabulate`).
+    truths : dict
+        ``dataset -> true graph`` of the first seed.
+    changed_nodes : dict
+        ``dataset -> frozenset`` of the nodes whose mechanisms change.
+    columns : list of str or None
+        The metric columns to keep (None: every metric that applies).
+    skipped : tuple of (algorithm, dataset)
+        The pairs that do not match (the algorithm does not apply, or ``only`` excludes them).
+    """
+
+    tasks: list
+    truths: dict
+    changed_nodes: dict
+    columns: list | None = None
+    skipped: tuple = ()
+
+
+def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, *, only: Mapping | None = None) -> TaskPlan:
+    """Every run of a comparison, ready to go: the first phase of :func:`compare`.
+
+    Materialises each dataset for each seed (a factory is called with the seed),
+    instantiates each algorithm for each seed (a clone with ``random_state`` set to the
+    seed, or the factory's estimator), keeps the pairs that apply
+    (:func:`capability_of`, ``only``) and, with ``cache_dir``, computes each run's cache
+    key and file. Nothing is fitted and no cache file is read.
+
+    Parameters
+    ----------
+    algorithms, datasets, metrics, seeds, cache_dir, only
+        As in :func:`compare`.
+
+    Returns
+    -------
+    TaskPlan
+
+    Raises
+    ------
+    ParameterError
+        Bad arguments, or no algorithm applies to any dataset.
+
+    Examples
+    --------
+    >>> import scm
+    >>> from discovery import PC, PCMCI
+    >>> from discovery.evaluation import build_tasks
+    >>> ds = scm.simulate.simulate(n_nodes=4, n_samples=200, random_state=0)
+    >>> plan = build_tasks({"pc": PC(), "pcmci": PCMCI()}, {"er4": ds}, seeds=[0, 1])
+    >>> [(t.algorithm, t.dataset, t.seed) for t in plan.tasks], plan.skipped
+    ([('pc', 'er4', 0), ('pc', 'er4', 1)], (('pcmci', 'er4'),))
+    """
+    algorithms = _as_mapping(algorithms, "algorithms")
+    datasets = _as_mapping(datasets, "datasets")
+    keep, extra = _check_metrics(metrics)
+    try:
+        seeds = [int(s) for s in ([seeds] if isinstance(seeds, int | np.integer) else seeds)]
+    except (TypeError, ValueError):
+        raise ParameterError(f"The 'seeds' parameter of compare must be an int or a list of ints; got {seeds!r} instead.") from None
+    if not seeds:
+        raise ParameterError("The 'seeds' parameter of compare is empty.")
+    only = {} if only is None else dict(only)
+    unknown = [a for a in only if a not in algorithms]
+    if unknown:
+        raise ParameterError(f"The 'only' parameter of compare names unknown algorithm(s) {unknown}; known: {list(algorithms)}")
+    cache = None
+    if cache_dir is not None:
+        cache = pathlib.Path(cache_dir)
+        cache.mkdir(parents=True, exist_ok=True)
+
+    # materialise datasets and estimators in the caller: workers only get picklable tasks
+    tasks: list[RunTask] = []
+    truths: dict = {}
+    changed: dict = {}
+    skipped = []
+    for seed in seeds:
+        for dname, dspec in datasets.items():
+            ds = _materialise_dataset(dname, dspec, seed)
+            truth = _true_graph(ds)
+            truths.setdefault(dname, truth)
+            changed.setdefault(dname, frozenset(ds.changed_nodes))
+            digest = _data_digest(ds.data) if cache else ""
+            tdigest = _truth_digest(truth) if cache else ""
+            for aname, aspec in algorithms.items():
+                est = _instantiate(aname, aspec, seed)
+                cap = capability_of(est)
+                if ds.kind not in cap.kinds or (aname in only and dname not in only[aname]):
+                    skipped.append((aname, dname))
+                    continue
+                key = _run_key(est, seed, digest, tdigest, ds, extra) if cache else ""
+                cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
+                tasks.append(RunTask(aname, dname, seed, est, ds.data, ds.environment, ds.kind, truth,
+                                     frozenset(ds.changed_nodes), cap, extra, key, cache_file))  # fmt: skip
+    if not tasks:
+        raise ParameterError(
+            f"no algorithm applies to any dataset: algorithms {list(algorithms)} handle dataset kinds "
+            f"{sorted(set().union(*(capability_of(_instantiate(a, s, seeds[0])).kinds for a, s in algorithms.items())))}, "
+            f"the datasets are {sorted({_materialise_dataset(d, s, seeds[0]).kind for d, s in datasets.items()})}"
+        )
+    skipped = tuple(dict.fromkeys(skipped))
+    for aname, dname in skipped:
+        logger.debug("%s does not apply to %s: skipped", aname, dname)
+    logger.info("compare: %d runs planned, %d skipped pairs", len(tasks), len(skipped))
+    return TaskPlan(tasks, truths, changed, keep, skipped)
+
+
+def run_tasks(tasks, executor=None, progress: bool = False, *, n_jobs: int | None = None) -> list[RunResult]:
+    """Run each task once, or read it back from its cache file: the second phase of :func:`compare`.
+
+    A task whose ``cache_file`` holds a finished run with the same key is not run
+    (``cached=True`` in its row). The others go to ``executor``; each fits, scores and,
+    when it succeeds and has a ``cache_file``, writes its result there. A run that
+    raises, or whose worker dies, gives a row with ``status="error"``: this function
+    does not raise for it.
+
+    Parameters
+    ----------
+    tasks : list of RunTask
+        From :func:`build_tasks` (``plan.tasks``, or a part of it).
+    executor, progress, n_jobs
+        As in :func:`compare`.
+
+    Returns
+    -------
+    list of RunResult
+        One per task, in the order of ``tasks``.
+
+    Raises
+    ------
+    ParameterError
+        A bad ``executor`` or ``n_jobs``.
+
+    Examples
+    --------
+    >>> import scm
+    >>> from discovery import PC
+    >>> from discovery.evaluation import build_tasks, run_tasks
+    >>> ds = scm.simulate.simulate(n_nodes=4, n_samples=200, random_state=0)
+    >>> plan = build_tasks({"pc": PC(), "bad": PC(alpha=2.0)}, {"er4": ds})
+    >>> [(r.row["algorithm"], r.row["status"], type(r.graph).__name__) for r in run_tasks(plan.tasks, "sequential")]
+    [('pc', 'ok', 'PDAG'), ('bad', 'error', 'NoneType')]
+    """
+    tasks = list(tasks)
+    done: dict[int, RunResult] = {}
+    for i, task in enumerate(tasks):
+        if task.cache_file and (hit := _read_cache(pathlib.Path(task.cache_file), task.key)) is not None:
+            row, graph, probs = hit
+            done[i] = RunResult({**row, "cached": True}, graph, probs)
+    todo = [i for i in range(len(tasks)) if i not in done]
+    logger.info("compare: %d runs (%d cached)", len(tasks), len(done))
+    pool, owned = _resolve_executor(executor, n_jobs, len(todo))
+    bar = progress_bar(progress, total=len(tasks), initial=len(done), desc="compare", unit="run")
+    try:
+        if pool is None:
+            for i in todo:
+                task = tasks[i]
+                bar.set_postfix_str(f"{task.algorithm} on {task.dataset}", refresh=False)
+                done[i] = _finish(task, _run_task(task))
+                bar.update()
+        else:
+            futures = {pool.submit(_run_task, tasks[i]): i for i in todo}
+            for fut in cf.as_completed(futures):
+                i = futures[fut]
+                task = tasks[i]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker died, or the task did not pickle
+                    message = _one_line(exc)
+                    if isinstance(exc, BrokenProcessPool):
+                        message = ("BrokenProcessPool: a worker process died (out of memory, or a script without "
+                                   "`if __name__ == '__main__':` around the call, which the 'spawn' start method needs)")
+                    row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed,
+                           "fit_seconds": float("nan"), "status": "error", "error": message, "warnings": ""}
+                    result = (row, None, None)
+                done[i] = _finish(task, result)
+                bar.update()
+    finally:
+        bar.close()
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [done[i] for i in range(len(tasks))]
+
+
+def _finish(task: RunTask, result) -> RunResult:
+    row, graph, probs = result
+    graph = _unpack(graph) if graph is not None else None
+    row = {**row, "cached": False}
+    logger.info("%s on %s (seed %d): %s in %.2f s", task.algorithm, task.dataset, task.seed, row["status"], row["fit_seconds"])
+    return RunResult(row, graph, probs)
+
+
+def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
+    """The tidy results table of a comparison: the last phase of :func:`compare`.
+
+    Parameters
+    ----------
+    plan : TaskPlan
+        From :func:`build_tasks`.
+    results : list of RunResult
+        From :func:`run_tasks`, one per task of ``plan``, in its order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`compare` returns it: one row per run; ``attrs`` holds the learned
+        graphs, the truths and the changed nodes.
+
+    Raises
+    ------
+    ParameterError
+        If ``results`` and ``plan.tasks`` differ in length.
+
+    Examples
+    --------
+    >>> import scm
+    >>> from discovery import PC
+    >>> from discovery.evaluation import build_tasks, run_tasks, tabulate
+    >>> ds = scm.simulate.simulate(n_nodes=4, n_samples=200, random_state=0)
+    >>> plan = build_tasks({"pc": PC()}, {"er4": ds}, metrics=["shd", "skeleton_f1"], seeds=[0, 1])
+    >>> table = tabulate(plan, run_tasks(plan.tasks, "sequential"))
+    >>> list(table.columns)
+    ['algorithm', 'dataset', 'seed', 'shd', 'skeleton_f1', 'fit_seconds', 'status', 'error', 'warnings', 'cached']
+    >>> sorted(table.attrs["graphs"])
+    [('pc', 'er4', 0), ('pc', 'er4', 1)]
+    """
+    results = list(results)
+    if len(results) != len(plan.tasks):
+        raise ParameterError(f"tabulate needs one result per task: {len(plan.tasks)} tasks, {len(results)} results")
+    frame = pd.DataFrame([r.row for r in results])
+    lead = ["algorithm", "dataset", "seed"]
+    tail = ["fit_seconds", "status", "error", "warnings", "cached"]
+    metric_cols = [c for c in frame.columns if c not in lead + tail]
+    metric_cols += [m for m in METRIC_NAMES[:-1] if m not in metric_cols]  # same schema when every run failed
+    ordered = [m for m in METRIC_NAMES if m in metric_cols] + [m for m in metric_cols if m not in METRIC_NAMES]
+    keep = plan.columns
+    if keep is not None:
+        ordered = [m for m in ordered if m in keep]
+        for m in keep:
+            if m not in ordered:
+                frame[m] = np.nan
+                ordered.append(m)
+    frame = frame.reindex(columns=lead + ordered + tail)
+    frame["seed"] = frame["seed"].astype(int)
+    frame["cached"] = frame["cached"].astype(bool)
+    frame["error"] = frame["error"].fillna("")
+    frame["warnings"] = frame["warnings"].fillna("")
+    for m in ordered:
+        frame[m] = pd.to_numeric(frame[m], errors="coerce").astype(float)
+    frame.attrs["graphs"] = GraphStore(((t.algorithm, t.dataset, t.seed), r.graph) for t, r in zip(plan.tasks, results))
+    frame.attrs["truths"] = GraphStore(plan.truths)
+    frame.attrs["changed_nodes"] = GraphStore(plan.changed_nodes)
+    return frame
+
+
 def compare(
     algorithms,
     datasets,
@@ -573,6 +898,11 @@ def compare(
     only: Mapping | None = None,
 ) -> pd.DataFrame:
     """Run every algorithm on every dataset it applies to, for every seed, and score it.
+
+    ``tabulate(plan, run_tasks(plan.tasks, executor, progress, n_jobs=n_jobs))`` with
+    ``plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only)``:
+    see :func:`build_tasks`, :func:`run_tasks` and :func:`tabulate` to run the phases
+    one by one (say, to inspect or filter the runs before they go to a cluster).
 
     Parameters
     ----------
@@ -636,101 +966,9 @@ def compare(
     0        pc     er5     0     ok
     1   notears     er5     0     ok
     """
-    algorithms = _as_mapping(algorithms, "algorithms")
-    datasets = _as_mapping(datasets, "datasets")
-    keep, extra = _check_metrics(metrics)
-    try:
-        seeds = [int(s) for s in ([seeds] if isinstance(seeds, int | np.integer) else seeds)]
-    except (TypeError, ValueError):
-        raise ParameterError(f"The 'seeds' parameter of compare must be an int or a list of ints; got {seeds!r} instead.") from None
-    if not seeds:
-        raise ParameterError("The 'seeds' parameter of compare is empty.")
-    only = {} if only is None else dict(only)
-    unknown = [a for a in only if a not in algorithms]
-    if unknown:
-        raise ParameterError(f"The 'only' parameter of compare names unknown algorithm(s) {unknown}; known: {list(algorithms)}")
-    cache = None
-    if cache_dir is not None:
-        cache = pathlib.Path(cache_dir)
-        cache.mkdir(parents=True, exist_ok=True)
-
-    # materialise datasets and estimators in the caller: workers only get picklable tasks
-    tasks: list[_Task] = []
-    done: dict[int, tuple] = {}
-    truths: dict = {}
-    changed: dict = {}
-    skipped = []
-    for seed in seeds:
-        for dname, dspec in datasets.items():
-            ds = _materialise_dataset(dname, dspec, seed)
-            truth = _true_graph(ds)
-            truths.setdefault(dname, truth)
-            changed.setdefault(dname, frozenset(ds.changed_nodes))
-            digest = _data_digest(ds.data) if cache else ""
-            tdigest = _truth_digest(truth) if cache else ""
-            for aname, aspec in algorithms.items():
-                est = _instantiate(aname, aspec, seed)
-                cap = capability_of(est)
-                if ds.kind not in cap.kinds or (aname in only and dname not in only[aname]):
-                    skipped.append((aname, dname))
-                    continue
-                key = _run_key(est, seed, digest, tdigest, ds, extra) if cache else ""
-                cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
-                task = _Task(len(tasks), aname, dname, seed, est, ds.data, ds.environment, ds.kind, _pack(truth),
-                             frozenset(ds.changed_nodes), cap, extra, key, cache_file)
-                tasks.append(task)
-                if cache_file and (hit := _read_cache(pathlib.Path(cache_file), key)) is not None:
-                    row, graph, probs = hit
-                    done[task.index] = ({**row, "cached": True}, graph, probs)
-    if not tasks:
-        raise ParameterError(
-            f"no algorithm applies to any dataset: algorithms {list(algorithms)} handle dataset kinds "
-            f"{sorted(set().union(*(capability_of(_instantiate(a, s, seeds[0])).kinds for a, s in algorithms.items())))}, "
-            f"the datasets are {sorted({_materialise_dataset(d, s, seeds[0]).kind for d, s in datasets.items()})}"
-        )
-    for aname, dname in dict.fromkeys(skipped):
-        logger.debug("%s does not apply to %s: skipped", aname, dname)
-
-    todo = [t for t in tasks if t.index not in done]
-    logger.info("compare: %d runs (%d cached), %d skipped pairs", len(tasks), len(done), len(set(skipped)))
-    pool, owned = _resolve_executor(executor, n_jobs, len(todo))
-    bar = progress_bar(progress, total=len(tasks), initial=len(done), desc="compare", unit="run")
-    try:
-        if pool is None:
-            for task in todo:
-                bar.set_postfix_str(f"{task.algorithm} on {task.dataset}", refresh=False)
-                done[task.index] = _finish(task, _run_task(task))
-                bar.update()
-        else:
-            futures = {pool.submit(_run_task, task): task for task in todo}
-            for fut in cf.as_completed(futures):
-                task = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as exc:  # the worker died, or the task did not pickle
-                    message = _one_line(exc)
-                    if isinstance(exc, BrokenProcessPool):
-                        message = ("BrokenProcessPool: a worker process died (out of memory, or a script without "
-                                   "`if __name__ == '__main__':` around the call, which the 'spawn' start method needs)")
-                    row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed,
-                           "fit_seconds": float("nan"), "status": "error", "error": message, "warnings": ""}
-                    result = (row, None, None)
-                done[task.index] = _finish(task, result)
-                bar.update()
-    finally:
-        bar.close()
-        if owned:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    return _table(tasks, done, keep, truths, changed)
-
-
-def _finish(task: _Task, result) -> tuple:
-    row, graph, probs = result
-    graph = _unpack(graph) if graph is not None else None
-    row = {**row, "cached": False}
-    logger.info("%s on %s (seed %d): %s in %.2f s", task.algorithm, task.dataset, task.seed, row["status"], row["fit_seconds"])
-    return row, graph, probs
+    plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only)
+    results = run_tasks(plan.tasks, executor, progress, n_jobs=n_jobs)
+    return tabulate(plan, results)
 
 
 class GraphStore(Mapping):
@@ -759,33 +997,6 @@ class GraphStore(Mapping):
 
     def __repr__(self) -> str:
         return f"GraphStore({len(self._items)} graphs)"
-
-
-def _table(tasks, done, keep, truths, changed) -> pd.DataFrame:
-    rows = [done[t.index][0] for t in tasks]
-    frame = pd.DataFrame(rows)
-    lead = ["algorithm", "dataset", "seed"]
-    tail = ["fit_seconds", "status", "error", "warnings", "cached"]
-    metric_cols = [c for c in frame.columns if c not in lead + tail]
-    metric_cols += [m for m in METRIC_NAMES[:-1] if m not in metric_cols]  # same schema when every run failed
-    ordered = [m for m in METRIC_NAMES if m in metric_cols] + [m for m in metric_cols if m not in METRIC_NAMES]
-    if keep is not None:
-        ordered = [m for m in ordered if m in keep]
-        for m in keep:
-            if m not in ordered:
-                frame[m] = np.nan
-                ordered.append(m)
-    frame = frame.reindex(columns=lead + ordered + tail)
-    frame["seed"] = frame["seed"].astype(int)
-    frame["cached"] = frame["cached"].astype(bool)
-    frame["error"] = frame["error"].fillna("")
-    frame["warnings"] = frame["warnings"].fillna("")
-    for m in ordered:
-        frame[m] = pd.to_numeric(frame[m], errors="coerce").astype(float)
-    frame.attrs["graphs"] = GraphStore(((t.algorithm, t.dataset, t.seed), done[t.index][1]) for t in tasks)
-    frame.attrs["truths"] = GraphStore(truths)
-    frame.attrs["changed_nodes"] = GraphStore(changed)
-    return frame
 
 
 def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:

@@ -43,15 +43,16 @@ import math
 import numbers
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
-from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_option
+from scm._validation import as_dataframe, check_numeric_frame
 
-from .._base import ParamsMixin
+from .._base import AnyOf, HasAttributes, Interval, Options, ParamsMixin
 
 __all__ = [
     "ICP",
@@ -80,15 +81,9 @@ _REJECTION_HINT = (
 )
 
 
-def _check_alpha(alpha, owner: str) -> float:
-    return float(check_in_range(alpha, name="alpha", low=0, high=1, owner=owner))
-
-
-def _check_max_set_size(value, p: int, owner: str) -> int:
-    if value is None:
-        return p
-    check_in_range(value, name="max_set_size", low=0, inclusive="left", integer=True, owner=owner)
-    return int(min(value, p))
+def _max_set_size(value, p: int) -> int:
+    """The largest candidate set: ``max_set_size`` (validated) capped at ``p``, all ``p`` for ``None``."""
+    return p if value is None else int(min(value, p))
 
 
 # =========================================================================== inputs
@@ -405,7 +400,11 @@ class _InvariantPrediction(ParamsMixin):
 class ICPParams(ParamsMixin):
     """The parameters of :class:`ICP`, shared with :class:`discovery.ICPGraph` (ICP per node)."""
 
-    _param_names = ("alpha", "test", "max_set_size")
+    _parameter_constraints = {
+        "alpha": Interval(Real, 0, 1),
+        "test": Options(("approximate", "exact")),
+        "max_set_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    }
 
     def __init__(self, *, alpha: float = 0.05, test: str = "approximate", max_set_size: int | None = None):
         self.alpha = alpha
@@ -538,13 +537,12 @@ class ICP(ICPParams, _InvariantPrediction):
         UnknownNodeError
             ``y`` or ``environment`` names no column of ``X``.
         """
-        owner = "ICP"
-        alpha = _check_alpha(self.alpha, owner)
-        test = check_option(self.test, ("approximate", "exact"), name="test", owner=owner)
-        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner=owner)
+        self._validate_params()
+        alpha, test = float(self.alpha), self.test
+        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="ICP")
         names = list(frame.columns)
         p = len(names)
-        k_max = _check_max_set_size(self.max_set_size, p, owner)
+        k_max = _max_set_size(self.max_set_size, p)
         start = time.perf_counter()
         masks = candidate_masks(p, k_max)
         stats_ = _batched_statistics(frame.to_numpy(dtype=float), yv, codes, len(labels), masks, exact=test == "exact", names=names)
@@ -721,7 +719,14 @@ class NonlinearICP(_InvariantPrediction):
     frozenset({'x'})
     """
 
-    _param_names = ("regressor", "test", "alpha", "max_set_size", "cv", "random_state")
+    _parameter_constraints = {
+        "regressor": AnyOf(None, HasAttributes(("fit", "predict", "get_params"), "a scikit-learn regressor")),
+        "test": Options(("residuals", "kci")),
+        "alpha": Interval(Real, 0, 1),
+        "max_set_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+        "cv": AnyOf(Options(("auto", "oob")), None, Interval(Integral, 2, None, closed="left")),
+        "random_state": Interval(Integral, 0, None, closed="left"),
+    }
 
     def __init__(
         self,
@@ -740,25 +745,17 @@ class NonlinearICP(_InvariantPrediction):
         self.cv = cv
         self.random_state = random_state
 
-    def _validate_params(self):
-        owner = "NonlinearICP"
-        alpha = _check_alpha(self.alpha, owner)
-        test = check_option(self.test, ("residuals", "kci"), name="test", owner=owner)
+    def _validate_joint_params(self) -> None:
+        if self.cv == "oob" and self.regressor is not None and not self.regressor.get_params().get("oob_score", False):
+            raise ParameterError("cv='oob' needs a regressor with out-of-bag predictions (oob_score=True)")
+
+    def _regressor_and_cv(self):
+        """The regressor (the default one for ``None``) and the residual scheme (``"auto"`` resolved)."""
         reg = _default_regressor() if self.regressor is None else self.regressor
-        if not (hasattr(reg, "fit") and hasattr(reg, "predict") and hasattr(reg, "get_params")):
-            raise ParameterError(
-                f"The 'regressor' parameter of NonlinearICP must be a scikit-learn regressor; got {type(reg).__name__} instead."
-            )
         cv = self.cv
         if cv == "auto":
             cv = "oob" if reg.get_params().get("oob_score", False) else 5
-        elif cv == "oob":
-            if not reg.get_params().get("oob_score", False):
-                raise ParameterError("cv='oob' needs a regressor with out-of-bag predictions (oob_score=True)")
-        elif cv is not None:
-            check_in_range(cv, name="cv", low=2, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
-        return alpha, test, reg, cv
+        return reg, cv
 
     def fit(self, X, y, environment) -> NonlinearICP:
         """Run nonlinear ICP for target ``y``.
@@ -780,11 +777,12 @@ class NonlinearICP(_InvariantPrediction):
         ParameterError, DataError, UnknownNodeError
             As :meth:`ICP.fit`.
         """
-        alpha, test, reg, cv = self._validate_params()
+        self._validate_params()
+        test, (reg, cv) = self.test, self._regressor_and_cv()
         frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="NonlinearICP")
         names = list(frame.columns)
         p = len(names)
-        k_max = _check_max_set_size(self.max_set_size, p, "NonlinearICP")
+        k_max = _max_set_size(self.max_set_size, p)
         masks = candidate_masks(p, k_max)
         values = frame.to_numpy(dtype=float)
         start = time.perf_counter()

@@ -72,6 +72,7 @@ class ICPGraph(ICPParams):
         ICPGraph
             ``self``.
         """
+        self._validate_params()
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"ICPGraph needs a DataFrame with an environment column; got {type(data).__name__}")
         if environment not in data.columns:

@@ -31,15 +31,15 @@ Examples
 from __future__ import annotations
 
 import logging
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
-from scm._exceptions import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
-from scm._validation import as_dataframe, check_bool, check_in_range, check_numeric_frame, check_option
+from scm._exceptions import ConvergenceError, DataError, NotFittedError, UnknownNodeError
+from scm._validation import as_dataframe, check_numeric_frame, check_option
 
-from .._base import ParamsMixin, columns_seen_by_fit
+from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit
 from ._icp import split_inputs
 
 __all__ = ["AnchorRegression", "IRM"]
@@ -208,7 +208,11 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
     [-0.02, 0.42]
     """
 
-    _param_names = ("gamma",)
+    _parameter_constraints = {
+        "gamma": Satisfies(
+            lambda g: not isinstance(g, bool) and isinstance(g, Real) and not np.isnan(g) and g >= 0, "a number in [0, inf]"
+        ),
+    }
 
     def __init__(self, *, gamma: float = 5.0):
         self.gamma = gamma
@@ -245,9 +249,8 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
             estimator is not identified).
         """
         owner = "AnchorRegression"
+        self._validate_params()
         gamma = self.gamma
-        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or np.isnan(gamma) or gamma < 0:
-            raise ParameterError(f"The 'gamma' parameter of {owner} must be a number in [0, inf]; got {gamma!r} instead.")
         anchor_kind = check_option(anchor_kind, ("auto", "environment", "continuous"), name="anchor_kind", owner=owner)
         frame, _, yv = _split_xy(X, y, owner=owner)
         a, frame, anchor_names = _anchor_matrix(anchors, frame, anchor_kind)
@@ -348,7 +351,16 @@ class IRM(_LinearPredictor, ParamsMixin):
     [0.9, 0.11]
     """
 
-    _param_names = ("penalty", "anneal_steps", "n_steps", "solver", "learning_rate", "l2", "fit_intercept", "random_state")
+    _parameter_constraints = {
+        "penalty": Interval(Real, 0, None, closed="left"),
+        "anneal_steps": Interval(Integral, 0, None, closed="left"),
+        "n_steps": Interval(Integral, 1, None, closed="left"),
+        "solver": Options(("lbfgs", "adam")),
+        "learning_rate": Interval(Real, 0, None),
+        "l2": Interval(Real, 0, None, closed="left"),
+        "fit_intercept": Boolean(),
+        "random_state": Interval(Integral, 0, None, closed="left"),
+    }
 
     def __init__(
         self,
@@ -370,17 +382,6 @@ class IRM(_LinearPredictor, ParamsMixin):
         self.l2 = l2
         self.fit_intercept = fit_intercept
         self.random_state = random_state
-
-    def _validate_params(self) -> None:
-        owner = "IRM"
-        check_in_range(self.penalty, name="penalty", low=0, inclusive="left", owner=owner)
-        check_in_range(self.anneal_steps, name="anneal_steps", low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.n_steps, name="n_steps", low=1, inclusive="left", integer=True, owner=owner)
-        check_option(self.solver, ("lbfgs", "adam"), name="solver", owner=owner)
-        check_in_range(self.learning_rate, name="learning_rate", low=0, owner=owner)
-        check_in_range(self.l2, name="l2", low=0, inclusive="left", owner=owner)
-        check_in_range(self.random_state, name="random_state", low=0, inclusive="left", integer=True, owner=owner)
-        check_bool(self.fit_intercept, name="fit_intercept", owner=owner)
 
     def fit(self, X, y, environment) -> IRM:
         """Train the invariant linear model.

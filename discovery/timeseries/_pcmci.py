@@ -20,11 +20,13 @@ than ``tau_max``. The work is split into phases, each a function of this module:
    (``"majority"``, ``"conservative"`` or the plain separating-set rule) and
    :func:`orient_contemporaneous_rules` applies Meek's rules R1-R3 with conflict marking.
 
-Every CI test of one level (or one phase) is sent in one batch: with the partial-correlation
-test (``"parcorr"``) that is one jitted, vmapped JAX call (:mod:`discovery.timeseries._kernels`) in
-float64 on the *lagged design* -- one column per (variable, lag), lags ``0 .. 2 tau_max``,
-one row per time step ``t >= 2 tau_max`` of every series -- so every test uses the same
-samples, as in tigramite.
+Every CI test of one level (or one phase) is sent in one batch through the cached CI-test
+runner the constraint-based family uses too (:mod:`discovery.constraint._runner`: a test asked
+twice runs once, also across phases when an estimator shares the runner): with the
+partial-correlation test (``"parcorr"``) that is one jitted, vmapped JAX call
+(:mod:`discovery.timeseries._kernels`) in float64 on the *lagged design* -- one column per
+(variable, lag), lags ``0 .. 2 tau_max``, one row per time step ``t >= 2 tau_max`` of every
+series -- so every test uses the same samples, as in tigramite.
 
 Examples
 --------
@@ -46,6 +48,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import jax
 import numpy as np
@@ -54,11 +57,12 @@ from scipy import stats
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
-from scm._validation import as_dataframe, check_bool, check_in_range, check_option
+from scm._validation import as_dataframe, check_in_range
 
-from .._base import ParamsMixin
+from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import next_pow2
 from .._utils import progress as _progress
+from ..constraint._runner import CIRunner
 from . import _kernels as _ts_kernels
 
 __all__ = [
@@ -67,15 +71,20 @@ __all__ = [
     "LaggedDesign",
     "lagged_design",
     "pc1_parents",
+    "PC1Result",
     "mci_tests",
     "mci_skeleton",
+    "MCISkeletonResult",
     "orient_contemporaneous_colliders",
+    "CollidersResult",
     "orient_contemporaneous_rules",
 ]
 
 logger = logging.getLogger(__name__)
 
 CI_TEST_NAMES = ("parcorr", "kci")
+#: The constraints of ``ci_test`` / ``ci_test_kwargs``, for the estimators and the phase functions.
+_CI_TEST_CONSTRAINTS = ci_test_constraints(CI_TEST_NAMES, instance="a CITest instance over the time-unrolled variables (name, -lag)")
 COLLIDER_RULES = ("majority", "conservative", "none")
 FDR_METHODS = ("bh",)
 
@@ -178,6 +187,10 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     >>> d = lagged_design(np.arange(12.0).reshape(6, 2) ** 2, tau_max=1)
     >>> d.values.shape, d.label(3)
     ((4, 6), 'X1(t-1)')
+
+    See Also
+    --------
+    pc1_parents, mci_tests, mci_skeleton : the phases that run on it.
     """
     check_in_range(tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner="lagged_design")
     frames = [as_dataframe(s, name="data") for s in _series_list(data, "data")]
@@ -242,41 +255,7 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     return LaggedDesign(names=names, window=window, values=design, valid=ok, n_timepoints=tuple(lengths))
 
 
-# --------------------------------------------------------------------------- testers
-class _LaggedTester:
-    """Runs CI tests on design columns, caching every distinct test.
-
-    A key is ``(x, y, Z)`` with column indices, ``x < y`` and ``Z`` sorted; partial
-    correlation and the other tests are symmetric in ``x`` and ``y``.
-    """
-
-    def __init__(self):
-        self.cache: dict[tuple, tuple[float, float]] = {}
-
-    @staticmethod
-    def key(x: int, y: int, z) -> tuple:
-        z = tuple(sorted(set(z)))
-        return (x, y, z) if x < y else (y, x, z)
-
-    def run(self, keys) -> None:
-        todo = list(dict.fromkeys(k for k in keys if k not in self.cache))
-        if not todo:
-            return
-        stat, pval = self._compute(todo)
-        for k, s, p in zip(todo, stat, pval):
-            self.cache[k] = (float(s), float(p))
-
-    def result(self, key) -> tuple[float, float]:
-        return self.cache[key]
-
-    @property
-    def n_tests(self) -> int:
-        return len(self.cache)
-
-    def _compute(self, keys):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
+# --------------------------------------------------------------------------- CI tests
 def _t_pvalues(r, df):
     """Two-sided p-values of Student's t test of a (partial) correlation ``r`` with ``df`` dof."""
     r = np.asarray(r, dtype=float)
@@ -291,18 +270,19 @@ def _t_pvalues(r, df):
     return out
 
 
-class _ParCorrTester(_LaggedTester):
+class _ParCorrBackend:
     """Partial-correlation (ParCorr) tests on the lagged design, batched in JAX.
 
-    The statistic is the partial correlation ``r`` (the correlation of the least-squares
-    residuals of ``x`` and ``y`` on ``Z``), the p-value two-sided from Student's t with
-    ``n - 2 - |Z|`` degrees of freedom: tigramite's ``ParCorr(significance="analytic")``.
+    A backend of :class:`discovery.constraint._runner.CIRunner`: keys are ``(x, y, Z)`` with
+    design columns, ``x < y`` and ``Z`` sorted. The statistic is the partial correlation ``r``
+    (the correlation of the least-squares residuals of ``x`` and ``y`` on ``Z``), the p-value
+    two-sided from Student's t with ``n - 2 - |Z|`` degrees of freedom: tigramite's
+    ``ParCorr(significance="analytic")``. Every request is one jitted kernel call.
     """
 
     def __init__(self, design: LaggedDesign):
-        super().__init__()
         self.design = design
-        self.n_calls = 0
+        self.variables = [design.label(c) for c in range(design.values.shape[1])]
         if design.valid is None:
             x = design.values
             xc = x - x.mean(axis=0)
@@ -318,7 +298,8 @@ class _ParCorrTester(_LaggedTester):
                     "(a series is a linear function of others or of its own past); drop one of them"
                 )
 
-    def _compute(self, keys):
+    def compute(self, keys):
+        """Partial correlations and p-values of ``keys`` (normalised ``(x, y, Z)`` design columns)."""
         k = max(len(z) for _, _, z in keys)
         kpad = max(_MIN_K, next_pow2(k))
         n_q = len(keys)
@@ -337,7 +318,6 @@ class _ParCorrTester(_LaggedTester):
         n_chunks = np.int32(-(-n_q // _WIDTH))
         idx = idx.reshape(chunks, _WIDTH, kpad + 2)
         active = active.reshape(chunks, _WIDTH, kpad + 2)
-        self.n_calls += 1
         with jax.enable_x64(True):
             if self.design.valid is None:
                 r = np.asarray(_ts_kernels.parcorr_batch(self.corr, idx, active, n_chunks)).reshape(-1)[:n_q]
@@ -351,23 +331,85 @@ class _ParCorrTester(_LaggedTester):
         return r, _t_pvalues(r, n - 2 - sizes)
 
 
-class _CITestTester(_LaggedTester):
-    """Tests through a :class:`discovery.CITest` whose variables are labelled design columns."""
+def _design_labels(test, design: LaggedDesign) -> list:
+    """The variable of ``test`` that stands for each design column: ``(name, -lag)`` or ``"name(t-lag)"``."""
+    names = design.names
+    N = len(names)
 
-    def __init__(self, ci_test, label):
-        super().__init__()
-        self.ci_test = ci_test
-        self.label = label
+    def as_tuple(c):
+        lag, var = divmod(int(c), N)
+        return (names[var], -lag)
 
-    def _compute(self, keys):
-        lab = self.label
-        queries = [(lab(x), lab(y), [lab(c) for c in z]) for x, y, z in keys]
-        if hasattr(self.ci_test, "test"):
-            stat, pval = self.ci_test.test(queries)
-        else:
-            pval = self.ci_test.pvalues(queries)
-            stat = np.full(len(queries), np.nan)
-        return np.asarray(stat, dtype=float).reshape(-1), np.asarray(pval, dtype=float).reshape(-1)
+    known = set(test.variables)
+    cols = range(N * (design.window + 1))
+    if all(as_tuple(c) in known for c in cols):
+        return [as_tuple(c) for c in cols]
+    if all(design.label(c) in known for c in cols):
+        return [design.label(c) for c in cols]
+    missing = [design.label(c) for c in cols if as_tuple(c) not in known and design.label(c) not in known]
+    raise ParameterError(
+        "the CI test instance passed as 'ci_test' must have the time-unrolled variables, named "
+        f"(name, -lag) or 'name(t-lag)', for lags 0 .. 2 * tau_max = {design.window}; missing {missing[:5]}"
+    )
+
+
+def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None, *, owner: str) -> CIRunner:
+    """The cached CI-test runner of a time-series search on ``design`` (the one place that builds it).
+
+    ``"parcorr"``: :class:`_ParCorrBackend`; ``"kci"``: :class:`discovery.KCI` on the
+    (unmasked) design rows, ``ci_test_kwargs`` its options; a CITest instance over the
+    time-unrolled variables, named ``(name, -lag)`` or ``"name(t-lag)"``. ``owner`` is the
+    estimator or phase function named in errors.
+    """
+    from ..citest import KCI, resolve_ci_test
+
+    if not isinstance(design, LaggedDesign):
+        raise ParameterError(
+            f"The 'design' parameter of {owner} must be a LaggedDesign (see lagged_design); got {type(design).__name__} instead."
+        )
+    for name, value in (("ci_test", ci_test), ("ci_test_kwargs", ci_test_kwargs)):
+        _CI_TEST_CONSTRAINTS[name].check(value, name=name, owner=owner)
+    if not isinstance(ci_test, str):
+        test = resolve_ci_test(ci_test, ci_test_kwargs, owner=owner, names=CI_TEST_NAMES)
+        return CIRunner.from_ci_test(test, _design_labels(test, design))
+    tau_max = design.window // 2
+    N = len(design.names)
+    minimum = N * (design.window + 1) + 3
+    if design.n_samples < minimum:
+        raise DataError(
+            f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
+            f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
+            "Lower tau_max or give longer series."
+        )
+    kwargs = dict(ci_test_kwargs or {})
+    if ci_test == "parcorr":
+        if kwargs:
+            raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
+        return CIRunner(_ParCorrBackend(design))
+    values = design.values
+    if design.valid is not None:
+        values = values[design.valid.all(axis=1)]
+        if values.shape[0] < minimum:
+            raise DataError(f"too few unmasked time steps for KCI: {values.shape[0]}")
+    labels = [design.label(c) for c in range(values.shape[1])]
+    return CIRunner.from_ci_test(KCI(pd.DataFrame(values, columns=labels), **kwargs))
+
+
+def _phase_runner(design, ci_test, ci_test_kwargs, runner, owner) -> CIRunner:
+    """``runner`` (shared by an estimator between phases; it must run on the columns of ``design``) or a new one."""
+    if runner is None:
+        return _lagged_runner(design, ci_test, ci_test_kwargs, owner=owner)
+    if not isinstance(runner, CIRunner):
+        raise ParameterError(f"The 'runner' parameter of {owner} must be a CIRunner; got {type(runner).__name__} instead.")
+    if not isinstance(design, LaggedDesign):
+        raise ParameterError(
+            f"The 'design' parameter of {owner} must be a LaggedDesign (see lagged_design); got {type(design).__name__} instead."
+        )
+    if len(runner.names) != design.values.shape[1]:
+        raise ParameterError(
+            f"The 'runner' passed to {owner} runs on {len(runner.names)} columns; the design has {design.values.shape[1]}."
+        )
+    return runner
 
 
 # ------------------------------------------------------------------ background knowledge
@@ -455,25 +497,82 @@ class PC1Result:
     val_at_max : dict
         ``j -> {(i, lag): statistic of the test with the largest p-value}``.
     n_levels : int
+        The number of levels run.
+    names : tuple
+        The variable names (``i``, ``j`` index them).
     """
 
     parents: dict
     pval_max: dict
     val_at_max: dict
     n_levels: int
+    names: tuple = ()
+
+    @property
+    def named_parents(self) -> dict:
+        """``target -> [(source, lag), ...]``: :attr:`parents` by variable names."""
+        names = self.names
+        return {names[j]: [(names[i], lag) for i, lag in ps] for j, ps in self.parents.items()}
+
+
+def _check_params(owner, **params) -> None:
+    """Check phase-function parameters against the estimators' constraints table."""
+    for name, value in params.items():
+        _PHASE_CONSTRAINTS[name].check(value, name=name, owner=owner)
+
+
+def _check_lags(design, tau_min, tau_max, owner) -> tuple[int, int]:
+    """``tau_min <= tau_max``, both ints >= 0, and the design long enough for ``tau_max``."""
+    _check_params(owner, tau_min=tau_min, tau_max=tau_max)
+    if tau_max < tau_min:
+        raise ParameterError(f"The 'tau_max' parameter of {owner} must be >= tau_min = {tau_min}; got {tau_max} instead.")
+    if 2 * int(tau_max) > design.window:
+        raise ParameterError(
+            f"The 'tau_max' parameter of {owner} is {tau_max}, but the design covers lags 0 .. {design.window}: "
+            f"build it with lagged_design(data, tau_max={tau_max})."
+        )
+    return int(tau_min), int(tau_max)
+
+
+def _parents_of(parents, design: LaggedDesign, owner: str) -> dict:
+    """``j -> [(i, lag), ...]`` (indices) from a :class:`PC1Result` or a mapping by index or by name."""
+    if isinstance(parents, PC1Result):
+        return parents.parents
+    if not isinstance(parents, Mapping):
+        raise ParameterError(
+            f"The 'parents' parameter of {owner} must be a PC1Result or a dict target -> [(source, lag), ...]; "
+            f"got {type(parents).__name__} instead."
+        )
+    names = design.names
+    N = len(names)
+    pos = {n: i for i, n in enumerate(names)}
+
+    def index(v):
+        if v in pos:
+            return pos[v]
+        if isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v < N:
+            return int(v)
+        raise UnknownNodeError(f"{owner}: parents name {v!r}, which is not a variable (known: {names[:10]})")
+
+    out = {j: [] for j in range(N)}
+    for target, ps in parents.items():
+        out[index(target)] = [(index(s), int(lag)) for s, lag in ps]
+    return out
 
 
 def pc1_parents(
-    tester,
     design: LaggedDesign,
+    ci_test="parcorr",
     *,
     tau_min: int = 1,
     tau_max: int = 1,
     pc_alpha: float = 0.2,
     max_conds_dim: int | None = None,
     max_combinations: int = 1,
-    links: _Links | None = None,
+    background_knowledge=None,
+    ci_test_kwargs: dict | None = None,
     progress: bool = False,
+    runner: CIRunner | None = None,
 ) -> PC1Result:
     """PC1 condition selection: a superset of the lagged parents of every variable.
 
@@ -488,23 +587,61 @@ def pc1_parents(
 
     Parameters
     ----------
-    tester : _LaggedTester
     design : LaggedDesign
-    tau_min, tau_max : int
-    pc_alpha : float
+        The lagged design of the data (:func:`lagged_design`, built with at least ``tau_max``).
+    ci_test : {"parcorr", "kci"} or CITest, default "parcorr"
+        As in :class:`PCMCI`: the batched partial correlation, KCI, or a CI test over the
+        time-unrolled variables.
+    tau_min, tau_max : int, default 1
+        The lags of the candidate links.
+    pc_alpha : float, default 0.2
+        Significance level in (0, 1): a candidate with ``p > pc_alpha`` is removed.
     max_conds_dim : int, optional
         Largest ``k`` (default: the number of candidates).
-    max_combinations : int
-    links : background knowledge (forbidden links are not candidates, required ones are
-        never tested nor removed).
-    progress : bool
+    max_combinations : int, default 1
+        Conditioning subsets tested per candidate and level.
+    background_knowledge : dict, optional
+        ``{"required": [(source, target, lag), ...], "forbidden": [...]}``, as in
+        :class:`PCMCI`: forbidden links are not candidates, required ones are never tested
+        nor removed.
+    ci_test_kwargs : dict, optional
+        Options of the CI test when ``ci_test="kci"``.
+    progress : bool, default False
+        A tqdm progress bar over the levels.
+    runner : CIRunner, optional
+        A cached runner on ``design`` shared with the MCI phases (an estimator passes one;
+        ``ci_test`` and ``ci_test_kwargs`` are then not used).
 
     Returns
     -------
     PC1Result
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.zeros((500, 2))
+    >>> for t in range(1, 500):
+    ...     x[t, 0] = 0.6 * x[t - 1, 0] + rng.normal()
+    ...     x[t, 1] = 0.7 * x[t - 1, 0] + rng.normal()
+    >>> design = lagged_design(pd.DataFrame(x, columns=["A", "B"]), tau_max=2)
+    >>> pc1 = pc1_parents(design, tau_max=2, pc_alpha=0.05)
+    >>> pc1.named_parents
+    {'A': [('A', 1)], 'B': [('A', 1)]}
+
+    See Also
+    --------
+    lagged_design : the design.
+    mci_tests : PCMCI's next phase.
+    mci_skeleton : PCMCI+'s next phase.
     """
+    owner = "pc1_parents"
+    runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
+    tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
+    _check_params(owner, pc_alpha=pc_alpha, max_conds_dim=max_conds_dim, max_combinations=max_combinations, progress=progress)
+    links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
+    tester = runner
     N = len(design.names)
-    links = links or _Links(frozenset(), frozenset())
     lo = max(1, tau_min)
     col = design.column
     parents = {j: [(i, lag) for i in range(N) for lag in range(lo, tau_max + 1) if links.allowed(i, j, lag)] for j in range(N)}
@@ -527,7 +664,7 @@ def pc1_parents(
                     continue
                 others = [q for q in parents[j] if q != p]
                 combos = list(itertools.islice(itertools.combinations(others, k), max_combinations))
-                tk = [_LaggedTester.key(col(*p), col(j, 0), [col(*q) for q in c]) for c in combos]
+                tk = [CIRunner.key(col(*p), col(j, 0), [col(*q) for q in c]) for c in combos]
                 plan.append((j, p, tk))
                 keys.extend(tk)
         tester.run(keys)
@@ -552,7 +689,9 @@ def pc1_parents(
         n_levels = k + 1
         logger.info("PC1 level %d: %d tests, %d candidates removed", k, len(keys), removed)
     clean = lambda d: {j: {p: v for p, v in d[j].items() if v is not None} for j in d}  # noqa: E731
-    return PC1Result(parents=parents, pval_max=clean(pval_max), val_at_max=clean(val_at), n_levels=n_levels)
+    return PC1Result(
+        parents=parents, pval_max=clean(pval_max), val_at_max=clean(val_at), n_levels=n_levels, names=tuple(design.names)
+    )
 
 
 # ---------------------------------------------------------------------------- MCI
@@ -564,21 +703,44 @@ def _mci_conditions(i, lag, j, cond_y, cond_x):
 
 
 def mci_tests(
-    tester,
     design: LaggedDesign,
-    parents: dict,
+    parents,
+    ci_test="parcorr",
     *,
     tau_min: int = 1,
     tau_max: int = 1,
     max_conds_py: int | None = None,
     max_conds_px: int | None = None,
-    links: _Links | None = None,
+    background_knowledge=None,
+    ci_test_kwargs: dict | None = None,
+    runner: CIRunner | None = None,
 ):
     """MCI tests of every candidate link, in one batch.
 
     ``X_i(t - lag) _||_ X_j(t) | P_j, P_i(shifted by lag)`` for all ``i, j`` and
     ``tau_min <= lag <= tau_max`` (not ``i == j`` at lag 0), with ``P_j`` the first
     ``max_conds_py`` conditions of ``j`` and ``P_i`` the first ``max_conds_px`` of ``i``.
+
+    Parameters
+    ----------
+    design : LaggedDesign
+        The lagged design of the data (:func:`lagged_design`).
+    parents : PC1Result or dict
+        The conditions of every target, strongest first: the result of :func:`pc1_parents`,
+        or ``{target: [(source, lag), ...]}`` by names (or indices).
+    ci_test : {"parcorr", "kci"} or CITest, default "parcorr"
+        As in :class:`PCMCI`.
+    tau_min, tau_max : int, default 1
+        The lags of the links tested.
+    max_conds_py, max_conds_px : int or None
+        How many conditions of the target and of the lagged source enter a test (None: all).
+    background_knowledge : dict, optional
+        As in :class:`PCMCI`: forbidden links are not tested; required links are not tested
+        and get statistic 1, p-value 0.
+    ci_test_kwargs : dict, optional
+        Options of the CI test when ``ci_test="kci"``.
+    runner : CIRunner, optional
+        A cached runner on ``design`` shared with :func:`pc1_parents` (``ci_test`` is then not used).
 
     Returns
     -------
@@ -588,9 +750,33 @@ def mci_tests(
         values of the direction with the larger p-value.
     tested : numpy.ndarray of bool, same shape
         The candidate links.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.zeros((500, 2))
+    >>> for t in range(1, 500):
+    ...     x[t, 0] = 0.6 * x[t - 1, 0] + rng.normal()
+    ...     x[t, 1] = 0.7 * x[t - 1, 0] + rng.normal()
+    >>> design = lagged_design(pd.DataFrame(x, columns=["A", "B"]), tau_max=1)
+    >>> val, pv, tested = mci_tests(design, {"A": [("A", 1)], "B": [("A", 1)]})
+    >>> bool(pv[0, 1, 1] < 1e-10), bool(pv[1, 0, 1] > 0.05), round(float(val[0, 1, 1]), 2)
+    (True, True, 0.59)
+
+    See Also
+    --------
+    pc1_parents : the phase before, which selects ``parents``.
+    PCMCI : the estimator composing the two phases.
     """
+    owner = "mci_tests"
+    runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
+    tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
+    _check_params(owner, max_conds_py=max_conds_py, max_conds_px=max_conds_px)
+    links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
+    parents = _parents_of(parents, design, owner)
+    tester = runner
     N = len(design.names)
-    links = links or _Links(frozenset(), frozenset())
     col = design.column
     big = N * (tau_max - tau_min + 1)
     py = big if max_conds_py is None else max_conds_py
@@ -612,7 +798,7 @@ def mci_tests(
                     plan.append((i, j, lag, None))
                     continue
                 z = _mci_conditions(i, lag, j, cy, parents[i][:px])
-                plan.append((i, j, lag, _LaggedTester.key(col(i, lag), col(j, 0), [col(*c) for c in z])))
+                plan.append((i, j, lag, CIRunner.key(col(i, lag), col(j, 0), [col(*c) for c in z])))
     tester.run([k for *_, k in plan if k is not None])
     for i, j, lag, key in plan:
         val[i, j, lag], pv[i, j, lag] = (1.0, 0.0) if key is None else tester.result(key)
@@ -696,10 +882,225 @@ class _Conditions:
         z += [c for c in ((k, kl + lag) for k, kl in self.parents[i][: self.px]) if c not in z]
         z = [c for c in dict.fromkeys(z) if c != (i, lag) and c != (j, 0)]
         col = self.col
-        return _LaggedTester.key(col(i, lag), col(j, 0), [col(*c) for c in z])
+        return CIRunner.key(col(i, lag), col(j, 0), [col(*c) for c in z])
+
+
+def _marks_from_graph(graph: LaggedGraph, names, tau_max: int) -> np.ndarray:
+    """The edge marks of a PCMCI+ graph (the inverse of :func:`_graph_from_marks`)."""
+    pos = {n: i for i, n in enumerate(names)}
+    unknown = [n for n in graph.nodes if n not in pos]
+    if unknown or len(graph.nodes) != len(names):
+        raise ParameterError(f"the graph's variables {list(graph.nodes)[:10]} are not those of the design {list(names)[:10]}")
+    N = len(names)
+    mark = np.zeros((N, N, tau_max + 1), dtype=np.int8)
+    for s, t, lag in graph.lagged_links:
+        mark[pos[s], pos[t], lag] = _OUT
+    for s, t in graph.directed_contemporaneous:
+        mark[pos[s], pos[t], 0], mark[pos[t], pos[s], 0] = _OUT, _IN
+    for kind, edges in ((_CIRCLE, graph.undirected_contemporaneous), (_CONFLICT, graph.conflicting_edges)):
+        for e in edges:
+            a, b = (pos[v] for v in e)
+            mark[a, b, 0] = mark[b, a, 0] = kind
+    return mark
+
+
+def _sepsets_by_index(sepsets, names) -> dict:
+    """``(i, lag, j) -> [k, ...]`` from ``(source, target, lag) -> [names]`` (order kept)."""
+    pos = {n: i for i, n in enumerate(names)}
+    return {(pos[s], lag, pos[t]): [pos[v] for v in S] for (s, t, lag), S in sepsets.items()}
+
+
+def _sepsets_by_name(sepsets, names) -> dict:
+    return {(names[i], names[j], lag): [names[s] for s in S] for (i, lag, j), S in sepsets.items()}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class MCISkeletonResult:
+    """What :func:`mci_skeleton` found.
+
+    Attributes
+    ----------
+    graph : scm.LaggedGraph
+        The skeleton: the lagged links kept (directed forward in time) and the contemporaneous
+        adjacencies kept (undirected; a required contemporaneous link stays directed).
+    sepsets : dict
+        ``(source, target, lag) -> [contemporaneous separating variables]`` of every removed
+        adjacency (for lag 0, both directions).
+    p_matrix, val_matrix : numpy.ndarray of shape (N, N, tau_max + 1)
+        The largest p-value of every candidate link over its PC1 and skeleton tests and the
+        statistic of that test (contemporaneous pairs symmetrised), as tigramite's
+        ``run_pcmciplus``; 1 and 0 where not tested.
+    tested : numpy.ndarray of bool, same shape
+        The candidate links.
+    n_levels : int
+        The number of levels run.
+    """
+
+    graph: LaggedGraph
+    sepsets: dict
+    p_matrix: np.ndarray
+    val_matrix: np.ndarray
+    tested: np.ndarray
+    n_levels: int = 0
+
+    def __repr__(self) -> str:
+        return f"MCISkeletonResult(graph={self.graph!r}, sepsets={self.sepsets!r}, n_levels={self.n_levels})"
 
 
 def mci_skeleton(
+    design: LaggedDesign,
+    parents,
+    ci_test="parcorr",
+    *,
+    tau_min: int = 0,
+    tau_max: int = 1,
+    alpha: float = 0.01,
+    max_conds_dim: int | None = None,
+    max_conds_py: int | None = None,
+    max_conds_px: int | None = None,
+    background_knowledge=None,
+    ci_test_kwargs: dict | None = None,
+    progress: bool = False,
+    runner: CIRunner | None = None,
+) -> MCISkeletonResult:
+    """PCMCI+ steps 2-4: remove adjacencies by MCI tests given contemporaneous sets.
+
+    The candidates are the lagged conditions selected by PC1 (``parents``) and, with
+    ``tau_min=0``, every contemporaneous pair. Level ``p = 0, 1, ...``: every remaining
+    adjacency ``X_i(t - lag) *-* X_j(t)`` whose target has at least ``p`` other
+    contemporaneous neighbours is tested given every size-``p`` subset ``S`` of them (plus the
+    lagged parents of both ends); the first ``S`` with ``p > alpha`` removes it and becomes its
+    separating set. Neighbours are ranked by their weakest dependence after every level. All
+    tests of a level are computed in one batch and then read in the sequential order of the
+    algorithm (so removing ``i - j`` skips the test of ``j - i``).
+
+    Parameters
+    ----------
+    design : LaggedDesign
+        The lagged design of the data (:func:`lagged_design`).
+    parents : PC1Result or dict
+        The lagged conditions of every target, strongest first: the result of
+        :func:`pc1_parents` (whose p-values then enter ``p_matrix``), or
+        ``{target: [(source, lag), ...]}`` by names (or indices).
+    ci_test : {"parcorr", "kci"} or CITest, default "parcorr"
+        As in :class:`PCMCIPlus`.
+    tau_min : int, default 0
+        0 tests contemporaneous adjacencies too.
+    tau_max : int, default 1
+    alpha : float, default 0.01
+        Significance level in (0, 1).
+    max_conds_dim : int or None
+        Largest contemporaneous conditioning set (None: the number of variables).
+    max_conds_py, max_conds_px : int or None
+        Lagged conditions of the target and of the source in each test (None: all).
+    background_knowledge : dict, optional
+        As in :class:`PCMCIPlus`: forbidden links are not candidates; required ones are kept
+        untested (a required lag-0 link stays directed).
+    ci_test_kwargs : dict, optional
+        Options of the CI test when ``ci_test="kci"``.
+    progress : bool, default False
+        A tqdm progress bar over the levels.
+    runner : CIRunner, optional
+        A cached runner on ``design`` shared with the other phases (``ci_test`` is then not used).
+
+    Returns
+    -------
+    MCISkeletonResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.zeros((800, 3))
+    >>> for t in range(1, 800):
+    ...     e = rng.normal(size=3)
+    ...     x[t, 0] = 0.6 * x[t - 1, 0] + e[0]
+    ...     x[t, 1] = 0.7 * x[t, 0] + e[1]
+    ...     x[t, 2] = 0.6 * x[t, 1] + e[2]
+    >>> design = lagged_design(pd.DataFrame(x, columns=["A", "B", "C"]), tau_max=1)
+    >>> pc1 = pc1_parents(design, tau_max=1, pc_alpha=0.01)
+    >>> skel = mci_skeleton(design, pc1, tau_max=1, alpha=0.01)
+    >>> skel.graph
+    LaggedGraph(nodes=['A', 'B', 'C'], edges=['A(t-1) -> A(t)', 'A(t) - B(t)', 'B(t) - C(t)'])
+    >>> skel.sepsets[("A", "C", 0)]
+    ['B']
+
+    See Also
+    --------
+    pc1_parents : the phase before.
+    orient_contemporaneous_colliders : the phase after.
+    """
+    owner = "mci_skeleton"
+    runner = _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
+    tau_min, tau_max = _check_lags(design, tau_min, tau_max, owner)
+    _check_params(
+        owner, alpha=alpha, max_conds_dim=max_conds_dim, max_conds_py=max_conds_py, max_conds_px=max_conds_px, progress=progress
+    )
+    links = _check_background(background_knowledge, design.names, tau_min, tau_max, owner)
+    pc1 = parents if isinstance(parents, PC1Result) else None
+    parents = _parents_of(parents, design, owner)
+    names = design.names
+    N = len(names)
+
+    # the link table of PCMCI+: PC1's largest p-values first
+    pv = np.ones((N, N, tau_max + 1))
+    val = np.zeros((N, N, tau_max + 1))
+    tested = np.zeros((N, N, tau_max + 1), dtype=bool)
+    if pc1 is not None:
+        for j in range(N):
+            for (i, lag), p in pc1.pval_max[j].items():
+                pv[i, j, lag] = p
+                val[i, j, lag] = pc1.val_at_max[j][(i, lag)]
+                tested[i, j, lag] = True
+
+    # the candidate adjacencies: lagged parents, and every allowed contemporaneous pair
+    mark = np.zeros((N, N, tau_max + 1), dtype=np.int8)
+    fixed = np.zeros((N, N, tau_max + 1), dtype=bool)
+    for j in range(N):
+        for i, lag in parents[j]:
+            mark[i, j, lag] = _OUT
+            fixed[i, j, lag] = links.fixed(i, j, lag)
+    if tau_min == 0:
+        for i in range(N):
+            for j in range(N):
+                if i != j and links.allowed(i, j, 0):
+                    tested[i, j, 0] = True
+                    if (i, j, 0) in links.required:
+                        mark[i, j, 0], mark[j, i, 0] = _OUT, _IN
+                        fixed[i, j, 0] = fixed[j, i, 0] = True
+                    elif (j, i, 0) not in links.required:
+                        mark[i, j, 0] = _CIRCLE
+    pc_links = mark != _NONE
+    state = _SkeletonState(
+        mark=mark, fixed=fixed, p_matrix=np.where(pc_links, 0.0, 1.0), val_matrix=np.zeros((N, N, tau_max + 1)), sepsets={}
+    )
+    big = N * (tau_max - tau_min + 1)
+    conditions = _Conditions(
+        design, parents, big if max_conds_py is None else max_conds_py, big if max_conds_px is None else max_conds_px
+    )
+    max_dim = N if max_conds_dim is None else int(max_conds_dim)
+    _skeleton_levels(
+        runner, conditions, state, tau_min=tau_min, tau_max=tau_max, alpha=alpha, max_conds_dim=max_dim, progress=progress
+    )
+
+    # the skeleton's largest p-values replace PC1's for the candidates
+    sp, sv = state.p_matrix.copy(), state.val_matrix.copy()
+    _symmetrize(sp, sv, pc_links[:, :, 0], links)
+    pv[:, :, 0], val[:, :, 0] = sp[:, :, 0], sv[:, :, 0]
+    lagged = pc_links.copy()
+    lagged[:, :, 0] = False
+    pv[lagged], val[lagged] = sp[lagged], sv[lagged]
+    return MCISkeletonResult(
+        graph=_graph_from_marks(state.mark, names, tau_max),
+        sepsets=_sepsets_by_name(state.sepsets, names),
+        p_matrix=pv,
+        val_matrix=val,
+        tested=tested,
+        n_levels=state.n_levels,
+    )
+
+
+def _skeleton_levels(
     tester,
     conditions: _Conditions,
     state: _SkeletonState,
@@ -710,16 +1111,7 @@ def mci_skeleton(
     max_conds_dim: int,
     progress: bool = False,
 ) -> _SkeletonState:
-    """PCMCI+ steps 2-4: remove adjacencies by MCI tests given contemporaneous sets.
-
-    Level ``p = 0, 1, ...``: every remaining adjacency ``X_i(t - lag) *-* X_j(t)`` whose target
-    has at least ``p`` other contemporaneous neighbours is tested given every size-``p`` subset
-    ``S`` of them (plus the lagged parents of both ends); the first ``S`` with
-    ``p > alpha`` removes it and becomes its separating set. Neighbours are ranked by their
-    weakest dependence after every level. All tests of a level are computed in one batch and
-    then read in the sequential order of the algorithm (so removing ``i - j`` skips the test of
-    ``j - i``).
-    """
+    """The levels of :func:`mci_skeleton`, on the edge marks of ``state`` (updated in place)."""
     mark, fixed = state.mark, state.fixed
     N = mark.shape[0]
     pmat, vmat = state.p_matrix, state.val_matrix
@@ -796,15 +1188,40 @@ def _orient(mark, a, b):
     mark[a, b, 0], mark[b, a, 0] = _OUT, _IN
 
 
+@dataclass(frozen=True)
+class CollidersResult:
+    """What :func:`orient_contemporaneous_colliders` found.
+
+    Attributes
+    ----------
+    graph : scm.LaggedGraph
+        The skeleton with the colliders oriented (conflicting orientations as ``"conflict"`` edges).
+    sepsets : dict
+        The separating sets of the skeleton, updated by the collider tests:
+        ``(source, target, lag) -> [contemporaneous variables]``.
+    ambiguous : list
+        Unshielded triples ``((source, lag), middle, target)`` left undecided.
+    """
+
+    graph: LaggedGraph
+    sepsets: dict
+    ambiguous: list
+
+
 def orient_contemporaneous_colliders(
-    tester,
-    conditions: _Conditions,
-    state: _SkeletonState,
+    design: LaggedDesign,
+    skeleton: MCISkeletonResult,
+    parents,
+    ci_test="parcorr",
     *,
     rule: str = "majority",
     alpha: float = 0.01,
     conflict_resolution: bool = True,
-):
+    max_conds_py: int | None = None,
+    max_conds_px: int | None = None,
+    ci_test_kwargs: dict | None = None,
+    runner: CIRunner | None = None,
+) -> CollidersResult:
     """PCMCI+ collider phase: orient unshielded triples ``X_i(t - lag) *-* X_k(t) o-o X_j(t)``.
 
     ``rule="none"``: a collider iff ``X_k(t)`` is not in the separating set of the ends.
@@ -815,10 +1232,82 @@ def orient_contemporaneous_colliders(
     only at 0, a non-collider only at 1). Colliders are oriented in triple order; with
     ``conflict_resolution`` an edge oriented both ways becomes a conflict (``x-x``).
 
+    Parameters
+    ----------
+    design : LaggedDesign
+        The lagged design of the data.
+    skeleton : MCISkeletonResult
+        The result of :func:`mci_skeleton`.
+    parents : PC1Result or dict
+        The lagged conditions used by :func:`mci_skeleton` (they condition every test here too).
+    ci_test : {"parcorr", "kci"} or CITest, default "parcorr"
+        As in :class:`PCMCIPlus` (not used with ``rule="none"``).
+    rule : {"majority", "conservative", "none"}, default "majority"
+    alpha : float, default 0.01
+        Significance level in (0, 1).
+    conflict_resolution : bool, default True
+    max_conds_py, max_conds_px : int or None
+        As in :func:`mci_skeleton`.
+    ci_test_kwargs : dict, optional
+        Options of the CI test when ``ci_test="kci"``.
+    runner : CIRunner, optional
+        A cached runner on ``design`` shared with the other phases (``ci_test`` is then not used).
+
     Returns
     -------
-    ambiguous : list of triples
+    CollidersResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.zeros((800, 3))
+    >>> for t in range(1, 800):
+    ...     e = rng.normal(size=3)
+    ...     x[t, 0] = 0.6 * x[t - 1, 0] + e[0]
+    ...     x[t, 2] = 0.6 * x[t - 1, 2] + e[2]
+    ...     x[t, 1] = 0.6 * x[t, 0] + 0.6 * x[t, 2] + e[1]
+    >>> design = lagged_design(pd.DataFrame(x, columns=["A", "B", "C"]), tau_max=1)
+    >>> pc1 = pc1_parents(design, tau_max=1, pc_alpha=0.01)
+    >>> skel = mci_skeleton(design, pc1, tau_max=1)
+    >>> res = orient_contemporaneous_colliders(design, skel, pc1)
+    >>> sorted(res.graph.directed_contemporaneous), res.ambiguous
+    ([('A', 'B'), ('C', 'B')], [])
+
+    See Also
+    --------
+    mci_skeleton : the phase before.
+    orient_contemporaneous_rules : the phase after.
     """
+    owner = "orient_contemporaneous_colliders"
+    _check_params(owner, rule=rule, alpha=alpha, conflict_resolution=conflict_resolution)
+    if not isinstance(skeleton, MCISkeletonResult):
+        raise ParameterError(
+            f"The 'skeleton' parameter of {owner} must be the MCISkeletonResult of mci_skeleton; got {type(skeleton).__name__} instead."
+        )
+    tester = None if rule == "none" else _phase_runner(design, ci_test, ci_test_kwargs, runner, owner)
+    _check_params(owner, max_conds_py=max_conds_py, max_conds_px=max_conds_px)
+    names = design.names
+    parents = _parents_of(parents, design, owner)
+    big = len(names) * (design.window + 1)  # no limit: at least as many as any target's conditions
+    conditions = _Conditions(
+        design, parents, big if max_conds_py is None else max_conds_py, big if max_conds_px is None else max_conds_px
+    )
+    mark = _marks_from_graph(skeleton.graph, names, skeleton.graph.tau_max)
+    state = _SkeletonState(
+        mark=mark, fixed=np.zeros(mark.shape, dtype=bool), p_matrix=skeleton.p_matrix, val_matrix=skeleton.val_matrix,
+        sepsets=_sepsets_by_index(skeleton.sepsets, names), n_levels=skeleton.n_levels,
+    )
+    ambiguous = _orient_colliders(tester, conditions, state, rule=rule, alpha=alpha, conflict_resolution=conflict_resolution)
+    return CollidersResult(
+        graph=_graph_from_marks(state.mark, names, skeleton.graph.tau_max),
+        sepsets=_sepsets_by_name(state.sepsets, names),
+        ambiguous=[((names[i], lag), names[k], names[j]) for (i, lag), k, j in ambiguous],
+    )
+
+
+def _orient_colliders(tester, conditions, state, *, rule, alpha, conflict_resolution):
+    """The collider phase on the edge marks of ``state`` (updated in place); returns the ambiguous triples."""
     mark = state.mark
     triples = _unshielded_triples(mark)
     colliders, ambiguous = [], []
@@ -876,16 +1365,64 @@ def orient_contemporaneous_colliders(
     return ambiguous
 
 
-def orient_contemporaneous_rules(mark, ambiguous, *, conflict_resolution: bool = True) -> None:
-    """PCMCI+ rule phase: Meek's rules R1-R3 on contemporaneous ``o-o`` edges, in place.
+def orient_contemporaneous_rules(graph: LaggedGraph, ambiguous=(), *, conflict_resolution: bool = True) -> LaggedGraph:
+    """PCMCI+ rule phase: Meek's rules R1-R3 on contemporaneous undirected edges.
 
-    R1: ``X_i(t - lag) -> X_k(t) o-o X_j(t)``, ends non-adjacent: ``X_k -> X_j``.
-    R2: ``X_i -> X_k -> X_j`` with ``X_i o-o X_j``: ``X_i -> X_j``.
-    R3: ``X_i o-o X_k -> X_j`` and ``X_i o-o X_l -> X_j`` with ``X_k``, ``X_l`` non-adjacent
-    and ``X_i o-o X_j``: ``X_i -> X_j``. Ambiguous triples are not used; the rules repeat
+    R1: ``X_i(t - lag) -> X_k(t) - X_j(t)``, ends non-adjacent: ``X_k -> X_j``.
+    R2: ``X_i -> X_k -> X_j`` with ``X_i - X_j``: ``X_i -> X_j``.
+    R3: ``X_i - X_k -> X_j`` and ``X_i - X_l -> X_j`` with ``X_k``, ``X_l`` non-adjacent
+    and ``X_i - X_j``: ``X_i -> X_j``. Ambiguous triples are not used; the rules repeat
     until none applies. With ``conflict_resolution`` an edge oriented both ways becomes
-    ``x-x``.
+    a conflict (``x-x``).
+
+    Parameters
+    ----------
+    graph : scm.LaggedGraph
+        The graph after the collider phase (:attr:`CollidersResult.graph`).
+    ambiguous : list, optional
+        Unshielded triples ``((source, lag), middle, target)`` the rules must not use
+        (:attr:`CollidersResult.ambiguous`).
+    conflict_resolution : bool, default True
+
+    Returns
+    -------
+    scm.LaggedGraph
+        A new graph.
+
+    Examples
+    --------
+    >>> from scm import LaggedGraph
+    >>> g = LaggedGraph(["A", "B", "C"], directed=[("A", "B", 1)], undirected=[("B", "C")])
+    >>> orient_contemporaneous_rules(g)
+    LaggedGraph(nodes=['A', 'B', 'C'], edges=['A(t-1) -> B(t)', 'B(t) -> C(t)'])
+
+    See Also
+    --------
+    orient_contemporaneous_colliders : the phase before.
+    PCMCIPlus : the estimator composing the phases.
     """
+    owner = "orient_contemporaneous_rules"
+    if not isinstance(graph, LaggedGraph):
+        raise ParameterError(f"The 'graph' parameter of {owner} must be an scm.LaggedGraph; got {type(graph).__name__} instead.")
+    _check_params(owner, conflict_resolution=conflict_resolution)
+    names = list(graph.nodes)
+    pos = {n: i for i, n in enumerate(names)}
+    amb = []
+    for t in ambiguous:
+        try:
+            (s, lag), k, j = t
+            amb.append(((pos[s], int(lag)), pos[k], pos[j]))
+        except (KeyError, TypeError, ValueError):
+            raise ParameterError(
+                f"{owner}: an ambiguous triple must be ((source, lag), middle, target) over the graph's nodes; got {t!r}"
+            ) from None
+    mark = _marks_from_graph(graph, names, graph.tau_max)
+    _apply_rules(mark, amb, conflict_resolution=conflict_resolution)
+    return _graph_from_marks(mark, names, graph.tau_max)
+
+
+def _apply_rules(mark, ambiguous, *, conflict_resolution: bool = True) -> None:
+    """The rules of :func:`orient_contemporaneous_rules` on edge marks, in place."""
     N = mark.shape[0]
     amb = set(ambiguous)
     oriented: list = []
@@ -958,87 +1495,53 @@ def orient_contemporaneous_rules(mark, ambiguous, *, conflict_resolution: bool =
 
 
 # ---------------------------------------------------------------------- estimators
+#: The constraints of the parameters that PCMCI and PCMCI+ share.
+_COMMON_CONSTRAINTS = {
+    **_CI_TEST_CONSTRAINTS,
+    "tau_min": Interval(Integral, 0, None, closed="left"),
+    "tau_max": Interval(Integral, 0, None, closed="left"),
+    "alpha": Interval(Real, 0, 1),
+    "max_conds_dim": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_combinations": Interval(Integral, 1, None, closed="left"),
+    "max_conds_py": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "max_conds_px": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "background_knowledge": AnyOf(
+        None,
+        InstanceOf(Mapping, "a dict"),
+        HasAttributes(
+            ("required", "forbidden"), "None or a dict {'required': [(source, target, lag), ...], 'forbidden': [...]}"
+        ),
+    ),
+    "progress": Boolean(),
+}
+
+
+#: The constraints of the phase functions' parameters: the estimators' (``rule`` is PCMCI+'s
+#: ``contemporaneous_collider_rule``), so a phase and its estimator refuse the same values.
+_PHASE_CONSTRAINTS = {
+    **_COMMON_CONSTRAINTS,
+    "pc_alpha": Interval(Real, 0, 1),
+    "rule": Options(COLLIDER_RULES),
+    "conflict_resolution": Boolean(),
+}
+
+
 class _TimeSeriesBase(ParamsMixin):
     """Shared data preparation and result tables (parameter handling from :class:`ParamsMixin`)."""
-
-    _owner = ""
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
 
-    def _check_common(self, alphas) -> None:
-        owner = self._owner
-        check_in_range(self.tau_min, name="tau_min", low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner=owner)
+    def _validate_joint_params(self) -> None:
         if self.tau_max < self.tau_min:
-            raise ParameterError(f"The 'tau_max' parameter of {owner} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead.")
-        for name in alphas:
-            check_in_range(getattr(self, name), name=name, low=0, high=1, owner=owner)
-        for name in ("max_conds_dim", "max_conds_py", "max_conds_px"):
-            v = getattr(self, name)
-            if v is not None:
-                check_in_range(v, name=name, low=0, inclusive="left", integer=True, owner=owner)
-        check_in_range(self.max_combinations, name="max_combinations", low=1, inclusive="left", integer=True, owner=owner)
-        check_bool(self.progress, name="progress", owner=owner)
-        if self.ci_test_kwargs is not None and not isinstance(self.ci_test_kwargs, dict):
-            raise ParameterError(f"The 'ci_test_kwargs' parameter of {owner} must be a dict or None; got {self.ci_test_kwargs!r} instead.")
-        if isinstance(self.ci_test, str):
-            check_option(self.ci_test, CI_TEST_NAMES, name="ci_test", owner=owner)
-        elif not (hasattr(self.ci_test, "variables") and (hasattr(self.ci_test, "test") or hasattr(self.ci_test, "pvalues"))):
             raise ParameterError(
-                f"The 'ci_test' parameter of {owner} must be one of {list(CI_TEST_NAMES)} or a CITest instance "
-                f"over the time-unrolled variables (name, -lag); got {self.ci_test!r} instead."
+                f"The 'tau_max' parameter of {type(self).__name__} must be >= tau_min = {self.tau_min}; got {self.tau_max} instead."
             )
 
     def _make_tester(self, data, mask):
-        tau_max = int(self.tau_max)
-        design = lagged_design(data, tau_max, mask=mask)
-        N = len(design.names)
-        minimum = N * (design.window + 1) + 3
-        if isinstance(self.ci_test, str) and design.n_samples < minimum:
-            raise DataError(
-                f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
-                f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
-                "Lower tau_max or give longer series."
-            )
-        kwargs = dict(self.ci_test_kwargs or {})
-        if self.ci_test == "parcorr":
-            if kwargs:
-                raise ParameterError(f"ci_test='parcorr' takes no options; got ci_test_kwargs={kwargs!r}")
-            return design, _ParCorrTester(design)
-        if self.ci_test == "kci":
-            from ..citest import KCI
-
-            values = design.values
-            if design.valid is not None:
-                values = values[design.valid.all(axis=1)]
-                if values.shape[0] < minimum:
-                    raise DataError(f"too few unmasked time steps for KCI: {values.shape[0]}")
-            labels = [design.label(c) for c in range(values.shape[1])]
-            test = KCI(pd.DataFrame(values, columns=labels), **kwargs)
-            return design, _CITestTester(test, design.label)
-        if kwargs:
-            raise ParameterError("The 'ci_test_kwargs' parameter is only used when 'ci_test' is a name.")
-        test = self.ci_test
-        names = design.names
-
-        def as_tuple(c):
-            lag, var = divmod(int(c), N)
-            return (names[var], -lag)
-
-        known = set(test.variables)
-        cols = range(N * (design.window + 1))
-        if all(as_tuple(c) in known for c in cols):
-            label = as_tuple
-        elif all(design.label(c) in known for c in cols):
-            label = design.label
-        else:
-            missing = [design.label(c) for c in cols if as_tuple(c) not in known and design.label(c) not in known]
-            raise ParameterError(
-                "the CI test instance passed as 'ci_test' must have the time-unrolled variables, named "
-                f"(name, -lag) or 'name(t-lag)', for lags 0 .. 2 * tau_max = {design.window}; missing {missing[:5]}"
-            )
-        return design, _CITestTester(test, label)
+        """The lagged design of ``data`` and the cached CI-test runner on it."""
+        design = lagged_design(data, int(self.tau_max), mask=mask)
+        return design, _lagged_runner(design, self.ci_test, self.ci_test_kwargs, owner=type(self).__name__)
 
     def _table(self, design, val, pv, tested, q=None) -> pd.DataFrame:
         """Tidy table of the tested links, by target, lag and source (pairs at lag 0 once)."""
@@ -1055,6 +1558,11 @@ class _TimeSeriesBase(ParamsMixin):
                     rows.append(row)
         cols = ["source", "target", "lag", "statistic", "pvalue"] + (["qvalue"] if q is not None else [])
         return pd.DataFrame(rows, columns=cols)
+
+    @staticmethod
+    def _statistics_table(pvalues: pd.DataFrame) -> pd.DataFrame:
+        """The test statistic of every tested link (``val_matrix_`` as a table)."""
+        return pvalues[["source", "target", "lag", "statistic"]].copy()
 
     def _set_common(self, design, tester, graph, val, pv) -> None:
         names = design.names
@@ -1128,7 +1636,9 @@ class PCMCI(_TimeSeriesBase):
         One row per tested link: ``source, target, lag, statistic, pvalue`` (and ``qvalue``
         with ``fdr``); contemporaneous pairs appear once.
     statistics_ : pandas.DataFrame
-        The same table as ``pvalues_``.
+        ``source, target, lag, statistic``: the MCI test statistic of every tested link (the
+        partial correlation with ``"parcorr"``, the CI test's statistic otherwise; NaN for a
+        test without statistics), the entries of ``val_matrix_``.
     parents_ : dict
         ``target -> [(source, lag), ...]``: the parents in ``graph_``, strongest first.
     pc1_parents_ : dict
@@ -1172,11 +1682,11 @@ class PCMCI(_TimeSeriesBase):
     ['source', 'target', 'lag', 'statistic', 'pvalue']
     """
 
-    _owner = "PCMCI"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "pc_alpha", "alpha", "max_conds_dim", "max_combinations",
-        "max_conds_py", "max_conds_px", "fdr", "background_knowledge", "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "pc_alpha": _PHASE_CONSTRAINTS["pc_alpha"],
+        "fdr": AnyOf(None, Options(FDR_METHODS)),
+    }
 
     def __init__(
         self,
@@ -1235,47 +1745,52 @@ class PCMCI(_TimeSeriesBase):
         UnknownNodeError
             If the background knowledge names an unknown variable.
         """
-        self._check_common(("pc_alpha", "alpha"))
-        if self.fdr is not None:
-            check_option(self.fdr, FDR_METHODS, name="fdr", owner="PCMCI")
+        self._validate_params()
         design, tester = self._make_tester(data, mask)
         links = _check_background(self.background_knowledge, design.names, self.tau_min, self.tau_max, "PCMCI")
         logger.info("PCMCI on %d variables, %d samples, tau_max=%d", len(design.names), design.n_samples, self.tau_max)
         pc1 = pc1_parents(
-            tester, design, tau_min=self.tau_min, tau_max=self.tau_max, pc_alpha=self.pc_alpha,
-            max_conds_dim=self.max_conds_dim, max_combinations=self.max_combinations, links=links,
-            progress=self.progress,
+            design, tau_min=self.tau_min, tau_max=self.tau_max, pc_alpha=self.pc_alpha,
+            max_conds_dim=self.max_conds_dim, max_combinations=self.max_combinations,
+            background_knowledge=self.background_knowledge, progress=self.progress, runner=tester,
         )
         val, pv, tested = mci_tests(
-            tester, design, pc1.parents, tau_min=self.tau_min, tau_max=self.tau_max,
-            max_conds_py=self.max_conds_py, max_conds_px=self.max_conds_px, links=links,
+            design, pc1, tau_min=self.tau_min, tau_max=self.tau_max, max_conds_py=self.max_conds_py,
+            max_conds_px=self.max_conds_px, background_knowledge=self.background_knowledge, runner=tester,
         )
-        q = None
-        if self.fdr == "bh":
-            m = tested.copy()
-            m[:, :, 0] = False
-            q = _fdr_bh(pv, m)
-        decide = pv if q is None else q
-        names = design.names
-        N = len(names)
-        directed, undirected = [], []
-        for i, j, lag in zip(*np.nonzero(tested & (decide <= self.alpha))):
-            i, j, lag = int(i), int(j), int(lag)
-            if lag > 0:
-                directed.append((names[i], names[j], lag))
-            elif (i, j, 0) in links.required:
-                directed.append((names[i], names[j], 0))
-            elif (j, i, 0) in links.required:
-                continue
-            elif i < j and tested[j, i, 0] and decide[j, i, 0] <= self.alpha:
-                undirected.append((names[i], names[j]))
-        graph = LaggedGraph(names, directed, undirected, tau_max=int(self.tau_max))
-        self.pc1_parents_ = {names[j]: [(names[i], lag) for i, lag in pc1.parents[j]] for j in range(N)}
+        graph, q = _mci_graph(design.names, pv, tested, links, alpha=self.alpha, fdr=self.fdr, tau_max=int(self.tau_max))
+        self.pc1_parents_ = pc1.named_parents
         self.q_matrix_ = q
         self._set_common(design, tester, graph, val, pv)
         self.pvalues_ = self._table(design, val, pv, tested, q)
-        self.statistics_ = self.pvalues_
+        self.statistics_ = self._statistics_table(self.pvalues_)
         return self
+
+
+def _mci_graph(names, pv, tested, links, *, alpha, fdr, tau_max):
+    """PCMCI's links: the tested links with (FDR-adjusted) p-value at most ``alpha``; returns ``(graph, q_matrix)``.
+
+    FDR adjusts the lagged p-values only; a contemporaneous pair is an undirected edge when
+    both directions are significant, a required one keeps its direction.
+    """
+    q = None
+    if fdr == "bh":
+        m = tested.copy()
+        m[:, :, 0] = False
+        q = _fdr_bh(pv, m)
+    decide = pv if q is None else q
+    directed, undirected = [], []
+    for i, j, lag in zip(*np.nonzero(tested & (decide <= alpha))):
+        i, j, lag = int(i), int(j), int(lag)
+        if lag > 0:
+            directed.append((names[i], names[j], lag))
+        elif (i, j, 0) in links.required:
+            directed.append((names[i], names[j], 0))
+        elif (j, i, 0) in links.required:
+            continue
+        elif i < j and tested[j, i, 0] and decide[j, i, 0] <= alpha:
+            undirected.append((names[i], names[j]))
+    return LaggedGraph(names, directed, undirected, tau_max=tau_max), q
 
 
 class PCMCIPlus(_TimeSeriesBase):
@@ -1320,9 +1835,12 @@ class PCMCIPlus(_TimeSeriesBase):
     graph_ : scm.LaggedGraph
         Lagged links (directed), contemporaneous edges directed, undirected (not identified)
         or conflicting.
-    pvalues_, statistics_ : pandas.DataFrame
+    pvalues_ : pandas.DataFrame
         ``source, target, lag, statistic, pvalue`` of every candidate link: the largest
         p-value over its tests (for contemporaneous pairs, over both directions).
+    statistics_ : pandas.DataFrame
+        ``source, target, lag, statistic``: the statistic of the test with that largest
+        p-value (the partial correlation with ``"parcorr"``), the entries of ``val_matrix_``.
     parents_ : dict
         ``target -> [(source, lag), ...]``: directed parents in ``graph_`` (lag 0 included).
     lagged_parents_ : dict
@@ -1358,12 +1876,11 @@ class PCMCIPlus(_TimeSeriesBase):
     LaggedGraph(nodes=['A', 'B', 'C'], edges=['A(t-1) -> A(t)', 'B(t-1) -> B(t)', 'B(t-1) -> C(t)', 'C(t-1) -> C(t)', 'A(t) -> B(t)'])
     """
 
-    _owner = "PCMCIPlus"
-    _param_names = (
-        "ci_test", "tau_min", "tau_max", "alpha", "max_conds_dim", "max_combinations", "max_conds_py",
-        "max_conds_px", "contemporaneous_collider_rule", "conflict_resolution", "background_knowledge",
-        "ci_test_kwargs", "progress",
-    )
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "contemporaneous_collider_rule": _PHASE_CONSTRAINTS["rule"],
+        "conflict_resolution": _PHASE_CONSTRAINTS["conflict_resolution"],
+    }
 
     def __init__(
         self,
@@ -1415,83 +1932,36 @@ class PCMCIPlus(_TimeSeriesBase):
             As in :meth:`PCMCI.fit`.
         """
         owner = "PCMCIPlus"
-        self._check_common(("alpha",))
-        check_option(self.contemporaneous_collider_rule, COLLIDER_RULES, name="contemporaneous_collider_rule", owner=owner)
-        check_bool(self.conflict_resolution, name="conflict_resolution", owner=owner)
+        self._validate_params()
         design, tester = self._make_tester(data, mask)
         names = design.names
         N = len(names)
         tau_min, tau_max, alpha = int(self.tau_min), int(self.tau_max), float(self.alpha)
-        links = _check_background(self.background_knowledge, names, tau_min, tau_max, owner)
+        _check_background(self.background_knowledge, names, tau_min, tau_max, owner)
         logger.info("PCMCI+ on %d variables, %d samples, tau_max=%d", N, design.n_samples, tau_max)
+        bk, conflicts = self.background_knowledge, bool(self.conflict_resolution)
+        conds = dict(max_conds_py=self.max_conds_py, max_conds_px=self.max_conds_px)
 
-        # phase 1: lagged parents
         pc1 = pc1_parents(
-            tester, design, tau_min=tau_min, tau_max=tau_max, pc_alpha=alpha, max_conds_dim=self.max_conds_dim,
-            max_combinations=self.max_combinations, links=links, progress=self.progress,
+            design, tau_min=tau_min, tau_max=tau_max, pc_alpha=alpha, max_conds_dim=self.max_conds_dim,
+            max_combinations=self.max_combinations, background_knowledge=bk, progress=self.progress, runner=tester,
         )
-        pv = np.ones((N, N, tau_max + 1))
-        val = np.zeros((N, N, tau_max + 1))
-        tested = np.zeros((N, N, tau_max + 1), dtype=bool)
-        for j in range(N):
-            for (i, lag), p in pc1.pval_max[j].items():
-                pv[i, j, lag] = p
-                val[i, j, lag] = pc1.val_at_max[j][(i, lag)]
-                tested[i, j, lag] = True
+        skel = mci_skeleton(
+            design, pc1, tau_min=tau_min, tau_max=tau_max, alpha=alpha, max_conds_dim=self.max_conds_dim, **conds,
+            background_knowledge=bk, progress=self.progress, runner=tester,
+        )
+        colliders = orient_contemporaneous_colliders(
+            design, skel, pc1, rule=self.contemporaneous_collider_rule, alpha=alpha, conflict_resolution=conflicts,
+            **conds, runner=tester,
+        )
+        graph = orient_contemporaneous_rules(colliders.graph, colliders.ambiguous, conflict_resolution=conflicts)
 
-        # phase 2: skeleton with MCI conditions
-        mark = np.zeros((N, N, tau_max + 1), dtype=np.int8)
-        fixed = np.zeros((N, N, tau_max + 1), dtype=bool)
-        for j in range(N):
-            for i, lag in pc1.parents[j]:
-                mark[i, j, lag] = _OUT
-                fixed[i, j, lag] = links.fixed(i, j, lag)
-        if tau_min == 0:
-            for i in range(N):
-                for j in range(N):
-                    if i != j and links.allowed(i, j, 0):
-                        tested[i, j, 0] = True
-                        if (i, j, 0) in links.required:
-                            mark[i, j, 0], mark[j, i, 0] = _OUT, _IN
-                            fixed[i, j, 0] = fixed[j, i, 0] = True
-                        elif (j, i, 0) not in links.required:
-                            mark[i, j, 0] = _CIRCLE
-        pc_links = mark != _NONE
-        state = _SkeletonState(
-            mark=mark, fixed=fixed, p_matrix=np.where(pc_links, 0.0, 1.0), val_matrix=np.zeros((N, N, tau_max + 1)), sepsets={}
-        )
-        big = N * (tau_max - tau_min + 1)
-        conditions = _Conditions(
-            design, pc1.parents,
-            big if self.max_conds_py is None else self.max_conds_py,
-            big if self.max_conds_px is None else self.max_conds_px,
-        )
-        max_dim = N if self.max_conds_dim is None else int(self.max_conds_dim)
-        mci_skeleton(
-            tester, conditions, state, tau_min=tau_min, tau_max=tau_max, alpha=alpha, max_conds_dim=max_dim,
-            progress=self.progress,
-        )
-        sp, sv = state.p_matrix.copy(), state.val_matrix.copy()
-        _symmetrize(sp, sv, pc_links[:, :, 0], links)
-        pv[:, :, 0], val[:, :, 0] = sp[:, :, 0], sv[:, :, 0]
-        lagged = pc_links.copy()
-        lagged[:, :, 0] = False
-        pv[lagged], val[lagged] = sp[lagged], sv[lagged]
-
-        # phases 3 and 4: orientations
-        ambiguous = orient_contemporaneous_colliders(
-            tester, conditions, state, rule=self.contemporaneous_collider_rule, alpha=alpha,
-            conflict_resolution=bool(self.conflict_resolution),
-        )
-        orient_contemporaneous_rules(state.mark, ambiguous, conflict_resolution=bool(self.conflict_resolution))
-        graph = _graph_from_marks(state.mark, names, tau_max)
-
-        self.lagged_parents_ = {names[j]: [(names[i], lag) for i, lag in pc1.parents[j]] for j in range(N)}
-        self.sepsets_ = {(names[i], names[j], lag): [names[s] for s in S] for (i, lag, j), S in state.sepsets.items()}
-        self.ambiguous_triples_ = [((names[i], lag), names[k], names[j]) for (i, lag), k, j in ambiguous]
-        self._set_common(design, tester, graph, val, pv)
-        self.pvalues_ = self._table(design, val, pv, tested)
-        self.statistics_ = self.pvalues_
+        self.lagged_parents_ = pc1.named_parents
+        self.sepsets_ = colliders.sepsets
+        self.ambiguous_triples_ = colliders.ambiguous
+        self._set_common(design, tester, graph, skel.val_matrix, skel.p_matrix)
+        self.pvalues_ = self._table(design, skel.val_matrix, skel.p_matrix, skel.tested)
+        self.statistics_ = self._statistics_table(self.pvalues_)
         return self
 
 

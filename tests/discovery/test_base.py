@@ -1,6 +1,8 @@
-"""Tests of the shared scikit-learn-style parameter handling (discovery._base.ParamsMixin)."""
+"""Tests of the shared scikit-learn-style parameter handling (ParamsMixin, from scm._params via discovery._base)."""
 
 from __future__ import annotations
+
+import inspect
 
 import networkx as nx
 import numpy as np
@@ -46,9 +48,10 @@ IDS = [cls.__name__ for cls in ESTIMATORS]
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
 def test_uses_the_mixin(cls):
     assert issubclass(cls, ParamsMixin)
-    for name in ("get_params", "set_params", "__repr__"):
+    for name in ("get_params", "set_params", "__repr__", "_validate_params"):
         assert getattr(cls, name) is getattr(ParamsMixin, name)
-    assert list(cls().get_params()) == list(cls._param_names)
+    assert not hasattr(cls, "_param_names")  # read from the signature, not kept by hand
+    assert list(cls().get_params()) == list(inspect.signature(cls.__init__).parameters)[1:]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
@@ -101,8 +104,6 @@ def test_repr_with_unusual_values():
 
 
 class _WithArray(ParamsMixin):
-    _param_names = ("weights", "options")
-
     def __init__(self, *, weights=None, options=None):
         self.weights = np.ones(2) if weights is None else weights
         self.options = {"a": 1} if options is None else options
@@ -111,6 +112,44 @@ class _WithArray(ParamsMixin):
 def test_repr_with_array_and_dict_defaults():
     assert repr(_WithArray(options={"a": 1})) == "_WithArray(weights=array([1., 1.]))"  # equal arrays: no truth value
     assert repr(_WithArray(options={"a": 2})) == "_WithArray(weights=array([1., 1.]), options={'a': 2})"
+
+
+def test_toy_subclass_reads_its_signature():
+    model = _WithArray(options={"a": 2})
+    assert list(model.get_params()) == ["weights", "options"]
+    assert model.set_params(options={"b": 3}) is model and model.options == {"b": 3}
+    with pytest.raises(ParameterError, match=r"^_WithArray has no parameter 'width'; valid parameters are \['weights', 'options'\]\.$"):
+        model.set_params(width=1)
+    copy = clone(model)
+    assert copy is not model and copy.options == {"b": 3} and copy.options is not model.options
+    model._validate_params()  # no constraints declared: nothing to check
+
+
+class _Subclass(PC):
+    """A user's subclass keeps the parameters of its base (the signature is inherited)."""
+
+
+def test_a_subclass_inherits_parameters_and_constraints():
+    model = _Subclass(alpha=0.01)
+    assert list(model.get_params()) == list(PC().get_params())
+    assert repr(model) == "_Subclass(alpha=0.01)"
+    with pytest.raises(ParameterError, match=r"The 'alpha' parameter of _Subclass must be in the range \(0, 1\); got 2 instead\."):
+        _Subclass(alpha=2)._validate_params()
+
+
+def test_varargs_in_init_are_refused():
+    class Loose(ParamsMixin):
+        def __init__(self, *, width=1.0, **options):
+            self.width = width
+
+    class Positional(ParamsMixin):
+        def __init__(self, *layers):
+            self.layers = layers
+
+    with pytest.raises(TypeError, match=r"Loose.__init__ must name each of its parameters .* takes \*\*options"):
+        Loose().get_params()
+    with pytest.raises(TypeError, match=r"takes \*layers"):
+        clone(Positional())
 
 
 def test_scikit_learn_tags_say_what_fit_needs():

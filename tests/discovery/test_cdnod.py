@@ -21,17 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import CDNOD, DSeparation, FisherZ
-from discovery.constraint import _kernels as K
-from discovery.constraint._cdnod import (
-    _as_context,
-    _Embedder,
+from discovery.constraint import (
+    BackgroundKnowledge,
     changing_nodes,
+    context_knowledge,
     context_skeleton,
     driving_forces,
     orient_by_independent_changes,
     orient_with_context,
 )
-from scm import PDAG, DataError, ParameterError, meek_rules, v_structures
+from discovery.constraint import _kernels as K
+from discovery.constraint._cdnod import _as_context
+from scm import PDAG, DataError, ParameterError, UnknownNodeError, meek_rules, v_structures
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -339,17 +340,58 @@ def test_independent_changes_three_variables():
 
 def test_phase3_alone_table_and_meek():
     data, _ = two_var_domains(0)
-    variables, ctx = _as_context(data, "C", "auto")
     g = PDAG(["X", "Y", "C"], directed=[("C", "X"), ("C", "Y")], undirected=[("X", "Y")])
-    with jax.enable_x64(True):
-        emb = _Embedder(variables, ctx, width=1.0, context_width=0.05, ridge=0.1, max_samples=1000, random_state=0)
-        out, table = orient_by_independent_changes(g, emb, ["C"])
+    out, table = orient_by_independent_changes(g, data, "C")
     assert list(table.columns) == ["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x", "applied"]
     assert table.shape[0] == 1 and table["applied"].iloc[0]
     row = table.iloc[0]
     chosen = ("X", "Y") if row["stat_x_to_y"] <= row["stat_y_to_x"] else ("Y", "X")
     assert row["direction"] == f"{chosen[0]} -> {chosen[1]}" and out.has_directed(*chosen)
     assert (table[["stat_x_to_y", "stat_y_to_x"]].to_numpy() > 0).all()
+
+
+def test_context_knowledge_puts_the_context_first():
+    bk = context_knowledge(["X", "Y"], ["C"])
+    assert isinstance(bk, BackgroundKnowledge)
+    assert bk.is_forbidden("X", "C") and not bk.is_forbidden("C", "X")
+
+
+def test_fit_composes_the_four_phases():
+    """CDNOD.fit is context_skeleton -> orient_with_context -> independent changes -> driving forces."""
+    data, _ = two_var_domains(1)
+    data["Z"] = data["Y"] + np.random.default_rng(0).normal(size=len(data))
+    model = CDNOD(ci_test="fisherz", alpha=0.01).fit(data, context="C")
+    variables = data.drop(columns="C")
+    test = FisherZ(pd.concat([variables, data[["C"]].astype(float)], axis=1))
+    skel, changing = context_skeleton(test, ["C"], alpha=0.01)
+    graph2 = orient_with_context(skel.graph, skel.separating_sets, ["C"], nodes=list(variables.columns) + ["C"])
+    graph3, table = orient_by_independent_changes(graph2, data, "C")
+    forces, explained = driving_forces(graph3, data, "C", nodes=changing)
+    assert sorted(model.skeleton_.edges) == sorted(skel.graph.edges) and model.sepsets_ == skel.sepsets
+    assert model.changing_nodes_ == changing
+    assert model.graph_phase2_ == graph2 and model.graph_ == graph3
+    pd.testing.assert_frame_equal(model.independent_changes_, table)
+    pd.testing.assert_frame_equal(model.driving_force_, forces)
+    pd.testing.assert_frame_equal(model.driving_force_explained_, explained)
+    pd.testing.assert_frame_equal(model.pvalues_, skel.pvalues)
+
+
+def test_phases_3_4_check_their_inputs():
+    data, _ = two_var_domains(0)
+    g = PDAG(["X", "Y", "W", "C"], directed=[("C", "X"), ("C", "Y")], undirected=[("X", "Y")])
+    with pytest.raises(UnknownNodeError, match="'W'"):
+        orient_by_independent_changes(g, data, "C")
+    g = PDAG(["X", "Y", "C"], directed=[("C", "X"), ("C", "Y")], undirected=[("X", "Y")])
+    with pytest.raises(ParameterError, match="ridge"):
+        orient_by_independent_changes(g, data, "C", ridge=-1.0)
+    with pytest.raises(ParameterError, match="n_components"):
+        driving_forces(g, data, "C", n_components=0)
+    with pytest.raises(UnknownNodeError, match="'Q'"):
+        driving_forces(g, data, "C", nodes=["Q"])
+    with pytest.raises(DataError, match="'D'"):
+        driving_forces(g, data, "D")
+    forces, _ = driving_forces(g, data, "C")  # default nodes: the changing ones
+    assert list(forces.columns) == ["X_pc1", "X_pc2", "Y_pc1", "Y_pc2"]
 
 
 def test_phase3_nothing_to_orient():
@@ -365,10 +407,7 @@ def test_driving_force_time_correlates_with_truth():
     g = PDAG(["X", "Y", "T"], directed=[("T", "X"), ("T", "Y"), ("X", "Y")])
     for seed in range(8):
         data, c = two_var_time(seed, noise_change=False)
-        variables, ctx = _as_context(data, "T", "auto")
-        with jax.enable_x64(True):
-            emb = _Embedder(variables, ctx, width=1.0, context_width=0.05, ridge=0.1, max_samples=1000, random_state=0)
-            forces, explained = driving_forces(g, emb, ["T"], ["X", "Y"], n_components=2)
+        forces, explained = driving_forces(g, data, "T", nodes=["X", "Y"], n_components=2)
         assert list(forces.columns) == ["X_pc1", "X_pc2", "Y_pc1", "Y_pc2"]
         assert forces.shape[0] == len(data) and (forces.index == data.index).all()
         assert list(explained.index) == ["X", "Y"]

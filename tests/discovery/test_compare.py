@@ -1,6 +1,7 @@
 """The comparison harness: matching, cloning, seeds, errors, cache, executors (local, Dask, sharded)."""
 
 import json
+import pathlib
 import textwrap
 
 import networkx as nx
@@ -10,7 +11,17 @@ import pytest
 
 import scm
 from discovery import CDNOD, NOTEARS, PC, PCMCI, ICPGraph, compare
-from discovery.evaluation import capability_of, register_algorithm, summarise
+from discovery.evaluation import (
+    RunResult,
+    RunTask,
+    TaskPlan,
+    build_tasks,
+    capability_of,
+    register_algorithm,
+    run_tasks,
+    summarise,
+    tabulate,
+)
 from discovery.evaluation._compare import CAPABILITIES, _with_context
 from discovery.metrics import sid, sid_bounds
 from discovery.timeseries import lagged_metrics
@@ -165,6 +176,77 @@ def test_cache_resumes_and_keys_on_params(small, tmp_path):
     path.write_text("{not json")
     redo = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
     assert not redo["cached"].any() and json.loads(path.read_text())["row"]["status"] == "ok"
+
+
+# The cache files and keys the harness wrote before compare was split into build_tasks /
+# run_tasks / tabulate (commit 522f625, the same calls): caches of earlier runs still hit.
+EARLIER_CACHE = {
+    "cdnod__envs__0__c20d067d8c3f97cc.json": "c20d067d8c3f97cce56c28347d212536bdbdc3f2c3de09404b2ebbd81af90198",
+    "pc__d__0__33d1f8b0d2c59b0f.json": "33d1f8b0d2c59b0f76dcc1760a530494529146da6cf0fb275ca9774ecb5a321e",
+    "pc__envs__0__b35ef1f4f88c4cf6.json": "b35ef1f4f88c4cf67d8cbb65d1643005b95b4c31f133824a40ab491e5901521d",
+    "pcmci__ts__0__0cc9f24aa9102ffd.json": "0cc9f24aa9102ffd57a1377e5de9006ec9b54d9c2454ac9cbf5e9502dca159cf",
+}
+
+
+def test_cache_keys_are_those_of_earlier_runs(small, envs, series, tmp_path):
+    algos = {"pc": PC(), "pcmci": PCMCI(tau_max=1), "cdnod": CDNOD(ci_test="fisherz")}
+    plan = build_tasks(algos, {"d": small, "ts": series, "envs": envs}, cache_dir=tmp_path)
+    # the time series' truth is the LaggedGraph it carries; its digest is that of the graph rebuilt from lag_array
+    assert plan.truths["ts"] is series.metadata["lagged_graph"]
+    got = {pathlib.Path(t.cache_file).name: t.key for t in plan.tasks}
+    assert got == EARLIER_CACHE
+    res = compare(algos, {"d": small, "ts": series, "envs": envs}, executor="sequential", cache_dir=tmp_path)
+    assert {p.name: json.loads(p.read_text())["key"] for p in tmp_path.glob("*.json")} == EARLIER_CACHE
+    assert (res["status"] == "ok").all()
+
+
+def test_build_tasks_plans_without_fitting(small, envs, tmp_path):
+    pc = PC(alpha=0.01)
+    plan = build_tasks({"pc": pc, "cdnod": CDNOD(ci_test="fisherz")}, {"obs": small, "envs": envs}, metrics=["shd"],
+                       seeds=[0, 1], cache_dir=tmp_path, only={"pc": ["envs"]})
+    assert isinstance(plan, TaskPlan) and all(isinstance(t, RunTask) for t in plan.tasks)
+    assert [(t.algorithm, t.dataset, t.seed) for t in plan.tasks] == [
+        ("pc", "envs", 0), ("cdnod", "envs", 0), ("pc", "envs", 1), ("cdnod", "envs", 1)]
+    assert plan.skipped == (("pc", "obs"), ("cdnod", "obs")) and plan.columns == ["shd"]
+    first = plan.tasks[0]
+    assert first.estimator is not pc and first.estimator.get_params() == pc.get_params() and not hasattr(first.estimator, "graph_")
+    assert first.truth is envs.graph and first.changed_nodes == envs.changed_nodes and first.environment == "environment"
+    assert len({t.key for t in plan.tasks}) == 4 and all(t.cache_file.startswith(str(tmp_path)) for t in plan.tasks)
+    assert not list(tmp_path.glob("*.json"))  # nothing run, nothing written
+    assert plan.truths == {"obs": small.graph, "envs": envs.graph}
+    assert build_tasks({"pc": pc}, {"obs": small}).tasks[0].key == ""  # no cache, no key
+    with pytest.raises(ParameterError, match="no algorithm applies"):
+        build_tasks({"pc": PC()}, {"obs": small}, only={"pc": ["other"]})
+
+
+def test_run_tasks_reads_the_cache_and_runs_the_rest(small, tmp_path):
+    plan = build_tasks({"pc": PC(), "bad": PC(alpha=2.0)}, {"d": small}, cache_dir=tmp_path)
+    results = run_tasks(plan.tasks, "sequential")
+    assert all(isinstance(r, RunResult) for r in results)
+    ok, bad = results
+    assert (ok.row["status"], ok.row["cached"], bad.row["status"]) == ("ok", False, "error")
+    assert isinstance(ok.graph, PDAG) and bad.graph is None and "alpha" in bad.row["error"]
+    again = run_tasks(plan.tasks, "sequential")
+    assert [r.row["cached"] for r in again] == [True, False] and again[0].graph == ok.graph
+    assert run_tasks(plan.tasks[1:], "sequential")[0].row["algorithm"] == "bad"  # any part of a plan
+    with pytest.raises(ParameterError, match="'executor'"):
+        run_tasks(plan.tasks, "threads")
+
+
+def test_tabulate_gives_the_table_of_compare(small):
+    algos, data = {"pc": PC(), "notears": NOTEARS(max_iter=20)}, {"d": small}
+    plan = build_tasks(algos, data, seeds=[0, 1])
+    table = tabulate(plan, run_tasks(plan.tasks, "sequential"))
+    direct = compare(algos, data, seeds=[0, 1], executor="sequential")
+    pd.testing.assert_frame_equal(table.drop(columns="fit_seconds"), direct.drop(columns="fit_seconds"))
+    assert list(table.attrs["graphs"]) == list(direct.attrs["graphs"])
+    assert all(table.attrs["graphs"][k] == direct.attrs["graphs"][k] for k in direct.attrs["graphs"])
+    # every run failed: the same columns, NaN metrics
+    failing = build_tasks({"bad": PC(alpha=2.0)}, data)
+    empty = tabulate(failing, run_tasks(failing.tasks, "sequential"))
+    assert list(empty.columns) == list(direct.columns) and empty["shd"].isna().all()
+    with pytest.raises(ParameterError, match="one result per task"):
+        tabulate(plan, [])
 
 
 @pytest.mark.slow

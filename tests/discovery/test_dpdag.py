@@ -15,8 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from discovery import DPDAG, VIDPDAG
+from discovery.differentiable import (
+    PreparedData,
+    TrainResult,
+    finalise_posterior,
+    init_state,
+    make_train_chunk,
+    make_val_elbo,
+    prepare_data,
+    train_early_stopping,
+    transform_columns,
+)
 from discovery.differentiable import _kernels as K
-from discovery.differentiable._vidpdag import init_state, make_train_chunk, transform_columns
 from discovery.metrics import average_precision, shd
 from scm import ConvergenceError, DataError, NotFittedError, ParameterError, UnknownNodeError
 from tests.devices import run_here, run_on_devices
@@ -439,6 +449,87 @@ def test_vidpdag_attributes():
         model.sample_graphs(0, key=jax.random.key(0))
     with pytest.raises(NotFittedError, match="not fitted yet"):
         VIDPDAG().sample_graphs(key=jax.random.key(0))
+
+
+# ----------------------------------------------------------------------------- VI-DP-DAG's phases, one at a time
+def _hyper(n_train):
+    return {"tau": jnp.float32(0.3), "prior_p": jnp.float32(1e-4), "kl_weight": jnp.float32(1.0),
+            "perm_weight": jnp.float32(1.0), "n_train": jnp.float32(n_train)}  # fmt: skip
+
+
+def test_prepare_data_transforms_standardises_and_splits():
+    data, _ = nonlinear_data(n=500)
+    data = data.assign(**{data.columns[0]: np.exp(3 * data.iloc[:, 0])})  # right-skewed and positive: logged
+    prep = prepare_data(data, validation_fraction=0.2, random_state=0, devices=())
+    assert isinstance(prep, PreparedData) and prep.names == list(data.columns)
+    assert prep.x_train.shape == (400, data.shape[1]) and prep.x_val.shape == (100, data.shape[1]) and prep.n_val == 100
+    assert prep.x_train.dtype == jnp.float32 and prep.transformed_columns == [data.columns[0]]
+    both = np.vstack([np.asarray(prep.x_train), np.asarray(prep.x_val)])
+    np.testing.assert_allclose(both.mean(axis=0), 0, atol=1e-5)  # z-scored (after the log)
+    np.testing.assert_allclose(both.std(axis=0), 1, atol=1e-5)
+    x = np.log(data.iloc[:, 0].to_numpy())
+    assert (prep.loc[0], prep.scale[0]) == pytest.approx((x.mean(), x.std()))
+    again = prepare_data(data, validation_fraction=0.2, random_state=0, devices=())
+    np.testing.assert_array_equal(np.asarray(again.x_val), np.asarray(prep.x_val))  # the seed fixes the split
+    raw = prepare_data(data, transform="none", standardize=False, validation_fraction=0.0, random_state=0, devices=())
+    assert raw.x_val.shape == (0, data.shape[1]) and raw.n_val == 0 and (raw.scale == 1).all()
+    with pytest.raises(DataError, match="at least 2 columns"):
+        prepare_data(data.iloc[:, :1])
+    with pytest.raises(ParameterError, match="'transform' parameter of VIDPDAG"):
+        prepare_data(data, transform="sqrt")
+
+
+def test_train_early_stopping_stops_keeps_the_best_and_checks_nan():
+    data, _ = nonlinear_data(n=400)
+    prep = prepare_data(data, random_state=0, devices=())
+    d, n_train = len(prep.names), prep.x_train.shape[0]
+    init_opt, run_chunk = make_train_chunk(chunk_size=50, batch_size=128, lr=1e-3, lr_graph=3e-2)
+    val = make_val_elbo()
+    params = init_state(prep.key_init, d, (8,))
+    kw = dict(key=prep.key_train, val_key=prep.key_val, hyper=_hyper(n_train), chunk_size=50)
+    res = train_early_stopping(run_chunk, val, params, init_opt(params), prep.x_train, prep.x_val, max_iter=2000, patience=1, **kw)
+    assert isinstance(res, TrainResult) and res.n_iter < 2000  # patience 1: stops at the first chunk that does not improve
+    h = res.history
+    assert h["step"].tolist() == list(range(50, res.n_iter + 1, 50))
+    assert h["val_elbo"].iloc[-1] <= h["val_elbo"].iloc[:-1].max()
+    assert res.best_step == h.loc[h["val_elbo"].idxmax(), "step"] == res.n_iter - 50
+    # the returned parameters are those of the best chunk: their held-out ELBO is the best one
+    assert float(val(res.params, prep.x_val, prep.key_val, _hyper(n_train))) == pytest.approx(h["val_elbo"].max(), rel=1e-6)
+    no_val = train_early_stopping(run_chunk, val, params, init_opt(params), prep.x_train, prep.x_val[:0], max_iter=120, **kw)
+    assert no_val.n_iter == no_val.best_step == 150 and no_val.history["val_elbo"].isna().all()  # whole chunks, the last kept
+    with pytest.raises(ParameterError, match="not chunk_size=100"):
+        train_early_stopping(run_chunk, val, params, init_opt(params), prep.x_train, prep.x_val, max_iter=100,
+                             **{**kw, "chunk_size": 100})  # fmt: skip
+    init_big, run_big = make_train_chunk(chunk_size=50, batch_size=128, lr=1e30, lr_graph=3e-2)
+    with pytest.raises(ConvergenceError, match="NaN/inf at step 2;"):
+        train_early_stopping(run_big, val, params, init_big(params), prep.x_train, prep.x_val, max_iter=100, **kw)
+
+
+def test_finalise_posterior_mode_and_marginals():
+    params = init_state(jax.random.key(3), 4, (4,))
+    psi = jnp.array([30.0, 20.0, 10.0, 0.0])  # a clear ordering a, b, c, d
+    theta = jnp.full((4, 4), -6.0).at[0, 1].set(6.0).at[1, 3].set(6.0)  # a -> b, b -> d likely
+    params = {**params, "graph": {"psi": psi, "theta": theta}}
+    q, probs, graph = finalise_posterior(params, list("abcd"), tau=0.3, threshold=0.5)
+    assert isinstance(q, DPDAG) and list(probs.index) == list("abcd") == list(probs.columns)
+    np.testing.assert_allclose(probs.to_numpy(), np.asarray(q.edge_probs()), rtol=0, atol=0)
+    assert sorted(graph.edges) == [("a", "b"), ("b", "d")]
+    assert probs.loc["a", "b"] > 0.9 and probs.loc["b", "a"] < 0.1
+
+
+def test_vidpdag_fit_is_its_three_phases():
+    data, _ = nonlinear_data(n=300)
+    model = VIDPDAG(max_iter=500, chunk_size=100, patience=2, hidden=(8,), random_state=4).fit(data)
+    prep = prepare_data(data, random_state=4)
+    init_opt, run_chunk = make_train_chunk(chunk_size=100, batch_size=128, lr=1e-3, lr_graph=3e-2)
+    params = init_state(prep.key_init, len(prep.names), (8,))
+    res = train_early_stopping(run_chunk, make_val_elbo(), params, init_opt(params), prep.x_train, prep.x_val,
+                               key=prep.key_train, val_key=prep.key_val, hyper=_hyper(prep.x_train.shape[0]),
+                               max_iter=500, chunk_size=100, patience=2)  # fmt: skip
+    _, probs, graph = finalise_posterior(res.params, prep.names)
+    pd.testing.assert_frame_equal(res.history, model.history_, check_exact=True)
+    pd.testing.assert_frame_equal(probs, model.edge_probs_, check_exact=True)
+    assert sorted(graph.edges) == sorted(model.graph_.edges) and res.best_step == model.best_step_
 
 
 def test_vidpdag_without_validation_and_sinkhorn():

@@ -8,8 +8,17 @@ import pytest
 import scm
 from discovery import PCMCI, PCMCIPlus
 from discovery.citest._citest import DSeparation
+from discovery.timeseries import (
+    CollidersResult,
+    MCISkeletonResult,
+    lagged_design,
+    mci_skeleton,
+    mci_tests,
+    orient_contemporaneous_colliders,
+    orient_contemporaneous_rules,
+    pc1_parents,
+)
 from discovery.timeseries import _kernels as _ts_kernels
-from discovery.timeseries._pcmci import lagged_design
 from scm import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
 
@@ -45,6 +54,28 @@ def test_oracle_pcmciplus_recovers_time_series_cpdag(seed):
     model = PCMCIPlus(ci_test=_oracle(truth, tau), tau_max=tau, alpha=0.5).fit(_noise(truth.nodes))
     assert model.graph_ == truth.cpdag()
     assert model.graph_.lagged_links == truth.lagged_links
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_oracle_phases_of_pcmciplus_alone(seed):
+    """Each phase on its own, with a d-separation oracle: PC1 keeps a superset of the lagged parents,
+    the skeleton phase finds the adjacencies, colliders and rules give the class of the truth."""
+    n, tau = 3 + seed % 3, 1 + seed % 2
+    truth = _truth(seed, n, tau, contemporaneous=True)
+    oracle = _oracle(truth, tau)
+    design = lagged_design(_noise(truth.nodes), tau)
+    pc1 = pc1_parents(design, oracle, tau_max=tau, pc_alpha=0.5)
+    for target, parents in pc1.named_parents.items():
+        assert {(s, lag) for s, lag in truth.parents(target) if lag > 0} <= set(parents)
+    skel = mci_skeleton(design, pc1, oracle, tau_max=tau, alpha=0.5)
+    assert isinstance(skel, MCISkeletonResult)
+    assert skel.graph.lagged_links == truth.lagged_links
+    adjacent = {frozenset(e) for e in skel.graph.undirected_contemporaneous}
+    assert adjacent == {frozenset(e) for e in truth.directed_contemporaneous}
+    assert skel.sepsets and all(not truth.adjacent(a, b, lag) for a, b, lag in skel.sepsets)  # only non-edges removed
+    colliders = orient_contemporaneous_colliders(design, skel, pc1, oracle, alpha=0.5)
+    assert isinstance(colliders, CollidersResult) and colliders.ambiguous == []
+    assert orient_contemporaneous_rules(colliders.graph, colliders.ambiguous) == truth.cpdag()
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -109,6 +140,18 @@ def test_pcmci_matches_tigramite(series, k, tau_min):
     np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(model.val_matrix_, ref["val_matrix"], rtol=0, atol=1e-8)
     assert model.graph_.lagged_links == _tigramite_graph(ref["graph"], names).lagged_links
+    _check_statistics(model, ref["val_matrix"], names)
+
+
+def _check_statistics(model, val_matrix, names):
+    """statistics_ holds the test statistic of every tested link: tigramite's val_matrix entries."""
+    table = model.statistics_
+    assert table.columns.tolist() == ["source", "target", "lag", "statistic"]
+    assert len(table) == len(model.pvalues_)
+    pos = {n: i for i, n in enumerate(names)}
+    expected = [val_matrix[pos[r.source], pos[r.target], r.lag] for r in table.itertuples()]
+    np.testing.assert_allclose(table["statistic"], expected, rtol=0, atol=1e-8)
+    assert (table["statistic"].abs() <= 1).all() and not np.allclose(table["statistic"], model.pvalues_["pvalue"])
 
 
 def test_pcmci_fdr_and_options_match_tigramite(series):
@@ -137,6 +180,7 @@ def test_pcmciplus_matches_tigramite(series, k, rule, alpha, conflicts):
     np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(model.val_matrix_, ref["val_matrix"], rtol=0, atol=1e-8)
     assert model.graph_ == _tigramite_graph(ref["graph"], names)
+    _check_statistics(model, ref["val_matrix"], names)
 
 
 @pytest.mark.slow
@@ -195,7 +239,8 @@ def test_results_tables_and_attributes(series):
     model = PCMCI(tau_max=2).fit(df)
     table = model.pvalues_
     assert table.columns.tolist() == ["source", "target", "lag", "statistic", "pvalue"]
-    assert len(table) == 5 * 5 * 2 and model.statistics_ is table
+    assert len(table) == 5 * 5 * 2
+    pd.testing.assert_frame_equal(model.statistics_, table[["source", "target", "lag", "statistic"]])
     sig = {(r.source, r.target, r.lag) for r in table.itertuples() if r.pvalue <= 0.05}
     assert sig == set(model.graph_.lagged_links)
     assert set(model.parents_) == set(df.columns)
@@ -219,18 +264,95 @@ def test_array_inputs_equal_frames(series):
     np.testing.assert_array_equal(c.p_matrix_, d.p_matrix_)
 
 
-def test_one_kernel_call_per_level_and_no_recompile(series):
+def test_one_kernel_call_per_level_and_no_recompile(series, monkeypatch):
     df = series[2]
     PCMCI(tau_max=2).fit(df)  # warm up
     before = dict(_ts_kernels.TRACE_COUNTS)
-    model = PCMCI(tau_max=2).fit(df)
+    PCMCI(tau_max=2).fit(df)
     assert dict(_ts_kernels.TRACE_COUNTS) == before  # same shapes: no new compilation
-    from discovery.timeseries._pcmci import _ParCorrTester, pc1_parents
+    calls = []
+    kernel = _ts_kernels.parcorr_batch
+    monkeypatch.setattr(_ts_kernels, "parcorr_batch", lambda *a: calls.append(1) or kernel(*a))
+    res = pc1_parents(lagged_design(df, 2), tau_max=2)
+    assert len(calls) == res.n_levels  # one batched call per PC1 level
 
-    tester = _ParCorrTester(lagged_design(df, 2))
-    res = pc1_parents(tester, lagged_design(df, 2), tau_max=2)
-    assert tester.n_calls == res.n_levels  # one batched call per PC1 level
-    assert model.n_tests_ >= tester.n_tests
+
+def test_pcmci_fit_composes_pc1_and_mci(series):
+    df = series[1]
+    model = PCMCI(tau_min=0, tau_max=2, max_conds_px=1).fit(df)
+    design = lagged_design(df, 2)
+    pc1 = pc1_parents(design, tau_max=2, pc_alpha=0.2)
+    val, pv, tested = mci_tests(design, pc1, tau_min=0, tau_max=2, max_conds_px=1)
+    assert model.pc1_parents_ == pc1.named_parents
+    np.testing.assert_array_equal(model.p_matrix_, pv)
+    np.testing.assert_array_equal(model.val_matrix_, val)
+    assert len(model.pvalues_) == tested.sum() - tested[:, :, 0].sum() // 2
+    # parents by name give the same tests as the PC1 result
+    val2, pv2, _ = mci_tests(design, pc1.named_parents, tau_min=0, tau_max=2, max_conds_px=1)
+    np.testing.assert_array_equal(pv2, pv)
+    np.testing.assert_array_equal(val2, val)
+
+
+def test_pcmciplus_fit_composes_its_phases(series):
+    df = series[2]
+    model = PCMCIPlus(tau_max=2, alpha=0.05).fit(df)
+    design = lagged_design(df, 2)
+    pc1 = pc1_parents(design, tau_min=0, tau_max=2, pc_alpha=0.05)
+    skel = mci_skeleton(design, pc1, tau_max=2, alpha=0.05)
+    colliders = orient_contemporaneous_colliders(design, skel, pc1, alpha=0.05)
+    graph = orient_contemporaneous_rules(colliders.graph, colliders.ambiguous)
+    assert model.graph_ == graph
+    assert model.sepsets_ == colliders.sepsets and model.ambiguous_triples_ == colliders.ambiguous
+    np.testing.assert_array_equal(model.p_matrix_, skel.p_matrix)
+    np.testing.assert_array_equal(model.val_matrix_, skel.val_matrix)
+    assert model.lagged_parents_ == pc1.named_parents
+    # the phases do not modify their inputs
+    assert orient_contemporaneous_colliders(design, skel, pc1, alpha=0.05) == colliders
+
+
+def test_collider_phase_alone_with_separating_sets():
+    design = lagged_design(_noise(["A", "B", "C"], T=60), 1)
+    skel = MCISkeletonResult(
+        graph=LaggedGraph(["A", "B", "C"], undirected=[("A", "B"), ("B", "C")], tau_max=1),
+        sepsets={("A", "C", 0): [], ("C", "A", 0): []},
+        p_matrix=np.ones((3, 3, 2)), val_matrix=np.zeros((3, 3, 2)), tested=np.zeros((3, 3, 2), dtype=bool),
+    )
+    res = orient_contemporaneous_colliders(design, skel, {}, rule="none")
+    assert res.graph == LaggedGraph(["A", "B", "C"], directed=[("A", "B", 0), ("C", "B", 0)])
+    seps = {("A", "C", 0): ["B"], ("C", "A", 0): ["B"]}
+    skel = MCISkeletonResult(skel.graph, seps, skel.p_matrix, skel.val_matrix, skel.tested)
+    res = orient_contemporaneous_colliders(design, skel, {}, rule="none")
+    assert res.graph == skel.graph and res.sepsets == seps
+
+
+def test_rule_phase_alone():
+    # R2: A -> B -> C with A - C gives A -> C
+    g = LaggedGraph(["A", "B", "C"], directed=[("A", "B", 0), ("B", "C", 0)], undirected=[("A", "C")])
+    assert orient_contemporaneous_rules(g).directed_contemporaneous == {("A", "B"), ("B", "C"), ("A", "C")}
+    # R1 is not applied through an ambiguous triple
+    g = LaggedGraph(["A", "B", "C"], directed=[("A", "B", 1)], undirected=[("B", "C")])
+    assert orient_contemporaneous_rules(g, [(("A", 1), "B", "C")]) == g
+    with pytest.raises(ParameterError, match="ambiguous triple"):
+        orient_contemporaneous_rules(g, [("A", "B", "C")])
+
+
+def test_phase_functions_check_their_inputs(series):
+    df = series[0]
+    design = lagged_design(df, 1)
+    with pytest.raises(ParameterError, match="design covers lags 0 .. 2"):
+        pc1_parents(design, tau_max=2)
+    with pytest.raises(ParameterError, match="'design' parameter of pc1_parents must be a LaggedDesign"):
+        pc1_parents(df)
+    with pytest.raises(ParameterError, match=r"'ci_test' parameter of mci_tests must be one of \['parcorr', 'kci'\]"):
+        mci_tests(design, {}, "gauss")
+    with pytest.raises(ParameterError, match="'pc_alpha' parameter of pc1_parents"):
+        pc1_parents(design, pc_alpha=2.0)
+    with pytest.raises(UnknownNodeError, match="'Q'"):
+        mci_tests(design, {"Q": [("X0", 1)]})
+    with pytest.raises(ParameterError, match="'rule' parameter of orient_contemporaneous_colliders"):
+        orient_contemporaneous_colliders(design, None, {}, rule="vote")
+    with pytest.raises(ParameterError, match="MCISkeletonResult"):
+        orient_contemporaneous_colliders(design, None, {})
 
 
 def test_kci_finds_a_nonlinear_lagged_link():

@@ -167,6 +167,55 @@ def test_counterfactual_not_invertible_names_node():
     assert (cf["Z"] == 0).all()
 
 
+def test_abduct_recovers_the_noise_and_predict_inverts_it(nonlinear_model):
+    noise = nonlinear_model.sample_noise(300, random_state=4)
+    obs = nonlinear_model.predict(noise)  # predict of drawn noise is a sample
+    pd.testing.assert_frame_equal(obs, nonlinear_model.sample(300, random_state=4))
+    back = nonlinear_model.abduct(obs)
+    np.testing.assert_allclose(back.to_numpy(), noise.to_numpy(), rtol=0, atol=1e-12)
+    # abduct then predict, no intervention: the observed rows again (exactly for the model's own samples)
+    pd.testing.assert_frame_equal(nonlinear_model.predict(back), obs, check_exact=True)
+    other = pd.DataFrame(np.random.default_rng(0).normal(scale=10, size=(200, 3)), columns=["X", "Y", "Z"], index=range(5, 205))
+    again = nonlinear_model.predict(nonlinear_model.abduct(other))
+    assert again.index.equals(other.index)
+    np.testing.assert_allclose(again.to_numpy(), other.to_numpy(), rtol=1e-13, atol=1e-12)
+    # only the requested nodes; their mechanisms alone need be invertible
+    assert list(nonlinear_model.abduct(obs, nodes=["Z", "Y"]).columns) == ["Y", "Z"]
+
+
+def test_abduct_discrete_draws_and_not_invertible_names_node():
+    m = SCM(nx.DiGraph([("A", "B")]), {"A": Discrete([0.5, 0.5]), "B": Discrete([[0.9, 0.1], [0.3, 0.7]], parents=["A"])})
+    obs = pd.DataFrame({"A": [0, 1], "B": [1, 1]}, index=["u", "v"])
+    u = m.abduct(obs, n_samples=500, random_state=0)
+    assert u.index.names == ["unit", "draw"] and len(u) == 1000
+    ub = u["B"].groupby(level="unit")
+    assert ub.min()["u"] >= 0.9 and ub.max()["v"] < 1 and ub.min()["v"] >= 0.3  # the posterior intervals
+    pd.testing.assert_frame_equal(m.predict(u), obs.loc[u.index.get_level_values("unit")].set_axis(u.index), check_dtype=False)
+    f = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Functional(lambda P, e: P[:, 0] * np.exp(e))})
+    data = f.sample(5, random_state=0)
+    with pytest.raises(scm.NotInvertibleError, match=r"\['Y'\]"):
+        f.abduct(data)
+    assert list(f.abduct(data, nodes=["X"]).columns) == ["X"]
+
+
+def test_predict_fixed_nodes_and_missing_noise():
+    m = SCM(nx.DiGraph([("X", "Y"), ("Y", "Z")]), {"X": Linear(), "Y": Linear({"X": 2.0}), "Z": Linear({"Y": -1.0})})
+    noise = pd.DataFrame({"X": [1.0, 2.0], "Z": [0.5, 0.0]})
+    out = m.predict(noise, fixed={"Y": [10.0, 20.0]})
+    assert out["Y"].tolist() == [10.0, 20.0] and out["Z"].tolist() == [-9.5, -20.0] and out["X"].tolist() == [1.0, 2.0]
+    with pytest.raises(scm.UnknownNodeError, match=r"\['Y'\]"):
+        m.predict(noise)
+    with pytest.raises(scm.DataError, match="'Y'"):
+        m.predict(noise, fixed={"Y": [1.0]})
+
+
+def test_counterfactual_is_abduct_do_predict(nonlinear_model):
+    obs = nonlinear_model.sample(40, random_state=7)
+    for iv in ({"X": 0.3}, {"Y": shift(1.0)}):
+        by_steps = nonlinear_model.do(iv).predict(nonlinear_model.abduct(obs))
+        pd.testing.assert_frame_equal(nonlinear_model.counterfactual(obs, iv), by_steps, check_exact=True)
+
+
 def test_fit_recovers_linear_model_and_refuses_changed_graph():
     truth = random_linear_scm(d=10, seed=6)
     data = truth.sample(20000, random_state=1)
@@ -225,3 +274,93 @@ def test_fit_with_regressor_and_mapping():
     fitted = SCM.fit(g, data, mechanism={"Y": KNeighborsRegressor(10)}, noise="gaussian")
     assert fitted.fitted_mechanisms_["Y"] == "KNeighborsRegressor"
     assert isinstance(fitted.noise["Y"], scm.Gaussian)
+
+
+# ----------------------------------------------------------------------------- the phases of SCM.fit
+@pytest.fixture
+def mixed_data():
+    rng = np.random.default_rng(2)
+    n = 2000
+    a = rng.choice(["lo", "hi"], size=n, p=[0.3, 0.7])
+    b = np.where(rng.random(n) < np.where(a == "hi", 0.8, 0.1), 1, 0)
+    x = rng.normal(size=n)
+    y = 1.5 * x - 2.0 * b + rng.normal(scale=0.5, size=n)
+    z = np.sin(2 * y) + y**2 / 4 + rng.normal(scale=0.2, size=n)
+    g = nx.DiGraph([("A", "B"), ("B", "Y"), ("X", "Y"), ("Y", "Z")])
+    return g, pd.DataFrame({"A": a, "B": b, "X": x, "Y": y, "Z": z})
+
+
+def test_check_fit_data_encodes_and_names_bad_columns(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    assert dag is g and list(encoded.columns) == list(g.nodes)
+    assert states == {"A": ("hi", "lo"), "B": (0, 1)}
+    assert encoded["A"].tolist()[:5] == [("hi", "lo").index(v) for v in data["A"][:5]]
+    assert encoded["Y"].dtype == float and (encoded["Y"] == data["Y"]).all()
+    with pytest.raises(scm.DataError, match=r"discrete node 'B' has continuous parent\(s\) \['X'\]"):
+        scm.check_fit_data(nx.DiGraph([("X", "B")]), data)
+    with pytest.raises(scm.DataError, match=r"\['A'\] are non-numeric but parents of the continuous node 'Y'"):
+        scm.check_fit_data(nx.DiGraph([("A", "Y")]), data)
+    with pytest.raises(scm.DataError, match="'X' holds inf"):
+        scm.check_fit_data(g, data.assign(X=np.inf))
+    with pytest.raises(scm.UnknownNodeError, match="'Q'"):
+        scm.check_fit_data(nx.DiGraph([("X", "Q")]), data)
+
+
+def test_choose_mechanisms_resolves_auto_per_node(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    choice = scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0)
+    assert choice == {"A": "discrete", "B": "discrete", "Y": "linear", "X": "linear", "Z": choice["Z"]}
+    assert choice["Z"] in ("quadratic", "spline")
+    assert scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0) == choice  # seeded
+    knn = pytest.importorskip("sklearn.neighbors").KNeighborsRegressor(5)
+    mapped = scm.choose_mechanisms(dag, encoded, {"Z": knn}, states=states)
+    assert mapped["Z"] is knn and mapped["Y"] == "linear"
+    with pytest.raises(scm.ParameterError, match=r"\['linear', 'auto', 'quadratic', 'spline'\]; got 'cubic'"):
+        scm.choose_mechanisms(dag, encoded, "cubic", states=states)
+    with pytest.raises(scm.ParameterError, match="node 'Y'"):  # the first continuous node
+        scm.choose_mechanisms(dag, encoded, object(), states=states)
+
+
+def test_fit_mechanism_one_node(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    y = scm.fit_mechanism(dag, encoded, "Y", "linear", states=states)
+    assert y.parents == ("B", "X") and y.coefficients["X"] == pytest.approx(1.5, abs=0.05)
+    assert y.coefficients["B"] == pytest.approx(-2.0, abs=0.05)
+    b = scm.fit_mechanism(dag, encoded, "B", "discrete", states=states)
+    np.testing.assert_allclose(b.table, [[0.2, 0.8], [0.9, 0.1]], atol=0.04)  # rows: A = "hi", "lo"
+    z = scm.fit_mechanism(dag, encoded, "Z", "spline", states=states)
+    line = scm.fit_mechanism(dag, encoded, "Z", "linear", states=states)
+    mse = {m: np.mean((f.mean(encoded[["Y"]].to_numpy()) - data["Z"]) ** 2) for m, f in (("spline", z), ("linear", line))}
+    assert isinstance(z, AdditiveNoise) and mse["spline"] < mse["linear"] / 4, mse
+    with pytest.raises(scm.ParameterError, match="node 'Y' is continuous"):
+        scm.fit_mechanism(dag, encoded, "Y", "discrete", states=states)
+    with pytest.raises(scm.ParameterError, match="node 'B' is discrete"):
+        scm.fit_mechanism(dag, encoded, "B", "linear", states=states)
+
+
+def test_fit_noise_residuals(mixed_data):
+    g, data = mixed_data
+    dag, encoded, states = scm.check_fit_data(g, data)
+    y = scm.fit_mechanism(dag, encoded, "Y", "linear", states=states)
+    resid = data["Y"].to_numpy() - y.mean(encoded[["B", "X"]].to_numpy())
+    empirical = scm.fit_noise(dag, encoded, "Y", y)
+    np.testing.assert_array_equal(empirical.values, resid)
+    gauss = scm.fit_noise(dag, encoded, "Y", y, "gaussian")
+    assert (gauss.std, gauss.loc) == (float(resid.std()), float(resid.mean()))
+    assert isinstance(scm.fit_noise(dag, encoded, "B", scm.fit_mechanism(dag, encoded, "B", "discrete", states=states)), scm.Uniform)
+
+
+def test_fit_scm_composes_the_phases(mixed_data):
+    g, data = mixed_data
+    fitted = SCM.fit(g, data, mechanism="auto", noise="gaussian", random_state=0)
+    dag, encoded, states = scm.check_fit_data(g, data)
+    choice = scm.choose_mechanisms(dag, encoded, "auto", states=states, random_state=0)
+    assert fitted.fitted_mechanisms_ == choice
+    for node in g.nodes:
+        mech = scm.fit_mechanism(dag, encoded, node, choice[node], states=states)
+        assert repr(fitted.mechanisms[node]) == repr(mech.bind(fitted.parents(node)) if not isinstance(mech, Discrete) else mech)
+        noise = scm.fit_noise(dag, encoded, node, mech, "gaussian")
+        assert repr(fitted.noise[node]) == repr(noise)

@@ -9,15 +9,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scm import SCM, AdditiveNoise, CycleError, Dataset, Discrete, Gaussian, Laplace, Linear, ParameterError, Shifted, UnknownNodeError
+from scm import (
+    SCM,
+    AdditiveNoise,
+    CycleError,
+    Dataset,
+    Discrete,
+    Gaussian,
+    LaggedGraph,
+    Laplace,
+    Linear,
+    ParameterError,
+    Shifted,
+    UnknownNodeError,
+)
 from scm.simulate import (
     RandomGPFunction,
     RandomMLP,
+    VARProcess,
+    draw_innovations,
+    draw_lagged_structure,
     multi_environment,
     nonstationary,
     random_dag,
     random_scm,
     simulate,
+    simulate_var,
     time_series,
 )
 from tests.conftest import NAMED_GRAPHS
@@ -423,6 +440,79 @@ def test_time_series_nonlinear_and_corner_cases():
     assert single.data.shape == (100, 1) and len(single.metadata["links"]) == 1
     none = time_series(3, 50, 1, autocorrelation=None, n_links=0, random_state=0)
     assert none.metadata["lag_array"].sum() == 0 and none.graph.number_of_edges() == 0
+
+
+def test_time_series_carries_its_lagged_graph():
+    for kw in (dict(contemporaneous=True, n_links=9), dict(contemporaneous=False, nonlinear=True), dict(autocorrelation=None, n_links=0)):
+        ds = time_series(5, 50, 3, random_state=4, **kw)
+        truth = ds.metadata["lagged_graph"]
+        assert isinstance(truth, LaggedGraph) and truth.tau_max == 3 and truth.nodes == tuple(ds.data.columns)
+        assert truth == LaggedGraph.from_array(ds.metadata["lag_array"], nodes=ds.data.columns)  # the array stays, for old code
+        assert sorted(truth.summary_graph().edges) == sorted(ds.graph.edges)
+        assert ds.metadata["process"].graph == truth
+
+
+def test_draw_lagged_structure_links_order_and_stability():
+    p = draw_lagged_structure(6, max_lag=2, contemporaneous=True, n_links=10, coefficient_range=(1.0, 2.0), random_state=5)
+    assert isinstance(p, VARProcess) and p.noise is None and p.nodes == tuple(f"X{i}" for i in range(6))
+    assert len(p.links) == 6 + 10 and {(s, t, tau) for s, t, tau, *_ in p.links} == set(p.graph.lagged_links) | {
+        (s, t, 0) for s, t in p.graph.directed_contemporaneous}
+    rank = {n: k for k, n in enumerate(p.contemporaneous_order)}
+    assert all(rank[s] < rank[t] for s, t, tau, *_ in p.links if tau == 0)  # lag 0 follows the causal order
+    assert p.rescaled_by < 1 and p.spectral_radius < 0.9  # strong links were scaled down
+    C = p.coefficients
+    assert C.shape == (6, 6, 3) and np.count_nonzero(C) == len(p.links)
+    table = p.links_table()
+    assert list(table.columns) == ["source", "target", "lag", "coefficient", "function"] and len(table) == 16
+    again = draw_lagged_structure(6, max_lag=2, contemporaneous=True, n_links=10, coefficient_range=(1.0, 2.0), random_state=5)
+    assert again.links == p.links
+    with pytest.raises(ParameterError, match="'max_lag' parameter of draw_lagged_structure"):
+        draw_lagged_structure(3, max_lag=0)
+
+
+def test_draw_innovations_one_noise_per_series():
+    p = draw_lagged_structure(4, 1, random_state=0)
+    q = draw_innovations(p, "uniform", (0.5, 2.0), random_state=1)
+    assert p.noise is None and len(q.noise) == 4 and q.links == p.links
+    assert all(0.5**2 - 1e-12 <= nz.var <= 2.0**2 + 1e-12 for nz in q.noise)
+    fixed = draw_innovations(p, Laplace(1.0), random_state=1)
+    assert all(nz is fixed.noise[0] for nz in fixed.noise)
+    with pytest.raises(ParameterError, match="'noise' parameter of draw_innovations"):
+        draw_innovations(p, "cauchy")
+
+
+def test_simulate_var_runs_the_recursion():
+    p = draw_lagged_structure(2, 1, contemporaneous=True, n_links=1, autocorrelation=0.5, random_state=3)
+    (src, dst, lag, c, _), = [link for link in p.links if link[0] != link[1]]
+    p = draw_innovations(p, Gaussian(0.0), random_state=0)  # no noise: the series stay at zero
+    assert (simulate_var(p, 20, random_state=0).to_numpy() == 0).all()
+    q = draw_innovations(p, Gaussian(0.0, 1.0), random_state=0)  # constant innovations of 1
+    x = simulate_var(q, 30, burn_in=0, random_state=0)
+    assert x.index.name == "time" and list(x.columns) == ["X0", "X1"]
+    a = dict(((s, t, tau), coef) for s, t, tau, coef, _ in q.links)
+    prev = np.zeros(2)
+    for t in range(30):  # x_t = C_1^T x_{t-1} + C_0^T x_t + 1, solved in the causal order
+        cur = np.ones(2)
+        for j, name in enumerate(["X0", "X1"]):
+            cur[j] += a[(name, name, 1)] * prev[j]
+        if lag == 1:
+            cur[["X0", "X1"].index(dst)] += c * prev[["X0", "X1"].index(src)]
+        else:
+            cur[["X0", "X1"].index(dst)] += c * cur[["X0", "X1"].index(src)]
+        np.testing.assert_allclose(x.iloc[t].to_numpy(), cur, rtol=1e-12)
+        prev = cur
+    with pytest.raises(ParameterError, match="draw_innovations first"):
+        simulate_var(draw_lagged_structure(2, 1, random_state=0), 10)
+
+
+def test_time_series_is_its_three_phases():
+    rng = np.random.default_rng(8)
+    process = draw_lagged_structure(4, 3, False, True, n_links=5, random_state=rng)
+    process = draw_innovations(process, "laplace", random_state=rng)
+    data = simulate_var(process, 300, burn_in=50, random_state=rng)
+    ds = time_series(4, 300, 3, False, True, n_links=5, noise="laplace", burn_in=50, random_state=8)
+    pd.testing.assert_frame_equal(ds.data, data, check_exact=True)
+    assert ds.metadata["lagged_graph"] == process.graph
 
 
 # --------------------------------------------------------------------- bad input
