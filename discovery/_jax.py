@@ -36,14 +36,10 @@ logger = logging.getLogger(__name__)
 #: XLA:CPU compile options of the jitted programs of :mod:`discovery` (all but the linear
 #: NOTEARS solver for more than 32 nodes, see :func:`jit`). XLA:CPU's fusion emitters, its
 #: default code generator for fused loops, take much longer to compile these programs
-#: than its older loop emitter: 0.6 against 0.4 s for the NOTEARS solver at d = 20, 1.27
-#: against 0.73 s for VI-DP-DAG's training chunk on Sachs. The older emitter's code is as
-#: fast for VI-DP-DAG (ms per step at d = 20, 50, 100 within 4 %); for the linear NOTEARS
-#: solver it was 3-8 % slower at d = 10-30 and 15 % at d = 50 with the smoothed L1 (Intel
-#: Xeon), and with the exact L1 (AMD EPYC) as fast at d = 20-50 and 36 % slower at d = 100
-#: (2-core x86_64, jaxlib 0.10.2; docs/benchmarks.md). First fits of PC, ICP, CD-NOD and KCI tests compile 10-20 %
-#: faster, with the same results and compiled calls as fast or faster. Different code
-#: generation rounds differently: results are identical only up to floating-point rounding.
+#: than its older loop emitter, whose code runs as fast for all of them but the linear
+#: NOTEARS solver on large problems (docs/benchmarks.md, "Design decisions: XLA's
+#: loop emitter on CPU"). Different code generation rounds differently: results are
+#: identical only up to floating-point rounding.
 CPU_FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 

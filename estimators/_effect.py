@@ -254,8 +254,6 @@ def _choose(estimator, tkind, outcome_model, treatment_model, alpha, random_stat
 
 def _effect_id(frame, graph, latent, unobserved, treatment, outcome, lines, alpha, random_state):
     hidden = list(unobserved)
-    if isinstance(graph, pd.DataFrame):  # pragma: no cover - defensive
-        raise ParameterError("graph must be a graph")
     try:
         if hidden and not hasattr(graph, "directed_edges"):
             est = identify(graph, treatment, outcome, latent=hidden)

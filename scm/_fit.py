@@ -418,8 +418,8 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     >>> round(float(fitted.mechanisms["Y"].coefficients["X"]), 1)
     2.0
     """
-    # BLAS threads cost far more than they give on these small per-node problems
-    # (11x slower on 2 cores); limit them for the duration of the call only.
+    # BLAS threads cost far more than they give on these small per-node problems (docs/benchmarks.md,
+    # "Design decisions: One BLAS thread while fitting an SCM"); limit them for the duration of the call only.
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
 

@@ -333,9 +333,6 @@ class CITest(abc.ABC):
         xi, yi = min(xi, yi), max(xi, yi)
         return xi, yi, sorted(si)
 
-    def _names(self, idx) -> list:
-        return [self.variables[int(i)] for i in idx]
-
 
 class _DataCITest(CITest):
     """Shared construction of the data-based tests."""

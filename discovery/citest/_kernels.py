@@ -181,8 +181,9 @@ def fisherz_batch(corr, idx):
     partial correlation comes from sweeping the matrix on the pivots ``2 .. K - 1``:
     the ``(x, y)`` block becomes the conditional covariance given ``S``. Each sweep is
     elementwise arithmetic with one-hot masks inside a ``fori_loop``, which XLA compiles
-    in about a tenth of a second; a batched inverse and eigendecomposition cost twice
-    that for every distinct ``|S|``.
+    quickly, once for every size; a batched inverse and eigendecomposition compile more
+    slowly, and once for every distinct ``|S|`` (docs/benchmarks.md, "Design decisions:
+    CI-test kernels").
     """
     TRACE_COUNTS["fisherz_batch"] += 1
     kk = idx.shape[-1]

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from scm import PDAG, meek_rules
-from scm._exceptions import DataError, NotFittedError, ParameterError
+from scm._exceptions import DataError, ParameterError
 from scm._validation import check_numeric_frame, check_random_state
 
 from .._base import AnyOf, Boolean, Interval, Options, ParamsMixin, ci_test_constraints
@@ -1051,7 +1051,3 @@ class CDNOD(ParamsMixin):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "graph_"):
-            raise NotFittedError("This CDNOD instance is not fitted yet; call 'fit' first.")

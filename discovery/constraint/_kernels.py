@@ -67,12 +67,6 @@ def delta_gram(codes: Array) -> Array:
     return (codes[:, None] == codes[None, :]).astype(jnp.result_type(float))
 
 
-def _solve_psd(a: Array, b: Array) -> Array:
-    """``a^{-1} b`` for a symmetric positive definite ``a`` (Cholesky)."""
-    factor = jax.scipy.linalg.cho_factor(a, lower=True)
-    return jax.scipy.linalg.cho_solve(factor, b)
-
-
 @functools.partial(jit, static_argnames=("rank",))
 def pivoted_cholesky(k: Array, rank: int, tol: float = 1e-8) -> Array:
     """Low-rank factor ``L: (n, rank)`` with ``L L^T ~ k`` (greedy pivoted Cholesky).

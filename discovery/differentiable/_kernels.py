@@ -74,8 +74,8 @@ def draw(sampler, key, shape: tuple, dtype=jnp.float32, **kwargs):
     (partitionable or not) numbers the random bits by their flat index. Only the
     compiled program differs: with ``jax_threefry_partitionable`` (JAX's default) a
     draw of a 2-D or 3-D shape builds its counters from a multi-dimensional iota,
-    which XLA's CPU backend took 0.9 s (2-D) and 3 s (3-D) to compile, against 0.2 s
-    for the flat draw (measured here; see ``docs/benchmarks.md``). ``sampler`` is
+    which XLA's CPU backend compiles several times more slowly than the flat draw
+    (docs/benchmarks.md, "Design decisions: VI-DP-DAG's programs"). ``sampler`` is
     one of :mod:`jax.random`'s samplers (``uniform``, ``gumbel``, ``logistic``, ...).
     """
     size = math.prod(shape)
@@ -186,8 +186,9 @@ def dag_noise(key, n: int, d: int, dtype=jnp.float32, *, extra: int = 0):
     """The noise of ``n`` DP-DAG samples: Gumbel ``(n, d)`` and logistic ``(n, d, d)``.
 
     Both come from *one* flat uniform draw. A draw per sample (``vmap`` over split
-    keys) gives a batched random-bits program that XLA's CPU backend compiled about
-    four times slower (0.9 s for 8 samples of d = 11, against 0.2 s). With ``extra >
+    keys) gives a batched random-bits program that XLA's CPU backend compiles several
+    times more slowly (docs/benchmarks.md, "Design decisions: VI-DP-DAG's
+    programs"). With ``extra >
     0`` the same draw also returns ``extra`` more uniforms on ``[tiny, 1)`` as a third
     output, for the caller's other random numbers.
     """
@@ -266,7 +267,8 @@ def permutation_log_prob(psi, order):
 
     ``sum_r s_r - logsumexp(s_r, ..., s_{d-1})`` with ``s = psi[order]``. The suffix
     log-sum-exps are taken over a triangular mask (``O(d^2)``, exact): the gradient of
-    :func:`jax.lax.cumlogsumexp` compiled about four times slower on XLA's CPU backend.
+    :func:`jax.lax.cumlogsumexp` compiles several times more slowly on XLA's CPU backend
+    (docs/benchmarks.md, "Design decisions: VI-DP-DAG's programs").
     """
     s = psi[order]
     d = s.shape[-1]

@@ -56,11 +56,10 @@ MODELS = ("linear", "mlp")
 # simulated nonlinear graphs (d = 10) fit the empty graph (docs/benchmarks.md).
 DEFAULT_LAMBDA1 = {"linear": 0.1, "mlp": 0.01}
 
-# L-BFGS memory of the linear solver. SciPy's default is 10; on the 10 graphs of the
-# NOTEARS benchmark (d = 20 and 50, docs/benchmarks.md) 5 pairs gave a 6-15 % shorter fit
-# in the median (exact L1, 2026-12-03; 10-27 % with the smoothed L1 before) and the same
-# SHD on 9 of 10 graphs (graph 52, whose SHD moves with rounding: 8 against 3): the
-# two-loop recursion's cost grows with the memory (20 pairs double an iteration at d = 50).
+# L-BFGS memory of the linear solver. SciPy's default is 10; on the graphs of the NOTEARS
+# benchmark 5 pairs gave shorter fits and the same SHD on all graphs but one whose SHD
+# moves with rounding: the two-loop recursion's cost grows with the memory
+# (docs/benchmarks.md, "Design decisions: Five L-BFGS pairs for linear NOTEARS").
 LINEAR_LBFGS_MEMORY = 5
 
 
@@ -84,16 +83,12 @@ def _solve_linear_program(w, cov, lambda1, rho, alpha, tol, *, max_iter):
     return w * off_diagonal, n_iter
 
 
-# Compiling the linear solver is most of a first fit of a small problem: about 0.6 s of
-# 1.0 s at d = 20, where a compiled fit takes 0.16 s. XLA:CPU's older loop emitter
-# (:data:`discovery._jax.CPU_FAST_COMPILE_OPTIONS`) compiles it in 0.2-0.3 s less at
-# every d, and its code runs 3-8 % slower at d = 10-30 (15 % at d = 50). Measured on the
-# NOTEARS benchmark's graphs (docs/benchmarks.md; 2-core x86_64, jaxlib 0.10.2): same
-# iterations and weights at d = 10, 20, 30. So problems of up to 32 nodes take the
-# faster compile; larger ones, whose fits run long enough to pay for it, the faster code.
-# (Those figures are the smoothed-L1 solver's on an Intel Xeon; the exact-L1 solver, on an
-# AMD EPYC, compiled 0.3-0.6 s faster with the loop emitter at d = 20, was as fast either
-# way at d = 50 and 36 % slower with it at d = 100.)
+# Compiling the linear solver is most of a first fit of a small problem. XLA:CPU's older
+# loop emitter (:data:`discovery._jax.CPU_FAST_COMPILE_OPTIONS`) compiles it faster at every
+# d, with the same iterations and weights, but its code runs slower on large problems. So
+# problems of up to 32 nodes take the faster compile; larger ones, whose fits run long
+# enough to pay for it, the faster code (docs/benchmarks.md, "Design decisions: XLA's loop
+# emitter on CPU").
 SMALL_PROBLEM_MAX_NODES = 32
 
 _solve_linear_jit = jax.jit(_solve_linear_program, static_argnames=("max_iter",))
@@ -116,9 +111,9 @@ def _solve_linear(w, cov, lambda1, rho, alpha, tol, *, max_iter):
 
 
 # NOTEARS-MLP's OWL-QN compiles with the loop emitter (:func:`discovery._jax.jit`) at every
-# size: 0.5-0.8 s less compilation at d = 10-20, the same iterations, and compiled fits 3-5 %
-# faster at d = 10-20 and within 1 % at d = 50 (docs/benchmarks.md). With several devices
-# the rows of ``x`` are split over them (data parallel; the parameters are replicated).
+# size: it compiles faster, takes the same iterations and its compiled fits are as fast
+# (docs/benchmarks.md, "Design decisions: XLA's loop emitter on CPU"). With several
+# devices the rows of ``x`` are split over them (data parallel; the parameters are replicated).
 @partial(jit, static_argnames=("max_iter", "devices"))
 def _solve_mlp_jit(params, x, lambda1, lambda2, rho, alpha, tol, *, max_iter, devices=()):
     rows = row_sharding(devices)
@@ -297,17 +292,20 @@ class NOTEARS(ParamsMixin):
     SciPy's rules (``inner_tol`` on the gradient, a relative decrease below
     ``factr * eps``), so the subproblems end where the reference code's do. It is not
     :func:`optax.lbfgs`: optax's zoom line search traces the objective at three call
-    sites and compiled about twice as long, and its backtracking line search left
-    ``h`` above ``h_tol`` at ``rho_max`` on the benchmark graphs. The reference code
+    sites and compiled much longer, and its backtracking line search left ``h`` above
+    ``h_tol`` at ``rho_max`` on the benchmark graphs (docs/benchmarks.md, "Design
+    decisions: NOTEARS: its own L-BFGS instead of optax.lbfgs"). The reference code
     solves a bound-constrained problem with SciPy's L-BFGS-B on ``W = W+ - W-``; here the
     L1 penalty (on ``W``; on the MLPs' first layer) is exact too and solved by OWL-QN (Andrew
     and Gao, 2007: the same loop with pseudo-gradients and orthant projections), so weights
     end exactly at zero where the reference code's bounds are active. A smoothed penalty,
-    used until 2026-12-03, needed 2-5x more iterations for the linear model on the benchmark
-    graphs and up to 2.4x more for the MLPs (docs/benchmarks.md). The linear loss uses the
+    used before, needed several times more iterations on the benchmark graphs, for the
+    linear model and the MLPs alike (docs/benchmarks.md, "Linear NOTEARS: exact L1 by
+    OWL-QN instead of a smoothed L1" and "NOTEARS-MLP: where its time goes"). The linear loss uses the
     centred second-moment matrix, ``0.5/n ||X - XW||^2 = 0.5 tr((I - W)^T S (I - W))``, so a
     gradient costs ``O(d^3)`` whatever ``n``; the linear solver keeps 5 L-BFGS pairs (SciPy
-    keeps 10), which was faster and as accurate on 9 of the 10 benchmark graphs. ``expm``
+    keeps 10), which was faster and as accurate on 9 of the 10 benchmark graphs
+    (docs/benchmarks.md, "Design decisions: Five L-BFGS pairs for linear NOTEARS"). ``expm``
     chooses its scaling from the norms of powers of ``W * W``
     (:func:`discovery.differentiable._kernels.expm_taylor`), which near a DAG saves most of the squarings.
 
@@ -317,9 +315,10 @@ class NOTEARS(ParamsMixin):
     *Scale.* By default columns are centred, not scaled, as in the reference
     implementation, so the result depends on the units of each column. Linear NOTEARS is
     known to exploit the marginal variances ("varsortability", Reisach et al., 2021): on
-    Sachs it scores SHD 11 to 12 on the raw intensities (depending on the machine) and 15
-    on standardised data, while on SynTReN, whose column scales span three orders of
-    magnitude, standardising lowers its mean SHD from 84 to 32 (docs/benchmarks.md).
+    Sachs it scores a lower SHD on the raw intensities than on standardised data, while
+    on SynTReN, whose column scales span three orders of magnitude, standardising more
+    than halves its mean SHD (docs/benchmarks.md, "Differentiable DAG learning", the
+    Sachs and SynTReN tables).
     ``standardize=True`` fits the z-scored columns, the same as standardising the data
     beforehand, so that rescaling a column no longer changes the graph. It does not make
     the equal-noise-variance model hold: on data simulated with equal noise variances it

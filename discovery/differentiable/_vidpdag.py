@@ -90,7 +90,8 @@ def init_state(key, d: int, hidden: tuple, *, init_scale: float = 0.01) -> dict:
 
     Jitted (one small program per size) rather than run op by op: eagerly, each
     random draw and reshape of the initialisation is compiled on its own, which took
-    about two seconds on a 2-core CPU.
+    far longer than the one jitted program (docs/benchmarks.md, "Design decisions:
+    VI-DP-DAG's programs").
     """
     kg, km = jax.random.split(key)
     return {
@@ -122,8 +123,8 @@ def _draw_noise(key, *, n_samples: int, d: int, n_uniform: int = 0) -> dict:
     ``{"gumbel": (n_samples, d), "logistic": (n_samples, d, d)}`` for the DAG samples,
     ``"perm_gumbel": (N_PERM_KL_SAMPLES, d)`` for the permutation KL and ``"uniform":
     (n_uniform,)`` (the minibatch indices). Each separate draw is one more random-bits
-    program for XLA to compile (0.2 to 0.4 s each on a 2-core CPU), so they are drawn
-    together and sliced.
+    program for XLA to compile (docs/benchmarks.md, "Design decisions: VI-DP-DAG's
+    programs"), so they are drawn together and sliced.
     """
     n_perm = N_PERM_KL_SAMPLES * d
     gumbel, logistic, rest = K.dag_noise(key, n_samples, d, extra=n_perm + n_uniform)
@@ -178,8 +179,8 @@ def make_train_chunk(
     use Adam with ``lr``, the DP-DAG parameters Adam with ``lr_graph``
     (:func:`optax.multi_transform`). Cached: the same settings return the same
     compiled function. On CPU the chunk is compiled with
-    :func:`discovery._jax.fast_compile_options` (1.27 against 0.73 s on Sachs, steps
-    as fast).
+    :func:`discovery._jax.fast_compile_options`: it compiles faster and its steps run as
+    fast (docs/benchmarks.md, "Design decisions: XLA's loop emitter on CPU").
 
     With more than one of ``devices`` (see :func:`discovery._jax.row_sharding`) each step is data
     parallel: the minibatch rows are split over the devices, the parameters are

@@ -180,7 +180,7 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
     status = {}
     tmarks = {}
     if truth is not None:
-        tnodes, tmarks, tlabels = _pair_marks(truth)
+        tnodes, tmarks, _ = _pair_marks(truth)
         nodes = nodes + [n for n in tnodes if n not in set(nodes)]
         status = edge_status(graph, truth)
     if ax is None:

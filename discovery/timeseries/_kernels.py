@@ -14,9 +14,10 @@ correlation unchanged, so queries with different ``|Z|`` share one compiled prog
 Batch layout: query arrays are shaped ``(capacity, width, ...)`` and a traced scalar
 ``n_chunks`` says how many leading chunks hold queries. A :func:`jax.lax.fori_loop` walks the
 chunks (bounding memory; its trip count is dynamic) and :func:`jax.vmap` vectorises ``width``.
-Since compiling costs far more than evaluating these small kernels (about 0.5 s against
-microseconds per query), the caller keeps ``capacity``, ``width`` and the padded ``k`` on a
-few fixed sizes: a whole level of tests is one call, and a fit compiles once per size.
+Since compiling costs far more than evaluating these small kernels (docs/benchmarks.md,
+"Design decisions: CI-test kernels"), the caller keeps ``capacity``, ``width`` and the
+padded ``k`` on a few fixed sizes: a whole level of tests is one call, and a fit compiles once
+per size.
 """
 
 from __future__ import annotations

@@ -1667,7 +1667,8 @@ class PCMCI(_TimeSeriesBase):
 
     *Batching.* All tests of one PC1 level (every target at once) and all MCI tests are one
     jitted call each; a fit compiles a few programs (one per padded conditioning size), so
-    the first fit of a session pays about a second of compilation.
+    the first fit of a session pays for their compilation (docs/benchmarks.md,
+    "Time-series discovery").
 
     Examples
     --------
@@ -1745,8 +1746,6 @@ class PCMCI(_TimeSeriesBase):
             If the background knowledge names an unknown variable.
         """
         self._validate_params()
-        if self.tau_max < 1 and self.tau_min >= 1:  # pragma: no cover - guarded by tau_max >= tau_min
-            raise ParameterError("PCMCI needs tau_max >= 1")
         design, tester = self._make_tester(data, mask)
         links = _check_background(self.background_knowledge, design.names, self.tau_min, self.tau_max, "PCMCI")
         logger.info("PCMCI on %d variables, %d samples, tau_max=%d", len(design.names), design.n_samples, self.tau_max)

@@ -280,6 +280,7 @@ def _phase3_direction(data, context, aug, **kwargs):
     return model
 
 
+@pytest.mark.slow
 def test_independent_changes_two_variables_domains():
     """X -> Y, both changing over 5 domains: fraction of seeds with the right direction."""
     aug = augment(nx.DiGraph([("X", "Y")]), ["X", "Y"])
@@ -295,6 +296,17 @@ def test_independent_changes_two_variables_domains():
     assert correct / 20 >= 0.75
 
 
+def test_independent_changes_time_context_quick():
+    """One series of the slow test below: phase 3 orients X - Y against a continuous context."""
+    aug = augment(nx.DiGraph([("X", "Y")]), ["X", "Y"], context="T")
+    data, _ = two_var_time(0)
+    model = _phase3_direction(data, "T", aug)
+    assert model.context_kinds_ == {"T": "continuous"}
+    assert model.graph_phase2_.has_undirected("X", "Y") and model.independent_changes_.iloc[0]["applied"]
+    assert model.graph_.has_directed("X", "Y")
+
+
+@pytest.mark.slow
 def test_independent_changes_two_variables_time():
     """X -> Y drifting over time (continuous context): fraction of right directions."""
     aug = augment(nx.DiGraph([("X", "Y")]), ["X", "Y"], context="T")
@@ -308,6 +320,7 @@ def test_independent_changes_two_variables_time():
     assert correct / 20 >= 0.8
 
 
+@pytest.mark.slow
 def test_independent_changes_three_variables():
     """X1 -> X2 -> X3, X1 -> X3, all changing: every edge is undirected after phase 2."""
     dag = nx.DiGraph([("X1", "X2"), ("X2", "X3"), ("X1", "X3")])
@@ -405,6 +418,7 @@ def test_driving_force_time_correlates_with_truth():
     assert np.sum(np.asarray(cors) >= 0.8) >= 6
 
 
+@pytest.mark.slow
 def test_driving_force_domains_correlates_with_truth():
     """10 domains: the driving force of Y (one row per domain) tracks its changing weight."""
     cors = []

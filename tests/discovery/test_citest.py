@@ -142,7 +142,9 @@ def test_fisherz_too_few_rows():
 KCI_PARITY_ATOL = 1e-4
 
 
-@pytest.mark.parametrize("n, seed", [(120, 0), (260, 1), (420, 2)])
+@pytest.mark.parametrize(
+    "n, seed", [(120, 0), pytest.param(260, 1, marks=pytest.mark.slow), pytest.param(420, 2, marks=pytest.mark.slow)]
+)
 def test_kci_matches_causallearn(n, seed):
     """Gamma approximation, empirical widths; max |dp| measured about 5e-5."""
     data = nonlinear_data(n, seed)
@@ -169,6 +171,7 @@ def test_kci_detects_nonlinear_dependence_and_screening():
     assert p[1] > 0.01 and p[2] > 0.01
 
 
+@pytest.mark.slow
 def test_kci_trace_moments_equal_eigen_moments():
     """The trace identities give causal-learn's uu^T mean and variance without truncation."""
     rng = np.random.default_rng(0)
@@ -230,7 +233,9 @@ def test_kci_options_are_validated():
         KCI(data, tol=0.0)
 
 
-@pytest.mark.parametrize("approximation, budget", [("exact", 120 * 32 * 8), ("dense", 10 * 120 * 120 * 8)])
+@pytest.mark.parametrize(
+    "approximation, budget", [("exact", 120 * 32 * 8), pytest.param("dense", 10 * 120 * 120 * 8, marks=pytest.mark.slow)]
+)
 def test_kci_small_memory_budget_chunks_without_changing_results(approximation, budget):
     """A budget of one conditioning set's factor (or R_Z) per block: one kernel call per set."""
     data = nonlinear_data(120, 6)
@@ -246,6 +251,7 @@ def test_kci_small_memory_budget_chunks_without_changing_results(approximation, 
 FAST_DENSE_ATOL = 1e-8  # measured max |dp| about 1.3e-9 (n = 300 - 1000, |S| <= 3, tol = 1e-13)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", ["empirical", "median"])
 def test_kci_fast_exact_equals_dense(width):
     """The factor path (pivoted Cholesky + Woodbury) reproduces the dense n x n computation."""
@@ -303,7 +309,7 @@ def test_pivoted_cholesky_and_woodbury(tol):
 LOWRANK_ATOL = {"nystrom": 0.03, "rff": 0.2}
 
 
-@pytest.mark.parametrize("approximation", ["nystrom", "rff"])
+@pytest.mark.parametrize("approximation", ["nystrom", pytest.param("rff", marks=pytest.mark.slow)])
 def test_lowrank_accuracy(approximation, exact_1000):
     data, queries, exact = exact_1000
     approx = KCI(data, approximation=approximation).pvalues(queries)
@@ -355,7 +361,7 @@ def test_lowrank_never_forms_n_by_n(approximation):
 # chi-square / G-square
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("cls, method", [(ChiSquare, "chisq"), (GSquare, "gsq")])
-@pytest.mark.parametrize("n, seed", [(60, 0), (500, 1)])
+@pytest.mark.parametrize("n, seed", [(60, 0), pytest.param(500, 1, marks=pytest.mark.slow)])
 def test_discrete_matches_causallearn(cls, method, n, seed):
     """n = 60 with |S| = 3 leaves empty strata, rows and columns (df corrections)."""
     data = discrete_data(n, seed)
@@ -478,6 +484,7 @@ SHARD_COMPUTE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sharded_batches_match_single_device():
     """Batches sharded over 4 (forced host) devices give the single-device p-values."""
     multi, single = run_on_devices(SHARD_COMPUTE), run_here(SHARD_COMPUTE)

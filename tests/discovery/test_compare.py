@@ -249,6 +249,7 @@ def test_tabulate_gives_the_table_of_compare(small):
         tabulate(plan, [])
 
 
+@pytest.mark.slow
 def test_default_process_pool_matches_sequential(small):
     algos = {"pc": PC(), "pc01": PC(alpha=0.01)}
     seq = compare(algos, {"d": small}, executor="sequential")
@@ -281,6 +282,7 @@ SHARDED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_same_comparison_sharded_over_four_devices():
     """The same compare call on a host with 4 (forced) devices: PC's batched CI tests are
     sharded over them, the results are those of one device (this process)."""

@@ -64,6 +64,8 @@ def test_acyclic_helper_detects_cycles():  # the checker itself must catch cycle
 # machine), which is what these tests spend their time on.
 SIZES = [2, 3, 10, 40, 100]
 CASES = [(d, "softsort") for d in SIZES] + [(d, "sinkhorn") for d in (10, 40)]
+# d = 10 with each relaxation is the fast loop's check; the other sizes are marked slow.
+CASES = [c if c[0] == 10 else pytest.param(*c, marks=pytest.mark.slow) for c in CASES]
 
 
 @pytest.mark.parametrize("d, relaxation", CASES)
@@ -81,6 +83,7 @@ def test_thousands_of_samples_are_dags(d, relaxation):
         assert acyclic(a).all(), (d, relaxation, psi_scale, theta_shift)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     d=st.sampled_from(SIZES),
@@ -159,8 +162,20 @@ def test_order_probs_are_plackett_luce():
     assert before == pytest.approx(float(q.order_probs()[0, 1]), abs=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(7,), (16, 11), (4, 5, 3)])
-@pytest.mark.parametrize("sampler", [jax.random.uniform, jax.random.gumbel, jax.random.logistic])
+# Every sampler at every shape; one 2-D draw stays in the fast loop, the other multi-dimensional
+# draws (each a slow-compiling random program, the reason for flat draws) are marked slow.
+FLAT_DRAWS = [(sampler, shape) for shape in [(7,), (16, 11), (4, 5, 3)]
+              for sampler in [jax.random.uniform, jax.random.gumbel, jax.random.logistic]]  # fmt: skip
+FLAT_DRAWS = [
+    pytest.param(
+        sampler, shape, id=f"{sampler.__name__}-{'x'.join(map(str, shape))}",
+        marks=() if len(shape) == 1 or (sampler, shape) == (jax.random.uniform, (16, 11)) else pytest.mark.slow,
+    )
+    for sampler, shape in FLAT_DRAWS
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("sampler, shape", FLAT_DRAWS)
 def test_flat_draw_gives_the_values_of_a_direct_draw(sampler, shape):
     """`draw` only changes the compiled program (flat counters), never the numbers."""
     key = jax.random.key(5)
@@ -182,6 +197,7 @@ def test_one_draw_noise_has_the_gumbel_and_logistic_laws():
     assert abs(np.corrcoef(e[:-1], e[1:])[0, 1]) < 0.01
 
 
+@pytest.mark.slow
 def test_permutation_log_prob_matches_the_cumulative_logsumexp():
     rng = np.random.default_rng(0)
     psi = jnp.asarray(rng.normal(scale=2.0, size=7), jnp.float32)
@@ -197,6 +213,7 @@ def test_permutation_log_prob_matches_the_cumulative_logsumexp():
         )
 
 
+@pytest.mark.slow
 def test_permutation_kl_estimate_and_gradient_are_unbiased():
     """KL(PL(psi) || uniform) on 3 nodes by enumeration of the 3! orderings against the estimator."""
     psi = jnp.array([1.0, 0.0, -0.5])
@@ -379,6 +396,7 @@ def nonlinear_data(n: int = 1000, seed: int = 0) -> tuple[pd.DataFrame, nx.DiGra
     return pd.DataFrame({"A": a, "B": b, "C": c, "D": d}), truth
 
 
+@pytest.mark.slow
 def test_vidpdag_recovers_a_small_nonlinear_graph():
     data, truth = nonlinear_data()
     results = []
@@ -645,6 +663,7 @@ if len(devices) > 1:  # the compiled step sums the gradients of the row shards a
 """
 
 
+@pytest.mark.slow
 def test_training_is_data_parallel_over_devices_and_matches_one_device():
     """With 4 (forced host) devices each minibatch is split over them: same training as on one."""
     multi, single = run_on_devices(SHARD_FIT), run_here(SHARD_FIT)
@@ -657,6 +676,7 @@ def test_training_is_data_parallel_over_devices_and_matches_one_device():
     np.testing.assert_allclose(multi["score"], single["score"], rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_vidpdag_score_is_a_held_out_elbo_in_data_units():
     data, _ = nonlinear_data()
     train, test = data.iloc[:800], data.iloc[800:]
@@ -688,6 +708,7 @@ def test_vidpdag_score_is_a_held_out_elbo_in_data_units():
         VIDPDAG().score(test)
 
 
+@pytest.mark.slow
 def test_vidpdag_hyperparameters_by_cross_validated_elbo():
     """scikit-learn's GridSearchCV picks a parameter by the held-out ELBO (no known graph needed)."""
     from sklearn.model_selection import GridSearchCV

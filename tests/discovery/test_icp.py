@@ -87,6 +87,7 @@ def fit_quiet(model, *args, expect_rejection: bool | None = None):
 PARITY_CASES = [(10 * rep + i, d, e) for rep in range(4) for i, (d, e) in enumerate(itertools.product([3, 5, 7], [2, 3, 4]))]
 
 
+@pytest.mark.slow
 def test_parity_with_causalicp():
     """36 random SCMs (3-7 nodes, 2-4 environments, 40-200 rows each, a quarter of them
     with the target intervened on): same accepted sets, estimate, p-values and intervals."""
@@ -120,6 +121,7 @@ def test_parity_with_causalicp():
     assert all(v > 0 for v in kinds.values()), kinds
 
 
+@pytest.mark.slow
 def test_parity_at_eight_predictors():
     """A larger p (8 predictors, 256 sets, 3 environments), once; the benchmark checks p = 12."""
     frame, target, env, _ = simulate(7, d=9, n_env=3, n=120, n_targets=3, shift=3.0)
@@ -143,6 +145,7 @@ def coverage_rate(n_datasets: int, alpha: float = 0.05):
     return bad / n_datasets, found / n_datasets
 
 
+@pytest.mark.slow
 def test_coverage_200_datasets():
     """Interventions on non-targets only: P(estimate not a subset of the parents) <= alpha.
 

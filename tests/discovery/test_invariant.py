@@ -173,6 +173,7 @@ def test_irm_without_penalty_is_least_squares(spurious):
     np.testing.assert_allclose(np.r_[model.coef_, model.intercept_], ols, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_irm_penalty_moves_towards_invariant_solution(spurious):
     x, y, env = spurious
     xv = x.to_numpy()

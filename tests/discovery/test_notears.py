@@ -145,6 +145,7 @@ def _exact_nilpotent_expm(a: np.ndarray) -> np.ndarray:
     return e
 
 
+@pytest.mark.slow
 def test_expm_taylor_scales_by_the_norms_of_powers():
     """Near-DAG matrices have ||A||_1 far above ||A^k||_1^(1/k): fewer squarings, same accuracy."""
     import jax
@@ -164,6 +165,7 @@ def test_expm_taylor_scales_by_the_norms_of_powers():
                     assert err < 1e-11
 
 
+@pytest.mark.slow
 def test_linear_objective_gradient_is_the_autodiff_gradient():
     """The analytic gradients (of the quadratic loss and of tr(expm)) against plain autodiff."""
     import jax
@@ -291,7 +293,7 @@ def test_standardize_fits_the_z_scored_columns_whatever_their_units(linear_fit):
     assert set(linear_fit.graph_.edges) != set(fit.graph_.edges)  # equal noise variances: raw data is identifiable
 
 
-@pytest.mark.parametrize("memory_size", [5, 10])
+@pytest.mark.parametrize("memory_size", [5, pytest.param(10, marks=pytest.mark.slow)])
 def test_lbfgs_minimize_solves_rosenbrock_and_a_quadratic_pytree(memory_size):
     import jax
 
@@ -327,6 +329,7 @@ def test_lbfgs_minimize_stops_on_relative_decrease_and_on_a_non_finite_start():
 
 
 
+@pytest.mark.slow
 def test_lbfgs_minimize_with_l1_is_owlqn_and_matches_soft_thresholding_and_sklearn_lasso():
     import jax
     from sklearn.linear_model import Lasso
@@ -434,6 +437,7 @@ with jax.enable_x64(True):
 """
 
 
+@pytest.mark.slow
 def test_mlp_solver_is_data_parallel_over_devices_and_matches_one_device():
     """With 4 (forced host) devices NOTEARS-MLP splits the rows over them: one subproblem gives
     the single-device iterate up to rounding, and a whole fit the same graph."""

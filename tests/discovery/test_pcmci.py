@@ -125,7 +125,12 @@ def series():
     return out
 
 
-@pytest.mark.parametrize("k", range(3))
+def _series(fast: int) -> list:
+    """The three series of the fixture; all but ``fast`` (the fast loop's parity check) marked slow."""
+    return [k if k == fast else pytest.param(k, marks=pytest.mark.slow) for k in range(3)]
+
+
+@pytest.mark.parametrize("k", _series(fast=0))
 @pytest.mark.parametrize("tau_min", [0, 1])
 def test_pcmci_matches_tigramite(series, k, tau_min):
     df = series[k]
@@ -161,7 +166,7 @@ def test_pcmci_fdr_and_options_match_tigramite(series):
     assert "qvalue" in model.pvalues_.columns
 
 
-@pytest.mark.parametrize("k", range(3))
+@pytest.mark.parametrize("k", _series(fast=1))  # series 1 has contemporaneous links
 @pytest.mark.parametrize(
     "rule, alpha, conflicts", [("majority", 0.01, True), ("conservative", 0.05, True), ("none", 0.3, False), ("majority", 0.3, True)]
 )
@@ -178,6 +183,7 @@ def test_pcmciplus_matches_tigramite(series, k, rule, alpha, conflicts):
     _check_statistics(model, ref["val_matrix"], names)
 
 
+@pytest.mark.slow
 def test_mask_and_several_series_match_tigramite(series):
     df = series[2]
     names = list(df.columns)

@@ -400,6 +400,7 @@ def test_bif_cycle_is_refused():
         read_bif(io.BytesIO(text.encode()))
 
 
+@pytest.mark.slow
 def test_bif_cpts_equal_pgmpy():
     pgmpy_bif = pytest.importorskip("pgmpy.readwrite.BIF")
     for text in [gzip.decompress(DATA.joinpath("bif", f"{n}.bif.gz").read_bytes()).decode() for n in ("asia", "alarm")] + [TOY_TABLE]:

@@ -55,6 +55,7 @@ def test_discover_bad_input_is_one_line(tmp_path, capsys, content, message):
     assert len(lines) == 1 and message in lines[0] and "bad.csv" in lines[0]
 
 
+@pytest.mark.slow
 def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
     """The same through a real interpreter: exit status 2, one line on stderr."""
     path = tmp_path / "bad.csv"
