@@ -134,18 +134,10 @@ def test_dependency_arrows(package):
 # ------------------------------------------------------------------------------ (c) the families
 FAMILIES = sorted(p.name for p in (ROOT / "discovery").iterdir() if (p / "__init__.py").is_file())
 
-# Imports of another family's private modules or names that the code makes today, to be moved
-# behind the families' public __init__ (or into discovery/_utils.py); listed here so that the list
-# can only shrink: a new one fails, and so does an entry that no longer occurs.
-KNOWN_CROSS_FAMILY_PRIVATE = {
-    # the cached CI-test runner of the constraint family, shared with the time-series search
-    ("discovery.timeseries._pcmci", "discovery.constraint._runner.CIRunner"),
-    # the harness reads the metrics through their private modules
-    ("discovery.evaluation._compare", "discovery.timeseries._metrics.lagged_metrics"),
-    ("discovery.evaluation._compare", "discovery.metrics._metrics._sid_columns"),
-    ("discovery.evaluation._compare", "discovery.metrics._metrics.all_metrics"),
-    ("discovery.evaluation._compare", "discovery.metrics._metrics.as_pdag"),
-}
+# Imports of another family's private modules or names that the code makes (none today); an
+# exception would be listed here, so that the list can only shrink: a new one fails, and so does an
+# entry that no longer occurs.
+KNOWN_CROSS_FAMILY_PRIVATE: set = set()
 
 
 def _cross_family_private_imports() -> set:

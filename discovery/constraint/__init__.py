@@ -13,9 +13,13 @@ replaced one step at a time:
   :func:`orient_with_context`, :func:`orient_by_independent_changes`,
   :func:`driving_forces`, :func:`changing_nodes`.
 
-The kernels of CD-NOD's independent-change phase are in :mod:`discovery.constraint._kernels`;
-the cached CI-test runner that every phase (and the time-series family) runs its tests through
-is :mod:`discovery.constraint._runner`.
+Every phase runs its tests through a :class:`CIRunner`, the cached CI-test runner (one
+test asked twice is run once), which the time-series family shares: pass one runner to
+several phases (``runner=``) to share its cache, or let each phase build its own from the
+CI test it is given. :class:`CITestBackend` answers a runner's queries through any
+:class:`discovery.citest.CITest`.
+
+The kernels of CD-NOD's independent-change phase are in :mod:`discovery.constraint._kernels`.
 """
 
 from ._background import BackgroundKnowledge
@@ -29,6 +33,7 @@ from ._cdnod import (
     orient_with_context,
 )
 from ._pc import PC, SkeletonResult, apply_background_knowledge, orient_colliders, skeleton
+from ._runner import CIRunner, CITestBackend
 
 __all__ = [
     "PC",
@@ -46,4 +51,7 @@ __all__ = [
     "orient_by_independent_changes",
     "driving_forces",
     "changing_nodes",
+    # the cached CI-test runner every phase shares
+    "CIRunner",
+    "CITestBackend",
 ]

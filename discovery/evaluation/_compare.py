@@ -54,7 +54,7 @@ from scm import PDAG, Dataset, LaggedGraph
 from scm._exceptions import DataError, GraphError, ParameterError
 
 from .._utils import first_line, progress_bar, slug
-from ..timeseries._metrics import lagged_metrics
+from ..timeseries import lagged_metrics
 
 __all__ = [
     "compare",
@@ -269,7 +269,7 @@ def as_graph_object(graph):
 
 def score(truth, graph, capability: Capability, *, edge_probs=None, changed_nodes=frozenset(), metrics=None) -> dict:
     """Every metric of ``graph`` against ``truth`` (NaN when the truth is unknown)."""
-    from ..metrics._metrics import _sid_columns, all_metrics, as_pdag
+    from ..metrics import all_metrics
 
     out: dict = {}
     if truth is None:
@@ -286,9 +286,9 @@ def score(truth, graph, capability: Capability, *, edge_probs=None, changed_node
         has_context = any(n not in set(truth.nodes) for n in graph.nodes)
         if has_context and compare != "dag":  # CD-NOD: the CPDAG with the context edges oriented
             ref = reference_graph(truth, graph, compare, changed_nodes)
-            out.update(all_metrics(ref, graph, compare="dag", edge_probs=edge_probs))
             # the SID needs the true DAG (with the context pointing at the changed nodes), not the reference
-            out.update(_sid_columns(as_pdag(_with_context(truth, graph, changed_nodes)), as_pdag(graph)))
+            sid_truth = _with_context(truth, graph, changed_nodes)
+            out.update(all_metrics(ref, graph, compare="dag", edge_probs=edge_probs, sid_truth=sid_truth))
         else:
             truth = _with_context(truth, graph, changed_nodes)
             out.update(all_metrics(truth, graph, compare=compare, edge_probs=edge_probs))

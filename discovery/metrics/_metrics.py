@@ -191,16 +191,40 @@ def _sid_columns(t: PDAG, e: PDAG) -> dict:
     return out
 
 
-def all_metrics(true, est, *, edge_probs=None, compare: str = "auto") -> dict:
+def all_metrics(true, est, *, edge_probs=None, compare: str = "auto", sid_truth=None) -> dict:
     """SHD, SID and skeleton/arrowhead precision, recall and F1 in one dict.
 
     ``sid`` is defined for DAG estimates; ``sid_lower`` and ``sid_upper`` are the
     range of :func:`sid_bounds` over the DAGs a CPDAG estimate represents (both
     equal ``sid`` for a DAG). All three are NaN when the true graph is not a DAG.
 
-    ``compare="cpdag"`` compares the CPDAG of a true DAG with the estimate (the
-    fair comparison for constraint-based methods); ``"dag"`` compares as given;
-    ``"auto"`` uses the CPDAG when the estimate has undirected edges.
+    Parameters
+    ----------
+    true, est : networkx.DiGraph, scm.PDAG or adjacency DataFrame
+        The true and the estimated graph, on the same nodes.
+    edge_probs : DataFrame, optional
+        Edge probabilities of the estimate; adds ``average_precision``.
+    compare : {"auto", "dag", "cpdag"}, default "auto"
+        ``"cpdag"`` compares the CPDAG of a true DAG with the estimate (the fair
+        comparison for constraint-based methods); ``"dag"`` compares as given;
+        ``"auto"`` uses the CPDAG when the estimate has undirected edges.
+    sid_truth : graph, optional
+        The DAG the SID columns are computed against, when ``true`` is not a DAG
+        (the harness scores CD-NOD against a reference PDAG but its SID against the
+        true DAG with the context node); default ``true``.
+
+    Returns
+    -------
+    dict
+        ``shd``, ``skeleton_precision`` / ``_recall`` / ``_f1``, ``arrowhead_*``,
+        ``n_edges``, ``sid``, ``sid_lower``, ``sid_upper`` (and ``average_precision``).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> m = all_metrics(nx.DiGraph([("A", "B"), ("B", "C")]), nx.DiGraph([("A", "B"), ("C", "B")]))
+    >>> m["shd"], m["skeleton_f1"], m["sid"]
+    (1.0, 1.0, 3.0)
     """
     from scm import cpdag
 
@@ -214,7 +238,7 @@ def all_metrics(true, est, *, edge_probs=None, compare: str = "auto") -> dict:
     out.update({f"skeleton_{k}": v for k, v in skeleton_scores(t, e).items()})
     out.update({f"arrowhead_{k}": v for k, v in arrowhead_scores(t_cmp, e).items()})
     out["n_edges"] = len(e.edges())
-    out.update(_sid_columns(t, e))
+    out.update(_sid_columns(t if sid_truth is None else as_pdag(sid_truth), e))
     if edge_probs is not None:
         out["average_precision"] = average_precision(t, edge_probs)
     return out

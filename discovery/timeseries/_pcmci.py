@@ -62,7 +62,7 @@ from scm._validation import as_dataframe, check_in_range
 from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import next_pow2
 from .._utils import progress as _progress
-from ..constraint._runner import CIRunner
+from ..constraint import CIRunner
 from . import _kernels as _ts_kernels
 
 __all__ = [

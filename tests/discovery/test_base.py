@@ -18,13 +18,13 @@ from discovery import (
     PCMCI,
     VIDPDAG,
     AnchorRegression,
+    BackgroundKnowledge,
     DSeparation,
     ICPGraph,
     NonlinearICP,
     PCMCIPlus,
 )  # fmt: skip
 from discovery._base import ParamsMixin
-from discovery.constraint._background import BackgroundKnowledge
 from scm import ParameterError
 
 # estimator class -> (a parameter, a non-default value for it)

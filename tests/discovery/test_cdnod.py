@@ -31,7 +31,6 @@ from discovery.constraint import (
     orient_with_context,
 )
 from discovery.constraint import _kernels as K
-from discovery.constraint._cdnod import _as_context
 from scm import PDAG, DataError, ParameterError, UnknownNodeError, meek_rules, v_structures
 
 
@@ -577,16 +576,18 @@ def test_subsampling_large_n():
 
 
 def test_auto_context_kind():
+    """context_kind="auto": few repeated values are categorical, a time index or a real value continuous."""
     rng = np.random.default_rng(0)
-    x = pd.DataFrame({"X": rng.normal(size=100)})
-    _, ctx = _as_context(x, np.repeat([1, 2, 3, 4], 25), "auto")
-    assert ctx.kinds == ["categorical"]
-    _, ctx = _as_context(x, np.arange(100), "auto")  # a time index: every value distinct
-    assert ctx.kinds == ["continuous"]
-    _, ctx = _as_context(x, np.linspace(0, 1, 100), "auto")
-    assert ctx.kinds == ["continuous"]
-    _, ctx = _as_context(x, np.repeat(["a", "b"], 50), "auto")
-    assert ctx.kinds == ["categorical"]
+    x = pd.DataFrame({"X": rng.normal(size=100), "Y": rng.normal(size=100)})
+
+    def kind(context):
+        model = CDNOD(independent_changes=False, driving_force=False).fit(x.assign(C=context), context="C")
+        return model.context_kinds_["C"]
+
+    assert kind(np.repeat([1, 2, 3, 4], 25)) == "categorical"
+    assert kind(np.arange(100)) == "continuous"  # a time index: every value distinct
+    assert kind(np.linspace(0, 1, 100)) == "continuous"
+    assert kind(np.repeat(["a", "b"], 50)) == "categorical"
 
 
 # ---------------------------------------------------------------------------- errors

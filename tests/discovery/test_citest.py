@@ -17,8 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, _kernels, make_ci_test
-from scm import d_separated
-from scm._exceptions import DataError, ParameterError, UnknownNodeError
+from scm import DataError, ParameterError, UnknownNodeError, d_separated
 from tests.devices import run_here, run_on_devices
 
 cit = pytest.importorskip("causallearn.utils.cit")

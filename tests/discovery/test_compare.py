@@ -25,8 +25,7 @@ from discovery.evaluation import (
 from discovery.evaluation._compare import CAPABILITIES, _with_context
 from discovery.metrics import sid, sid_bounds
 from discovery.timeseries import lagged_metrics
-from scm import PDAG, LaggedGraph
-from scm._exceptions import ParameterError
+from scm import PDAG, LaggedGraph, ParameterError
 from tests.devices import run_here, run_on_devices
 
 

@@ -325,7 +325,7 @@ def test_dpdag_bad_shapes_and_calls():
 
 
 def test_dpdag_from_params_and_functional_api_check_their_inputs():
-    from discovery.differentiable._dpdag import sample
+    from discovery.differentiable import sample
 
     key = jax.random.key(0)
     q = DPDAG.from_params(np.arange(3), np.zeros((3, 3), dtype=int))  # integers become floats
@@ -640,7 +640,8 @@ def test_vidpdag_says_when_the_validation_split_is_empty(caplog):
 SHARD_FIT = """
 import jax, numpy as np
 from discovery import VIDPDAG
-from discovery.differentiable._vidpdag import make_train_chunk, row_sharding
+from discovery._jax import row_sharding
+from discovery.differentiable import make_train_chunk
 rng = np.random.default_rng(0)
 a = rng.normal(size=400)
 x = np.column_stack([a, np.tanh(2 * a) + 0.3 * rng.normal(size=400), rng.normal(size=400)])

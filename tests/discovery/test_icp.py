@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from discovery import ICP, NonlinearICP
 from discovery.invariance import _icp
 from discovery.invariance import _kernels as _icp_kernels
-from scm._exceptions import DataError, ParameterError, UnknownNodeError
+from scm import DataError, ParameterError, UnknownNodeError
 
 causalicp = pytest.importorskip("causalicp")
 

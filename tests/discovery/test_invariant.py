@@ -16,7 +16,7 @@ import pytest
 
 from discovery import IRM, AnchorRegression
 from discovery.invariance import _irm_kernels
-from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
+from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
 
 
 @pytest.fixture(scope="module")

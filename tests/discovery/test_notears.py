@@ -15,8 +15,8 @@ import scipy.linalg
 from discovery import NOTEARS, _jax
 from discovery._jax import CPU_FAST_COMPILE_OPTIONS, fast_compile_options
 from discovery.differentiable import _kernels as K
-from discovery.differentiable import _notears
-from discovery.differentiable._notears import break_cycles, linear_solver
+from discovery.differentiable import _notears, break_cycles
+from discovery.differentiable._notears import linear_solver
 from discovery.metrics import shd
 from scm import DataError, ParameterError
 from tests.devices import run_here, run_on_devices

@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scm
-from discovery import PC, DSeparation, FisherZ
-from discovery.constraint._background import BackgroundKnowledge
-from discovery.constraint._pc import apply_background_knowledge, orient_colliders, skeleton
+from discovery import PC, BackgroundKnowledge, DSeparation, FisherZ
+from discovery.constraint import apply_background_knowledge, orient_colliders, skeleton
 from scm import PDAG, DataError, ParameterError, UnknownNodeError, cpdag, d_separated
 
 # ----------------------------------------------------------------------------- fixtures

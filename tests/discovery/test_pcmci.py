@@ -7,7 +7,7 @@ import pytest
 
 import scm
 from discovery import PCMCI, PCMCIPlus
-from discovery.citest._citest import DSeparation
+from discovery.citest import DSeparation
 from discovery.timeseries import (
     CollidersResult,
     MCISkeletonResult,
@@ -19,8 +19,7 @@ from discovery.timeseries import (
     pc1_parents,
 )
 from discovery.timeseries import _kernels as _ts_kernels
-from scm import DataError, ParameterError, UnknownNodeError
-from scm._lagged import LaggedGraph
+from scm import DataError, LaggedGraph, ParameterError, UnknownNodeError
 
 
 def _label(node):
@@ -39,7 +38,7 @@ def _truth(seed, n, tau, contemporaneous):
         n_series=n, n_timepoints=10, max_lag=tau, contemporaneous=contemporaneous, n_links=n + 1,
         burn_in=0, random_state=seed,
     )
-    return LaggedGraph.from_array(ds.metadata["lag_array"], nodes=ds.data.columns)
+    return ds.metadata["lagged_graph"]
 
 
 def _noise(names, T=40):

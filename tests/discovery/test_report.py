@@ -13,11 +13,10 @@ from matplotlib.colors import to_hex
 
 import scm
 from discovery import PC, PCMCI, compare
+from discovery.evaluation import plot_comparison, plot_graph, write_report
 from discovery.evaluation._compare import reference_graph
-from discovery.evaluation._plot import EDGE_COLOURS, edge_status, plot_comparison, plot_graph
-from discovery.evaluation._report import write_report
-from scm import PDAG, LaggedGraph
-from scm._exceptions import ParameterError
+from discovery.evaluation._plot import EDGE_COLOURS, edge_status
+from scm import PDAG, LaggedGraph, ParameterError
 
 
 def _arrow_colours(ax):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from discovery import PC, DSeparation, FisherZ
-from discovery.constraint import orient_colliders, skeleton
-from discovery.constraint._runner import CIRunner, CITestBackend, as_runner
+from discovery.constraint import CIRunner, CITestBackend, orient_colliders, skeleton
+from discovery.constraint._runner import as_runner
 from scm import ParameterError, meek_rules
 
 CHAIN = nx.DiGraph([("A", "B"), ("B", "C"), ("C", "D")])

@@ -7,8 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from estimators import NotIdentifiableError, identify
-from estimators._id import Fraction, Prob, Product, Sum
+from estimators import Fraction, NotIdentifiableError, Prob, Product, Sum, identify
 from scm import PDAG
 
 # Named ADMGs: (directed edges, bidirected edges, treatment, outcome, identifiable)

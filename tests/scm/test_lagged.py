@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import scm
-from scm import CycleError, GraphError, UnknownNodeError
-from scm._lagged import LaggedGraph
+from scm import CycleError, GraphError, LaggedGraph, UnknownNodeError
 
 
 @pytest.fixture
