@@ -53,10 +53,10 @@ from scm import PDAG, meek_rules
 from scm._exceptions import DataError, ParameterError
 from scm._validation import check_numeric_frame, check_random_state
 
-from .._base import AnyOf, Boolean, Interval, Options, ParamsMixin, ci_test_constraints
+from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
 from ._background import BackgroundKnowledge
-from ._pc import apply_background_knowledge, orient_colliders, skeleton
+from ._pc import SEARCH_CONSTRAINTS, apply_background_knowledge, orient_colliders, skeleton
 from ._runner import CIRunner, as_runner
 
 __all__ = [
@@ -72,8 +72,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONTEXT_KINDS = ("auto", "categorical", "continuous")
-ORIENTATION_RULES = ("sepset", "maxp", "definite_maxp")
-CONFLICT_RULES = ("keep_existing", "overwrite", "bidirected")
 
 #: An integer-valued context with at most this many distinct values is a domain index
 #: under ``context_kind="auto"`` (when every value is also repeated on average).
@@ -939,10 +937,7 @@ class CDNOD(ParamsMixin):
 
     _parameter_constraints = {
         **ci_test_constraints(),
-        "alpha": Interval(Real, 0, 1),
-        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
-        "orientation": Options(ORIENTATION_RULES),
-        "conflict": Options(CONFLICT_RULES),
+        **SEARCH_CONSTRAINTS,
         "independent_changes": Boolean(),
         "driving_force": Boolean(),
         "n_components": Interval(Integral, 1, None, closed="left"),

@@ -51,6 +51,14 @@ logger = logging.getLogger(__name__)
 ORIENTATION_RULES = ("sepset", "maxp", "definite_maxp")
 CONFLICT_RULES = ("keep_existing", "overwrite", "bidirected")
 
+#: The constraints of the search parameters PC and CD-NOD share (besides ``ci_test``).
+SEARCH_CONSTRAINTS = {
+    "alpha": Interval(Real, 0, 1),
+    "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
+    "orientation": Options(ORIENTATION_RULES),
+    "conflict": Options(CONFLICT_RULES),
+}
+
 
 # ------------------------------------------------------------------------ skeleton
 @dataclass(frozen=True)
@@ -617,10 +625,7 @@ class PC(ParamsMixin):
 
     _parameter_constraints = {
         **ci_test_constraints(),
-        "alpha": Interval(Real, 0, 1),
-        "max_cond_size": AnyOf(None, Interval(Integral, 0, None, closed="left")),
-        "orientation": Options(ORIENTATION_RULES),
-        "conflict": Options(CONFLICT_RULES),
+        **SEARCH_CONSTRAINTS,
         "stable": Boolean(),
         "background_knowledge": Custom(check_knowledge_type, "None, a BackgroundKnowledge or a dict"),
         "progress": Boolean(),

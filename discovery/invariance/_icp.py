@@ -53,6 +53,7 @@ from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNo
 from scm._validation import as_dataframe, check_numeric_frame
 
 from .._base import AnyOf, HasAttributes, Interval, Options, ParamsMixin
+from .._utils import next_pow2
 
 __all__ = [
     "ICP",
@@ -615,7 +616,7 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
     z = np.column_stack([xc, np.ones(len(y)), y - y_mean])
     grams = np.stack([z[codes == e].T @ z[codes == e] for e in range(n_env)])
     b_total = masks.shape[0]
-    chunk = min(_MAX_CHUNK, 1 << max(0, b_total - 1).bit_length())
+    chunk = min(_MAX_CHUNK, next_pow2(b_total))
     pieces: dict[str, list] = {}
     with jax.enable_x64(True):
         g = jax.device_put(grams)  # float64 numpy: a plain transfer (jnp.asarray would compile a copy)
