@@ -131,6 +131,15 @@ class CIRunner:
         Batches sent to the backend.
     n_requested, n_cached : int
         Keys asked for, and those answered from the cache (repeats included).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from discovery import DSeparation
+    >>> runner = CIRunner.from_ci_test(DSeparation(nx.DiGraph([("A", "B"), ("B", "C")])))
+    >>> runner.run([runner.key(0, 2, [1]), runner.key(2, 0, [1])])  # one test asked twice: run once
+    >>> runner.n_tests, runner.n_cached, runner.pvalue(runner.key(0, 2, [1]))
+    (1, 1, 1.0)
     """
 
     def __init__(self, backend):

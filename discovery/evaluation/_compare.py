@@ -188,7 +188,18 @@ def register_algorithm(cls, *, kinds, fit: str = "plain", score: str = "auto", e
 
 
 def capability_of(estimator) -> Capability:
-    """The :class:`Capability` of an estimator (an instance or a class)."""
+    """The :class:`Capability` of an estimator (an instance or a class).
+
+    The entry of the estimator's class or its nearest registered base class
+    (:func:`register_algorithm`); an unregistered estimator gets the default: fitted on
+    the pooled variables of any i.i.d. dataset, scored as it is.
+
+    Examples
+    --------
+    >>> from discovery import PC, PCMCI
+    >>> capability_of(PC()).score, capability_of(PCMCI).fit
+    ('cpdag', 'series')
+    """
     cls = estimator if isinstance(estimator, type) else type(estimator)
     for klass in cls.__mro__:
         if klass.__name__ in CAPABILITIES:
@@ -1000,7 +1011,28 @@ class GraphStore(Mapping):
 
 
 def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:
-    """Mean and standard deviation of ``metric`` over seeds: one row per (dataset, algorithm)."""
+    """Mean and standard deviation of ``metric`` over seeds: one row per (dataset, algorithm).
+
+    Parameters
+    ----------
+    results : DataFrame
+        The table of :func:`compare` (failed runs are left out).
+    metric : str, default "shd"
+        A column of ``results``.
+
+    Returns
+    -------
+    DataFrame
+        ``dataset``, ``algorithm``, ``mean``, ``std`` and ``n`` (the runs averaged).
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"dataset": ["d"] * 3, "algorithm": ["pc"] * 3, "seed": [0, 1, 2],
+    ...                         "status": ["ok", "ok", "error"], "shd": [2.0, 4.0, np.nan]})
+    >>> summarise(results)
+      dataset algorithm  mean       std  n
+    0       d        pc   3.0  1.414214  2
+    """
     if metric not in results.columns:
         raise ParameterError(f"results have no column {metric!r}; columns: {list(results.columns)}")
     ok = results[results["status"] == "ok"] if "status" in results else results

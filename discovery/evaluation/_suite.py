@@ -80,12 +80,24 @@ DEFAULT_DATASETS = {
 
 
 def default_datasets(seed: int = 0) -> dict:
-    """name -> ``scm.Dataset`` of the default suite for one seed."""
+    """name -> ``scm.Dataset`` of the default suite for one seed.
+
+    Examples
+    --------
+    >>> sorted(DEFAULT_DATASETS)  # default_datasets(seed) builds each of these
+    ['linear-er10', 'mlp-er8', 'multi-env-er8', 'sachs', 'sachs-regimes', 'syntren-1', 'timeseries-5']
+    """
     return {name: factory(seed) for name, (factory, _) in DEFAULT_DATASETS.items()}
 
 
 def default_algorithms() -> dict:
-    """name -> unfitted estimator of the default suite (settings sized for a fast run)."""
+    """name -> unfitted estimator of the default suite (settings sized for a fast run).
+
+    Examples
+    --------
+    >>> default_algorithms()["vidpdag"]
+    VIDPDAG(max_iter=2000, patience=5)
+    """
     from .. import CDNOD, NOTEARS, PC, PCMCI, VIDPDAG, ICPGraph, PCMCIPlus
 
     return {
@@ -126,6 +138,20 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
         Report directory.
     executor, n_jobs, cache_dir, progress
         As in :func:`discovery.compare`.
+
+    Returns
+    -------
+    DataFrame
+        The results table of :func:`discovery.compare`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     results = run_default_suite(["pc-fisherz"], ["linear-er10"], output=out, executor="sequential")
+    >>> results[["algorithm", "dataset", "shd", "status"]]
+        algorithm      dataset  shd status
+    0  pc-fisherz  linear-er10  0.0     ok
     """
     from ._compare import compare
     from ._report import write_report

@@ -84,7 +84,24 @@ def _arrowheads(g: PDAG) -> set:
 
 
 def arrowhead_scores(true, est) -> dict:
-    """Precision, recall and F1 of arrowheads (``a -> b`` puts a head at ``b``)."""
+    """Precision, recall and F1 of arrowheads (``a -> b`` puts a head at ``b``).
+
+    Parameters
+    ----------
+    true, est : networkx.DiGraph, scm.PDAG or adjacency DataFrame
+        On the same nodes; undirected edges carry no arrowhead.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``f1`` (0 where undefined).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> arrowhead_scores(nx.DiGraph([("A", "B"), ("B", "C")]), nx.DiGraph([("A", "B"), ("C", "B")]))
+    {'precision': 0.5, 'recall': 0.5, 'f1': 0.5}
+    """
     t, e = _aligned(true, est)
     ht, he = _arrowheads(t), _arrowheads(e)
     return prf(len(ht & he), len(he - ht), len(ht - he))
@@ -168,7 +185,27 @@ def average_precision(true, edge_probs, *, kind: str = "directed") -> float:
 
 
 def auroc(true, edge_probs, *, kind: str = "directed") -> float:
-    """Area under the ROC curve of edge scores (see :func:`average_precision`)."""
+    """Area under the ROC curve of edge scores (see :func:`average_precision`).
+
+    Parameters
+    ----------
+    true : networkx.DiGraph, scm.PDAG or adjacency DataFrame
+    edge_probs : DataFrame
+        ``P.loc[i, j]``: the score of ``i -> j``, over the true graph's nodes.
+    kind : {"directed", "skeleton"}, default "directed"
+        As in :func:`average_precision`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import networkx as nx, pandas as pd
+    >>> P = pd.DataFrame([[0, 0.9, 0.2], [0.1, 0, 0.7], [0.3, 0.4, 0]], index=list("ABC"), columns=list("ABC"))
+    >>> auroc(nx.DiGraph([("A", "B"), ("B", "C")]), P)
+    1.0
+    """
     y, s = _ranking_inputs(true, edge_probs, kind)
     if y.sum() == 0 or y.sum() == y.size:
         raise ParameterError("AUROC needs both edges and non-edges in the true graph")
