@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import pathlib
 import sys
 import time
@@ -407,6 +408,10 @@ def main(argv=None) -> int:
     warnings.showwarning = _show_warning  # one line per warning; restored below
     try:
         return commands[args.command](args)
+    except BrokenPipeError:  # the reader of our output went away (scmkit compare --list | head): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush of stdout at exit would fail again
+        return 0
     except CLIError as exc:
         print(f"scmkit: error: {exc}", file=sys.stderr)
         return 2

@@ -235,3 +235,15 @@ def test_effect_bad_inputs(simulated, tmp_path, capsys):
 def test_simulate_bad_output(tmp_path, capsys):
     _one_line_error(capsys, ["simulate", "-o", str(tmp_path / "data.txt")], "data.txt", ".csv")
     _one_line_error(capsys, ["simulate", "--nodes", "0", "-o", str(tmp_path / "d.csv")], "n_nodes")
+
+
+@pytest.mark.slow
+def test_output_closed_by_its_reader_is_not_an_error():
+    """``scmkit compare --list | head -1``: the reader goes away first; exit 0, nothing on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scmkit", "compare", "--list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()  # before the interpreter has started: every write meets a closed pipe
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert err == b""
