@@ -340,22 +340,22 @@ def _list_min_sep(g: _Graph, xs, ys, allowed, order):
         z = reachable(nbrs, ys, blocked=rim) & rim  # N(K_y)
         return frozenset(z), frozenset(reachable(nbrs, reach - rim, blocked=z) - z)
 
-    stack = [(frozenset(xs), frozenset())]
+    stack = [(frozenset(xs), frozenset())]  # states (S, T)
     while stack:
-        side, out = stack.pop()
-        closed = closure(side)
+        inside, off = stack.pop()
+        closed = closure(inside)
         if closed is None:
             continue
         z, side = closed
-        if not out.isdisjoint(side):
+        if not off.isdisjoint(side):
             continue
-        free = z - out
+        free = z - off
         if not free:
             yield z
             continue
         v = min(free, key=order)
-        stack.append((side, out | {v}))
-        stack.append((side | {v}, out))
+        stack.append((side, off | {v}))  # v off the side: still holds z, so no dead end
+        stack.append((side | {v}, off))  # v on the side: explored first
 
 
 # ============================================================================ the criterion
