@@ -276,6 +276,88 @@ def _find_sep(g: _Graph, xs, ys, include, allowed):
     return frozenset(z) if g.m_separated(xs, ys, z) else None
 
 
+def _list_sep(g: _Graph, xs, ys, allowed, order):
+    """Every m-separator Z ⊆ ``allowed`` of ``xs`` and ``ys`` in the DAG/ADMG ``g`` (ListSep of
+    van der Zander, Liśkiewicz and Textor 2019), as a generator.
+
+    A state ``(I, R)`` stands for the separators ``Z`` with ``I ⊆ Z ⊆ R``; it is dropped unless
+    :func:`_find_sep` finds one, and otherwise split on one undecided node ``v`` (the first in
+    ``order``) into ``(I ∪ {v}, R)`` and ``(I, R \\ {v})``. Every kept state has a separator below
+    it, and the depth is at most ``|allowed|``, so each separator comes after at most
+    ``2 |allowed| + 1`` FindSep calls (each linear in the size of ``g``): polynomial delay. The
+    search keeps its own stack (no recursion limit on large graphs).
+    """
+    stack = [(frozenset(), frozenset(allowed))]
+    while stack:
+        include, cand = stack.pop()
+        if _find_sep(g, xs, ys, include, cand) is None:
+            continue
+        free = cand - include
+        if not free:
+            yield include
+            continue
+        v = min(free, key=order)
+        stack.append((include, cand - {v}))
+        stack.append((include | {v}, cand))
+
+
+def _list_min_sep(g: _Graph, xs, ys, allowed, order):
+    """Every minimal m-separator Z ⊆ ``allowed`` of ``xs`` and ``ys`` in the DAG/ADMG ``g``, as a
+    generator with polynomial delay (ListMinSep of van der Zander, Liśkiewicz and Textor 2019,
+    after Takata 2010).
+
+    *Reduction.* A minimal separator lies inside ``A = An(xs ∪ ys)``, and for ``Z ⊆ A``
+    m-separation in ``g`` is vertex separation in the moral (augmented) graph ``M`` of ``g[A]``.
+    So the answer is the minimal vertex separators of ``xs`` and ``ys`` in ``M`` that avoid the
+    nodes outside ``C = allowed ∩ A`` (``xs`` and ``ys`` each act as one contracted vertex).
+
+    *Enumeration.* A minimal separator ``Z`` is ``N(K)`` for the component ``K`` of ``xs`` in
+    ``M - Z`` (its *side*), and different separators have different sides, so the search
+    partitions sides: a state ``(S, T)`` stands for the minimal separators whose side contains
+    ``S`` and avoids ``T``. Its *closure* is the separator with the smallest such side: grow
+    ``S`` through the nodes that cannot separate (outside ``C``) to ``S*``, take the component
+    ``K_y`` of ``ys`` in ``M - N(S*)``, and ``Z = N(K_y)``; ``Z``'s side is contained in the side
+    of every minimal separator ``Z' ⊆ C`` whose side contains ``S`` (``K_y(Z') ⊆ K_y`` because
+    ``Z'`` avoids ``S*``, and ``Z' = N(K_y(Z'))``). Hence the state holds a separator iff ``ys`` is
+    not reached from ``S*`` and ``Z``'s side avoids ``T``. If every node of ``Z`` is in ``T``,
+    ``Z`` is the state's only separator and is output; otherwise the state splits on the first
+    undecided ``v ∈ Z``: ``v`` on the side (a larger side) or ``v`` in ``T`` (``Z`` still there).
+
+    *Cost.* The ``T``-branch always holds a separator, so between two outputs the search visits
+    at most ``2 |C| + 1`` states, each a closure of three searches of ``M``:
+    ``O(|C| (n + e(M)))`` per separator, ``O(n^3)`` at worst, and ``O(n^2)`` memory.
+    """
+    xs, ys = set(xs), set(ys)
+    anc = g.ancestors(xs | ys)
+    nbrs = g.moral(anc).__getitem__
+    cand = (set(allowed) & anc) - xs - ys
+
+    def closure(side):
+        reach = reachable(nbrs, side, blocked=cand)  # S* and its neighbours, which are all in C
+        if not ys.isdisjoint(reach):
+            return None
+        rim = (reach & cand) - side
+        z = reachable(nbrs, ys, blocked=rim) & rim  # N(K_y)
+        return frozenset(z), frozenset(reachable(nbrs, reach - rim, blocked=z) - z)
+
+    stack = [(frozenset(xs), frozenset())]  # states (S, T)
+    while stack:
+        inside, off = stack.pop()
+        closed = closure(inside)
+        if closed is None:
+            continue
+        z, side = closed
+        if not off.isdisjoint(side):
+            continue
+        free = z - off
+        if not free:
+            yield z
+            continue
+        v = min(free, key=order)
+        stack.append((side, off | {v}))  # v off the side: still holds z, so no dead end
+        stack.append((side | {v}, off))  # v on the side: explored first
+
+
 # ============================================================================ the criterion
 
 
@@ -490,14 +572,17 @@ def adjustment_sets(graph, treatment, outcome, kind: str = "minimal", *, exclude
         A DAG, a CPDAG or an ADMG (see :func:`adjustment_set`).
     treatment, outcome : node or collection of nodes
     kind : {"minimal", "all", "optimal"}
-        ``"minimal"``: every minimal valid set; ``"all"``: every valid set;
-        ``"optimal"``: the one-element list holding the O-set.
+        ``"minimal"``: every minimal valid set (no proper subset is valid); ``"all"``:
+        every valid set; ``"optimal"``: the one-element list holding the O-set.
     exclude : collection of nodes
         Nodes that may not be used.
     limit : int
-        Stop with an error after this many sets have been enumerated (listing is
-        output-sensitive, and there can be exponentially many sets; for one set
-        use :func:`adjustment_set`, which is linear-time).
+        The most sets returned. When there are more, :class:`scm.ParameterError` is
+        raised as soon as set ``limit + 1`` is found (no partial list is returned):
+        there can be exponentially many sets. Sets are listed directly, with
+        polynomial delay, so reaching the limit costs at most ``limit + 1`` times the
+        delay whatever the number of sets of other kinds; for one set use
+        :func:`adjustment_set`, which is linear-time.
 
     Returns
     -------
@@ -508,15 +593,28 @@ def adjustment_sets(graph, treatment, outcome, kind: str = "minimal", *, exclude
     ------
     NotIdentifiableError
         In a CPDAG that is not amenable relative to the effect.
+    ParameterError
+        If there are more than ``limit`` sets.
 
     Notes
     -----
-    Enumeration follows ``ListSep`` of van der Zander et al. (2019): branch on one
-    candidate node at a time (in or out), and prune every branch in which the
-    largest remaining candidate set does not separate, so each set costs
-    polynomial time. Minimal sets are the enumerated sets ``Z`` for which the
-    minimal separator inside ``Z`` is ``Z`` itself; all of them lie among the
-    ancestors of treatment and outcome, so only those are enumerated.
+    A set is valid iff it avoids the forbidden nodes and m-separates treatment and
+    outcome in the proper back-door graph (of a DAG of the class, for a CPDAG), so the
+    listings are separator listings of van der Zander, Liśkiewicz and Textor (2019) on
+    that graph, restricted to the admissible nodes:
+
+    - ``"minimal"``: ``ListMinSep``. Minimal sets lie among the ancestors of treatment
+      and outcome, where m-separation is vertex separation in the moral graph of the
+      ancestors (for an ADMG: the augmented graph, each district and its parents made a
+      clique), and the minimal separators of that graph avoiding the inadmissible nodes
+      are listed by Takata's (2010) backtracking over the component of the treatment:
+      each set after at most ``2k + 1`` closures of three graph searches, ``k`` the
+      number of admissible ancestors, i.e. ``O(n^3)`` per set at worst. Only minimal
+      sets are ever generated, so ``limit`` counts minimal sets.
+    - ``"all"``: ``ListSep``. Branch on one admissible node at a time (in or out) and
+      drop every branch in which the largest remaining candidate set does not separate,
+      so each set costs at most ``2k + 1`` linear-time tests, ``k`` the number of
+      admissible nodes.
 
     Examples
     --------
@@ -529,6 +627,13 @@ def adjustment_sets(graph, treatment, outcome, kind: str = "minimal", *, exclude
     [['B']]
     >>> [sorted(z) for z in adjustment_sets(g, "X", "Y", kind="all")]
     [['B'], ['A', 'B']]
+    >>> g = nx.DiGraph([("A", "X"), ("A", "B"), ("B", "Y"), ("X", "Y")])    # X <- A -> B -> Y
+    >>> adjustment_sets(g, "X", "Y", kind="minimal")
+    [frozenset({'A'}), frozenset({'B'})]
+    >>> adjustment_sets(g, "X", "Y", kind="minimal", limit=1)
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: more than limit=1 minimal adjustment sets; raise 'limit' or use adjustment_set() for one set
     """
     check_option(kind, _LIST_KINDS, name="kind", owner="adjustment_sets")
     check_in_range(limit, name="limit", low=1, inclusive="left", integer=True, owner="adjustment_sets")
@@ -542,32 +647,15 @@ def adjustment_sets(graph, treatment, outcome, kind: str = "minimal", *, exclude
     prob = _Problem(graph, treatment, outcome)
     prob.check_amenable()
     exclude = set(_as_node_set(exclude, prob.g, "excluded node"))
-    allowed = prob.allowed(exclude)
-    if kind == "minimal":
-        allowed &= prob.pbd.ancestors(prob.xs | prob.ys)
     pos = {v: i for i, v in enumerate(prob.g.nodes)}
+    listing = _list_min_sep if kind == "minimal" else _list_sep
     out = []
-
-    def rec(include, allowed_):
-        if _find_sep(prob.pbd, prob.xs, prob.ys, include, allowed_) is None:
-            return
-        free = sorted(allowed_ - include, key=pos.__getitem__)
-        if not free:
-            if prob.pbd.m_separated(prob.xs, prob.ys, include):
-                out.append(frozenset(include))
-                if len(out) > limit:
-                    raise ParameterError(
-                        f"more than limit={limit} adjustment sets; raise 'limit' or use adjustment_set() for one set"
-                    )
-            return
-        v = free[0]
-        rec(include | {v}, allowed_)
-        rec(include, allowed_ - {v})
-
-    rec(set(), allowed)
-    if kind == "minimal":
-        out = [z for z in out if _find_min_sep(prob.pbd, prob.xs, prob.ys, set(), z) == z]
-    return sorted(set(out), key=lambda z: (len(z), sorted(map(str, z))))
+    for z in listing(prob.pbd, prob.xs, prob.ys, prob.allowed(exclude), pos.__getitem__):
+        if len(out) == limit:
+            what = "minimal adjustment sets" if kind == "minimal" else "adjustment sets"
+            raise ParameterError(f"more than limit={limit} {what}; raise 'limit' or use adjustment_set() for one set")
+        out.append(z)
+    return sorted(out, key=lambda z: (len(z), sorted(map(str, z))))
 
 
 def is_valid_adjustment(graph, treatment, outcome, adjustment) -> bool:
