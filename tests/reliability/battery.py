@@ -1050,7 +1050,7 @@ ENTRIES: list[Entry] = [
       option="transform", number="tau", slow=TRAINS),
     E("discovery.DPDAG", "parameters",
       lambda i: DPDAG(**{"n_nodes": 4, "key": _jax_key(), **i.opts}).sample(_jax_key(), n=2), option="permutation",
-      number="tau", count="n_nodes"),
+      number="tau", count="n_nodes", slow=("one_count",)),  # one node: another shape to compile
     E("discovery.differentiable.prepare_data", "table", lambda i: prepare_data(i.data, random_state=0, **i.opts),
       option="transform", number="validation_fraction", summary=lambda r, i: r.transformed_columns),
     E("discovery.differentiable.transform_columns", "table",
@@ -1425,9 +1425,19 @@ def run(entry: Entry, inputs: Inputs) -> Outcome:
             result = entry.call(inputs)
         except Exception as exc:  # judged by the caller
             return Outcome(error=exc, warnings=list(caught))
+        finally:
+            _close_figures()
     if isinstance(result, CliResult) and result.status != 0:
         return Outcome(error=CliFailure(result), warnings=list(caught))
     return Outcome(result=result, warnings=list(caught))
+
+
+def _close_figures():
+    """Close the figures a case left open (a failed plot), so that none piles up into the next case."""
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 _OWN = ("scm", "discovery", "estimators", "scmkit")

@@ -11,7 +11,10 @@ be removed.
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
+
+from scm import DataError
 
 from . import battery
 
@@ -69,3 +72,69 @@ def test_tables_are_consistent():
             assert corruption in battery.CORRUPTIONS, (kind.name, corruption)
     stale = set(battery.KNOWN_FAILURES) - set(ids)
     assert not stale, f"KNOWN_FAILURES names no case: {sorted(stale)}"
+
+
+# --------------------------------------------------------------------------- #
+# the harness itself: each kind of failure is caught
+# --------------------------------------------------------------------------- #
+def _case(call, corruption, tmp_path, kind="table", **fields):
+    entry = battery.Entry(f"harness-{corruption}-{call.__name__}", kind, call, **fields)
+    return " ".join(battery.run_case(entry, corruption, tmp_path))
+
+
+def test_harness_catches_a_mutated_input(tmp_path):
+    def mutates(i):
+        i.data.iloc[0, 0] = 99.0
+        return 1.0
+
+    assert "inputs mutated: ['data']" in _case(mutates, "clean", tmp_path)
+
+
+def test_harness_catches_a_bare_error_and_an_error_without_the_column(tmp_path):
+    def bare(i):
+        raise ValueError("could not convert")
+
+    def vague(i):
+        raise DataError("the data hold NaN")
+
+    def precise(i):
+        raise DataError("column 'bmi' holds NaN")
+
+    assert "builtins.ValueError leaked" in _case(bare, "nan", tmp_path)
+    assert "does not name 'bmi'" in _case(vague, "nan", tmp_path)
+    assert _case(precise, "nan", tmp_path) == ""
+
+
+def test_harness_catches_a_silent_answer_a_changed_answer_and_a_non_finite_one(tmp_path):
+    def mean(i):
+        return float(np.asarray(i.data["bmi"], dtype=float).mean())
+
+    def dtype(i):
+        return str(i.data["bmi"].dtype)
+
+    assert "no error; returned" in _case(mean, "nan", tmp_path)
+    assert "not the same result" in _case(dtype, "integer", tmp_path)
+    assert "wrong result: result is inf" in _case(mean, "inf", tmp_path, expect={"inf": "error_or_ok"})
+
+
+def test_harness_catches_a_foreign_warning(tmp_path):
+    def warns(i):
+        return float(np.float64(1.0) / np.float64(0.0))  # numpy warns: divide by zero
+
+    assert "warnings leaked: ['builtins.RuntimeWarning: divide by zero" in _case(warns, "clean", tmp_path, check=None,
+                                                                                 expect={"clean": "error_or_ok"})
+
+
+def test_harness_holds_the_command_line_to_one_error_line(tmp_path):
+    def traceback(i):
+        return battery.CliResult(1, "", "Traceback (most recent call last):\n  ...\nValueError: x\n")
+
+    def two_lines(i):
+        return battery.CliResult(2, "", "scmkit: error: first\nscmkit: error: second\n")
+
+    def one_line(i):
+        return battery.CliResult(2, "", "scmkit: error: data.csv: column 'bmi' has NaN\n")
+
+    assert "with a traceback" in _case(traceback, "nan", tmp_path, kind="cli-csv")
+    assert "2 'scmkit: error:' lines" in _case(two_lines, "nan", tmp_path, kind="cli-csv")
+    assert _case(one_line, "nan", tmp_path, kind="cli-csv") == ""
