@@ -229,8 +229,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "scm.PDAG.from_adjacency-inf": "issue 26: an infinite entry: OverflowError 'cannot convert float infinity to integer' leaks",
     "scm.PDAG.from_json-truncated_json": _JSON_TRUNCATED,
     "scm.PDAG.from_json-wrong_type_json": _JSON_DICT,
-    "scm.LaggedGraph.from_json-truncated_json": _JSON_TRUNCATED,
-    "scm.LaggedGraph.from_json-wrong_type_json": _JSON_DICT,
     "scm.SCM.fit-constant": _CONSTANT_PARENT,
     "scm.SCM.fit-scale": _SCM_1E300,
     "scm.SCM.fit-negative_seed": _SEED,
