@@ -466,8 +466,20 @@ class LaggedGraph:
 
     @classmethod
     def from_json(cls, text: str) -> LaggedGraph:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        GraphError
+            ``text`` is not a string, not JSON, or not the JSON of a lagged graph.
+        """
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise GraphError(f"LaggedGraph.from_json needs JSON text; got {type(text).__name__} (from_dict reads a mapping)")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GraphError(f"not JSON text of a lagged graph: {exc}") from None
+        return cls.from_dict(data)
 
     # ------------------------------------------------------ equivalence class
     def cpdag(self) -> LaggedGraph:
