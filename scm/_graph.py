@@ -9,6 +9,7 @@ constraint-based search), patterns, and graphs with latent confounders.
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Hashable, Iterable, Mapping
 
 import networkx as nx
@@ -102,10 +103,48 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     return check_dag(g, name="adjacency")
 
 
+def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np.ndarray:
+    """An adjacency array's entries as int64, or a GraphError naming the first bad entry by its nodes.
+
+    Entries must be integers (in ``allowed`` when given); NaN, fractions and strings are named
+    with their row and column nodes (and lag, for a 3-D array) instead of numpy's "cannot convert
+    float NaN to integer".
+    """
+    if a.dtype.kind == "b":
+        return a.astype(np.int64)
+    try:
+        numeric = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        numeric = None
+    if numeric is None:
+        ok = np.vectorize(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), otypes=[bool])(a)
+    else:
+        ok = np.isfinite(numeric) & (numeric == np.round(numeric))
+        if allowed is not None:
+            ok &= np.isin(numeric, np.asarray(allowed, dtype=float))
+    if not ok.all():
+        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
+        where = f"[{nodes[idx[0]]!r}, {nodes[idx[1]]!r}" + (f", lag {idx[2]}]" if len(idx) == 3 else "]")
+        expected = f"integer codes {list(allowed)}" if allowed is not None else "integers"
+        bad = a[idx].item() if hasattr(a[idx], "item") else a[idx]
+        raise GraphError(f"{what} entry {where} is {bad!r}; entries must be {expected}")
+    return numeric.astype(np.int64)
+
+
 def dag_to_adjacency(graph, nodes=None) -> np.ndarray:
     """Adjacency array of a DiGraph, ``A[i, j] = 1`` meaning ``i -> j``."""
     nodes = list(graph.nodes) if nodes is None else list(nodes)
     return nx.to_numpy_array(graph, nodelist=nodes, weight=None, dtype=int)
+
+
+def _load_json(text, what: str):
+    """``json.loads(text)``, with malformed text (or a non-string) as a GraphError saying where it breaks."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise GraphError(f"{what} must be a string of JSON text; got {type(text).__name__} (for a dict, use from_dict)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraphError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
 class PDAG:
@@ -369,6 +408,7 @@ class PDAG:
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise GraphError(f"adjacency must be square; got shape {a.shape}")
         nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+        a = _integer_codes(a, nodes, allowed=(0, 1, 2, 3), what="adjacency")
         if len(nodes) != a.shape[0]:
             raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
         d, u, b = [], [], []
@@ -562,8 +602,14 @@ class PDAG:
 
     @classmethod
     def from_json(cls, text: str) -> PDAG:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        GraphError
+            If ``text`` is not JSON (the position of the error is given) or not a graph's JSON.
+        """
+        return cls.from_dict(_load_json(text, "graph JSON"))
 
     def to_dot(self, name: str = "G") -> str:
         """Graphviz DOT text; undirected edges have no arrowheads, bidirected two.

@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from ._exceptions import CycleError, GraphError, UnknownNodeError
+from ._graph import _integer_codes, _load_json
 
 __all__ = ["LaggedGraph", "LAGGED_EDGE_KINDS"]
 
@@ -324,6 +325,7 @@ class LaggedGraph:
         nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(n)]
         if len(nodes) != n:
             raise GraphError(f"the array has {n} variables but {len(nodes)} node names were given")
+        a = _integer_codes(a, nodes, what="lagged adjacency array")
         ii, jj, tt = np.nonzero(a[:, :, 1:])
         directed = [(nodes[i], nodes[j], int(t) + 1) for i, j, t in zip(ii, jj, tt)]
         und, conf = [], []
@@ -466,8 +468,14 @@ class LaggedGraph:
 
     @classmethod
     def from_json(cls, text: str) -> LaggedGraph:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        GraphError
+            If ``text`` is not JSON (the position of the error is given) or not a lagged graph's JSON.
+        """
+        return cls.from_dict(_load_json(text, "lagged graph JSON"))
 
     # ------------------------------------------------------ equivalence class
     def cpdag(self) -> LaggedGraph:
