@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._params import AnyOf, Custom, Interval, Options, ParamsMixin, RandomState
-from scm._scale import Pow2Scaler, StandardisedOLS, center_scale, pow2, safe_dot, safe_std
+from scm._scale import Pow2Scaler, StandardisedOLS, center_scale, pow2, safe_dot, safe_std, standardise
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set, is_valid_adjustment
@@ -119,14 +119,14 @@ def _check_collinear(Z: np.ndarray, names, t=None, tname=None):
     if Z.shape[1] == 0 and t is None:
         return
     for j, c in enumerate(names):
-        if np.ptp(Z[:, j]) == 0:
+        if Z[:, j].min() == Z[:, j].max():
             raise DataError(f"adjustment column {c!r} is constant; drop it from the adjustment set")
     cols = [np.ones(n)]
     kept = []
     for j, c in enumerate(names + ([tname] if t is not None else [])):
         v = Z[:, j] if j < len(names) else t
         loc, scale = center_scale(v, [c], owner="the effect estimators")
-        v = (v - loc) / scale  # overflow-safe: a column scaled by 1e300 is not "collinear with []"
+        v = standardise(v, loc, scale)  # overflow-safe: a column scaled by 1e300 is not "collinear with []"
         A = np.column_stack(cols)
         coef, *_ = np.linalg.lstsq(A, v, rcond=None)
         resid = v - A @ coef
@@ -149,6 +149,14 @@ def _check_collinear(Z: np.ndarray, names, t=None, tname=None):
             )
         cols.append(v)
         kept.append(c)
+
+
+def _extreme_unit(v: np.ndarray) -> float:
+    """A power of two to divide ``v`` by when its magnitude is outside ``[2**-64, 2**64]``, else 1."""
+    m = float(np.abs(v).max(initial=0.0))
+    if m == 0.0 or 2.0**-64 <= m <= 2.0**64:
+        return 1.0
+    return float(pow2(m))
 
 
 def _default_outcome():
@@ -327,6 +335,13 @@ class _EffectEstimator(ParamsMixin):
         self.treatment_, self.outcome_, self.adjustment_set_ = treatment, outcome, adj
         self.treatment_kind_ = kind
         self.n_samples_ = T.shape[0]
+        # An outcome (or continuous treatment) of extreme magnitude is divided by a power of two (exact) for
+        # the estimation and the answers multiplied back, so that sums of many weighted outcomes cannot
+        # overflow; ordinary data (magnitudes within 2**+-64) are left alone, bit for bit.
+        y_unit = _extreme_unit(Y)
+        self._t_unit = _extreme_unit(T) if kind == "continuous" else 1.0
+        Y = Y / y_unit
+        T = T / self._t_unit
         self._grid = self._make_grid(T) if kind == "continuous" else None
         res = self._estimate(T, Y, Z, kind, rng, main=True)
         self.effect_ = float(res.effect)
@@ -371,8 +386,32 @@ class _EffectEstimator(ParamsMixin):
             )
         else:
             self.dose_response_ = None
+        if y_unit != 1.0 or self._t_unit != 1.0:
+            self._back_to_data_units(y_unit, self._t_unit, treatment, outcome)
         logger.info("%s: effect of %r on %r = %.4g (se %.3g)", name, treatment, outcome, self.effect_, self.std_err_)
         return self
+
+    def _back_to_data_units(self, y_unit: float, t_unit: float, treatment, outcome) -> None:
+        """Multiply the answers of an estimation on rescaled Y (and T) back into the data's units."""
+        internal = (self.effect_, self.std_err_)
+        with np.errstate(over="ignore", under="ignore"):
+            slope = lambda v: float(v * y_unit / t_unit)  # noqa: E731 - exact: both units are powers of two
+            self.effect_, self.std_err_ = slope(self.effect_), slope(self.std_err_)
+            self.conf_int_ = tuple(slope(v) for v in self.conf_int_)
+            if getattr(self, "potential_outcome_means_", None) is not None:
+                self.potential_outcome_means_ = tuple(float(v * y_unit) for v in self.potential_outcome_means_)
+            if getattr(self, "bandwidth_", None) is not None:
+                self.bandwidth_ = float(self.bandwidth_ * t_unit)
+            if self.dose_response_ is not None:
+                self.dose_response_[treatment] = self.dose_response_[treatment] * t_unit
+                cols = ["estimate", "std_err", "lower", "upper"]
+                self.dose_response_[cols] = self.dose_response_[cols] * y_unit
+        lost = any(v != 0 and abs(w) < np.finfo(float).tiny for v, w in zip(internal, (self.effect_, self.std_err_)))
+        if lost or not (np.isfinite(self.effect_) and np.isfinite(self.std_err_)):
+            raise DataError(
+                f"the effect of {treatment!r} on {outcome!r} (or its standard error) is beyond the float64 range "
+                "(about 1e-308 to 1.8e308) in the data's units; rescale the outcome or the treatment"
+            )
 
     def _supports_continuous(self) -> bool:
         return True
@@ -390,7 +429,7 @@ class _EffectEstimator(ParamsMixin):
         if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):  # validated: >= 2
             lo, hi = np.quantile(T, [0.05, 0.95])
             return np.linspace(lo, hi, int(grid))
-        return np.asarray(grid, dtype=float).ravel()  # validated: finite values
+        return np.asarray(grid, dtype=float).ravel() / getattr(self, "_t_unit", 1.0)  # validated: finite values
 
     def _check_fitted(self):
         if not hasattr(self, "effect_"):
@@ -599,10 +638,10 @@ def _ols_correction(X, Y, mask, model, xbar=None):
     loc, scale = center_scale(X)
     keep = scale > 0
     loc, scale = loc[keep], scale[keep]
-    D = np.column_stack([np.ones(n), (X[:, keep] - loc) / scale])
+    D = np.column_stack([np.ones(n), standardise(X[:, keep], loc, scale)])
     Dm = D[mask]
     A = Dm.T @ Dm / n
-    xb = D.mean(axis=0) if xbar is None else np.column_stack([np.ones(n), (xbar[:, keep] - loc) / scale]).mean(axis=0)
+    xb = D.mean(axis=0) if xbar is None else np.column_stack([np.ones(n), standardise(xbar[:, keep], loc, scale)]).mean(axis=0)
     e = np.zeros(n)
     e[mask] = Y[mask] - model.predict(X[mask])
     try:
@@ -781,7 +820,7 @@ class AIPW(_EffectEstimator):
     def _dose_response(self, out_model, trt_model, T, Y, Z, folds):
         n = T.shape[0]
         grid = self._grid
-        h = self.bandwidth or 1.06 * safe_std(T) * n ** (-0.25)
+        h = self.bandwidth / self._t_unit if self.bandwidth else 1.06 * safe_std(T) * n ** (-0.25)
         XZ = np.column_stack([T, Z])
         Xz = _features(Z)
         mu = np.empty((n, len(grid)))

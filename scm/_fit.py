@@ -26,7 +26,7 @@ from ._exceptions import DataError, ParameterError
 from ._graph import as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
 from ._noise import Empirical, Gaussian, Noise
-from ._scale import Pow2Scaler, center_scale, safe_dot, standardised_lstsq
+from ._scale import Pow2Scaler, center_scale, safe_dot, standardise, standardised_lstsq
 from ._validation import as_dataframe, check_nodes, check_option, check_random_state
 
 __all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES"]
@@ -62,10 +62,10 @@ def _ols(P: np.ndarray, y: np.ndarray, node=None, parents=None):
     inverse factor) instead of 0. With ``node`` given, parents that are linear combinations of
     each other raise a :class:`DataError` naming them (their separate effects are not identified).
     """
-    sol = standardised_lstsq(P, y, rcond=_COLLINEAR_RCOND)
+    sol = standardised_lstsq(P, y, rcond=_COLLINEAR_RCOND, names=parents, y_name=node, owner="SCM.fit")
     k = P.shape[1]
     if node is not None and sol["rank"] < k:
-        Xs = (P - sol["x_loc"]) / np.where(sol["x_scale"] > 0, sol["x_scale"], 1.0)
+        Xs = standardise(P, sol["x_loc"], sol["x_scale"])
         _, _, vt = np.linalg.svd(Xs, full_matrices=False)
         involved = [parents[j] for j in np.flatnonzero(np.abs(vt[-1]) > 1e-3)]
         raise DataError(
@@ -75,8 +75,12 @@ def _ols(P: np.ndarray, y: np.ndarray, node=None, parents=None):
         )
     x_div = np.where(sol["x_scale"] > 0, sol["x_scale"], 1.0)
     y_mul = sol["y_scale"] if sol["y_scale"] > 0 else 1.0
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        coef = sol["beta"] * (y_mul / x_div)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        ratio = y_mul / x_div
+        # beta * (y / x) unless the ratio itself over- or underflows (scales more than ~1e308 apart)
+        coef = np.where(np.isfinite(ratio) & (ratio >= np.finfo(float).tiny), sol["beta"] * ratio, sol["beta"] * y_mul / x_div)
+    # A coefficient that underflows to 0 (or to a subnormal, losing its digits) is as unrepresentable as inf.
+    coef = np.where((sol["beta"] != 0) & (np.abs(coef) < np.finfo(float).tiny), np.inf, coef)
     intercept = sol["y_loc"] - safe_dot(coef, sol["x_loc"]) if k else sol["y_loc"]
     if node is not None and not (np.isfinite(coef).all() and np.isfinite(intercept)):
         bad = [parents[j] for j in np.flatnonzero(~np.isfinite(coef))]
@@ -133,7 +137,7 @@ def _auto_choice(P: np.ndarray, y: np.ndarray, rng: np.random.Generator, node) -
 def _standardise(x: np.ndarray) -> np.ndarray:
     """``(x - mean) / std`` per column, overflow-safe; constant columns are only centred."""
     loc, scale = center_scale(x)
-    return (x - loc) / np.where(scale > 0, scale, 1.0)
+    return standardise(x, loc, scale)
 
 
 def _n_features(spec, k: int) -> int:
@@ -501,9 +505,18 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
     check_nodes([node], g)
     y = data[node].to_numpy(dtype=float)
     P = _design(data, _parents_in_order(g, node))
-    resid = y - (mechanism.mean(P) if hasattr(mechanism, "mean") else 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        resid = y - (mechanism.mean(P) if hasattr(mechanism, "mean") else 0.0)
+    if not np.isfinite(resid).all():
+        raise DataError(
+            f"the residuals of node {node!r} are beyond the float64 range (about 1.8e308): its values span too much "
+            "for its noise to be represented; rescale the column"
+        )
     # Centre additive noise into the intercept of linear mechanisms (residuals of OLS have mean ~0).
-    return Empirical(resid) if kind == "empirical" else Gaussian(float(resid.std()), float(resid.mean()))
+    if kind == "empirical":
+        return Empirical(resid)
+    loc, scale = center_scale(resid, [node], owner="fit_noise", what="residuals of node")
+    return Gaussian(float(scale), float(loc))  # overflow-safe: residuals of 1e300 keep a finite std
 
 
 # --------------------------------------------------------------------------- composed

@@ -136,7 +136,8 @@ class Empirical(Noise):
         return float(self.values.var())
 
     def __repr__(self) -> str:
-        return f"Empirical(n_values={self.values.size}, mean={self.mean:.3g}, std={np.sqrt(self.var):.3g})"
+        a = float(np.abs(self.values).max()) or 1.0  # the std without overflow, for values near the float64 range
+        return f"Empirical(n_values={self.values.size}, mean={self.mean:.3g}, std={a * float(np.std(self.values / a)):.3g})"
 
 
 class ScipyNoise(Noise):

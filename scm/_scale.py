@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 
 from ._exceptions import DataError
 
-__all__ = ["pow2", "center_scale", "safe_std", "safe_dot", "standardised_lstsq", "Pow2Scaler", "StandardisedOLS"]
+__all__ = ["pow2", "center_scale", "standardise", "safe_std", "safe_dot", "standardised_lstsq", "Pow2Scaler", "StandardisedOLS"]
 
 _TINY = np.finfo(float).tiny
 
@@ -30,7 +30,8 @@ _TINY = np.finfo(float).tiny
 def pow2(magnitude) -> np.ndarray:
     """The smallest power of two ``>= magnitude`` (1 where the magnitude is 0 or not finite).
 
-    Dividing by it is exact and brings the magnitude into ``(0.5, 1]``.
+    Dividing by it is exact and brings the magnitude into ``(0.5, 1]`` (``(1, 2)`` above
+    ``2**1023``, the largest power of two of float64).
 
     Examples
     --------
@@ -40,7 +41,8 @@ def pow2(magnitude) -> np.ndarray:
     m = np.asarray(magnitude, dtype=float)
     ok = np.isfinite(m) & (m > 0)
     _, e = np.frexp(np.where(ok, m, 1.0))
-    return np.where(ok, np.ldexp(1.0, e), 1.0)
+    # 2**1024 is not a float64: above 2**1023 the quotient is left in (1, 2].
+    return np.where(ok, np.ldexp(1.0, np.minimum(e, 1023)), 1.0)
 
 
 def center_scale(x, names=None, *, owner: str = "data", what: str = "column") -> tuple[np.ndarray, np.ndarray]:
@@ -83,13 +85,16 @@ def center_scale(x, names=None, *, owner: str = "data", what: str = "column") ->
     if x2.shape[0] == 0:
         loc, scale = np.zeros(x2.shape[1]), np.zeros(x2.shape[1])
     else:
+        # Everything in units of a power of two near each column's largest magnitude (exact scalings):
+        # the deviations from the mean are formed there too, so values near +-1.8e308 do not overflow.
         a = pow2(np.abs(x2).max(axis=0))
-        loc = a * (x2 / a).mean(axis=0)
+        xa = x2 / a
+        la = xa.mean(axis=0)
+        da = xa - la
+        b = pow2(np.abs(da).max(axis=0))
+        loc = a * la
         with np.errstate(over="ignore", invalid="ignore"):
-            dev = x2 - loc
-        b = pow2(np.abs(dev).max(axis=0))
-        with np.errstate(over="ignore", invalid="ignore"):
-            scale = b * np.sqrt(((dev / b) ** 2).mean(axis=0))
+            scale = a * (b * np.sqrt(((da / b) ** 2).mean(axis=0)))
         bad = ~(np.isfinite(scale) & np.isfinite(loc))
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
@@ -99,6 +104,21 @@ def center_scale(x, names=None, *, owner: str = "data", what: str = "column") ->
                 "rescale it"
             )
     return (loc[0], scale[0]) if one_d else (loc, scale)
+
+
+def standardise(x, loc, scale):
+    """``(x - loc) / scale`` without overflow in the difference (bit for bit the same where that is finite).
+
+    A zero ``scale`` (a constant column) only centres.
+
+    Examples
+    --------
+    >>> standardise(np.array([1.7e308, -1.7e308]), 0.0, 1.7e308).tolist()
+    [1.0, -1.0]
+    """
+    scale = np.where(np.asarray(scale) > 0, scale, 1.0)
+    a = pow2(scale)
+    return (np.asarray(x, dtype=float) / a - np.asarray(loc) / a) / (scale / a)
 
 
 def safe_std(x, *, ddof: int = 0, axis: int = 0):
@@ -133,7 +153,7 @@ def safe_dot(u, v) -> float:
         return float(((u / a) @ (v / b)) * a * b)
 
 
-def standardised_lstsq(X, y, *, rcond: float | None = None):
+def standardised_lstsq(X, y, *, rcond: float | None = None, names=None, y_name=None, owner: str = "least squares"):
     """Least squares with an intercept, solved on centred and standardised columns.
 
     Parameters
@@ -142,6 +162,9 @@ def standardised_lstsq(X, y, *, rcond: float | None = None):
     y : array of shape (n,)
     rcond : float, optional
         As in :func:`numpy.linalg.lstsq` (on the standardised design).
+    names, y_name, owner : optional
+        The columns' and the response's names and the caller, for the error of a column
+        that spans more than the float64 range.
 
     Returns
     -------
@@ -160,12 +183,10 @@ def standardised_lstsq(X, y, *, rcond: float | None = None):
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    x_loc, x_scale = center_scale(X)
-    y_loc, y_scale = center_scale(y)
-    xs = np.where(x_scale > 0, x_scale, 1.0)
-    ys = y_scale if y_scale > 0 else 1.0
-    Xs = (X - x_loc) / xs
-    Ys = (y - y_loc) / ys
+    x_loc, x_scale = center_scale(X, names, owner=owner)
+    y_loc, y_scale = center_scale(y, None if y_name is None else [y_name], owner=owner)
+    Xs = standardise(X, x_loc, x_scale)
+    Ys = standardise(y, y_loc, y_scale)
     if X.shape[1]:
         beta, _, rank, sv = np.linalg.lstsq(Xs, Ys, rcond=rcond)
     else:
@@ -242,4 +263,4 @@ class StandardisedOLS(RegressorMixin, BaseEstimator):
         if X.ndim == 1:
             X = X[:, None]
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.y_loc_ + self.y_mul_ * (((X - self.x_loc_) / self.x_div_) @ self.beta_)
+            return self.y_loc_ + self.y_mul_ * (standardise(X, self.x_loc_, self.x_div_) @ self.beta_)

@@ -25,7 +25,7 @@ from scm import SCM
 K = st.integers(-150, 150)
 WHICH = st.integers(0, 1000)
 FAST = settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-THOROUGH = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 #: Relative tolerance of "exactly, to rounding" for least-squares answers, and for the flexible
 #: (ridge on polynomial / spline features) and propensity-weighted ones.

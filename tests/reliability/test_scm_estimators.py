@@ -65,6 +65,13 @@ def test_scm_fit_keeps_the_coefficients_of_a_column_scaled_by_1e300(abc, column,
             assert scaled[node][name] == pytest.approx(expect, rel=1e-9), (node, name)
 
 
+def test_scm_fit_gaussian_noise_of_a_column_scaled_by_1e300(abc):
+    """Was: ParameterError "Gaussian std must be a finite number >= 0; got inf" (the residuals' std overflowed)."""
+    plain = SCM.fit(TRIANGLE, abc, noise="gaussian").noise["B"]
+    scaled = SCM.fit(TRIANGLE, abc.assign(B=abc.B * 1e300), noise="gaussian").noise["B"]
+    assert scaled.std == pytest.approx(plain.std * 1e300, rel=1e-9)
+
+
 def test_scm_fit_auto_on_a_column_scaled_by_1e300(abc):
     """Was: sklearn's "Input X contains NaN" from the quadratic candidate's StandardScaler."""
     plain = SCM.fit(TRIANGLE, abc, "auto", random_state=0)
@@ -123,6 +130,24 @@ def test_effect_estimators_with_an_adjustment_column_scaled_by_1e300(binary, est
     scaled = estimator(random_state=0).fit(binary.assign(z=binary.z * 1e300), "x", "y", adjustment=["z"])
     assert scaled.effect_ == pytest.approx(plain.effect_, rel=1e-9)
     assert scaled.std_err_ == pytest.approx(plain.std_err_, rel=1e-9)
+
+
+@pytest.mark.parametrize("estimator", [RegressionAdjustment, IPW, AIPW, DoubleML])
+def test_effect_estimators_with_the_outcome_near_the_float64_limit(binary, estimator):
+    """Sums of many weighted outcomes of 1e307 overflowed; now the answer rescales like any other."""
+    plain = estimator(random_state=0).fit(binary, "x", "y", adjustment=["z"])
+    factor = 1e307 / binary.y.abs().max()
+    big = estimator(random_state=0).fit(binary.assign(y=binary.y * factor), "x", "y", adjustment=["z"])
+    assert big.effect_ == pytest.approx(plain.effect_ * factor, rel=1e-9)
+    assert big.std_err_ == pytest.approx(plain.std_err_ * factor, rel=1e-9)
+
+
+def test_unrepresentable_effects_are_refused(abc):
+    """A slope of 1e-600 (outcome 1e-300, treatment 1e300) is not 0: a named error, in SCM.fit and the estimators."""
+    with pytest.raises(DataError, match=r"node 'B': the coefficient\(s\) of \['A'\] exceed the float64 range"):
+        SCM.fit(nx.DiGraph([("A", "B")]), abc.assign(A=abc.A * 1e300, B=abc.B * 1e-300))
+    with pytest.raises(DataError, match=r"the effect of 'A' on 'C'.*beyond the float64 range"):
+        DoubleML(random_state=0).fit(abc.assign(A=abc.A * 1e300, C=abc.C * 1e-300), "A", "C", adjustment=[])
 
 
 def test_regression_adjustment_with_an_adjustment_column_scaled_by_1e_minus_150():
