@@ -96,11 +96,34 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
     if len(nodes) != a.shape[0]:
         raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
+    a = _finite_numbers(a, nodes)
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     ii, jj = np.nonzero(a)
     g.add_edges_from((nodes[i], nodes[j]) for i, j in zip(ii, jj))
     return check_dag(g, name="adjacency")
+
+
+def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
+    """A weighted adjacency array as floats, or a GraphError naming the first NaN, inf or non-number by its nodes.
+
+    (NaN is "nonzero", so it would silently become an edge.)
+    """
+    if a.dtype.kind == "b":
+        return a
+    try:
+        numeric = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        numeric = None
+    ok = (
+        np.isfinite(numeric) if numeric is not None
+        else np.vectorize(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), otypes=[bool])(a)
+    )
+    if not ok.all():
+        i, j = (int(v) for v in np.argwhere(~ok)[0])
+        bad = a[i, j].item() if hasattr(a[i, j], "item") else a[i, j]
+        raise GraphError(f"adjacency entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
+    return numeric
 
 
 def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np.ndarray:
@@ -353,6 +376,12 @@ class PDAG:
         >>> PDAG.from_edges([("X", "Y"), ("Y", "Z", "undirected")])
         PDAG(nodes=['X', 'Y', 'Z'], edges=['X -> Y', 'Y - Z'])
         """
+        if isinstance(edges, (str, bytes)) or not isinstance(edges, Iterable):
+            raise GraphError(f"edges must be a list of (a, b) or (a, b, kind) tuples; got {edges!r}")
+        edges = list(edges)
+        for e in edges:
+            if isinstance(e, (str, bytes)) or not isinstance(e, Iterable) or len(tuple(e)) not in (2, 3):
+                raise GraphError(f"each edge must be an (a, b) or (a, b, kind) tuple; got {e!r}")
         edges = [tuple(e) for e in edges]
         order = list(nodes) if nodes is not None else []
         if nodes is None:

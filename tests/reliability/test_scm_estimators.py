@@ -343,3 +343,33 @@ def test_fits_on_ordinary_data_are_unchanged(abc, binary):
         est = RegressionAdjustment().fit(binary, "x", "y", adjustment=["z"])
         ols = LinearRegression().fit(binary[["x", "z"]][binary.x == 1][["z"]], binary.y[binary.x == 1])
         assert est.potential_outcome_means_[1] == pytest.approx(float(ols.predict(binary[["z"]]).mean()), rel=1e-12)
+
+
+def test_adjacency_to_dag_with_nan():
+    """Was: NaN read as "nonzero", so a silent edge X0 -> X1 (found on the way)."""
+    with pytest.raises(GraphError, match=r"adjacency entry \['X0', 'X1'\] is nan; entries must be finite numbers"):
+        scm.adjacency_to_dag([[0, np.nan], [0, 0]])
+
+
+def test_dags_in_class_of_a_digraph():
+    """Was: AttributeError "'DiGraph' object has no attribute 'bidirected_edges'" (found on the way)."""
+    with pytest.raises(GraphError, match=r"dags_in_class expects a PDAG.*got DiGraph.*scm.cpdag"):
+        scm.dags_in_class(nx.DiGraph([("A", "B")]))
+
+
+def test_pdag_from_edges_of_a_string():
+    """Was: ValueError "not enough values to unpack" (found on the way)."""
+    with pytest.raises(GraphError, match="edges must be a list of"):
+        scm.PDAG.from_edges("AB")
+    with pytest.raises(GraphError, match=r"each edge must be an \(a, b\) or \(a, b, kind\) tuple; got 'AB'"):
+        scm.PDAG.from_edges(["AB"])
+
+
+def test_dataset_of_a_string_or_a_mismatched_graph():
+    """Were: AttributeError "'str' object has no attribute 'columns'", and a graph over absent columns accepted (found on the way)."""
+    with pytest.raises(DataError, match="Dataset data must be a pandas DataFrame; got str"):
+        scm.Dataset("x")
+    with pytest.raises(UnknownNodeError, match=r"Dataset graph node\(s\) \['Z', 'Q'\] are not variable columns"):
+        scm.Dataset(pd.DataFrame({"A": [1.0]}), graph=nx.DiGraph([("Z", "Q")]))
+    with pytest.raises(ParameterError, match="'kind' parameter of Dataset must be one of"):
+        scm.Dataset(pd.DataFrame({"A": [1.0]}), kind="obs")
