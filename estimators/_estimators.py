@@ -316,6 +316,23 @@ class _EffectEstimator(ParamsMixin):
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            NaN, inf, non-numeric, constant or collinear columns, a treatment arm too small
+            for its regression, or an effect beyond the float64 range in the data's units.
+        ParameterError
+            Invalid parameters, e.g. ``n_folds`` above the rows (or, for a binary treatment,
+            above the smaller arm's units).
+
+        Notes
+        -----
+        Multiplying a column by ``10**k`` rescales the effect, its standard error, interval
+        and dose-response exactly (to rounding) with the default learners and with a plain
+        ``LinearRegression`` (both are solved on standardised columns), and leaves the
+        estimated propensities unchanged. A learner of your own is used as given: whether
+        its answers rescale is up to it.
         """
         self._validate_params()
         name = type(self).__name__
@@ -976,8 +993,9 @@ class DoubleML(_EffectEstimator):
         # In units of powers of two (exact): v @ v and v @ u neither overflow nor underflow.
         sv, su = pow2(np.abs(v).max()), pow2(np.abs(u).max())
         vs, us = v / sv, u / su
-        theta = float((vs @ us) / (vs @ vs) * (su / sv))
-        psi = (us - (theta * sv / su) * vs) * vs / np.mean(vs * vs) * (su / sv)
+        b = (vs @ us) / (vs @ vs)  # theta in units of su / sv
+        theta = float(b * (su / sv))
+        psi = (us - b * vs) * vs / np.mean(vs * vs) * (su / sv)
         res = _Result(theta, psi, positivity=info)
         if kind == "continuous":
             grid = self._grid
