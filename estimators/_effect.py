@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from scm import SCM, DataError, ParameterError, UnknownNodeError
-from scm._validation import as_dataframe, check_in_range, check_option, check_random_state
+from scm._scale import safe_std
+from scm._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set
 from ._estimators import AIPW, IPW, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
@@ -165,7 +166,10 @@ def effect(
     for role, name in (("treatment", treatment), ("outcome", outcome)):
         if name not in g.pa:
             raise UnknownNodeError(f"{role} {name!r} is not a node of the graph")
-    latent = list(latent) if latent is not None else []
+    latent = check_nodes(latent, list(g.nodes), what="latent node", where="the graph")
+    hidden_roles = [f"{role} {name!r}" for role, name in (("treatment", treatment), ("outcome", outcome)) if name in latent]
+    if hidden_roles:
+        raise ParameterError(f"the {' and the '.join(hidden_roles)} cannot be latent: they must be observed columns of the data")
     unobserved = [v for v in g.nodes if v not in frame.columns or v in latent]
     kind_g = {"dag": "a DAG", "cpdag": "a CPDAG", "admg": "an ADMG (bidirected edges: latent confounders)"}[g.kind]
     lines = [f"Graph: {kind_g} with {len(g.nodes)} nodes" + (f"; unobserved (not in the data): {unobserved}" if unobserved else "") + "."]
@@ -298,7 +302,7 @@ def _effect_id(frame, graph, latent, unobserved, treatment, outcome, lines, alph
     value = contrast(sub)
     n = len(sub)
     boots = np.array([contrast(sub.iloc[rng.integers(0, n, n)]) for _ in range(200)])
-    se = float(boots.std(ddof=1))
+    se = float(safe_std(boots, ddof=1))
     lo, hi = np.quantile(boots, [alpha / 2, 1 - alpha / 2])
     lines.append(
         f"Estimator: plug-in of the empirical distribution into the formula (discrete data), "
@@ -315,7 +319,14 @@ def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, ra
             raise UnknownNodeError(f"{role} {name!r} is not a node of the SCM (nodes: {model.nodes[:10]})")
     if value is None:
         raise ParameterError("give value=... (the intervention value, or a sequence of values)")
-    values = [value] if isinstance(value, numbers.Real) else list(value)
+    if isinstance(value, numbers.Real):
+        values = [value]
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ParameterError(f"value must be a number or a non-empty sequence of numbers; got {value!r}")
+    else:
+        values = list(value)
+    if not values:
+        raise ParameterError("value must be a number or a non-empty sequence of numbers; got an empty sequence")
     for v in values + ([baseline] if baseline is not None else []):
         if not isinstance(v, numbers.Real) or not np.isfinite(v):
             raise ParameterError(f"intervention values must be finite numbers; got {v!r}")
@@ -330,13 +341,13 @@ def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, ra
         seed = int(rng.integers(2**31 - 1))
         draws = {v: model.do({treatment: float(v)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float) for v in values}
         means = [float(draws[v].mean()) for v in values]
-        ses = [float(draws[v].std(ddof=1) / np.sqrt(n_samples)) for v in values]
+        ses = [float(safe_std(draws[v], ddof=1) / np.sqrt(n_samples)) for v in values]
         base = None
         if baseline is not None:
             b = model.do({treatment: float(baseline)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float)
             base = float(b.mean())
             diffs = {v: draws[v] - b for v in values}  # common random numbers
-            ses = [float(diffs[v].std(ddof=1) / np.sqrt(n_samples)) for v in values]
+            ses = [float(safe_std(diffs[v], ddof=1) / np.sqrt(n_samples)) for v in values]
         method = "simulation"
         how = (f"the SCM has non-linear mechanisms, so {n_samples} samples of the intervened model (common random "
                "numbers across values); the interval is Monte-Carlo error only")

@@ -33,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._params import AnyOf, Custom, Interval, Options, ParamsMixin, RandomState
+from scm._scale import Pow2Scaler, StandardisedOLS, center_scale, pow2, safe_dot, safe_std, standardise
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set, is_valid_adjustment
@@ -104,7 +105,7 @@ def _prepare(data, treatment, outcome, adjustment, graph, owner):
 def _treatment_kind(t: np.ndarray, name) -> str:
     values = np.unique(t)
     if values.size < 2:
-        raise DataError(f"treatment {name!r} is constant ({values[0]!r}); there is no contrast to estimate")
+        raise DataError(f"treatment {name!r} is constant ({values[0].item()!r}); there is no contrast to estimate")
     if values.size == 2:
         if set(values.tolist()) != {0.0, 1.0}:
             raise DataError(f"treatment {name!r} has two values {values.tolist()}; code a binary treatment as 0/1")
@@ -118,18 +119,25 @@ def _check_collinear(Z: np.ndarray, names, t=None, tname=None):
     if Z.shape[1] == 0 and t is None:
         return
     for j, c in enumerate(names):
-        if np.ptp(Z[:, j]) == 0:
+        if Z[:, j].min() == Z[:, j].max():
             raise DataError(f"adjustment column {c!r} is constant; drop it from the adjustment set")
     cols = [np.ones(n)]
     kept = []
     for j, c in enumerate(names + ([tname] if t is not None else [])):
         v = Z[:, j] if j < len(names) else t
-        v = (v - v.mean()) / v.std()
+        loc, scale = center_scale(v, [c], owner="the effect estimators")
+        v = standardise(v, loc, scale)  # overflow-safe: a column scaled by 1e300 is not "collinear with []"
         A = np.column_stack(cols)
         coef, *_ = np.linalg.lstsq(A, v, rcond=None)
         resid = v - A @ coef
         if resid @ resid < 1e-10 * n:
             partners = [kept[i - 1] for i in np.nonzero(np.abs(coef[1:]) > 1e-8)[0] + 1] if len(coef) > 1 else []
+            if not partners:  # a column that is constant up to rounding (e.g. 1e12 + tiny noise)
+                role = "adjustment column" if j < len(names) else "treatment"
+                raise DataError(
+                    f"{role} {c!r} is constant up to rounding (its spread is below 1e-5 of its magnitude); "
+                    + ("drop it from the adjustment set" if j < len(names) else "there is no contrast to estimate")
+                )
             if j < len(names):
                 raise DataError(
                     f"adjustment column {c!r} is collinear with {partners} (a linear combination of them); "
@@ -143,20 +151,55 @@ def _check_collinear(Z: np.ndarray, names, t=None, tname=None):
         kept.append(c)
 
 
+def _extreme_unit(v: np.ndarray) -> float:
+    """A power of two to divide ``v`` by when its magnitude is outside ``[2**-64, 2**64]``, else 1."""
+    m = float(np.abs(v).max(initial=0.0))
+    if m == 0.0 or 2.0**-64 <= m <= 2.0**64:
+        return 1.0
+    return float(pow2(m))
+
+
 def _default_outcome():
-    return LinearRegression()
+    return StandardisedOLS()
 
 
 def _default_treatment(kind):
     if kind == "binary":
-        return make_pipeline(StandardScaler(), LogisticRegression())
-    return LinearRegression()
+        # Pow2Scaler (exact powers of two) keeps StandardScaler finite for columns near the float64 range
+        # and leaves its output on ordinary data unchanged bit for bit.
+        return make_pipeline(Pow2Scaler(), StandardScaler(), LogisticRegression())
+    return StandardisedOLS()
+
+
+def _is_plain_ols(model) -> bool:
+    """A ``LinearRegression`` with an intercept and no constraint: the same estimator as :class:`StandardisedOLS`."""
+    return type(model) is LinearRegression and model.fit_intercept and not model.positive
+
+
+def _check_folds(n_folds, t, kind, owner):
+    """``n_folds`` against the rows: at most the rows, and for a binary treatment the smaller arm's units."""
+    if n_folds is None or n_folds == 1:
+        return
+    n = t.shape[0]
+    if kind == "binary":
+        arms = {int(a): int((t == a).sum()) for a in (0, 1)}
+        smaller = min(arms.values())
+        if n_folds > smaller:
+            raise ParameterError(
+                f"The 'n_folds' parameter of {owner} is {n_folds}, but the data have {arms[1]} treated and {arms[0]} "
+                f"untreated units; cross-fitting with a binary treatment needs n_folds <= {smaller} (the smaller arm)"
+            )
+    elif n_folds > n:
+        raise ParameterError(f"The 'n_folds' parameter of {owner} is {n_folds}, but the data have {n} rows; use n_folds <= {n}")
 
 
 def _folds(n_folds, n, t, kind, rng):
     if n_folds == 1:
         idx = np.arange(n)
         return [(idx, idx)]
+    if kind == "binary":
+        # A bootstrap resample can leave an arm with fewer units than folds: use as many folds as it allows.
+        n_folds = max(2, min(n_folds, int(t.sum()), int(n - t.sum())))
     seed = int(rng.integers(2**31 - 1))
     if kind == "binary":
         return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(n), t))
@@ -208,6 +251,11 @@ def _check_grid(grid, *, name: str, owner: str | None = None) -> None:
         values = None
     if values is None or values.size < 1 or not np.isfinite(values).all():
         raise ParameterError(f"{name} must be an int >= 2 or a sequence of finite treatment values; got {grid!r}")
+    if np.unique(values).size < 2:
+        raise ParameterError(
+            f"{name} must hold at least 2 distinct treatment values (the effect is the slope of the curve through "
+            f"them); got {grid!r}"
+        )
 
 
 #: Constraints of the parameters most effect estimators share (each class takes its own subset).
@@ -243,6 +291,10 @@ class _EffectEstimator(ParamsMixin):
             )
         if role == "treatment" and kind == "continuous" and is_classifier(model):
             raise ParameterError(f"treatment_model must be a regressor for a continuous treatment; got {type(model).__name__}")
+        if _is_plain_ols(model):
+            # Least squares solved on standardised columns: the same estimator, exact under rescaling of any
+            # column (sklearn's solver drops a column scaled by 1e-150 as rank deficient).
+            return StandardisedOLS()
         return model
 
     def fit(self, data, treatment, outcome, *, adjustment=None, graph=None):
@@ -264,6 +316,23 @@ class _EffectEstimator(ParamsMixin):
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            NaN, inf, non-numeric, constant or collinear columns, a treatment arm too small
+            for its regression, or an effect beyond the float64 range in the data's units.
+        ParameterError
+            Invalid parameters, e.g. ``n_folds`` above the rows (or, for a binary treatment,
+            above the smaller arm's units).
+
+        Notes
+        -----
+        Multiplying a column by ``10**k`` rescales the effect, its standard error, interval
+        and dose-response exactly (to rounding) with the default learners and with a plain
+        ``LinearRegression`` (both are solved on standardised columns), and leaves the
+        estimated propensities unchanged. A learner of your own is used as given: whether
+        its answers rescale is up to it.
         """
         self._validate_params()
         name = type(self).__name__
@@ -278,10 +347,18 @@ class _EffectEstimator(ParamsMixin):
                 f"{np.unique(T).size} values (use AIPW, RegressionAdjustment or DoubleML(model='partially_linear'))"
             )
         _check_collinear(Z, adj, T if kind == "continuous" else None, treatment)
+        _check_folds(getattr(self, "n_folds", None), T, kind, name)
         rng = check_random_state(self.random_state)
         self.treatment_, self.outcome_, self.adjustment_set_ = treatment, outcome, adj
         self.treatment_kind_ = kind
         self.n_samples_ = T.shape[0]
+        # An outcome (or continuous treatment) of extreme magnitude is divided by a power of two (exact) for
+        # the estimation and the answers multiplied back, so that sums of many weighted outcomes cannot
+        # overflow; ordinary data (magnitudes within 2**+-64) are left alone, bit for bit.
+        y_unit = _extreme_unit(Y)
+        self._t_unit = _extreme_unit(T) if kind == "continuous" else 1.0
+        Y = Y / y_unit
+        T = T / self._t_unit
         self._grid = self._make_grid(T) if kind == "continuous" else None
         res = self._estimate(T, Y, Z, kind, rng, main=True)
         self.effect_ = float(res.effect)
@@ -304,21 +381,21 @@ class _EffectEstimator(ParamsMixin):
                 if b.curve is not None:
                     curves.append(b.curve)
             effects = np.asarray(effects)
-            self.std_err_ = float(effects.std(ddof=1))
+            self.std_err_ = float(safe_std(effects, ddof=1))
             lo, hi = np.quantile(effects, [self.alpha / 2, 1 - self.alpha / 2])
             self.conf_int_ = (float(lo), float(hi))
             self.inference_ = f"bootstrap ({len(effects)} replicates, percentile interval)"
             if res.curve is not None:
                 C = np.asarray(curves)
-                se = C.std(axis=0, ddof=1)
+                se = safe_std(C, axis=0, ddof=1)
                 lo_c, hi_c = np.quantile(C, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
         else:
             n = T.shape[0]
-            self.std_err_ = float(res.psi.std(ddof=1) / np.sqrt(n))
+            self.std_err_ = float(safe_std(res.psi, ddof=1) / np.sqrt(n))
             self.conf_int_ = (self.effect_ - z * self.std_err_, self.effect_ + z * self.std_err_)
             self.inference_ = "influence function (normal interval)"
             if res.curve is not None:
-                se = res.curve_psi.std(axis=0, ddof=1) / np.sqrt(n)
+                se = safe_std(res.curve_psi, axis=0, ddof=1) / np.sqrt(n)
                 lo_c, hi_c = res.curve - z * se, res.curve + z * se
         if res.curve is not None:
             self.dose_response_ = pd.DataFrame(
@@ -326,8 +403,32 @@ class _EffectEstimator(ParamsMixin):
             )
         else:
             self.dose_response_ = None
+        if y_unit != 1.0 or self._t_unit != 1.0:
+            self._back_to_data_units(y_unit, self._t_unit, treatment, outcome)
         logger.info("%s: effect of %r on %r = %.4g (se %.3g)", name, treatment, outcome, self.effect_, self.std_err_)
         return self
+
+    def _back_to_data_units(self, y_unit: float, t_unit: float, treatment, outcome) -> None:
+        """Multiply the answers of an estimation on rescaled Y (and T) back into the data's units."""
+        internal = (self.effect_, self.std_err_)
+        with np.errstate(over="ignore", under="ignore"):
+            slope = lambda v: float(v * y_unit / t_unit)  # noqa: E731 - exact: both units are powers of two
+            self.effect_, self.std_err_ = slope(self.effect_), slope(self.std_err_)
+            self.conf_int_ = tuple(slope(v) for v in self.conf_int_)
+            if getattr(self, "potential_outcome_means_", None) is not None:
+                self.potential_outcome_means_ = tuple(float(v * y_unit) for v in self.potential_outcome_means_)
+            if getattr(self, "bandwidth_", None) is not None:
+                self.bandwidth_ = float(self.bandwidth_ * t_unit)
+            if self.dose_response_ is not None:
+                self.dose_response_[treatment] = self.dose_response_[treatment] * t_unit
+                cols = ["estimate", "std_err", "lower", "upper"]
+                self.dose_response_[cols] = self.dose_response_[cols] * y_unit
+        lost = any(v != 0 and abs(w) < np.finfo(float).tiny for v, w in zip(internal, (self.effect_, self.std_err_)))
+        if lost or not (np.isfinite(self.effect_) and np.isfinite(self.std_err_)):
+            raise DataError(
+                f"the effect of {treatment!r} on {outcome!r} (or its standard error) is beyond the float64 range "
+                "(about 1e-308 to 1.8e308) in the data's units; rescale the outcome or the treatment"
+            )
 
     def _supports_continuous(self) -> bool:
         return True
@@ -345,7 +446,7 @@ class _EffectEstimator(ParamsMixin):
         if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):  # validated: >= 2
             lo, hi = np.quantile(T, [0.05, 0.95])
             return np.linspace(lo, hi, int(grid))
-        return np.asarray(grid, dtype=float).ravel()  # validated: finite values
+        return np.asarray(grid, dtype=float).ravel() / getattr(self, "_t_unit", 1.0)  # validated: finite values
 
     def _check_fitted(self):
         if not hasattr(self, "effect_"):
@@ -369,8 +470,16 @@ class _EffectEstimator(ParamsMixin):
 def _slope(grid, curve, curve_psi):
     """Least-squares slope through the curve, and its influence function."""
     gc = grid - grid.mean()
-    w = gc / (gc @ gc)
-    return float(w @ curve), (curve_psi @ w if curve_psi is not None else None)
+    s = pow2(np.abs(gc).max())  # exact power of two: gc @ gc neither overflows nor underflows
+    w = (gc / s) / ((gc / s) @ (gc / s)) / s
+    return safe_dot(w, curve), (_safe_matvec(curve_psi, w) if curve_psi is not None else None)
+
+
+def _safe_matvec(M, w):
+    """``M @ w`` with both scaled by powers of two first (no overflow in the products)."""
+    a, b = pow2(np.abs(M).max(initial=0.0)), pow2(np.abs(w).max(initial=0.0))
+    with np.errstate(over="ignore"):
+        return ((M / a) @ (w / b)) * (a * b)
 
 
 def _positivity_binary(e, threshold):
@@ -492,6 +601,8 @@ class RegressionAdjustment(_EffectEstimator):
         n = T.shape[0]
         need_if = main and not self.bootstrap and self._is_ols()
         if kind == "binary":
+            if main:
+                _check_arms(T, Z.shape[1], "RegressionAdjustment")
             X = _features(Z)
             mu = np.empty((n, 2))
             psi = np.zeros(n)
@@ -521,16 +632,42 @@ class RegressionAdjustment(_EffectEstimator):
         return _Result(slope, psi, grid, curve, curve_psi)
 
 
+def _check_arms(T, k, owner):
+    """Each arm of a binary treatment needs ``k + 2`` units for its own regression on ``k`` adjustment columns."""
+    need = k + 2
+    for a, label in ((1, "treated"), (0, "untreated")):
+        n_a = int((T == a).sum())
+        if n_a < need:
+            raise DataError(
+                f"{owner} fits the outcome separately in each arm: the {label} arm has {n_a} unit(s), but a "
+                f"regression on {k} adjustment column(s) needs at least {need} (one per column, the intercept and "
+                "one residual degree of freedom)"
+            )
+
+
 def _ols_correction(X, Y, mask, model, xbar=None):
     """Influence of the least-squares fit on mean(prediction): xbar' A^-1 x_i e_i (0 off ``mask``)."""
     n = X.shape[0]
-    D = np.column_stack([np.ones(n), X])
+    # The correction is invariant to affine maps of the columns of X: compute it on standardised
+    # columns, so that D'D neither overflows nor loses a column of tiny scale.
+    # Columns constant over all rows (the zero column standing for an empty adjustment set) are the
+    # intercept's business: drop them.
+    loc, scale = center_scale(X)
+    keep = scale > 0
+    loc, scale = loc[keep], scale[keep]
+    D = np.column_stack([np.ones(n), standardise(X[:, keep], loc, scale)])
     Dm = D[mask]
     A = Dm.T @ Dm / n
-    xb = D.mean(axis=0) if xbar is None else np.column_stack([np.ones(n), xbar]).mean(axis=0)
+    xb = D.mean(axis=0) if xbar is None else np.column_stack([np.ones(n), standardise(xbar[:, keep], loc, scale)]).mean(axis=0)
     e = np.zeros(n)
     e[mask] = Y[mask] - model.predict(X[mask])
-    h = np.linalg.solve(A, xb)
+    try:
+        h = np.linalg.solve(A, xb)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            "the least-squares fit behind the interval is singular: the adjustment columns are collinear (or constant) "
+            "within a treatment arm; drop one of them or use bootstrap=..."
+        ) from None
     return (D @ h) * e
 
 
@@ -700,7 +837,7 @@ class AIPW(_EffectEstimator):
     def _dose_response(self, out_model, trt_model, T, Y, Z, folds):
         n = T.shape[0]
         grid = self._grid
-        h = self.bandwidth or 1.06 * T.std() * n ** (-0.25)
+        h = self.bandwidth / self._t_unit if self.bandwidth else 1.06 * safe_std(T) * n ** (-0.25)
         XZ = np.column_stack([T, Z])
         Xz = _features(Z)
         mu = np.empty((n, len(grid)))
@@ -712,10 +849,14 @@ class AIPW(_EffectEstimator):
                 Xg[:, 0] = g
                 mu[test, k] = m.predict(Xg)
             mhat[test] = _fit_predict(trt_model, Xz, T, train, test)
-        sigma = np.sqrt(np.mean((T - mhat) ** 2))
-        dens = stats.norm.pdf((grid[None, :] - mhat[:, None]) / sigma) / sigma  # f(g | Z_i)
-        kern = stats.norm.pdf((T[:, None] - grid[None, :]) / h) / h
-        w = kern / np.maximum(dens, 1e-300)
+        r = T - mhat
+        a = pow2(np.abs(r).max())
+        sigma = float(a * np.sqrt(np.mean((r / a) ** 2)))  # the residuals' root mean square, overflow-safe
+        # w = K_h(T - g) / f(g | Z) with both densities in standardised units: the ratio
+        # (pdf_K / pdf_f) * (sigma / h) is dimensionless, so it does not change when T is rescaled.
+        dens = stats.norm.pdf((grid[None, :] - mhat[:, None]) / sigma)  # sigma * f(g | Z_i)
+        kern = stats.norm.pdf((T[:, None] - grid[None, :]) / h)  # h * K_h(T_i - g)
+        w = kern / np.maximum(dens, 1e-300) * (sigma / h)
         psi_full = mu + w * (Y[:, None] - mu)
         curve = psi_full.mean(axis=0)
         ess = w.sum(axis=0) ** 2 / np.maximum((w**2).sum(axis=0), 1e-300)
@@ -849,8 +990,12 @@ class DoubleML(_EffectEstimator):
             info = _positivity_binary(m, self.positivity_threshold)
             m = np.clip(m, self.positivity_threshold, 1 - self.positivity_threshold)
         v, u = T - m, Y - ell
-        theta = float(v @ u / (v @ v))
-        psi = (u - theta * v) * v / np.mean(v * v)
+        # In units of powers of two (exact): v @ v and v @ u neither overflow nor underflow.
+        sv, su = pow2(np.abs(v).max()), pow2(np.abs(u).max())
+        vs, us = v / sv, u / su
+        b = (vs @ us) / (vs @ vs)  # theta in units of su / sv
+        theta = float(b * (su / sv))
+        psi = (us - b * vs) * vs / np.mean(vs * vs) * (su / sv)
         res = _Result(theta, psi, positivity=info)
         if kind == "continuous":
             grid = self._grid

@@ -7,7 +7,13 @@ from typing import Any
 
 import pandas as pd
 
+from ._exceptions import DataError, UnknownNodeError
+from ._validation import check_option
+
 __all__ = ["Dataset"]
+
+#: What sort of data a Dataset holds (the comparison harness matches algorithms to it).
+DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete")
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,6 +39,15 @@ class Dataset:
     metadata : dict
         Anything else (provenance, lagged truth, parameters of the simulation).
 
+    Raises
+    ------
+    DataError
+        If ``data`` is not a DataFrame.
+    ParameterError
+        If ``kind`` is not one of the kinds above.
+    UnknownNodeError
+        If ``environment`` is not a column, or a node of ``graph`` is not a variable column.
+
     Examples
     --------
     >>> import networkx as nx, pandas as pd
@@ -49,6 +64,21 @@ class Dataset:
     changed_nodes: frozenset = frozenset()
     scm: Any = None
     metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.data, pd.DataFrame):
+            raise DataError(f"Dataset data must be a pandas DataFrame; got {type(self.data).__name__}")
+        check_option(self.kind, DATASET_KINDS, name="kind", owner="Dataset")
+        if self.environment is not None and self.environment not in self.data.columns:
+            raise UnknownNodeError(f"Dataset environment column {self.environment!r} is not a column of the data")
+        nodes = getattr(self.graph, "nodes", None)
+        if nodes is not None:
+            missing = [n for n in nodes if n not in self.data.columns or n == self.environment]
+            if missing:
+                raise UnknownNodeError(
+                    f"Dataset graph node(s) {missing[:10]} are not variable columns of the data "
+                    f"(columns: {list(self.data.columns)[:10]})"
+                )
 
     @property
     def variables(self) -> list:

@@ -35,6 +35,10 @@ def dags_in_class(pdag: PDAG, *, limit: int | None = 10_000) -> list:
     >>> len(dags_in_class(cpdag(nx.DiGraph([("A", "B"), ("B", "C")]))))
     3
     """
+    if not isinstance(pdag, PDAG):
+        raise GraphError(
+            f"dags_in_class expects a PDAG (a CPDAG); got {type(pdag).__name__} (for a DAG's class: dags_in_class(scm.cpdag(dag)))"
+        )
     if pdag.bidirected_edges:
         raise GraphError("dags_in_class needs a PDAG without bidirected edges")
     pos = {n: i for i, n in enumerate(pdag.nodes)}

@@ -10,6 +10,7 @@ held-out rows), :func:`fit_mechanism` (one node on its parents) and :func:`fit_n
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 
 import networkx as nx
@@ -25,6 +26,7 @@ from ._exceptions import DataError, ParameterError
 from ._graph import as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
 from ._noise import Empirical, Gaussian, Noise
+from ._scale import Pow2Scaler, center_scale, safe_dot, standardise, standardised_lstsq
 from ._validation import as_dataframe, check_nodes, check_option, check_random_state
 
 __all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES"]
@@ -52,17 +54,56 @@ def _encode_discrete(col: pd.Series):
     return cat.codes.astype(np.int64), tuple(cat.categories)
 
 
-def _ols(P: np.ndarray, y: np.ndarray):
-    X = np.column_stack([np.ones(len(y)), P])
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    return coef[0], coef[1:]
+def _ols(P: np.ndarray, y: np.ndarray, node=None, parents=None):
+    """Least squares of ``y`` on ``P`` with an intercept, exact under rescaling of any column.
+
+    Solved on centred, standardised columns (:func:`scm._scale.standardised_lstsq`) and mapped
+    back, so a parent scaled by ``1e300`` or ``1e-300`` gets its coefficient (scaled by the
+    inverse factor) instead of 0. With ``node`` given, parents that are linear combinations of
+    each other raise a :class:`DataError` naming them (their separate effects are not identified).
+    """
+    sol = standardised_lstsq(P, y, rcond=_COLLINEAR_RCOND, names=parents, y_name=node, owner="SCM.fit")
+    k = P.shape[1]
+    if node is not None and sol["rank"] < k:
+        Xs = standardise(P, sol["x_loc"], sol["x_scale"])
+        _, _, vt = np.linalg.svd(Xs, full_matrices=False)
+        involved = [parents[j] for j in np.flatnonzero(np.abs(vt[-1]) > 1e-3)]
+        raise DataError(
+            f"parents {involved} of node {node!r} are linear combinations of each other in the data "
+            f"(collinear): their separate effects on {node!r} are not identified; drop one of the edges or "
+            "fit on data where they vary independently"
+        )
+    x_div = np.where(sol["x_scale"] > 0, sol["x_scale"], 1.0)
+    y_mul = sol["y_scale"] if sol["y_scale"] > 0 else 1.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        ratio = y_mul / x_div
+        # beta * (y / x) unless the ratio itself over- or underflows (scales more than ~1e308 apart)
+        coef = np.where(np.isfinite(ratio) & (ratio >= np.finfo(float).tiny), sol["beta"] * ratio, sol["beta"] * y_mul / x_div)
+    # A coefficient that underflows to 0 (or to a subnormal, losing its digits) is as unrepresentable as inf.
+    coef = np.where((sol["beta"] != 0) & (np.abs(coef) < np.finfo(float).tiny), np.inf, coef)
+    intercept = sol["y_loc"] - safe_dot(coef, sol["x_loc"]) if k else sol["y_loc"]
+    if node is not None and not (np.isfinite(coef).all() and np.isfinite(intercept)):
+        bad = [parents[j] for j in np.flatnonzero(~np.isfinite(coef))]
+        what = f"the coefficient(s) of {bad}" if bad else "the intercept"
+        raise DataError(
+            f"node {node!r}: {what} exceed the float64 range (the scales of {node!r} and its parents differ "
+            "by more than ~1e308); rescale the columns"
+        )
+    return intercept, coef
+
+
+#: Parents are collinear when the standardised design's singular values span more than 1e7
+#: (|correlation| above 1 - 2e-14 for two parents): only numerically exact dependence is refused.
+_COLLINEAR_RCOND = 1e-7
 
 
 def _regressor(name: str):
+    # Pow2Scaler divides by powers of two (exact): StandardScaler's moments stay finite for columns
+    # near the ends of the float64 range, and its output on ordinary data is unchanged bit for bit.
     if name == "quadratic":
-        return make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), Ridge(alpha=1e-3))
+        return make_pipeline(Pow2Scaler(), StandardScaler(), PolynomialFeatures(2, include_bias=False), Ridge(alpha=1e-3))
     if name == "spline":
-        return make_pipeline(StandardScaler(), SplineTransformer(n_knots=6, degree=3), Ridge(alpha=1e-3))
+        return make_pipeline(Pow2Scaler(), StandardScaler(), SplineTransformer(n_knots=6, degree=3), Ridge(alpha=1e-3))
     raise ParameterError(f"unknown model {name!r}")  # pragma: no cover
 
 
@@ -71,6 +112,10 @@ def _auto_choice(P: np.ndarray, y: np.ndarray, rng: np.random.Generator, node) -
     n = len(y)
     if P.shape[1] == 0 or n < 20:
         return "linear"
+    # The choice is scale-invariant; make it so numerically too: choose on standardised columns, so
+    # the held-out errors are in units of y's variance (the 1e-12 tie margin is relative, and nothing
+    # overflows for columns near the ends of the float64 range).
+    P, y = _standardise(P), _standardise(y)
     # Choose on at most 2,000 training and 1,000 held-out rows; the winner is refit on all rows.
     perm = rng.permutation(n)
     n_te = min(max(n // 5, 1), 1000)
@@ -87,6 +132,61 @@ def _auto_choice(P: np.ndarray, y: np.ndarray, rng: np.random.Generator, node) -
     choice = next(name for name in AUTO_CANDIDATES if name in scores and scores[name] <= best * 1.01 + 1e-12)
     logger.debug("node %r: held-out MSE %s -> %s", node, scores, choice)
     return choice
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """``(x - mean) / std`` per column, overflow-safe; constant columns are only centred."""
+    loc, scale = center_scale(x)
+    return standardise(x, loc, scale)
+
+
+def _n_features(spec, k: int) -> int:
+    """The number of regression features of a built-in model over ``k`` parents (plus the intercept)."""
+    if spec == "quadratic":
+        return k + k * (k + 1) // 2
+    if spec == "spline":
+        return k * 8  # SplineTransformer(n_knots=6, degree=3): n_knots + degree - 1 per parent
+    return k
+
+
+def _check_node_data(data: pd.DataFrame, node, parents: list, spec) -> None:
+    """Refuse a continuous node's fit that is underdetermined or that would invent an effect.
+
+    - Every fit needs ``len(parents) + 2`` rows: one per parent, one for the intercept and at least
+      one residual degree of freedom for the noise (with fewer, least squares interpolates and the
+      noise comes out as ~1e-16). The built-in models refuse below it; a user's regressor, which may
+      be regularised, gets a warning. The nearly unregularised quadratic and spline models also warn
+      while they have fewer rows than features.
+    - A constant parent has an effect that the data cannot identify: any coefficient fits equally
+      well, so whatever a fit reported (a zero included) would be invented, and ``do(parent=...)``
+      would answer with it. It is refused, naming the parent and the node.
+    """
+    n, k = len(data), len(parents)
+    need = k + 2
+    builtin = isinstance(spec, str)
+    if n < need:
+        msg = (
+            f"node {node!r} has {k} parent(s) {parents}: fitting it needs at least {need} rows (one per parent, "
+            f"one for the intercept and at least one residual degree of freedom for its noise); data has {n}"
+        )
+        if builtin:
+            raise DataError(msg)
+        warnings.warn(f"{msg}; the fitted noise of {node!r} is unreliable", UserWarning, stacklevel=4)
+    elif builtin and spec in ("quadratic", "spline") and n < _n_features(spec, k) + 2:
+        warnings.warn(
+            f"node {node!r}: the {spec} model has {_n_features(spec, k)} features for {n} rows, so its ridge fit "
+            f"nearly interpolates and the noise of {node!r} is underestimated; use more rows or mechanism='linear'",
+            UserWarning,
+            stacklevel=4,
+        )
+    for p in parents:
+        col = data[p].to_numpy(dtype=float)
+        if col.size and col.min() == col.max():
+            raise DataError(
+                f"parent {p!r} of node {node!r} is constant in the data (every row is {col[0]:g}): its effect on "
+                f"{node!r} is not identified, so any fitted value would be invented and do({p}=...) would move "
+                f"{node!r} by it; drop the edge {p!r} -> {node!r} or fit on data where {p!r} varies"
+            )
 
 
 def _parents_in_order(g, node) -> list:
@@ -217,6 +317,13 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
         An unknown option or an object that is not a regressor (the node is named).
     UnknownNodeError
         A node of the ``mechanism`` mapping that is not in the graph.
+    DataError
+        For an ``"auto"`` node, as in :func:`fit_mechanism`: too few rows, or a constant parent.
+
+    Notes
+    -----
+    The choice is made on standardised columns, so it does not change when a column is
+    multiplied by a constant.
 
     Examples
     --------
@@ -245,7 +352,9 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
         if isinstance(spec, str):
             check_option(spec, ("linear", "auto", *AUTO_CANDIDATES[1:]), name="mechanism", owner="SCM.fit")
             if spec == "auto":
-                spec = _auto_choice(_design(data, _parents_in_order(g, node)), data[node].to_numpy(dtype=float), rng, node)
+                parents = _parents_in_order(g, node)
+                _check_node_data(data, node, parents, spec)
+                spec = _auto_choice(_design(data, parents), data[node].to_numpy(dtype=float), rng, node)
         elif not (hasattr(spec, "fit") and hasattr(spec, "predict")):
             raise ParameterError(
                 f"mechanism for node {node!r} must be 'linear', 'auto', 'quadratic', 'spline' or a "
@@ -285,6 +394,30 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
     ParameterError
         An unknown ``spec``, ``"discrete"`` for a continuous node or another spec for a
         discrete one.
+    DataError
+        Naming the node (and parents), for a continuous node:
+
+        - fewer than ``len(parents) + 2`` rows (one per parent, one for the intercept, at
+          least one residual degree of freedom for the noise), which the built-in models
+          refuse; a scikit-learn regressor, which may be regularised, gets a ``UserWarning``
+          instead, as do the nearly unregularised ``"quadratic"`` and ``"spline"`` models
+          while they have fewer rows than features;
+        - a parent that is constant in the data. Its effect is not identified: every
+          coefficient fits the data equally well, so a fitted one (zero included) would be
+          invented, and ``do(parent=...)`` on the fitted model would answer with it. An
+          error rather than a zero with a warning, because a model that silently claims
+          "no effect" is as wrong as one that claims any other; drop the edge or fit on
+          data where the parent varies;
+        - ``"linear"``: parents that are exactly collinear (their separate effects are not
+          identified either), or coefficients beyond the float64 range.
+
+    Notes
+    -----
+    ``"linear"`` is solved on centred, standardised columns and mapped back, so multiplying
+    any column by ``10**k`` rescales the intercept and weights exactly (to rounding), instead
+    of losing a column of extreme scale as "rank deficient". ``"quadratic"`` and ``"spline"``
+    divide each column by a power of two before their scaler (exact, and invisible on
+    ordinary data) so that columns near the float64 range keep finite moments.
 
     Examples
     --------
@@ -312,15 +445,16 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
         totals = counts.sum(axis=-1, keepdims=True)
         table = np.where(totals > 0, counts / np.where(totals > 0, totals, 1.0), 1.0 / k)
         return Discrete(table, parents=parents, states=states[node])
+    if not isinstance(spec, str) and not (hasattr(spec, "fit") and hasattr(spec, "predict")):
+        raise ParameterError(f"spec for node {node!r} must be 'linear', 'quadratic', 'spline', 'discrete' or a regressor; got {spec!r}")
+    _check_node_data(data, node, parents, spec)
     y = data[node].to_numpy(dtype=float)
     P = _design(data, parents)
     if isinstance(spec, str):
         if spec == "linear" or not parents:
-            b0, b = _ols(P, y)
+            b0, b = _ols(P, y, node, parents)
             return Linear(dict(zip(parents, b)), intercept=b0)
         return AdditiveNoise(_regressor(spec).fit(P, y), parents=parents)
-    if not (hasattr(spec, "fit") and hasattr(spec, "predict")):
-        raise ParameterError(f"spec for node {node!r} must be 'linear', 'quadratic', 'spline', 'discrete' or a regressor; got {spec!r}")
     if parents:
         return AdditiveNoise(clone(spec).fit(P, y), parents=parents)
     b0, _ = _ols(P, y)
@@ -371,9 +505,18 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
     check_nodes([node], g)
     y = data[node].to_numpy(dtype=float)
     P = _design(data, _parents_in_order(g, node))
-    resid = y - (mechanism.mean(P) if hasattr(mechanism, "mean") else 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        resid = y - (mechanism.mean(P) if hasattr(mechanism, "mean") else 0.0)
+    if not np.isfinite(resid).all():
+        raise DataError(
+            f"the residuals of node {node!r} are beyond the float64 range (about 1.8e308): its values span too much "
+            "for its noise to be represented; rescale the column"
+        )
     # Centre additive noise into the intercept of linear mechanisms (residuals of OLS have mean ~0).
-    return Empirical(resid) if kind == "empirical" else Gaussian(float(resid.std()), float(resid.mean()))
+    if kind == "empirical":
+        return Empirical(resid)
+    loc, scale = center_scale(resid, [node], owner="fit_noise", what="residuals of node")
+    return Gaussian(float(scale), float(loc))  # overflow-safe: residuals of 1e300 keep a finite std
 
 
 # --------------------------------------------------------------------------- composed
@@ -408,6 +551,15 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     Returns
     -------
     SCM
+
+    Raises
+    ------
+    DataError
+        Naming the column or node: NaN, inf or non-numeric data (:func:`check_fit_data`);
+        too few rows for a node, a constant parent or collinear parents
+        (:func:`fit_mechanism` says why each is refused).
+    UnknownNodeError, CycleError, ParameterError
+        A node that is not a column, a cyclic graph, an unknown option.
 
     Examples
     --------

@@ -9,6 +9,7 @@ constraint-based search), patterns, and graphs with latent confounders.
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Hashable, Iterable, Mapping
 
 import networkx as nx
@@ -95,6 +96,7 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
     if len(nodes) != a.shape[0]:
         raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
+    a = _finite_numbers(a, nodes)
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     ii, jj = np.nonzero(a)
@@ -102,10 +104,70 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     return check_dag(g, name="adjacency")
 
 
+def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
+    """A weighted adjacency array as floats, or a GraphError naming the first NaN, inf or non-number by its nodes.
+
+    (NaN is "nonzero", so it would silently become an edge.)
+    """
+    if a.dtype.kind == "b":
+        return a
+    try:
+        numeric = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        numeric = None
+    ok = (
+        np.isfinite(numeric) if numeric is not None
+        else np.vectorize(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), otypes=[bool])(a)
+    )
+    if not ok.all():
+        i, j = (int(v) for v in np.argwhere(~ok)[0])
+        bad = a[i, j].item() if hasattr(a[i, j], "item") else a[i, j]
+        raise GraphError(f"adjacency entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
+    return numeric
+
+
+def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np.ndarray:
+    """An adjacency array's entries as int64, or a GraphError naming the first bad entry by its nodes.
+
+    Entries must be integers (in ``allowed`` when given); NaN, fractions and strings are named
+    with their row and column nodes (and lag, for a 3-D array) instead of numpy's "cannot convert
+    float NaN to integer".
+    """
+    if a.dtype.kind == "b":
+        return a.astype(np.int64)
+    try:
+        numeric = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        numeric = None
+    if numeric is None:
+        ok = np.vectorize(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), otypes=[bool])(a)
+    else:
+        ok = np.isfinite(numeric) & (numeric == np.round(numeric))
+        if allowed is not None:
+            ok &= np.isin(numeric, np.asarray(allowed, dtype=float))
+    if not ok.all():
+        idx = tuple(int(i) for i in np.argwhere(~ok)[0])
+        where = f"[{nodes[idx[0]]!r}, {nodes[idx[1]]!r}" + (f", lag {idx[2]}]" if len(idx) == 3 else "]")
+        expected = f"integer codes {list(allowed)}" if allowed is not None else "integers"
+        bad = a[idx].item() if hasattr(a[idx], "item") else a[idx]
+        raise GraphError(f"{what} entry {where} is {bad!r}; entries must be {expected}")
+    return numeric.astype(np.int64)
+
+
 def dag_to_adjacency(graph, nodes=None) -> np.ndarray:
     """Adjacency array of a DiGraph, ``A[i, j] = 1`` meaning ``i -> j``."""
     nodes = list(graph.nodes) if nodes is None else list(nodes)
     return nx.to_numpy_array(graph, nodelist=nodes, weight=None, dtype=int)
+
+
+def _load_json(text, what: str):
+    """``json.loads(text)``, with malformed text (or a non-string) as a GraphError saying where it breaks."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise GraphError(f"{what} must be a string of JSON text; got {type(text).__name__} (for a dict, use from_dict)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraphError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
 class PDAG:
@@ -314,6 +376,12 @@ class PDAG:
         >>> PDAG.from_edges([("X", "Y"), ("Y", "Z", "undirected")])
         PDAG(nodes=['X', 'Y', 'Z'], edges=['X -> Y', 'Y - Z'])
         """
+        if isinstance(edges, (str, bytes)) or not isinstance(edges, Iterable):
+            raise GraphError(f"edges must be a list of (a, b) or (a, b, kind) tuples; got {edges!r}")
+        edges = list(edges)
+        for e in edges:
+            if isinstance(e, (str, bytes)) or not isinstance(e, Iterable) or len(tuple(e)) not in (2, 3):
+                raise GraphError(f"each edge must be an (a, b) or (a, b, kind) tuple; got {e!r}")
         edges = [tuple(e) for e in edges]
         order = list(nodes) if nodes is not None else []
         if nodes is None:
@@ -369,6 +437,7 @@ class PDAG:
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
             raise GraphError(f"adjacency must be square; got shape {a.shape}")
         nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+        a = _integer_codes(a, nodes, allowed=(0, 1, 2, 3), what="adjacency")
         if len(nodes) != a.shape[0]:
             raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
         d, u, b = [], [], []
@@ -562,8 +631,14 @@ class PDAG:
 
     @classmethod
     def from_json(cls, text: str) -> PDAG:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`.
+
+        Raises
+        ------
+        GraphError
+            If ``text`` is not JSON (the position of the error is given) or not a graph's JSON.
+        """
+        return cls.from_dict(_load_json(text, "graph JSON"))
 
     def to_dot(self, name: str = "G") -> str:
         """Graphviz DOT text; undirected edges have no arrowheads, bidirected two.

@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 
 from ._exceptions import CycleError, GraphError, UnknownNodeError
+from ._graph import _integer_codes, _load_json
 
 __all__ = ["LaggedGraph", "LAGGED_EDGE_KINDS"]
 
@@ -324,6 +325,7 @@ class LaggedGraph:
         nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(n)]
         if len(nodes) != n:
             raise GraphError(f"the array has {n} variables but {len(nodes)} node names were given")
+        a = _integer_codes(a, nodes, what="lagged adjacency array")
         ii, jj, tt = np.nonzero(a[:, :, 1:])
         directed = [(nodes[i], nodes[j], int(t) + 1) for i, j, t in zip(ii, jj, tt)]
         und, conf = [], []
@@ -471,15 +473,9 @@ class LaggedGraph:
         Raises
         ------
         GraphError
-            ``text`` is not a string, not JSON, or not the JSON of a lagged graph.
+            If ``text`` is not JSON (the position of the error is given) or not a lagged graph's JSON.
         """
-        if not isinstance(text, (str, bytes, bytearray)):
-            raise GraphError(f"LaggedGraph.from_json needs JSON text; got {type(text).__name__} (from_dict reads a mapping)")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise GraphError(f"not JSON text of a lagged graph: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(_load_json(text, "lagged graph JSON"))
 
     # ------------------------------------------------------ equivalence class
     def cpdag(self) -> LaggedGraph:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._exceptions import DataError, GraphError, NotInvertibleError, ParameterError
 from ._noise import Noise, Uniform
+from ._validation import check_real
 
 __all__ = [
     "Mechanism",
@@ -66,8 +67,28 @@ class Mechanism:
         return f"{type(self).__name__}(parents={self.parents!r})"
 
 
+class OutputShapeError(ParameterError):
+    """A user function of a mechanism returned the wrong number or kind of values (the model adds the node's name)."""
+
+
+def _per_row(out, n: int, what: str) -> np.ndarray:
+    """``out`` as ``(n,)`` floats: a scalar is broadcast, ``(n,)`` and ``(n, 1)`` pass, anything else is refused."""
+    try:
+        arr = np.asarray(out, dtype=float)
+    except (TypeError, ValueError):
+        raise OutputShapeError(f"{what} returned non-numeric values ({type(out).__name__}); expected ({n},) numbers") from None
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape in ((n,), (n, 1)):
+        return arr.reshape(n)
+    raise OutputShapeError(f"{what} returned an array of shape {arr.shape}; expected ({n},): one value per row (or a scalar)")
+
+
 def _as_weight_vector(weights, n: int | None = None):
-    w = np.asarray(weights, dtype=float).ravel()
+    try:
+        w = np.asarray(weights, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ParameterError(f"weights must be numbers; got {weights!r}") from None
     if n is not None and w.size != n:
         raise ParameterError(f"expected {n} weights; got {w.size}")
     if not np.isfinite(w).all():
@@ -106,9 +127,7 @@ class Linear(Mechanism):
         else:
             self.parents = None
             self.weights = _as_weight_vector(weights)
-        if not np.isfinite(intercept):
-            raise ParameterError(f"intercept must be finite; got {intercept!r}")
-        self.intercept = float(intercept)
+        self.intercept = check_real(intercept, name="intercept", owner="Linear")
 
     def bind(self, parents):
         if len(parents) != self.weights.size:
@@ -131,7 +150,7 @@ class Linear(Mechanism):
         return dict(zip(self.parents or (), self.weights))
 
     def __repr__(self) -> str:
-        coefs = {p: round(float(w), 6) for p, w in self.coefficients.items()}
+        coefs = {p: float(f"{float(w):.6g}") for p, w in self.coefficients.items()}  # 6 significant digits, so 1e-300 shows
         return f"Linear({coefs}, intercept={self.intercept:.6g})"
 
 
@@ -166,7 +185,7 @@ class AdditiveNoise(Mechanism):
         if parents.shape[1] == 0 and hasattr(self.f, "predict"):
             return np.asarray(self.f.predict(np.zeros((parents.shape[0], 1))), dtype=float).ravel()
         out = self.f.predict(parents) if hasattr(self.f, "predict") else self.f(parents)
-        return np.broadcast_to(np.asarray(out, dtype=float).ravel(), (parents.shape[0],))
+        return _per_row(out, parents.shape[0], "the function f of an AdditiveNoise mechanism")
 
     def __call__(self, parents, noise):
         return self.mean(parents) + noise
@@ -197,10 +216,10 @@ class PostNonlinear(Mechanism):
 
     def _inner(self, parents):
         out = self.f.predict(parents) if hasattr(self.f, "predict") else self.f(parents)
-        return np.broadcast_to(np.asarray(out, dtype=float).ravel(), (parents.shape[0],))
+        return _per_row(out, parents.shape[0], "the function f of a PostNonlinear mechanism")
 
     def __call__(self, parents, noise):
-        return np.asarray(self.g(self._inner(parents) + noise), dtype=float)
+        return _per_row(self.g(self._inner(parents) + noise), noise.shape[0], "the function g of a PostNonlinear mechanism")
 
     def abduct(self, parents, values):
         if self.g_inverse is None:
@@ -228,7 +247,8 @@ class Functional(Mechanism):
         self._noise = noise
 
     def __call__(self, parents, noise):
-        return np.broadcast_to(np.asarray(self.f(parents, noise), dtype=float), noise.shape).copy()
+        what = "the intervention function" if getattr(self, "_from_do", False) else "the function f of a Functional mechanism"
+        return _per_row(self.f(parents, noise), noise.shape[0], what)
 
     def abduct(self, parents, values):
         if self.inverse is None:
@@ -245,9 +265,7 @@ class Constant(Mechanism):
     invertible = True
 
     def __init__(self, value: float):
-        if not np.isfinite(value):
-            raise ParameterError(f"an intervention value must be finite; got {value!r}")
-        self.value = float(value)
+        self.value = check_real(value, name="value", owner="Constant")
         self.parents = ()
 
     def __call__(self, parents, noise):
@@ -264,7 +282,9 @@ class Shifted(Mechanism):
     """A shift intervention: the base mechanism plus ``delta``."""
 
     def __init__(self, base: Mechanism, delta: float):
-        self.base, self.delta = base, float(delta)
+        if not isinstance(base, Mechanism):
+            raise ParameterError(f"The 'base' parameter of Shifted must be a Mechanism; got {base!r} instead.")
+        self.base, self.delta = base, check_real(delta, name="delta", owner="Shifted")
         self.parents = base.parents
         self.invertible = base.invertible
 
@@ -296,9 +316,7 @@ class shift:
     """
 
     def __init__(self, delta: float):
-        if not np.isfinite(delta):
-            raise ParameterError(f"shift delta must be finite; got {delta!r}")
-        self.delta = float(delta)
+        self.delta = check_real(delta, name="delta", owner="shift")
 
     def __repr__(self) -> str:
         return f"shift({self.delta!r})"
@@ -333,7 +351,10 @@ class Discrete(Mechanism):
     """
 
     def __init__(self, table, parents: Sequence = (), states: Sequence | None = None):
-        t = np.asarray(table, dtype=float)
+        try:
+            t = np.asarray(table, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(f"The 'table' parameter of Discrete must be an array of probabilities; got {table!r}") from None
         parents = tuple(parents)
         if t.ndim != len(parents) + 1:
             raise ParameterError(f"a table over {len(parents)} parent(s) needs {len(parents) + 1} axes; got shape {t.shape}")

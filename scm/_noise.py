@@ -7,11 +7,21 @@ A noise object draws ``n`` independent values with ``sample(n, rng)`` and knows 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ._exceptions import DataError, ParameterError
+from ._validation import check_real
 
 __all__ = ["Noise", "Gaussian", "Uniform", "Laplace", "Empirical", "ScipyNoise", "as_noise"]
+
+
+def _is_real(value) -> bool:
+    """A finite real number (a 0-d array included; not a bool or a string)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
 
 
 class Noise:
@@ -44,10 +54,10 @@ class Gaussian(Noise):
     """
 
     def __init__(self, std: float = 1.0, mean: float = 0.0):
-        if not np.isfinite(std) or std < 0:
+        if not _is_real(std) or std < 0:
             raise ParameterError(f"Gaussian std must be a finite number >= 0; got {std!r}")
         self.std = float(std)
-        self.loc = float(mean)
+        self.loc = check_real(mean, name="mean", owner="Gaussian")
 
     def sample(self, n, rng):
         return rng.normal(self.loc, self.std, size=n)
@@ -65,7 +75,7 @@ class Uniform(Noise):
     """Uniform noise on ``[low, high)``."""
 
     def __init__(self, low: float = -1.0, high: float = 1.0):
-        if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
+        if not (_is_real(low) and _is_real(high)) or high <= low:
             raise ParameterError(f"Uniform needs finite low < high; got low={low!r}, high={high!r}")
         self.low, self.high = float(low), float(high)
 
@@ -85,10 +95,10 @@ class Laplace(Noise):
     """Laplace noise with location ``mean`` and ``scale`` (variance ``2 scale**2``)."""
 
     def __init__(self, scale: float = 1.0, mean: float = 0.0):
-        if not np.isfinite(scale) or scale <= 0:
+        if not _is_real(scale) or scale <= 0:
             raise ParameterError(f"Laplace scale must be a finite number > 0; got {scale!r}")
         self.scale = float(scale)
-        self.loc = float(mean)
+        self.loc = check_real(mean, name="mean", owner="Laplace")
 
     def sample(self, n, rng):
         return rng.laplace(self.loc, self.scale, size=n)
@@ -106,7 +116,10 @@ class Empirical(Noise):
     """Resample a fixed set of values (e.g. the residuals of a fitted mechanism)."""
 
     def __init__(self, values):
-        values = np.asarray(values, dtype=float).ravel()
+        try:
+            values = np.asarray(values, dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise DataError(f"Empirical noise needs numbers; got {type(values).__name__} with non-numeric values") from None
         if values.size == 0 or not np.isfinite(values).all():
             raise DataError("Empirical noise needs at least one finite value")
         self.values = values
@@ -123,7 +136,8 @@ class Empirical(Noise):
         return float(self.values.var())
 
     def __repr__(self) -> str:
-        return f"Empirical(n_values={self.values.size}, mean={self.mean:.3g}, std={np.sqrt(self.var):.3g})"
+        a = float(np.abs(self.values).max()) or 1.0  # the std without overflow, for values near the float64 range
+        return f"Empirical(n_values={self.values.size}, mean={self.mean:.3g}, std={a * float(np.std(self.values / a)):.3g})"
 
 
 class ScipyNoise(Noise):

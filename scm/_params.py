@@ -359,7 +359,8 @@ class RandomState(Constraint):
     _TYPES = (type(None), numbers.Integral, np.random.SeedSequence, np.random.Generator, np.random.RandomState)
 
     def check(self, value, *, name: str, owner: str | None = None) -> None:
-        if not isinstance(value, self._TYPES):
+        bad_int = isinstance(value, numbers.Integral) and (isinstance(value, (bool, np.bool_)) or value < 0)
+        if bad_int or not isinstance(value, self._TYPES):
             check_random_state(value)  # raises, with its own message
 
     def __repr__(self) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import numbers
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -12,9 +13,9 @@ import pandas as pd
 from ._dsep import topological_order
 from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertibleError, ParameterError, UnknownNodeError
 from ._graph import as_dag
-from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, Shifted, shift
+from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, OutputShapeError, Shifted, shift
 from ._noise import Gaussian, Noise, as_noise, is_distribution
-from ._validation import as_dataframe, check_in_range, check_nodes, check_random_state
+from ._validation import as_dataframe, check_in_range, check_nodes, check_random_state, check_sample_size
 
 __all__ = ["SCM"]
 
@@ -140,12 +141,44 @@ class SCM:
                 continue
             pa = self._parents[node]
             P = np.column_stack([values[p] for p in pa]).astype(float) if pa else np.empty((n, 0))
-            values[node] = self._mechanisms[node](P, noise[node])
+            try:
+                # Overflow and NaN are not warned about here: _checked_output refuses them, naming the node.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    out = self._mechanisms[node](P, noise[node])
+            except OutputShapeError as exc:
+                raise ParameterError(f"node {node!r}: {exc}") from None
+            values[node] = self._checked_output(node, out, n)
         return values
+
+    def _checked_output(self, node, out, n: int) -> np.ndarray:
+        """A mechanism's output, checked: one finite value per row (else a ParameterError naming the node)."""
+        mech = self._mechanisms[node]
+        what = "the intervention function" if isinstance(mech, Functional) and getattr(mech, "_from_do", False) else (
+            f"the mechanism ({type(mech).__name__})"
+        )
+        arr = np.asarray(out)
+        if arr.shape != (n,):
+            raise ParameterError(
+                f"{what} of node {node!r} returned an array of shape {arr.shape}; expected ({n},): one value per row"
+            )
+        if arr.dtype.kind == "f" or arr.dtype.kind == "c":
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                kind = "NaN" if np.isnan(arr).any() else "inf"
+                hint = (
+                    " (values beyond the float64 range, about 1.8e308: the weights or noise scales on the way to it "
+                    "are too large)"
+                    if kind == "inf" else ""
+                )
+                raise ParameterError(
+                    f"{what} of node {node!r} returned {kind} for {int(bad.sum())} of {n} rows "
+                    f"(first at row {int(np.flatnonzero(bad)[0])}){hint}"
+                )
+        return arr
 
     def sample_noise(self, n: int, random_state=None) -> pd.DataFrame:
         """Draw ``n`` joint noise vectors (columns in node order)."""
-        check_in_range(n, name="n", low=1, inclusive="left", integer=True)
+        check_sample_size(n, len(self._order), owner="SCM.sample_noise")
         rng = check_random_state(random_state)
         return pd.DataFrame({node: self._noise[node].sample(n, rng) for node in self._graph.nodes})
 
@@ -163,9 +196,17 @@ class SCM:
         pandas.DataFrame
             One column per node, in the graph's node order; discrete nodes hold
             integer state codes.
+
+        Raises
+        ------
+        ParameterError
+            ``n`` is not an int >= 1 or asks for more rows than fit in this machine's memory
+            (the size is given); or a mechanism (or an intervention function) returns NaN,
+            inf (values beyond the float64 range, e.g. from weights of 1e300 along a path) or
+            the wrong number of values, naming the node.
         """
         self._check_graph()
-        check_in_range(n, name="n", low=1, inclusive="left", integer=True)
+        check_sample_size(n, len(self._order), owner="SCM.sample")
         rng = check_random_state(random_state)
         noise = {node: np.asarray(self._noise[node].sample(n, rng), dtype=float) for node in self._graph.nodes}
         values = self._propagate(noise, n)
@@ -183,7 +224,9 @@ class SCM:
               from it (incoming edges cut);
             - ``scm.shift(delta)``: ``X``'s mechanism plus ``delta`` (edges kept);
             - a callable ``f(P)`` of the parents' ``(n, k)`` array: soft/functional
-              intervention, ``X = f(parents)`` (edges kept, noise dropped);
+              intervention, ``X = f(parents)`` (edges kept, noise dropped); it must return
+              one finite number per row (or a scalar), else sampling raises a
+              :class:`ParameterError` naming the node;
             - a :class:`Mechanism`: replaces ``X``'s mechanism (edges kept).
 
         Returns
@@ -222,6 +265,7 @@ class SCM:
             elif kind == "function":
                 f = value
                 mechanisms[node] = Functional(lambda P, u, f=f: f(P), parents=self._parents[node])
+                mechanisms[node]._from_do = True
                 noise[node] = Gaussian(0.0)
             else:  # mechanism
                 mechanisms[node] = value
@@ -296,7 +340,7 @@ class SCM:
         """
         self._check_graph()
         obs, arr = self._observed_values(observed)
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True)
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCM.abduct")
         wanted = set(self._graph.nodes) if nodes is None else set(check_nodes(nodes, self._graph, what="node to abduct"))
         order = [node for node in self._order if node in wanted]
         not_inv = [
@@ -448,7 +492,9 @@ class SCM:
         self._check_graph()
         obs = as_dataframe(observed, name="observed")
         check_nodes(list(self._graph.nodes), obs.columns, what="node", where="the observed data's columns")
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True)
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCM.counterfactual")
+        if not isinstance(interventions, Mapping):
+            raise ParameterError(f"interventions must be a mapping node -> value; got {type(interventions).__name__}")
         check_nodes(list(interventions), self._graph, what="intervened node")
         obs, arr = self._observed_values(obs)
         kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
@@ -531,7 +577,20 @@ class SCM:
         model = self.do(interventions) if interventions else self
         model._check_graph()
         nodes, B, c, mu, _ = model._linear_system()
-        mean = np.linalg.solve(np.eye(len(nodes)) - B.T, c + mu)
+        # Forward substitution in causal order (I - B^T is triangular there): exact for any weights,
+        # where a pivoted solve calls a matrix with weights of 1e300 "singular".
+        pos = {n: i for i, n in enumerate(nodes)}
+        mean = np.zeros(len(nodes))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for node in model._order:
+                j = pos[node]
+                pa = [pos[p] for p in model._parents[node]]
+                mean[j] = c[j] + mu[j] + (B[pa, j] @ mean[pa] if pa else 0.0)
+                if not np.isfinite(mean[j]):
+                    raise ParameterError(
+                        f"the interventional mean of node {node!r} is beyond the float64 range (about 1.8e308): the "
+                        "weights or intercepts on the way to it are too large"
+                    )
         return pd.Series(mean, index=nodes)
 
     def interventional_cov(self, interventions: Mapping | None = None) -> pd.DataFrame:
@@ -539,8 +598,31 @@ class SCM:
         model = self.do(interventions) if interventions else self
         model._check_graph()
         nodes, B, _, _, var = model._linear_system()
-        M = np.linalg.inv(np.eye(len(nodes)) - B.T)
-        return pd.DataFrame((M * var) @ M.T, index=nodes, columns=nodes)
+        # L[j, k]: the part of node j that is noise k, in j's units (total effect of k on j times k's std),
+        # by forward substitution in causal order; the covariance is L L^T.
+        pos = {n: i for i, n in enumerate(nodes)}
+        d = len(nodes)
+        L = np.zeros((d, d))
+        std = np.sqrt(var)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for node in model._order:
+                j = pos[node]
+                pa = [pos[p] for p in model._parents[node]]
+                L[j] = B[pa, j] @ L[pa] if pa else 0.0
+                L[j, j] += std[j]
+                if not np.isfinite(L[j]).all():
+                    raise ParameterError(
+                        f"the spread of node {node!r} is beyond the float64 range (about 1.8e308): the weights or "
+                        "noise scales on the way to it are too large"
+                    )
+            cov = L @ L.T
+        if not np.isfinite(cov).all():
+            j = int(np.flatnonzero(~np.isfinite(cov).all(axis=1))[0])
+            raise ParameterError(
+                f"the variance of node {nodes[j]!r} is beyond the float64 range (its standard deviation exceeds "
+                "about 1.3e154); rescale the weights or noise scales"
+            )
+        return pd.DataFrame(cov, index=nodes, columns=nodes)
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -552,9 +634,18 @@ class SCM:
         weights : DataFrame or square array
             ``W.loc[i, j]`` is the direct effect of ``i`` on ``j`` (0: no edge).
             An array takes names from ``nodes`` (default ``X0, X1, ...``).
-        noise_std : float, mapping or Series
-            Standard deviation of each node's Gaussian noise.
-        intercepts : float, mapping or Series
+        noise_std : float, sequence, mapping or Series
+            Standard deviation of each node's Gaussian noise: one for all nodes, one per node
+            (in the order of the weights), or per node by name (missing nodes: 1).
+        intercepts : float, sequence, mapping or Series
+            Likewise (missing nodes: 0).
+
+        Raises
+        ------
+        ParameterError
+            Weights that are not a square finite matrix or do not form a DAG, or a
+            ``noise_std`` / ``intercepts`` of the wrong length or with a non-finite (or,
+            for a std, negative) value, naming the parameter and the node.
 
         Examples
         --------
@@ -567,14 +658,23 @@ class SCM:
             if list(weights.index) != list(weights.columns):
                 raise ParameterError("weights must have the same labels, in the same order, on rows and columns")
             names = list(weights.columns)
-            W = weights.to_numpy(dtype=float)
+            try:
+                W = weights.to_numpy(dtype=float)
+            except (TypeError, ValueError):
+                raise ParameterError("weights must hold numbers only") from None
         else:
-            W = np.asarray(weights, dtype=float)
+            try:
+                W = np.asarray(weights, dtype=float)
+            except (TypeError, ValueError):
+                raise ParameterError(f"weights must be a square matrix of numbers; got {weights!r}") from None
             if W.ndim != 2 or W.shape[0] != W.shape[1]:
                 raise ParameterError(f"weights must be a square matrix; got shape {W.shape}")
             names = list(nodes) if nodes is not None else [f"X{i}" for i in range(W.shape[0])]
         if len(names) != W.shape[0]:
             raise ParameterError(f"{len(names)} node names for a {W.shape[0]}x{W.shape[0]} weight matrix")
+        dup = sorted({str(n) for n in names if names.count(n) > 1})
+        if dup:
+            raise ParameterError(f"node names must be unique; {dup} appear more than once")
         if not np.isfinite(W).all():
             raise ParameterError("weights must be finite")
         g = nx.DiGraph()
@@ -584,12 +684,36 @@ class SCM:
         as_dag(g, name="the graph of weights")
 
         def per_node(value, what):
+            default = 1.0 if what == "noise_std" else 0.0
             if isinstance(value, (pd.Series, Mapping)):
                 unknown = [k for k in value.keys() if k not in names]
                 if unknown:
                     raise UnknownNodeError(f"{what} given for unknown node(s) {unknown}")
-                return {n: float(value.get(n, 1.0 if what == "noise_std" else 0.0)) for n in names}
-            return {n: float(value) for n in names}
+                raw = {n: value.get(n, default) for n in names}
+            elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+                raw = {n: value for n in names}
+            elif isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+                seq = np.asarray(value, dtype=object).ravel()
+                if seq.size != len(names):
+                    raise ParameterError(
+                        f"The {what!r} parameter of SCM.from_linear lists {seq.size} value(s) for {len(names)} nodes "
+                        f"{names[:10]}; give one per node, a mapping node -> value, or one number for all"
+                    )
+                raw = dict(zip(names, seq.tolist()))
+            else:
+                raise ParameterError(
+                    f"The {what!r} parameter of SCM.from_linear must be a number, a sequence of one number per node "
+                    f"or a mapping node -> number; got {value!r}"
+                )
+            out = {}
+            for n, v in raw.items():
+                if not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)) or not np.isfinite(v) or (
+                    what == "noise_std" and v < 0
+                ):
+                    need = "a finite number >= 0" if what == "noise_std" else "a finite number"
+                    raise ParameterError(f"The {what!r} parameter of SCM.from_linear must give node {n!r} {need}; got {v!r}")
+                out[n] = float(v)
+            return out
 
         stds = per_node(noise_std, "noise_std")
         ints = per_node(intercepts, "intercepts")

@@ -26,7 +26,7 @@ from ._lagged import LaggedGraph
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism, Shifted
 from ._noise import Gaussian, Laplace, Noise, Uniform, as_noise, is_distribution
 from ._scm import SCM
-from ._validation import check_bool, check_in_range, check_nodes, check_option, check_random_state
+from ._validation import check_bool, check_in_range, check_nodes, check_option, check_random_state, check_sample_size
 
 __all__ = [
     "GRAPH_KINDS",
@@ -339,7 +339,9 @@ def _sf_edges(n: int, expected_degree: float, rng: np.random.Generator) -> list[
     return edges
 
 
-def random_dag(n_nodes: int, expected_degree: float = 2.0, kind: str = "ER", *, prefix: str = "X", random_state=None) -> nx.DiGraph:
+def random_dag(
+    n_nodes: int, expected_degree: float | None = None, kind: str = "ER", *, prefix: str = "X", random_state=None
+) -> nx.DiGraph:
     """A random DAG whose node order is not its causal order.
 
     A causal order is drawn as a random permutation of the nodes and edges point
@@ -351,9 +353,10 @@ def random_dag(n_nodes: int, expected_degree: float = 2.0, kind: str = "ER", *, 
     ----------
     n_nodes : int
         Number of nodes (>= 1).
-    expected_degree : float
+    expected_degree : float, optional
         Mean total degree (in + out) of a node, in ``[0, n_nodes - 1]``; the
-        expected number of edges is ``expected_degree * n_nodes / 2``.
+        expected number of edges is ``expected_degree * n_nodes / 2``. Default
+        ``min(2, n_nodes - 1)``.
     kind : {"ER", "SF"}
         ``"ER"`` (Erdős–Rényi): each pair of nodes is joined, along the causal
         order, with probability ``expected_degree / (n_nodes - 1)``.
@@ -395,7 +398,7 @@ def random_dag(n_nodes: int, expected_degree: float = 2.0, kind: str = "ER", *, 
     """
     owner = "random_dag"
     check_in_range(n_nodes, name="n_nodes", low=1, inclusive="left", integer=True, owner=owner)
-    check_in_range(expected_degree, name="expected_degree", low=0, high=n_nodes - 1, inclusive="both", owner=owner)
+    expected_degree = _check_degree(expected_degree, n_nodes, owner)
     check_option(kind, GRAPH_KINDS, name="kind", owner=owner)
     _check_prefix(prefix)
     rng = check_random_state(random_state)
@@ -407,6 +410,19 @@ def random_dag(n_nodes: int, expected_degree: float = 2.0, kind: str = "ER", *, 
     g.add_nodes_from(names)
     g.add_edges_from((names[i], names[j]) for i, j in edges)
     return g
+
+
+def _check_degree(expected_degree, n_nodes: int, owner: str) -> float:
+    """The mean degree: ``min(2, n_nodes - 1)`` by default, else checked against ``[0, n_nodes - 1]``."""
+    if expected_degree is None:
+        return float(min(2, n_nodes - 1))
+    check_in_range(expected_degree, name="expected_degree", owner=owner)  # a finite number
+    if not 0 <= expected_degree <= n_nodes - 1:
+        raise ParameterError(
+            f"The 'expected_degree' parameter of {owner} must be in the range [0, {n_nodes - 1}] (0 to n_nodes - 1: "
+            f"with n_nodes={n_nodes} a node has at most {n_nodes - 1} neighbour(s)); got {expected_degree!r} instead."
+        )
+    return float(expected_degree)
 
 
 # --------------------------------------------------------------------------- random SCMs
@@ -507,7 +523,7 @@ def random_scm(
 def simulate(
     n_nodes: int = 10,
     n_samples: int = 1000,
-    expected_degree: float = 2.0,
+    expected_degree: float | None = None,
     graph_kind: str = "ER",
     scm_kind: str = "linear",
     noise="gaussian",
@@ -522,7 +538,8 @@ def simulate(
     Parameters
     ----------
     n_nodes, expected_degree, graph_kind
-        As ``n_nodes``, ``expected_degree`` and ``kind`` of :func:`random_dag`.
+        As ``n_nodes``, ``expected_degree`` (default ``min(2, n_nodes - 1)``) and ``kind``
+        of :func:`random_dag`.
     n_samples : int
         Number of rows (>= 1).
     scm_kind, noise, noise_scale, weight_range
@@ -546,7 +563,9 @@ def simulate(
     True
     """
     owner = "simulate"
-    check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner=owner)
+    check_in_range(n_nodes, name="n_nodes", low=1, inclusive="left", integer=True, owner=owner)
+    expected_degree = _check_degree(expected_degree, n_nodes, owner)
+    check_sample_size(n_samples, n_nodes, name="n_samples", owner=owner)
     check_option(graph_kind, GRAPH_KINDS, name="graph_kind", owner=owner)
     check_option(scm_kind, SCM_KINDS, name="scm_kind", owner=owner)
     rng = check_random_state(random_state)
@@ -727,6 +746,7 @@ def multi_environment(
     rng = check_random_state(random_state)
     base = _base_model(dag_or_scm, scm_kind, wr, rng, owner)
     nodes = base.nodes
+    check_sample_size(sum(sizes), len(nodes) + 1, name="n_samples", owner=owner)
     if "environment" in nodes:
         raise ParameterError(f"{owner} adds a column 'environment'; a node already has that name")
     candidates = [n for n in nodes if not _is_discrete(base.mechanisms[n])]
@@ -872,6 +892,7 @@ def nonstationary(
     rng = check_random_state(random_state)
     base = _base_model(dag_or_scm, scm_kind, wr, rng, owner)
     nodes = base.nodes
+    check_sample_size(n_samples, len(nodes) + 1, name="n_samples", owner=owner)
     if "time" in nodes:
         raise ParameterError(f"{owner} adds a column 'time'; a node already has that name")
     mechs, noises = base.mechanisms, base.noise
@@ -1247,6 +1268,7 @@ def simulate_var(process: VARProcess, n_timepoints: int = 1000, *, burn_in: int 
         raise ParameterError(f"{owner}: the process has no noise yet; draw it with draw_innovations first")
     check_in_range(n_timepoints, name="n_timepoints", low=1, inclusive="left", integer=True, owner=owner)
     check_in_range(burn_in, name="burn_in", low=0, inclusive="left", integer=True, owner=owner)
+    check_sample_size(n_timepoints + burn_in, len(process.nodes), name="n_timepoints", owner=owner)
     rng = check_random_state(random_state)
     N, L = len(process.nodes), process.max_lag
     pos = {n: k for k, n in enumerate(process.nodes)}

@@ -7,6 +7,7 @@ an error that names the offending column, node or parameter.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
@@ -21,6 +22,8 @@ __all__ = [
     "check_in_range",
     "check_nodes",
     "check_random_state",
+    "check_sample_size",
+    "check_real",
 ]
 
 
@@ -140,6 +143,26 @@ def check_in_range(value, *, name: str, low=None, high=None, inclusive: str = "n
     return value
 
 
+def check_real(value, *, name: str, owner: str | None = None) -> float:
+    """``value`` as a float if it is a finite real number (not a bool or a string), else a ParameterError naming it.
+
+    Examples
+    --------
+    >>> check_real(2, name="std", owner="Gaussian")
+    2.0
+    >>> check_real("x", name="std", owner="Gaussian")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'std' parameter of Gaussian must be a finite number; got 'x' instead.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and np.isfinite(value):
+        return float(value)
+    where = f" of {owner}" if owner else ""
+    raise ParameterError(f"The {name!r} parameter{where} must be a finite number; got {value!r} instead.")
+
+
 def check_nodes(nodes, known: Collection, *, what: str = "node", where: str = "the graph") -> list:
     """Return ``nodes`` as a list after checking each is in ``known``.
 
@@ -159,11 +182,68 @@ def check_nodes(nodes, known: Collection, *, what: str = "node", where: str = "t
 
 
 def check_random_state(random_state) -> np.random.Generator:
-    """Turn ``None``, an int or a Generator into a ``numpy.random.Generator``."""
+    """Turn ``None``, a non-negative int or a Generator into a ``numpy.random.Generator``.
+
+    Examples
+    --------
+    >>> check_random_state(-1)
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: random_state must be a non-negative int (a seed), None or a numpy Generator; got -1
+    """
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_)) and random_state < 0:
+        raise ParameterError(f"random_state must be a non-negative int (a seed), None or a numpy Generator; got {random_state!r}")
+    if random_state is None or (
+        isinstance(random_state, (numbers.Integral, np.random.SeedSequence)) and not isinstance(random_state, (bool, np.bool_))
+    ):
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1))
     raise ParameterError(f"random_state must be None, an int or a numpy Generator; got {random_state!r}")
+
+
+def _physical_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _fmt_bytes(b: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if b < 1000 or unit == "PB":
+            return f"{b:.3g} {unit}"
+        b /= 1000.0
+    return f"{b:.3g} PB"  # pragma: no cover
+
+
+def check_sample_size(n, n_columns: int, *, name: str = "n", owner: str | None = None, copies: int = 3) -> int:
+    """Check a number of rows to draw: an int >= 1 whose arrays fit in this machine's memory.
+
+    ``n`` rows of ``n_columns`` float64 columns, held ``copies`` times while sampling (noise,
+    values, the returned frame), must fit in the physical memory; otherwise a
+    :class:`ParameterError` names the parameter, the size asked and the memory available,
+    instead of numpy's ``MemoryError`` (or the machine swapping).
+
+    Examples
+    --------
+    >>> check_sample_size(10, 3)
+    10
+    >>> check_sample_size(10**15, 3, owner="SCM.sample")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'n' parameter of SCM.sample asks for 1000000000000000 rows of 3 columns: ...
+    """
+    check_in_range(n, name=name, low=1, inclusive="left", integer=True, owner=owner)
+    need = float(n) * max(int(n_columns), 1) * 8.0 * copies
+    mem = _physical_memory()
+    if mem is not None and need > mem:
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(
+            f"The {name!r} parameter{where} asks for {n} rows of {n_columns} columns: about {_fmt_bytes(need)} of "
+            f"float64 arrays, more than this machine's {_fmt_bytes(mem)} of memory; draw fewer rows (or in batches)"
+        )
+    return int(n)
