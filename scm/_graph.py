@@ -142,7 +142,7 @@ def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np
     if numeric is None:
         ok = np.vectorize(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), otypes=[bool])(a)
     else:
-        ok = np.isfinite(numeric) & (numeric == np.round(numeric))
+        ok = np.isfinite(numeric) & (numeric == np.round(numeric)) & (np.abs(numeric) < 2.0**62)  # int64 can hold it
         if allowed is not None:
             ok &= np.isin(numeric, np.asarray(allowed, dtype=float))
     if not ok.all():

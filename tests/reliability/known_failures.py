@@ -126,7 +126,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "discovery.NOTEARS-few_rows": (
         "issue 26: 3 rows for 4 variables are fitted and 2 edges returned (expected: a named error with the rows needed)"
     ),
-    "discovery.NOTEARS-negative_seed": _SEED,
     "discovery.NOTEARS[standardize]-few_rows": (
         "issue 26: 3 rows for 4 variables are fitted and 2 edges returned (expected: a named error with the rows needed)"
     ),
@@ -196,10 +195,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "issue 26: bmi x 1e300: the run records numpy's 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of a "
         "result"
     ),
-    "discovery.compare-wrong_type_frame": (
-        "issue 26: a Dataset holding a dict: the run records \"AttributeError: 'dict' object has no attribute 'columns'\" (expected: a "
-        "named error, at the latest when the Dataset is built)"
-    ),
     "discovery.compare-path_is_file": _DIRECTORY_FILE + " (cache_dir)",
     "discovery.evaluation.summarise-duplicate_names": (
         "issue 26: a results table with two 'shd' columns: pandas' ValueError 'If using all scalar values, you must pass an index' leaks"
@@ -219,51 +214,25 @@ KNOWN_FAILURES: dict[str, str] = {
         "issue 26: a PDAG with the directed cycle age -> dose -> bmi -> crp -> age is returned unchanged without an error"
     ),
     "scm.consistent_extension-wrong_type_graph": _STR_GRAPH,
-    "scm.dags_in_class-wrong_type_graph": _STR_GRAPH,
     "scm.dags_in_class-wrong_type_number": (
         "issue 26: limit='not-a-number': TypeError \"'>' not supported between instances of 'int' and 'str'\" leaks"
     ),
-    "scm.adjacency_to_dag-nan": _ADJ_NONFINITE,
-    "scm.adjacency_to_dag-inf": _ADJ_NONFINITE,
-    "scm.PDAG.from_adjacency-nan": "issue 26: a NaN entry: ValueError 'cannot convert float NaN to integer' leaks",
-    "scm.PDAG.from_adjacency-inf": "issue 26: an infinite entry: OverflowError 'cannot convert float infinity to integer' leaks",
-    "scm.PDAG.from_json-truncated_json": _JSON_TRUNCATED,
-    "scm.PDAG.from_json-wrong_type_json": _JSON_DICT,
-    "scm.SCM.fit-constant": _CONSTANT_PARENT,
-    "scm.SCM.fit-scale": _SCM_1E300,
-    "scm.SCM.fit-negative_seed": _SEED,
-    "scm.fit_scm-constant": _CONSTANT_PARENT,
-    "scm.fit_scm-scale": _SCM_1E300,
     "scm.choose_mechanisms-nan": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains NaN.' leaks",
     "scm.choose_mechanisms-inf": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains infinity ...' leaks",
     "scm.choose_mechanisms-neginf": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains infinity ...' leaks",
     "scm.choose_mechanisms-string": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 's0'\" leaks",
     "scm.choose_mechanisms-categorical": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 'high'\" leaks",
     "scm.choose_mechanisms-duplicate_names": _PHASE_NO_CHECK + "two columns named 'bmi': KeyError 'dbp' leaks",
-    "scm.choose_mechanisms-empty": _PHASE_NO_CHECK + "0 rows: mechanism='auto' returns 'linear' for every node without a fit",
-    "scm.choose_mechanisms-one_row": _PHASE_NO_CHECK + (
-        "1 row: mechanism='auto' returns 'linear' for every node without a meaningful comparison"
-    ),
     "scm.choose_mechanisms-single_column": _PHASE_NO_CHECK + "a frame without the graph's nodes: KeyError 'bmi' leaks",
-    "scm.choose_mechanisms-scale": _PHASE_NO_CHECK + (
-        "bmi x 1e300 overflows (RuntimeWarning 'overflow encountered in square' leaks), then sklearn's ValueError 'Input X contains "
-        "infinity ...' leaks"
-    ),
     "scm.choose_mechanisms-wrong_type_frame": _PHASE_NO_CHECK + (
         "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
     ),
     "scm.choose_mechanisms-missing_column": _PHASE_NO_CHECK + "a graph node missing from the data: KeyError 'bmi' leaks",
-    "scm.choose_mechanisms-negative_seed": _SEED,
-    "scm.fit_mechanism-nan": _PHASE_NO_CHECK + "numpy's LinAlgError 'SVD did not converge in Linear Least Squares' leaks",
     "scm.fit_mechanism-inf": _PHASE_NO_CHECK + "numpy's LinAlgError 'SVD did not converge in Linear Least Squares' leaks",
     "scm.fit_mechanism-neginf": _PHASE_NO_CHECK + "numpy's LinAlgError 'SVD did not converge in Linear Least Squares' leaks",
     "scm.fit_mechanism-string": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 's0'\" leaks",
     "scm.fit_mechanism-categorical": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 'high'\" leaks",
     "scm.fit_mechanism-duplicate_names": _PHASE_NO_CHECK + "two columns named 'bmi': one is picked silently",
-    "scm.fit_mechanism-empty": _PHASE_NO_CHECK + "0 rows give Linear({'bmi': 0.0}, intercept=0)",
-    "scm.fit_mechanism-one_row": _PHASE_NO_CHECK + (
-        "1 row for a slope and an intercept: an interpolating Linear({'bmi': 0.99671}, intercept=1.1222)"
-    ),
     "scm.fit_mechanism-single_column": _PHASE_NO_CHECK + "a frame without the node: KeyError 'crp' leaks",
     "scm.fit_mechanism-wrong_type_frame": _PHASE_NO_CHECK + (
         "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
@@ -282,88 +251,20 @@ KNOWN_FAILURES: dict[str, str] = {
         "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
     ),
     "scm.fit_noise-missing_column": _PHASE_NO_CHECK + "a parent missing from the data: KeyError 'bmi' leaks",
-    "scm.SCM.from_linear-scale": (
-        "issue 26: weights of 1e300 sample inf (RuntimeWarning 'overflow encountered in matmul' leaks) instead of a named error"
-    ),
-    "scm.SCM.from_linear-wrong_type_number": (
-        "issue 26: noise_std='not-a-number': ValueError \"could not convert string to float: 'not-a-number'\" leaks"
-    ),
-    "scm.SCM.from_linear-short_list": (
-        "issue 26: noise_std=[1.0] for 4 nodes: TypeError \"float() argument must be a string or a real number, not 'list'\" leaks"
-    ),
-    "scm.SCM.sample-negative_seed": _SEED,
-    "scm.SCM.sample-huge_count": _HUGE,
-    "scm.SCM.sample_noise-negative_seed": _SEED,
-    "scm.SCM.sample_noise-huge_count": _HUGE,
-    "scm.SCM.do-function_nan": "issue 26: an intervention function returning NaN gives 40 NaN samples of bmi and crp without an error",
-    "scm.SCM.do-function_shape": (
-        "issue 26: an intervention function returning an (n, 2) array: numpy's ValueError 'input operand has more dimensions than "
-        "allowed by the axis remapping' leaks"
-    ),
-    "scm.SCM.counterfactual-negative_seed": _SEED,
     "scm.SCM.counterfactual-huge_count": _HUGE,
-    "scm.SCM.abduct-negative_seed": _SEED,
     "scm.SCM.abduct-huge_count": _HUGE,
-    "scm.SCM.predict-nan": _PREDICT_NONFINITE,
-    "scm.SCM.predict-inf": _PREDICT_NONFINITE,
-    "scm.SCM.predict-neginf": _PREDICT_NONFINITE,
     "scm.SCM.predict-string": "issue 26: a string noise column: ValueError \"could not convert string to float: 's0'\" leaks",
-    "scm.Empirical-string_draws": "issue 26: string values: ValueError \"could not convert string to float: np.str_('s0')\" leaks",
-    "scm.Gaussian-wrong_type_number": _NOT_A_NUMBER,
-    "scm.Uniform-wrong_type_number": _NOT_A_NUMBER,
-    "scm.Laplace-wrong_type_number": _NOT_A_NUMBER,
-    "scm.Linear-wrong_type_number": _NOT_A_NUMBER,
-    "scm.Constant-wrong_type_number": _NOT_A_NUMBER,
-    "scm.simulate.simulate-negative_seed": _SEED,
-    "scm.simulate.simulate-huge_count": _HUGE,
-    "scm.simulate.simulate[n_nodes]-huge_count": _HUGE,
-    "scm.simulate.simulate[n_nodes]-one_count": _ONE_NODE,
-    "scm.simulate.random_dag-negative_seed": _SEED,
     "scm.simulate.random_dag-huge_count": _HUGE,
-    "scm.simulate.random_dag-one_count": _ONE_NODE,
-    "scm.simulate.multi_environment-negative_seed": _SEED,
     "scm.simulate.multi_environment-huge_count": _HUGE,
-    "scm.simulate.nonstationary-negative_seed": _SEED,
-    "scm.simulate.nonstationary-huge_count": _HUGE,
-    "scm.simulate.time_series-negative_seed": _SEED,
-    "scm.simulate.time_series-huge_count": _HUGE,
-    "scm.simulate.draw_lagged_structure-negative_seed": _SEED,
     "scm.simulate.draw_lagged_structure-huge_count": _HUGE,
-    "scm.simulate.draw_innovations-negative_seed": _SEED,
-    "scm.simulate.simulate_var-negative_seed": _SEED,
-    "scm.simulate.simulate_var-huge_count": _HUGE,
-    "scm.datasets.bnlearn_dataset-negative_seed": _SEED,
-    "scm.datasets.bnlearn_dataset-huge_count": _HUGE,
-    "estimators.RegressionAdjustment-scale": _COLLINEAR_1E300,
-    "estimators.RegressionAdjustment-scale_outcome": _OUTCOME_1E300,
-    "estimators.RegressionAdjustment-negative_seed": _SEED,
-    "estimators.IPW-scale": _COLLINEAR_1E300,
-    "estimators.IPW-scale_outcome": _OUTCOME_1E300,
-    "estimators.IPW-negative_seed": _SEED,
-    "estimators.IPW-huge_count": _N_FOLDS,
-    "estimators.AIPW-scale": _COLLINEAR_1E300,
-    "estimators.AIPW-scale_outcome": _OUTCOME_1E300,
-    "estimators.AIPW-huge_count": _N_FOLDS,
-    "estimators.DoubleML-scale": _COLLINEAR_1E300,
-    "estimators.DoubleML-scale_outcome": _OUTCOME_1E300,
-    "estimators.DoubleML-huge_count": _N_FOLDS,
-    "estimators.RegressionAdjustment[graph]-scale": _COLLINEAR_1E300,
-    "estimators.RegressionAdjustment[graph]-scale_outcome": _OUTCOME_1E300,
     "estimators.effect-empty": "issue 26: an empty frame (0 rows): IndexError 'index 0 is out of bounds for axis 0 with size 0' leaks",
-    "estimators.effect-scale": _COLLINEAR_1E300,
-    "estimators.effect-scale_outcome": "issue 26: the outcome crp x 1e300: RuntimeWarning 'overflow encountered in square' leaks",
-    "estimators.effect[latent]-unknown:z": (
-        "issue 26: latent=['NOPE'] (not a node of the graph) is ignored and the effect estimated (expected: UnknownNodeError)"
-    ),
     "scmkit discover --method pc-duplicate_names": _CLI_DUPLICATES,
     "scmkit discover --method pc-scale": (
         "issue 26: bmi x 1e300 exits 1 with 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of the graph of "
         "the unscaled data"
     ),
     "scmkit discover --method notears-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method notears-negative_seed": _CLI_SEED,
     "scmkit discover --method vidpdag-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method vidpdag-negative_seed": _CLI_SEED,
     "scmkit discover --method cdnod-duplicate_names": _CLI_DUPLICATES,
     "scmkit discover --method cdnod-scale": (
         "issue 26: bmi x 1e300 exits 1 with 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of the graph of "
@@ -386,19 +287,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "scmkit effect-duplicate_names": (
         "issue 26: a CSV with two columns named 'age' is read with the second renamed 'age.1' and runs (exit 0) instead of exit 2 "
         "naming 'age'"
-    ),
-    "scmkit effect-scale": "issue 26: age x 1e300 exits 2 with \"adjustment column 'age' is collinear with []\" instead of the effect",
-    "scmkit effect-negative_seed": _CLI_SEED,
-    "scmkit simulate-negative_seed": _CLI_SEED,
-    "scmkit simulate-huge_count": (
-        "issue 26: --samples 1000000000000 exits 1 with 'MemoryError: Unable to allocate ... TiB' instead of exit 2 naming --samples"
-    ),
-    "scmkit simulate[--nodes]-huge_count": (
-        "issue 26: --nodes 1000000000000 exits 1 with 'MemoryError: Unable to allocate ... TiB' instead of exit 2 naming --nodes"
-    ),
-    "scmkit simulate[--nodes]-one_count": _ONE_NODE + " (exit 2)",
-    "scmkit compare-negative_seed": (
-        "issue 26: --seeds -5 exits 1 with 'ValueError: expected non-negative integer' instead of exit 2 naming --seeds"
     ),
 }
 
