@@ -466,7 +466,8 @@ class FisherZ(_DataCITest):
         k = ss.shape[1]
         if self.n_samples < k + 4:
             raise DataError(
-                f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples}"
+                f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples} "
+                f"(in a search, set max_cond_size <= {max(self.n_samples - 4, 0)})"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
         if idx.shape[0] <= _FISHERZ_HOST_MAX:
@@ -719,6 +720,12 @@ class KCI(_DataCITest):
     def _test_group(self, xs, ys, ss):
         k = ss.shape[1]
         if self.n_samples <= len(self.variables):  # else checked once, on all columns, at construction
+            if self.n_samples < k + 3:
+                raise DataError(
+                    f"KCI with |S| = {k} needs at least {k + 3} rows (with fewer, the {k + 2} columns [x, y, *S] are "
+                    f"linearly dependent); the data have {self.n_samples} (in a search, set max_cond_size <= "
+                    f"{max(self.n_samples - 3, 0)})"
+                )
             _query_submatrices_full_rank(self._correlation, np.column_stack([xs, ys, ss]), self.variables)
         theta = self._theta(k)
         median = self.width == "median"

@@ -251,9 +251,19 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         ParameterError
             ``gamma`` negative or NaN, an unknown ``anchor_kind``.
         DataError
-            Non-numeric or missing values, a single environment, or ``gamma = inf``
-            with fewer independent anchor directions than predictors (the IV
-            estimator is not identified).
+            Non-numeric or missing values, a single environment, fewer than ``p + 2``
+            rows (the fit would interpolate), predictors that are collinear (after
+            partialling out the anchors when ``gamma = 0``), ``gamma = inf`` with fewer
+            independent anchor directions than predictors (the IV estimator is not
+            identified), or a coefficient that overflows float64 in the units of the data.
+
+        Notes
+        -----
+        The fit runs on the z-scores of ``X``, ``y`` and continuous anchors (moments
+        computed without overflow) and the coefficients are mapped back, so multiplying
+        a column by ``10**k`` divides its coefficient by ``10**k`` and leaves the others
+        unchanged, to rounding. Anchors given as an array or a list are used as they are;
+        only a named Series or DataFrame whose name is also a column of ``X`` is refused.
         """
         owner = "AnchorRegression"
         self._validate_params()
@@ -356,8 +366,8 @@ class IRM(_LinearPredictor, ParamsMixin):
     Notes
     -----
     ``X`` and ``y`` are centred and scaled by their pooled standard deviations before
-    training (and the coefficients mapped back), so ``penalty`` and
-    ``learning_rate`` do not depend on the units of the data. IRM has no guarantee
+    training (moments computed without overflow; the coefficients are mapped back), so
+    ``penalty`` and ``learning_rate`` do not depend on the units of the data. IRM has no guarantee
     of finding the causal coefficients in linear models with few environments
     (Rosenfeld et al., 2021); prefer :class:`AnchorRegression` or :class:`ICP` there.
 
@@ -431,9 +441,12 @@ class IRM(_LinearPredictor, ParamsMixin):
         Raises
         ------
         ParameterError, DataError, UnknownNodeError
-            Bad parameters or inputs (as :meth:`ICP.fit`).
+            Bad parameters or inputs (as :meth:`ICP.fit`); fewer than ``p + 2`` rows
+            (``p + 1`` without intercept) with ``l2 = 0`` (with ``l2 > 0``, a
+            ``UserWarning``).
         ConvergenceError
-            The loss became NaN (lower ``learning_rate``).
+            The loss became non-finite or exceeded 1000 times its starting value; the
+            message names the step and suggests a smaller ``learning_rate``.
         """
         import jax
         import jax.numpy as jnp
