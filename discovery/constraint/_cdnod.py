@@ -92,6 +92,11 @@ class _Context:
     labels: list  # per column: the original domain labels (categorical) or None
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds, for messages (``0.0``, not ``np.float64(0.0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _looks_categorical(values: pd.Series) -> bool:
     if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
         return True
@@ -156,7 +161,7 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
         n_unique = col.nunique()
         if n_unique < 2:
             raise DataError(
-                f"context {name!r} has a single value ({col.iloc[0]!r}); CD-NOD needs at least two domains or time points"
+                f"context {name!r} has a single value ({_plain(col.iloc[0])!r}); CD-NOD needs at least two domains or time points"
             )
         kind = context_kind
         if kind == "auto":

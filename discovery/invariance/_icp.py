@@ -121,6 +121,11 @@ def _as_vector(values, name: str, n: int, columns) -> pd.Series:
     return series
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds, for messages (``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     """Validate ``fit(X, y, environment)`` and return its clean parts.
 
@@ -151,9 +156,10 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     # ---- rows: before the values, whose checks would call every column of one row constant
     p = frame.shape[1]
     need = p + min_rows_extra
+    rule = f"p + {min_rows_extra}" if min_rows_extra else "p"
     if n < 2 * max(need, 1):
         raise DataError(
-            f"{owner} needs at least two environments of p + {min_rows_extra} = {need} rows for {p} predictors, "
+            f"{owner} needs at least two environments of {rule} = {max(need, 1)} rows each ({p} predictors), "
             f"so at least {2 * max(need, 1)} rows; X has {n}"
         )
     # ---- values
@@ -164,14 +170,14 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     labels = list(uniques)
     if len(labels) < 2:
         raise DataError(
-            f"{owner} needs data from at least two environments; environment has the single value {labels[0]!r}"
+            f"{owner} needs data from at least two environments; environment has the single value {_plain(labels[0])!r}"
         )
     counts = np.bincount(codes, minlength=len(labels))
     small = [(labels[i], int(c)) for i, c in enumerate(counts) if c < need]
     if small:
         shown = ", ".join(f"{lab!r} ({c} rows)" for lab, c in small[:5])
         raise DataError(
-            f"every environment needs at least p + {min_rows_extra} = {need} rows for {p} predictors; "
+            f"every environment needs at least {rule} = {need} rows for {p} predictors; "
             f"too few in environment(s) {shown}"
         )
     return frame, target, yarr, codes.astype(np.int64), labels

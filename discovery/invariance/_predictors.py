@@ -42,7 +42,7 @@ from scm._validation import as_dataframe, check_numeric_frame, check_option
 
 from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit
 from .._utils import standardize
-from ._icp import _check_representable, split_inputs
+from ._icp import _check_representable, _plain, split_inputs
 
 __all__ = ["AnchorRegression", "IRM"]
 
@@ -92,10 +92,11 @@ def _anchor_matrix(anchors, frame: pd.DataFrame, kind: str) -> tuple[np.ndarray,
             raise DataError(f"anchor_kind='environment' needs one column of labels; got {table.shape[1]} columns")
         codes, labels = pd.factorize(table.iloc[:, 0], sort=True)
         if len(labels) < 2:
-            raise DataError(f"the anchors hold a single environment {labels[0]!r}; at least two are needed")
+            raise DataError(f"the anchors hold a single environment {_plain(labels[0])!r}; at least two are needed")
         a = np.eye(len(labels))[codes]
         return a, frame, list(labels)
-    values = check_numeric_frame(table, name="anchors").to_numpy(dtype=float)
+    # a constant anchor spans no direction: refused, instead of a silent fall-back to OLS
+    values = check_numeric_frame(table, name="anchors", allow_constant=False).to_numpy(dtype=float)
     # z-scores: the projection does not depend on the anchors' units, but the rank tolerance
     # of its SVD would (a column of anchors scaled by 1e-150 would be dropped)
     values, _, _ = standardize(values, list(map(str, table.columns)), owner="AnchorRegression")
@@ -269,9 +270,11 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         self._validate_params()
         gamma = self.gamma
         anchor_kind = check_option(anchor_kind, ("auto", "environment", "continuous"), name="anchor_kind", owner=owner)
+        if isinstance(y, str) and (anchors == y if isinstance(anchors, str) else isinstance(anchors, list) and y in anchors):
+            raise DataError(f"the anchors name the target y {y!r}; the anchors must be other columns")
         frame, y_name, yv = _split_xy(X, y, owner=owner)
         a, frame, anchor_names = _anchor_matrix(anchors, frame, anchor_kind)
-        values = check_numeric_frame(frame, name="X").to_numpy(dtype=float)
+        values = check_numeric_frame(frame, name="X", allow_constant=False).to_numpy(dtype=float)
         names = list(map(str, frame.columns))
         n, p = values.shape
         if n < p + 2:
