@@ -881,7 +881,17 @@ class NonlinearICP(_InvariantPrediction):
 
         est = clone(reg)
         if cv == "oob":
-            est.fit(xs, y)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                est.fit(xs, y)
+            for w in caught:
+                if "do not have OOB scores" in str(w.message):
+                    # scikit-learn predicts 0 for such rows: their residuals would be the raw y
+                    raise DataError(
+                        f"NonlinearICP: the regressor left some of the {len(y)} rows without an out-of-bag prediction "
+                        "(too few trees for cv='oob'); use more trees or cv=5"
+                    )
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             return y - np.asarray(est.oob_prediction_, dtype=float)
         if cv is None:
             est.fit(xs, y)
