@@ -682,9 +682,9 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
     if not np.all(np.isfinite(beta_std)):
         raise DataError("the pooled regressions are numerically singular; check for (near-)collinear predictors")
     result["beta_std"] = beta_std
-    result["coef_scale"] = y_scale / x_scale
     # back to the original units: b = b_std * sd(y) / sd(x); b0 = mean(y) + sd(y) b0_std - mean(X) b
     with np.errstate(over="ignore", invalid="ignore"):
+        result["coef_scale"] = y_scale / x_scale
         coef = beta_std[:, :-1] * result["coef_scale"]
         beta = np.column_stack([coef, y_mean + y_scale * beta_std[:, -1] - coef @ x_mean])
     _check_representable(beta, list(names) + ["intercept"], owner="ICP")
