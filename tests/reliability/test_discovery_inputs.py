@@ -337,3 +337,12 @@ def test_cli_discover_duplicate_header_in_a_subprocess(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("duplicate column name 'x' (columns 1 and 3); rename one of them")
     assert proc.stdout == ""
+
+
+def test_lagged_metrics_names_a_graph_that_is_not_lagged():
+    import networkx as nx
+
+    from discovery.timeseries import lagged_metrics
+
+    with pytest.raises(scm.GraphError, match="est is a DiGraph"):  # was "the lagged graphs have different nodes"
+        lagged_metrics(scm.LaggedGraph(["a", "b"], [("a", "b", 1)]), nx.DiGraph([("a", "b")]))
