@@ -218,8 +218,8 @@ def _check_header(path: pathlib.Path) -> None:
     import csv
 
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), [])
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            header = next((row for row in csv.reader(fh) if any(cell.strip() for cell in row)), [])  # as pandas, past blank lines
     except (UnicodeDecodeError, csv.Error):
         return  # the reader below says what is wrong with the file
     names = [h.strip() for h in header]

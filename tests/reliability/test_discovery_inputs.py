@@ -346,3 +346,9 @@ def test_lagged_metrics_names_a_graph_that_is_not_lagged():
 
     with pytest.raises(scm.GraphError, match="est is a DiGraph"):  # was "the lagged graphs have different nodes"
         lagged_metrics(scm.LaggedGraph(["a", "b"], [("a", "b", 1)]), nx.DiGraph([("a", "b")]))
+
+
+def test_nonlinear_icp_names_more_folds_than_rows():
+    x, y, env = _environments(n_per=3)
+    with pytest.raises(DataError, match="cv=10-fold cross-fitting needs at least 10 rows; X has 9"):  # scikit-learn's n_splits error
+        NonlinearICP(cv=10).fit(x[["x1"]], y, env)
