@@ -6,11 +6,14 @@ Importing this module imports numpy only (not :mod:`scm`), so the command line c
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 import numpy as np
 
-__all__ = ["center_scale", "first_line", "next_pow2", "prf", "progress", "progress_bar", "slug"]
+__all__ = [
+    "center_scale", "ensure_directory", "first_line", "next_pow2", "prf", "progress", "progress_bar", "slug", "standardize",
+]
 
 
 def next_pow2(k: int) -> int:
@@ -103,6 +106,82 @@ def center_scale(x: np.ndarray, names: list, *, owner: str, max_abs: float | Non
             f"{scale[j]:.3g}, above {limit}); rescale the data"
         )
     return loc, scale
+
+
+def standardize(x: np.ndarray, names: list, *, owner: str, ddof: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The z-scores of the columns of ``x``, with moments from :func:`center_scale`.
+
+    What the scale-invariant statistics and scale-equivariant estimates of
+    ``discovery`` run on, so that multiplying a column by ``10**k`` changes their
+    inputs only by rounding, whatever ``k`` (the raw values would overflow the
+    squares and cross products of a covariance near ``10**154``, or drown the other
+    columns in a least-squares solve). Estimates on the z-scores are mapped back with
+    ``loc`` and ``scale``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, p)
+        Finite values.
+    names : list
+        The column names, for the errors.
+    owner : str
+        The estimator or test named in the errors.
+    ddof : int, default 0
+        Delta degrees of freedom of the standard deviation (1: the sample standard
+        deviation).
+
+    Returns
+    -------
+    z : ndarray of shape (n, p)
+        ``(x - loc) / scale``; a constant column gives zeros.
+    loc, scale : ndarray of shape (p,)
+        The column means and standard deviations (``scale`` is 0 for a constant column).
+
+    Raises
+    ------
+    scm.DataError
+        A column whose spread does not fit in float64 (values of both signs near the
+        largest float), named.
+
+    Examples
+    --------
+    >>> z, loc, scale = standardize(np.array([[1e300, 1.0], [3e300, 3.0]]), ["a", "b"], owner="demo")
+    >>> z.tolist(), scale.tolist()
+    ([[-1.0, -1.0], [1.0, 1.0]], [1e+300, 1.0])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    loc, scale = center_scale(x, names, owner=owner)
+    n = x.shape[0]
+    if ddof and n > ddof:
+        scale = scale * np.sqrt(n / (n - ddof))
+    safe = np.where(scale > 0, scale, 1.0)
+    return (x - loc) / safe, loc, scale
+
+
+def ensure_directory(path, *, name: str, owner: str, create: bool = True) -> pathlib.Path:
+    """``path`` as a directory (created with its parents when ``create``), or a ``ParameterError``.
+
+    A path that exists but is a file (or has a file among its parents) is refused with
+    an error naming the parameter, instead of the ``FileExistsError`` of ``mkdir``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = ensure_directory(os.path.join(tmp, "a", "b"), name="directory", owner="demo")
+    ...     path.is_dir()
+    True
+    """
+    from scm._exceptions import ParameterError
+
+    out = pathlib.Path(path)
+    for part in (out, *out.parents):
+        if part.exists() and not part.is_dir():
+            what = "is a file" if part == out else f"is inside {str(part)!r}, which is a file"
+            raise ParameterError(f"The {name!r} parameter of {owner} must be a directory; {str(out)!r} {what}.")
+    if create:
+        out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def progress(iterable, enabled: bool, **kwargs):

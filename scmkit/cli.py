@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import pathlib
 import sys
@@ -71,6 +72,58 @@ class CLIError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
+#: Seeds go to numpy and JAX: non-negative and within numpy's legacy 32-bit range.
+MAX_SEED = 2**32 - 1
+
+
+def _int_option(low: int, high: int | None = None, *, or_minus_one: bool = False):
+    """An argparse ``type`` for an integer option in ``[low, high]`` (and -1 if ``or_minus_one``).
+
+    argparse then refuses a bad value itself, naming the option: ``argument --seed: must be
+    an integer in [0, 4294967295]; got -5``, exit status 2.
+    """
+    span = f"in [{low}, {high}]" if high is not None else f">= {low}"
+    wanted = f"an integer {span}" + (" or -1" if or_minus_one else "")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}") from None
+        ok = value >= low and (high is None or value <= high)
+        if not ok and not (or_minus_one and value == -1):
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {value}")
+        return value
+
+    return parse
+
+
+def _float_option(low: float, high: float | None = None, *, open_low: bool = False, open_high: bool = False):
+    """An argparse ``type`` for a finite number in a range (ends open or closed)."""
+    if high is None:
+        wanted = f"a number {'>' if open_low else '>='} {low:g}"
+    else:
+        wanted = f"a number in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}") from None
+        ok = math.isfinite(value) and (value > low if open_low else value >= low)
+        if high is not None:
+            ok = ok and (value < high if open_high else value <= high)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text}")
+        return value
+
+    return parse
+
+
+_SEED = _int_option(0, MAX_SEED)
+_PROBABILITY = _float_option(0.0, 1.0, open_low=True, open_high=True)
+
+
 def _parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="scmkit", description=DESCRIPTION, formatter_class=raw)
@@ -83,9 +136,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG_COMPARE, formatter_class=raw)
     c.add_argument("--algorithms", nargs="+", default=None, metavar="NAME", help="algorithm names (default: all that apply)")
     c.add_argument("--datasets", nargs="+", default=None, metavar="NAME", help="dataset names (default: the whole suite)")
-    c.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED", help="random seeds (default: 0)")
+    c.add_argument("--seeds", nargs="+", type=_SEED, default=[0], metavar="SEED", help="random seeds (default: 0)")
     c.add_argument("-o", "--output", default="scmkit-report", help="report directory (default: scmkit-report)")
-    c.add_argument("--jobs", type=int, default=1, metavar="N",
+    c.add_argument("--jobs", type=_int_option(1, or_minus_one=True), default=1, metavar="N",
                    help="local worker processes (default 1: in this process; -1: all cores)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster (e.g. tcp://host:8786)")
     c.add_argument("--cache", default=None, metavar="DIR", help="cache finished runs here and resume from them")
@@ -101,9 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--context", nargs="+", default=None, metavar="COLUMN",
                    help="context / environment column(s): required by cdnod and icp (icp: one column)")
     d.add_argument("--ci-test", default=None, help="CI test: fisherz, kci, chisq, gsq (pc, cdnod); parcorr, kci (pcmci)")
-    d.add_argument("--alpha", type=float, default=None, help="significance level (default: the method's)")
-    d.add_argument("--tau-max", type=int, default=1, help="largest lag for pcmci / pcmciplus (default: 1)")
-    d.add_argument("--seed", type=int, default=0, help="random seed of notears / vidpdag (default: 0)")
+    d.add_argument("--alpha", type=_PROBABILITY, default=None, help="significance level (default: the method's)")
+    d.add_argument("--tau-max", type=_int_option(0), default=1, help="largest lag for pcmci / pcmciplus (default: 1)")
+    d.add_argument("--seed", type=_SEED, default=0, help="random seed of notears / vidpdag (default: 0)")
     d.add_argument("-o", "--output", default=None, help="write the graph to .json, .dot or .png (default: JSON on stdout)")
 
     e = sub.add_parser("effect", help="estimate a causal effect given data and a graph", description=(
@@ -116,20 +169,21 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--outcome", required=True, help="outcome column")
     e.add_argument("--estimator", default="auto", choices=["auto", "regression", "ipw", "aipw", "doubleml"],
                    help="estimator (default: auto)")
-    e.add_argument("--alpha", type=float, default=0.05, help="1 - confidence level (default: 0.05)")
-    e.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    e.add_argument("--alpha", type=_PROBABILITY, default=0.05, help="1 - confidence level (default: 0.05)")
+    e.add_argument("--seed", type=_SEED, default=0, help="random seed (default: 0)")
 
     s = sub.add_parser("simulate", help="write simulated data and its true graph", description=(
         "Draw a random DAG and structural causal model, sample data and write it as CSV, with the true graph as "
         "JSON next to it (data.csv -> data.graph.json)."), epilog=EPILOG_SIMULATE, formatter_class=raw)
-    s.add_argument("--nodes", type=int, default=10, help="number of variables (default: 10)")
-    s.add_argument("--samples", type=int, default=1000, help="number of rows (default: 1000)")
+    s.add_argument("--nodes", type=_int_option(1), default=10, help="number of variables (default: 10)")
+    s.add_argument("--samples", type=_int_option(1), default=1000, help="number of rows (default: 1000)")
     s.add_argument("--kind", default="linear", choices=["linear", "mlp", "gp"], help="mechanisms (default: linear)")
-    s.add_argument("--degree", type=float, default=2.0, help="expected degree of the DAG (default: 2)")
+    s.add_argument("--degree", type=_float_option(0.0), default=2.0,
+                   help="expected degree of the DAG, at most --nodes - 1 (default: 2)")
     s.add_argument("--graph-kind", default="ER", choices=["ER", "SF"], help="Erdős–Rényi or scale-free (default: ER)")
-    s.add_argument("--environments", type=int, default=1,
+    s.add_argument("--environments", type=_int_option(1), default=1,
                    help="number of environments (default 1); > 1 adds an 'environment' column and shifted mechanisms")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    s.add_argument("--seed", type=_SEED, default=0, help="random seed (default: 0)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
     return p
 
@@ -144,6 +198,7 @@ def _read_csv(path):
         raise CLIError(f"{path}: no such file")
     if p.is_dir():
         raise CLIError(f"{path}: is a directory, not a CSV file")
+    _check_header(p)
     try:
         frame = pd.read_csv(p)
     except pd.errors.EmptyDataError:
@@ -156,6 +211,24 @@ def _read_csv(path):
         raise CLIError(f"{path}: no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _check_header(path: pathlib.Path) -> None:
+    """Refuse a CSV header that names a column twice (pandas would rename the second 'a' to 'a.1')."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            header = next((row for row in csv.reader(fh) if any(cell.strip() for cell in row)), [])  # as pandas, past blank lines
+    except (UnicodeDecodeError, csv.Error):
+        return  # the reader below says what is wrong with the file
+    names = [h.strip() for h in header]
+    seen: dict = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise CLIError(f"{path}: duplicate column name {name!r} (columns {seen[name] + 1} and {i + 1}); "
+                           "rename one of them")
+        seen[name] = i
 
 
 def _check_columns(frame, path, columns, what="column"):
@@ -317,8 +390,12 @@ def _simulate(args) -> int:
     out = pathlib.Path(args.output)
     if out.suffix.lower() != ".csv":
         raise CLIError(f"{args.output}: the output must end in .csv")
-    if args.environments < 1:
-        raise CLIError(f"--environments must be at least 1; got {args.environments}")
+    if args.degree > args.nodes - 1:
+        raise CLIError(f"--degree {args.degree:g} is more than --nodes - 1 = {args.nodes - 1}, the largest expected degree "
+                       f"of a DAG on {args.nodes} node{'s' if args.nodes != 1 else ''}")
+    if args.samples < args.environments:
+        raise CLIError(f"--samples {args.samples} is fewer than --environments {args.environments}: each environment "
+                       "needs rows")
     if args.environments == 1:
         ds = simulate.simulate(n_nodes=args.nodes, n_samples=args.samples, expected_degree=args.degree,
                                graph_kind=args.graph_kind, scm_kind=args.kind, random_state=args.seed)
@@ -361,8 +438,14 @@ def _compare(args) -> int:
 
     if args.list:
         return _list_suite()
-    if args.jobs == 0 or args.jobs < -1:
-        raise CLIError(f"--jobs must be a positive number or -1; got {args.jobs}")
+    from discovery._utils import ensure_directory
+
+    for option, path in (("-o/--output", args.output), ("--cache", args.cache)):
+        if path is not None:  # before the runs, not after them
+            try:
+                ensure_directory(path, name=option, owner="scmkit compare", create=False)
+            except ValueError:
+                raise CLIError(f"{option} {path}: not a directory (a file is in the way)") from None
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     client = executor = None
     if args.scheduler:

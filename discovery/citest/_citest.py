@@ -40,10 +40,12 @@ from scm._graph import check_dag
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from .._jax import batch_mesh, fast_compile_options
-from .._utils import next_pow2
+from .._utils import next_pow2, standardize
 from . import _kernels
 
-__all__ = ["CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS"]
+__all__ = [
+    "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "check_linear_independence",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +163,65 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
             out = fn(*replicated, *padded)
         out = np.asarray(out)
     return out.reshape((total,) + out.shape[2:])[:n_queries]
+
+
+def check_linear_independence(corr: np.ndarray, names, cols=None) -> None:
+    """Refuse a correlation matrix whose columns are (numerically) linearly dependent.
+
+    The one check of what the continuous tests accept: :class:`FisherZ` and
+    :class:`KCI` both run it on the correlation matrix of their data (when there are
+    more rows than columns) or, query by query, on that of ``[x, y, *S]``, so that a
+    column that is a linear combination of others is refused the same way whichever
+    test a search uses. The threshold: the smallest eigenvalue at most ``1e-10`` times
+    the largest. The correlation matrix does not depend on the units of the columns.
+
+    Parameters
+    ----------
+    corr : ndarray of shape (k, k)
+        A correlation matrix.
+    names : sequence
+        The names of the test's variables.
+    cols : sequence of int, optional
+        The positions in ``names`` of the rows of ``corr`` (default ``0 .. k - 1``).
+
+    Raises
+    ------
+    scm.DataError
+        Naming the columns involved in the dependence.
+
+    Examples
+    --------
+    >>> corr = np.array([[1.0, 1.0], [1.0, 1.0]])
+    >>> check_linear_independence(corr, ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.DataError: the correlation matrix of columns ['a', 'b'] is singular: ...
+    """
+    cols = np.arange(corr.shape[0]) if cols is None else np.asarray(cols)
+    w, v = np.linalg.eigh(corr)
+    if w[0] <= 1e-10 * max(1.0, w[-1]):
+        null = np.abs(v[:, 0])
+        involved = [names[int(cols[j])] for j in np.where(null > 1e-6 * null.max())[0]]
+        raise DataError(
+            f"the correlation matrix of columns {involved} is singular: these columns are "
+            "linearly dependent (one is a linear combination of the others); drop one of them"
+        )
+
+
+def _query_submatrices_full_rank(corr: np.ndarray, idx: np.ndarray, names) -> None:
+    """:func:`check_linear_independence` on the correlation submatrix of every query row ``[x, y, *S]`` of ``idx``."""
+    sub = corr[idx[:, :, None], idx[:, None, :]]
+    w = np.linalg.eigvalsh(sub)
+    bad = np.flatnonzero(w[:, 0] <= 1e-10 * np.maximum(1.0, w[:, -1]))
+    if bad.size:
+        cols = idx[bad[0]]
+        check_linear_independence(corr[np.ix_(cols, cols)], names, cols)
+
+
+def _standardized_values(frame: pd.DataFrame, owner: str, ddof: int = 0) -> np.ndarray:
+    """The z-scores of a validated numeric frame (moments without overflow, :func:`discovery._utils.standardize`)."""
+    z, _, _ = standardize(frame.to_numpy(dtype=float), list(frame.columns), owner=owner, ddof=ddof)
+    return z
 
 
 def _check_duplicate_columns(frame: pd.DataFrame, name: str = "data") -> None:
@@ -395,26 +456,18 @@ class FisherZ(_DataCITest):
     def __init__(self, data):
         frame = check_numeric_frame(data, name="data", min_rows=4, allow_constant=False)
         self._set_frame(frame)
-        values = frame.to_numpy(dtype=float)
+        # z-scores first: the correlation of raw columns near 1e154 or beyond overflows
+        values = _standardized_values(frame, "FisherZ")
         self.correlation_ = np.corrcoef(values, rowvar=False).reshape(values.shape[1], values.shape[1])
         if self.n_samples > len(self.variables):
-            self._check_full_rank(self.correlation_, np.arange(len(self.variables)))
-
-    def _check_full_rank(self, corr, cols) -> None:
-        w, v = np.linalg.eigh(corr)
-        if w[0] <= 1e-10 * max(1.0, w[-1]):
-            null = np.abs(v[:, 0])
-            involved = [self.variables[int(cols[j])] for j in np.where(null > 1e-6 * null.max())[0]]
-            raise DataError(
-                f"the correlation matrix of columns {involved} is singular: these columns are "
-                "linearly dependent (one is a linear combination of the others); drop one of them"
-            )
+            check_linear_independence(self.correlation_, self.variables)
 
     def _test_group(self, xs, ys, ss):
         k = ss.shape[1]
         if self.n_samples < k + 4:
             raise DataError(
-                f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples}"
+                f"Fisher-z with |S| = {k} needs at least {k + 4} rows; the data have {self.n_samples} "
+                f"(in a search, set max_cond_size <= {max(self.n_samples - 4, 0)})"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
         if idx.shape[0] <= _FISHERZ_HOST_MAX:
@@ -432,7 +485,7 @@ class FisherZ(_DataCITest):
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
         if bad.size:
             cols = idx[bad[0]]
-            self._check_full_rank(self.correlation_[np.ix_(cols, cols)], cols)
+            check_linear_independence(self.correlation_[np.ix_(cols, cols)], self.variables, cols)
         eps = np.finfo(float).eps
         r = np.where(np.abs(r) >= 1, (1.0 - eps) * np.sign(r), r)
         stat = np.sqrt(self.n_samples - k - 3) * np.abs(np.arctanh(r))
@@ -610,9 +663,13 @@ class KCI(_DataCITest):
         self.max_batch_bytes = check_in_range(max_batch_bytes, name="max_batch_bytes", low=0, owner="KCI", integer=True)
         frame = check_numeric_frame(data, name="data", min_rows=5, allow_constant=False)
         self._set_frame(frame)
-        values = frame.to_numpy(dtype=float)
-        self._data = (values - values.mean(axis=0)) / values.std(axis=0, ddof=1)
+        # z-scores with moments that do not overflow: raw columns near 1e154 would turn into zeros
+        self._data = _standardized_values(frame, "KCI", ddof=1)
         n = self.n_samples
+        # what FisherZ accepts, KCI accepts: linearly dependent columns are refused by both
+        self._correlation = np.corrcoef(self._data, rowvar=False).reshape(self._data.shape[1], self._data.shape[1])
+        if n > len(self.variables):
+            check_linear_independence(self._correlation, self.variables)
         lowrank = self.approximation in ("nystrom", "rff")
         if n_components is None:
             n_components = {"nystrom": 100, "rff": 200}.get(self.approximation, 0)
@@ -662,6 +719,14 @@ class KCI(_DataCITest):
 
     def _test_group(self, xs, ys, ss):
         k = ss.shape[1]
+        if self.n_samples <= len(self.variables):  # else checked once, on all columns, at construction
+            if self.n_samples < k + 3:
+                raise DataError(
+                    f"KCI with |S| = {k} needs at least {k + 3} rows (with fewer, the {k + 2} columns [x, y, *S] are "
+                    f"linearly dependent); the data have {self.n_samples} (in a search, set max_cond_size <= "
+                    f"{max(self.n_samples - 3, 0)})"
+                )
+            _query_submatrices_full_rank(self._correlation, np.column_stack([xs, ys, ss]), self.variables)
         theta = self._theta(k)
         median = self.width == "median"
         per_dev = self._per_device(k)

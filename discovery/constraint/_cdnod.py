@@ -55,6 +55,7 @@ from scm._validation import check_numeric_frame, check_random_state
 
 from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
+from .._utils import standardize
 from ._background import BackgroundKnowledge
 from ._pc import SEARCH_CONSTRAINTS, apply_background_knowledge, orient_colliders, skeleton
 from ._runner import CIRunner, as_runner
@@ -89,6 +90,11 @@ class _Context:
     numeric: pd.DataFrame  # numeric values used by the CI test (domain codes or time)
     kinds: list  # "categorical" / "continuous" per context column
     labels: list  # per column: the original domain labels (categorical) or None
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds, for messages (``0.0``, not ``np.float64(0.0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _looks_categorical(values: pd.Series) -> bool:
@@ -155,7 +161,7 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
         n_unique = col.nunique()
         if n_unique < 2:
             raise DataError(
-                f"context {name!r} has a single value ({col.iloc[0]!r}); CD-NOD needs at least two domains or time points"
+                f"context {name!r} has a single value ({_plain(col.iloc[0])!r}); CD-NOD needs at least two domains or time points"
             )
         kind = context_kind
         if kind == "auto":
@@ -182,6 +188,8 @@ def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Con
     from scm._validation import as_dataframe
 
     frame = data if isinstance(data, pd.DataFrame) else as_dataframe(data, name="data")
+    if frame.shape[0] < 5:  # before the context, whose checks read its first value
+        raise DataError(f"data has {frame.shape[0]} rows; CD-NOD needs at least 5")
     variables, ctx = _as_context(frame, context, context_kind)
     variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
     return variables, ctx
@@ -397,10 +405,8 @@ class _Embedder:
         else:
             sub = np.arange(n)
         self.sub = sub
-        x = values.to_numpy(dtype=float)[sub]
-        sd = x.std(axis=0)
-        sd[sd == 0] = 1.0
-        self.x = (x - x.mean(axis=0)) / sd
+        # z-scores with moments that cannot overflow: the kernels see the same values whatever the units
+        self.x, _, _ = standardize(values.to_numpy(dtype=float)[sub], list(values.columns), owner="CDNOD")
         self.names = list(values.columns)
         self.col = {c: i for i, c in enumerate(self.names)}
         self.width = float(width)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from functools import cache, partial
 from numbers import Integral, Real
 
@@ -385,6 +386,24 @@ class NOTEARS(ParamsMixin):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
 
+    def _check_rows(self, n: int, d: int) -> None:
+        """Refuse (unpenalised) or warn (penalised) when ``n <= d``: then some column is an exact
+        linear function of the others, so a fit can explain it away whatever the causal structure."""
+        if n > d:
+            return
+        penalties = {"lambda1": self._lambda1()}
+        if self.model == "mlp":
+            penalties["lambda2"] = float(self.lambda2)
+        text = (
+            f"NOTEARS: {n} rows for {d} variables; an unpenalised fit needs at least d + 1 = {d + 1} (with fewer, "
+            "the sample covariance is singular: some variable is an exact linear function of the others)"
+        )
+        active = {k: v for k, v in penalties.items() if v > 0}
+        if not active:
+            raise DataError(text + "; give more rows or a penalty (lambda1 > 0)")
+        shown = ", ".join(f"{k}={v:g}" for k, v in active.items())
+        warnings.warn(text + f"; the graph rests on the penalty ({shown})", UserWarning, stacklevel=3)
+
     def _lambda1(self) -> float:
         if self.lambda1 == "auto":  # validated: a string is "auto"
             return DEFAULT_LAMBDA1[self.model]
@@ -409,7 +428,10 @@ class NOTEARS(ParamsMixin):
         ParameterError
             For an invalid parameter (named, with its allowed values).
         DataError
-            For NaN/inf, non-numeric or constant columns (named), or too few rows.
+            For NaN/inf, non-numeric or constant columns (named), or too few rows: fewer
+            than 3, or at most one per variable without a penalty (``lambda1 = 0``, and
+            ``lambda2 = 0`` for the MLP). With a penalty and ``n <= d`` rows a
+            ``UserWarning`` says how many rows an unpenalised fit needs.
         ConvergenceError
             If the optimisation produces NaN.
         """
@@ -420,6 +442,7 @@ class NOTEARS(ParamsMixin):
         names = list(frame.columns)
         if len(names) < 2:
             raise DataError(f"NOTEARS needs at least 2 columns (variables); data has {len(names)}")
+        self._check_rows(frame.shape[0], len(names))
         rng = check_random_state(self.random_state)
         lambda1 = self._lambda1()
         x = frame.to_numpy(dtype=np.float64)

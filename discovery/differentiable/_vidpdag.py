@@ -38,6 +38,7 @@ import dataclasses
 import functools
 import logging
 import time
+import warnings
 from numbers import Integral, Real
 
 import jax
@@ -62,7 +63,7 @@ from .._jax import (
     replicated_sharding,
     row_sharding,
 )
-from .._utils import center_scale, progress_bar
+from .._utils import center_scale, progress_bar, standardize
 from . import _kernels as K
 from ._dpdag import DPDAG, RELAXATIONS
 
@@ -244,7 +245,7 @@ AUTO_LOG_SKEWNESS = 2.0
 
 
 def _skewness(x: np.ndarray) -> np.ndarray:
-    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    z, _, _ = standardize(x, [str(j) for j in range(x.shape[1])], owner="VIDPDAG")  # moments without overflow
     return np.mean(z**3, axis=0)
 
 
@@ -425,6 +426,14 @@ def prepare_data(
     n_val = int(round(validation_fraction * n))
     if validation_fraction > 0 and n_val == 0:
         logger.warning("VIDPDAG: validation_fraction=%g of %d rows holds out no row; early stopping is off", validation_fraction, n)
+    if n - n_val <= len(names):
+        warnings.warn(
+            f"VIDPDAG: {n - n_val} training rows for {len(names)} variables; a fit without its sparsity prior would "
+            f"need at least d + 1 = {len(names) + 1} (with fewer, some variable is an exact linear function of the "
+            "others): the posterior rests on the prior (prior_p, kl_weight)",
+            UserWarning,
+            stacklevel=3,
+        )
     perm = rng.permutation(n)
     x_val, x_train = x[perm[:n_val]], x[perm[n_val:]]
     key = jax.random.key(int(rng.integers(2**31 - 1)))

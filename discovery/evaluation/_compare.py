@@ -53,7 +53,7 @@ import pandas as pd
 from scm import PDAG, Dataset, LaggedGraph
 from scm._exceptions import DataError, GraphError, ParameterError
 
-from .._utils import first_line, progress_bar, slug
+from .._utils import ensure_directory, first_line, progress_bar, slug
 from ..timeseries import lagged_metrics
 
 __all__ = [
@@ -709,8 +709,7 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
         raise ParameterError(f"The 'only' parameter of compare names unknown algorithm(s) {unknown}; known: {list(algorithms)}")
     cache = None
     if cache_dir is not None:
-        cache = pathlib.Path(cache_dir)
-        cache.mkdir(parents=True, exist_ok=True)
+        cache = ensure_directory(cache_dir, name="cache_dir", owner="compare")
 
     # materialise datasets and estimators in the caller: workers only get picklable tasks
     tasks: list[RunTask] = []

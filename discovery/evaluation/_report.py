@@ -19,7 +19,7 @@ import pandas as pd
 
 from scm._exceptions import ParameterError
 
-from .._utils import slug
+from .._utils import ensure_directory, slug
 
 __all__ = ["write_report", "REPORT_METRICS"]
 
@@ -180,8 +180,9 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     need = {"algorithm", "dataset", "seed"}
     if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
         raise ParameterError(f"results must be the DataFrame of compare() (columns {sorted(need)} at least)")
-    out = pathlib.Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    if results.empty:
+        raise ParameterError("results has no rows: there is no run to report")
+    out = ensure_directory(directory, name="directory", owner="write_report")
     graphs = graphs if graphs is not None else results.attrs.get("graphs", {})
     truths = truths if truths is not None else results.attrs.get("truths", {})
     changed = results.attrs.get("changed_nodes", {})

@@ -153,6 +153,7 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
         algorithm      dataset  shd status
     0  pc-fisherz  linear-er10  0.0     ok
     """
+    from .._utils import ensure_directory
     from ._compare import compare
     from ._report import write_report
 
@@ -162,6 +163,7 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
     chosen_algos = {k: v for k, v in algos.items() if not algorithms or k in algorithms}
     chosen_data = {k: f for k, (f, _) in DEFAULT_DATASETS.items() if not datasets or k in datasets}
     only = {k: v for k, v in default_restrictions().items() if k in chosen_algos}
+    ensure_directory(output, name="output", owner="run_default_suite", create=False)  # before the runs, not after them
     table = compare(chosen_algos, chosen_data, seeds=seeds, executor=executor, n_jobs=n_jobs, cache_dir=cache_dir,
                     progress=progress, only=only)
     write_report(table, pathlib.Path(output), title="scmkit compare: the default suite")

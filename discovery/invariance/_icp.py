@@ -53,7 +53,7 @@ from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNo
 from scm._validation import as_dataframe, check_numeric_frame
 
 from .._base import AnyOf, HasAttributes, Interval, Options, ParamsMixin
-from .._utils import next_pow2
+from .._utils import next_pow2, standardize
 
 __all__ = [
     "ICP",
@@ -121,6 +121,11 @@ def _as_vector(values, name: str, n: int, columns) -> pd.Series:
     return series
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds, for messages (``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     """Validate ``fit(X, y, environment)`` and return its clean parts.
 
@@ -148,6 +153,15 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     env = pd.Series(np.asarray(env), name="environment")
     if env.isna().any():
         raise DataError(f"environment holds missing values (first at row {int(np.where(env.isna())[0][0])})")
+    # ---- rows: before the values, whose checks would call every column of one row constant
+    p = frame.shape[1]
+    need = p + min_rows_extra
+    rule = f"p + {min_rows_extra}" if min_rows_extra else "p"
+    if n < 2 * max(need, 1):
+        raise DataError(
+            f"{owner} needs at least two environments of {rule} = {max(need, 1)} rows each ({p} predictors), "
+            f"so at least {2 * max(need, 1)} rows; X has {n}"
+        )
     # ---- values
     frame = check_numeric_frame(frame, name="X", allow_constant=False)
     ycheck = check_numeric_frame(pd.DataFrame({target: np.asarray(yv)}), name="y", allow_constant=False)
@@ -156,16 +170,14 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     labels = list(uniques)
     if len(labels) < 2:
         raise DataError(
-            f"{owner} needs data from at least two environments; environment has the single value {labels[0]!r}"
+            f"{owner} needs data from at least two environments; environment has the single value {_plain(labels[0])!r}"
         )
     counts = np.bincount(codes, minlength=len(labels))
-    p = frame.shape[1]
-    need = p + min_rows_extra
     small = [(labels[i], int(c)) for i, c in enumerate(counts) if c < need]
     if small:
         shown = ", ".join(f"{lab!r} ({c} rows)" for lab, c in small[:5])
         raise DataError(
-            f"every environment needs at least p + {min_rows_extra} = {need} rows for {p} predictors; "
+            f"every environment needs at least {rule} = {need} rows for {p} predictors; "
             f"too few in environment(s) {shown}"
         )
     return frame, target, yarr, codes.astype(np.int64), labels
@@ -638,16 +650,19 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
 
     from . import _kernels as _icp_kernels
 
-    x_mean = X.mean(axis=0)
-    y_mean = y.mean()
-    xc = X - x_mean
+    # z-scores: the statistics are those of the raw columns in exact arithmetic (the tests
+    # are invariant and the coefficients equivariant under rescaling), without their overflow
+    # or their rounding against each other (issue 26); the coefficients are mapped back below
+    xc, x_mean, x_scale = standardize(X, list(names), owner="ICP")
+    yc, y_mean, y_scale = standardize(y[:, None], ["y"], owner="ICP")
+    y_mean, y_scale = float(y_mean[0]), float(y_scale[0])
     rank = np.linalg.matrix_rank(xc)
     if rank < X.shape[1]:
         raise DataError(
             f"the predictors are collinear (rank {rank} < {X.shape[1]} columns {list(map(str, names))[:10]}); "
             "drop redundant columns"
         )
-    z = np.column_stack([xc, np.ones(len(y)), y - y_mean])
+    z = np.column_stack([xc, np.ones(len(y)), yc[:, 0]])
     grams = np.stack([z[codes == e].T @ z[codes == e] for e in range(n_env)])
     b_total = masks.shape[0]
     chunk = min(_MAX_CHUNK, next_pow2(b_total))
@@ -663,12 +678,28 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
             for k, v in out.items():
                 pieces.setdefault(k, []).append(np.asarray(v)[: chunk - pad])
     result = {k: np.concatenate(v, axis=0) for k, v in pieces.items()}
-    beta = result["beta"]
-    # intercept on the original scale: b0 = mean(y) - mean(X) beta (+ the centred-scale intercept, ~0)
-    beta[:, -1] = beta[:, -1] + y_mean - beta[:, :-1] @ x_mean
-    if not np.all(np.isfinite(beta)):
+    beta_std = result["beta"]
+    if not np.all(np.isfinite(beta_std)):
         raise DataError("the pooled regressions are numerically singular; check for (near-)collinear predictors")
+    result["beta_std"] = beta_std
+    # back to the original units: b = b_std * sd(y) / sd(x); b0 = mean(y) + sd(y) b0_std - mean(X) b
+    with np.errstate(over="ignore", invalid="ignore"):
+        result["coef_scale"] = y_scale / x_scale
+        coef = beta_std[:, :-1] * result["coef_scale"]
+        beta = np.column_stack([coef, y_mean + y_scale * beta_std[:, -1] - coef @ x_mean])
+    _check_representable(beta, list(names) + ["intercept"], owner="ICP")
+    result["beta"] = beta
     return result
+
+
+def _check_representable(values: np.ndarray, names: list, *, owner: str) -> None:
+    """Refuse estimates that overflow float64 once mapped back to the units of the data."""
+    bad = ~np.isfinite(np.asarray(values, dtype=float).reshape(-1, len(names))).all(axis=0)
+    if bad.any():
+        raise DataError(
+            f"{owner}: the {names[int(np.flatnonzero(bad)[0])]!r} coefficient does not fit in float64 in the units "
+            "of the data (the columns' scales differ by too much); rescale the data"
+        )
 
 
 def _confidence_intervals(stats_: dict, masks: np.ndarray, accepted: np.ndarray, n_total: int, alpha: float, names) -> pd.DataFrame:
@@ -680,10 +711,13 @@ def _confidence_intervals(stats_: dict, masks: np.ndarray, accepted: np.ndarray,
     sigma2 = stats_["ss"][accepted].sum(axis=1) / (n_total - sizes - 1)
     se = np.sqrt(sigma2[:, None] * stats_["inv_diag"][accepted][:, :-1])
     delta = stats.norm.ppf(1 - alpha / 4) * se
-    beta = stats_["beta"][accepted][:, :-1]
+    beta = stats_["beta_std"][accepted][:, :-1]  # z-score units: mapped back below, as the coefficients
     lower = np.where(m, beta - delta, 0.0).min(axis=0)
     upper = np.where(m, beta + delta, 0.0).max(axis=0)
-    return pd.DataFrame({"lower": lower, "upper": upper}, index=names)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bounds = np.column_stack([lower, upper]) * stats_["coef_scale"][:, None]
+    _check_representable(bounds.T, list(names), owner="ICP")
+    return pd.DataFrame({"lower": bounds[:, 0], "upper": bounds[:, 1]}, index=names)
 
 
 # =========================================================================== nonlinear ICP
@@ -701,7 +735,9 @@ class NonlinearICP(_InvariantPrediction):
     ``X_S`` (out of sample: out-of-bag or cross-fitted predictions; for the empty set,
     the mean), and the residuals are tested for equality in distribution across the
     environments. As in :class:`ICP`, the estimate is the intersection of the
-    accepted sets.
+    accepted sets. The regressor is fitted to the z-scores of ``X`` and ``y`` (means and
+    standard deviations computed without overflow), so the result does not depend on
+    the units of the columns, whatever the regressor.
 
     Parameters
     ----------
@@ -819,11 +855,17 @@ class NonlinearICP(_InvariantPrediction):
         p = len(names)
         k_max = _max_set_size(self.max_set_size, p)
         masks = candidate_masks(p, k_max)
-        values = frame.to_numpy(dtype=float)
+        # The regressor sees z-scores of X and y: the invariance tests then do not depend on the
+        # units of the columns, and values beyond float32 (scikit-learn's trees) stay in range.
+        values, _, _ = standardize(frame.to_numpy(dtype=float), names, owner="NonlinearICP")
+        yz, _, _ = standardize(yv[:, None], [target], owner="NonlinearICP")
+        yz = yz[:, 0]
+        if isinstance(cv, Integral) and len(yz) < cv:
+            raise DataError(f"cv={cv}-fold cross-fitting needs at least {cv} rows; X has {len(yz)}")
         start = time.perf_counter()
         set_p = np.empty(len(masks))
         for i, m in enumerate(masks):
-            resid = self._residuals(reg, cv, values[:, m], yv)
+            resid = self._residuals(reg, cv, values[:, m], yz)
             set_p[i] = self._invariance_pvalue(resid, codes, len(labels), test)
         self._store_summary(masks, set_p, names, target, labels)
         logger.info(
@@ -839,7 +881,17 @@ class NonlinearICP(_InvariantPrediction):
 
         est = clone(reg)
         if cv == "oob":
-            est.fit(xs, y)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                est.fit(xs, y)
+            for w in caught:
+                if "do not have OOB scores" in str(w.message):
+                    # scikit-learn predicts 0 for such rows: their residuals would be the raw y
+                    raise DataError(
+                        f"NonlinearICP: the regressor left some of the {len(y)} rows without an out-of-bag prediction "
+                        "(too few trees for cv='oob'); use more trees or cv=5"
+                    )
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             return y - np.asarray(est.oob_prediction_, dtype=float)
         if cv is None:
             est.fit(xs, y)

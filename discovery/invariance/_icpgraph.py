@@ -9,6 +9,7 @@ import networkx as nx
 import pandas as pd
 
 from scm._exceptions import DataError
+from scm._validation import check_numeric_frame
 
 from ._icp import ICP, ICPParams
 
@@ -78,6 +79,10 @@ class ICPGraph(ICPParams):
         if environment not in data.columns:
             raise DataError(f"the environment column {environment!r} is not in the data (columns: {list(data.columns)[:10]})")
         variables = [c for c in data.columns if c != environment]
+        if len(variables) < 2:
+            raise DataError(f"ICPGraph needs at least 2 variables besides the environment column {environment!r}; got {variables}")
+        # checked once here, so that an error names the data, not the 'y' or 'X' of the first ICP that meets it
+        check_numeric_frame(data[variables], name="data", allow_constant=False)
         graph = nx.DiGraph()
         graph.add_nodes_from(variables)
         self.parents_, self.models_ = {}, {}

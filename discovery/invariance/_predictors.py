@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -40,7 +41,8 @@ from scm._exceptions import ConvergenceError, DataError, NotFittedError, Unknown
 from scm._validation import as_dataframe, check_numeric_frame, check_option
 
 from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit
-from ._icp import split_inputs
+from .._utils import standardize
+from ._icp import _check_representable, _plain, split_inputs
 
 __all__ = ["AnchorRegression", "IRM"]
 
@@ -72,8 +74,10 @@ def _anchor_matrix(anchors, frame: pd.DataFrame, kind: str) -> tuple[np.ndarray,
             if arr.ndim != 2:
                 raise DataError(f"anchors must be 1-D or 2-D; got an array of shape {arr.shape}")
             table = pd.DataFrame(arr, columns=["A"] if arr.shape[1] == 1 else [f"A{i}" for i in range(arr.shape[1])])
+        # Only a Series or DataFrame names its anchors; an array or a list is taken as it is,
+        # whatever the columns of X (its default names "A", "A0", ... are labels, not references).
         clash = [str(c) for c in table.columns if c in frame.columns]
-        if clash and not isinstance(anchors, np.ndarray):
+        if clash and isinstance(anchors, (pd.Series, pd.DataFrame)):
             raise DataError(f"anchor(s) {clash} are also columns of X; pass their names to use those columns, or drop them from X")
         if len(table) != n:
             raise DataError(f"anchors have {len(table)} rows but X has {n}")
@@ -88,10 +92,14 @@ def _anchor_matrix(anchors, frame: pd.DataFrame, kind: str) -> tuple[np.ndarray,
             raise DataError(f"anchor_kind='environment' needs one column of labels; got {table.shape[1]} columns")
         codes, labels = pd.factorize(table.iloc[:, 0], sort=True)
         if len(labels) < 2:
-            raise DataError(f"the anchors hold a single environment {labels[0]!r}; at least two are needed")
+            raise DataError(f"the anchors hold a single environment {_plain(labels[0])!r}; at least two are needed")
         a = np.eye(len(labels))[codes]
         return a, frame, list(labels)
-    values = check_numeric_frame(table, name="anchors").to_numpy(dtype=float)
+    # a constant anchor spans no direction: refused, instead of a silent fall-back to OLS
+    values = check_numeric_frame(table, name="anchors", allow_constant=False).to_numpy(dtype=float)
+    # z-scores: the projection does not depend on the anchors' units, but the rank tolerance
+    # of its SVD would (a column of anchors scaled by 1e-150 would be dropped)
+    values, _, _ = standardize(values, list(map(str, table.columns)), owner="AnchorRegression")
     return values, frame, list(map(str, table.columns))
 
 
@@ -244,19 +252,42 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         ParameterError
             ``gamma`` negative or NaN, an unknown ``anchor_kind``.
         DataError
-            Non-numeric or missing values, a single environment, or ``gamma = inf``
-            with fewer independent anchor directions than predictors (the IV
-            estimator is not identified).
+            Non-numeric or missing values, a single environment, fewer than ``p + 2``
+            rows (the fit would interpolate), predictors that are collinear (after
+            partialling out the anchors when ``gamma = 0``), ``gamma = inf`` with fewer
+            independent anchor directions than predictors (the IV estimator is not
+            identified), or a coefficient that overflows float64 in the units of the data.
+
+        Notes
+        -----
+        The fit runs on the z-scores of ``X``, ``y`` and continuous anchors (moments
+        computed without overflow) and the coefficients are mapped back, so multiplying
+        a column by ``10**k`` divides its coefficient by ``10**k`` and leaves the others
+        unchanged, to rounding. Anchors given as an array or a list are used as they are;
+        only a named Series or DataFrame whose name is also a column of ``X`` is refused.
         """
         owner = "AnchorRegression"
         self._validate_params()
         gamma = self.gamma
         anchor_kind = check_option(anchor_kind, ("auto", "environment", "continuous"), name="anchor_kind", owner=owner)
-        frame, _, yv = _split_xy(X, y, owner=owner)
+        if isinstance(y, str) and (anchors == y if isinstance(anchors, str) else isinstance(anchors, list) and y in anchors):
+            raise DataError(f"the anchors name the target y {y!r}; the anchors must be other columns")
+        frame, y_name, yv = _split_xy(X, y, owner=owner)
         a, frame, anchor_names = _anchor_matrix(anchors, frame, anchor_kind)
-        values = check_numeric_frame(frame, name="X").to_numpy(dtype=float)
-        x_mean, y_mean = values.mean(axis=0), yv.mean()
-        xc, yc = values - x_mean, yv - y_mean
+        values = check_numeric_frame(frame, name="X", allow_constant=False).to_numpy(dtype=float)
+        names = list(map(str, frame.columns))
+        n, p = values.shape
+        if n < p + 2:
+            raise DataError(
+                f"AnchorRegression needs at least p + 2 = {p + 2} rows for {p} predictors (an intercept and one "
+                f"residual degree of freedom; with fewer the fit interpolates the data); X has {n}"
+            )
+        # Solved on z-scores and mapped back: the coefficients are equivariant under rescaling
+        # a column, which a least-squares solve on raw columns of very different scales is not
+        # (its rank cut-off drops the small ones).
+        xc, x_mean, x_scale = standardize(values, names, owner=owner)
+        yc, y_mean, y_scale = standardize(yv[:, None], [y_name], owner=owner)
+        yc, y_mean, y_scale = yc[:, 0], float(y_mean[0]), float(y_scale[0])
         basis = _projector_basis(a)
         px, py = basis @ (basis.T @ xc), basis @ (basis.T @ yc)
         if np.isinf(gamma):
@@ -269,9 +300,21 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
             coef = np.linalg.lstsq(px, py, rcond=None)[0]
         else:
             shrink = 1.0 - np.sqrt(gamma)
-            coef = np.linalg.lstsq(xc - shrink * px, yc - shrink * py, rcond=None)[0]
+            design = xc - shrink * px
+            rank = np.linalg.matrix_rank(design)
+            if rank < p:
+                raise DataError(
+                    f"the coefficients are not identified: the predictors {names[:10]} are collinear"
+                    f"{' once the anchors are partialled out (gamma=0)' if gamma == 0 else ''} (rank {rank} < {p}); "
+                    "drop redundant columns"
+                )
+            coef = np.linalg.lstsq(design, yc - shrink * py, rcond=None)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = coef * (y_scale / x_scale)
+            intercept = y_mean - x_mean @ coef
+        _check_representable(np.append(coef, intercept), names + ["intercept"], owner=owner)
         self.coef_ = coef
-        self.intercept_ = float(y_mean - x_mean @ coef)
+        self.intercept_ = float(intercept)
         self.anchor_names_ = anchor_names
         self.n_features_in_ = values.shape[1]
         self.feature_names_in_ = np.asarray(list(map(str, frame.columns)), dtype=object)
@@ -326,8 +369,8 @@ class IRM(_LinearPredictor, ParamsMixin):
     Notes
     -----
     ``X`` and ``y`` are centred and scaled by their pooled standard deviations before
-    training (and the coefficients mapped back), so ``penalty`` and
-    ``learning_rate`` do not depend on the units of the data. IRM has no guarantee
+    training (moments computed without overflow; the coefficients are mapped back), so
+    ``penalty`` and ``learning_rate`` do not depend on the units of the data. IRM has no guarantee
     of finding the causal coefficients in linear models with few environments
     (Rosenfeld et al., 2021); prefer :class:`AnchorRegression` or :class:`ICP` there.
 
@@ -401,9 +444,12 @@ class IRM(_LinearPredictor, ParamsMixin):
         Raises
         ------
         ParameterError, DataError, UnknownNodeError
-            Bad parameters or inputs (as :meth:`ICP.fit`).
+            Bad parameters or inputs (as :meth:`ICP.fit`); fewer than ``p + 2`` rows
+            (``p + 1`` without intercept) with ``l2 = 0`` (with ``l2 > 0``, a
+            ``UserWarning``).
         ConvergenceError
-            The loss became NaN (lower ``learning_rate``).
+            The loss became non-finite or exceeded 1000 times its starting value; the
+            message names the step and suggests a smaller ``learning_rate``.
         """
         import jax
         import jax.numpy as jnp
@@ -412,16 +458,27 @@ class IRM(_LinearPredictor, ParamsMixin):
 
         self._validate_params()
         solver = self.solver
-        frame, _, yv, codes, labels = split_inputs(X, y, environment, owner="IRM", min_rows_extra=0)
+        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="IRM", min_rows_extra=0)
         values = frame.to_numpy(dtype=float)
-        x_mean, x_std = values.mean(axis=0), values.std(axis=0)
-        y_mean, y_std = yv.mean(), yv.std()
-        xs = (values - x_mean) / x_std
-        ys = (yv - y_mean) / y_std
+        names = list(map(str, frame.columns))
+        n, p = values.shape
+        need = p + 1 + int(bool(self.fit_intercept))
+        if n < need:
+            text = (
+                f"IRM: {n} rows for {p} predictors{' and an intercept' if self.fit_intercept else ''}: at least {need} are "
+                "needed for one residual degree of freedom; with fewer the fit interpolates the data"
+            )
+            if self.l2 == 0:
+                raise DataError(text + " (or set a ridge penalty l2 > 0)")
+            warnings.warn(text + f"; the coefficients rest on the ridge penalty l2={self.l2}", UserWarning, stacklevel=2)
+        # z-scores with moments that cannot overflow (a column near 1e300 would get a std of inf and a zero coefficient)
+        xs, x_mean, x_std = standardize(values, names, owner="IRM")
+        ys, y_mean, y_std = standardize(yv[:, None], [target], owner="IRM")
+        ys, y_mean, y_std = ys[:, 0], float(y_mean[0]), float(y_std[0])
         n_env = len(labels)
         with jax.enable_x64(True):
             key = jax.random.key(int(self.random_state))
-            params, loss = _irm_kernels.irm_train(
+            params, loss, first_bad = _irm_kernels.irm_train(
                 jnp.asarray(xs),
                 jnp.asarray(ys),
                 jnp.asarray(codes),
@@ -438,14 +495,38 @@ class IRM(_LinearPredictor, ParamsMixin):
             beta = np.asarray(params["beta"])
             b = float(params["b"])
             loss = float(loss)
-        if not np.isfinite(loss) or not np.all(np.isfinite(beta)):
-            raise ConvergenceError(f"IRM diverged (loss {loss}); lower 'learning_rate' (got {self.learning_rate})")
-        coef = beta * y_std / x_std
+            first_bad = np.asarray(first_bad)
+        self._check_divergence(first_bad, loss, beta, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = beta * (y_std / x_std)
+            intercept = y_mean + y_std * b - x_mean @ coef
+        _check_representable(np.append(coef, intercept), names + ["intercept"], owner="IRM")
         self.coef_ = coef
-        self.intercept_ = float(y_mean + y_std * b - x_mean @ coef)
+        self.intercept_ = float(intercept)
         self.loss_ = loss
         self.environments_ = list(labels)
         self.n_features_in_ = values.shape[1]
         self.feature_names_in_ = np.asarray(list(map(str, frame.columns)), dtype=object)
         logger.info("IRM: %d steps, final loss %.4g", self.n_steps, loss)
         return self
+
+    def _check_divergence(self, first_bad: np.ndarray, loss: float, beta: np.ndarray, b: float) -> None:
+        """Raise ConvergenceError naming the first step whose loss was non-finite or exploded."""
+        from ._irm_kernels import DIVERGENCE_FACTOR
+
+        finite = np.isfinite(loss) and np.all(np.isfinite(beta)) and np.isfinite(b)
+        if finite and np.all(first_bad < 0):
+            return
+        phase = 0 if first_bad[0] >= 0 else 1
+        step = int(first_bad[phase]) if first_bad[phase] >= 0 else int(self.n_steps)
+        offset = 0 if phase == 0 else int(self.anneal_steps)
+        which = "the annealing phase, penalty weight 1" if phase == 0 else f"the penalty phase, weight {self.penalty:g}"
+        hint = (
+            f"lower 'learning_rate' (got {self.learning_rate:g}) or use solver='lbfgs'"
+            if self.solver == "adam"
+            else f"lower 'penalty' (got {self.penalty:g}) or use solver='adam' with a small learning rate"
+        )
+        raise ConvergenceError(
+            f"IRM diverged: the loss became non-finite or exceeded {DIVERGENCE_FACTOR:g} times its starting value at step "
+            f"{offset + step} of {int(self.anneal_steps) + int(self.n_steps)} ({which}; final loss {loss:.3g}); {hint}"
+        )

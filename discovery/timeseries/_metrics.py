@@ -39,6 +39,9 @@ def lagged_metrics(true: LaggedGraph, est: LaggedGraph) -> dict:
     >>> lagged_metrics(t, e)["shd"]
     1.0
     """
+    for name, graph in (("true", true), ("est", est)):
+        if not isinstance(graph, LaggedGraph):
+            raise GraphError(f"lagged_metrics compares LaggedGraphs; {name} is a {type(graph).__name__}")
     if set(true.nodes) != set(est.nodes):
         raise GraphError(f"the lagged graphs have different nodes: {sorted(map(str, set(true.nodes) ^ set(est.nodes)))[:10]}")
     tm, em = _lagged_marks(true), _lagged_marks(est)

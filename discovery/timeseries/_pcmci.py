@@ -60,7 +60,7 @@ from scm._lagged import LaggedGraph
 from scm._validation import as_dataframe, check_in_range
 
 from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
-from .._utils import next_pow2
+from .._utils import next_pow2, standardize
 from .._utils import progress as _progress
 from ..constraint import CIRunner
 from . import _kernels as _ts_kernels
@@ -140,17 +140,37 @@ class LaggedDesign:
 
 
 def _series_list(data, name: str) -> list:
+    """The series of ``data``: one for a DataFrame, Series or 1-D / 2-D array, one per item of a list or a 3-D array.
+
+    A list (or tuple) is several series, each a DataFrame or a 2-D ``(T, N)`` array, or one
+    univariate series when its items are numbers. A list of 1-D items (arrays, lists,
+    Series) is refused: it reads as the rows of one series as well as several univariate
+    series (``list(df.to_numpy())`` and ``[s1, s2]`` look alike), and a wrong guess gives
+    a graph of the wrong variables without a word.
+    """
     if isinstance(data, (pd.DataFrame, pd.Series)):
         return [data]
     if isinstance(data, (list, tuple)):
         if len(data) == 0:
             raise DataError(f"{name} is an empty list; give at least one time series")
+        dims = {np.ndim(item) for item in data}
+        if dims == {0}:
+            return [np.asarray(data)]  # numbers: one univariate series, as a 1-D array
+        if 1 in dims or 0 in dims:
+            raise DataError(
+                f"{name} is a list of {len(data)} one-dimensional items (rows or univariate series?); a list holds "
+                f"several series, each a DataFrame or a 2-D (T, N) array. For one series whose rows these are, pass "
+                f"np.asarray({name}) (or a DataFrame); for several univariate series, pass each as a column "
+                f"(np.asarray(s)[:, None])"
+            )
         return list(data)
     try:
         arr = np.asarray(data)
     except Exception as exc:  # pragma: no cover - exotic inputs
         raise DataError(f"{name} must be a DataFrame, a list of DataFrames or an array; got {type(data).__name__}") from exc
     if arr.ndim == 3:
+        if arr.shape[0] == 0:
+            raise DataError(f"{name} is a 3-D array of shape {arr.shape}: it holds no series")
         return [arr[m] for m in range(arr.shape[0])]
     if arr.ndim in (1, 2):
         return [arr]
@@ -164,7 +184,9 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     ----------
     data : DataFrame (T, N), array (T, N) or (M, T, N), or list of DataFrames / arrays
         One or several series of the same variables (rows in time order). Column names
-        become variable names (arrays: ``X0, X1, ...``).
+        become variable names (arrays: ``X0, X1, ...``). A list holds several series, each
+        a DataFrame or a 2-D array (a list of numbers is one univariate series); a list of
+        1-D items (rows? univariate series?) is refused as ambiguous.
     tau_max : int
         Largest lag of a link (the design covers ``2 * tau_max``, the MCI conditions).
     mask : same structure as ``data`` of bool, optional
@@ -195,6 +217,8 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     check_in_range(tau_max, name="tau_max", low=0, inclusive="left", integer=True, owner="lagged_design")
     frames = [as_dataframe(s, name="data") for s in _series_list(data, "data")]
     names = list(frames[0].columns)
+    if not names:
+        raise DataError("data has no columns; give at least one variable")
     for m, f in enumerate(frames[1:], 1):
         if list(f.columns) != names:
             raise DataError(f"series {m} has columns {list(f.columns)[:10]}; series 0 has {names[:10]}: all series need the same variables")
@@ -209,6 +233,11 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
     any_masked = False
     for m, (f, mk) in enumerate(zip(frames, masks)):
         where = "data" if len(frames) == 1 else f"data series {m}"
+        if f.shape[0] <= window:  # before the dtypes: the columns of an empty frame are of dtype object
+            raise DataError(
+                f"{where} has T={f.shape[0]} time points; tau_max={tau_max} needs more than 2 * tau_max = {window} "
+                "(every test drops the first 2 * tau_max steps)"
+            )
         bad = [c for c in f.columns if not (pd.api.types.is_numeric_dtype(f[c]) or pd.api.types.is_bool_dtype(f[c]))]
         if bad:
             kinds = ", ".join(f"{c!r} ({f[c].dtype})" for c in bad[:5])
@@ -235,11 +264,6 @@ def lagged_design(data, tau_max: int, mask=None) -> LaggedDesign:
                 "mask it (mask=...) or impute it"
             )
         T = x.shape[0]
-        if T <= window:
-            raise DataError(
-                f"{where} has T={T} time points; tau_max={tau_max} needs more than 2 * tau_max = {window} "
-                "(every test drops the first 2 * tau_max steps)"
-            )
         any_masked |= bool(mk.any())
         x = np.where(mk, 0.0, x)
         values.append(np.concatenate([x[window - lag : T - lag] for lag in range(window + 1)], axis=1))
@@ -283,12 +307,13 @@ class _ParCorrBackend:
     def __init__(self, design: LaggedDesign):
         self.design = design
         self.variables = [design.label(c) for c in range(design.values.shape[1])]
+        # z-scores with moments that cannot overflow: the partial correlations do not depend on the
+        # units of the series, and raw columns near 1e154 would overflow their squares
+        labels = [design.label(c) for c in range(design.values.shape[1])]
+        self.values, _, _ = standardize(design.values, labels, owner="ParCorr")
         if design.valid is None:
-            x = design.values
-            xc = x - x.mean(axis=0)
-            sd = np.sqrt(np.mean(xc * xc, axis=0))
-            xs = xc / sd
-            self.corr = (xs.T @ xs) / x.shape[0]
+            xs = self.values
+            self.corr = (xs.T @ xs) / xs.shape[0]
             w, v = np.linalg.eigh(self.corr)
             if w[0] <= 1e-10 * max(1.0, w[-1]):
                 null = np.abs(v[:, 0])
@@ -324,7 +349,7 @@ class _ParCorrBackend:
                 n = np.full(n_q, self.design.n_samples, dtype=float)
             else:
                 out = np.asarray(
-                    _ts_kernels.parcorr_masked_batch(self.design.values, self.design.valid, idx, active, n_chunks)
+                    _ts_kernels.parcorr_masked_batch(self.values, self.design.valid, idx, active, n_chunks)
                 ).reshape(-1, 2)[:n_q]
                 r, n = out[:, 0], out[:, 1]
         logger.debug("parcorr: %d tests with |Z| <= %d in one call", n_q, k)
@@ -1725,7 +1750,9 @@ class PCMCI(_TimeSeriesBase):
         Parameters
         ----------
         data : DataFrame (T, N), array (T, N) or (M, T, N), or list of DataFrames / arrays
-            One or several series of the same variables, rows in time order.
+            One or several series of the same variables, rows in time order. A list holds
+            several series, each a DataFrame or a 2-D array; a list of 1-D items (rows?
+            univariate series?) is refused as ambiguous.
         mask : same structure of bool, optional
             ``True`` marks a missing value; a test drops the time steps whose lagged window
             touches a masked value of one of its variables.

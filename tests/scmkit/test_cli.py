@@ -189,6 +189,16 @@ def _one_line_error(capsys, argv, *needles, code=2):
         assert needle in lines[0], lines[0]
 
 
+def _argparse_error(capsys, argv, *needles):
+    """A bad option value is refused by argparse: exit status 2, the option named on the last line."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    for needle in needles:
+        assert needle in last, last
+
+
 @pytest.mark.parametrize(
     "content, needles",
     [
@@ -217,7 +227,7 @@ def test_discover_bad_options(simulated, tmp_path, capsys):
     _one_line_error(capsys, ["discover", data, "--method", "cdnod", "--context", "regime"], "envs.csv", "'regime' not in the file")
     _one_line_error(capsys, ["discover", data, "--method", "cdnod"], "needs --context")
     _one_line_error(capsys, ["discover", data, "-o", str(tmp_path / "g.svg")], "g.svg", ".json")
-    _one_line_error(capsys, ["discover", data, "--alpha", "2"], "envs.csv", "alpha")
+    _argparse_error(capsys, ["discover", data, "--alpha", "2"], "argument --alpha", "(0, 1)")
 
 
 def test_effect_bad_inputs(simulated, tmp_path, capsys):
@@ -234,7 +244,7 @@ def test_effect_bad_inputs(simulated, tmp_path, capsys):
 
 def test_simulate_bad_output(tmp_path, capsys):
     _one_line_error(capsys, ["simulate", "-o", str(tmp_path / "data.txt")], "data.txt", ".csv")
-    _one_line_error(capsys, ["simulate", "--nodes", "0", "-o", str(tmp_path / "d.csv")], "n_nodes")
+    _argparse_error(capsys, ["simulate", "--nodes", "0", "-o", str(tmp_path / "d.csv")], "argument --nodes", ">= 1")
 
 
 @pytest.mark.slow
