@@ -11,19 +11,17 @@ vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
 - :class:`DSeparation`: the oracle, d-separation in a known DAG;
 - :func:`make_ci_test`, :data:`CI_TESTS`: a test by name;
 - :func:`resolve_ci_test`: the test an estimator's ``ci_test`` / ``ci_test_kwargs`` ask for;
-- :func:`check_linear_independence`: the one check of what the continuous tests accept
-  (linearly dependent columns are refused by Fisher-z and KCI alike).
 
-The continuous tests run on z-scores whose moments cannot overflow
+Fisher-z and KCI accept the same data: both refuse linearly dependent columns with the
+same error, from one check. The continuous tests run on z-scores whose moments cannot overflow
 (:func:`discovery._utils.standardize`): their p-values do not depend on the units of the
 columns. The discrete tests re-code each column's values, which scaling does not change
 (their data are integer codes: scaling does not apply).
 """
 
-from ._citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, check_linear_independence, make_ci_test
+from ._citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
 from ._resolve import resolve_ci_test
 
 __all__ = [
     "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "resolve_ci_test",
-    "check_linear_independence",
 ]

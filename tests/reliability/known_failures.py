@@ -86,17 +86,9 @@ _PREDICT_NONFINITE = "issue 26: non-finite noise for 'bmi' is accepted and propa
 # the cases, grouped by entry point
 # --------------------------------------------------------------------------- #
 KNOWN_FAILURES: dict[str, str] = {
-    "discovery.PC-scale": _FISHERZ_1E300,
-    "discovery.PC[kci]-scale": _KCI_1E300 + ": PC(ci_test='kci') finds age - crp instead of age - bmi - crp",
-    "discovery.CDNOD-empty": _EMPTY_INDEX,
-    "discovery.CDNOD-scale": _KCI_1E300 + ": CDNOD (KCI) loses age -> bmi -> crp and finds age -> crp",
-    "discovery.CDNOD[fisherz]-empty": _EMPTY_INDEX,
-    "discovery.CDNOD[fisherz]-scale": _FISHERZ_1E300,
-    "discovery.constraint.skeleton-scale": _FISHERZ_1E300,
     "discovery.constraint.orient_colliders-single_column": (
         "issue 26: a CI test over one column asked about 'bmi' of the skeleton: KeyError 'bmi' leaks (expected: UnknownNodeError)"
     ),
-    "discovery.constraint.orient_colliders-scale": _FISHERZ_1E300,
     "discovery.constraint.apply_background_knowledge-wrong_type_graph": _STR_GRAPH,
     "discovery.constraint.context_knowledge-context_is_variable": (
         "issue 26: a context that is also a variable ('bmi') is accepted: bmi lands in tier 1 with the variables, not in tier 0"
@@ -105,24 +97,11 @@ KNOWN_FAILURES: dict[str, str] = {
     "discovery.constraint.context_skeleton-few_rows": (
         "issue 26: 4 rows for 5 variables are accepted and a skeleton is returned (expected: a named error with the rows needed)"
     ),
-    "discovery.constraint.context_skeleton-scale": _FISHERZ_1E300,
     "discovery.constraint.orient_with_context-wrong_type_graph": _STR_GRAPH,
-    "discovery.constraint.orient_by_independent_changes-empty": _EMPTY_INDEX,
-    "discovery.constraint.orient_by_independent_changes-scale": (
-        "issue 26: bmi x 1e300: RuntimeWarning 'overflow encountered in square' leaks (the orientation is unchanged)"
-    ),
-    "discovery.constraint.driving_forces-empty": _EMPTY_INDEX,
-    "discovery.constraint.driving_forces-scale": (
-        "issue 26: bmi x 1e300: RuntimeWarning 'overflow encountered in square' leaks (the forces are unchanged)"
-    ),
     "discovery.constraint.changing_nodes-wrong_type_graph": _STR_GRAPH,
     "discovery.constraint.changing_nodes-unknown:contexts": (
         "issue 26: an unknown context 'NOPE' is ignored: returns [] instead of an UnknownNodeError"
     ),
-    "discovery.FisherZ-scale": _FISHERZ_1E300,
-    "discovery.KCI-scale": _KCI_1E300 + ": pvalue('age', 'crp', ['bmi']) = 4.8e-05 instead of 0.45",
-    "discovery.make_ci_test-scale": _FISHERZ_1E300,
-    "discovery.citest.resolve_ci_test-scale": _FISHERZ_1E300,
     "discovery.NOTEARS-few_rows": (
         "issue 26: 3 rows for 4 variables are fitted and 2 edges returned (expected: a named error with the rows needed)"
     ),
@@ -155,47 +134,10 @@ KNOWN_FAILURES: dict[str, str] = {
     "discovery.differentiable.break_cycles-wrong_type_frame": _BREAK_CYCLES + (
         "nested lists: TypeError 'list indices must be integers or slices, not tuple' leaks"
     ),
-    "discovery.ICP-scale": (
-        "issue 26: bmi x 1e300 is refused as 'the predictors are collinear (rank 1 < 3 columns ...)': ICP is scale-invariant and the "
-        "unscaled data give parents"
-    ),
-    "discovery.NonlinearICP-scale": (
-        "issue 26: bmi x 1e300 reaches sklearn as float32 (RuntimeWarning 'overflow encountered in cast' leaks), then sklearn's "
-        "ValueError 'Input X contains infinity or a value too large for dtype('float32')' leaks"
-    ),
-    "discovery.ICPGraph-scale": (
-        "issue 26: bmi x 1e300 is refused as 'the predictors are collinear (rank 1 < 3 columns ...)': ICP is scale-invariant"
-    ),
-    "discovery.AnchorRegression-few_rows": (
-        "issue 26: 3 rows for 3 covariates (two environments) are fitted: the fit interpolates (expected: a named error with the rows "
-        "needed)"
-    ),
-    "discovery.AnchorRegression-scale": (
-        "issue 26: bmi x 1e300 zeroes the other coefficients (standardised coefficient of age 0.0 instead of 0.0058)"
-    ),
-    "discovery.IRM-scale": (
-        "issue 26: bmi x 1e300 changes the fit (standardised coefficient of age 0.40 instead of 0.30); RuntimeWarning 'overflow "
-        "encountered in square' leaks"
-    ),
-    "discovery.PCMCI-scale": _LAGGED_1E300,
-    "discovery.PCMCI-list_of_rows": _LIST_OF_ROWS,
-    "discovery.PCMCIPlus-scale": _LAGGED_1E300,
-    "discovery.PCMCIPlus-list_of_rows": _LIST_OF_ROWS,
-    "discovery.timeseries.lagged_design-list_of_rows": _LIST_OF_ROWS,
-    "discovery.timeseries.pc1_parents-scale": _LAGGED_1E300,
-    "discovery.timeseries.mci_tests-scale": _LAGGED_1E300,
-    "discovery.timeseries.mci_skeleton-scale": _LAGGED_1E300,
-    "discovery.timeseries.orient_contemporaneous_colliders-scale": _LAGGED_1E300,
-    "discovery.timeseries.lagged_metrics-wrong_type_graph": _STR_GRAPH,
     "discovery.metrics.average_precision-nan": _AP_NONFINITE,
     "discovery.metrics.average_precision-inf": _AP_NONFINITE,
     "discovery.metrics.auroc-nan": _AP_NONFINITE,
     "discovery.metrics.auroc-inf": _AP_NONFINITE,
-    "discovery.compare-scale": (
-        "issue 26: bmi x 1e300: the run records numpy's 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of a "
-        "result"
-    ),
-    "discovery.compare-path_is_file": _DIRECTORY_FILE + " (cache_dir)",
     "discovery.evaluation.summarise-duplicate_names": (
         "issue 26: a results table with two 'shd' columns: pandas' ValueError 'If using all scalar values, you must pass an index' leaks"
     ),
@@ -204,7 +146,6 @@ KNOWN_FAILURES: dict[str, str] = {
     ),
     "discovery.plot_comparison-duplicate_names": _REPORT_DUPLICATES,
     "discovery.write_report-duplicate_names": _REPORT_DUPLICATES,
-    "discovery.write_report-path_is_file": _DIRECTORY_FILE + " (directory)",
     "scm.skeleton_pdag-wrong_type_graph": _STR_GRAPH,
     "scm.dag_to_adjacency-cycle": (
         "issue 26: a graph with the cycle age -> dose -> bmi -> crp -> age is converted without an error (expected: CycleError)"
@@ -258,36 +199,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "scm.simulate.multi_environment-huge_count": _HUGE,
     "scm.simulate.draw_lagged_structure-huge_count": _HUGE,
     "estimators.effect-empty": "issue 26: an empty frame (0 rows): IndexError 'index 0 is out of bounds for axis 0 with size 0' leaks",
-    "scmkit discover --method pc-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method pc-scale": (
-        "issue 26: bmi x 1e300 exits 1 with 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of the graph of "
-        "the unscaled data"
-    ),
-    "scmkit discover --method notears-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method vidpdag-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method cdnod-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method cdnod-scale": (
-        "issue 26: bmi x 1e300 exits 1 with 'LinAlgError: Eigenvalues did not converge' (the Fisher-z overflow) instead of the graph of "
-        "the unscaled data"
-    ),
-    "scmkit discover --method icp-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method icp-scale": (
-        "issue 26: bmi x 1e300 exits 2 with 'the predictors are collinear' instead of the graph of the unscaled data"
-    ),
-    "scmkit discover --method pcmci-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method pcmci-scale": (
-        "issue 26: bmi x 1e300 exits 2 with 'the lagged design is singular' after printing an overflow RuntimeWarning, instead of the "
-        "graph of the unscaled data"
-    ),
-    "scmkit discover --method pcmciplus-duplicate_names": _CLI_DUPLICATES,
-    "scmkit discover --method pcmciplus-scale": (
-        "issue 26: bmi x 1e300 exits 2 with 'the lagged design is singular' after printing an overflow RuntimeWarning, instead of the "
-        "graph of the unscaled data"
-    ),
-    "scmkit effect-duplicate_names": (
-        "issue 26: a CSV with two columns named 'age' is read with the second renamed 'age.1' and runs (exit 0) instead of exit 2 "
-        "naming 'age'"
-    ),
 }
 
 # cases that kill the interpreter today: run in a child process, so that the suite survives them
