@@ -177,8 +177,51 @@ def test_cache_resumes_and_keys_on_params(small, tmp_path):
     assert not redo["cached"].any() and json.loads(path.read_text())["row"]["status"] == "ok"
 
 
+def test_cache_file_edited_is_recomputed_not_trusted(small, tmp_path, caplog):
+    first = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    path = next(tmp_path.glob("pc__d__0__*.json"))
+    record = json.loads(path.read_text())
+    assert record["version"] == 3 and len(record["checksum"]) == 64
+    record["row"]["shd"] = float(record["row"]["shd"]) + 7.0  # one number edited by hand
+    path.write_text(json.dumps(record))
+    with caplog.at_level("WARNING", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not again["cached"].any() and again.iloc[0]["shd"] == first.iloc[0]["shd"]
+    assert any("fails its checksum" in r.getMessage() and path.name in r.getMessage() for r in caplog.records)
+    third = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)  # rewritten: a hit again
+    assert third["cached"].all() and third.iloc[0]["shd"] == first.iloc[0]["shd"]
+
+
+def test_cache_file_of_another_run_is_recomputed_not_trusted(small, tmp_path, caplog):
+    ours = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path / "a")
+    compare({"pc": PC(alpha=0.5, ci_test="kci")}, {"d": small}, executor="sequential", cache_dir=tmp_path / "b")
+    mine, foreign = next((tmp_path / "a").glob("*.json")), next((tmp_path / "b").glob("*.json"))
+    assert mine.name != foreign.name
+    foreign.replace(mine)  # another run's intact file under this run's name
+    with caplog.at_level("WARNING", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path / "a")
+    assert not again["cached"].any()
+    pd.testing.assert_frame_equal(again.drop(columns=["fit_seconds", "cached"]), ours.drop(columns=["fit_seconds", "cached"]))
+    assert any("another run's result" in r.getMessage() for r in caplog.records)
+
+
+def test_cache_files_without_a_checksum_are_recomputed(small, tmp_path, caplog):
+    first = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    path = next(tmp_path.glob("*.json"))
+    record = json.loads(path.read_text())
+    del record["checksum"]
+    record["version"] = 2  # the format before the checksum, same key and file name
+    path.write_text(json.dumps(record))
+    with caplog.at_level("INFO", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not again["cached"].any() and again.iloc[0]["shd"] == first.iloc[0]["shd"]
+    assert any("no checksum" in r.getMessage() and r.levelname == "INFO" for r in caplog.records)
+    assert json.loads(path.read_text())["version"] == 3  # rewritten in place
+
+
 # The cache files and keys the harness wrote before compare was split into build_tasks /
-# run_tasks / tabulate (commit 522f625, the same calls): caches of earlier runs still hit.
+# run_tasks / tabulate (commit 522f625, the same calls): the keys and file names are unchanged
+# (files of the format before the checksum are recomputed once, in place).
 EARLIER_CACHE = {
     "cdnod__envs__0__c20d067d8c3f97cc.json": "c20d067d8c3f97cce56c28347d212536bdbdc3f2c3de09404b2ebbd81af90198",
     "pc__d__0__33d1f8b0d2c59b0f.json": "33d1f8b0d2c59b0f76dcc1760a530494529146da6cf0fb275ca9774ecb5a321e",
