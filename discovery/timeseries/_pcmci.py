@@ -283,20 +283,29 @@ class _ParCorrBackend:
     def __init__(self, design: LaggedDesign):
         self.design = design
         self.variables = [design.label(c) for c in range(design.values.shape[1])]
+        self.corr = None
         if design.valid is None:
             x = design.values
             xc = x - x.mean(axis=0)
             sd = np.sqrt(np.mean(xc * xc, axis=0))
             xs = xc / sd
             self.corr = (xs.T @ xs) / x.shape[0]
-            w, v = np.linalg.eigh(self.corr)
-            if w[0] <= 1e-10 * max(1.0, w[-1]):
-                null = np.abs(v[:, 0])
-                cols = [design.label(j) for j in np.where(null > 1e-6 * null.max())[0]]
-                raise DataError(
-                    f"the lagged design is singular: columns {cols[:10]} are linearly dependent "
-                    "(a series is a linear function of others or of its own past); drop one of them"
-                )
+            # With more rows than design columns the whole design must have full rank: a
+            # dependence there is a series that is a linear function of others. With fewer rows
+            # it never has (wide, short series); each test then checks its own columns.
+            if x.shape[0] > x.shape[1]:
+                w = np.linalg.eigvalsh(self.corr)
+                if w[0] <= 1e-10 * max(1.0, w[-1]):
+                    raise _singular(_null_columns(self.corr, self.variables))
+
+    def _dependent(self, cols) -> list:
+        """The columns among ``cols`` (one test's) that are linearly dependent, by label."""
+        if self.corr is not None:
+            sub = self.corr[np.ix_(cols, cols)]
+        else:
+            rows = self.design.valid[:, cols].all(axis=1)
+            sub = np.corrcoef(self.design.values[rows][:, cols], rowvar=False)
+        return _null_columns(sub, [self.variables[c] for c in cols])
 
     def compute(self, keys):
         """Partial correlations and p-values of ``keys`` (normalised ``(x, y, Z)`` design columns)."""
@@ -328,7 +337,35 @@ class _ParCorrBackend:
                 ).reshape(-1, 2)[:n_q]
                 r, n = out[:, 0], out[:, 1]
         logger.debug("parcorr: %d tests with |Z| <= %d in one call", n_q, k)
-        return r, _t_pvalues(r, n - 2 - sizes)
+        df = n - 2 - sizes
+        runs = df >= 1
+        singular = runs & ~np.isfinite(r)  # enough rows, yet the test's own columns are dependent
+        if singular.any():
+            x, y, z = keys[int(np.argmax(singular))]
+            raise _singular(self._dependent([x, y, *z]))
+        if not runs.all():
+            worst = int(np.argmin(df))
+            logger.warning(
+                "parcorr: %d of %d tests skipped: their conditioning sets (up to %d columns, on %d rows) leave no "
+                "degree of freedom (n - 2 - |Z| < 1); their p-value is NaN, no evidence of dependence (as in "
+                "tigramite). Lower tau_max, cap the conditioning sets (max_conds_dim) or give longer series",
+                int((~runs).sum()), n_q, int(sizes[worst]), int(n[worst]),
+            )
+        return r, _t_pvalues(r, df)
+
+
+def _null_columns(corr, labels) -> list:
+    """The labels that carry the smallest eigenvector of ``corr`` (the columns of a linear dependence)."""
+    w, v = np.linalg.eigh(corr)
+    null = np.abs(v[:, 0])
+    return [labels[j] for j in np.where(null > 1e-6 * null.max())[0]]
+
+
+def _singular(columns) -> DataError:
+    return DataError(
+        f"the lagged design is singular: columns {list(columns)[:10]} are linearly dependent "
+        "(a series is a linear function of others or of its own past); drop one of them"
+    )
 
 
 def _design_labels(test, design: LaggedDesign) -> list:
@@ -373,12 +410,14 @@ def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None,
         test = resolve_ci_test(ci_test, ci_test_kwargs, owner=owner, names=CI_TEST_NAMES)
         return CIRunner.from_ci_test(test, _design_labels(test, design))
     tau_max = design.window // 2
-    N = len(design.names)
-    minimum = N * (design.window + 1) + 3
+    # What a test needs is its own degrees of freedom, n - 2 - |Z| >= 1 (ParCorr's t test):
+    # checked per test, where a test that cannot run is skipped with a warning. Here only the
+    # smallest test, without conditions, must be able to run.
+    minimum = 3
     if design.n_samples < minimum:
         raise DataError(
             f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
-            f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
+            f"(2 * tau_max = {design.window} are dropped per series); a test needs at least {minimum}. "
             "Lower tau_max or give longer series."
         )
     kwargs = dict(ci_test_kwargs or {})
