@@ -1891,6 +1891,11 @@ class PCMCIPlus(_TimeSeriesBase):
         adjacencies (after the collider phase's updates).
     ambiguous_triples_ : list
         Unshielded triples ``((source, lag), middle, target)`` left ambiguous.
+    conflicts_ : pandas.DataFrame
+        The contemporaneous edges oriented both ways (``conflict_resolution=True``: the
+        conflicting edges of ``graph_``), columns ``x, y, phase, edge``: the edge ``x - y``
+        (``x < y`` by name), the phase that met the conflict (``"colliders"`` or
+        ``"rules"``) and ``"x x-x y"``. Sorted by names; empty without conflicts.
     n_tests_, n_samples_, n_features_in_, feature_names_in_
 
     Notes
@@ -1998,10 +2003,22 @@ class PCMCIPlus(_TimeSeriesBase):
         self.lagged_parents_ = pc1.named_parents
         self.sepsets_ = colliders.sepsets
         self.ambiguous_triples_ = colliders.ambiguous
+        self.conflicts_ = _conflicts_table(colliders.graph, graph)
         self._set_common(design, tester, graph, skel.val_matrix, skel.p_matrix)
         self.pvalues_ = self._table(design, skel.val_matrix, skel.p_matrix, skel.tested)
         self.statistics_ = self._statistics_table(self.pvalues_)
         return self
+
+
+def _conflicts_table(after_colliders: LaggedGraph, final: LaggedGraph) -> pd.DataFrame:
+    """The conflicting contemporaneous edges of ``final``, by the phase that marked them."""
+    early = {frozenset(e) for e in after_colliders.conflicting_edges}
+    rows = []
+    for e in final.conflicting_edges:
+        x, y = sorted(e, key=str)
+        rows.append({"x": x, "y": y, "phase": "colliders" if frozenset(e) in early else "rules", "edge": f"{x} x-x {y}"})
+    rows.sort(key=lambda r: (str(r["x"]), str(r["y"])))
+    return pd.DataFrame(rows, columns=["x", "y", "phase", "edge"])
 
 
 def _graph_from_marks(mark, names, tau_max) -> LaggedGraph:

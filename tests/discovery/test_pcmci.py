@@ -4,6 +4,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scm
 from discovery import PCMCI, PCMCIPlus
@@ -481,6 +483,28 @@ def test_a_dependent_test_on_a_wide_design_names_its_columns():
     df = df.assign(X1=df["X0"] * 2.0 - 1.0)
     with pytest.raises(DataError, match=r"singular: columns \[.X0\(t-1\).*X1\(t-1\).\]"):
         PCMCIPlus(tau_max=2).fit(df)
+
+
+# simulated series whose PCMCI+ orientations conflict (seeds 0-3: in the collider phase, the rules or both)
+def _conflicted_series(seed):
+    return scm.simulate.time_series(
+        n_series=6, n_timepoints=150, max_lag=2, contemporaneous=True, n_links=10, random_state=seed
+    ).data
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from([0, 1, 2, 3]), data=st.data())
+def test_pcmciplus_graph_and_conflicts_do_not_depend_on_column_order(seed, data):
+    """The default (majority rule, conflict_resolution=True) is order-independent, as in tigramite:
+    conflicting orientations become conflict edges, listed in conflicts_."""
+    frame = _conflicted_series(seed)
+    cols = data.draw(st.permutations(list(frame.columns)))
+    ref = PCMCIPlus(tau_max=2, alpha=0.2).fit(frame)
+    model = PCMCIPlus(tau_max=2, alpha=0.2).fit(frame[cols])
+    assert model.graph_ == ref.graph_
+    pd.testing.assert_frame_equal(model.conflicts_, ref.conflicts_)
+    assert not ref.conflicts_.empty
+    assert {frozenset((r.x, r.y)) for r in ref.conflicts_.itertuples()} == set(ref.graph_.conflicting_edges)
 
 
 def test_repr_and_params():
