@@ -664,10 +664,12 @@ class PC(ParamsMixin):
     design:
 
     * The default conflict rule is ``"bidirected"``, not causal-learn's ``uc_priority=2``:
-      on real data (Sachs' conditions, NetSim) about 5 % of PC's runs meet conflicting
-      colliders, and keeping the first of them gives a graph that changes with the column
-      order. Marking the contested edge ``<->`` does not, and ``conflicts_`` says where it
-      happened. Pass ``conflict="keep_existing"`` for causal-learn's graph.
+      real data often give conflicting colliders (6 of the 18 single-condition fits of the
+      Sachs data, raw and log), and keeping the first of them gives a graph that changes
+      with the column order. Marking the contested edge ``<->`` does not, and
+      ``conflicts_`` says where it happened; against a true DAG the marked edge counts as
+      an error (docs/benchmarks.md, "PC"). Pass ``conflict="keep_existing"`` for
+      causal-learn's graph.
 
     * Meek's rules are :func:`scm.meek_rules`: R1-R4, never reversing a directed edge and,
       like causal-learn, skipping an orientation that would close a directed cycle (which

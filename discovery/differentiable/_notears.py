@@ -330,9 +330,10 @@ class NOTEARS(ParamsMixin):
     relative-decrease rule then ended the subproblem after two iterations with ``h`` already
     below ``h_tol``. Now every such pair reaches the reference's objective or better, and
     two-variable problems the exact optimum over their three DAGs for column scales 10^-100
-    to 10^100 apart (tests/discovery/test_notears.py). ``h`` itself is not rescaled: with
-    losses above ~1e30 ``rho_max = 1e16`` may not enforce ``h <= h_tol`` (a warning says so,
-    and the thresholded graph is made acyclic as always); ``standardize=True`` avoids it.
+    to 10^100 apart (tests/discovery/test_notears.py). The penalty is not rescaled: with a
+    loss near the end of the float64 range (a column scaled by 10^140, a loss of 1e280)
+    ``rho_max = 1e16`` no longer enforces ``h <= h_tol`` (a warning says so, and the
+    thresholded graph is made acyclic as always); ``standardize=True`` avoids it.
 
     *Precision.* Everything runs in float64 (inside :func:`jax.enable_x64`, set for the
     call only): ``h_tol = 1e-8`` is below float32 resolution.
