@@ -102,9 +102,14 @@ def main(argv=None) -> int:
     print(f"import of JAX and scmkit's CI tests before the first fit: {t_import:.2f} s; load average {os.getloadavg()}")
     from scm import PDAG  # not at the top: the timed import of discovery above includes scm's
 
-    same_graph = warm.graph_ == PDAG.from_causallearn(cg.G.graph, names)
+    theirs_graph = PDAG.from_causallearn(cg.G.graph, names)
+    same_graph = warm.graph_ == theirs_graph
+    # causal-learn's default conflict rule is uc_priority=2, scmkit's conflict="keep_existing"; scmkit's
+    # default "bidirected" gives the same CPDAG unless colliders conflict (then it marks them <->)
+    same_rule = PC(alpha=args.alpha, conflict="keep_existing").fit(data).graph_ == theirs_graph
     print(f"scmkit CI tests: {warm.n_tests_}; skeleton edges: {len(ours)} (causal-learn {len(theirs)}); "
-          f"same skeleton: {same_skeleton}; same CPDAG: {same_graph}")
+          f"same skeleton: {same_skeleton}; same CPDAG: {same_graph} (conflicting orientations: "
+          f"{len(warm.conflicts_)}; with causal-learn's conflict rule: {same_rule})")
     return 0 if same_skeleton else 1
 
 

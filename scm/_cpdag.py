@@ -70,7 +70,9 @@ def cpdag(dag) -> PDAG:
     return meek_rules(PDAG(dag.nodes, directed, undirected))
 
 
-def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True) -> PDAG:
+def meek_rules(
+    pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False
+) -> PDAG:
     """Close a PDAG under Meek's orientation rules R1-R4.
 
     R1: ``c -> a - b`` with ``c``, ``b`` non-adjacent gives ``a -> b``.
@@ -87,6 +89,16 @@ def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool
     orientation that would close a directed cycle is skipped and the edge stays
     undirected unless another rule orients it the other way.
 
+    By default the rules are applied one orientation at a time, to the first edge in node
+    order that a rule orients (as causal-learn does); on an inconsistent pattern the result
+    can then depend on the node order (two rules orienting one edge both ways, or the cycle
+    check seeing different earlier orientations). ``order_independent=True`` applies them in
+    rounds instead: every orientation that some rule implies in the current graph is found
+    first, then all are made at once; an edge that rules orient both ways becomes
+    bidirected (a conflict, as in pcalg's ``solve.confl``, Colombo and Maathuis 2014), and
+    orientations of one round that together would close a directed cycle are not made (the
+    edges stay undirected). On a pattern that comes from a DAG both give the same graph.
+
     Parameters
     ----------
     pdag : PDAG
@@ -94,6 +106,8 @@ def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool
         Which rules to apply (all four by default).
     avoid_cycles : bool
         Skip orientations that would close a directed cycle.
+    order_independent : bool
+        Apply the rules in rounds, so that the result does not depend on the node order.
 
     Returns
     -------
@@ -105,18 +119,112 @@ def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool
     >>> g = PDAG(["A", "B", "C"], directed=[("A", "B")], undirected=[("B", "C")])
     >>> meek_rules(g)
     PDAG(nodes=['A', 'B', 'C'], edges=['A -> B', 'B -> C'])
+
+    ``A -> B - C <- D`` with ``A, C`` and ``B, D`` non-adjacent: R1 orients ``B - C`` both
+    ways. One at a time the first edge end in node order wins; in rounds it is a conflict:
+
+    >>> g = PDAG(list("ABCD"), directed=[("A", "B"), ("D", "C")], undirected=[("B", "C")])
+    >>> meek_rules(g).directed_edges == {("A", "B"), ("D", "C"), ("B", "C")}
+    True
+    >>> meek_rules(g, order_independent=True).has_bidirected("B", "C")
+    True
     """
     if not isinstance(pdag, PDAG):
         raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
     unknown = set(rules) - {"R1", "R2", "R3", "R4"}
     if unknown:
         raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
+    if order_independent:
+        return _meek_rounds(pdag, rules=rules, avoid_cycles=avoid_cycles)[0]
     g = pdag
     while True:
         hit = _first_orientation(g, set(rules), avoid_cycles)
         if hit is None:
             return g
         g = g.orient(*hit)
+
+
+def _rules_orienting(g: PDAG, a, b, rules: set) -> list:
+    """The rules among ``rules`` that orient the undirected edge ``a - b`` as ``a -> b`` in ``g``."""
+    out = []
+    if "R1" in rules and any(not g.adjacent(c, b) for c in g.parents(a)):
+        out.append("R1")
+    if "R2" in rules and (g.children(a) & g.parents(b)):
+        out.append("R2")
+    if "R3" in rules:
+        cands = g.neighbors(a) & g.parents(b)
+        if any(not g.adjacent(c, d) for c, d in itertools.combinations(cands, 2)):
+            out.append("R3")
+    if "R4" in rules:
+        hit = False
+        for d in g.parents(b):
+            if d == a or not g.adjacent(a, d):
+                continue
+            if any(c not in (a, b) and g.has_undirected(a, c) and not g.adjacent(c, b) for c in g.parents(d)):
+                hit = True
+                break
+        if hit:
+            out.append("R4")
+    return out
+
+
+def _meek_rounds(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True) -> tuple[PDAG, list]:
+    """Meek's rules applied in rounds (order-independent), with the conflicts they met.
+
+    See :func:`meek_rules` (``order_independent=True``), which returns the graph only.
+
+    Returns
+    -------
+    graph : PDAG
+    conflicts : list of tuple
+        ``(a, b, kind, rules_into_a, rules_into_b)`` for every edge left unoriented or made
+        bidirected by a conflict, ``a < b`` by their string names: ``kind`` is
+        ``"both ways"`` (rules orient the edge both ways: it becomes ``a <-> b``) or
+        ``"cycle"`` (its orientation with the others of its round would close a directed
+        cycle: it stays ``a - b``); ``rules_into_x`` are the rules that put an arrowhead
+        at ``x``. Sorted by names.
+    """
+    if not isinstance(pdag, PDAG):
+        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    rules = set(rules)
+    unknown = rules - {"R1", "R2", "R3", "R4"}
+    if unknown:
+        raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
+    g = pdag
+    frozen: set = set()  # edges settled by a conflict: left alone afterwards
+    conflicts = []
+    while True:
+        claims: dict = {}  # (a, b) -> rules orienting a -> b, on the graph of this round
+        for e in g.undirected_edges:
+            if e in frozen:
+                continue
+            x, y = tuple(e)
+            for a, b in ((x, y), (y, x)):
+                if avoid_cycles and _closes_cycle(g, a, b):
+                    continue
+                fired = _rules_orienting(g, a, b, rules)
+                if fired:
+                    claims[(a, b)] = fired
+        if not claims:
+            return g, sorted(conflicts, key=lambda c: (str(c[0]), str(c[1])))
+        both = {frozenset(c) for c in claims if (c[1], c[0]) in claims}
+        single = [c for c in claims if frozenset(c) not in both]
+        new = g.with_edges(directed=single, bidirected=[tuple(e) for e in both])
+        cut = []
+        if avoid_cycles and single:
+            dag = nx.DiGraph(list(new.directed_edges))
+            comp = {n: i for i, scc in enumerate(nx.strongly_connected_components(dag)) if len(scc) > 1 for n in scc}
+            cut = [(a, b) for a, b in single if a in comp and comp[a] == comp.get(b)]
+            if cut:
+                new = g.with_edges(directed=[c for c in single if c not in cut], bidirected=[tuple(e) for e in both])
+        for e in both:
+            a, b = sorted(e, key=str)
+            conflicts.append((a, b, "both ways", tuple(claims[(b, a)]), tuple(claims[(a, b)])))
+        for c in cut:
+            a, b = sorted(c, key=str)
+            conflicts.append((a, b, "cycle", tuple(claims.get((b, a), ())), tuple(claims.get((a, b), ()))))
+        frozen |= both | {frozenset(c) for c in cut}
+        g = new
 
 
 def _closes_cycle(g: PDAG, a, b) -> bool:

@@ -57,7 +57,7 @@ from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
 from .._utils import standardize
 from ._background import BackgroundKnowledge
-from ._pc import SEARCH_CONSTRAINTS, apply_background_knowledge, orient_colliders, skeleton
+from ._pc import SEARCH_CONSTRAINTS, _conflict_table, _orient_and_propagate, apply_background_knowledge, orient_colliders, skeleton
 from ._runner import CIRunner, as_runner
 
 __all__ = [
@@ -315,12 +315,13 @@ def orient_with_context(
     *,
     nodes=None,
     rule="sepset",
-    conflict="keep_existing",
+    conflict="bidirected",
     ci_test=None,
     alpha=0.05,
     max_cond_size=None,
     runner=None,
-) -> PDAG:
+    return_conflicts=False,
+):
     """Phase 2: orient ``C -> X`` at every context node, then colliders and Meek's rules.
 
     Parameters
@@ -337,10 +338,15 @@ def orient_with_context(
         As in :func:`discovery.constraint.orient_colliders`.
     runner : CIRunner, optional
         A cached runner over ``ci_test`` shared with phase 1 (the max-p rules reuse its tests).
+    return_conflicts : bool, default False
+        Also return the conflicting orientations, ``(a, b, phase, into_a, into_b)`` records
+        (see :func:`discovery.constraint.orient_colliders`; with ``conflict="bidirected"``
+        Meek's rules run in order-independent rounds and add theirs).
 
     Returns
     -------
     PDAG
+        With ``return_conflicts=True``, a tuple ``(PDAG, conflicts)``.
 
     Examples
     --------
@@ -358,7 +364,7 @@ def orient_with_context(
     nodes = list(skeleton_graph.nodes) if nodes is None else list(nodes)
     bk = context_knowledge([v for v in nodes if v not in contexts], contexts)
     pdag = apply_background_knowledge(skeleton_graph, bk, nodes=nodes)
-    pdag = orient_colliders(
+    pdag, conflicts = orient_colliders(
         pdag,
         separating_sets,
         rule=rule,
@@ -368,8 +374,10 @@ def orient_with_context(
         max_cond_size=max_cond_size,
         background_knowledge=bk,
         runner=runner,
+        return_conflicts=True,
     )
-    return meek_rules(pdag)
+    graph, conflicts = _orient_and_propagate(pdag, conflicts, conflict)
+    return (graph, conflicts) if return_conflicts else graph
 
 
 # ===================================================================== phases 3 - 4
@@ -617,13 +625,12 @@ def orient_by_independent_changes(
 def _orient_by_independent_changes(pdag, embedder, contexts, progress):
     contexts = set(contexts)
     changing = set(changing_nodes(pdag, contexts))
-    pos = {n: i for i, n in enumerate(pdag.nodes)}
     candidates = []
     for e in pdag.undirected_edges:
-        a, b = sorted(e, key=pos.__getitem__)
+        a, b = sorted(e, key=str)  # by name, not column order: the phase does not depend on it
         if a in changing and b in changing:
             candidates.append((a, b))
-    candidates.sort(key=lambda t: (pos[t[0]], pos[t[1]]))
+    candidates.sort(key=lambda t: (str(t[0]), str(t[1])))
     K = embedder.K
     rows = []
     for x, y in _progress(candidates, progress, desc="CD-NOD independent changes", unit="edge"):
@@ -653,7 +660,7 @@ def _orient_by_independent_changes(pdag, embedder, contexts, progress):
         a, b = (r["x"], r["y"]) if r["stat_x_to_y"] <= r["stat_y_to_x"] else (r["y"], r["x"])
         if not g.has_undirected(a, b) or _creates_cycle(g, a, b):
             continue
-        g = meek_rules(g.orient(a, b))
+        g = meek_rules(g.orient(a, b), order_independent=True)
         applied[i] = True
     table = pd.DataFrame(rows, columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x"])
     table["applied"] = pd.Series(applied, dtype=bool)
@@ -799,8 +806,10 @@ class CDNOD(ParamsMixin):
         Largest conditioning set of the skeleton search.
     orientation : {"sepset", "maxp", "definite_maxp"}, default "sepset"
         Collider rule of phase 2 (see :func:`discovery.constraint.orient_colliders`).
-    conflict : {"keep_existing", "overwrite", "bidirected"}, default "keep_existing"
-        Conflicting colliders in phase 2.
+    conflict : {"bidirected", "keep_existing", "overwrite"}, default "bidirected"
+        Conflicting colliders in phase 2 (see :class:`discovery.PC`): ``"bidirected"`` marks
+        the contested edge ``<->`` and gives a graph that does not depend on the column
+        order; ``"keep_existing"`` is causal-learn's rule (``uc_priority=2``).
     independent_changes : bool, default True
         Run phase 3.
     driving_force : bool, default True
@@ -836,6 +845,8 @@ class CDNOD(ParamsMixin):
         The learned graph over the variables and the context node(s).
     graph_phase2_ : scm.PDAG
         The graph after phases 1-2 (before orientation by independent changes).
+    conflicts_ : pandas.DataFrame
+        The edges whose orientations conflicted in phase 2 (see :attr:`discovery.PC.conflicts_`).
     skeleton_ : networkx.Graph
     changing_nodes_ : list of str
         Variables adjacent to a context node (their mechanism changes).
@@ -865,8 +876,9 @@ class CDNOD(ParamsMixin):
     *Comparison with causal-learn.* ``causallearn.search.ConstraintBased.CDNOD.cdnod(data,
     c_indx, alpha, fisherz)`` appends the context as the last column and runs PC-stable,
     orients ``C -> X``, the colliders with ``uc_rule=0, uc_priority=2`` and Meek's rules.
-    With ``ci_test="fisherz"`` and ``independent_changes=False`` this class gives the same
-    skeleton, changing nodes and orientations, except that causal-learn applies Meek's
+    With ``ci_test="fisherz"``, ``independent_changes=False`` and ``conflict="keep_existing"``
+    (the default ``"bidirected"`` differs only where colliders conflict) this class gives
+    the same skeleton, changing nodes and orientations, except that causal-learn applies Meek's
     R1-R3 but not R4 and skips an orientation that would close a cycle, where
     :func:`scm.meek_rules` applies R1-R4 (see :class:`discovery.PC`). causal-learn stops
     after phase 2 (phases 3-4 are marked TODO there). The context is given to the CI test
@@ -911,7 +923,7 @@ class CDNOD(ParamsMixin):
         alpha: float = 0.05,
         max_cond_size: int | None = None,
         orientation: str = "sepset",
-        conflict: str = "keep_existing",
+        conflict: str = "bidirected",
         independent_changes: bool = True,
         driving_force: bool = True,
         n_components: int = 2,
@@ -1004,9 +1016,9 @@ class CDNOD(ParamsMixin):
             runner=runner,
         )
         # phase 2
-        graph2 = orient_with_context(
+        graph2, conflicts = orient_with_context(
             skel.graph, skel.separating_sets, ctx.names, nodes=nodes, rule=self.orientation, conflict=self.conflict,
-            ci_test=test, alpha=self.alpha, max_cond_size=self.max_cond_size, runner=runner,
+            ci_test=test, alpha=self.alpha, max_cond_size=self.max_cond_size, runner=runner, return_conflicts=True,
         )
         graph = graph2
         table = pd.DataFrame(columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x", "applied"])
@@ -1035,6 +1047,7 @@ class CDNOD(ParamsMixin):
                     )
         self.graph_ = PDAG(nodes, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
         self.graph_phase2_ = PDAG(nodes, graph2.directed_edges, graph2.undirected_edges, graph2.bidirected_edges)
+        self.conflicts_ = _conflict_table(conflicts, self.graph_phase2_)
         self.skeleton_ = skel.graph
         self.changing_nodes_ = list(changing)
         self.context_nodes_ = list(ctx.names)

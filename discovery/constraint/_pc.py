@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from scm import PDAG, ParameterError, meek_rules
+from scm._cpdag import _meek_rounds
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
@@ -366,13 +367,14 @@ def orient_colliders(
     separating_sets: dict | None = None,
     *,
     rule: str = "sepset",
-    conflict: str = "keep_existing",
+    conflict: str = "bidirected",
     ci_test=None,
     alpha: float = 0.05,
     max_cond_size: int | None = None,
     background_knowledge: BackgroundKnowledge | None = None,
     runner: CIRunner | None = None,
-) -> PDAG:
+    return_conflicts: bool = False,
+):
     """Orient the unshielded colliders ``x -> z <- y`` of a PDAG.
 
     An unshielded triple is ``x - z - y`` with ``x`` and ``y`` not adjacent. Whether ``z`` is
@@ -388,14 +390,19 @@ def orient_colliders(
     * ``"definite_maxp"``: as ``"maxp"``, but only when no set containing ``z`` separates
       ``x`` and ``y`` at level ``alpha`` (an unambiguous decision).
 
-    Triples are visited by middle node, then ``x``, then ``y``, in the PDAG's node order.
     Two colliders can point the same edge both ways (``a -> b <- c`` and ``b -> a <- d``);
     ``conflict`` decides:
 
-    * ``"keep_existing"`` (default; causal-learn's default ``uc_priority=2``): a collider
-      that would reverse an already directed edge is skipped entirely;
-    * ``"overwrite"``: a later collider re-orients the edge;
-    * ``"bidirected"``: the edge becomes ``a <-> b`` (order-independent).
+    * ``"bidirected"`` (default): the edge becomes ``a <-> b``, a marked conflict, and each
+      collider keeps its other arrowhead. Every collider is decided first and all are
+      applied at once, so the result does not depend on the column order (Colombo and
+      Maathuis, 2014; pcalg's ``solve.confl``; causal-learn's ``uc_priority=1``).
+    * ``"keep_existing"`` (causal-learn's default ``uc_priority=2``): a collider that would
+      reverse an already directed edge is skipped entirely;
+    * ``"overwrite"`` (causal-learn's ``uc_priority=0``): a later collider re-orients the edge.
+
+    The last two visit the triples by middle node, then ``x``, then ``y``, in the PDAG's
+    node order, so on conflicting colliders their result depends on the column order.
 
     Edges directed by background knowledge are never re-oriented and a collider that
     contradicts them (or puts an arrowhead on a forbidden direction) is skipped.
@@ -409,7 +416,7 @@ def orient_colliders(
         empty set), e.g. :attr:`SkeletonResult.separating_sets`. A pair without an entry has
         no known separating set and gives no collider. Needed for ``rule="sepset"``.
     rule : {"sepset", "maxp", "definite_maxp"}
-    conflict : {"keep_existing", "overwrite", "bidirected"}
+    conflict : {"bidirected", "keep_existing", "overwrite"}, default "bidirected"
     ci_test : CITest, optional
         Needed for the max-p rules.
     alpha : float
@@ -420,11 +427,18 @@ def orient_colliders(
     runner : CIRunner, optional
         A cached runner over ``ci_test`` shared with the skeleton phase (the max-p rules
         then reuse its tests); by default the phase builds its own.
+    return_conflicts : bool, default False
+        Also return the conflicts.
 
     Returns
     -------
     PDAG
         A new graph.
+    conflicts : list of tuple
+        With ``return_conflicts=True``: ``(a, b, "colliders", into_a, into_b)`` for every edge
+        ``a - b`` (``a < b`` by name) that colliders orient both ways, whatever ``conflict``
+        does with it; ``into_a`` are the colliders ``(x, a, y)`` (``x < y`` by name) that put
+        an arrowhead at ``a``, ``into_b`` those at ``b``. Sorted by names.
 
     Examples
     --------
@@ -433,6 +447,16 @@ def orient_colliders(
     >>> seps = {frozenset({"A", "B"}): ((),), frozenset({"A", "D"}): (("C",),), frozenset({"B", "D"}): (("C",),)}
     >>> orient_colliders(g, seps)
     PDAG(nodes=['A', 'C', 'B', 'D'], edges=['A -> C', 'B -> C', 'C - D'])
+
+    Two colliders, ``A -> B <- C`` and ``B -> C <- D``, orient ``B - C`` both ways:
+
+    >>> g = nx.Graph([("A", "B"), ("B", "C"), ("C", "D")])
+    >>> seps = {frozenset("AC"): ((),), frozenset("BD"): ((),), frozenset("AD"): ((),)}
+    >>> pdag, conflicts = orient_colliders(g, seps, return_conflicts=True)
+    >>> pdag
+    PDAG(nodes=['A', 'B', 'C', 'D'], edges=['A -> B', 'D -> C', 'B <-> C'])
+    >>> conflicts
+    [('B', 'C', 'colliders', (('A', 'B', 'C'),), (('B', 'C', 'D'),))]
 
     See Also
     --------
@@ -476,29 +500,97 @@ def orient_colliders(
                 return False
         return True
 
-    if conflict == "bidirected":
-        heads = set()
-        for x, z, y in colliders:
-            if allowed(x, z, y):
-                heads |= {(x, z), (y, z)}
-        directed, bidirected = [], []
-        for a, b in heads:
-            if (b, a) in heads:
-                if (b, a) not in bidirected:
-                    bidirected.append((a, b))
-            elif (a, b) not in fixed:
-                directed.append((a, b))
-        return pdag.with_edges(directed=directed, bidirected=bidirected)
-
-    g = pdag
+    colliders = [t for t in colliders if allowed(*t)]
+    heads: dict = {}  # (a, z) -> the colliders (x, z, y) that put an arrowhead at z on a - z
     for x, z, y in colliders:
-        if not allowed(x, z, y):
-            continue
-        if conflict == "keep_existing" and (g.has_directed(z, x) or g.has_directed(z, y)):
-            logger.debug("collider %r -> %r <- %r skipped: it would reverse an oriented edge", x, z, y)
-            continue
-        g = g.with_edges(directed=[(x, z), (y, z)])
-    return g
+        triple = (x, z, y) if str(x) <= str(y) else (y, z, x)
+        for a in (x, y):
+            heads.setdefault((a, z), []).append(triple)
+    conflicts = []
+    for a, b in heads:
+        if (b, a) in heads and str(a) < str(b):
+            conflicts.append((a, b, "colliders", tuple(sorted(heads[(b, a)], key=_names)),
+                              tuple(sorted(heads[(a, b)], key=_names))))
+    conflicts.sort(key=_names)
+    for a, b, _, into_a, into_b in conflicts:
+        logger.info("colliders orient %r - %r both ways: %s into %r, %s into %r", a, b, into_a, a, into_b, b)
+
+    if conflict == "bidirected":
+        both = {frozenset(c[:2]) for c in conflicts}
+        directed = [e for e in heads if frozenset(e) not in both and e not in fixed]
+        g = pdag.with_edges(directed=directed, bidirected=[tuple(e) for e in both])
+    else:
+        g = pdag
+        for x, z, y in colliders:
+            if conflict == "keep_existing" and (g.has_directed(z, x) or g.has_directed(z, y)):
+                logger.debug("collider %r -> %r <- %r skipped: it would reverse an oriented edge", x, z, y)
+                continue
+            g = g.with_edges(directed=[(x, z), (y, z)])
+    return (g, conflicts) if return_conflicts else g
+
+
+def _names(item) -> tuple:
+    """A sort key by string names (column-order independent)."""
+    return tuple(str(v) for v in item) if isinstance(item, tuple) else (str(item),)
+
+
+def _conflict_table(conflicts, graph: PDAG) -> pd.DataFrame:
+    """The conflicts of an orientation phase as a table (the ``conflicts_`` of PC and CD-NOD).
+
+    Parameters
+    ----------
+    conflicts : list of tuple
+        ``(a, b, phase, into_a, into_b)`` records, as returned by
+        :func:`orient_colliders` (``return_conflicts=True``) and by the order-independent
+        Meek rules.
+    graph : PDAG
+        The final graph, to report what each conflicted edge became.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, columns ``x, y, phase, into_x, into_y, edge``: the edge ``x - y``
+        (``x < y`` by name); the phase (``"colliders"``, ``"meek: both ways"``,
+        ``"meek: cycle"``); what put an arrowhead at ``x`` and at ``y`` (unshielded colliders
+        ``(u, x, v)``, or Meek rule names); the edge in ``graph`` (``"x <-> y"``,
+        ``"x -> y"``, ``"y -> x"``, ``"x - y"``). Sorted by names.
+
+    Examples
+    --------
+    >>> g = PDAG(list("ABCD"), directed=[("A", "B"), ("D", "C")], bidirected=[("B", "C")])
+    >>> _conflict_table([("B", "C", "colliders", (("A", "B", "C"),), (("B", "C", "D"),))], g)[["x", "y", "edge"]]
+       x  y      edge
+    0  B  C  B <-> C
+    """
+
+    def edge(a, b):
+        if graph.has_bidirected(a, b):
+            return f"{a} <-> {b}"
+        if graph.has_directed(a, b):
+            return f"{a} -> {b}"
+        if graph.has_directed(b, a):
+            return f"{b} -> {a}"
+        return f"{a} - {b}" if graph.has_undirected(a, b) else ""
+
+    rows = [{"x": a, "y": b, "phase": phase, "into_x": into_a, "into_y": into_b, "edge": edge(a, b)}
+            for a, b, phase, into_a, into_b in conflicts]
+    table = pd.DataFrame(rows, columns=["x", "y", "phase", "into_x", "into_y", "edge"])
+    if len(table):
+        order = sorted(range(len(rows)), key=lambda i: (str(rows[i]["phase"]), str(rows[i]["x"]), str(rows[i]["y"])))
+        table = table.iloc[order].reset_index(drop=True)
+    return table
+
+
+def _orient_and_propagate(pdag: PDAG, collider_conflicts: list, conflict: str) -> tuple[PDAG, list]:
+    """Meek's rules after the colliders: in order-independent rounds with ``conflict="bidirected"``.
+
+    Returns the graph and every conflict (the colliders' and Meek's, as
+    ``(a, b, phase, into_a, into_b)``).
+    """
+    if conflict != "bidirected":
+        return meek_rules(pdag), list(collider_conflicts)
+    graph, meek = _meek_rounds(pdag)
+    return graph, list(collider_conflicts) + [(a, b, f"meek: {kind}", ia, ib) for a, b, kind, ia, ib in meek]
 
 
 # --------------------------------------------------------------------------- estimator
@@ -519,10 +611,12 @@ class PC(ParamsMixin):
         Largest conditioning set tested (``None``: no limit).
     orientation : {"sepset", "maxp", "definite_maxp"}, default "sepset"
         How unshielded colliders are decided (see :func:`orient_colliders`).
-    conflict : {"keep_existing", "overwrite", "bidirected"}, default "keep_existing"
-        What to do when two colliders orient one edge both ways: keep the first orientation
-        (causal-learn's default, ``uc_priority=2``), let the later one win, or make the edge
-        bidirected.
+    conflict : {"bidirected", "keep_existing", "overwrite"}, default "bidirected"
+        What to do when two colliders orient one edge both ways: make it bidirected (a
+        marked conflict; Meek's rules then run in order-independent rounds and mark their own
+        conflicts the same way), so that the graph does not depend on the column order; or,
+        depending on the column order, keep the first orientation (causal-learn's default,
+        ``uc_priority=2``) or let the later one win (``uc_priority=0``). See Notes.
     stable : bool, default True
         PC-stable: the skeleton does not depend on the column order.
     background_knowledge : BackgroundKnowledge or dict, optional
@@ -535,8 +629,14 @@ class PC(ParamsMixin):
     Attributes
     ----------
     graph_ : scm.PDAG
-        The learned CPDAG over the column names (bidirected edges only with
-        ``conflict="bidirected"``).
+        The learned CPDAG over the column names; with ``conflict="bidirected"`` an edge
+        whose orientations conflicted is bidirected.
+    conflicts_ : pandas.DataFrame
+        The edges whose orientations conflicted (columns ``x, y, phase, into_x, into_y,
+        edge``; see :func:`discovery.constraint.orient_colliders`): colliders that orient
+        an edge both ways (under every ``conflict`` rule) and, with ``"bidirected"``, Meek
+        rules that do, or whose orientations together would close a cycle. Empty when the
+        colliders are consistent.
     skeleton_ : networkx.Graph
         The skeleton found by the adjacency search.
     sepsets_ : dict
@@ -556,10 +656,20 @@ class PC(ParamsMixin):
     same skeleton and orientations as ``causallearn.search.ConstraintBased.PC.pc(data, 0.05,
     fisherz)``: the same PC-stable tests (p-values agree to ~1e-10), the same collider rule
     (``uc_rule=0``: ``z`` is a collider iff it is in none of the separating sets found at the
-    level where ``x - y`` was removed), the same conflict rule (``uc_priority=2`` is
-    ``conflict="keep_existing"``; ``0`` is ``"overwrite"``, ``1`` is ``"bidirected"``) and the
-    same visiting order of the unshielded triples (middle node, then ends, in column order).
-    ``orientation="maxp"`` matches ``uc_rule=1``. The results can differ by design:
+    level where ``x - y`` was removed) and, where the colliders do not conflict, the same
+    orientations. causal-learn's default conflict rule (``uc_priority=2``) is
+    ``conflict="keep_existing"``, with the same visiting order of the unshielded triples
+    (middle node, then ends, in column order); ``0`` is ``"overwrite"``, ``1`` is
+    ``"bidirected"``. ``orientation="maxp"`` matches ``uc_rule=1``. The results can differ by
+    design:
+
+    * The default conflict rule is ``"bidirected"``, not causal-learn's ``uc_priority=2``:
+      real data often give conflicting colliders (6 of the 18 single-condition fits of the
+      Sachs data, raw and log), and keeping the first of them gives a graph that changes
+      with the column order. Marking the contested edge ``<->`` does not, and
+      ``conflicts_`` says where it happened; against a true DAG the marked edge counts as
+      an error (docs/benchmarks.md, "PC"). Pass ``conflict="keep_existing"`` for
+      causal-learn's graph.
 
     * Meek's rules are :func:`scm.meek_rules`: R1-R4, never reversing a directed edge and,
       like causal-learn, skipping an orientation that would close a directed cycle (which
@@ -607,7 +717,7 @@ class PC(ParamsMixin):
         alpha: float = 0.05,
         max_cond_size: int | None = None,
         orientation: str = "sepset",
-        conflict: str = "keep_existing",
+        conflict: str = "bidirected",
         stable: bool = True,
         background_knowledge=None,
         ci_test_kwargs: dict | None = None,
@@ -676,7 +786,7 @@ class PC(ParamsMixin):
             runner=runner,
         )
         pdag = apply_background_knowledge(skel.graph, bk, nodes=names)
-        pdag = orient_colliders(
+        pdag, conflicts = orient_colliders(
             pdag,
             skel.separating_sets,
             rule=self.orientation,
@@ -686,8 +796,9 @@ class PC(ParamsMixin):
             max_cond_size=self.max_cond_size,
             background_knowledge=bk,
             runner=runner,
+            return_conflicts=True,
         )
-        graph = meek_rules(pdag)
+        graph, conflicts = _orient_and_propagate(pdag, conflicts, self.conflict)
         if graph.directed_edges:
             dag_part = nx.DiGraph(list(graph.directed_edges))
             if not nx.is_directed_acyclic_graph(dag_part):
@@ -698,6 +809,10 @@ class PC(ParamsMixin):
                     " -> ".join(map(str, cycle + cycle[:1])),
                 )
         self.graph_ = PDAG(names, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
+        self.conflicts_ = _conflict_table(conflicts, self.graph_)
+        if len(self.conflicts_):
+            logger.info("PC: %d conflicting orientations (conflict=%r): %s", len(self.conflicts_), self.conflict,
+                        ", ".join(self.conflicts_["edge"]))
         self.skeleton_ = skel.graph
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets

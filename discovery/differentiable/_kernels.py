@@ -559,17 +559,26 @@ def _two_loop(g, s_hist, y_hist, rho, n_mem, head):
 
 
 def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-09, memory_size: int = 10,
-                   max_linesearch: int = 40, l1=None):
+                   max_linesearch: int = 40, l1=None, unit_hessian: bool = False):
     """Minimise ``fun(params)`` by L-BFGS with a backtracking Armijo line search, in one ``lax.while_loop``.
 
     A deliberately small program: the objective is traced once (in the line-search
     body, which also evaluates the start point), and every loop is a ``fori_loop``/``while_loop`` over
     vector operations, so XLA compiles it several times faster than a strong-Wolfe
     (zoom) line search, whose nested loops trace the objective at several call sites.
-    The first step is scaled to unit length; later steps start at 1 and backtrack by
-    safeguarded quadratic interpolation (factor in [0.1, 0.5]) until the Armijo
-    condition holds. A pair ``(s, y)`` enters the memory only when ``s^T y`` is
-    positive, which keeps the inverse-Hessian estimate positive definite.
+    The first step is scaled to unit length (``unit_hessian=True``: the full gradient
+    step, for problems scaled so that the Hessian is near the identity); later steps
+    start at 1 and backtrack by safeguarded quadratic interpolation (factor in [0.1, 0.5])
+    until the Armijo condition holds. A first trial that satisfies Armijo's condition
+    while the slope along the step is still steeper than ``c2 = 0.9`` times the initial one
+    (the weak Wolfe condition fails) is extended fourfold until the slope flattens, the
+    Armijo condition fails (the step before is taken) or, for OWL-QN, a coordinate reaches
+    zero: without it a step that the first iteration's scaling made far too short (a
+    problem whose curvature differs by orders of magnitude between coordinates) was
+    accepted, and the relative-decrease rule below then stopped at a point far from the
+    minimum (issue 26; SciPy's line search extends steps too). A pair ``(s, y)`` enters
+    the memory only when ``s^T y`` is positive, which keeps the inverse-Hessian estimate
+    positive definite.
 
     Stops, as SciPy's L-BFGS-B does, when the largest absolute gradient entry is below
     ``tol`` (its ``pgtol``), when an iteration lowers the objective by at most ``ftol``
@@ -597,14 +606,20 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
         Starting point.
     max_iter : int
         Maximum number of iterations (static).
-    tol, ftol : float
-        Gradient and relative-decrease tolerances (may be traced).
+    tol : float or pytree
+        Gradient tolerance: one number, or one per coordinate (a pytree like ``params``);
+        may be traced.
+    ftol : float
+        Relative-decrease tolerance (may be traced).
     memory_size : int
         Number of stored ``(s, y)`` pairs.
     max_linesearch : int
         Maximum objective evaluations per line search.
     l1 : pytree or None
         Weights of an exact L1 penalty (zero: not penalised), or None for plain L-BFGS.
+    unit_hessian : bool
+        Start (and restart) with the step ``-g`` instead of a step of unit length: for a
+        problem preconditioned so that its Hessian is near the identity.
 
     Returns
     -------
@@ -620,8 +635,9 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
     value_and_grad = jax.value_and_grad(lambda v: fun(unravel(v)))
     owl = l1 is not None
     lam = ravel_pytree(l1)[0].astype(dtype) if owl else None
+    tol = ravel_pytree(tol)[0].astype(dtype)  # (1,) for one number: it broadcasts
     m = memory_size
-    c1 = 1e-4
+    c1, c2, extension = 1e-4, 0.9, 4.0  # Armijo's and Wolfe's constants (SciPy's), the extension factor
 
     def whole(f, x):  # the objective with its L1 term
         return f + jnp.sum(lam * jnp.abs(x)) if owl else f
@@ -650,34 +666,60 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
         slope = jnp.where(start, 0.0, slope)
         first = (st["n_mem"] == 0) | restart
         later = jnp.minimum(1.0, 2.0 * st["t_prev"]) if owl else 1.0
-        t0 = jnp.where(first, 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(pg, pg))), later).astype(dtype)
+        unit = 1.0 if unit_hessian else 1.0 / jnp.maximum(1.0, jnp.sqrt(jnp.dot(pg, pg)))
+        t0 = jnp.where(first, unit, later).astype(dtype)
         f_whole = st["fw"]  # whole(f, x), kept in the state (inf at the start)
         orthant = jnp.where(x != 0, jnp.sign(x), -jnp.sign(pg)) if owl else None
 
         def trial(t):
             z = x + t * d
-            return jnp.where((lam > 0) & (jnp.sign(z) != orthant), 0.0, z) if owl else z
+            if not owl:
+                return z, jnp.asarray(False)
+            cut = (lam > 0) & (d != 0) & (jnp.sign(z) != orthant)  # would leave the orthant: set to zero
+            return jnp.where(cut, 0.0, z), jnp.any(cut)
 
-        def armijo(fw_t, x_t, t):
-            decrease = jnp.dot(pg, x_t - x) if owl else t * slope
-            return jnp.isfinite(fw_t) & (fw_t <= f_whole + c1 * decrease)
+        def armijo(c):
+            decrease = jnp.dot(pg, c["x_t"] - x) if owl else c["t"] * slope
+            return jnp.isfinite(c["fw_t"]) & (c["fw_t"] <= f_whole + c1 * decrease)
+
+        def curvature(c):  # the weak Wolfe condition along the step taken
+            s_t = c["x_t"] - x
+            return jnp.dot(pseudo_gradient(c["x_t"], c["g_t"]), s_t) >= c2 * jnp.dot(pg, s_t)
+
+        def done(c):
+            a = armijo(c)
+            overshot = c["lo_valid"] & ~a  # an extension failed Armijo: take the step before it
+            return overshot | (a & (c["backtracked"] | c["cut"] | curvature(c)))
 
         def ls_cond(c):
-            return (c["n"] == 0) | (~armijo(c["fw_t"], c["x_t"], c["t"]) & (c["n"] < max_linesearch))
+            return (c["n"] == 0) | (~done(c) & (c["n"] < max_linesearch))
 
         def ls_body(c):
             t, n = c["t"], c["n"]
+            a = armijo(c) & (n > 0)
+            extend = a  # Armijo held but the slope is still steep (else the loop had stopped): go further
             quad = -slope * t * t / (2.0 * (c["fw_t"] - f_whole - slope * t))
             shrunk = jnp.where(jnp.isfinite(quad), jnp.clip(quad, 0.1 * t, 0.5 * t), 0.5 * t)
-            t = jnp.where(n == 0, t, shrunk)
-            x_t = trial(t)
+            t_new = jnp.where(n == 0, t, jnp.where(extend, extension * t, shrunk))
+            x_t, cut = trial(t_new)
             f_t, g_t = value_and_grad(x_t)
-            return {"t": t, "x_t": x_t, "f_t": f_t, "fw_t": whole(f_t, x_t), "g_t": g_t, "n": n + 1}
+            out = {"t": t_new, "x_t": x_t, "f_t": f_t, "fw_t": whole(f_t, x_t), "g_t": g_t, "n": n + 1, "cut": cut,
+                   "backtracked": c["backtracked"] | ((n > 0) & ~extend), "lo_valid": c["lo_valid"] | extend}
+            for key in ("t", "x_t", "f_t", "fw_t", "g_t"):  # the last step that satisfied Armijo
+                out["lo_" + key] = jnp.where(extend, c[key], c["lo_" + key])
+            return out
 
         inf = jnp.asarray(jnp.inf, dtype)
-        ls = lax.while_loop(ls_cond, ls_body, {"t": t0, "x_t": x, "f_t": inf, "fw_t": inf, "g_t": g, "n": jnp.int32(0)})
-        t, x_t, f_t, g_t = ls["t"], ls["x_t"], ls["f_t"], ls["g_t"]
-        ok = armijo(ls["fw_t"], x_t, t)
+        no = jnp.asarray(False)
+        here = {"t": t0, "x_t": x, "f_t": inf, "fw_t": inf, "g_t": g}
+        ls = lax.while_loop(
+            ls_cond, ls_body,
+            {**here, **{"lo_" + k: v for k, v in here.items()}, "n": jnp.int32(0), "cut": no, "backtracked": no,
+             "lo_valid": no},
+        )  # fmt: skip
+        back = ls["lo_valid"] & ~armijo(ls)
+        t, x_t, f_t, fw_t, g_t = (jnp.where(back, ls["lo_" + k], ls[k]) for k in ("t", "x_t", "f_t", "fw_t", "g_t"))
+        ok = back | armijo(ls)
         s_new = x_t - x if owl else t * d
         y_new = g_t - g
         sy = jnp.dot(s_new, y_new)
@@ -690,7 +732,7 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
             x=jnp.where(ok, x_t, x),
             f=jnp.where(ok, f_t, f),
             g=jnp.where(ok, g_t, g),
-            fw=jnp.where(ok, ls["fw_t"], f_whole),
+            fw=jnp.where(ok, fw_t, f_whole),
             fw_old=f_whole,
             s=jnp.where(store, st["s"] * (1.0 - slot) + slot * s_new[None, :], st["s"]),
             y=jnp.where(store, st["y"] * (1.0 - slot) + slot * y_new[None, :], st["y"]),
@@ -706,7 +748,7 @@ def lbfgs_minimize(fun, params, *, max_iter: int, tol, ftol=2.220446049250313e-0
     def cond(st):
         scale = jnp.maximum(jnp.maximum(jnp.abs(st["fw_old"]), jnp.abs(st["fw"])), 1.0)
         moving = (st["k"] == 0) | ((st["fw_old"] - st["fw"]) > ftol * scale)
-        large = jnp.max(jnp.abs(pseudo_gradient(st["x"], st["g"]))) >= tol
+        large = jnp.any(jnp.abs(pseudo_gradient(st["x"], st["g"])) >= tol)
         going = (st["k"] < max_iter) & large & moving & ~st["failed"]
         return (st["k"] < 0) | going
 

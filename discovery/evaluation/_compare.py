@@ -19,7 +19,8 @@ calling process (``executor="sequential"``) or a Dask cluster
 (``distributed.Client(...).get_executor()``). With ``cache_dir`` every finished
 run is stored in its own JSON file keyed by a hash of the estimator's
 parameters, the data and the seed, so an interrupted comparison resumes where it
-stopped. A run that raises is recorded (``status="error"`` and the message), it
+stopped; each file carries a checksum, and one that was edited, or that holds another
+run's result, is recomputed rather than trusted. A run that raises is recorded (``status="error"`` and the message), it
 does not end the comparison.
 
 :func:`compare` composes three phases, each public: :func:`build_tasks` (datasets
@@ -97,7 +98,11 @@ METRIC_NAMES = (
     "average_precision",
 )
 
-_CACHE_VERSION = 2  # 2: sid_lower and sid_upper
+# The cache key's version (part of every key, so of every file name): 2 added sid_lower and sid_upper.
+_KEY_VERSION = 2
+# The cache file's format: 3 added the checksum. A file of another format is recomputed and
+# rewritten in place (same key, same name): files written before the checksum are not trusted.
+_CACHE_VERSION = 3
 
 
 # --------------------------------------------------------------------------- capabilities
@@ -467,6 +472,13 @@ def _graph_from_json(data):
     return LaggedGraph.from_dict(data) if kind == "lagged" else PDAG.from_dict(data)
 
 
+def _checksum(record: dict) -> str:
+    """sha256 of a cache record without its ``checksum`` field, in canonical JSON."""
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _write_cache(path: str, key: str, row: dict, graph, probs) -> None:
     record = {
         "version": _CACHE_VERSION,
@@ -475,9 +487,12 @@ def _write_cache(path: str, key: str, row: dict, graph, probs) -> None:
         "graph": _graph_to_json(graph),
         "edge_probs": None if probs is None else json.loads(probs.to_json(orient="split")),
     }
+    # the checksum of what a reader will parse: numpy scalars and tuples become JSON's numbers and lists
+    record = json.loads(json.dumps(record, default=_json_default))
+    record["checksum"] = _checksum(record)
     path = pathlib.Path(path)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(record, default=_json_default))
+    tmp.write_text(json.dumps(record))
     os.replace(tmp, path)  # atomic: a half-written file is never read back
 
 
@@ -492,16 +507,39 @@ def _json_default(value):
 
 
 def _read_cache(path: pathlib.Path, key: str):
+    """The run stored at ``path`` if it is this run's and intact, else None (the run is redone).
+
+    A file that is missing or unreadable is redone silently; one of another cache format
+    (older files have no checksum) with an info line; one whose checksum fails (edited or
+    corrupted) or that holds another run's result (a file copied or renamed) with a warning.
+    """
     try:
-        record = json.loads(path.read_text())
-        if record.get("version") != _CACHE_VERSION or record.get("key") != key:
+        text = path.read_text()
+    except OSError:
+        return None  # not there yet
+    try:
+        record = json.loads(text)
+        if not isinstance(record, dict):
+            raise TypeError("not a JSON object")
+        if record.get("version") != _CACHE_VERSION:
+            logger.info("compare: cache file %s has format %r, not %d (no checksum): recomputing the run",
+                        path.name, record.get("version"), _CACHE_VERSION)
+            return None
+        if record.get("checksum") != _checksum(record):
+            logger.warning("compare: cache file %s fails its checksum (edited or corrupted): not trusted, "
+                           "recomputing the run", path.name)
+            return None
+        if record.get("key") != key:
+            logger.warning("compare: cache file %s holds another run's result (key %.16s..., expected %.16s...): "
+                           "not trusted, recomputing the run", path.name, str(record.get("key")), key)
             return None
         probs = record.get("edge_probs")
         if probs is not None:
             probs = pd.DataFrame(probs["data"], index=probs["index"], columns=probs["columns"])
         return record["row"], _graph_from_json(record["graph"]), probs
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable or stale: run again
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        logger.warning("compare: cache file %s is unreadable (%s): recomputing the run", path.name, first_line(str(exc)))
+        return None
 
 
 def _stable_repr(value) -> str:
@@ -528,7 +566,7 @@ def _truth_digest(truth) -> str:
 def _run_key(estimator, seed: int, data_digest: str, truth_digest: str, ds: Dataset, metrics: dict) -> str:
     params = estimator.get_params() if hasattr(estimator, "get_params") else vars(estimator)
     payload = {
-        "version": _CACHE_VERSION,
+        "version": _KEY_VERSION,
         "class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "params": {k: _stable_repr(v) for k, v in sorted(params.items())},
         "seed": int(seed),
@@ -940,7 +978,8 @@ def compare(
         Store each successful run as ``<algorithm>__<dataset>__<seed>__<hash>.json``;
         the hash covers the estimator's class and parameters, the seed, the data and the
         truth, so a changed setting reruns and an unchanged one is read back (resume).
-        Errors are not cached: they are retried next time.
+        Errors are not cached: they are retried next time. A file whose checksum fails
+        (edited) or that holds another run's result is recomputed, with a warning.
     progress : bool
         Show a tqdm progress bar over runs (on stderr).
     n_jobs : int, optional

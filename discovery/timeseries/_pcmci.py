@@ -309,19 +309,27 @@ class _ParCorrBackend:
         self.variables = [design.label(c) for c in range(design.values.shape[1])]
         # z-scores with moments that cannot overflow: the partial correlations do not depend on the
         # units of the series, and raw columns near 1e154 would overflow their squares
-        labels = [design.label(c) for c in range(design.values.shape[1])]
-        self.values, _, _ = standardize(design.values, labels, owner="ParCorr")
+        self.values, _, _ = standardize(design.values, self.variables, owner="ParCorr")
+        self.corr = None
         if design.valid is None:
             xs = self.values
             self.corr = (xs.T @ xs) / xs.shape[0]
-            w, v = np.linalg.eigh(self.corr)
-            if w[0] <= 1e-10 * max(1.0, w[-1]):
-                null = np.abs(v[:, 0])
-                cols = [design.label(j) for j in np.where(null > 1e-6 * null.max())[0]]
-                raise DataError(
-                    f"the lagged design is singular: columns {cols[:10]} are linearly dependent "
-                    "(a series is a linear function of others or of its own past); drop one of them"
-                )
+            # With more rows than design columns the whole design must have full rank: a
+            # dependence there is a series that is a linear function of others. With fewer rows
+            # it never has (wide, short series); each test then checks its own columns.
+            if xs.shape[0] > xs.shape[1]:
+                w = np.linalg.eigvalsh(self.corr)
+                if w[0] <= 1e-10 * max(1.0, w[-1]):
+                    raise _singular(_null_columns(self.corr, self.variables))
+
+    def _dependent(self, cols) -> list:
+        """The columns among ``cols`` (one test's) that are linearly dependent, by label."""
+        if self.corr is not None:
+            sub = self.corr[np.ix_(cols, cols)]
+        else:
+            rows = self.design.valid[:, cols].all(axis=1)
+            sub = np.corrcoef(self.values[rows][:, cols], rowvar=False)
+        return _null_columns(sub, [self.variables[c] for c in cols])
 
     def compute(self, keys):
         """Partial correlations and p-values of ``keys`` (normalised ``(x, y, Z)`` design columns)."""
@@ -353,7 +361,35 @@ class _ParCorrBackend:
                 ).reshape(-1, 2)[:n_q]
                 r, n = out[:, 0], out[:, 1]
         logger.debug("parcorr: %d tests with |Z| <= %d in one call", n_q, k)
-        return r, _t_pvalues(r, n - 2 - sizes)
+        df = n - 2 - sizes
+        runs = df >= 1
+        singular = runs & ~np.isfinite(r)  # enough rows, yet the test's own columns are dependent
+        if singular.any():
+            x, y, z = keys[int(np.argmax(singular))]
+            raise _singular(self._dependent([x, y, *z]))
+        if not runs.all():
+            worst = int(np.argmin(df))
+            logger.warning(
+                "parcorr: %d of %d tests skipped: their conditioning sets (up to %d columns, on %d rows) leave no "
+                "degree of freedom (n - 2 - |Z| < 1); their p-value is NaN, no evidence of dependence (as in "
+                "tigramite). Lower tau_max, cap the conditioning sets (max_conds_dim) or give longer series",
+                int((~runs).sum()), n_q, int(sizes[worst]), int(n[worst]),
+            )
+        return r, _t_pvalues(r, df)
+
+
+def _null_columns(corr, labels) -> list:
+    """The labels that carry the smallest eigenvector of ``corr`` (the columns of a linear dependence)."""
+    w, v = np.linalg.eigh(corr)
+    null = np.abs(v[:, 0])
+    return [labels[j] for j in np.where(null > 1e-6 * null.max())[0]]
+
+
+def _singular(columns) -> DataError:
+    return DataError(
+        f"the lagged design is singular: columns {list(columns)[:10]} are linearly dependent "
+        "(a series is a linear function of others or of its own past); drop one of them"
+    )
 
 
 def _design_labels(test, design: LaggedDesign) -> list:
@@ -398,12 +434,14 @@ def _lagged_runner(design: LaggedDesign, ci_test="parcorr", ci_test_kwargs=None,
         test = resolve_ci_test(ci_test, ci_test_kwargs, owner=owner, names=CI_TEST_NAMES)
         return CIRunner.from_ci_test(test, _design_labels(test, design))
     tau_max = design.window // 2
-    N = len(design.names)
-    minimum = N * (design.window + 1) + 3
+    # What a test needs is its own degrees of freedom, n - 2 - |Z| >= 1 (ParCorr's t test):
+    # checked per test, where a test that cannot run is skipped with a warning. Here only the
+    # smallest test, without conditions, must be able to run.
+    minimum = 3
     if design.n_samples < minimum:
         raise DataError(
             f"too few samples after lagging: {design.n_samples} time steps remain with tau_max={tau_max} "
-            f"(2 * tau_max = {design.window} are dropped per series); {N} variables need at least {minimum}. "
+            f"(2 * tau_max = {design.window} are dropped per series); a test needs at least {minimum}. "
             "Lower tau_max or give longer series."
         )
     kwargs = dict(ci_test_kwargs or {})
@@ -1879,6 +1917,11 @@ class PCMCIPlus(_TimeSeriesBase):
         adjacencies (after the collider phase's updates).
     ambiguous_triples_ : list
         Unshielded triples ``((source, lag), middle, target)`` left ambiguous.
+    conflicts_ : pandas.DataFrame
+        The contemporaneous edges oriented both ways (``conflict_resolution=True``: the
+        conflicting edges of ``graph_``), columns ``x, y, phase, edge``: the edge ``x - y``
+        (``x < y`` by name), the phase that met the conflict (``"colliders"`` or
+        ``"rules"``) and ``"x x-x y"``. Sorted by names; empty without conflicts.
     n_tests_, n_samples_, n_features_in_, feature_names_in_
 
     Notes
@@ -1986,10 +2029,22 @@ class PCMCIPlus(_TimeSeriesBase):
         self.lagged_parents_ = pc1.named_parents
         self.sepsets_ = colliders.sepsets
         self.ambiguous_triples_ = colliders.ambiguous
+        self.conflicts_ = _conflicts_table(colliders.graph, graph)
         self._set_common(design, tester, graph, skel.val_matrix, skel.p_matrix)
         self.pvalues_ = self._table(design, skel.val_matrix, skel.p_matrix, skel.tested)
         self.statistics_ = self._statistics_table(self.pvalues_)
         return self
+
+
+def _conflicts_table(after_colliders: LaggedGraph, final: LaggedGraph) -> pd.DataFrame:
+    """The conflicting contemporaneous edges of ``final``, by the phase that marked them."""
+    early = {frozenset(e) for e in after_colliders.conflicting_edges}
+    rows = []
+    for e in final.conflicting_edges:
+        x, y = sorted(e, key=str)
+        rows.append({"x": x, "y": y, "phase": "colliders" if frozenset(e) in early else "rules", "edge": f"{x} x-x {y}"})
+    rows.sort(key=lambda r: (str(r["x"]), str(r["y"])))
+    return pd.DataFrame(rows, columns=["x", "y", "phase", "edge"])
 
 
 def _graph_from_marks(mark, names, tau_max) -> LaggedGraph:

@@ -177,13 +177,64 @@ def test_cache_resumes_and_keys_on_params(small, tmp_path):
     assert not redo["cached"].any() and json.loads(path.read_text())["row"]["status"] == "ok"
 
 
-# The cache files and keys the harness wrote before compare was split into build_tasks /
-# run_tasks / tabulate (commit 522f625, the same calls): caches of earlier runs still hit.
+def test_cache_file_edited_is_recomputed_not_trusted(small, tmp_path, caplog):
+    first = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    path = next(tmp_path.glob("pc__d__0__*.json"))
+    record = json.loads(path.read_text())
+    assert record["version"] == 3 and len(record["checksum"]) == 64
+    record["row"]["shd"] = float(record["row"]["shd"]) + 7.0  # one number edited by hand
+    path.write_text(json.dumps(record))
+    with caplog.at_level("WARNING", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not again["cached"].any() and again.iloc[0]["shd"] == first.iloc[0]["shd"]
+    assert any("fails its checksum" in r.getMessage() and path.name in r.getMessage() for r in caplog.records)
+    third = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)  # rewritten: a hit again
+    assert third["cached"].all() and third.iloc[0]["shd"] == first.iloc[0]["shd"]
+
+
+def test_cache_file_of_another_run_is_recomputed_not_trusted(small, tmp_path, caplog):
+    ours = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path / "a")
+    compare({"pc": PC(alpha=0.5, ci_test="kci")}, {"d": small}, executor="sequential", cache_dir=tmp_path / "b")
+    mine, foreign = next((tmp_path / "a").glob("*.json")), next((tmp_path / "b").glob("*.json"))
+    assert mine.name != foreign.name
+    foreign.replace(mine)  # another run's intact file under this run's name
+    with caplog.at_level("WARNING", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path / "a")
+    assert not again["cached"].any()
+    pd.testing.assert_frame_equal(again.drop(columns=["fit_seconds", "cached"]), ours.drop(columns=["fit_seconds", "cached"]))
+    assert any("another run's result" in r.getMessage() for r in caplog.records)
+
+
+def test_cache_files_without_a_checksum_are_recomputed(small, tmp_path, caplog):
+    first = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    path = next(tmp_path.glob("*.json"))
+    record = json.loads(path.read_text())
+    del record["checksum"]
+    record["version"] = 2  # the format before the checksum, same key and file name
+    path.write_text(json.dumps(record))
+    with caplog.at_level("INFO", logger="discovery"):
+        again = compare({"pc": PC()}, {"d": small}, executor="sequential", cache_dir=tmp_path)
+    assert not again["cached"].any() and again.iloc[0]["shd"] == first.iloc[0]["shd"]
+    assert any("no checksum" in r.getMessage() and r.levelname == "INFO" for r in caplog.records)
+    assert json.loads(path.read_text())["version"] == 3  # rewritten in place
+
+
+# The cache files and keys of these calls: those of the harness before compare was split into
+# build_tasks / run_tasks / tabulate (commit 522f625), except PC's and CD-NOD's, whose key covers
+# their parameters and so changed with their default conflict rule ("keep_existing" ->
+# "bidirected", issue 26: a result cached under the old default is not reused). The cache format
+# 3 (checksum) keeps the keys and names; format-2 files are recomputed once, in place.
 EARLIER_CACHE = {
+    "cdnod__envs__0__b3e10d903d7666b9.json": "b3e10d903d7666b9fbe44aa58227af1a6427bc0bfe1e61ef8ac5b0b063fe3430",
+    "pc__d__0__d194c2c46921e9be.json": "d194c2c46921e9be4d90f1c53d0c1bbe3c49ba3b261d17d1c58d30ec04e05e50",
+    "pc__envs__0__afb35f894178a2ad.json": "afb35f894178a2adf7b57b098c98c9b60ad62035e1aea17d9385efe8e2de1f76",
+    "pcmci__ts__0__0cc9f24aa9102ffd.json": "0cc9f24aa9102ffd57a1377e5de9006ec9b54d9c2454ac9cbf5e9502dca159cf",
+}
+# the keys before the default changed: the same calls with conflict="keep_existing" still give them
+KEEP_EXISTING_CACHE = {
     "cdnod__envs__0__c20d067d8c3f97cc.json": "c20d067d8c3f97cce56c28347d212536bdbdc3f2c3de09404b2ebbd81af90198",
     "pc__d__0__33d1f8b0d2c59b0f.json": "33d1f8b0d2c59b0f76dcc1760a530494529146da6cf0fb275ca9774ecb5a321e",
     "pc__envs__0__b35ef1f4f88c4cf6.json": "b35ef1f4f88c4cf67d8cbb65d1643005b95b4c31f133824a40ab491e5901521d",
-    "pcmci__ts__0__0cc9f24aa9102ffd.json": "0cc9f24aa9102ffd57a1377e5de9006ec9b54d9c2454ac9cbf5e9502dca159cf",
 }
 
 
@@ -197,6 +248,9 @@ def test_cache_keys_are_those_of_earlier_runs(small, envs, series, tmp_path):
     res = compare(algos, {"d": small, "ts": series, "envs": envs}, executor="sequential", cache_dir=tmp_path)
     assert {p.name: json.loads(p.read_text())["key"] for p in tmp_path.glob("*.json")} == EARLIER_CACHE
     assert (res["status"] == "ok").all()
+    old = {"pc": PC(conflict="keep_existing"), "cdnod": CDNOD(ci_test="fisherz", conflict="keep_existing")}
+    plan = build_tasks(old, {"d": small, "envs": envs}, cache_dir=tmp_path)
+    assert {pathlib.Path(t.cache_file).name: t.key for t in plan.tasks} == KEEP_EXISTING_CACHE
 
 
 def test_build_tasks_plans_without_fitting(small, envs, tmp_path):

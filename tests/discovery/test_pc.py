@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 
@@ -198,6 +199,124 @@ def test_pc_graph_does_not_depend_on_column_order_under_oracle():
         assert list(model.graph_.nodes) == perm
 
 
+# ------------------------------------------------------- column order with conflicting colliders
+def latent_gaussian(seed: int, d: int = 10, n: int = 500, n_latent: int = 3, degree: float = 2.5) -> pd.DataFrame:
+    """A linear-Gaussian SCM on d + n_latent variables of which n_latent are hidden: hidden
+    confounders make PC's colliders conflict (two colliders orient one edge both ways)."""
+    rng = np.random.default_rng(seed)
+    total = d + n_latent
+    adj = np.triu(rng.random((total, total)) < min(1.0, degree / (total - 1)), 1)
+    w = adj * rng.uniform(0.5, 2.0, (total, total)) * rng.choice([-1.0, 1.0], (total, total))
+    x = np.zeros((n, total))
+    for j in range(total):
+        x[:, j] = x @ w[:, j] + rng.normal(size=n)
+    keep = np.sort(rng.choice(total, d, replace=False))
+    return pd.DataFrame(x[:, keep], columns=[f"V{i}" for i in range(d)])
+
+
+# latent_gaussian seeds whose colliders conflict (21 of seeds 0-29 do; measured 2026-12-07)
+CONFLICT_SEEDS = (0, 2, 4, 5, 6, 7, 9, 11)
+
+
+@functools.cache
+def _latent_fit(seed: int, conflict: str = "bidirected") -> PC:
+    return PC(conflict=conflict).fit(latent_gaussian(seed))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from(CONFLICT_SEEDS), data=st.data())
+def test_pc_graph_and_conflicts_do_not_depend_on_column_order(seed, data):
+    """Issue 26: with conflicting colliders the default rule gives one graph for every column order."""
+    frame = latent_gaussian(seed)
+    perm = data.draw(st.permutations(list(frame.columns)))
+    ref = _latent_fit(seed)
+    model = PC().fit(frame[perm])
+    assert model.graph_ == ref.graph_
+    pd.testing.assert_frame_equal(model.conflicts_, ref.conflicts_)
+    assert not ref.conflicts_.empty and all(ref.graph_.has_bidirected(r.x, r.y) for r in ref.conflicts_.itertuples())
+
+
+def test_keep_existing_depends_on_column_order_where_colliders_conflict():
+    """What the default replaces: causal-learn's rule (keep the first collider) changes the graph
+    with the column order on the same data (so the property above fails with it)."""
+    for seed in CONFLICT_SEEDS[:3]:
+        frame = latent_gaussian(seed)
+        ref = _latent_fit(seed, "keep_existing").graph_
+        rng = np.random.default_rng(seed)
+        graphs = [PC(conflict="keep_existing").fit(frame[rng.permutation(frame.columns)]).graph_ for _ in range(4)]
+        assert any(g != ref for g in graphs)
+
+
+def _sachs_condition(regime: str, log: bool) -> pd.DataFrame:
+    data = scm.datasets.load_sachs("interventional").data
+    rows = data[data["regime"] == regime].drop(columns="regime")
+    return np.log(rows) if log else rows
+
+
+# Sachs conditions where causal-learn's rule gave column-order-dependent graphs (issue 26)
+@pytest.mark.parametrize("regime, log", [("cd3_cd28+aktinhib", False), ("cd3_cd28+psitect", False),
+                                         ("cd3_cd28+ly", False), ("cd3_cd28+icam2", True)])
+def test_pc_on_sachs_conditions_does_not_depend_on_column_order(regime, log):
+    frame = _sachs_condition(regime, log)
+    ref = PC().fit(frame)
+    assert not ref.conflicts_.empty
+    rng = np.random.default_rng(0)
+    keep = PC(conflict="keep_existing").fit(frame).graph_
+    keep_differs = False
+    for _ in range(10):
+        perm = list(rng.permutation(frame.columns))
+        model = PC().fit(frame[perm])
+        assert model.graph_ == ref.graph_
+        pd.testing.assert_frame_equal(model.conflicts_, ref.conflicts_)
+        keep_differs |= PC(conflict="keep_existing").fit(frame[perm]).graph_ != keep
+    assert keep_differs
+
+
+def _random_pdag(draw, nodes):
+    edges = {}
+    for a, b in itertools.combinations(nodes, 2):
+        kind = draw(st.sampled_from(["none", "none", "undirected", "undirected", "forward", "backward", "bidirected"]))
+        if kind != "none":
+            edges[(a, b)] = kind
+    directed = [(a, b) if k == "forward" else (b, a) for (a, b), k in edges.items() if k in ("forward", "backward")]
+    undirected = [e for e, k in edges.items() if k == "undirected"]
+    bidirected = [e for e, k in edges.items() if k == "bidirected"]
+    return directed, undirected, bidirected
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_meek_rules_in_rounds_do_not_depend_on_node_order(data):
+    """Any PDAG, consistent or not: the order-independent rules give one graph for every node
+    order, close no new directed cycle, and on the pattern of a DAG give its CPDAG, as the rules
+    one at a time do."""
+    nodes = list("ABCDEFG")[: data.draw(st.integers(3, 7))]
+    directed, undirected, bidirected = _random_pdag(data.draw, nodes)
+    ref = scm.meek_rules(PDAG(nodes, directed, undirected, bidirected), order_independent=True)
+    perm = data.draw(st.permutations(nodes))
+    assert scm.meek_rules(PDAG(perm, directed, undirected, bidirected), order_independent=True) == ref
+    if nx.is_directed_acyclic_graph(nx.DiGraph(directed)):
+        assert nx.is_directed_acyclic_graph(nx.DiGraph(list(ref.directed_edges)))
+    dag = nx.DiGraph()
+    dag.add_nodes_from(perm)
+    dag.add_edges_from((a, b) for a, b in itertools.combinations(nodes, 2) if data.draw(st.booleans()))
+    heads = {(a, c) for a, c, b in scm.v_structures(dag)} | {(b, c) for a, c, b in scm.v_structures(dag)}
+    pattern = PDAG(perm, heads, [e for e in dag.edges if e not in heads])
+    assert scm.meek_rules(pattern, order_independent=True) == scm.meek_rules(pattern) == scm.cpdag(dag)
+
+
+def test_meek_rules_in_rounds_mark_conflicts():
+    from scm._cpdag import _meek_rounds
+
+    # A -> B - C <- D, A, C and B, D non-adjacent: R1 orients B - C both ways
+    g = PDAG(list("ABCD"), directed=[("A", "B"), ("D", "C")], undirected=[("B", "C")])
+    out, conflicts = _meek_rounds(g)
+    assert out == PDAG(list("ABCD"), directed=[("A", "B"), ("D", "C")], bidirected=[("B", "C")])
+    assert conflicts == [("B", "C", "both ways", ("R1",), ("R1",))]
+    # one at a time, the node order decides
+    assert scm.meek_rules(g) != scm.meek_rules(PDAG(list("DCBA"), g.directed_edges, g.undirected_edges))
+
+
 # ----------------------------------------------------------------------------- collider phase
 def _star():
     # A - C - B with A, B separated by {} ; C - D with C in every separating set of A, D
@@ -244,8 +363,9 @@ def test_collider_conflict_rules(conflict, directed, bidirected):
 
 
 def test_collider_conflict_keep_existing_matches_causallearn_and_bidirected_differs():
-    """The documented difference: causal-learn's default keeps the first collider; with
-    conflict='bidirected' scmkit marks the contested edge <-> regardless of visiting order."""
+    """The documented difference: causal-learn's default keeps the first collider (our
+    conflict='keep_existing'); the default conflict='bidirected' marks the contested edge <->
+    regardless of visiting order, as causal-learn's uc_priority=1 does, and reports it."""
     rng = np.random.default_rng(0)
     n = 3000
     a, d = rng.normal(size=n), rng.normal(size=n)
@@ -254,7 +374,7 @@ def test_collider_conflict_keep_existing_matches_causallearn_and_bidirected_diff
     b = a + latent + rng.normal(size=n)
     c = d + latent + rng.normal(size=n)
     data = pd.DataFrame({"A": a, "B": b, "C": c, "D": d})
-    ours = PC().fit(data).graph_
+    ours = PC(conflict="keep_existing").fit(data).graph_
     theirs = run_causallearn(data)
     assert ours == theirs
     assert ours == PDAG(list("ABCD"), directed=[("A", "B"), ("C", "B")], undirected=[("C", "D")])
@@ -262,11 +382,20 @@ def test_collider_conflict_keep_existing_matches_causallearn_and_bidirected_diff
     over = PC(conflict="overwrite").fit(data).graph_
     assert over == PDAG(list("ABCD"), directed=[("A", "B"), ("B", "C"), ("D", "C")])
     assert over == run_causallearn(data, uc_priority=0)
-    both = PC(conflict="bidirected").fit(data).graph_
+    default = PC().fit(data)
+    both = default.graph_
+    assert both == PC(conflict="bidirected").fit(data).graph_
     assert both == PDAG(list("ABCD"), directed=[("A", "B"), ("D", "C")], bidirected=[("B", "C")])
-    assert both == run_causallearn(data, uc_priority=1)  # same here; theirs depends on the order
-    reversed_order = PC(conflict="bidirected").fit(data[["D", "C", "B", "A"]]).graph_
-    assert reversed_order == both  # order-independent
+    assert both == run_causallearn(data, uc_priority=1)
+    reversed_order = PC().fit(data[["D", "C", "B", "A"]])
+    assert reversed_order.graph_ == both  # order-independent
+    assert PC(conflict="keep_existing").fit(data[["D", "C", "B", "A"]]).graph_ != ours  # causal-learn's rule is not
+    table = default.conflicts_
+    assert table[["x", "y", "phase", "edge"]].values.tolist() == [["B", "C", "colliders", "B <-> C"]]
+    assert table.loc[0, "into_x"] == (("A", "B", "C"),) and table.loc[0, "into_y"] == (("B", "C", "D"),)
+    pd.testing.assert_frame_equal(reversed_order.conflicts_, table)
+    keep = PC(conflict="keep_existing").fit(data)  # the conflict is reported whatever the rule does with it
+    assert keep.conflicts_[["x", "y", "edge"]].values.tolist() == [["B", "C", "C -> B"]]
 
 
 def test_orient_colliders_maxp_needs_ci_test():
@@ -402,11 +531,16 @@ PARITY_CASES = [(seed, (5, 10, 15)[seed % 3], 500 + (seed * 379) % 1501) for see
 
 @pytest.mark.parametrize("seed, d, n", PARITY_CASES)
 def test_parity_with_causallearn_default(seed, d, n):
+    """causal-learn's default conflict rule is uc_priority=2, our conflict='keep_existing'; our
+    default 'bidirected' is its uc_priority=1 (the same graph where the colliders do not conflict)."""
     data, _ = linear_gaussian(seed, d, n)
-    ours = PC().fit(data)
+    ours = PC(conflict="keep_existing").fit(data)
     theirs = run_causallearn(data)
     assert set(map(frozenset, ours.skeleton_.edges)) == set(map(frozenset, theirs.skeleton().edges))
     assert ours.graph_ == theirs
+    default = PC().fit(data)
+    assert default.graph_ == run_causallearn(data, uc_priority=1)
+    assert (default.graph_ == ours.graph_) == default.conflicts_.empty
 
 
 def test_meek_cycle_check_matches_causallearn():
@@ -417,12 +551,12 @@ def test_meek_cycle_check_matches_causallearn():
 
     data, _ = linear_gaussian(1003, 8, 781, degree=3.0)
     names = list(data.columns)
-    ours = PC().fit(data)
+    ours = PC(conflict="keep_existing").fit(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = PDAG.from_causallearn(pc(data.to_numpy(), 0.05, fisherz, show_progress=False).G.graph, names)
     sk = skeleton(FisherZ(data))
-    unsafe = scm.meek_rules(orient_colliders(sk.graph, sk.separating_sets), avoid_cycles=False)
+    unsafe = scm.meek_rules(orient_colliders(sk.graph, sk.separating_sets, conflict="keep_existing"), avoid_cycles=False)
     assert not nx.is_directed_acyclic_graph(nx.DiGraph(list(unsafe.directed_edges)))  # the case is real
     assert ours.graph_ == full
     assert nx.is_directed_acyclic_graph(nx.DiGraph(list(ours.graph_.directed_edges)))
@@ -440,7 +574,8 @@ def test_parity_with_causallearn_max_cond_size():
 @pytest.mark.parametrize("seed", [50, 53])
 def test_parity_with_causallearn_maxp(seed):
     data, _ = linear_gaussian(seed, 10, 500 + (seed * 379) % 1501)
-    assert PC(orientation="maxp").fit(data).graph_ == run_causallearn(data, uc_rule=1, uc_priority=2)
+    assert PC(orientation="maxp", conflict="keep_existing").fit(data).graph_ == run_causallearn(data, uc_rule=1, uc_priority=2)
+    assert PC(orientation="maxp").fit(data).graph_ == run_causallearn(data, uc_rule=1, uc_priority=1)
 
 
 def test_pvalues_match_causallearn_fisherz():

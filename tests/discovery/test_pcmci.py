@@ -4,6 +4,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import scm
 from discovery import PCMCI, PCMCIPlus
@@ -408,8 +410,8 @@ def test_bad_pcmciplus_options(small):
 def test_bad_data(small):
     with pytest.raises(DataError, match="T=60 time points; tau_max=30"):
         PCMCI(tau_max=30).fit(small)
-    with pytest.raises(DataError, match="too few samples after lagging"):
-        PCMCI(tau_max=8).fit(small.iloc[:30])
+    with pytest.raises(DataError, match="too few samples after lagging: 2 time steps remain"):
+        PCMCI(tau_max=8).fit(small.iloc[:18])
     const = small.assign(B=1.0)
     with pytest.raises(DataError, match="column 'B' is constant"):
         PCMCI().fit(const)
@@ -426,6 +428,83 @@ def test_bad_data(small):
         PCMCI().fit(small, mask=np.zeros((5, 3), dtype=bool))
     with pytest.raises(DataError, match="singular"):
         PCMCI().fit(small.assign(C=small.A + small.B))
+
+
+def _wide_series():
+    """50 series of 200 time steps: with tau_max = 2, 250 design columns on 196 rows."""
+    return scm.simulate.time_series(
+        n_series=50, n_timepoints=200, max_lag=2, contemporaneous=True, n_links=60, random_state=0
+    ).data
+
+
+@pytest.mark.parametrize("estimator", [PCMCIPlus(tau_max=2, alpha=0.01), PCMCI(tau_min=1, tau_max=2, pc_alpha=0.2)])
+def test_wide_short_series_run(estimator, caplog):
+    """Issue 26: 50 variables, 200 steps, tau_max=2 was refused ("need at least 253") although every
+    test has enough rows for its own conditioning set (tigramite runs it)."""
+    with caplog.at_level("WARNING", logger="discovery"):
+        model = estimator.fit(_wide_series())
+    assert not [r for r in caplog.records if "skipped" in r.getMessage()]  # every test ran
+    assert np.isfinite(model.p_matrix_[..., 1:]).all() and model.graph_.lagged_links
+
+
+@pytest.mark.slow
+def test_wide_short_series_match_tigramite():
+    df = _wide_series()
+    names = list(df.columns)
+    plus = _tig(df.to_numpy(), names).run_pcmciplus(tau_min=0, tau_max=2, pc_alpha=0.01)
+    model = PCMCIPlus(tau_max=2, alpha=0.01).fit(df)
+    np.testing.assert_allclose(model.p_matrix_, plus["p_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_ == _tigramite_graph(plus["graph"], names)
+    ref = _tig(df.to_numpy(), names).run_pcmci(tau_min=1, tau_max=2, pc_alpha=0.2, alpha_level=0.05)
+    model = PCMCI(tau_min=1, tau_max=2, pc_alpha=0.2, alpha=0.05).fit(df)
+    np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)
+    assert model.graph_.lagged_links == _tigramite_graph(ref["graph"], names).lagged_links
+
+
+def test_tests_without_degrees_of_freedom_are_skipped_as_tigramite_does(caplog):
+    """8 series of 14 steps (10 rows after lagging): PC1 reaches conditioning sets with n - 2 - |Z| < 1.
+    Those tests are skipped with a warning, their p-value NaN (no evidence of dependence), as in tigramite."""
+    df = scm.simulate.time_series(n_series=8, n_timepoints=14, max_lag=2, contemporaneous=True, n_links=8, random_state=0).data
+    names = list(df.columns)
+    with caplog.at_level("WARNING", logger="discovery"):
+        model = PCMCI(tau_max=2, pc_alpha=0.9).fit(df)
+    assert any("skipped" in r.getMessage() and "no degree of freedom" in r.getMessage() for r in caplog.records)
+    assert np.isnan(model.p_matrix_).sum() == 32
+    ref = _tig(df.to_numpy(), names).run_pcmci(tau_min=1, tau_max=2, pc_alpha=0.9)
+    np.testing.assert_array_equal(np.isnan(model.p_matrix_), np.isnan(ref["p_matrix"]))
+    np.testing.assert_allclose(model.p_matrix_, ref["p_matrix"], rtol=0, atol=1e-8)  # NaN == NaN here
+    assert model.graph_.lagged_links == _tigramite_graph(ref["graph"], names).lagged_links
+
+
+def test_a_dependent_test_on_a_wide_design_names_its_columns():
+    """With fewer rows than design columns the design is always rank-deficient; a test whose own
+    columns are dependent is still refused, naming them."""
+    df = _wide_series().iloc[:60]
+    df = df.assign(X1=df["X0"] * 2.0 - 1.0)
+    with pytest.raises(DataError, match=r"singular: columns \[.X0\(t-1\).*X1\(t-1\).\]"):
+        PCMCIPlus(tau_max=2).fit(df)
+
+
+# simulated series whose PCMCI+ orientations conflict (seeds 0-3: in the collider phase, the rules or both)
+def _conflicted_series(seed):
+    return scm.simulate.time_series(
+        n_series=6, n_timepoints=150, max_lag=2, contemporaneous=True, n_links=10, random_state=seed
+    ).data
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from([0, 1, 2, 3]), data=st.data())
+def test_pcmciplus_graph_and_conflicts_do_not_depend_on_column_order(seed, data):
+    """The default (majority rule, conflict_resolution=True) is order-independent, as in tigramite:
+    conflicting orientations become conflict edges, listed in conflicts_."""
+    frame = _conflicted_series(seed)
+    cols = data.draw(st.permutations(list(frame.columns)))
+    ref = PCMCIPlus(tau_max=2, alpha=0.2).fit(frame)
+    model = PCMCIPlus(tau_max=2, alpha=0.2).fit(frame[cols])
+    assert model.graph_ == ref.graph_
+    pd.testing.assert_frame_equal(model.conflicts_, ref.conflicts_)
+    assert not ref.conflicts_.empty
+    assert {frozenset((r.x, r.y)) for r in ref.conflicts_.itertuples()} == set(ref.graph_.conflicting_edges)
 
 
 def test_repr_and_params():
