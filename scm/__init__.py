@@ -11,7 +11,9 @@ from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_st
 from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
 from ._enumerate import dags_in_class
+from ._bootstrap import QueryResult
 from ._exceptions import (
+    BootstrapError,
     ConvergenceError,
     CycleError,
     DataError,
@@ -73,8 +75,10 @@ __all__ = [
     "GraphChangedError",
     "NotFittedError",
     "ConvergenceError",
+    "BootstrapError",
     # models
     "SCM",
+    "QueryResult",
     "fit_scm",
     "check_fit_data",
     "choose_mechanisms",
