@@ -392,6 +392,13 @@ def answer_query(model, query: Query, *, n_bootstrap: int, alpha: float, random_
     Parameters are assumed checked (:func:`check_n_bootstrap`, :func:`check_alpha`).
     """
     recipe = require_fitted(model, owner=owner) if n_bootstrap else None
+    if n_bootstrap and (n_bootstrap - 1) * alpha / 2 < 1:
+        warnings.warn(
+            f"{owner}: n_bootstrap={n_bootstrap} is too few for a {1 - alpha:.4g} percentile interval (its ends are the "
+            f"extreme replicates, so it is too narrow); use at least {math.ceil(2 / alpha) + 1}, better ten times as many",
+            UserWarning,
+            stacklevel=3,
+        )
     root = seed_sequence(random_state)
     point_seed, *children = root.spawn(n_bootstrap + 1)
     values, mc = query.point(model, np.random.default_rng(point_seed))
@@ -451,7 +458,10 @@ def _replicates(recipe, query: Query, children: list, *, progress: bool, executo
     start = time.perf_counter()
     outcomes: list = [None] * n_boot
     bar = _progress(progress, n_boot, f"{owner}: bootstrap refits")
-    with threadpool_limits(limits=1, user_api="blas"):
+    # The refits' warnings are recorded here, in the calling thread (catch_warnings is not thread-safe, so never in a
+    # task), and each is raised once with its count.
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
         if executor is None:
             for lo in range(0, n_boot, _CHUNK):
                 chunk = range(lo, min(lo + _CHUNK, n_boot))
@@ -469,9 +479,9 @@ def _replicates(recipe, query: Query, children: list, *, progress: bool, executo
                     bar.update(1)
     if bar is not None:
         bar.close()
-    values, failures, caught = [], Counter(), Counter()
-    for value, reason, seen in outcomes:
-        caught.update(seen)
+    values, failures = [], Counter()
+    caught = Counter((w.category, str(w.message)) for w in seen)
+    for value, reason in outcomes:
         if reason is None:
             values.append(value)
         else:
@@ -512,23 +522,17 @@ def _replicate_task(task):
 
 
 def _replicate(recipe, query: Query, rows: np.ndarray, model, fit_seed, query_seed):
-    """``(answer, None, warnings)`` of one refit, or ``(None, reason, warnings)`` when it fails."""
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        try:
-            if model is None:
-                model = recipe.refit(rows, np.random.default_rng(fit_seed))
-            value = np.asarray(query(model, np.random.default_rng(query_seed)), dtype=float)
-        except ScmkitError as exc:
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            return None, reason[:240], _warning_keys(seen)
+    """``(answer, None)`` of one refit, or ``(None, reason)`` when it fails (a named scmkit error or a non-finite answer)."""
+    try:
+        if model is None:
+            model = recipe.refit(rows, np.random.default_rng(fit_seed))
+        value = np.asarray(query(model, np.random.default_rng(query_seed)), dtype=float)
+    except ScmkitError as exc:
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return None, reason[:240]
     if not np.isfinite(value).all():
-        return None, "the refit's answer is not finite", _warning_keys(seen)
-    return value, None, _warning_keys(seen)
-
-
-def _warning_keys(seen) -> list:
-    return [(w.category, str(w.message)) for w in seen]
+        return None, "the refit's answer is not finite"
+    return value, None
 
 
 class _LinearBatch:

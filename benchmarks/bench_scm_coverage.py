@@ -1,0 +1,227 @@
+"""Coverage of the bootstrap intervals of a fitted SCM's interventional means.
+
+A known SCM on the DAG ``Z -> X, Z -> Y, X -> Y, Y -> W`` (X's effect on Y is confounded by Z;
+W is a grandchild of X) is sampled ``--reps`` times at each size ``n``; each sample is fitted on
+the true graph by ``SCM.fit`` and asked for the 95% bootstrap interval of
+
+- ``E[Y | do(X = 1)]``, ``E[W | do(X = 1)]`` (one call: ``interventional_mean({"X": 1.0}, ...)``),
+- ``E[Y | do(X = -1)]`` (a second call),
+
+and each interval is compared with the true value. Settings (``--settings``):
+
+- ``linear``: the truth is ``scm.simulate.random_scm(dag, kind="linear")`` (weights uniform on
+  +-[0.5, 2], Gaussian noise with standard deviations uniform on [0.5, 1]); fitted with
+  ``mechanism="linear"``, whose means are closed forms and whose refits are batched least
+  squares; the true means are closed forms too.
+- ``nonlinear``: an additive-noise SCM with smooth mechanisms (``X = tanh(1.5 Z) + 0.6 e``,
+  ``Y = 1.2 sin(X) + 0.5 X + 0.4 Z^2 + 0.5 e``, ``W = 1.5 tanh(Y) + 0.5 e``, standard normal
+  noises), which additive splines can represent; fitted with ``mechanism="spline"`` and Monte-Carlo
+  means of ``--mc`` draws per answer (model and refits); the true means come from 2,000,000 draws
+  of the true model.
+- ``mlp`` (not run by default): ``random_scm(dag, kind="mlp")``, random tanh / sigmoid networks of
+  the parents (not additive), fitted with ``mechanism="auto"``: what coverage looks like when the
+  mechanism learner cannot represent the truth.
+
+Coverage is the fraction of intervals that contain the truth, with its 95% Wilson interval over
+the replications; *se ratio* is the standard deviation of the estimates over the replications
+divided by the mean bootstrap standard error (1: calibrated); *bias / se* is the mean error of
+the estimate divided by the mean bootstrap standard error (smoothing bias shows here).
+
+Run from the repository root::
+
+    python benchmarks/bench_scm_coverage.py --docs docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+
+from _common import add_repo_to_path, blas_settings, command_line, load_average, machine_description, pin_blas_threads
+
+_parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+_parser.add_argument("--reps", type=int, default=200, help="replications per setting and size (default 200)")
+_parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000], help="rows per sample (default 200 1000)")
+_parser.add_argument("--settings", nargs="+", default=["linear", "nonlinear"], choices=["linear", "nonlinear", "mlp"])
+_parser.add_argument("--boot-linear", type=int, default=500, help="refits per interval, linear setting (default 500)")
+_parser.add_argument("--boot-nonlinear", type=int, default=200, help="refits per interval, other settings (default 200)")
+_parser.add_argument("--mc", type=int, default=1000, help="Monte-Carlo draws per answer, non-linear settings (default 1000)")
+_parser.add_argument("--alpha", type=float, default=0.05, help="1 - the intervals' level (default 0.05)")
+_parser.add_argument("--seed", type=int, default=0, help="seed of the truths, the samples and the bootstrap (default 0)")
+_parser.add_argument("--truth-draws", type=int, default=2_000_000, help="draws of the true model for non-linear truths")
+_parser.add_argument("--json", help="write the per-replication records to this file")
+_parser.add_argument("--docs", help="write the section 'Bootstrap intervals of a fitted SCM' into this Markdown file")
+_parser.add_argument("--blas-threads", default="1", help="OPENBLAS/OMP/MKL_NUM_THREADS, or 'default' (default 1)")
+ARGS = _parser.parse_args()
+pin_blas_threads(ARGS.blas_threads)
+add_repo_to_path()
+
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from scm import SCM, AdditiveNoise, Linear  # noqa: E402
+from scm.simulate import random_scm  # noqa: E402
+
+DAG = nx.DiGraph([("Z", "X"), ("Z", "Y"), ("X", "Y"), ("Y", "W")])
+TARGETS = [("Y", 1.0), ("W", 1.0), ("Y", -1.0)]  # (node, x) for E[node | do(X = x)]
+SECTION = "## Bootstrap intervals of a fitted SCM"
+
+
+def _nonlinear_truth() -> SCM:
+    mechanisms = {
+        "Z": Linear(),
+        "X": AdditiveNoise(lambda P: np.tanh(1.5 * P[:, 0]), parents=["Z"]),
+        "Y": AdditiveNoise(lambda P: 1.2 * np.sin(P[:, 1]) + 0.5 * P[:, 1] + 0.4 * P[:, 0] ** 2, parents=["Z", "X"]),
+        "W": AdditiveNoise(lambda P: 1.5 * np.tanh(P[:, 0]), parents=["Y"]),
+    }
+    return SCM(DAG, mechanisms, {"Z": 1.0, "X": 0.6, "Y": 0.5, "W": 0.5})
+
+
+def setting(name: str):
+    """(truth, fit options, query options, refits) of a setting."""
+    if name == "linear":
+        truth = random_scm(DAG, kind="linear", random_state=ARGS.seed)
+        return truth, {"mechanism": "linear"}, {}, ARGS.boot_linear
+    truth = _nonlinear_truth() if name == "nonlinear" else random_scm(DAG, kind="mlp", random_state=ARGS.seed)
+    mechanism = "spline" if name == "nonlinear" else "auto"
+    return truth, {"mechanism": mechanism}, {"n_samples": ARGS.mc}, ARGS.boot_nonlinear
+
+
+def true_means(name: str, truth: SCM) -> dict:
+    out = {}
+    for x in sorted({x for _, x in TARGETS}):
+        if name == "linear":
+            mean = truth.interventional_mean({"X": x})
+        else:
+            draws = truth.do({"X": x}).sample(ARGS.truth_draws, random_state=np.random.default_rng([ARGS.seed, 99]))
+            mean = draws.mean()
+        for node, xt in TARGETS:
+            if xt == x:
+                out[(node, x)] = float(mean[node])
+    return out
+
+
+def run_setting(name: str) -> list[dict]:
+    truth, fit_opts, query_opts, n_boot = setting(name)
+    truth_values = true_means(name, truth)
+    print(f"[{name}] true values: {truth_values}", flush=True)
+    records = []
+    for n in ARGS.sizes:
+        start = time.perf_counter()
+        for rep in range(ARGS.reps):
+            data = truth.sample(n, random_state=np.random.default_rng([ARGS.seed, n, rep]))
+            fitted = SCM.fit(DAG, data, random_state=rep, **fit_opts)
+            for x in sorted({x for _, x in TARGETS}):
+                res = fitted.interventional_mean({"X": x}, n_bootstrap=n_boot, alpha=ARGS.alpha,
+                                                 random_state=np.random.default_rng([ARGS.seed, n, rep, 1]), **query_opts)
+                for node, xt in TARGETS:
+                    if xt != x:
+                        continue
+                    t = truth_values[(node, x)]
+                    lo, hi = float(res.ci_low[node]), float(res.ci_high[node])
+                    records.append({"setting": name, "n": n, "rep": rep, "target": f"E[{node} | do(X = {x:g})]",
+                                    "truth": t, "estimate": float(res.estimate[node]), "std_err": float(res.std_err[node]),
+                                    "ci_low": lo, "ci_high": hi, "covered": bool(lo <= t <= hi), "n_failed": res.n_failed,
+                                    "n_bootstrap": n_boot})
+            if (rep + 1) % 20 == 0:
+                print(f"[{name}] n={n}: {rep + 1}/{ARGS.reps} replications, {time.perf_counter() - start:.0f} s", flush=True)
+        seconds = time.perf_counter() - start
+        for r in records:
+            if r["n"] == n and r["setting"] == name:
+                r["seconds_per_replication"] = seconds / ARGS.reps
+    return records
+
+
+def wilson(k: int, m: int, z: float = 1.96) -> tuple[float, float]:
+    p = k / m
+    centre = (p + z * z / (2 * m)) / (1 + z * z / m)
+    half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / (1 + z * z / m)
+    return centre - half, centre + half
+
+
+def summary(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(records)
+    rows = []
+    for (name, n, target), g in frame.groupby(["setting", "n", "target"], sort=False):
+        k, m = int(g["covered"].sum()), len(g)
+        lo, hi = wilson(k, m)
+        err = g["estimate"] - g["truth"]
+        se = g["std_err"].mean()
+        rows.append({"setting": name, "n": n, "target": target, "coverage": k / m, "wilson_low": lo, "wilson_high": hi,
+                     "mean_width": (g["ci_high"] - g["ci_low"]).mean(), "se_ratio": g["estimate"].std(ddof=1) / se,
+                     "bias_over_se": err.mean() / se, "failed_refits": int(g["n_failed"].sum()),
+                     "refits": int(g["n_bootstrap"].iloc[0]), "seconds": g["seconds_per_replication"].iloc[0]})
+    return pd.DataFrame(rows)
+
+
+def markdown(table: pd.DataFrame, info: dict, started: str, load_before: str, load_after: str, elapsed: float) -> str:
+    level = 1 - ARGS.alpha
+    lines = [
+        SECTION,
+        "",
+        f"How often the {level:.0%} bootstrap interval of a fitted SCM's interventional mean contains the true value: "
+        f"{ARGS.reps} replications per row, each a fresh sample of the true model fitted on the true DAG "
+        "`Z -> X, Z -> Y, X -> Y, Y -> W` (`benchmarks/bench_scm_coverage.py`, whose docstring describes the truths). "
+        "Linear: `mechanism=\"linear\"`, closed-form means, batched least-squares refits. Nonlinear: additive smooth "
+        f"mechanisms fitted with `mechanism=\"spline\"`, Monte-Carlo means of {ARGS.mc} draws per answer (model and each "
+        "refit). Percentile intervals, seeds from one `SeedSequence` per call.",
+        "",
+        f"- **Machine:** `nproc` = {info['nproc']}, {info['cpu']}; Python {info['python']}, numpy {info['numpy']}, "
+        f"scikit-learn {info.get('sklearn', '?')}. Run on {started} (load average before the run: {load_before}; after: "
+        f"{load_after}); {elapsed / 60:.0f} min in all.",
+        f"- **Threads:** {blas_settings(markdown=True)}.",
+        "",
+        "```bash",
+        command_line(__file__),
+        "```",
+        "",
+        "| setting | n | target | refits | coverage | 95% Wilson | mean width | se ratio | bias / se | failed refits | s / replication |",
+        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.setting} | {r.n} | {r.target} | {r.refits} | {r.coverage:.1%} | [{r.wilson_low:.1%}, {r.wilson_high:.1%}] | "
+            f"{r.mean_width:.3g} | {r.se_ratio:.2f} | {r.bias_over_se:+.2f} | {r.failed_refits} | {r.seconds:.2f} |"
+        )
+    lines += [
+        "",
+        "*se ratio*: standard deviation of the estimates over the replications / mean bootstrap standard error "
+        "(1 when the bootstrap's spread is right). *bias / se*: mean error of the estimate / mean bootstrap standard error. "
+        "*s / replication*: wall clock of one replication (one fit and its intervals for the three targets, two "
+        "bootstrap calls), on the shared machine.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    load_before = load_average()
+    info = machine_description(["sklearn"])
+    t0 = time.perf_counter()
+    records = []
+    for name in ARGS.settings:
+        records += run_setting(name)
+        if ARGS.json:
+            with open(ARGS.json, "w") as fh:
+                json.dump(records, fh)
+    elapsed = time.perf_counter() - t0
+    table = summary(records)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.round(3).to_string(index=False))
+    z = stats.norm.ppf(1 - ARGS.alpha / 2)
+    print(f"(nominal {1 - ARGS.alpha:.0%}; z = {z:.3f})")
+    if ARGS.docs:
+        from _common import replace_markdown_section
+
+        replace_markdown_section(ARGS.docs, SECTION, markdown(table, info, started, load_before, load_average(), elapsed))
+        print(f"wrote the section {SECTION!r} of {ARGS.docs}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
