@@ -51,7 +51,7 @@ from threadpoolctl import threadpool_limits
 from ._exceptions import BootstrapError, ParameterError, ScmkitError
 from ._mechanisms import Linear
 from ._scale import center_scale, safe_std, standardise
-from ._validation import check_in_range, check_random_state
+from ._validation import check_in_range, check_random_state, check_sample_size
 
 __all__ = [
     "QueryResult",
@@ -65,6 +65,7 @@ __all__ = [
     "batch_means_se",
     "check_n_bootstrap",
     "check_alpha",
+    "check_n_samples",
     "seed_sequence",
     "MAX_BOOTSTRAP",
     "MAX_FAILED_FRACTION",
@@ -343,6 +344,17 @@ def check_n_bootstrap(n_bootstrap, *, owner: str) -> int:
             "interval would have zero width); got 1 instead."
         )
     return int(n_bootstrap)
+
+
+def check_n_samples(n_samples, n_columns: int, *, owner: str) -> int:
+    """Monte-Carlo draws per answer: an int >= 2 (one draw has no Monte-Carlo error) whose arrays fit in memory."""
+    check_sample_size(n_samples, n_columns, name="n_samples", owner=owner)
+    if n_samples < 2:
+        raise ParameterError(
+            f"The 'n_samples' parameter of {owner} must be at least 2 (one draw gives no estimate of its Monte-Carlo "
+            f"error); got {n_samples!r} instead."
+        )
+    return int(n_samples)
 
 
 def check_alpha(alpha, *, owner: str) -> float:

@@ -22,6 +22,7 @@ from ._bootstrap import (
     answer_query,
     check_alpha,
     check_n_bootstrap,
+    check_n_samples,
     require_fitted,
 )
 from ._validation import as_dataframe, check_bool, check_in_range, check_nodes, check_random_state, check_sample_size
@@ -644,7 +645,7 @@ class SCM:
         interventions : mapping node -> intervention, optional
             As in :meth:`do` (none: the observational mean).
         n_samples : int, optional
-            Monte-Carlo draws per answer; None (the default) for the closed form.
+            Monte-Carlo draws per answer (at least 2); None (the default) for the closed form.
         n_bootstrap : int
             0 (the default): the means of this model, a Series (as before this option existed).
             For a model fitted by :meth:`fit`, ``n_bootstrap >= 2`` refits it on as many
@@ -704,7 +705,7 @@ class SCM:
         alpha = check_alpha(alpha, owner=owner)
         _check_run_options(progress, executor, owner)
         if n_samples is not None:
-            check_sample_size(n_samples, len(self._order), name="n_samples", owner=owner)
+            check_n_samples(n_samples, len(self._order), owner=owner)
         if n_bootstrap == 0 and n_samples is None:
             return self._closed_form_mean(interventions)
         if n_bootstrap and n_samples is None and not require_fitted(self, owner=owner).is_linear():
@@ -746,7 +747,7 @@ class SCM:
             ``sample`` is a DataFrame of draws (one column per node). It must return the same
             labels for every sample.
         n_samples : int
-            Draws per answer (of the model and of each refit).
+            Draws per answer (of the model and of each refit; at least 2).
         n_bootstrap : int
             0, or the number of refits (at least 2).
         alpha : float
@@ -788,7 +789,7 @@ class SCM:
         owner = "SCM.interventional_quantity"
         if not callable(fn):
             raise ParameterError(f"The 'fn' parameter of {owner} must be a function of a sample (a DataFrame); got {fn!r}")
-        check_sample_size(n_samples, len(self._order), name="n_samples", owner=owner)
+        check_n_samples(n_samples, len(self._order), owner=owner)
         n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
         alpha = check_alpha(alpha, owner=owner)
         _check_run_options(progress, executor, owner)
