@@ -558,6 +558,13 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     Returns
     -------
     SCM
+        It remembers its fit recipe (the graph, a private copy of the encoded data, the
+        mechanism spec, the noise kind and the seed), so that its queries can refit it on
+        resamples of the data: ``n_bootstrap=`` of :meth:`SCM.interventional_mean`,
+        :meth:`SCM.interventional_quantity`, :meth:`SCM.counterfactual` and
+        :func:`estimators.effect` gives their answers a standard error and an interval. The
+        copy is made once; the caller's frame is neither kept nor changed. Models derived from
+        it by :meth:`SCM.do` have no recipe.
 
     Raises
     ------

@@ -956,7 +956,9 @@ class SCM:
     def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> SCM:
         """Learn the mechanisms and noises of an SCM on ``graph`` from ``data``.
 
-        See :func:`scm.fit_scm` for the parameters.
+        See :func:`scm.fit_scm` for the parameters. The fitted model remembers how it was fitted,
+        so its answers can get bootstrap intervals (``n_bootstrap=`` of :meth:`interventional_mean`,
+        :meth:`interventional_quantity` and :meth:`counterfactual`).
         """
         from ._fit import fit_scm
 
