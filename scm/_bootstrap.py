@@ -78,6 +78,7 @@ MAX_BOOTSTRAP = 1_000_000
 #: Past this fraction of failed refits the interval is refused (:class:`BootstrapError`).
 MAX_FAILED_FRACTION = 0.1
 _CHUNK = 32  # resamples solved together by the batched least squares
+_BATCH_ELEMENTS = 10_000_000  # the most elements of one (b, n, k) array of a batch (80 MB of float64)
 _NEAR_SINGULAR = 1e-10  # smallest / largest eigenvalue of a resample's parent correlations below this: refit alone
 _N_BATCHES = 20  # batch means of a Monte-Carlo functional
 
@@ -475,8 +476,9 @@ def _replicates(recipe, query: Query, children: list, *, progress: bool, executo
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         if executor is None:
-            for lo in range(0, n_boot, _CHUNK):
-                chunk = range(lo, min(lo + _CHUNK, n_boot))
+            step = batched.chunk_size() if batched is not None else _CHUNK
+            for lo in range(0, n_boot, step):
+                chunk = range(lo, min(lo + step, n_boot))
                 rows = [np.random.default_rng(streams[b][0]).integers(0, n, n) for b in chunk]
                 models = batched.refits(rows) if batched is not None else [None] * len(rows)
                 for b, r, m in zip(chunk, rows, models):
@@ -571,6 +573,11 @@ class _LinearBatch:
         self.pidx = {v: [pos[p] for p in self.parents[v]] for v in self.nodes}
         self.pos = pos
         self.template = None  # the first refit, validated; the others share its graph, order and parents
+
+    def chunk_size(self) -> int:
+        """Resamples per batch: up to ``_CHUNK``, fewer for large data (each batch holds a few ``(b, n, k)`` arrays)."""
+        n, k = self.z.shape[0], max([len(p) for p in self.pidx.values()] + [1])
+        return int(max(1, min(_CHUNK, _BATCH_ELEMENTS // (n * k))))
 
     def refits(self, rows: list) -> list:
         from ._fit import _noise_from_residuals

@@ -499,8 +499,8 @@ class SCM:
         progress : bool
             A tqdm bar over the refits.
         executor : object with ``map``, optional
-            Runs the refits that are not batched (e.g. a
-            :class:`concurrent.futures.ThreadPoolExecutor`); the answers do not depend on it.
+            Runs each refit as a task (e.g. a :class:`concurrent.futures.ProcessPoolExecutor`);
+            linear refits are then not batched. The answers do not depend on it.
 
         Returns
         -------
@@ -662,8 +662,8 @@ class SCM:
         progress : bool
             A tqdm bar over the refits.
         executor : object with ``map``, optional
-            Runs the refits that are not batched (e.g. a
-            :class:`concurrent.futures.ThreadPoolExecutor`); the answers do not depend on it.
+            Runs each refit as a task (e.g. a :class:`concurrent.futures.ProcessPoolExecutor`);
+            linear refits are then not batched. The answers do not depend on it.
 
         Returns
         -------
@@ -756,7 +756,7 @@ class SCM:
         progress : bool
             A tqdm bar over the refits.
         executor : object with ``map``, optional
-            Runs the refits that are not batched; with a process pool, ``fn`` must pickle.
+            Runs each refit as a task; with a process pool, ``fn`` must pickle.
 
         Returns
         -------
