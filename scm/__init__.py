@@ -7,11 +7,11 @@ real datasets. This package depends on no other part of scmkit.
 """
 
 from . import datasets, simulate  # the modules: scm.simulate.simulate(...), scm.datasets.sachs(...)
+from ._bootstrap import QueryResult
 from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_structures
 from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
 from ._enumerate import dags_in_class
-from ._bootstrap import QueryResult
 from ._exceptions import (
     BootstrapError,
     ConvergenceError,

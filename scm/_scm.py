@@ -10,11 +10,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ._dsep import topological_order
-from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertibleError, ParameterError, UnknownNodeError
-from ._graph import as_dag
-from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, OutputShapeError, Shifted, shift
-from ._noise import Gaussian, Noise, as_noise, is_distribution
 from ._bootstrap import (
     CounterfactualQuery,
     MeanQuery,
@@ -25,6 +20,11 @@ from ._bootstrap import (
     check_n_samples,
     require_fitted,
 )
+from ._dsep import topological_order
+from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertibleError, ParameterError, UnknownNodeError
+from ._graph import as_dag
+from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, OutputShapeError, Shifted, shift
+from ._noise import Gaussian, Noise, as_noise, is_distribution
 from ._validation import as_dataframe, check_bool, check_in_range, check_nodes, check_random_state, check_sample_size
 
 __all__ = ["SCM"]
