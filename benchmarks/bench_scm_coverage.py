@@ -52,7 +52,9 @@ _parser.add_argument("--mc", type=int, default=1000, help="Monte-Carlo draws per
 _parser.add_argument("--alpha", type=float, default=0.05, help="1 - the intervals' level (default 0.05)")
 _parser.add_argument("--seed", type=int, default=0, help="seed of the truths, the samples and the bootstrap (default 0)")
 _parser.add_argument("--truth-draws", type=int, default=2_000_000, help="draws of the true model for non-linear truths")
-_parser.add_argument("--json", help="write the per-replication records to this file")
+_parser.add_argument("--json", help="write the per-replication records (and the run's machine, load and times) to this file, "
+                     "after each setting and size")
+_parser.add_argument("--from-json", help="no simulation: tabulate the records of an earlier --json file (and write --docs)")
 _parser.add_argument("--docs", help="write the section 'Bootstrap intervals of a fitted SCM' into this Markdown file")
 _parser.add_argument("--blas-threads", default="1", help="OPENBLAS/OMP/MKL_NUM_THREADS, or 'default' (default 1)")
 ARGS = _parser.parse_args()
@@ -106,11 +108,10 @@ def true_means(name: str, truth: SCM) -> dict:
     return out
 
 
-def run_setting(name: str) -> list[dict]:
+def run_setting(name: str, records: list, save) -> None:
     truth, fit_opts, query_opts, n_boot = setting(name)
     truth_values = true_means(name, truth)
     print(f"[{name}] true values: {truth_values}", flush=True)
-    records = []
     for n in ARGS.sizes:
         start = time.perf_counter()
         for rep in range(ARGS.reps):
@@ -134,7 +135,7 @@ def run_setting(name: str) -> list[dict]:
         for r in records:
             if r["n"] == n and r["setting"] == name:
                 r["seconds_per_replication"] = seconds / ARGS.reps
-    return records
+        save()
 
 
 def wilson(k: int, m: int, z: float = 1.96) -> tuple[float, float]:
@@ -159,8 +160,9 @@ def summary(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def markdown(table: pd.DataFrame, info: dict, started: str, load_before: str, load_after: str, elapsed: float) -> str:
+def markdown(table: pd.DataFrame, meta: dict) -> str:
     level = 1 - ARGS.alpha
+    info = meta["info"]
     lines = [
         SECTION,
         "",
@@ -172,12 +174,12 @@ def markdown(table: pd.DataFrame, info: dict, started: str, load_before: str, lo
         "refit). Percentile intervals, seeds from one `SeedSequence` per call.",
         "",
         f"- **Machine:** `nproc` = {info['nproc']}, {info['cpu']}; Python {info['python']}, numpy {info['numpy']}, "
-        f"scikit-learn {info.get('sklearn', '?')}. Run on {started} (load average before the run: {load_before}; after: "
-        f"{load_after}); {elapsed / 60:.0f} min in all.",
+        f"scikit-learn {info.get('sklearn', '?')}. Run on {meta['started']} (load average before the run: "
+        f"{meta['load_before']}; after: {meta['load_after']}); {meta['elapsed'] / 60:.0f} min in all.",
         f"- **Threads:** {blas_settings(markdown=True)}.",
         "",
         "```bash",
-        command_line(__file__),
+        meta["command"],
         "```",
         "",
         "| setting | n | target | refits | coverage | 95% Wilson | mean width | se ratio | bias / se | failed refits | s / replication |",
@@ -200,17 +202,28 @@ def markdown(table: pd.DataFrame, info: dict, started: str, load_before: str, lo
 
 
 def main() -> None:
-    started = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    load_before = load_average()
-    info = machine_description(["sklearn"])
-    t0 = time.perf_counter()
-    records = []
-    for name in ARGS.settings:
-        records += run_setting(name)
-        if ARGS.json:
-            with open(ARGS.json, "w") as fh:
-                json.dump(records, fh)
-    elapsed = time.perf_counter() - t0
+    if ARGS.from_json:
+        with open(ARGS.from_json) as fh:
+            saved = json.load(fh)
+        meta, records = saved["meta"], saved["records"]
+        for key in ("reps", "mc", "alpha"):  # what the section says of the run is the run's, not this command's
+            setattr(ARGS, key, meta["args"][key])
+    else:
+        meta = {"started": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "load_before": load_average(),
+                "info": machine_description(["sklearn"]), "command": command_line(__file__),
+                "args": {k: v for k, v in vars(ARGS).items() if k not in ("from_json",)}}
+        records = []
+        t0 = time.perf_counter()
+
+        def save():
+            meta.update(load_after=load_average(), elapsed=time.perf_counter() - t0)
+            if ARGS.json:
+                with open(ARGS.json, "w") as fh:
+                    json.dump({"meta": meta, "records": records}, fh)
+
+        for name in ARGS.settings:
+            run_setting(name, records, save)
+        save()
     table = summary(records)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
@@ -219,7 +232,7 @@ def main() -> None:
     if ARGS.docs:
         from _common import replace_markdown_section
 
-        replace_markdown_section(ARGS.docs, SECTION, markdown(table, info, started, load_before, load_average(), elapsed))
+        replace_markdown_section(ARGS.docs, SECTION, markdown(table, meta))
         print(f"wrote the section {SECTION!r} of {ARGS.docs}")
 
 
