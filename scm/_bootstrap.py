@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 import time
 import warnings
 from collections import Counter
@@ -486,7 +487,7 @@ def _replicates(recipe, query: Query, children: list, *, progress: bool, executo
                 if bar is not None:
                     bar.update(len(chunk))
         else:
-            tasks = [(recipe, query, n, s) for s in streams]
+            tasks = [(recipe, query, n, s, os.getpid()) for s in streams]
             for b, out in enumerate(executor.map(_replicate_task, tasks)):
                 outcomes[b] = out
                 if bar is not None:
@@ -529,10 +530,18 @@ def _report(failures: Counter, caught: Counter, n_boot: int, owner: str) -> None
 
 
 def _replicate_task(task):
-    """One refit and its answer, from ``(recipe, query, n_rows, streams)`` (what an executor maps over)."""
-    recipe, query, n, (rows_seed, fit_seed, query_seed) = task
+    """One refit and its answer, from ``(recipe, query, n_rows, streams, caller's pid)`` (what an executor maps over).
+
+    In the caller's process (threads) BLAS is already limited to one thread by the caller; in a worker
+    process it is limited for the task (threadpoolctl costs a few milliseconds, small beside a refit
+    that is worth sending to another process).
+    """
+    recipe, query, n, (rows_seed, fit_seed, query_seed), caller = task
+    rows = np.random.default_rng(rows_seed).integers(0, n, n)
+    if os.getpid() == caller:
+        return _replicate(recipe, query, rows, None, fit_seed, query_seed)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _replicate(recipe, query, np.random.default_rng(rows_seed).integers(0, n, n), None, fit_seed, query_seed)
+        return _replicate(recipe, query, rows, None, fit_seed, query_seed)
 
 
 def _replicate(recipe, query: Query, rows: np.ndarray, model, fit_seed, query_seed):
