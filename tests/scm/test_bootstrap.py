@@ -111,6 +111,17 @@ def test_batched_refits_equal_one_at_a_time_refits(fitted):
     np.testing.assert_allclose(batched.replicates.to_numpy(), alone.replicates.to_numpy(), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
+def test_a_process_pool_gives_the_same_answers(data):
+    from concurrent.futures import ProcessPoolExecutor
+
+    model = SCM.fit(CHAIN, data, mechanism={"Y": "quadratic"})
+    here = model.interventional_mean({"X": 1.0}, n_samples=200, n_bootstrap=41, random_state=0)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        there = model.interventional_mean({"X": 1.0}, n_samples=200, n_bootstrap=41, random_state=0, executor=pool)
+    pd.testing.assert_frame_equal(here.replicates, there.replicates)
+
+
 def test_the_same_seed_gives_the_same_interval(fitted):
     a = fitted.interventional_mean({"X": 1.0}, n_bootstrap=60, random_state=7)
     b = fitted.interventional_mean({"X": 1.0}, n_bootstrap=60, random_state=7)
