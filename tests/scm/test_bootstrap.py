@@ -364,5 +364,8 @@ def test_coverage_nonlinear():
         "W": AdditiveNoise(lambda P: 1.5 * np.tanh(P[:, 0]), parents=["Y"]),
     }, {"Z": 1.0, "X": 0.6, "Y": 0.5, "W": 0.5})
     truth = truth_model.interventional_mean({"X": 1.0}, n_samples=1_000_000, random_state=0)
-    cov = _coverage(truth_model, "spline", {"n_samples": 1000}, 300, 40, 100, {"Y": truth["Y"], "W": truth["W"]})
-    assert all(0.8 <= c <= 1.0 for c in cov.values()), cov
+    spline = {"Y": "spline", "W": "spline"}  # X's mechanism does not enter E[. | do(X = 1)]: linear, to save time
+    cov = _coverage(truth_model, spline, {"n_samples": 500}, 200, 30, 60, {"Y": truth["Y"], "W": truth["W"]})
+    # 30 replications: a binomial sd of 4-5% near 95%, a loose band (docs/benchmarks.md has the 200-replication study);
+    # it fails when the interval misses the truth often (a broken refit, Monte-Carlo error left out, a biased learner)
+    assert all(0.75 <= c <= 1.0 for c in cov.values()), cov
