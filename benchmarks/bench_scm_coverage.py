@@ -55,6 +55,9 @@ _parser.add_argument("--truth-draws", type=int, default=2_000_000, help="draws o
 _parser.add_argument("--json", help="write the per-replication records (and the run's machine, load and times) to this file, "
                      "after each setting and size")
 _parser.add_argument("--from-json", help="no simulation: tabulate the records of an earlier --json file (and write --docs)")
+_parser.add_argument("--reference-fits", type=int, default=0,
+                     help="also fit this many fresh samples per setting and size (no bootstrap) for the estimator's true "
+                          "standard deviation, the reference of the bootstrap's (saved with --json)")
 _parser.add_argument("--timing", action="store_true",
                      help="also time the refits: batched least squares against one at a time (saved with --json)")
 _parser.add_argument("--docs", help="write the section 'Bootstrap intervals of a fitted SCM' into this Markdown file")
@@ -140,6 +143,29 @@ def run_setting(name: str, records: list, save) -> None:
         save()
 
 
+def reference_sd(records: list[dict], n_fits: int) -> list[dict]:
+    """The estimator's standard deviation and bias over ``n_fits`` fresh samples (no bootstrap), per setting, size, target."""
+    out = []
+    for name, n in sorted({(r["setting"], r["n"]) for r in records}):
+        truth, fit_opts, query_opts, _ = setting(name)
+        truth_values = true_means(name, truth)
+        est = {t: [] for t in TARGETS}
+        for rep in range(n_fits):
+            data = truth.sample(n, random_state=np.random.default_rng([ARGS.seed, n, rep, 7]))
+            fitted = SCM.fit(DAG, data, random_state=rep, **fit_opts)
+            for x in sorted({x for _, x in TARGETS}):
+                mean = fitted.interventional_mean({"X": x}, random_state=np.random.default_rng([ARGS.seed, n, rep, 8]),
+                                                  **query_opts)
+                for node, xt in TARGETS:
+                    if xt == x:
+                        est[(node, x)].append(float(mean[node]))
+        for (node, x), values in est.items():
+            out.append({"setting": name, "n": n, "target": f"E[{node} | do(X = {x:g})]", "fits": n_fits,
+                        "true_sd": float(np.std(values, ddof=1)), "bias": float(np.mean(values) - truth_values[(node, x)])})
+        print(f"[{name}] n={n}: reference from {n_fits} fits done", flush=True)
+    return out
+
+
 class _OneAtATime:
     """An executor that runs the refits in this process, one after the other: the refits without batching."""
 
@@ -172,8 +198,9 @@ def wilson(k: int, m: int, z: float = 1.96) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def summary(records: list[dict]) -> pd.DataFrame:
+def summary(records: list[dict], reference: list | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(records)
+    ref = {(r["setting"], r["n"], r["target"]): r for r in reference or []}
     rows = []
     for (name, n, target), g in frame.groupby(["setting", "n", "target"], sort=False):
         k, m = int(g["covered"].sum()), len(g)
@@ -183,8 +210,14 @@ def summary(records: list[dict]) -> pd.DataFrame:
         rows.append({"setting": name, "n": n, "target": target, "coverage": k / m, "wilson_low": lo, "wilson_high": hi,
                      "mean_width": (g["ci_high"] - g["ci_low"]).mean(), "se_ratio": g["estimate"].std(ddof=1) / se,
                      "bias_over_se": err.mean() / se, "failed_refits": int(g["n_failed"].sum()),
-                     "refits": int(g["n_bootstrap"].iloc[0]), "seconds": g["seconds_per_replication"].iloc[0]})
+                     "refits": int(g["n_bootstrap"].iloc[0]), "seconds": g["seconds_per_replication"].iloc[0],
+                     "se_over_true_sd": se / ref[(name, n, target)]["true_sd"] if (name, n, target) in ref else np.nan,
+                     "ref_bias_over_se": ref[(name, n, target)]["bias"] / se if (name, n, target) in ref else np.nan})
     return pd.DataFrame(rows)
+
+
+def _num(value, fmt: str) -> str:
+    return "-" if not np.isfinite(value) else format(value, fmt)
 
 
 def markdown(table: pd.DataFrame, meta: dict) -> str:
@@ -209,14 +242,16 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         meta["command"],
         "```",
         "",
-        "| setting | n | target | refits | coverage | 95% Wilson | mean width | se ratio | bias / se | failed refits | s / replication |",
-        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| setting | n | target | refits | coverage | 95% Wilson | mean width | se ratio | bias / se | mean se / true sd "
+        "| true bias / se | failed refits | s / replication |",
+        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in table.itertuples():
         lines.append(
             f"| {r.setting} | {r.n} | {r.target.replace('|', chr(92) + '|')} | {r.refits} | {r.coverage:.1%} | "
             f"[{r.wilson_low:.1%}, {r.wilson_high:.1%}] | "
-            f"{r.mean_width:.3g} | {r.se_ratio:.2f} | {r.bias_over_se:+.2f} | {r.failed_refits} | {r.seconds:.2f} |"
+            f"{r.mean_width:.3g} | {r.se_ratio:.2f} | {r.bias_over_se:+.2f} | {_num(r.se_over_true_sd, '.2f')} | "
+            f"{_num(r.ref_bias_over_se, '+.2f')} | {r.failed_refits} | {r.seconds:.2f} |"
         )
     if meta.get("timing"):
         lines += [
@@ -247,7 +282,10 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         "",
         "*se ratio*: standard deviation of the estimates over the replications / mean bootstrap standard error "
         "(1 when the bootstrap's spread is right). *bias / se*: mean error of the estimate / mean bootstrap standard error. "
-        "*s / replication*: wall clock of one replication (one fit and its intervals for the three targets, two "
+        + (f"*mean se / true sd* and *true bias / se*: the same against the estimator's standard deviation and bias "
+           f"over {meta['reference'][0]['fits']} further fits of fresh samples (no bootstrap), a reference far less noisy "
+           "than the replications' own. " if meta.get("reference") else "")
+        + "*s / replication*: wall clock of one replication (one fit and its intervals for the three targets, two "
         "bootstrap calls), on the shared machine.",
         "",
     ]
@@ -277,13 +315,18 @@ def main() -> None:
         for name in ARGS.settings:
             run_setting(name, records, save)
         save()
+    if ARGS.reference_fits:
+        meta.update(reference=reference_sd(records, ARGS.reference_fits))
+        if ARGS.json:
+            with open(ARGS.json, "w") as fh:
+                json.dump({"meta": meta, "records": records}, fh)
     if ARGS.timing:
         meta.update(timing=time_refits(), timing_date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                     timing_load=load_average())
         if ARGS.json:
             with open(ARGS.json, "w") as fh:
                 json.dump({"meta": meta, "records": records}, fh)
-    table = summary(records)
+    table = summary(records, meta.get("reference"))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
     z = stats.norm.ppf(1 - ARGS.alpha / 2)
