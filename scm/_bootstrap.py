@@ -523,7 +523,7 @@ def _report(failures: Counter, caught: Counter, n_boot: int, owner: str) -> None
             "or too degenerate for this model's refits: use more rows, fewer parents, or a simpler mechanism"
         )
     for (category, message), k in caught.items():
-        warnings.warn(f"{message} [in {k} of {n_boot} bootstrap refits]", category, stacklevel=4)
+        warnings.warn(f"{message} [raised {k} times during {n_boot} bootstrap refits]", category, stacklevel=4)
     if n_failed:
         warnings.warn(
             f"{owner}: {n_failed} of {n_boot} bootstrap refits failed and are left out of the interval (it describes the "
