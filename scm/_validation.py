@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,11 @@ def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = No
             raise ParameterError(f"'columns' is only used when {name} is an array, not a DataFrame")
     elif isinstance(data, pd.Series):
         frame = data.to_frame()
+    elif isinstance(data, Mapping):
+        raise DataError(
+            f"{name} must be a DataFrame or a 2-D array; got {type(data).__name__} (pandas.DataFrame({name}) builds a "
+            "frame from a dict of columns)"
+        )
     else:
         try:
             arr = np.asarray(data)

@@ -79,7 +79,6 @@ _SCM_1E300 = (
     "issue 26: bmi x 1e300 changes the fitted standardised weight bmi -> crp from 0.6788 to 0.6808 (a scale-equivariant fit rescales "
     "exactly)"
 )
-_PHASE_NO_CHECK = "issue 26: the phase does not check its data: "
 _PREDICT_NONFINITE = "issue 26: non-finite noise for 'bmi' is accepted and propagates into bmi and crp"
 
 # --------------------------------------------------------------------------- #
@@ -158,40 +157,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "scm.dags_in_class-wrong_type_number": (
         "issue 26: limit='not-a-number': TypeError \"'>' not supported between instances of 'int' and 'str'\" leaks"
     ),
-    "scm.choose_mechanisms-nan": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains NaN.' leaks",
-    "scm.choose_mechanisms-inf": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains infinity ...' leaks",
-    "scm.choose_mechanisms-neginf": _PHASE_NO_CHECK + "sklearn's ValueError 'Input y contains infinity ...' leaks",
-    "scm.choose_mechanisms-string": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 's0'\" leaks",
-    "scm.choose_mechanisms-categorical": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 'high'\" leaks",
-    "scm.choose_mechanisms-duplicate_names": _PHASE_NO_CHECK + "two columns named 'bmi': KeyError 'dbp' leaks",
-    "scm.choose_mechanisms-single_column": _PHASE_NO_CHECK + "a frame without the graph's nodes: KeyError 'bmi' leaks",
-    "scm.choose_mechanisms-wrong_type_frame": _PHASE_NO_CHECK + (
-        "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
-    ),
-    "scm.choose_mechanisms-missing_column": _PHASE_NO_CHECK + "a graph node missing from the data: KeyError 'bmi' leaks",
-    "scm.fit_mechanism-inf": _PHASE_NO_CHECK + "numpy's LinAlgError 'SVD did not converge in Linear Least Squares' leaks",
-    "scm.fit_mechanism-neginf": _PHASE_NO_CHECK + "numpy's LinAlgError 'SVD did not converge in Linear Least Squares' leaks",
-    "scm.fit_mechanism-string": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 's0'\" leaks",
-    "scm.fit_mechanism-categorical": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 'high'\" leaks",
-    "scm.fit_mechanism-duplicate_names": _PHASE_NO_CHECK + "two columns named 'bmi': one is picked silently",
-    "scm.fit_mechanism-single_column": _PHASE_NO_CHECK + "a frame without the node: KeyError 'crp' leaks",
-    "scm.fit_mechanism-wrong_type_frame": _PHASE_NO_CHECK + (
-        "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
-    ),
-    "scm.fit_mechanism-missing_column": _PHASE_NO_CHECK + "a parent missing from the data: KeyError 'bmi' leaks",
-    "scm.fit_noise-nan": _PHASE_NO_CHECK + "the DataError 'Empirical noise needs at least one finite value' does not name the column 'bmi'",
-    "scm.fit_noise-inf": _PHASE_NO_CHECK + "the DataError 'Empirical noise needs at least one finite value' does not name the column 'bmi'",
-    "scm.fit_noise-neginf": _PHASE_NO_CHECK + (
-        "the DataError 'Empirical noise needs at least one finite value' does not name the column 'bmi'"
-    ),
-    "scm.fit_noise-string": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 's0'\" leaks",
-    "scm.fit_noise-categorical": _PHASE_NO_CHECK + "ValueError \"could not convert string to float: 'high'\" leaks",
-    "scm.fit_noise-duplicate_names": _PHASE_NO_CHECK + "two columns named 'bmi': numpy's matmul ValueError leaks",
-    "scm.fit_noise-single_column": _PHASE_NO_CHECK + "a frame without the node: KeyError 'crp' leaks",
-    "scm.fit_noise-wrong_type_frame": _PHASE_NO_CHECK + (
-        "a dict where a frame is expected: AttributeError \"'list' object has no attribute 'to_numpy'\" leaks"
-    ),
-    "scm.fit_noise-missing_column": _PHASE_NO_CHECK + "a parent missing from the data: KeyError 'bmi' leaks",
     "scm.SCM.counterfactual-huge_count": _HUGE,
     "scm.SCM.abduct-huge_count": _HUGE,
     "scm.SCM.predict-string": "issue 26: a string noise column: ValueError \"could not convert string to float: 's0'\" leaks",
