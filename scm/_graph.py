@@ -90,13 +90,7 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     >>> list(g.edges)
     [('X', 'Y')]
     """
-    a = np.asarray(adjacency)
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise GraphError(f"adjacency must be a square 2-D array; got shape {a.shape}")
-    nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
-    if len(nodes) != a.shape[0]:
-        raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
-    a = _finite_numbers(a, nodes)
+    a, nodes = check_weighted_adjacency(adjacency, nodes)
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     ii, jj = np.nonzero(a)
@@ -104,7 +98,46 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     return check_dag(g, name="adjacency")
 
 
-def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
+def check_weighted_adjacency(adjacency, nodes=None, *, name: str = "adjacency") -> tuple[np.ndarray, list]:
+    """A (weighted) adjacency array and its node names, checked: the one check of every reader of one.
+
+    ``adjacency`` must be a square 2-D array (nested lists are read as one) of finite numbers
+    (booleans are kept as they are), with one name per row when ``nodes`` is given (default:
+    ``X0, X1, ...``). Used by :func:`adjacency_to_dag` and by
+    :func:`discovery.differentiable.break_cycles` (NOTEARS' weights).
+
+    Returns
+    -------
+    array : ndarray of shape (d, d)
+        Floats (or the booleans as given).
+    nodes : list
+
+    Raises
+    ------
+    GraphError
+        Naming ``name``: not square, a number of names other than its rows, or an entry that is
+        NaN, inf or not a number (named by its row and column nodes).
+
+    Examples
+    --------
+    >>> check_weighted_adjacency([[0, 0.5], [float("nan"), 0]], ["X", "Y"], name="weights")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: weights entry ['Y', 'X'] is nan; entries must be finite numbers (0: no edge)
+    """
+    try:
+        a = np.asarray(adjacency)
+    except (TypeError, ValueError):
+        raise GraphError(f"{name} must be a square 2-D array of numbers; got {type(adjacency).__name__}") from None
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise GraphError(f"{name} must be a square 2-D array; got shape {a.shape}")
+    nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+    if len(nodes) != a.shape[0]:
+        raise GraphError(f"{name} has {a.shape[0]} rows but {len(nodes)} node names were given")
+    return _finite_numbers(a, nodes, name), nodes
+
+
+def _finite_numbers(a: np.ndarray, nodes: list, name: str = "adjacency") -> np.ndarray:
     """A weighted adjacency array as floats, or a GraphError naming the first NaN, inf or non-number by its nodes.
 
     (NaN is "nonzero", so it would silently become an edge.)
@@ -122,7 +155,7 @@ def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
     if not ok.all():
         i, j = (int(v) for v in np.argwhere(~ok)[0])
         bad = a[i, j].item() if hasattr(a[i, j], "item") else a[i, j]
-        raise GraphError(f"adjacency entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
+        raise GraphError(f"{name} entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
     return numeric
 
 

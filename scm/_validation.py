@@ -58,6 +58,8 @@ def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = No
         if len(columns) != arr.shape[1]:
             raise DataError(f"{name} has {arr.shape[1]} columns but {len(columns)} names were given")
         frame = pd.DataFrame(arr, columns=list(columns))
+        if arr.dtype == object:  # a mixed array (numbers and strings): each column gets its own dtype
+            frame = frame.infer_objects()
     dup = frame.columns[frame.columns.duplicated()].tolist()
     if dup:
         raise DataError(f"{name} has duplicated column names: {dup}")

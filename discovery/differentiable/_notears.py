@@ -39,6 +39,7 @@ import scipy.linalg
 from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
+from scm._graph import check_weighted_adjacency
 from scm._validation import check_in_range, check_numeric_frame
 
 from .._base import Boolean, Custom, Interval, Options, ParamsMixin, RandomState, Satisfies, is_layer_sizes
@@ -197,6 +198,14 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
     removed : list of tuple
         ``(source, target, weight)`` of every edge removed to break a cycle, in order.
 
+    Raises
+    ------
+    GraphError
+        ``weights`` is not a square array of finite numbers (the entry is named by its nodes), or
+        ``nodes`` does not name each of its rows (the check of :func:`scm.adjacency_to_dag`).
+    ParameterError
+        ``threshold`` is not a number >= 0.
+
     Examples
     --------
     >>> w = np.array([[0.0, 0.9, 0.0], [0.0, 0.0, 0.8], [0.4, 0.0, 0.0]])
@@ -204,7 +213,13 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
     >>> sorted(g.edges), removed
     ([('a', 'b'), ('b', 'c')], [('c', 'a', 0.4)])
     """
-    nodes = list(nodes)
+    check_in_range(threshold, name="threshold", low=0, inclusive="left", owner="break_cycles")
+    weights, nodes = check_weighted_adjacency(weights, nodes, name="weights")
+    return _break_cycles(weights, threshold, nodes)
+
+
+def _break_cycles(weights: np.ndarray, threshold: float, nodes: list) -> tuple[nx.DiGraph, list]:
+    """:func:`break_cycles` on checked weights (NOTEARS' own, finite: checked by ``fit``)."""
     strength = np.abs(np.asarray(weights, dtype=float))
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
@@ -509,7 +524,7 @@ class NOTEARS(ParamsMixin):
                 "NOTEARS stopped with h(W) = %.3g > h_tol = %g after %d steps (rho = %.1e); cycles may remain "
                 "before thresholding", h, self.h_tol, n_outer, rho,
             )
-        graph, removed = break_cycles(w, float(self.w_threshold), names)
+        graph, removed = _break_cycles(w, float(self.w_threshold), names)  # w: checked finite above
         if removed:
             text = ", ".join(f"{u} -> {v} ({wt:+.3g})" for u, v, wt in removed)
             logger.warning("NOTEARS: the thresholded graph had cycles; removed the weakest edge of each: %s", text)

@@ -111,28 +111,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "issue 26: DPDAG(n_nodes=10**12).sample aborts the interpreter (XLA 'overflow in static extent product', exit -6) instead of a "
         "named error"
     ),
-    "discovery.differentiable.transform_columns-nan": _TRANSFORM_PASSES + "a NaN in 'bmi' turns the whole rank-transformed column into NaN",
-    "discovery.differentiable.transform_columns-inf": _TRANSFORM_PASSES + "+inf in 'bmi' is ranked as the largest value",
-    "discovery.differentiable.transform_columns-neginf": _TRANSFORM_PASSES + "-inf in 'bmi' is ranked as the smallest value",
-    "discovery.differentiable.transform_columns-string": _TRANSFORM_PASSES + "a column of strings is rank-transformed into numbers",
-    "discovery.differentiable.transform_columns-categorical": _TRANSFORM_PASSES + (
-        "a column of 'high' / 'low' labels is rank-transformed into numbers"
-    ),
-    "discovery.differentiable.transform_columns-wrong_type_frame": _TRANSFORM_PASSES + (
-        "a dict where an array is expected: numpy AxisError 'axis 0 is out of bounds for array of dimension 0' leaks"
-    ),
-    "discovery.differentiable.transform_columns-bad_option": _TRANSFORM_PASSES + (
-        "transform='no-such-option' is accepted and transforms nothing"
-    ),
-    "discovery.differentiable.break_cycles-nan": _BREAK_CYCLES + "a NaN weight (age -> bmi) silently drops the edge",
-    "discovery.differentiable.break_cycles-inf": _BREAK_CYCLES + "an infinite weight (age -> bmi) is kept as an edge",
-    "discovery.differentiable.break_cycles-non_square": _BREAK_CYCLES + "a 4 x 3 matrix is accepted and a graph returned",
-    "discovery.differentiable.break_cycles-nodes_mismatch": _BREAK_CYCLES + (
-        "3 names for a 4 x 4 matrix: IndexError 'list index out of range' leaks"
-    ),
-    "discovery.differentiable.break_cycles-wrong_type_frame": _BREAK_CYCLES + (
-        "nested lists: TypeError 'list indices must be integers or slices, not tuple' leaks"
-    ),
     "discovery.metrics.average_precision-nan": _AP_NONFINITE,
     "discovery.metrics.average_precision-inf": _AP_NONFINITE,
     "discovery.metrics.auroc-nan": _AP_NONFINITE,
