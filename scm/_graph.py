@@ -17,9 +17,62 @@ import numpy as np
 
 from ._exceptions import CycleError, GraphError, UnknownNodeError
 
-__all__ = ["EDGE_KINDS", "PDAG", "check_dag", "as_dag", "adjacency_to_dag", "dag_to_adjacency"]
+__all__ = ["EDGE_KINDS", "PDAG", "check_dag", "as_dag", "adjacency_to_dag", "dag_to_adjacency"]  # and, internal: check_graph_input
 
 EDGE_KINDS = ("directed", "undirected", "bidirected")
+
+
+def _kind_text(kind: type) -> str:
+    if kind is nx.DiGraph:
+        return "a networkx.DiGraph"
+    if kind is nx.Graph:
+        return "a networkx graph"
+    return f"a {kind.__name__}"
+
+
+def check_graph_input(graph, kinds=(nx.DiGraph,), *, what: str | None = None, name: str = "graph", owner: str | None = None,
+                      hint: str = ""):
+    """``graph`` itself if it is one of ``kinds``, else a :class:`GraphError` naming the argument and what is accepted.
+
+    The one type check of every function that reads a graph (a string, an array or ``None``
+    where a graph is expected would otherwise fail later with an ``AttributeError``).
+    ``networkx.Graph`` in ``kinds`` accepts any networkx graph (directed or not); a multigraph
+    only when a multigraph class is in ``kinds``.
+
+    Parameters
+    ----------
+    graph
+        The argument.
+    kinds : tuple of type
+        The accepted classes (``networkx.DiGraph``, ``networkx.Graph``, :class:`PDAG`,
+        :class:`LaggedGraph`).
+    what : str, optional
+        How to say what is accepted (default: from ``kinds``, e.g. "a networkx.DiGraph or a PDAG").
+    name, owner : str
+        The argument's name and the function's, for the message.
+    hint : str
+        Appended to the message (e.g. how to convert).
+
+    Examples
+    --------
+    >>> check_graph_input("A -> B", (nx.DiGraph, PDAG), name="dag", owner="cpdag")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: cpdag expects a networkx.DiGraph or a PDAG as 'dag'; got str 'A -> B'
+    """
+    kinds = tuple(kinds)
+    multi_ok = any(issubclass(k, nx.MultiGraph) for k in kinds)
+    if isinstance(graph, kinds) and (multi_ok or not isinstance(graph, nx.MultiGraph)):
+        return graph
+    if what is None:
+        texts = [_kind_text(k) for k in kinds]
+        what = " or ".join([", ".join(texts[:-1]), texts[-1]] if len(texts) > 1 else texts)
+    got = type(graph).__name__
+    if isinstance(graph, str):
+        got += f" {graph[:40]!r}"
+    if owner:
+        raise GraphError(f"{owner} expects {what} as {name!r}; got {got}{hint}")
+    raise GraphError(f"{name} must be {what}; got {got}{hint}")
 
 
 def check_dag(graph, *, name: str = "graph") -> nx.DiGraph:
@@ -52,13 +105,26 @@ def check_dag(graph, *, name: str = "graph") -> nx.DiGraph:
     ...
     scm._exceptions.CycleError: graph has a directed cycle: A -> B -> A
     """
-    if not isinstance(graph, nx.DiGraph) or isinstance(graph, nx.MultiDiGraph):
-        raise GraphError(f"{name} must be a networkx.DiGraph; got {type(graph).__name__}")
+    check_graph_input(graph, (nx.DiGraph,), name=name)
     if not nx.is_directed_acyclic_graph(graph):
         cycle = [u for u, _ in nx.find_cycle(graph)]
         text = " -> ".join(map(str, cycle + cycle[:1]))
         raise CycleError(f"{name} has a directed cycle: {text}", cycle=cycle)
     return graph
+
+
+def check_directed_acyclic(pdag, *, name: str = "pdag") -> nx.DiGraph:
+    """The directed edges of a :class:`PDAG` as a DiGraph over its nodes, checked acyclic by :func:`check_dag`.
+
+    Raises
+    ------
+    CycleError
+        Naming one cycle of the directed edges, e.g. ``pdag has a directed cycle: A -> B -> A``.
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(pdag.nodes)
+    g.add_edges_from(pdag.directed_edges)
+    return check_dag(g, name=name)
 
 
 def as_dag(graph, *, name: str = "graph") -> nx.DiGraph:
@@ -188,7 +254,29 @@ def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np
 
 
 def dag_to_adjacency(graph, nodes=None) -> np.ndarray:
-    """Adjacency array of a DiGraph, ``A[i, j] = 1`` meaning ``i -> j``."""
+    """Adjacency array of a DAG, ``A[i, j] = 1`` meaning ``i -> j``.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A DAG (checked by :func:`check_dag`).
+    nodes : sequence, optional
+        The order of the rows and columns (default: the graph's node order).
+
+    Raises
+    ------
+    GraphError
+        ``graph`` is not a networkx.DiGraph.
+    CycleError
+        ``graph`` has a directed cycle (named).
+
+    Examples
+    --------
+    >>> dag_to_adjacency(nx.DiGraph([("X", "Y")]))
+    array([[0, 1],
+           [0, 0]])
+    """
+    check_dag(graph)
     nodes = list(graph.nodes) if nodes is None else list(nodes)
     return nx.to_numpy_array(graph, nodelist=nodes, weight=None, dtype=int)
 
@@ -434,6 +522,7 @@ class PDAG:
     def from_networkx(cls, graph) -> PDAG:
         """From a DiGraph (all edges directed; a pair of opposite edges becomes undirected),
         or from an undirected Graph (all edges undirected)."""
+        check_graph_input(graph, (nx.Graph, nx.MultiGraph), what="a networkx graph", owner="PDAG.from_networkx")
         if isinstance(graph, nx.DiGraph):
             directed, undirected = [], set()
             for u, v in graph.edges:
@@ -442,9 +531,7 @@ class PDAG:
                 else:
                     directed.append((u, v))
             return cls(graph.nodes, directed, undirected)
-        if isinstance(graph, nx.Graph):
-            return cls(graph.nodes, (), graph.edges)
-        raise GraphError(f"expected a networkx graph; got {type(graph).__name__}")
+        return cls(graph.nodes, (), graph.edges)
 
     def to_networkx(self) -> nx.DiGraph:
         """A DiGraph: directed edges once, undirected edges as two opposite edges.

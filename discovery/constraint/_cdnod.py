@@ -49,8 +49,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, meek_rules
+from scm import PDAG
+from scm._cpdag import _meek_rules
 from scm._exceptions import DataError, ParameterError
+from scm._graph import check_graph_input
 from scm._validation import check_numeric_frame, check_random_state
 
 from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
@@ -248,6 +250,7 @@ def changing_nodes(graph, contexts) -> list:
     --------
     context_skeleton : returns them with the skeleton.
     """
+    check_graph_input(graph, (nx.Graph, PDAG), name="graph", owner="changing_nodes")
     contexts = set(contexts)
     nodes = list(graph.nodes)
     if isinstance(graph, PDAG):
@@ -361,6 +364,7 @@ def orient_with_context(
     orient_by_independent_changes : phase 3.
     discovery.constraint.orient_colliders, scm.meek_rules : the orientation steps it runs.
     """
+    check_graph_input(skeleton_graph, (nx.Graph, PDAG), name="skeleton_graph", owner="orient_with_context")
     nodes = list(skeleton_graph.nodes) if nodes is None else list(nodes)
     bk = context_knowledge([v for v in nodes if v not in contexts], contexts)
     pdag = apply_background_knowledge(skeleton_graph, bk, nodes=nodes)
@@ -660,7 +664,7 @@ def _orient_by_independent_changes(pdag, embedder, contexts, progress):
         a, b = (r["x"], r["y"]) if r["stat_x_to_y"] <= r["stat_y_to_x"] else (r["y"], r["x"])
         if not g.has_undirected(a, b) or _creates_cycle(g, a, b):
             continue
-        g = meek_rules(g.orient(a, b), order_independent=True)
+        g = _meek_rules(g.orient(a, b), order_independent=True)  # an estimated pattern: no acyclicity check
         applied[i] = True
     table = pd.DataFrame(rows, columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x"])
     table["applied"] = pd.Series(applied, dtype=bool)

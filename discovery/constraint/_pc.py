@@ -36,8 +36,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, ParameterError, meek_rules
-from scm._cpdag import _meek_rounds
+from scm import PDAG, ParameterError
+from scm._cpdag import _meek_rounds, _meek_rules
+from scm._graph import check_graph_input
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
 from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
@@ -295,6 +296,7 @@ def apply_background_knowledge(graph, background_knowledge: BackgroundKnowledge 
     orient_colliders : the phase after; it never re-orients the edges directed here.
     BackgroundKnowledge : required and forbidden edges, tiers.
     """
+    check_graph_input(graph, (nx.Graph, PDAG), name="graph", owner="apply_background_knowledge")
     if isinstance(graph, PDAG):
         pdag = graph
     else:
@@ -588,7 +590,7 @@ def _orient_and_propagate(pdag: PDAG, collider_conflicts: list, conflict: str) -
     ``(a, b, phase, into_a, into_b)``).
     """
     if conflict != "bidirected":
-        return meek_rules(pdag), list(collider_conflicts)
+        return _meek_rules(pdag), list(collider_conflicts)  # an estimated pattern may be cyclic
     graph, meek = _meek_rounds(pdag)
     return graph, list(collider_conflicts) + [(a, b, f"meek: {kind}", ia, ib) for a, b, kind, ia, ib in meek]
 

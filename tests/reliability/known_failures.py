@@ -88,7 +88,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "discovery.constraint.orient_colliders-single_column": (
         "issue 26: a CI test over one column asked about 'bmi' of the skeleton: KeyError 'bmi' leaks (expected: UnknownNodeError)"
     ),
-    "discovery.constraint.apply_background_knowledge-wrong_type_graph": _STR_GRAPH,
     "discovery.constraint.context_knowledge-context_is_variable": (
         "issue 26: a context that is also a variable ('bmi') is accepted: bmi lands in tier 1 with the variables, not in tier 0"
     ),
@@ -96,8 +95,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "discovery.constraint.context_skeleton-few_rows": (
         "issue 26: 4 rows for 5 variables are accepted and a skeleton is returned (expected: a named error with the rows needed)"
     ),
-    "discovery.constraint.orient_with_context-wrong_type_graph": _STR_GRAPH,
-    "discovery.constraint.changing_nodes-wrong_type_graph": _STR_GRAPH,
     "discovery.constraint.changing_nodes-unknown:contexts": (
         "issue 26: an unknown context 'NOPE' is ignored: returns [] instead of an UnknownNodeError"
     ),
@@ -123,18 +120,6 @@ KNOWN_FAILURES: dict[str, str] = {
     ),
     "discovery.plot_comparison-duplicate_names": _REPORT_DUPLICATES,
     "discovery.write_report-duplicate_names": _REPORT_DUPLICATES,
-    "scm.skeleton_pdag-wrong_type_graph": _STR_GRAPH,
-    "scm.dag_to_adjacency-cycle": (
-        "issue 26: a graph with the cycle age -> dose -> bmi -> crp -> age is converted without an error (expected: CycleError)"
-    ),
-    "scm.dag_to_adjacency-wrong_type_graph": _STR_GRAPH,
-    "scm.meek_rules-cycle": (
-        "issue 26: a PDAG with the directed cycle age -> dose -> bmi -> crp -> age is returned unchanged without an error"
-    ),
-    "scm.consistent_extension-wrong_type_graph": _STR_GRAPH,
-    "scm.dags_in_class-wrong_type_number": (
-        "issue 26: limit='not-a-number': TypeError \"'>' not supported between instances of 'int' and 'str'\" leaks"
-    ),
     "scm.SCM.counterfactual-huge_count": _HUGE,
     "scm.SCM.abduct-huge_count": _HUGE,
     "scm.SCM.predict-string": "issue 26: a string noise column: ValueError \"could not convert string to float: 's0'\" leaks",
