@@ -53,7 +53,7 @@ from scm import PDAG
 from scm._cpdag import _meek_rules
 from scm._exceptions import DataError, ParameterError
 from scm._graph import check_graph_input
-from scm._validation import check_numeric_frame, check_random_state
+from scm._validation import check_nodes, check_numeric_frame, check_random_state
 
 from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
@@ -75,6 +75,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONTEXT_KINDS = ("auto", "categorical", "continuous")
+
+#: The rows CD-NOD needs: :class:`CDNOD` refuses fewer in its data, :func:`context_skeleton`
+#: in the data of its CI test.
+MIN_ROWS = 5
 
 #: An integer-valued context with at most this many distinct values is a domain index
 #: under ``context_kind="auto"`` (when every value is also repeated on average).
@@ -186,14 +190,14 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
 
 
 def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Context]:
-    """The validated variables (numeric, non-constant, at least 5 rows) and context of ``data``."""
+    """The validated variables (numeric, non-constant, at least ``MIN_ROWS`` rows) and context of ``data``."""
     from scm._validation import as_dataframe
 
     frame = data if isinstance(data, pd.DataFrame) else as_dataframe(data, name="data")
-    if frame.shape[0] < 5:  # before the context, whose checks read its first value
-        raise DataError(f"data has {frame.shape[0]} rows; CD-NOD needs at least 5")
+    if frame.shape[0] < MIN_ROWS:  # before the context, whose checks read its first value
+        raise DataError(f"data has {frame.shape[0]} rows; CD-NOD needs at least {MIN_ROWS}")
     variables, ctx = _as_context(frame, context, context_kind)
-    variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
+    variables = check_numeric_frame(variables, name="data", min_rows=MIN_ROWS, allow_constant=False)
     return variables, ctx
 
 
@@ -212,18 +216,39 @@ def context_knowledge(variables, contexts):
     -------
     BackgroundKnowledge
 
+    Raises
+    ------
+    ParameterError
+        If a name is listed twice: among the variables, among the contexts, or as both a
+        context and a variable (a context is exogenous; a variable is not).
+
     Examples
     --------
     >>> context_knowledge(["X", "Y"], ["C"])
     BackgroundKnowledge(tiers={'C': 0, 'X': 1, 'Y': 1})
+    >>> context_knowledge(["X", "C"], ["C"])
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: context_knowledge: 'C' is listed as a context and as a variable; ...
 
     See Also
     --------
     context_skeleton, orient_with_context : the phases that use it.
     """
-    tiers = {c: 0 for c in contexts}
-    tiers.update({v: 1 for v in variables})
-    return BackgroundKnowledge(tiers=tiers)
+    contexts = [contexts] if isinstance(contexts, str) else list(contexts)
+    variables = [variables] if isinstance(variables, str) else list(variables)
+    role: dict = {}
+    for kind, names in (("context", contexts), ("variable", variables)):
+        for name in names:
+            if name in role:
+                if role[name] == kind:
+                    raise ParameterError(f"context_knowledge: the {kind} {name!r} is listed twice")
+                raise ParameterError(
+                    f"context_knowledge: {name!r} is listed as a context and as a variable; a context node is exogenous "
+                    "(tier 0), not one of the variables (tier 1)"
+                )
+            role[name] = kind
+    return BackgroundKnowledge(tiers={name: 0 if kind == "context" else 1 for name, kind in role.items()})
 
 
 def changing_nodes(graph, contexts) -> list:
@@ -240,6 +265,13 @@ def changing_nodes(graph, contexts) -> list:
     -------
     list of str
 
+    Raises
+    ------
+    GraphError
+        If ``graph`` is not a networkx graph or a PDAG.
+    UnknownNodeError
+        Naming the contexts that are not nodes of ``graph``.
+
     Examples
     --------
     >>> import networkx as nx
@@ -251,8 +283,8 @@ def changing_nodes(graph, contexts) -> list:
     context_skeleton : returns them with the skeleton.
     """
     check_graph_input(graph, (nx.Graph, PDAG), name="graph", owner="changing_nodes")
-    contexts = set(contexts)
     nodes = list(graph.nodes)
+    contexts = set(check_nodes(contexts, set(nodes), what="context node", where="the graph"))
     if isinstance(graph, PDAG):
         adj = {n: graph.adjacencies(n) for n in nodes}
     else:
@@ -284,6 +316,15 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     changing : list of str
         The variables adjacent to a context node.
 
+    Raises
+    ------
+    DataError
+        If the data of ``ci_test`` have fewer than ``MIN_ROWS`` (5) rows, the rows
+        :class:`CDNOD` needs.
+    ParameterError
+        If a context node is not a variable of ``ci_test``, or is listed twice (see
+        :func:`context_knowledge`).
+
     Examples
     --------
     >>> import networkx as nx
@@ -300,6 +341,9 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     discovery.constraint.skeleton : the adjacency search it runs.
     """
     runner = as_runner(ci_test, runner, owner="context_skeleton")
+    n_rows = getattr(runner.ci_test, "n_samples", None)  # None: an oracle (DSeparation) or another backend
+    if n_rows is not None and n_rows < MIN_ROWS:
+        raise DataError(f"context_skeleton: the data of the CI test have {n_rows} rows; CD-NOD needs at least {MIN_ROWS}")
     names = runner.names
     missing = [c for c in contexts if c not in names]
     if missing:

@@ -84,50 +84,8 @@ _PREDICT_NONFINITE = "issue 26: non-finite noise for 'bmi' is accepted and propa
 # --------------------------------------------------------------------------- #
 # the cases, grouped by entry point
 # --------------------------------------------------------------------------- #
-KNOWN_FAILURES: dict[str, str] = {
-    "discovery.constraint.orient_colliders-single_column": (
-        "issue 26: a CI test over one column asked about 'bmi' of the skeleton: KeyError 'bmi' leaks (expected: UnknownNodeError)"
-    ),
-    "discovery.constraint.context_knowledge-context_is_variable": (
-        "issue 26: a context that is also a variable ('bmi') is accepted: bmi lands in tier 1 with the variables, not in tier 0"
-    ),
-    "discovery.constraint.context_knowledge-duplicate_variables": "issue 26: a variable listed twice ('bmi') is accepted silently",
-    "discovery.constraint.context_skeleton-few_rows": (
-        "issue 26: 4 rows for 5 variables are accepted and a skeleton is returned (expected: a named error with the rows needed)"
-    ),
-    "discovery.constraint.changing_nodes-unknown:contexts": (
-        "issue 26: an unknown context 'NOPE' is ignored: returns [] instead of an UnknownNodeError"
-    ),
-    "discovery.NOTEARS-few_rows": (
-        "issue 26: 3 rows for 4 variables are fitted and 2 edges returned (expected: a named error with the rows needed)"
-    ),
-    "discovery.NOTEARS[standardize]-few_rows": (
-        "issue 26: 3 rows for 4 variables are fitted and 2 edges returned (expected: a named error with the rows needed)"
-    ),
-    "discovery.DPDAG-huge_count": (
-        "issue 26: DPDAG(n_nodes=10**12).sample aborts the interpreter (XLA 'overflow in static extent product', exit -6) instead of a "
-        "named error"
-    ),
-    "discovery.metrics.average_precision-nan": _AP_NONFINITE,
-    "discovery.metrics.average_precision-inf": _AP_NONFINITE,
-    "discovery.metrics.auroc-nan": _AP_NONFINITE,
-    "discovery.metrics.auroc-inf": _AP_NONFINITE,
-    "discovery.evaluation.summarise-duplicate_names": (
-        "issue 26: a results table with two 'shd' columns: pandas' ValueError 'If using all scalar values, you must pass an index' leaks"
-    ),
-    "discovery.evaluation.summarise-wrong_type_frame": (
-        "issue 26: a dict where the results table is expected: AttributeError \"'dict' object has no attribute 'columns'\" leaks"
-    ),
-    "discovery.plot_comparison-duplicate_names": _REPORT_DUPLICATES,
-    "discovery.write_report-duplicate_names": _REPORT_DUPLICATES,
-    "scm.SCM.counterfactual-huge_count": _HUGE,
-    "scm.SCM.abduct-huge_count": _HUGE,
-    "scm.SCM.predict-string": "issue 26: a string noise column: ValueError \"could not convert string to float: 's0'\" leaks",
-    "scm.simulate.random_dag-huge_count": _HUGE,
-    "scm.simulate.multi_environment-huge_count": _HUGE,
-    "scm.simulate.draw_lagged_structure-huge_count": _HUGE,
-    "estimators.effect-empty": "issue 26: an empty frame (0 rows): IndexError 'index 0 is out of bounds for axis 0 with size 0' leaks",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
-# cases that kill the interpreter today: run in a child process, so that the suite survives them
-ISOLATED: set[str] = {"discovery.DPDAG-huge_count"}
+# cases that kill the interpreter today: run in a child process, so that the suite survives them (none left:
+# DPDAG(n_nodes=10**12), which aborted in XLA, is refused by a size check before any array is built)
+ISOLATED: set[str] = set()
