@@ -165,6 +165,15 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     pathlib.Path
         The path of ``index.html``.
 
+    Raises
+    ------
+    DataError
+        If ``results`` is not a DataFrame or names a column twice (see
+        :func:`discovery.evaluation._compare.check_results`).
+    ParameterError
+        If ``results`` lacks ``algorithm``, ``dataset``, ``seed`` or a metric of ``metrics``
+        (named) or has no rows, or ``directory`` is a file.
+
     Examples
     --------
     >>> import pandas as pd, tempfile
@@ -175,11 +184,10 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     ...     sorted(p.name for p in page.parent.iterdir())
     ['comparison-fit_seconds.png', 'comparison-shd.png', 'index.html', 'results.csv']
     """
+    from ._compare import check_results
     from ._plot import plot_comparison
 
-    need = {"algorithm", "dataset", "seed"}
-    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
-        raise ParameterError(f"results must be the DataFrame of compare() (columns {sorted(need)} at least)")
+    results = check_results(results, ["algorithm", "dataset", "seed"], owner="write_report")
     if results.empty:
         raise ParameterError("results has no rows: there is no run to report")
     out = ensure_directory(directory, name="directory", owner="write_report")
