@@ -900,7 +900,15 @@ def checks_html(checks) -> str:
     """
     if isinstance(checks, (GraphCheck, MechanismCheck)):
         checks = [checks]
-    items = list(checks.items()) if isinstance(checks, Mapping) else [(type(c).__name__, c) for c in checks]
+    if isinstance(checks, Mapping):
+        items = list(checks.items())
+    elif isinstance(checks, (list, tuple)):
+        items = [(type(c).__name__, c) for c in checks]
+    else:
+        raise ParameterError(
+            "The 'checks' parameter of write_report must be a result of check_graph or check_mechanisms, a list of them "
+            f"or a mapping title -> result; got {type(checks).__name__}."
+        )
     parts = ["<h2>Checks against the data</h2>"]
     for title, res in items:
         if isinstance(res, GraphCheck):
