@@ -286,8 +286,9 @@ def check_graph(
         the same independences). Bidirected edges are refused. Every node must be a column of
         ``data``; other columns are ignored.
     data : pandas.DataFrame, optional
-        Observations. Optional only when ``ci_test`` is an instance (e.g. the
-        :class:`~discovery.citest.DSeparation` oracle).
+        Observations. Optional when ``ci_test`` is an instance (e.g. the
+        :class:`~discovery.citest.DSeparation` oracle), which tests on its own data; ``data``
+        given with an instance is only checked to hold the graph's nodes.
     ci_test : str or CITest, default "fisherz"
         A name of :data:`discovery.CI_TESTS` (built on the graph's columns of ``data``) or an
         instance whose variables include the graph's nodes.

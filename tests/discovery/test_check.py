@@ -273,13 +273,11 @@ def test_check_graph_bad_input_is_named():
 
 # --------------------------------------------------------------------------- DoWhy
 def _fisherz_for_dowhy(X, Y, Z=None):
-    """Fisher-z of partial correlation, the arithmetic of discovery.FisherZ (two-sided normal p-value)."""
-    cols = [X.reshape(-1, 1), Y.reshape(-1, 1)] + ([Z.reshape(len(X), -1)] if Z is not None else [])
-    a = np.column_stack(cols)
-    n, k = a.shape
-    prec = np.linalg.inv(np.corrcoef(a, rowvar=False))
-    r = -prec[0, 1] / np.sqrt(prec[0, 0] * prec[1, 1])
-    return 2 * stats.norm.sf(np.sqrt(n - (k - 2) - 3) * abs(np.arctanh(r)))
+    """causal-learn's Fisher-z test (a peer implementation), called the way dowhy calls a CI test."""
+    from causallearn.utils.cit import CIT
+
+    a = np.column_stack([X.reshape(-1, 1), Y.reshape(-1, 1)] + ([Z.reshape(len(X), -1)] if Z is not None else []))
+    return CIT(a, "fisherz")(0, 1, list(range(2, a.shape[1])))
 
 
 @pytest.mark.slow
