@@ -670,6 +670,8 @@ def check_mechanisms(
     table = pd.DataFrame(rows)
     table["residual_dependent"] = table["residual_dependent"].astype("boolean")
     verdict = _mechanism_verdict(table, alpha, residual_test)
+    logger.info("check_mechanisms: %d nodes, %d folds; residuals dependent at %s: %s", len(table), n_folds, alpha,
+                table.loc[table["residual_dependent"].fillna(False).astype(bool), "node"].tolist())
     return MechanismCheck(table=table, verdict=verdict, n_folds=int(n_folds), residual_test=residual_test, alpha=float(alpha))
 
 

@@ -16,6 +16,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import scm
@@ -23,6 +25,7 @@ from discovery import DSeparation, FisherZ, GraphCheck, MechanismCheck, check_gr
 from discovery.evaluation import implied_independences, write_report
 from discovery.evaluation._check import _class_signature
 from scm import PDAG, SCM, CycleError, DataError, GraphError, ParameterError, UnknownNodeError
+from tests.strategies import random_dags
 
 from ..conftest import NAMED_GRAPHS
 
@@ -105,6 +108,25 @@ def test_the_oracle_finds_no_violation_on_the_true_graph_and_one_on_a_graph_miss
         bad = check_graph(wrong, ci_test=oracle, implied=implied, n_permutations=0)
         assert bad.n_violated >= 1 and bad.contradicted, edge
         assert (bad.table.loc[bad.table["violated"], "pvalue"] == 0.0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_dags(min_nodes=2, max_nodes=7), st.randoms(use_true_random=False))
+def test_property_the_oracle_never_contradicts_the_truth_and_always_a_missing_edge(dag, rnd):
+    oracle = DSeparation(dag)
+    for implied in ("local_markov", "pairwise_minimal"):
+        assert check_graph(dag, ci_test=oracle, implied=implied, n_permutations=0).n_violated == 0
+    if dag.number_of_edges():
+        wrong = dag.copy()
+        wrong.remove_edge(*rnd.choice(sorted(dag.edges)))
+        assert check_graph(wrong, ci_test=oracle, n_permutations=0).contradicted
+    # exhaustive (at most 3 nodes here) or sampled, the p-value is never 0: the identity, or the +1, counts
+    res = check_graph(dag, ci_test=oracle, n_permutations=6, random_state=rnd.randrange(100))
+    assert res.exhaustive == (len(dag) <= 3)
+    if res.n_implied:
+        assert 1 / (res.n_permutations + 1) <= res.permutation_pvalue <= 1
+    if res.exhaustive:  # the identity is one of the permutations, and in the graph's class
+        assert res.same_class_fraction >= 1 / res.n_permutations
 
 
 def test_a_graph_of_the_same_class_is_not_contradicted_and_the_verdict_says_why_that_is_not_confirmation():
@@ -243,9 +265,11 @@ def test_extra_columns_are_ignored_and_an_instance_may_cover_more_variables():
     g = nx.DiGraph([("A", "B"), ("B", "C")])
     data = _linear_data(g, 400, seed=3).assign(Z=np.arange(400.0) % 7, note="x")
     res = check_graph(g, data, n_permutations=0)
+    narrow = check_graph(g, data[["A", "B", "C"]], n_permutations=0)
     wide = check_graph(g, ci_test=FisherZ(data.drop(columns="note")), n_permutations=0)
+    np.testing.assert_allclose(res.table["pvalue"], narrow.table["pvalue"], rtol=1e-12)
     np.testing.assert_allclose(res.table["pvalue"], wide.table["pvalue"], rtol=1e-12)
-    np.testing.assert_allclose(res.table["pvalue"], wide.table["pvalue"], rtol=1e-12)
+    assert res.n_implied == 1 and res.table["cond"].tolist() == [("B",)]
 
 
 def test_check_graph_bad_input_is_named():
