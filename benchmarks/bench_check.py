@@ -140,7 +140,7 @@ def compare_case(name, graph, data, n_perm, first):
     dp = max(abs(mine[k] - local[k][0]) for k in mine) if same and mine else float("nan")
     return {
         "case": name, "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "rows": len(data),
-        "statements": len(mine), "dowhy statements": len(local), "same statements": same, "max |dp|": dp,
+        "statements": len(mine), "dowhy statements": len(local), "same statements": same, "max abs dp": dp,
         "violated": ours.n_violated, "dowhy violated": lmc[C.GIVEN_VIOLATIONS],
         "violated (Holm)": ours.n_violated_adjusted,
         "permutations": ours.n_permutations, "exhaustive": ours.exhaustive,
@@ -190,8 +190,8 @@ def kernel_case(rows):
         "rows": rows, "statements": len(mine), "same statements": same, "violated": ours.n_violated,
         "dowhy violated": theirs[C.N_VIOLATIONS], "decisions agree": agree,
         "spearman": float(stats.spearmanr(ours_p, their_p).statistic) if same else float("nan"),
-        "max |dp|": float(np.max(np.abs(ours_p - their_p))) if same else float("nan"),
-        "median |dp|": float(np.median(np.abs(ours_p - their_p))) if same else float("nan"),
+        "max abs dp": float(np.max(np.abs(ours_p - their_p))) if same else float("nan"),
+        "median abs dp": float(np.median(np.abs(ours_p - their_p))) if same else float("nan"),
         "scmkit s": t_ours, "dowhy s": t_dowhy, "ratio": t_dowhy / t_ours,
     }
 
@@ -221,7 +221,7 @@ def main():
     kernel = kernel_case(ARGS.kernel_rows) if ARGS.kernel else None
     load_end = load_average()
 
-    agreement = table(results, ["case", "nodes", "edges", "rows", "statements", "same statements", "max |dp|", "violated",
+    agreement = table(results, ["case", "nodes", "edges", "rows", "statements", "same statements", "max abs dp", "violated",
                                 "dowhy violated", "violated (Holm)", "permutations", "p", "dowhy p", "same class",
                                 "dowhy same class", "falsified", "dowhy falsified"])
     speed = table(results, ["case", "statements", "permutations", "scmkit s", "dowhy s", "ratio"])
@@ -253,7 +253,7 @@ def main():
         "```",
         "",
         "Agreement. *same statements*: the same set of `(node, non-descendant)` statements with the same conditioning "
-        "sets; *max |dp|*: the largest difference of their p-values; *p*: scmkit's permutation p-value (DoWhy's share "
+        "sets; *max abs dp*: the largest absolute difference of their p-values; *p*: scmkit's permutation p-value (DoWhy's share "
         "of permuted graphs doing at least as well; with sampled permutations scmkit adds one, `(1 + k) / (1 + n)`); "
         "*same class*: the share of permuted graphs in the graph's Markov equivalence class (DoWhy's informativeness "
         "p-value); *falsified*: DoWhy's decision (rejected when the permutation p-value is above alpha and the graph "
@@ -298,7 +298,7 @@ def main():
             "time includes compiling its KCI kernels.",
             "",
             table([k], ["rows", "statements", "same statements", "violated", "dowhy violated", "decisions agree", "spearman",
-                        "median |dp|", "max |dp|", "scmkit s", "dowhy s", "ratio"]),
+                        "median abs dp", "max abs dp", "scmkit s", "dowhy s", "ratio"]),
             "",
         ]
     text = "\n".join(lines) + "\n"
