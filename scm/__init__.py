@@ -19,6 +19,7 @@ from ._exceptions import (
     GraphError,
     NotFittedError,
     NotInvertibleError,
+    OrientationWarning,
     ParameterError,
     ScmkitError,
     UnknownNodeError,
@@ -73,6 +74,7 @@ __all__ = [
     "GraphChangedError",
     "NotFittedError",
     "ConvergenceError",
+    "OrientationWarning",
     # models
     "SCM",
     "fit_scm",

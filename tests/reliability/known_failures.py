@@ -154,7 +154,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "scm.meek_rules-cycle": (
         "issue 26: a PDAG with the directed cycle age -> dose -> bmi -> crp -> age is returned unchanged without an error"
     ),
-    "scm.consistent_extension-wrong_type_graph": _STR_GRAPH,
     "scm.dags_in_class-wrong_type_number": (
         "issue 26: limit='not-a-number': TypeError \"'>' not supported between instances of 'int' and 'str'\" leaks"
     ),
