@@ -35,6 +35,7 @@ from ._adjustment import (
     is_valid_frontdoor,
 )
 from ._effect import EffectResult, effect
+from ._ida import EffectRange, IDAResult, ida
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
 
@@ -58,6 +59,9 @@ __all__ = [
     "DoubleML",
     "effect",
     "EffectResult",
+    "ida",
+    "IDAResult",
+    "EffectRange",
     # errors and warnings
     "NotIdentifiableError",
     "PositivityWarning",
