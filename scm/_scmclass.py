@@ -10,7 +10,7 @@ import pandas as pd
 from ._exceptions import GraphError, ParameterError
 from ._graph import PDAG
 from ._scm import SCM
-from ._validation import check_random_state
+from ._validation import check_in_range, check_random_state, check_sample_size
 
 __all__ = ["SCMClass"]
 
@@ -181,6 +181,10 @@ class SCMClass:
             (member ``i`` under ``dag = i``) in front of ``observed``'s index. Their range per
             unit: ``cf.groupby(level=1).agg(["min", "max"])``.
         """
+        # the size is checked here, once, rather than by the first member after the class has started
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCMClass.counterfactual")
+        units = len(observed) if hasattr(observed, "__len__") else 1
+        check_sample_size(max(units, 1) * n_samples, len(self.nodes), name="n_samples", owner="SCMClass.counterfactual")
         rng = check_random_state(random_state)
         frames = {i: m.counterfactual(observed, interventions, n_samples=n_samples, random_state=rng)
                   for i, m in enumerate(self._models)}
