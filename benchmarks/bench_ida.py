@@ -109,7 +109,7 @@ def draw_cases(rng):
 
 def part1(cases) -> dict:
     rows = []
-    for dag, model, g, pairs in cases:
+    for _dag, model, g, pairs in cases:
         cov = model.interventional_cov()
         nodes = list(cov.index)
         pos = {v: i for i, v in enumerate(nodes)}
@@ -148,7 +148,7 @@ def part2(cases, rng) -> pd.DataFrame:
             if np.abs(ida(g, treatment=p[0], outcome=p[1], covariance=model.interventional_cov(), n_obs="population").effects).max() > 1e-8]
     picked = [flat[i] for i in rng.choice(len(flat), min(ARGS.sample_cases, len(flat)), replace=False)]
     rows = []
-    for c, (dag, model, g, (x, y)) in enumerate(picked):
+    for c, (_dag, model, g, (x, y)) in enumerate(picked):
         cov = model.interventional_cov()
         oracle = ida(g, treatment=x, outcome=y, covariance=cov, n_obs="population")
         for n in sizes:

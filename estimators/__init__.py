@@ -35,9 +35,9 @@ from ._adjustment import (
     is_valid_frontdoor,
 )
 from ._effect import EffectResult, effect
-from ._ida import EffectRange, IDAResult, ida
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
+from ._ida import EffectRange, IDAResult, ida
 
 __all__ = [
     # identification
