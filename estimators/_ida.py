@@ -290,7 +290,13 @@ def _local_parent_sets(g: PDAG, x, *, limit: int) -> list[frozenset]:
 
 def _global_parent_sets(g: PDAG, x, *, limit: int) -> list[frozenset]:
     """The parent set of ``x`` in each DAG of the class of ``g`` (global IDA: one per DAG, with repeats)."""
-    dags = dags_in_class(g, limit=limit)
+    try:
+        dags = dags_in_class(g, limit=limit)
+    except GraphError as exc:
+        if "more than" not in str(exc):
+            raise
+        raise ParameterError(f"the class has more than limit={limit} DAGs; raise 'limit', or use method='local' (one row "
+                             "per parent set of the treatment, without enumerating the class)") from None
     if not dags:
         raise GraphError("the graph represents no DAG: every orientation of its undirected edges adds a directed cycle "
                          "or a v-structure it does not have")

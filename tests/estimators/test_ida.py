@@ -301,6 +301,8 @@ def test_named_errors():
         ida(g, data, "x", "y", covariance=data.cov(), n_obs=100)
     with pytest.raises(ParameterError, match="limit=1 "):
         ida(g, data, "x", "y", limit=1)
+    with pytest.raises(ParameterError, match="more than limit=2 DAGs.*method='local'"):
+        ida(g, data, "x", "y", method="global", limit=2)
 
 
 def test_a_pdag_that_is_not_a_cpdag_needs_global():
