@@ -16,7 +16,7 @@ from scm._validation import as_dataframe, check_in_range, check_nodes, check_opt
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set
 from ._estimators import AIPW, IPW, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
 from ._id import identify
-from ._ida import EffectRange, IDAResult, ida
+from ._ida import EffectRange, IDAResult, _is_cpdag, ida
 
 __all__ = ["effect", "EffectResult"]
 
@@ -283,11 +283,37 @@ def _effect_ida(frame, graph, treatment, outcome, unobserved, lines, exc, estima
             f"IDA would give the possible effects over the class, but it needs every node observed; {unobserved} are not "
             "columns of the data."
         ]))
-    res = ida(graph, frame, treatment, outcome, method="optimal", alpha=alpha)
+    method = "optimal" if _is_cpdag(graph) else "global"
+    if method == "global":
+        lines.append(
+            "The graph is a PDAG but not a CPDAG (e.g. it carries background knowledge, or Meek's rules orient more of "
+            "it): its DAGs are enumerated (global IDA), one row per DAG."
+        )
+    res = ida(graph, frame, treatment, outcome, method=method, alpha=alpha)
+    if res.identified:
+        row = res.table.iloc[0]
+        lines.append(
+            f"Estimation: every DAG it represents gives {treatment!r} the parents {list(row['parents'])}, so the effect is "
+            f"identified after all: the linear regression of {outcome!r} on {treatment!r} and {list(row['adjustment'])}"
+            + (f" ({row['note']})." if row["note"] else ".")
+        )
+        return EffectResult(
+            estimate=float(row["effect"]),
+            std_err=float(row["std_err"]),
+            conf_int=(float(row["ci_low"]), float(row["ci_high"])),
+            method="IDA (global): identified",
+            explanation="\n".join(lines),
+            adjustment_set=list(row["adjustment"]),
+            possible_effects=res,
+        )
     r = res.range
     lines.append(
-        f"Estimation: IDA (optimal; Maathuis et al. 2009, Witte et al. 2020): one linear regression per parent set of "
-        f"{treatment!r} that the class allows, adjusting for the O-set of the DAGs with those parents. {len(res.table)} "
+        (f"Estimation: IDA (optimal; Maathuis et al. 2009, Witte et al. 2020): one linear regression per parent set of "
+         f"{treatment!r} that the class allows, adjusting for the O-set of the DAGs with those parents. "
+         if method == "optimal" else
+         f"Estimation: IDA (global; Maathuis et al. 2009): one linear regression per DAG, adjusting for the parents of "
+         f"{treatment!r} there. ")
+        + f"{len(res.table)} "
         f"possible effects in [{r.low:.4g}, {r.high:.4g}] (their {100 * (1 - alpha):g}% intervals within "
         f"[{r.ci_low:.4g}, {r.ci_high:.4g}]); the true effect is one of them, not their average, so estimate and std_err "
         "are NaN and the table is in possible_effects."
@@ -296,7 +322,7 @@ def _effect_ida(frame, graph, treatment, outcome, unobserved, lines, exc, estima
         estimate=float("nan"),
         std_err=float("nan"),
         conf_int=(r.ci_low, r.ci_high),
-        method="IDA (optimal): not identified, possible effects",
+        method=f"IDA ({method}): not identified, possible effects",
         explanation="\n".join(lines),
         identified=False,
         possible_effects=res,

@@ -323,6 +323,15 @@ def _optimal_adjustment(g: PDAG, x, y, parents: frozenset):
 # ============================================================================ the function
 
 
+def _is_cpdag(pdag: PDAG) -> bool:
+    """Whether ``pdag`` is the CPDAG of a DAG (of every DAG it represents): the CPDAG of one of its extensions."""
+    try:
+        member, _ = _extension(pdag)  # any member will do: the class has one CPDAG, so no choice is made here
+    except GraphError:
+        return False
+    return cpdag(member) == pdag
+
+
 def _as_class_graph(graph, method: str) -> PDAG:
     """The graph as a PDAG over which the class is read: a DAG, or a CPDAG (any extendable PDAG for ``"global"``)."""
     g = _Graph.from_input(graph)  # type and cycles, named
@@ -332,10 +341,10 @@ def _as_class_graph(graph, method: str) -> PDAG:
     pdag = graph if isinstance(graph, PDAG) else PDAG(graph.nodes, graph.edges)
     if g.kind == "cpdag" and method != "global":
         try:
-            member, _ = _extension(pdag)
+            _extension(pdag)
         except GraphError as exc:
             raise GraphError(f"the graph represents no DAG ({exc})") from None
-        if cpdag(member) != pdag:
+        if not _is_cpdag(pdag):
             raise GraphError(
                 f"method={method!r} needs a CPDAG, and this PDAG is not the CPDAG of any DAG (it carries orientations "
                 "the class does not force, e.g. background knowledge); method='global' enumerates the DAGs it represents"
