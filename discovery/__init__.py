@@ -14,7 +14,8 @@ kernels (``docs/architecture.md``):
 - :mod:`discovery.invariance`: ICP, nonlinear ICP, anchor regression, IRM;
 - :mod:`discovery.timeseries`: PCMCI and PCMCI+;
 - :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
-- :mod:`discovery.evaluation`: the comparison harness, plots and the report.
+- :mod:`discovery.evaluation`: the comparison harness, plots and the report; checks of a graph
+  and of a fitted model against data.
 
 The names below are re-exported here and imported lazily, so ``import discovery``
 does not import JAX until an algorithm is used.
@@ -58,6 +59,10 @@ _EXPORTS = {
     "plot_graph": ".evaluation",
     "plot_comparison": ".evaluation",
     "write_report": ".evaluation",
+    "check_graph": ".evaluation",
+    "check_mechanisms": ".evaluation",
+    "GraphCheck": ".evaluation",
+    "MechanismCheck": ".evaluation",
 }
 
 _SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "invariance", "metrics", "timeseries")

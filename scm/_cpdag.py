@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import networkx as nx
 
-from ._exceptions import GraphError
-from ._graph import PDAG, check_dag
+from ._exceptions import GraphError, OrientationWarning
+from ._graph import PDAG, check_dag, check_directed_acyclic, check_graph_input
 
 __all__ = ["cpdag", "v_structures", "meek_rules", "consistent_extension", "skeleton_pdag"]
 
@@ -35,7 +36,15 @@ def v_structures(dag) -> set:
 
 
 def skeleton_pdag(dag) -> PDAG:
-    """The skeleton of a DAG as an all-undirected PDAG."""
+    """The skeleton of a DAG (any networkx graph) as an all-undirected PDAG.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> skeleton_pdag(nx.DiGraph([("A", "B"), ("C", "B")]))
+    PDAG(nodes=['A', 'B', 'C'], edges=['A - B', 'B - C'])
+    """
+    check_graph_input(dag, (nx.Graph,), name="dag", owner="skeleton_pdag")
     return PDAG(dag.nodes, (), dag.edges)
 
 
@@ -67,7 +76,7 @@ def cpdag(dag) -> PDAG:
     for a, c, b in v_structures(dag):
         directed |= {(a, c), (b, c)}
     undirected = [e for e in dag.edges if e not in directed]
-    return meek_rules(PDAG(dag.nodes, directed, undirected))
+    return _meek_rules(PDAG(dag.nodes, directed, undirected))  # a DAG's pattern: acyclic
 
 
 def meek_rules(
@@ -114,6 +123,14 @@ def meek_rules(
     PDAG
         A new graph; the input is unchanged.
 
+    Raises
+    ------
+    GraphError
+        ``pdag`` is not a PDAG, or an unknown rule.
+    CycleError
+        The directed edges of ``pdag`` close a directed cycle (named): the rules assume a
+        pattern of some DAG.
+
     Examples
     --------
     >>> g = PDAG(["A", "B", "C"], directed=[("A", "B")], undirected=[("B", "C")])
@@ -129,8 +146,19 @@ def meek_rules(
     >>> meek_rules(g, order_independent=True).has_bidirected("B", "C")
     True
     """
-    if not isinstance(pdag, PDAG):
-        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="meek_rules")
+    check_directed_acyclic(pdag, name="pdag")
+    return _meek_rules(pdag, rules=rules, avoid_cycles=avoid_cycles, order_independent=order_independent)
+
+
+def _meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False) -> PDAG:
+    """:func:`meek_rules` without the check that the directed edges are acyclic.
+
+    For the callers whose patterns come from a DAG (:func:`cpdag`) or are built step by step
+    (:func:`dags_in_class`), and for estimated patterns (PC with ``conflict`` other than
+    ``"bidirected"``), where inconsistent colliders may already close a directed cycle and
+    the rules still run as they always have.
+    """
     unknown = set(rules) - {"R1", "R2", "R3", "R4"}
     if unknown:
         raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
@@ -184,8 +212,7 @@ def _meek_rounds(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bo
         cycle: it stays ``a - b``); ``rules_into_x`` are the rules that put an arrowhead
         at ``x``. Sorted by names.
     """
-    if not isinstance(pdag, PDAG):
-        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="meek_rules")
     rules = set(rules)
     unknown = rules - {"R1", "R2", "R3", "R4"}
     if unknown:
@@ -271,31 +298,70 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     """A DAG in the class of ``pdag``: orient every undirected edge without
     creating a new v-structure or a cycle (Dor and Tarsi, 1992).
 
+    The class holds other DAGs too, which orient those edges differently, and
+    interventional answers can depend on the choice (a confounder in one DAG is a
+    mediator in another). So whenever an undirected edge is oriented, one
+    :class:`scm.OrientationWarning` per call lists the edges chosen. To answer over the
+    whole class instead: :func:`scm.dags_in_class`, ``SCM.fit(graph, data,
+    orientation="all")`` or :func:`estimators.ida`.
+
     Raises
     ------
     GraphError
         If no such DAG exists (the PDAG is not extendable), or the graph has
         bidirected edges.
 
+    Warns
+    -----
+    OrientationWarning
+        When at least one undirected edge was oriented (the message lists them).
+
     Examples
     --------
+    >>> import warnings
     >>> g = PDAG(["A", "B", "C"], undirected=[("A", "B"), ("B", "C")])
-    >>> dag = consistent_extension(g)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     dag = consistent_extension(g)
     >>> cpdag(dag) == g
     True
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    consistent_extension oriented 2 undirected edge(s) by an arbitrary choice: B -> A, C -> B; ...
     >>> consistent_extension(PDAG(["A", "B", "C", "D"], undirected=[("A", "B"), ("B", "C"), ("C", "D"), ("D", "A")]))
     Traceback (most recent call last):
     ...
     scm._exceptions.GraphError: the PDAG admits no consistent extension: ...
     """
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension",
+                      hint=" (for a DAG, the DAG itself is its extension)")
+    dag, chosen = _extension(pdag)
+    if chosen:
+        _warn_orientation(chosen, "consistent_extension", stacklevel=2)
+    return dag
+
+
+def _warn_orientation(chosen, who: str, *, stacklevel: int = 2) -> None:
+    """Issue the :class:`OrientationWarning` of ``who``, which oriented the edges ``chosen`` arbitrarily."""
+    shown = ", ".join(f"{u} -> {v}" for u, v in chosen[:20]) + (f", ... {len(chosen) - 20} more" if len(chosen) > 20 else "")
+    warnings.warn(
+        f"{who} oriented {len(chosen)} undirected edge(s) by an arbitrary choice: {shown}; other DAGs of the class "
+        "orient them differently and interventional answers can depend on it (answer over the class with "
+        "SCM.fit(..., orientation='all') or estimators.ida)",
+        OrientationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _extension(pdag: PDAG) -> tuple[nx.DiGraph, list]:
+    """:func:`consistent_extension` without the warning: the DAG and the formerly undirected edges it
+    chose, as ``(u, v)`` for ``u -> v`` in node order.
+
+    For callers whose answer provably does not depend on the choice (a check that holds in every DAG
+    of the class, such as validity of an adjustment set in an amenable CPDAG).
+    """
     if pdag.bidirected_edges:
         raise GraphError("consistent_extension needs a PDAG without bidirected edges")
-    dag = nx.DiGraph()
-    dag.add_nodes_from(pdag.nodes)
-    dag.add_edges_from(pdag.directed_edges)
-    if not nx.is_directed_acyclic_graph(dag):
-        cyc = [u for u, _ in nx.find_cycle(dag)]
-        raise GraphError(f"the directed part of the PDAG has a cycle: {' -> '.join(map(str, cyc + cyc[:1]))}")
+    dag = check_directed_acyclic(pdag, name="pdag")
     remaining = set(pdag.nodes)
     dparents = {n: set() for n in pdag.nodes}
     dchildren = {n: set() for n in pdag.nodes}
@@ -332,4 +398,6 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
                 "the PDAG admits no consistent extension: every orientation of its undirected edges "
                 f"creates a new v-structure or a cycle (stuck at nodes {sorted(map(str, remaining))[:10]})"
             )
-    return dag
+    chosen = [(u, v) for u, v in dag.edges if frozenset((u, v)) in pdag.undirected_edges]
+    chosen.sort(key=lambda e: (pos[e[0]], pos[e[1]]))
+    return dag, chosen

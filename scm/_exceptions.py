@@ -19,6 +19,7 @@ __all__ = [
     "ParameterError",
     "ConvergenceError",
     "BootstrapError",
+    "OrientationWarning",
 ]
 
 
@@ -82,4 +83,13 @@ class BootstrapError(DataError):
     collinear parents, ...). A few failures are counted and reported with the answer; past a
     tenth of the resamples the interval would describe only the resamples that happen to be
     fittable, so the query is refused instead.
+    """
+
+
+class OrientationWarning(UserWarning):
+    """An undirected edge was oriented by an arbitrary choice (:func:`scm.consistent_extension`).
+
+    A CPDAG stands for several DAGs; picking one of them is a guess that interventional
+    answers can depend on. Each warning lists the edges it chose. Ask over the whole class
+    instead with :func:`estimators.ida` or ``SCM.fit(..., orientation="all")``.
     """

@@ -24,14 +24,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._exceptions import DataError, ParameterError
-from ._graph import as_dag
+from ._cpdag import _extension, _warn_orientation
+from ._enumerate import dags_in_class
+from ._exceptions import DataError, GraphError, ParameterError
+from ._graph import PDAG, as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
 from ._noise import Empirical, Gaussian, Noise
 from ._scale import Pow2Scaler, center_scale, safe_dot, standardise, standardised_lstsq
-from ._validation import as_dataframe, check_nodes, check_option, check_random_state
+from ._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
 
-__all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES"]
+__all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES", "ORIENTATIONS"]
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +204,53 @@ def _design(data: pd.DataFrame, parents: list) -> np.ndarray:
     return np.column_stack([data[p].to_numpy(dtype=float) for p in parents]) if parents else np.empty((len(data), 0))
 
 
+# --------------------------------------------------------------------------- the data the phases read
+def _data_frame(data, nodes: list) -> pd.DataFrame:
+    """``data`` as a DataFrame with unique column names that holds every node of ``nodes``."""
+    frame = as_dataframe(data, name="data")
+    check_nodes(nodes, frame.columns, what="graph node", where="the data's columns")
+    return frame
+
+
+def _continuous_column(frame: pd.DataFrame, n, hint: str = "") -> np.ndarray:
+    """The values of a continuous node as floats, or a DataError naming the column (non-numeric, NaN, inf)."""
+    col = frame[n]
+    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        raise DataError(f"data column {n!r} must be numeric; got {col.dtype}{hint}")
+    values = col.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        what = "NaN" if np.isnan(values).any() else "inf"
+        raise DataError(f"data column {n!r} holds {what}" + ("; drop or impute missing values first" if what == "NaN" else ""))
+    return values
+
+
+def _check_phase_data(g: nx.DiGraph, data, nodes, states: Mapping) -> pd.DataFrame:
+    """Check the data a fitting phase reads: the columns of ``nodes``, as :func:`check_fit_data` leaves them.
+
+    The one check that :func:`choose_mechanisms`, :func:`fit_mechanism` and :func:`fit_noise` run on
+    their ``data`` (:func:`fit_scm` runs :func:`check_fit_data` once instead, and the phases'
+    unchecked implementations). A DataFrame (an array gets the names ``X0, X1, ...``) with unique
+    column names holding every node in ``nodes``; a discrete node (in ``states``) holds integer
+    codes ``0..k-1`` of its ``k`` states, any other node finite numbers. Errors name the column.
+    """
+    frame = _data_frame(data, list(nodes))
+    hint = " (encode discrete columns with check_fit_data and pass its states)"
+    for n in nodes:
+        if n in states:
+            col = frame[n]
+            k = len(states[n])
+            values = col.to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(col) else None
+            ok = values is not None and bool(np.all((values == np.round(values)) & (values >= 0) & (values < k)))
+            if not ok:
+                raise DataError(
+                    f"data column {n!r} of the discrete node {n!r} must hold its integer codes 0..{k - 1} "
+                    f"(as check_fit_data encodes them); got {col.dtype} values outside them"
+                )
+        else:
+            _continuous_column(frame, n, hint)
+    return frame
+
+
 # --------------------------------------------------------------------------- phases
 def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
     """Check a graph against data and encode the data for fitting (the first phase of :func:`fit_scm`).
@@ -248,8 +297,7 @@ def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
     {'smoker': ('no', 'yes'), 'cough': (0, 1)}
     """
     g = as_dag(graph)
-    frame = as_dataframe(data, name="data")
-    check_nodes(list(g.nodes), frame.columns, what="graph node", where="the data's columns")
+    frame = _data_frame(data, list(g.nodes))
     if len(frame) < 2:
         raise DataError(f"data has {len(frame)} rows; at least 2 are needed to fit an SCM")
     columns, states = {}, {}
@@ -260,11 +308,7 @@ def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
         if _is_discrete_column(col):
             columns[n], states[n] = _encode_discrete(col)
         else:
-            if not pd.api.types.is_numeric_dtype(col):
-                raise DataError(f"data column {n!r} must be numeric; got {col.dtype}")
-            columns[n] = col.to_numpy(dtype=float)
-            if not np.isfinite(columns[n]).all():
-                raise DataError(f"data column {n!r} holds inf")
+            columns[n] = _continuous_column(frame, n)
     for node in g.nodes:
         parents = _parents_in_order(g, node)
         if node in states:
@@ -318,9 +362,13 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
     ParameterError
         An unknown option or an object that is not a regressor (the node is named).
     UnknownNodeError
-        A node of the ``mechanism`` mapping that is not in the graph.
+        A node of the ``mechanism`` mapping that is not in the graph, a node of the graph that
+        is not a column of ``data``.
     DataError
-        For an ``"auto"`` node, as in :func:`fit_mechanism`: too few rows, or a constant parent.
+        Naming the column, data that are not as :func:`check_fit_data` leaves them: duplicated
+        column names, a non-numeric, NaN or inf column of a continuous node, codes outside a
+        discrete node's states. For an ``"auto"`` node, as in :func:`fit_mechanism`: too few
+        rows, or a constant parent.
 
     Notes
     -----
@@ -339,6 +387,12 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
     """
     g = as_dag(graph)
     states = {} if states is None else states
+    data = _check_phase_data(g, data, list(g.nodes), states)
+    return _choose_mechanisms(g, data, mechanism, states, random_state)
+
+
+def _choose_mechanisms(g: nx.DiGraph, data: pd.DataFrame, mechanism, states: Mapping, random_state) -> dict:
+    """:func:`choose_mechanisms` on a checked DAG and checked data."""
     rng = check_random_state(random_state)
     if isinstance(mechanism, Mapping):
         check_nodes(list(mechanism), g, what="node in mechanism")
@@ -396,8 +450,13 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
     ParameterError
         An unknown ``spec``, ``"discrete"`` for a continuous node or another spec for a
         discrete one.
+    UnknownNodeError
+        ``node`` is not in the graph, or it or a parent is not a column of ``data``.
     DataError
-        Naming the node (and parents), for a continuous node:
+        Naming the column, data that are not as :func:`check_fit_data` leaves them (the check
+        :func:`choose_mechanisms` and :func:`fit_noise` run too): duplicated column names, a
+        non-numeric, NaN or inf column of the node or a continuous parent, codes outside a
+        discrete node's states. Naming the node (and parents), for a continuous node:
 
         - fewer than ``len(parents) + 2`` rows (one per parent, one for the intercept, at
           least one residual degree of freedom for the noise), which the built-in models
@@ -431,6 +490,12 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
     g = as_dag(graph)
     check_nodes([node], g)
     states = {} if states is None else states
+    data = _check_phase_data(g, data, [*_parents_in_order(g, node), node], states)
+    return _fit_mechanism(g, data, node, spec, states)
+
+
+def _fit_mechanism(g: nx.DiGraph, data: pd.DataFrame, node, spec, states: Mapping) -> Mechanism:
+    """:func:`fit_mechanism` on a checked DAG and checked data."""
     parents = _parents_in_order(g, node)
     if isinstance(spec, str):
         check_option(spec, ("linear", *AUTO_CANDIDATES[1:], "discrete"), name="spec", owner="fit_mechanism")
@@ -487,6 +552,15 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
     -------
     Noise
 
+    Raises
+    ------
+    UnknownNodeError
+        ``node`` is not in the graph, or it or a parent is not a column of ``data``.
+    DataError
+        Naming the column, as in :func:`fit_mechanism`: duplicated column names, a
+        non-numeric, NaN or inf column of the node or a parent; residuals beyond the
+        float64 range.
+
     Examples
     --------
     >>> import networkx as nx, pandas as pd
@@ -505,6 +579,14 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
         return mechanism.default_noise()
     g = as_dag(graph)
     check_nodes([node], g)
+    data = _check_phase_data(g, data, [*_parents_in_order(g, node), node], {})
+    return _fit_noise(g, data, node, mechanism, kind)
+
+
+def _fit_noise(g: nx.DiGraph, data: pd.DataFrame, node, mechanism: Mechanism, kind: str) -> Noise:
+    """:func:`fit_noise` on a checked DAG and checked data."""
+    if isinstance(mechanism, Discrete):
+        return mechanism.default_noise()
     y = data[node].to_numpy(dtype=float)
     P = _design(data, _parents_in_order(g, node))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -527,7 +609,12 @@ def _noise_from_residuals(resid: np.ndarray, kind: str, node) -> Noise:
 
 
 # --------------------------------------------------------------------------- composed
-def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None):
+#: The values of ``orientation``: what :func:`fit_scm` does with the undirected edges of a CPDAG.
+ORIENTATIONS = ("refuse", "all", "extension")
+
+
+def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None, orientation: str = "refuse",
+            limit: int = 100):
     """Learn an SCM's mechanisms and noises from data on a fixed graph.
 
     Four phases, each a public function: :func:`check_fit_data` (the graph against
@@ -537,8 +624,9 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
 
     Parameters
     ----------
-    graph : networkx.DiGraph or mapping node -> parents
-        The causal DAG; every node must be a column of ``data``.
+    graph : networkx.DiGraph, scm.PDAG or mapping node -> parents
+        The causal DAG, or a CPDAG (see ``orientation``); every node must be a column of
+        ``data``.
     data : DataFrame
         Observations. Integer columns with few values, booleans, strings and
         categoricals are discrete: their mechanisms are conditional probability
@@ -553,18 +641,31 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
         Noise of continuous nodes: the resampled residuals, or a Gaussian with the
         residuals' mean and standard deviation.
     random_state : None, int or Generator
-        Used by ``"auto"`` for its held-out split.
+        Used by ``"auto"`` for its held-out split (the same split for every member of a
+        class).
+    orientation : {"refuse", "all", "extension"}
+        What to do with the undirected edges of a CPDAG, which stands for several DAGs
+        whose interventional answers differ. ``"refuse"`` (the default): a
+        :class:`GraphError` naming them. ``"all"``: fit one model per DAG of the class
+        (:func:`scm.dags_in_class`) and return an :class:`SCMClass`, whose queries answer
+        with the value of every member and their range (also for a DAG: a class of one).
+        ``"extension"``: fit one DAG of the class (:func:`consistent_extension`), chosen
+        arbitrarily; an :class:`OrientationWarning` lists the edges it oriented.
+    limit : int
+        ``orientation="all"``: the most DAGs fitted; a larger class is refused (the
+        possible effects of one treatment are then better asked of
+        :func:`estimators.ida`, which looks at the treatment's neighbourhood only).
 
     Returns
     -------
-    SCM
-        It remembers its fit recipe (the graph, a private copy of the encoded data, the
-        mechanism spec, the noise kind and the seed), so that its queries can refit it on
-        resamples of the data: ``n_bootstrap=`` of :meth:`SCM.interventional_mean`,
-        :meth:`SCM.interventional_quantity`, :meth:`SCM.counterfactual` and
-        :func:`estimators.effect` gives their answers a standard error and an interval. The
-        copy is made once; the caller's frame is neither kept nor changed. Models derived from
-        it by :meth:`SCM.do` have no recipe.
+    SCM or SCMClass
+        An :class:`SCMClass` with ``orientation="all"``, else an SCM. A fitted SCM remembers
+        its fit recipe (the graph, a private copy of the encoded data, the mechanism spec, the
+        noise kind and the seed), so that its queries can refit it on resamples of the data:
+        ``n_bootstrap=`` of :meth:`SCM.interventional_mean`, :meth:`SCM.interventional_quantity`,
+        :meth:`SCM.counterfactual` and :func:`estimators.effect` gives their answers a standard
+        error and an interval. The copy is made once; the caller's frame is neither kept nor
+        changed. Models derived from it by :meth:`SCM.do` have no recipe.
 
     Raises
     ------
@@ -572,6 +673,9 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
         Naming the column or node: NaN, inf or non-numeric data (:func:`check_fit_data`);
         too few rows for a node, a constant parent or collinear parents
         (:func:`fit_mechanism` says why each is refused).
+    GraphError
+        A CPDAG with ``orientation="refuse"``, a class larger than ``limit``, a PDAG that
+        represents no DAG, or bidirected edges.
     UnknownNodeError, CycleError, ParameterError
         A node that is not a column, a cyclic graph, an unknown option.
 
@@ -583,11 +687,70 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     >>> fitted = SCM.fit(truth.graph, truth.sample(2000, random_state=0))
     >>> round(float(fitted.mechanisms["Y"].coefficients["X"]), 1)
     2.0
+
+    A CPDAG is refused unless ``orientation`` says what to do with its undirected edges:
+
+    >>> from scm import cpdag
+    >>> SCM.fit(cpdag(truth.graph), truth.sample(2000, random_state=0))
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: graph is a CPDAG with 1 undirected edge(s) (X - Y): ...
+    >>> SCM.fit(cpdag(truth.graph), truth.sample(2000, random_state=0), orientation="all")
+    SCMClass(2 DAGs over 2 nodes)
     """
+    check_option(orientation, ORIENTATIONS, name="orientation", owner="SCM.fit")
+    if isinstance(graph, PDAG) and graph.undirected_edges and not graph.bidirected_edges:
+        if orientation == "refuse":
+            pos = {v: i for i, v in enumerate(graph.nodes)}
+            shown = [" - ".join(map(str, sorted(e, key=pos.__getitem__))) for e in graph.undirected_edges]
+            shown = sorted(shown)
+            raise GraphError(
+                f"graph is a CPDAG with {len(shown)} undirected edge(s) ({', '.join(shown[:10])}"
+                f"{', ...' if len(shown) > 10 else ''}): it stands for several DAGs whose interventional answers differ. "
+                "Pass orientation='all' to fit one model per DAG of the class (answers as ranges), orientation='extension' "
+                "to fit one arbitrarily chosen DAG (with an OrientationWarning), or ask estimators.ida for the possible effects"
+            )
+        if orientation == "extension":
+            graph, chosen = _extension(graph)
+            _warn_orientation(chosen, "SCM.fit(orientation='extension')", stacklevel=3)
+    if orientation == "all":
+        return _fit_class(graph, data, mechanism=mechanism, noise=noise, random_state=random_state, limit=limit)
     # BLAS threads cost far more than they give on these small per-node problems (docs/benchmarks.md,
     # "Design decisions: One BLAS thread while fitting an SCM"); limit them for the duration of the call only.
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
+
+
+def _fit_class(graph, data, *, mechanism, noise, random_state, limit: int):
+    """``orientation="all"``: one model per DAG of the class of ``graph``, as an :class:`SCMClass`."""
+    from ._scmclass import SCMClass
+
+    check_in_range(limit, name="limit", low=1, inclusive="left", integer=True, owner="SCM.fit")
+    if isinstance(graph, PDAG) and not graph.bidirected_edges:
+        directed = nx.DiGraph(list(graph.directed_edges))
+        directed.add_nodes_from(graph.nodes)
+        as_dag(directed)  # a directed cycle is a CycleError naming it, before the enumeration
+        pdag = graph
+        try:
+            dags = dags_in_class(graph, limit=limit)
+        except GraphError as exc:
+            if "more than" not in str(exc):
+                raise
+            raise GraphError(
+                f"the class of this CPDAG has more than limit={limit} DAGs: raise 'limit' to fit them all, or ask "
+                "estimators.ida for the possible effects of one treatment (it looks only at the treatment's neighbours)"
+            ) from None
+        if not dags:
+            raise GraphError("the graph represents no DAG: every orientation of its undirected edges adds a directed cycle "
+                             "or a v-structure it does not have")
+    else:
+        dag = as_dag(graph)
+        pdag, dags = PDAG(dag.nodes, dag.edges), [dag]
+    seed = int(check_random_state(random_state).integers(2**31 - 1))  # one split for every member
+    logger.info("fitting %d models, one per DAG of the class", len(dags))
+    with threadpool_limits(limits=1, user_api="blas"):
+        models = [_fit_scm(d, data, mechanism=mechanism, noise=noise, random_state=seed) for d in dags]
+    return SCMClass(models, pdag=pdag)
 
 
 def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None):
@@ -606,10 +769,14 @@ def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", rando
 
 
 def _fit_phases(g, encoded: pd.DataFrame, states: dict, mechanism, noise: str, random_state):
-    """The last three phases of :func:`fit_scm` on encoded data: the choice, the mechanisms and the noises."""
-    choice = choose_mechanisms(g, encoded, mechanism, states=states, random_state=random_state)
-    mechanisms = {node: fit_mechanism(g, encoded, node, choice[node], states=states) for node in g.nodes}
-    noises = {node: fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
+    """The last three phases of :func:`fit_scm` on encoded data: the choice, the mechanisms and the noises.
+
+    :func:`check_fit_data` has checked the graph and the data (once, for the fit and every bootstrap refit
+    of its rows): the phases' implementations skip their checks.
+    """
+    choice = _choose_mechanisms(g, encoded, mechanism, states, random_state)
+    mechanisms = {node: _fit_mechanism(g, encoded, node, choice[node], states) for node in g.nodes}
+    noises = {node: _fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
     return choice, mechanisms, noises
 
 

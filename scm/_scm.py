@@ -25,7 +25,16 @@ from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertible
 from ._graph import as_dag
 from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, OutputShapeError, Shifted, shift
 from ._noise import Gaussian, Noise, as_noise, is_distribution
-from ._validation import as_dataframe, check_bool, check_in_range, check_nodes, check_random_state, check_sample_size
+from ._validation import (
+    as_dataframe,
+    check_bool,
+    check_in_range,
+    check_memory,
+    check_nodes,
+    check_numeric_frame,
+    check_random_state,
+    check_sample_size,
+)
 
 __all__ = ["SCM"]
 
@@ -311,6 +320,15 @@ class SCM:
             raise DataError(f"{name} column {col!r} holds NaN or inf")
         return obs, arr
 
+    def _check_draws(self, n_samples, n_units: int, owner: str) -> int:
+        """``n_samples`` draws per unit: an int >= 1 whose ``n_samples * n_units`` rows of the nodes fit in memory."""
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner=owner)
+        d = len(self._graph)
+        check_memory(float(n_samples) * n_units * max(d, 1), name="n_samples", owner=owner,
+                     what=f"{n_samples} draws of each of {n_units} units ({n_samples * n_units} rows of {d} columns)",
+                     hint="ask for fewer draws (or pass fewer units at a time)")
+        return int(n_samples)
+
     def abduct(self, observed, *, nodes=None, n_samples: int = 1, random_state=None) -> pd.DataFrame:
         """Abduction: the noise of each observed unit, recovered from its values.
 
@@ -345,6 +363,9 @@ class SCM:
         ------
         NotInvertibleError
             Naming the nodes whose noise cannot be recovered.
+        ParameterError
+            If ``n_samples`` is not an int >= 1 or asks for more rows than fit in this
+            machine's memory (the size is given).
 
         See Also
         --------
@@ -363,7 +384,7 @@ class SCM:
         """
         self._check_graph()
         obs, arr = self._observed_values(observed)
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCM.abduct")
+        self._check_draws(n_samples, arr.shape[0], "SCM.abduct")
         wanted = set(self._graph.nodes) if nodes is None else set(check_nodes(nodes, self._graph, what="node to abduct"))
         order = [node for node in self._order if node in wanted]
         not_inv = [
@@ -424,6 +445,8 @@ class SCM:
         ------
         UnknownNodeError
             If ``noise`` lacks a column that is needed (named).
+        DataError
+            If a needed column of ``noise`` is not numeric or holds NaN or inf (named).
 
         See Also
         --------
@@ -458,7 +481,8 @@ class SCM:
                 raise DataError(f"fixed values of {node!r} have shape {kept[node].shape}; the noise has {n} rows")
         needed = [node for node in self._graph.nodes if node not in kept]
         check_nodes(needed, frame.columns, what="node", where="the noise's columns")
-        values = self._propagate({node: frame[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
+        checked = check_numeric_frame(frame[needed], name="noise", min_rows=0) if needed else frame[needed]
+        values = self._propagate({node: checked[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
         return pd.DataFrame({node: values[node] for node in self._graph.nodes}, index=frame.index)
 
     def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None, n_bootstrap: int = 0,
@@ -514,8 +538,9 @@ class SCM:
         NotInvertibleError
             Naming the nodes whose noise cannot be recovered.
         ParameterError
-            ``n_bootstrap`` that is 1, negative or not an int, or ``n_bootstrap > 0`` on a
-            model that was not fitted to data.
+            If ``n_samples`` is not an int >= 1 or asks for more rows than fit in this
+            machine's memory (the size is given); ``n_bootstrap`` that is 1, negative or not
+            an int, or ``n_bootstrap > 0`` on a model that was not fitted to data.
         BootstrapError
             More than a tenth of the refits failed.
 
@@ -572,6 +597,7 @@ class SCM:
             raise ParameterError(f"interventions must be a mapping node -> value; got {type(interventions).__name__}")
         check_nodes(list(interventions), self._graph, what="intervened node")
         obs, arr = self._observed_values(observed)
+        self._check_draws(n_samples, arr.shape[0], "SCM.counterfactual")
         kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
         hard = {node for node, k in kinds.items() if k in ("hard", "random")}
         affected = set()
@@ -953,16 +979,21 @@ class SCM:
         return cls(g, mechs, {n: Gaussian(stds[n]) for n in names})
 
     @classmethod
-    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> SCM:
+    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None, orientation: str = "refuse",
+            limit: int = 100):
         """Learn the mechanisms and noises of an SCM on ``graph`` from ``data``.
 
-        See :func:`scm.fit_scm` for the parameters. The fitted model remembers how it was fitted,
-        so its answers can get bootstrap intervals (``n_bootstrap=`` of :meth:`interventional_mean`,
-        :meth:`interventional_quantity` and :meth:`counterfactual`).
+        See :func:`scm.fit_scm` for the parameters. A CPDAG is refused unless
+        ``orientation="all"`` (one model per DAG of its class, returned as an
+        :class:`scm.SCMClass` whose queries answer with ranges) or ``"extension"`` (one
+        arbitrary DAG of the class, with an :class:`scm.OrientationWarning`). The fitted model
+        remembers how it was fitted, so its answers can get bootstrap intervals (``n_bootstrap=``
+        of :meth:`interventional_mean`, :meth:`interventional_quantity` and :meth:`counterfactual`).
         """
         from ._fit import fit_scm
 
-        return fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
+        return fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state, orientation=orientation,
+                       limit=limit)
 
 
 def _intervention_kind(value, node) -> str:
