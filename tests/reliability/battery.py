@@ -420,6 +420,23 @@ def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
 
 
+INTERVENTION_VALUES = ("nan_value", "inf_value", "string_value", "function_nan", "function_shape")
+OBSERVED = ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame", "missing_column",
+            "extra_column")  # the corruptions of the observed units of a counterfactual
+
+
+def _model_kinds(name: str, model) -> list[Kind]:
+    """The kinds of a model's queries: the model alone, with interventions, and with observed units and interventions."""
+    return [
+        _kind(name, _with(model=model), ()),
+        _kind(f"{name}+interventions", _with(model=model, interventions={"age": 1.0}), INTERVENTION_VALUES,
+              names=("interventions",)),
+        _kind(f"{name}+observed+interventions", _with(model=model, observed=_observed, interventions={"age": 0.0}),
+              (*OBSERVED, "nan_value", "string_value"), frame="observed", rows=("observed",), names=("interventions",),
+              expect={"empty": "error_or_ok"}),
+    ]
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("table", _with(data=_chain_frame), TABLE, expect={"single_column": "error_or_ok"}),
     _kind("ci-query", _with(data=_chain_frame, x="age", y="crp", z=("bmi",)), TABLE, names=("x", "z")),
@@ -473,30 +490,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("lagged-json", _with(text=lambda: _lagged_graph().to_json()),
           ("truncated_json", "wrong_type_json", "bad_edge_kind", "unknown_edge_node", "missing_key", "not_an_object")),
     _kind("bif", _with(source=BIF), ("truncated_bif", "unknown_bif_parent", "wrong_type_bif")),
-    _kind("model", _with(model=_chain_model), ()),
-    _kind("model+interventions", _with(model=_chain_model, interventions={"age": 1.0}),
-          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
-    _kind("class", _with(model=_chain_class), ()),
-    _kind("class+interventions", _with(model=_chain_class, interventions={"age": 1.0}),
-          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
-    _kind("class+observed+interventions", _with(model=_chain_class, observed=_observed, interventions={"age": 0.0}),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
-          names=("interventions",), expect={"empty": "error_or_ok"}),
-    _kind("model+observed", _with(model=_chain_model, observed=_observed),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column"), frame="observed", rows=("observed",), expect={"empty": "error_or_ok"}),
-    _kind("model+observed+interventions", _with(model=_chain_model, observed=_observed, interventions={"age": 0.0}),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
-          names=("interventions",), expect={"empty": "error_or_ok"}),
-    _kind("fitted-model", _with(model=_fitted_model), ()),
-    _kind("fitted-model+interventions", _with(model=_fitted_model, interventions={"age": 1.0}),
-          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
-    _kind("fitted-model+observed+interventions", _with(model=_fitted_model, observed=_observed, interventions={"age": 0.0}),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
-          names=("interventions",), expect={"empty": "error_or_ok"}),
+    *_model_kinds("model", _chain_model),
+    *_model_kinds("class", _chain_class),
+    *_model_kinds("fitted-model", _fitted_model),
+    _kind("model+observed", _with(model=_chain_model, observed=_observed), OBSERVED, frame="observed", rows=("observed",),
+          expect={"empty": "error_or_ok"}),
     _kind("draws", _with(draws=lambda: _chain_frame()["bmi"].to_numpy()), ("nan_draws", "inf_draws", "empty_draws",
                                                                           "string_draws")),
     _kind("results", _with(results=_results_table, metric="shd"),
