@@ -62,6 +62,7 @@ _parser.add_argument("--reference-fits", type=int, default=0,
 _parser.add_argument("--timing", action="store_true",
                      help="also time the refits: batched least squares against one at a time (saved with --json)")
 _parser.add_argument("--docs", help="write the section 'Bootstrap intervals of a fitted SCM' into this Markdown file")
+_parser.add_argument("--reading", help="a paragraph on what the figures say, kept with the run (--json) and printed in the section")
 _parser.add_argument("--blas-threads", default="1", help="OPENBLAS/OMP/MKL_NUM_THREADS, or 'default' (default 1)")
 ARGS = _parser.parse_args()
 pin_blas_threads(ARGS.blas_threads)
@@ -99,6 +100,23 @@ def setting(name: str):
     # X's mechanism does not enter E[. | do(X = x)] (the intervention replaces it) and Z is a root: splines where they matter.
     mechanism = {"Y": "spline", "W": "spline"} if name == "nonlinear" else "auto"
     return truth, {"mechanism": mechanism}, {"n_samples": ARGS.mc}, ARGS.boot_nonlinear
+
+
+def mc_variances(records: list[dict]) -> list[dict]:
+    """``Var(node | do(X = x))`` of the true models whose answers are Monte-Carlo means: one answer's Monte-Carlo
+    variance is it over the draws per answer."""
+    out = []
+    for name in sorted({r["setting"] for r in records}):
+        truth, _, query_opts, _ = setting(name)
+        if "n_samples" not in query_opts:
+            continue
+        for x in sorted({x for _, x in TARGETS}):
+            draws = truth.do({"X": x}).sample(ARGS.truth_draws, random_state=np.random.default_rng([ARGS.seed, 98]))
+            for node, xt in TARGETS:
+                if xt == x:
+                    out.append({"setting": name, "target": f"E[{node} | do(X = {x:g})]", "var": float(draws[node].var()),
+                                "draws_per_answer": query_opts["n_samples"]})
+    return out
 
 
 def true_means(name: str, truth: SCM) -> dict:
@@ -200,9 +218,18 @@ def wilson(k: int, m: int, z: float = 1.96) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def summary(records: list[dict], reference: list | None = None) -> pd.DataFrame:
+def expected_coverage(std_errs: np.ndarray, mc_var: float) -> float:
+    """The coverage a percentile interval of these standard errors has when one answer's Monte-Carlo variance
+    ``mc_var`` widens it but does not move its centre (normal approximation, averaged over the replications)."""
+    z = stats.norm.ppf(1 - ARGS.alpha / 2)
+    fit_sd = np.sqrt(np.maximum(std_errs**2 - mc_var, 1e-12 * std_errs**2))
+    return float(np.mean(2 * stats.norm.cdf(z * std_errs / fit_sd) - 1))
+
+
+def summary(records: list[dict], reference: list | None = None, mc_var: list | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(records)
     ref = {(r["setting"], r["n"], r["target"]): r for r in reference or []}
+    mcv = {(r["setting"], r["target"]): r["var"] / r["draws_per_answer"] for r in mc_var or []}
     rows = []
     for (name, n, target), g in frame.groupby(["setting", "n", "target"], sort=False):
         k, m = int(g["covered"].sum()), len(g)
@@ -214,7 +241,8 @@ def summary(records: list[dict], reference: list | None = None) -> pd.DataFrame:
                      "bias_over_se": err.mean() / se, "failed_refits": int(g["n_failed"].sum()),
                      "refits": int(g["n_bootstrap"].iloc[0]), "seconds": g["seconds_per_replication"].iloc[0],
                      "se_over_true_sd": se / ref[(name, n, target)]["true_sd"] if (name, n, target) in ref else np.nan,
-                     "ref_bias_over_se": ref[(name, n, target)]["bias"] / se if (name, n, target) in ref else np.nan})
+                     "ref_bias_over_se": ref[(name, n, target)]["bias"] / se if (name, n, target) in ref else np.nan,
+                     "expected_coverage": expected_coverage(g["std_err"].to_numpy(), mcv.get((name, target), 0.0))})
     return pd.DataFrame(rows)
 
 
@@ -240,19 +268,20 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         f"scikit-learn {info.get('sklearn', '?')}. Run on {meta['started']} (load average before the run: "
         f"{meta['load_before']}; after: {meta['load_after']}); {meta['elapsed'] / 60:.0f} min in all.",
         f"- **Threads:** {blas_settings(markdown=True)}.",
+        *([f"- **Runs:** {meta['note']}"] if meta.get("note") else []),
         "",
         "```bash",
         meta["command"],
         "```",
         "",
-        "| setting | n | target | refits | coverage | 95% Wilson | mean width | se ratio | bias / se | mean se / true sd "
-        "| true bias / se | failed refits | s / replication |",
-        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| setting | n | target | refits | coverage | 95% Wilson | expected | mean width | se ratio | bias / se "
+        "| mean se / true sd | true bias / se | failed refits | s / replication |",
+        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in table.itertuples():
         lines.append(
             f"| {r.setting} | {r.n} | {r.target.replace('|', chr(92) + '|')} | {r.refits} | {r.coverage:.1%} | "
-            f"[{r.wilson_low:.1%}, {r.wilson_high:.1%}] | "
+            f"[{r.wilson_low:.1%}, {r.wilson_high:.1%}] | {r.expected_coverage:.1%} | "
             f"{r.mean_width:.3g} | {r.se_ratio:.2f} | {r.bias_over_se:+.2f} | {_num(r.se_over_true_sd, '.2f')} | "
             f"{_num(r.ref_bias_over_se, '+.2f')} | {r.failed_refits} | {r.seconds:.2f} |"
         )
@@ -276,6 +305,7 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         + ("." if outside.empty else "; outside it: " + "; ".join(
             f"{r.setting} n = {r.n} {r.target}: {r.coverage:.1%}" for r in outside.itertuples()) + "."),
         "",
+        *([meta["reading"], ""] if meta.get("reading") else []),
         "Why the percentile interval: it respects transformations and the range of the answer (a probability from "
         "`interventional_quantity` stays in [0, 1]), and needs no fit beyond the refits; the basic interval can leave the "
         "range, and BCa's acceleration needs a jackknife, one more refit per row of the data (200 to 1,000 here), more than "
@@ -283,6 +313,10 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
     ]
     lines += [
         "",
+        "*expected*: the coverage the interval should have given how much of its standard error is Monte-Carlo error "
+        "(one answer's Monte-Carlo variance, the true model's variance over the draws per answer, widens the percentile "
+        "interval without moving its centre: 2 Phi(1.96 se / sqrt(se^2 - mc^2)) - 1, averaged over the replications; the "
+        "nominal level for closed forms). "
         "*se ratio*: standard deviation of the estimates over the replications / mean bootstrap standard error "
         "(1 when the bootstrap's spread is right). *bias / se*: mean error of the estimate / mean bootstrap standard error. "
         + (f"*mean se / true sd* and *true bias / se*: the same against the estimator's standard deviation and bias "
@@ -329,7 +363,14 @@ def main() -> None:
         if ARGS.json:
             with open(ARGS.json, "w") as fh:
                 json.dump({"meta": meta, "records": records}, fh)
-    table = summary(records, meta.get("reference"))
+    if ARGS.reading:
+        meta["reading"] = ARGS.reading
+    if "mc_var" not in meta:
+        meta["mc_var"] = mc_variances(records)
+    if ARGS.json:
+        with open(ARGS.json, "w") as fh:
+            json.dump({"meta": meta, "records": records}, fh)
+    table = summary(records, meta.get("reference"), meta["mc_var"])
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
     z = stats.norm.ppf(1 - ARGS.alpha / 2)
