@@ -679,7 +679,9 @@ class SCM:
             :class:`QueryResult`: the means of this model with their standard errors and
             percentile intervals. Linear fits are refitted in batches (closed-form least
             squares); others one at a time. With ``n_samples``, each refit answers with fresh
-            draws, so the interval covers the Monte-Carlo error as well as the fit's.
+            draws, so ``std_err`` holds the Monte-Carlo error as well as the fit's (and the
+            percentile interval, which that error widens without moving, is conservative when
+            it is a large part: the note says so).
         alpha : float
             1 - the interval's level.
         random_state : None, int or Generator
@@ -758,9 +760,10 @@ class SCM:
           ``fn`` on 20 equal batches of the draws (NaN when ``fn`` fails on a batch).
         - For a model fitted by :meth:`fit`, ``n_bootstrap >= 2`` refits it on resamples of its
           data's rows; each refit answers with ``n_samples`` fresh draws, so the spread of the
-          replicates, hence ``std_err`` and the percentile interval, holds both the fit's error
-          and the Monte-Carlo error. A fitted model queried with ``n_bootstrap=0`` has no
-          interval (NaN, with a note): its estimation error is unknown.
+          replicates, hence ``std_err``, holds both the fit's error and the Monte-Carlo error
+          (which widens the percentile interval without moving it: a conservative interval when
+          it is a large part of ``std_err``, as the note says). A fitted model queried with
+          ``n_bootstrap=0`` has no interval (NaN, with a note): its estimation error is unknown.
         - For a model that was given rather than fitted, the only error is Monte-Carlo: the
           interval is ``estimate -/+ z * mc_std_err``.
 
