@@ -90,18 +90,18 @@ def test_oracle_gives_the_cpdag_on_every_resample(name):
 def test_rows_resampling_frequency_matches_its_probability():
     """Two distinct rows resampled with replacement: both come back with probability 1/2."""
     est = Toy()
-    res = bootstrap(est, _toy(1)[["A", "B"]], n_resamples=1000, random_state=0, executor="sequential")
+    res = bootstrap(est, _toy(1)[["A", "B"]], n_resamples=400, random_state=0, executor="sequential")
     f = res.edges.loc[0, "frequency"]
-    assert res.resampling == "rows" and abs(f - 0.5) < 4 * math.sqrt(0.25 / 1000), f
+    assert res.resampling == "rows" and abs(f - 0.5) < 4 * math.sqrt(0.25 / 400), f
 
 
 def test_stratified_resampling_frequency_matches_its_probability():
     """Two environments of two rows each, resampled within environment: all four rows come back with probability
     1/2 * 1/2 = 1/4 (4!/4**4 = 0.094 if the rows were pooled)."""
     ds = scm.Dataset(_toy(2), kind="multi_environment", environment="env")
-    res = bootstrap(Toy(n_distinct=4), ds, n_resamples=1000, random_state=1, executor="sequential")
+    res = bootstrap(Toy(n_distinct=4), ds, n_resamples=400, random_state=1, executor="sequential")
     f = res.edges.loc[0, "frequency"]
-    assert res.resampling == "stratified" and abs(f - 0.25) < 4 * math.sqrt(0.25 * 0.75 / 1000), f
+    assert res.resampling == "stratified" and abs(f - 0.25) < 4 * math.sqrt(0.25 * 0.75 / 400), f
 
 
 # --------------------------------------------------------------------------- resampling schemes
@@ -201,6 +201,7 @@ def test_an_estimator_random_state_gets_a_seed_per_resample():
     assert len(set(seeds)) == 50 and all(0 <= s < 2**31 for s in seeds)
 
 
+@pytest.mark.slow
 def test_notears_resamples_are_reproducible(linear):
     small = scm.Dataset(linear.X.iloc[:150, :5], graph=None)
     a = bootstrap(NOTEARS(max_iter=5), small, n_resamples=3, random_state=0)
@@ -223,6 +224,7 @@ def test_process_pool_and_dask_give_the_same_result(linear, envs):
     pd.testing.assert_frame_equal(dask.edges, ref.edges)
 
 
+@pytest.mark.slow
 def test_dask_in_process_cluster(linear):
     distributed = pytest.importorskip("distributed")
     ref = bootstrap(PC(), linear, n_resamples=4, random_state=2, executor="sequential")
@@ -234,7 +236,7 @@ def test_dask_in_process_cluster(linear):
 
 # --------------------------------------------------------------------------- the batched path
 def test_batched_path_gives_the_graphs_of_separate_fits(linear):
-    rows, _ = _draw(_plan(PC(), linear, "auto", None, None), 12, 0)
+    rows, _ = _draw(_plan(PC(), linear, "auto", None, None), 8, 0)
     frames = [linear.X.iloc[r].reset_index(drop=True) for r in rows]
     alone = [PC().fit(f) for f in frames]
     lock = LockStep()
@@ -243,16 +245,21 @@ def test_batched_path_gives_the_graphs_of_separate_fits(linear):
         assert err is None and t.graph_ == a.graph_
         pd.testing.assert_frame_equal(t.pvalues_, a.pvalues_, check_exact=True)  # the same p-values, bit for bit
     assert 0 < lock.n_kernel_calls < lock.n_solo_calls  # the resamples shared their kernel calls
-    res = bootstrap(PC(), linear, n_resamples=12, random_state=0)
+    res = bootstrap(PC(), linear, n_resamples=8, random_state=0)
     assert res.executor == "batched" and res.graphs == [a.graph_ for a in alone]
 
 
-def test_batched_cdnod_and_background_knowledge(envs, linear):
-    a = bootstrap(CDNOD(ci_test="fisherz"), envs, n_resamples=4, random_state=3, executor="batched")
-    b = bootstrap(CDNOD(ci_test="fisherz"), envs, n_resamples=4, random_state=3, executor="sequential")
+@pytest.mark.parametrize("phases", [
+    pytest.param({"independent_changes": False}, id="phases-1-2"),
+    pytest.param({}, id="phases-1-4", marks=pytest.mark.slow),
+])
+def test_batched_cdnod_and_background_knowledge(envs, linear, phases):
+    cdnod = CDNOD(ci_test="fisherz", **phases)
+    a = bootstrap(cdnod, envs, n_resamples=4, random_state=3, executor="batched")
+    b = bootstrap(cdnod, envs, n_resamples=4, random_state=3, executor="sequential")
     assert a.graphs == b.graphs and a.executor == "batched"
     frame = envs.data
-    c = bootstrap(CDNOD(ci_test="fisherz"), frame, n_resamples=4, random_state=3, fit_params={"context": envs.environment})
+    c = bootstrap(cdnod, frame, n_resamples=4, random_state=3, fit_params={"context": envs.environment})
     assert c.graphs == a.graphs
     pc = PC(background_knowledge={"required": [("X0", "X1")]}, alpha=0.01)
     assert bootstrap(pc, linear, n_resamples=3, random_state=0).graphs == bootstrap(
