@@ -99,7 +99,7 @@ def calibration_table(table: pd.DataFrame, what: str) -> str:
         cells = []
         for lo, hi in BINS:
             m = in_bin(f, lo, hi)
-            cells.append(f"{ok[m].mean():.2f} ({m.sum()})" if m.any() else "- (0)")
+            cells.append(f"{ok[m].mean():.2f} ({ok[m].sum()}/{m.sum()})" if m.any() else "- (0/0)")
         top = in_bin(f, 0.9, 1.0)
         lo95, hi95 = wilson(int(ok[top].sum()), int(top.sum()))
         lines.append(f"| {method} | {setting} | " + " | ".join(cells) + f" | {lo95:.2f} - {hi95:.2f} |")
@@ -179,8 +179,8 @@ def main(argv=None) -> int:
                   f"Simulated data (`scm.simulate.simulate`, n = {args.n}, expected degree 2, Gaussian noise of scale "
                   f"0.5-1, weights +-[0.5, 2]; `linear` and `mlp` mechanisms), d = {', '.join(map(str, args.sizes))}, "
                   f"seeds 0-{args.seeds - 1}; PC with Fisher-z (alpha 0.05), NOTEARS with its defaults; rows resampled "
-                  f"with replacement. Each cell: the share of the pairs (edges) in that frequency bin that are true, "
-                  f"and how many there were, pooled over the data sets.", "",
+                  f"with replacement. Each cell: the share of the pairs (edges) in that frequency bin that are true "
+                  f"(true / all of them), pooled over the data sets.", "",
                   "**Adjacencies** (a pair found adjacent in at least one resample; true if adjacent in the true DAG):", "",
                   calibration_table(table, "pair"), "",
                   "**Directed edges** (`a -> b` found at least once; correct if the true DAG has `a -> b`):", "",

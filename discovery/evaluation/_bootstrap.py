@@ -21,7 +21,8 @@ Resamples go to an executor, as the runs of :func:`discovery.compare` do; a Fish
 (:class:`discovery.citest.LockStep`): the resampled searches share their kernel calls, with
 the graphs of separate fits.
 
-The phases: :func:`_plan` (inputs checked, what to fit and how to resample),
+The phases: :func:`_plan` (inputs checked, what to fit and how to resample:
+:func:`_frame_and_environment`, :func:`_scheme`),
 :func:`_resample_rows` (the rows of every resample, from seeds spawned from ``random_state``),
 :func:`_run` (the fits, on the executor), :func:`_count_edges` (the tables).
 """
@@ -254,7 +255,6 @@ class _Plan:
 
 def _plan(estimator, data, resampling, block_length, fit_params) -> _Plan:
     """Check the inputs of :func:`bootstrap` and decide what to fit and how to resample."""
-    owner = "bootstrap"
     if not hasattr(estimator, "fit"):
         raise ParameterError(f"The 'estimator' parameter of bootstrap must have a 'fit' method; got {type(estimator).__name__}.")
     ci_test = estimator.get_params().get("ci_test") if hasattr(estimator, "get_params") else None
@@ -264,13 +264,17 @@ def _plan(estimator, data, resampling, block_length, fit_params) -> _Plan:
             f"would test the same data. Pass its name (ci_test={getattr(ci_test, 'name', '') or '...'!r}) so that each "
             "resample gets its own test."
         )
-    check_option(resampling, RESAMPLINGS, name="resampling", owner=owner)
+    check_option(resampling, RESAMPLINGS, name="resampling", owner="bootstrap")
     if fit_params is not None and not isinstance(fit_params, dict):
         raise ParameterError(f"The 'fit_params' parameter of bootstrap must be a dict or None; got {type(fit_params).__name__}.")
-    fit_params = dict(fit_params or {})
     cap = capability_of(estimator)
-    name = type(estimator).__name__
+    frame, environment, kind, fit_params = _frame_and_environment(type(estimator).__name__, cap, data, dict(fit_params or {}))
+    resampling, block_length, strata = _scheme(resampling, block_length, frame, environment, kind, cap)
+    return _Plan(estimator, cap, frame, environment, fit_params, resampling, block_length, strata)
 
+
+def _frame_and_environment(name: str, cap: Capability, data, fit_params: dict) -> tuple:
+    """``(frame, environment column or None, Dataset kind or None, fit_params without the column)``, checked."""
     kind, environment = None, None
     if isinstance(data, Dataset):
         kind, environment, frame = data.kind, data.environment, data.data
@@ -295,42 +299,44 @@ def _plan(estimator, data, resampling, block_length, fit_params) -> _Plan:
     if environment is not None and environment not in frame.columns:
         raise UnknownNodeError(f"the {key or 'environment'} column {environment!r} is not a column of the data "
                                f"(columns: {list(map(str, frame.columns))[:10]})")
-    variables = [c for c in frame.columns if c != environment]
-    check_numeric_frame(frame[variables], name="data", min_rows=1)  # NaN, inf, non-numeric columns, named
-    n = len(frame)
+    check_numeric_frame(frame[[c for c in frame.columns if c != environment]], name="data", min_rows=1)  # NaN, inf, types
+    return frame, environment, kind, fit_params
 
+
+def _scheme(resampling: str, block_length, frame: pd.DataFrame, environment, kind, cap: Capability) -> tuple:
+    """``(resampling, block_length, strata)``: ``"auto"`` resolved (see :func:`bootstrap`), the block length checked."""
+    n = len(frame)
     strata = None
     if environment is not None:
         _, strata = np.unique(frame[environment].to_numpy(), return_inverse=True)
-    series = cap.fit == "series" or kind == "time_series"
+    singletons = strata is not None and np.bincount(strata).min() < 2
     if resampling == "auto":
-        singletons = strata is not None and np.bincount(strata).min() < 2
-        if series:
+        if cap.fit == "series" or kind == "time_series":
             resampling = "block"
         elif strata is not None and kind != "nonstationary" and not singletons:
             resampling = "stratified"
         else:
             resampling = "rows"
             if singletons:
-                logger.info("bootstrap: the %s column %r has values on one row only (a time index?): rows are resampled "
-                            "with their value", key or "environment", environment)
+                logger.info("bootstrap: the column %r has values on one row only (a time index?): rows are resampled "
+                            "with their value", environment)
     if resampling == "stratified":
         if strata is None:
             raise ParameterError("resampling='stratified' needs an environment column: an scm.Dataset with one, or "
                                  "fit_params={'context': <column>} for a context estimator.")
-        if np.bincount(strata).min() < 2:
+        if singletons:
             warnings.warn(f"bootstrap: some values of {environment!r} have one row only; stratified resampling keeps "
-                          "those rows as they are", UserWarning, stacklevel=3)
+                          "those rows as they are", UserWarning, stacklevel=4)
     if resampling == "block":
         if block_length is None:
             block_length = max(1, math.ceil(n ** (1 / 3)))
-        check_in_range(block_length, name="block_length", low=1, high=max(n, 1), inclusive="both", integer=True, owner=owner)
+        check_in_range(block_length, name="block_length", low=1, high=max(n, 1), inclusive="both", integer=True,
+                       owner="bootstrap")
         block_length = int(block_length)
     elif block_length is not None:
         raise ParameterError(f"The 'block_length' parameter of bootstrap applies to resampling='block' only; the resampling "
                              f"is {resampling!r}.")
-    return _Plan(estimator, cap, frame, environment, fit_params, resampling, block_length,
-                 strata if resampling == "stratified" else None)
+    return resampling, block_length, strata if resampling == "stratified" else None
 
 
 # --------------------------------------------------------------------------- phase 2: the rows
