@@ -58,6 +58,7 @@ RESAMPLINGS = ("auto", "rows", "stratified", "block")
 MAX_RESAMPLES = 100_000
 EDGE_KINDS = ("directed", "undirected", "bidirected")
 _EXECUTORS = ("sequential", "batched")
+_STACK_BYTES = 2**27  # the lock-step path's stack of correlation matrices, at most (128 MB)
 
 
 # --------------------------------------------------------------------------- the result
@@ -433,7 +434,9 @@ def _run(plan: _Plan, rows, seeds, executor, n_jobs, progress: bool) -> tuple[li
                 bar.update()
                 return out
 
-            results = [r for r, _ in LockStep().map(one, args)]
+            d = plan.data.shape[1] + 1  # the variables (and a context node)
+            threads = max(1, min(64, _STACK_BYTES // (8 * d * d)))  # the stacked correlation matrices stay small
+            results = [r for r, _ in LockStep(max_threads=threads).map(one, args)]
         elif pool is None:
             results = []
             for a in args:
