@@ -130,25 +130,33 @@ class LockStep:
                 while True:
                     with self._cond:
                         i = next(order, None)
-                        if i is None:
-                            return
-                        self._live += 1
+                    if i is None:
+                        return
                     try:
                         out[i] = (fn(items[i]), None)
                     except Exception as exc:  # the item's failure, returned
                         out[i] = (None, exc)
-                    finally:
-                        with self._cond:
-                            self._live -= 1
-                            self._flush_if_ready()
             finally:
                 _local.pool = None
+                with self._cond:  # one thread fewer to wait for
+                    self._live -= 1
+                    self._flush_if_ready()
 
+        # every thread counts from the start: a thread slow to start is waited for, not left out of a call
+        self._live = n_threads
         threads = [threading.Thread(target=worker, name=f"lockstep-{j}", daemon=True) for j in range(n_threads)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        started = []
+        try:
+            for t in threads:
+                t.start()
+                started.append(t)
+        finally:
+            if len(started) < n_threads:  # the threads that did not start are not waited for
+                with self._cond:
+                    self._live -= n_threads - len(started)
+                    self._flush_if_ready()
+            for t in started:
+                t.join()
         logger.debug("lock-step: %d items, %d kernel calls pooled into %d", len(items), self.n_solo_calls,
                      self.n_kernel_calls)
         return out
