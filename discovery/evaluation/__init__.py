@@ -7,6 +7,9 @@
 - :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
   applies to and how it is fitted and scored.
 - :func:`summarise`: mean and standard deviation over seeds.
+- :func:`bootstrap`: refit an estimator on resamples of one data set and count how often
+  each edge comes back (a :class:`BootstrapResult`: frequencies, a consensus graph, one
+  stability number): the uncertainty of a learned graph when the truth is unknown.
 - :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
@@ -19,6 +22,7 @@ This package is named ``evaluation`` rather than ``compare`` so that the subpack
 does not shadow the function :func:`discovery.compare`.
 """
 
+from ._bootstrap import BootstrapResult, bootstrap
 from ._check import GraphCheck, MechanismCheck, check_graph, check_mechanisms, implied_independences
 from ._compare import (
     Capability,
@@ -46,6 +50,8 @@ __all__ = [
     "RunTask",
     "RunResult",
     "summarise",
+    "bootstrap",
+    "BootstrapResult",
     "register_algorithm",
     "capability_of",
     "Capability",

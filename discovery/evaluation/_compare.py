@@ -399,15 +399,26 @@ def _unpack(packed):
 
 
 def _fit(task: RunTask):
-    est, cap, data = task.estimator, task.capability, task.data
-    if cap.fit == "plain":
-        cols = [c for c in data.columns if c != task.environment]
-        return est.fit(data[cols])
-    if cap.fit == "context":
-        return est.fit(data, context=task.environment)
-    if cap.fit == "environment":
-        return est.fit(data, environment=task.environment)
-    return est.fit(data)
+    return fit_as(task.capability, task.estimator, task.data, task.environment)
+
+
+def fit_as(capability: Capability, estimator, data: pd.DataFrame, environment=None, fit_params=None):
+    """``estimator.fit`` called as ``capability.fit`` says (see :class:`Capability`); returns the fitted estimator.
+
+    The one dispatch of the harness and of :func:`discovery.evaluation.bootstrap`: ``"plain"``
+    gets the variables (``environment`` column dropped), ``"context"`` and ``"environment"`` the
+    whole table and the column's name, ``"series"`` the whole table. ``fit_params`` are passed on.
+    """
+    extra = dict(fit_params or {})
+    how = capability.fit
+    if how == "plain":
+        cols = [c for c in data.columns if c != environment]
+        return estimator.fit(data[cols], **extra)
+    if how == "context":
+        return estimator.fit(data, context=environment, **extra)
+    if how == "environment":
+        return estimator.fit(data, environment=environment, **extra)
+    return estimator.fit(data, **extra)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -650,20 +661,21 @@ def _check_metrics(metrics) -> tuple[list | None, dict]:
     return keep, extra
 
 
-def _resolve_executor(executor, n_jobs, n_tasks):
+def _resolve_executor(executor, n_jobs, n_tasks, *, owner: str = "compare", strings=("sequential",)):
     """(executor or None for in-process, whether we own it and must shut it down)."""
     if isinstance(executor, str):
-        if executor != "sequential":
+        if executor not in strings:
+            allowed = ", ".join(repr(s) for s in strings)
             raise ParameterError(
-                f"The 'executor' parameter of compare must be an Executor, 'sequential' or None; got {executor!r} instead."
+                f"The 'executor' parameter of {owner} must be an Executor, {allowed} or None; got {executor!r} instead."
             )
         return None, False
     if executor is not None:
         if not hasattr(executor, "submit"):
-            raise ParameterError(f"The 'executor' parameter of compare must have a 'submit' method; got {type(executor).__name__} instead.")
+            raise ParameterError(f"The 'executor' parameter of {owner} must have a 'submit' method; got {type(executor).__name__} instead.")
         return executor, False
     if n_jobs is not None and (not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1):
-        raise ParameterError(f"The 'n_jobs' parameter of compare must be a positive int, -1 or None; got {n_jobs!r} instead.")
+        raise ParameterError(f"The 'n_jobs' parameter of {owner} must be a positive int, -1 or None; got {n_jobs!r} instead.")
     cores = os.cpu_count() or 1
     workers = cores if n_jobs in (None, -1) else int(n_jobs)
     workers = min(workers, n_tasks)
