@@ -47,7 +47,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_numeric_frame
@@ -241,6 +240,8 @@ def approximate_pvalues(ss: np.ndarray, s: np.ndarray, n_env: np.ndarray) -> np.
     >>> approximate_pvalues(ss, s, np.array([10, 10, 10])).round(3)
     array([1.   , 0.036])
     """
+    from scipy import stats  # here and below, not at import: importing the family stays light
+
     n = n_env[None, :].astype(float)
     n_total = n.sum()
     n_o = n_total - n
@@ -293,6 +294,8 @@ def exact_pvalues(chow_num: np.ndarray, chow_rss: np.ndarray, n_env: np.ndarray,
     >>> exact_pvalues(num, rss, np.array([10, 10, 10]), np.array([1, 1])).round(3)
     array([1.   , 0.002])
     """
+    from scipy import stats
+
     n = n_env[None, :].astype(float)
     d2 = n.sum() - n - sizes[:, None] - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -704,6 +707,8 @@ def _check_representable(values: np.ndarray, names: list, *, owner: str) -> None
 
 def _confidence_intervals(stats_: dict, masks: np.ndarray, accepted: np.ndarray, n_total: int, alpha: float, names) -> pd.DataFrame:
     """Union over the accepted sets of the coefficients' confidence intervals (R's rule)."""
+    from scipy import stats
+
     if not accepted.any():
         return pd.DataFrame(np.nan, index=names, columns=["lower", "upper"])
     m = masks[accepted]
@@ -902,6 +907,8 @@ class NonlinearICP(_InvariantPrediction):
         return y - cross_val_predict(est, xs, y, cv=folds)
 
     def _invariance_pvalue(self, resid: np.ndarray, codes: np.ndarray, n_env: int, test: str) -> float:
+        from scipy import stats
+
         if test == "residuals":
             groups = [resid[codes == e] for e in range(n_env)]
             p_kw = stats.kruskal(*groups).pvalue
