@@ -11,7 +11,7 @@ Start-up: the packages are imported by the command that needs them, so ``scmkit 
 --list`` and a Fisher-z ``scmkit discover`` never import JAX; the commands that do compile
 JAX kernels keep them in JAX's persistent compilation cache (:func:`compile_cache_dir`),
 so a second process skips the compilation (``--no-compile-cache`` or
-``SCMKIT_NO_COMPILE_CACHE=1`` turn that off; docs/cli.md, "Start-up and the compilation
+``SCMKIT_NO_COMPILE_CACHE=1`` turn that off; docs/comparing.md, "Start-up and the compilation
 cache").
 """
 
