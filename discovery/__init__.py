@@ -56,6 +56,7 @@ _EXPORTS = {
     "compare": ".evaluation",
     "register_algorithm": ".evaluation",
     "plot_graph": ".evaluation",
+    "plot_lagged_graph": ".evaluation",
     "plot_comparison": ".evaluation",
     "write_report": ".evaluation",
 }

@@ -277,25 +277,10 @@ def _output_kind(output):
 
 
 # --------------------------------------------------------------------------- output of graphs
-def _lagged_dot(graph) -> str:
-    def q(x):
-        return '"' + str(x).replace('"', '\\"') + '"'
-
-    lines = ["digraph G {"] + [f"  {q(n)};" for n in graph.nodes]
-    for s, t, lag, kind in graph.edges():
-        attrs = [f'label="{lag}"']
-        if kind != "directed":
-            attrs.append("dir=none")
-        if kind == "conflicting":
-            attrs.append("style=dotted")
-        lines.append(f"  {q(s)} -> {q(t)} [{', '.join(attrs)}];")
-    return "\n".join(lines + ["}"]) + "\n"
-
-
 def _write_graph(graph, output, suffix, title=None) -> None:
     import networkx as nx
 
-    from scm import PDAG, LaggedGraph
+    from scm import PDAG
 
     if isinstance(graph, nx.Graph):
         graph = PDAG.from_networkx(graph)
@@ -305,7 +290,7 @@ def _write_graph(graph, output, suffix, title=None) -> None:
     if suffix == ".json":
         text = graph.to_json(indent=2) + "\n"
     elif suffix == ".dot":
-        text = _lagged_dot(graph) if isinstance(graph, LaggedGraph) else graph.to_dot()
+        text = graph.to_dot() + "\n"  # a LaggedGraph's: one node per variable and lag
     else:
         from discovery import plot_graph
 

@@ -7,7 +7,9 @@
 - :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
   applies to and how it is fitted and scored.
 - :func:`summarise`: mean and standard deviation over seeds.
-- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
+- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report;
+  :func:`plot_lagged_graph`: a time-series graph by lags or as its summary, links coloured
+  by their strength (tigramite's two plots).
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
 
@@ -28,7 +30,7 @@ from ._compare import (
     summarise,
     tabulate,
 )
-from ._plot import plot_comparison, plot_graph
+from ._plot import plot_comparison, plot_graph, plot_lagged_graph
 from ._report import write_report
 from ._suite import default_algorithms, default_datasets, run_default_suite
 
@@ -45,6 +47,7 @@ __all__ = [
     "capability_of",
     "Capability",
     "plot_graph",
+    "plot_lagged_graph",
     "plot_comparison",
     "write_report",
     "default_datasets",

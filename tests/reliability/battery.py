@@ -75,6 +75,7 @@ from discovery import (
     make_ci_test,
     plot_comparison,
     plot_graph,
+    plot_lagged_graph,
     write_report,
 )
 from discovery.citest import resolve_ci_test
@@ -388,6 +389,13 @@ def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
 
 
+def _lagged_strengths():
+    """A val_matrix of _lagged_graph: strengths[i, j, lag] of COLUMNS[i](t - lag) -> COLUMNS[j](t)."""
+    val = np.zeros((4, 4, 2))
+    val[0, 1, 1], val[1, 2, 1], val[2, 3, 0], val[3, 2, 0] = 0.5, -0.4, 0.3, 0.3
+    return val
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("table", _with(data=_chain_frame), TABLE, expect={"single_column": "error_or_ok"}),
     _kind("ci-query", _with(data=_chain_frame, x="age", y="crp", z=("bmi",)), TABLE, names=("x", "z")),
@@ -425,6 +433,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           ("nan", "inf", "scale", "cycle", "mismatched_graphs", "wrong_type_frame"), frame="probs", victim="bmi",
           expect={"scale": "error_or_ok"}),
     _kind("lagged-graph", _with(graph=_lagged_graph), ("wrong_type_graph",)),
+    # the strengths of a lagged graph's links (a val_matrix); numeric strings are read as numbers, as numpy does
+    _kind("lagged-graph+strengths", _with(graph=_lagged_graph, strengths=_lagged_strengths),
+          ("nan", "inf", "neginf", "scale", "string", "wrong_type_frame"), frame="strengths",
+          expect={"scale": "error_or_ok", "string": "error_or_ok"}),
     _kind("lagged-pair", _with(true=_lagged_graph, est=lambda: LaggedGraph(COLUMNS, directed=[("age", "bmi", 1)])),
           ("mismatched_graphs", "wrong_type_graph")),
     _kind("adjacency", _with(adjacency=lambda: np.triu(np.ones((4, 4), dtype=int), 1), nodes=COLUMNS),
@@ -1119,6 +1131,10 @@ ENTRIES: list[Entry] = [
     E("discovery.write_report", "results",
       lambda i: write_report(i.results, i.opts.get("directory", i.tmp / "report"), metrics=[i.metric]).name,
       path="directory"),
+    E("discovery.plot_lagged_graph", "lagged-graph", lambda i: closed(plot_lagged_graph(i.graph, **{"style": "summary", **i.opts})),
+      option="style", number="vmax"),
+    E("discovery.plot_lagged_graph[strengths]", "lagged-graph+strengths",
+      lambda i: closed(plot_lagged_graph(i.graph, strengths=i.strengths, style="summary"))),
     E("discovery.plot_graph", "graph-pair", lambda i: closed(plot_graph(i.est, truth=i.true, **i.opts)), option="layout",
       expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
     # ---- scm: graphs
@@ -1142,6 +1158,8 @@ ENTRIES: list[Entry] = [
       expect={"cycle": SAME_OR_ERROR}),
     E("scm.PDAG.from_json", "json", lambda i: PDAG.from_json(i.text)),
     E("scm.LaggedGraph.from_json", "lagged-json", lambda i: LaggedGraph.from_json(i.text)),
+    E("scm.LaggedGraph.to_dot", "lagged-graph+strengths", lambda i: i.graph.to_dot(strengths=i.strengths, **i.opts),
+      number="digits"),
     E("scm.LaggedGraph.from_array", "adjacency", lambda i: LaggedGraph.from_array(np.stack([i.adjacency, i.adjacency], -1), i.nodes),
       expect={"cycle": SAME_OR_ERROR}),
     # ---- scm: models
