@@ -125,8 +125,11 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
+def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2, min_environments: int = 2):
     """Validate ``fit(X, y, environment)`` and return its clean parts.
+
+    ``environment=None`` is one environment (every row labelled 0), for the estimators that
+    accept it (``min_environments=1``); for the others it is an error naming the parameter.
 
     Returns
     -------
@@ -136,6 +139,8 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     frame = as_dataframe(X, name="X")
     n = frame.shape[0]
     # ---- target
+    if y is None:
+        raise DataError(f"{owner} requires y to be passed, but the target y is None")
     if isinstance(y, str) or (isinstance(y, numbers.Integral) and not isinstance(y, bool) and y in frame.columns):
         target = str(y)
         yv, frame = _pop_column(frame, y, "y")
@@ -143,7 +148,11 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
         yv = _as_vector(y, "y", n, frame.columns)
         target = str(yv.name) if yv.name is not None else "y"
     # ---- environment
-    if isinstance(environment, str):
+    if environment is None:
+        if min_environments > 1:
+            raise DataError(f"{owner} needs the environment of every row: pass environment=... (a column name or labels)")
+        env = np.zeros(n, dtype=np.int64)
+    elif isinstance(environment, str):
         if environment == target and target not in frame.columns:
             raise DataError(f"environment {environment!r} is the target y; the environment must be another column")
         env, frame = _pop_column(frame, environment, "environment")
@@ -156,7 +165,10 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     p = frame.shape[1]
     need = p + min_rows_extra
     rule = f"p + {min_rows_extra}" if min_rows_extra else "p"
-    if n < 2 * max(need, 1):
+    if n < min_environments * max(need, 1):
+        if min_environments == 1:
+            raise DataError(f"{owner} needs at least {rule} = {max(need, 1)} rows ({p} predictors); X has {n} "
+                            f"sample{'' if n == 1 else 's'}")
         raise DataError(
             f"{owner} needs at least two environments of {rule} = {max(need, 1)} rows each ({p} predictors), "
             f"so at least {2 * max(need, 1)} rows; X has {n}"
@@ -167,7 +179,7 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     yarr = ycheck.iloc[:, 0].to_numpy(dtype=float)
     codes, uniques = pd.factorize(env, sort=True)
     labels = list(uniques)
-    if len(labels) < 2:
+    if len(labels) < min_environments:
         raise DataError(
             f"{owner} needs data from at least two environments; environment has the single value {_plain(labels[0])!r}"
         )

@@ -1078,11 +1078,11 @@ ENTRIES: list[Entry] = [
       option="test", number="alpha", seed="random_state", slow=("clean", "integer", "environment_list")),
     E("discovery.ICPGraph", "table+context", lambda i: ICPGraph(**i.opts).fit(i.data, environment=i.context),
       option="test", number="alpha"),
-    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, i.environment),
+    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, anchors=i.environment),
       number="gamma", summary=standardised_coef, check=_check_constant_coef,
       expect={"single_level_environment": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
     E("discovery.IRM", "x/y/environment",
-      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, i.environment), option="solver",
+      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, environment=i.environment), option="solver",
       number="learning_rate", seed="random_state", summary=standardised_coef),
     # ---- discovery: time series
     E("discovery.PCMCI", "series", lambda i: PCMCI(**i.opts).fit(i.data), option="ci_test", number="pc_alpha",
