@@ -59,6 +59,7 @@ _EXPORTS = {
     "BootstrapResult": ".evaluation",
     "register_algorithm": ".evaluation",
     "plot_graph": ".evaluation",
+    "plot_lagged_graph": ".evaluation",
     "plot_comparison": ".evaluation",
     "write_report": ".evaluation",
     "check_graph": ".evaluation",

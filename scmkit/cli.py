@@ -6,6 +6,13 @@ writes a report; ``scmkit discover`` learns a graph from a CSV file;
 ``scmkit simulate`` writes simulated data and its true graph. Errors end with
 a one-line message naming the file and the problem and a non-zero exit status,
 never a traceback (``-v`` shows it).
+
+Start-up: the packages are imported by the command that needs them, so ``scmkit compare
+--list`` and a Fisher-z ``scmkit discover`` never import JAX; the commands that do compile
+JAX kernels keep them in JAX's persistent compilation cache (:func:`compile_cache_dir`),
+so a second process skips the compilation (``--no-compile-cache`` or
+``SCMKIT_NO_COMPILE_CACHE=1`` turn that off; docs/comparing.md, "Start-up and the compilation
+cache").
 """
 
 from __future__ import annotations
@@ -128,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="scmkit", description=DESCRIPTION, formatter_class=raw)
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr and show tracebacks")
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled JAX kernels on disk (also: SCMKIT_NO_COMPILE_CACHE=1); "
+                        "by default they are kept in $XDG_CACHE_HOME/scmkit/jax or ~/.cache/scmkit/jax")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("compare", help="compare discovery algorithms on the default suite", description=(
@@ -267,25 +277,10 @@ def _output_kind(output):
 
 
 # --------------------------------------------------------------------------- output of graphs
-def _lagged_dot(graph) -> str:
-    def q(x):
-        return '"' + str(x).replace('"', '\\"') + '"'
-
-    lines = ["digraph G {"] + [f"  {q(n)};" for n in graph.nodes]
-    for s, t, lag, kind in graph.edges():
-        attrs = [f'label="{lag}"']
-        if kind != "directed":
-            attrs.append("dir=none")
-        if kind == "conflicting":
-            attrs.append("style=dotted")
-        lines.append(f"  {q(s)} -> {q(t)} [{', '.join(attrs)}];")
-    return "\n".join(lines + ["}"]) + "\n"
-
-
 def _write_graph(graph, output, suffix, title=None) -> None:
     import networkx as nx
 
-    from scm import PDAG, LaggedGraph
+    from scm import PDAG
 
     if isinstance(graph, nx.Graph):
         graph = PDAG.from_networkx(graph)
@@ -295,7 +290,7 @@ def _write_graph(graph, output, suffix, title=None) -> None:
     if suffix == ".json":
         text = graph.to_json(indent=2) + "\n"
     elif suffix == ".dot":
-        text = _lagged_dot(graph) if isinstance(graph, LaggedGraph) else graph.to_dot()
+        text = graph.to_dot() + "\n"  # a LaggedGraph's: one node per variable and lag
     else:
         from discovery import plot_graph
 
@@ -307,7 +302,7 @@ def _write_graph(graph, output, suffix, title=None) -> None:
 
 # --------------------------------------------------------------------------- commands
 def _discover(args) -> int:
-    from discovery import CDNOD, NOTEARS, PC, PCMCI, VIDPDAG, ICPGraph, PCMCIPlus
+    import discovery  # each estimator at its use: PC with Fisher-z runs without importing JAX
 
     suffix = _output_kind(args.output)
     data = _read_csv(args.data)
@@ -323,18 +318,19 @@ def _discover(args) -> int:
     alpha = {} if args.alpha is None else {"alpha": args.alpha}
     m = args.method
     if m == "pc":
-        est = PC(ci_test=args.ci_test or "fisherz", **alpha).fit(data)
+        est = discovery.PC(ci_test=args.ci_test or "fisherz", **alpha).fit(data)
     elif m == "cdnod":
-        est = CDNOD(ci_test=args.ci_test or "fisherz", **alpha).fit(data, context=context)
+        est = discovery.CDNOD(ci_test=args.ci_test or "fisherz", **alpha).fit(data, context=context)
     elif m == "icp":
-        est = ICPGraph(**alpha).fit(data, environment=context[0])
+        est = discovery.ICPGraph(**alpha).fit(data, environment=context[0])
     elif m in ("pcmci", "pcmciplus"):
-        cls = PCMCI if m == "pcmci" else PCMCIPlus
+        cls = discovery.PCMCI if m == "pcmci" else discovery.PCMCIPlus
         est = cls(ci_test=args.ci_test or "parcorr", tau_max=args.tau_max, **alpha).fit(data)
     else:
         if args.ci_test or args.alpha is not None:
             raise CLIError(f"--ci-test and --alpha do not apply to --method {m}")
-        est = (NOTEARS(random_state=args.seed) if m == "notears" else VIDPDAG(random_state=args.seed)).fit(data)
+        cls = discovery.NOTEARS if m == "notears" else discovery.VIDPDAG
+        est = cls(random_state=args.seed).fit(data)
     _write_graph(est.graph_, args.output, suffix, title=f"{m} on {pathlib.Path(args.data).name}")
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
@@ -420,15 +416,17 @@ def _simulate(args) -> int:
 
 
 def _list_suite() -> int:
-    from discovery.evaluation._compare import capability_of
-    from discovery.evaluation._suite import DEFAULT_DATASETS, default_algorithms, default_restrictions
+    # From the suite's table, not its estimators: --list imports neither them nor JAX.
+    from discovery.evaluation._compare import CAPABILITIES
+    from discovery.evaluation._suite import DEFAULT_ALGORITHMS, DEFAULT_DATASETS, default_restrictions
 
     only = default_restrictions()
     print("algorithms:")
-    for name, est in default_algorithms().items():
-        kinds = ", ".join(sorted(capability_of(est).kinds))
+    for name, (cls, params) in DEFAULT_ALGORITHMS.items():
+        kinds = ", ".join(sorted(CAPABILITIES[cls].kinds))
         extra = f"; only on {', '.join(only[name])}" if name in only else ""
-        print(f"  {name:<20} {est!r}  [{kinds}{extra}]")
+        shown = f"{cls}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+        print(f"  {name:<20} {shown}  [{kinds}{extra}]")
     print("datasets:")
     for name, (_, text) in DEFAULT_DATASETS.items():
         print(f"  {name:<20} {text}")
@@ -484,6 +482,52 @@ def _compare(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- JAX's compilation cache
+#: JAX's settings (read from the environment when JAX is imported) that keep every compiled
+#: kernel of a command in its persistent cache: the CI-test kernels compile in a few tenths of a
+#: second each, under JAX's default threshold of one second.
+COMPILE_CACHE_SETTINGS = {
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+}
+
+
+def compile_cache_dir() -> pathlib.Path:
+    """The directory of the command line's JAX compilation cache.
+
+    ``$XDG_CACHE_HOME/scmkit/jax`` when ``XDG_CACHE_HOME`` is an absolute path (the XDG
+    base directory specification ignores a relative one), else ``~/.cache/scmkit/jax``.
+
+    Examples
+    --------
+    >>> compile_cache_dir().parts[-2:]
+    ('scmkit', 'jax')
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = pathlib.Path(base) if os.path.isabs(base) else pathlib.Path.home() / ".cache"
+    return root / "scmkit" / "jax"
+
+
+def compile_cache_environment(disabled: bool = False) -> dict:
+    """The environment variables that turn on JAX's persistent compilation cache for a command.
+
+    ``{}`` when ``disabled`` (``--no-compile-cache``) or ``SCMKIT_NO_COMPILE_CACHE`` is set to
+    anything but ``""`` or ``"0"``. Variables the user has set are left to them: an explicit
+    ``JAX_COMPILATION_CACHE_DIR`` wins.
+
+    Examples
+    --------
+    >>> sorted(compile_cache_environment())
+    ['JAX_COMPILATION_CACHE_DIR', 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', 'JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES']
+    >>> compile_cache_environment(disabled=True)
+    {}
+    """
+    if disabled or os.environ.get("SCMKIT_NO_COMPILE_CACHE", "") not in ("", "0"):
+        return {}
+    wanted = {"JAX_COMPILATION_CACHE_DIR": str(compile_cache_dir()), **COMPILE_CACHE_SETTINGS}
+    return {k: v for k, v in wanted.items() if k not in os.environ}
+
+
 def main(argv=None) -> int:
     """Entry point of the ``scmkit`` console script."""
     parser = _parser()
@@ -493,6 +537,10 @@ def main(argv=None) -> int:
     from scm import ScmkitError
 
     commands = {"compare": _compare, "discover": _discover, "effect": _effect, "simulate": _simulate}
+    # JAX reads these when a command first imports it (worker processes inherit them); a JAX
+    # imported before (main called from Python) keeps its settings. Restored on return.
+    cache_env = {} if "jax" in sys.modules else compile_cache_environment(args.no_compile_cache)
+    os.environ.update(cache_env)
     shown = warnings.showwarning
     warnings.showwarning = _show_warning  # one line per warning; restored below
     try:
@@ -522,6 +570,8 @@ def main(argv=None) -> int:
         return 1
     finally:
         warnings.showwarning = shown
+        for key in cache_env:
+            os.environ.pop(key, None)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

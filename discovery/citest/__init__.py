@@ -3,7 +3,9 @@
 Every test is a :class:`CITest`: ``pvalue(x, y, cond)`` for one query and
 ``pvalues(queries)`` / ``test(queries)`` for a whole batch, which goes to one jitted,
 vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
-``jax.devices()`` when there are several.
+``jax.devices()`` when there are several. Fisher-z computes batches of up to 4096 queries
+with numpy instead, by the arithmetic of its kernel (:mod:`discovery.citest._sweep`): a search
+on a few variables runs without importing JAX.
 
 - :class:`FisherZ`: partial correlation (Gaussian data);
 - :class:`KCI`: kernel CI test, exact or low-rank (Nystrom / random Fourier features);

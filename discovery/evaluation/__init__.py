@@ -10,7 +10,9 @@
 - :func:`bootstrap`: refit an estimator on resamples of one data set and count how often
   each edge comes back (a :class:`BootstrapResult`: frequencies, a consensus graph, one
   stability number): the uncertainty of a learned graph when the truth is unknown.
-- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
+- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report;
+  :func:`plot_lagged_graph`: a time-series graph by lags or as its summary, links coloured
+  by their strength (tigramite's two plots).
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
 - :func:`check_graph` (a :class:`GraphCheck`), :func:`implied_independences`: do the data
@@ -37,7 +39,7 @@ from ._compare import (
     summarise,
     tabulate,
 )
-from ._plot import plot_comparison, plot_graph
+from ._plot import plot_comparison, plot_graph, plot_lagged_graph
 from ._report import write_report
 from ._suite import default_algorithms, default_datasets, run_default_suite
 
@@ -56,6 +58,7 @@ __all__ = [
     "capability_of",
     "Capability",
     "plot_graph",
+    "plot_lagged_graph",
     "plot_comparison",
     "write_report",
     "default_datasets",

@@ -2,7 +2,9 @@
 
 :func:`plot_graph` draws a graph -- optionally coloured against the truth:
 correct edges, reversed (or differently marked) edges, extra edges and missing
-ones, with a legend. :func:`plot_comparison` draws one panel per dataset with a
+ones, with a legend. :func:`plot_lagged_graph` draws a time-series graph as
+tigramite does: the time-series graph (variables x lags) or the summary graph
+with curved arrows labelled by their lags, links coloured by their strength. :func:`plot_comparison` draws one panel per dataset with a
 bar per algorithm (mean over seeds), error bars (standard deviation over seeds)
 and the individual seeds as points.
 
@@ -22,10 +24,12 @@ import pandas as pd
 
 from scm import PDAG, LaggedGraph
 from scm._exceptions import GraphError, ParameterError
+from scm._lagged import link_strengths
+from scm._validation import check_option
 
 from ._compare import check_results
 
-__all__ = ["plot_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
+__all__ = ["plot_graph", "plot_lagged_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
 
 #: Colour of each edge status (also the legend order).
 EDGE_COLOURS = {
@@ -121,7 +125,8 @@ def _new_axes(figsize=(5, 5)):
     return fig.add_subplot()
 
 
-def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, shrink: float, label: str | None, width: float):
+def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, shrink: float, label: str | None, width: float,
+               label_colour=None):
     from matplotlib.patches import FancyArrowPatch
 
     arrow = FancyArrowPatch(
@@ -132,8 +137,9 @@ def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, sh
     if label:
         mid = (np.asarray(pa) + np.asarray(pb)) / 2
         d = np.asarray(pb) - np.asarray(pa)
-        normal = np.array([-d[1], d[0]]) * rad * 0.5
-        ax.text(*(mid + normal), label, fontsize=7, color=colour, ha="center", va="center", zorder=3,
+        normal = np.array([d[1], -d[0]]) * rad * 0.5  # the middle of matplotlib's arc3 curve
+        ax.text(*(mid + normal), label, fontsize=7, color=colour if label_colour is None else label_colour, ha="center",
+                va="center", zorder=3,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
@@ -266,6 +272,189 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
                    for k in _LEGEND]
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
     return ax
+
+
+# --------------------------------------------------------------------------- time-series graphs
+def _lagged_input(graph, strengths):
+    """(LaggedGraph, strengths): a graph as given, or a fitted estimator's ``graph_`` and ``val_matrix_``."""
+    if not isinstance(graph, LaggedGraph):
+        fitted = getattr(graph, "graph_", None)
+        if not isinstance(fitted, LaggedGraph):
+            raise GraphError(f"plot_lagged_graph draws an scm.LaggedGraph or a fitted PCMCI / PCMCIPlus (its graph_); "
+                             f"got {type(graph).__name__}")
+        if strengths is None:
+            strengths = getattr(graph, "val_matrix_", None)
+        graph = fitted
+    return graph, strengths
+
+
+def _lagged_arrow(ax, pa, pb, *, kind: str, colour, rad: float, shrink: float, width: float, label=None):
+    """One edge of a lagged graph: an arrow, or no heads (undirected), or dotted without heads (conflict)."""
+    head = "-|>" if kind == "directed" else "-"
+    _draw_edge(ax, pa, pb, head=head, colour=colour, style=":" if kind == "conflict" else "-", rad=rad, shrink=shrink,
+               label=label, width=width, label_colour="#263238")
+
+
+def plot_lagged_graph(graph, *, strengths=None, ax=None, style: str = "time_series", cmap: str = "RdBu_r",
+                      vmax: float | None = None, colorbar: bool = True, label: str = "link strength",
+                      title: str | None = None, node_size: float = 500):
+    """Draw a time-series graph the way tigramite does: by lags, or as its summary.
+
+    Parameters
+    ----------
+    graph : scm.LaggedGraph or a fitted PCMCI / PCMCIPlus
+        The graph; a fitted estimator gives its ``graph_`` and, unless ``strengths`` is
+        given, its ``val_matrix_`` as the strengths.
+    strengths : array of shape (N, N, tau_max + 1) or mapping, optional
+        Link strengths (tigramite's ``val_matrix``: ``strengths[i, j, lag]`` for
+        ``nodes[i](t - lag) -> nodes[j](t)``; or ``(source, target, lag) -> value``);
+        links are coloured by them. Without strengths the links are dark grey.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new :class:`~matplotlib.figure.Figure` (not registered
+        with pyplot) is made (``ax.figure``).
+    style : {"time_series", "summary"}
+        ``"time_series"`` (tigramite's ``plot_time_series_graph``): a grid of variables (rows)
+        by time steps ``t - tau_max .. t`` (columns), every link drawn at each step where
+        both its ends fall in the window. ``"summary"`` (tigramite's ``plot_graph``): one
+        node per variable on a circle, one curved arrow per ordered pair of variables
+        labelled with its lags (0: contemporaneous), coloured by its strongest lag; a
+        variable's dependence on its own past colours its node and is listed under it.
+    cmap : str
+        The colour map of the strengths (tigramite's default, red for positive, blue for negative).
+    vmax : float, optional
+        The strengths' colour scale runs from ``-vmax`` to ``vmax``; by default
+        ``max(1, max |strength|)``: tigramite's -1 .. 1 for partial correlations.
+    colorbar : bool
+        Draw a colour bar of the strengths (when there are any).
+    label : str
+        The colour bar's label (tigramite's ``link_colorbar_label``, e.g. ``"MCI"``).
+    title : str, optional
+    node_size : float
+        Node marker area in points^2.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    GraphError
+        If ``graph`` is neither a LaggedGraph nor a fitted estimator with one.
+    ParameterError
+        On an unknown ``style``, a ``vmax`` that is not a positive number, or strengths of
+        the wrong shape, for links the graph lacks, or not finite.
+
+    See Also
+    --------
+    scm.LaggedGraph.to_dot : the same graph as Graphviz DOT text.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scm import LaggedGraph
+    >>> g = LaggedGraph(["X", "Y", "Z"], directed=[("X", "X", 1), ("X", "Y", 1), ("Y", "Z", 2)],
+    ...                 undirected=[("X", "Z")])
+    >>> val = np.zeros((3, 3, 3))
+    >>> val[0, 0, 1], val[0, 1, 1], val[1, 2, 2], val[0, 2, 0] = 0.6, 0.45, -0.3, 0.2
+    >>> ax = plot_lagged_graph(g, strengths=val)                    # variables x lags
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['t-2', 't-1', 't']
+    >>> ax = plot_lagged_graph(g, strengths=val, style="summary")   # arrows labelled by lags
+    >>> sorted(t.get_text() for t in ax.texts if t.get_text() in {"0", "1", "2"})
+    ['0', '1', '2']
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    graph, strengths = _lagged_input(graph, strengths)
+    style = check_option(style, ("time_series", "summary"), name="style", owner="plot_lagged_graph")
+    values = {} if strengths is None else link_strengths(graph, strengths, owner="plot_lagged_graph")
+    if vmax is None:
+        vmax = max([1.0] + [abs(v) for v in values.values()])
+    elif isinstance(vmax, bool) or not isinstance(vmax, (int, float, np.floating, np.integer)) or not 0 < vmax < np.inf:
+        raise ParameterError(f"The 'vmax' parameter of plot_lagged_graph must be a positive number; got {vmax!r} instead.")
+    try:
+        colours = colormaps[cmap]
+    except (KeyError, TypeError):
+        raise ParameterError(f"The 'cmap' parameter of plot_lagged_graph must be a matplotlib colour map name; "
+                             f"got {cmap!r} instead.") from None
+    norm = Normalize(-float(vmax), float(vmax))
+
+    def colour(key):
+        return colours(norm(values[key])) if key in values else EDGE_COLOURS["edge"]
+
+    if ax is None:
+        nodes, lags = len(graph.nodes), graph.tau_max + 1
+        ax = _new_axes((1.6 + 1.3 * lags, 0.6 + 0.7 * nodes) if style == "time_series" else (5, 5))
+    shrink = math.sqrt(node_size) / 2 + 1
+    if style == "time_series":
+        _draw_time_series_graph(ax, graph, colour, shrink, node_size)
+    else:
+        _draw_summary_graph(ax, graph, values, colour, colours, norm, shrink, node_size)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if colorbar and values:
+        ax.figure.colorbar(ScalarMappable(norm, colours), ax=ax, label=label, shrink=0.8)
+    return ax
+
+
+def _draw_time_series_graph(ax, graph: LaggedGraph, colour, shrink: float, node_size: float) -> None:
+    """Variables in rows (the first on top), time steps ``t - tau_max .. t`` in columns."""
+    tau = graph.tau_max
+    row = {v: -i for i, v in enumerate(graph.nodes)}
+
+    def at(v, lag):
+        return (tau - lag, row[v])
+
+    for s, t, lag, kind in graph.edges():
+        # straight, unless the segment would run through a node of the grid (steps with a common divisor)
+        rad = 0.0 if math.gcd(lag, abs(row[s] - row[t])) == 1 else 0.3
+        for u in range(tau - lag + 1):  # the link ending at t - u
+            _lagged_arrow(ax, at(s, u + lag), at(t, u), kind=kind, colour=colour((s, t, lag)), rad=rad, shrink=shrink,
+                          width=2.0)
+    xy = np.array([at(v, lag) for v in graph.nodes for lag in range(tau + 1)], dtype=float)
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c="#eceff1", edgecolors="#455a64", linewidths=1.0, zorder=2)
+    ax.set_xticks(range(tau + 1), [f"t-{lag}" if lag else "t" for lag in range(tau, -1, -1)], fontsize=8)
+    ax.set_yticks([row[v] for v in graph.nodes], [str(v) for v in graph.nodes], fontsize=9)
+    ax.set_xlim(-0.5, tau + 0.5)
+    ax.set_ylim(-len(graph.nodes) + 0.5, 0.5)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
+def _draw_summary_graph(ax, graph: LaggedGraph, values: dict, colour, colours, norm, shrink: float, node_size: float) -> None:
+    """One node per variable on a circle, one curved arrow per ordered pair labelled with its lags."""
+    nodes = list(graph.nodes)
+    pairs: dict = {}  # (a, b, kind) -> lags
+    auto: dict = {}  # variable -> lags of its own past
+    for s, t, lag, kind in graph.edges():
+        if s == t:
+            auto.setdefault(s, []).append(lag)
+        else:
+            pairs.setdefault((s, t, kind), []).append(lag)
+    pos = graph_layout(nodes, [(a, b) for a, b, _ in pairs], layout="circular")
+    for (a, b, kind), lags in pairs.items():
+        strongest = max((k for k in ((a, b, lag) for lag in lags) if k in values), key=lambda k: abs(values[k]), default=(a, b, lags[0]))
+        rad = 0.0 if kind != "directed" else 0.25
+        _lagged_arrow(ax, pos[a], pos[b], kind=kind, colour=colour(strongest), rad=rad, shrink=shrink, width=2.0,
+                      label=",".join(map(str, sorted(lags))))
+    faces = []
+    for v in nodes:
+        own = [(v, v, lag) for lag in auto.get(v, []) if (v, v, lag) in values]
+        faces.append(colours(norm(values[max(own, key=lambda k: abs(values[k]))])) if own else "#eceff1")
+    xy = np.array([pos[v] for v in nodes]) if nodes else np.zeros((0, 2))
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=faces, edgecolors="#455a64", linewidths=1.0, zorder=2)
+    fs = 9 if max((len(str(v)) for v in nodes), default=1) <= 5 else 7
+    for v in nodes:
+        ax.text(*pos[v], str(v), ha="center", va="center", fontsize=fs, zorder=4)
+        if v in auto:
+            ax.text(pos[v][0], pos[v][1] - 0.17, "auto " + ",".join(map(str, sorted(auto[v]))), ha="center",
+                    va="top", fontsize=6, color="#455a64", zorder=4)
+    ax.set_aspect("equal")
+    ax.margins(0.15)
+    ax.set_axis_off()
 
 
 def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None, algorithms=None, ncols: int | None = None):

@@ -78,6 +78,7 @@ from discovery import (
     make_ci_test,
     plot_comparison,
     plot_graph,
+    plot_lagged_graph,
     write_report,
 )
 from discovery.citest import resolve_ci_test
@@ -413,6 +414,13 @@ def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
 
 
+def _lagged_strengths():
+    """A val_matrix of _lagged_graph: strengths[i, j, lag] of COLUMNS[i](t - lag) -> COLUMNS[j](t)."""
+    val = np.zeros((4, 4, 2))
+    val[0, 1, 1], val[1, 2, 1], val[2, 3, 0], val[3, 2, 0] = 0.5, -0.4, 0.3, 0.3
+    return val
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("table", _with(data=_chain_frame), TABLE, expect={"single_column": "error_or_ok"}),
     _kind("ci-query", _with(data=_chain_frame, x="age", y="crp", z=("bmi",)), TABLE, names=("x", "z")),
@@ -456,6 +464,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           ("nan", "inf", "scale", "cycle", "mismatched_graphs", "wrong_type_frame"), frame="probs", victim="bmi",
           expect={"scale": "error_or_ok"}),
     _kind("lagged-graph", _with(graph=_lagged_graph), ("wrong_type_graph",)),
+    # the strengths of a lagged graph's links (a val_matrix); numeric strings are read as numbers, as numpy does
+    _kind("lagged-graph+strengths", _with(graph=_lagged_graph, strengths=_lagged_strengths),
+          ("nan", "inf", "neginf", "scale", "string", "wrong_type_frame"), frame="strengths",
+          expect={"scale": "error_or_ok", "string": "error_or_ok"}),
     _kind("lagged-pair", _with(true=_lagged_graph, est=lambda: LaggedGraph(COLUMNS, directed=[("age", "bmi", 1)])),
           ("mismatched_graphs", "wrong_type_graph")),
     _kind("adjacency", _with(adjacency=lambda: np.triu(np.ones((4, 4), dtype=int), 1), nodes=COLUMNS),
@@ -1127,11 +1139,11 @@ ENTRIES: list[Entry] = [
       option="test", number="alpha", seed="random_state", slow=("clean", "integer", "environment_list")),
     E("discovery.ICPGraph", "table+context", lambda i: ICPGraph(**i.opts).fit(i.data, environment=i.context),
       option="test", number="alpha"),
-    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, i.environment),
+    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, anchors=i.environment),
       number="gamma", summary=standardised_coef, check=_check_constant_coef,
       expect={"single_level_environment": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
     E("discovery.IRM", "x/y/environment",
-      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, i.environment), option="solver",
+      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, environment=i.environment), option="solver",
       number="learning_rate", seed="random_state", summary=standardised_coef),
     # ---- discovery: time series
     E("discovery.PCMCI", "series", lambda i: PCMCI(**i.opts).fit(i.data), option="ci_test", number="pc_alpha",
@@ -1199,6 +1211,10 @@ ENTRIES: list[Entry] = [
       option="implied"),
     E("discovery.check_mechanisms", "graph+data", lambda i: check_mechanisms(i.graph, i.data, **{"random_state": 0, **i.opts}),
       option="residual_test", number="alpha", seed="random_state", count="n_folds", summary=_mechanism_check_summary),
+    E("discovery.plot_lagged_graph", "lagged-graph", lambda i: closed(plot_lagged_graph(i.graph, **{"style": "summary", **i.opts})),
+      option="style", number="vmax"),
+    E("discovery.plot_lagged_graph[strengths]", "lagged-graph+strengths",
+      lambda i: closed(plot_lagged_graph(i.graph, strengths=i.strengths, style="summary"))),
     E("discovery.plot_graph", "graph-pair", lambda i: closed(plot_graph(i.est, truth=i.true, **i.opts)), option="layout",
       expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
     # ---- scm: graphs
@@ -1222,6 +1238,8 @@ ENTRIES: list[Entry] = [
       expect={"cycle": SAME_OR_ERROR}),
     E("scm.PDAG.from_json", "json", lambda i: PDAG.from_json(i.text)),
     E("scm.LaggedGraph.from_json", "lagged-json", lambda i: LaggedGraph.from_json(i.text)),
+    E("scm.LaggedGraph.to_dot", "lagged-graph+strengths", lambda i: i.graph.to_dot(strengths=i.strengths, **i.opts),
+      number="digits"),
     E("scm.LaggedGraph.from_array", "adjacency", lambda i: LaggedGraph.from_array(np.stack([i.adjacency, i.adjacency], -1), i.nodes),
       expect={"cycle": SAME_OR_ERROR}),
     # ---- scm: models
