@@ -58,6 +58,11 @@ _EXPORTS = {
     "plot_graph": ".evaluation",
     "plot_comparison": ".evaluation",
     "write_report": ".evaluation",
+    "edge_counts": ".evaluation",
+    "heldout_loglik": ".evaluation",
+    "agreement_matrix": ".evaluation",
+    "edge_frequencies": ".evaluation",
+    "consensus_graph": ".evaluation",
 }
 
 _SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "invariance", "metrics", "timeseries")

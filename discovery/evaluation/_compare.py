@@ -1072,6 +1072,7 @@ def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
     frame.attrs["changed_nodes"] = GraphStore(plan.changed_nodes)
     frame.attrs["notes"] = GraphStore(((t.algorithm, t.dataset, t.seed), n) for t, n in zip(plan.tasks, notes))
     if plan.truth_free:
+        frame.attrs["cv_folds"] = plan.tasks[0].cv_folds if plan.tasks else None
         frame.attrs["agreement"] = GraphStore(agreement["matrices"] if agreement else {})
         frame.attrs["consensus"] = GraphStore(agreement["consensus"] if agreement else {})
         frame.attrs["edge_frequencies"] = GraphStore(agreement["frequencies"] if agreement else {})
@@ -1142,7 +1143,7 @@ def _why_no_truth_metric(metric: str, graph, truth) -> tuple[str, str]:
         if not nx.is_directed_acyclic_graph(nx.DiGraph(list(graph.directed_edges))):
             return UNDEFINED, "the estimate has a directed cycle"
         if metric == "sid" and graph.undirected_edges:
-            return UNDEFINED, "the estimate is not a DAG; sid_lower and sid_upper bound the SID of its class"
+            return UNDEFINED, "the estimate is not a DAG: sid_lower and sid_upper bound the SID of its class"
         return UNDEFINED, "the estimate is not a DAG nor a CPDAG whose DAGs can be enumerated"
     return UNDEFINED, "no value for this estimate"
 
@@ -1175,7 +1176,7 @@ def _render_notes(notes: dict) -> str:
     groups: dict = {}
     for metric, (status, reason) in notes.items():
         groups.setdefault((status, reason), []).append(metric)
-    return "; ".join(f"{', '.join(ms)}: {status} ({reason})" for (status, reason), ms in groups.items())
+    return "; ".join(f"{', '.join(ms)}: {status} ({reason.replace('; ', ', ')})" for (status, reason), ms in groups.items())
 
 
 def compare(
