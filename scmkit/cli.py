@@ -82,6 +82,8 @@ class CLIError(Exception):
 
 #: Seeds go to numpy and JAX: non-negative and within numpy's legacy 32-bit range.
 MAX_SEED = 2**32 - 1
+#: Bootstrap resamples per run of scmkit compare: each is a fit, so more than this is a typo.
+MAX_BOOTSTRAP = 10_000
 
 
 def _int_option(low: int, high: int | None = None, *, or_minus_one: bool = False):
@@ -149,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with DATA.csv: the environment / regime column (multi-environment data)")
     c.add_argument("--time-index", default=None, metavar="COLUMN",
                    help="with DATA.csv: the time column; rows are sorted by it and the data is a time series")
-    c.add_argument("--bootstrap", type=_int_option(0), default=None, metavar="N",
+    c.add_argument("--bootstrap", type=_int_option(0, MAX_BOOTSTRAP), default=None, metavar="N",
                    help="bootstrap resamples per run for the stability column (default: 20 with DATA.csv, 0 for the suite)")
     c.add_argument("--folds", type=_int_option(2), default=None, metavar="K",
                    help="with DATA.csv: folds of the held-out log-likelihood (default: 5)")
@@ -488,7 +490,6 @@ def _compare(args) -> int:
                 table = run_default_suite(algorithms=algorithms, datasets=args.datasets, n_bootstrap=args.bootstrap or 0, **common)
             else:
                 from discovery.evaluation._suite import run_on_data
-
                 from scm import ParameterError
 
                 n_boot = 20 if args.bootstrap is None else args.bootstrap
@@ -564,6 +565,7 @@ def _user_datasets(args) -> dict:
 
 
 def _user_dataset(frame, path, name, context, time_index):
+    import numpy as np
     import pandas as pd
 
     from scm import Dataset
@@ -572,6 +574,10 @@ def _user_dataset(frame, path, name, context, time_index):
     _check_columns(frame, path, special, "--context column" if context is not None else "--time-index column")
     _check_numeric(frame, path, skip=special, min_rows=10)
     variables = [c for c in frame.columns if c not in special]
+    infinite = [c for c in variables if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
+    if infinite:
+        row = int(np.flatnonzero(~np.isfinite(frame[infinite[0]].to_numpy(dtype=float)))[0])
+        raise CLIError(f"{path}: column {infinite[0]!r} holds inf (first at data row {row + 1}); drop or clip it first")
     if len(variables) < 2:
         raise CLIError(f"{path}: {len(variables)} variable column(s) {variables}; causal discovery needs at least two")
     constant = [c for c in variables if frame[c].nunique() == 1]
