@@ -289,6 +289,7 @@ def test_truth_mode_keeps_its_table_and_cache_keys(linear, tmp_path):
     assert plan.tasks[0].key != free.tasks[0].key
 
 
+@pytest.mark.slow
 def test_time_series_and_stability_columns():
     ts = scm.simulate.time_series(n_series=3, n_timepoints=300, max_lag=1, random_state=0)
     series = scm.Dataset(ts.data, kind="time_series")

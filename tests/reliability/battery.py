@@ -1310,10 +1310,11 @@ ENTRIES: list[Entry] = [
                      "--no-progress", *argv(i.opts)]), option="--algorithms", seed="--seeds", path="--cache"),
     E("scmkit compare DATA.csv", "cli-csv",
       lambda i: cli(["compare", csv(i), "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o", i.tmp / "report", "--no-progress",
-                     *argv(i.opts)]), number="--folds", count="--bootstrap", summary=_compare_summary),
+                     *argv(i.opts)]), number="--folds", count="--bootstrap", summary=_compare_summary,
+      slow=("integer", "scale", "zero_count", "one_count")),  # full runs with a report; the refusals are quick
     E("scmkit compare DATA.csv --context", "cli-csv+context",
       lambda i: cli(["compare", csv(i), "--context", i.context, "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o",
-                     i.tmp / "report", "--no-progress", *argv(i.opts)]), summary=_compare_summary),
+                     i.tmp / "report", "--no-progress", *argv(i.opts)]), summary=_compare_summary, slow=True),
     E("scmkit compare[-o]", "cli-parameters",
       lambda i: cli(["compare", "--datasets", "linear-er10", "--algorithms", "pc-fisherz", "--no-progress",
                      *argv({"-o": i.tmp / "report", **i.opts})]), option="--datasets", path="-o"),
