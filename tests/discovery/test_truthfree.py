@@ -1,6 +1,7 @@
 """compare without a known truth: edge counts, agreement, consensus, the held-out log-likelihood, notes."""
 
 import math
+import pathlib
 
 import networkx as nx
 import numpy as np
@@ -16,6 +17,7 @@ from discovery.evaluation import (
     edge_counts,
     edge_frequencies,
     heldout_loglik,
+    run_default_suite,
 )
 from discovery.metrics import shd
 from scm import PDAG, DataError, GraphError, LaggedGraph, ParameterError, UnknownNodeError
@@ -320,3 +322,24 @@ def test_compare_accepts_dataframes_and_checks_its_new_parameters(linear):
     assert list(res["dataset"]) == ["data"]
     assert [c for c in res.columns if c in ("n_edges", "heldout_loglik", "n_directed", "mean_shd_to_others")] == [
         "n_edges", "heldout_loglik"]
+
+
+# --------------------------------------------------------------------------- where a truth exists, nothing changes
+BEFORE = pathlib.Path(__file__).parent / "data" / "default_suite_before_truth_free.csv"
+
+
+@pytest.mark.parametrize("algorithms, datasets", [
+    (["pc-fisherz"], ["linear-er10"]),
+    pytest.param(["pc-fisherz", "cdnod-fisherz", "icp", "pcmci-parcorr", "pcmciplus-parcorr"],
+                 ["sachs", "linear-er10", "multi-env-er8", "timeseries-5"], marks=pytest.mark.slow),
+])
+def test_default_suite_table_is_unchanged(tmp_path, algorithms, datasets):
+    """results.csv of the default suite, exactly as the code before the truth-free columns wrote it (the rows of its
+    deterministic algorithms, fit_seconds aside; average_precision is a column only when VI-DP-DAG runs)."""
+    run_default_suite(algorithms, datasets, output=tmp_path, executor="sequential")
+    now = pd.read_csv(tmp_path / "results.csv").drop(columns="fit_seconds")
+    before = pd.read_csv(BEFORE)
+    before = before[before["algorithm"].isin(algorithms) & before["dataset"].isin(datasets)].reset_index(drop=True)
+    before = before.drop(columns="average_precision")
+    assert len(before) == len(now)
+    pd.testing.assert_frame_equal(now, before, check_exact=True)
