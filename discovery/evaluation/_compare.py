@@ -454,10 +454,9 @@ def _stability(task: RunTask):
         from .. import bootstrap
     except ImportError:
         return float("nan"), None, (NOT_APPLICABLE, "discovery.bootstrap is not available in this installation")
-    data, kwargs = _fit_inputs(task)
-    try:
-        res = bootstrap(clone(task.estimator, safe=False), data, n_resamples=task.n_bootstrap, random_state=task.seed,
-                        executor="sequential", **kwargs)
+    data = Dataset(task.data, kind=task.kind, environment=task.environment)  # brings the context column and the kind
+    try:  # executor=None: in this process (lock-step Fisher-z searches where it can)
+        res = bootstrap(clone(task.estimator, safe=False), data, n_resamples=task.n_bootstrap, random_state=task.seed)
         return float(res.stability()), res.consensus(), None
     except Exception as exc:  # recorded in the notes, as a failed fit is in the error column
         logger.debug("bootstrap of %s on %s failed:\n%s", task.algorithm, task.dataset, traceback.format_exc())
