@@ -14,7 +14,8 @@ kernels (``docs/architecture.md``):
 - :mod:`discovery.invariance`: ICP, nonlinear ICP, anchor regression, IRM;
 - :mod:`discovery.timeseries`: PCMCI and PCMCI+;
 - :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
-- :mod:`discovery.evaluation`: the comparison harness, plots and the report.
+- :mod:`discovery.evaluation`: the comparison harness, plots and the report; checks of a graph
+  and of a fitted model against data.
 
 The names below are re-exported here and imported lazily, so ``import discovery``
 does not import JAX until an algorithm is used.
@@ -63,6 +64,10 @@ _EXPORTS = {
     "agreement_matrix": ".evaluation",
     "edge_frequencies": ".evaluation",
     "consensus_graph": ".evaluation",
+    "check_graph": ".evaluation",
+    "check_mechanisms": ".evaluation",
+    "GraphCheck": ".evaluation",
+    "MechanismCheck": ".evaluation",
 }
 
 _SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "invariance", "metrics", "timeseries")

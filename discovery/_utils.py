@@ -12,7 +12,8 @@ import re
 import numpy as np
 
 __all__ = [
-    "center_scale", "ensure_directory", "first_line", "next_pow2", "prf", "progress", "progress_bar", "slug", "standardize",
+    "adjust_pvalues", "center_scale", "ensure_directory", "first_line", "next_pow2", "prf", "progress", "progress_bar", "slug",
+    "standardize",
 ]
 
 
@@ -39,6 +40,48 @@ def prf(tp: int, fp: int, fn: int) -> dict:
     rec = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return {"precision": prec, "recall": rec, "f1": f1}
+
+
+def adjust_pvalues(pvalues, method: str = "bh") -> np.ndarray:
+    """Adjusted p-values of a family of tests: Benjamini-Hochberg (``"bh"``) or Holm (``"holm"``).
+
+    ``"bh"`` controls the false discovery rate (the expected share of false rejections among
+    the rejections; valid for independent or positively dependent tests), ``"holm"`` the
+    family-wise error rate (the probability of any false rejection; valid under any
+    dependence). Rejecting the tests whose adjusted p-value is at most ``alpha`` keeps that
+    rate at ``alpha``. Both are monotone in the raw p-values and capped at 1.
+
+    Parameters
+    ----------
+    pvalues : array_like of shape (m,)
+    method : {"bh", "holm"}
+
+    Returns
+    -------
+    numpy.ndarray of shape (m,)
+
+    Examples
+    --------
+    >>> adjust_pvalues([0.01, 0.04, 0.03, 0.5], "holm")
+    array([0.04, 0.09, 0.09, 0.5 ])
+    >>> adjust_pvalues([0.01, 0.04, 0.03, 0.5], "bh")
+    array([0.04      , 0.05333333, 0.05333333, 0.5       ])
+    """
+    p = np.asarray(pvalues, dtype=float).reshape(-1)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ranked = p[order]
+    if method == "holm":
+        adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
+    elif method == "bh":
+        adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    else:
+        raise ValueError(f"unknown adjustment {method!r}; expected 'bh' or 'holm'")
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
 
 
 def slug(text) -> str:

@@ -11,10 +11,10 @@ import pandas as pd
 
 from scm import SCM, DataError, ParameterError, UnknownNodeError
 from scm._scale import safe_std
-from scm._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
+from scm._validation import as_dataframe, check_in_range, check_nodes, check_numeric_frame, check_option, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set
-from ._estimators import AIPW, IPW, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
+from ._estimators import AIPW, IPW, MIN_ROWS, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
 from ._id import identify
 
 __all__ = ["effect", "EffectResult"]
@@ -193,12 +193,9 @@ def effect(
     pos = {v: i for i, v in enumerate(g.nodes)}
     z = sorted(z, key=pos.__getitem__)
     lines.append(f"Identification: back-door adjustment for {z} ({why}).")
-    T = frame[treatment].to_numpy()
-    if not pd.api.types.is_numeric_dtype(frame[treatment]):
-        raise DataError(f"treatment column {treatment!r} must be numeric")
-    if not np.isfinite(T.astype(float)).all():
-        raise DataError(f"treatment column {treatment!r} holds NaN or inf")
-    tkind = _treatment_kind(T.astype(float), treatment)
+    # the treatment decides the estimator: checked as the estimators check their columns (numeric, finite, rows)
+    T = check_numeric_frame(frame[[treatment]], name="data", min_rows=MIN_ROWS)[treatment].to_numpy()
+    tkind = _treatment_kind(T, treatment)
     est, reason = _choose(estimator, tkind, outcome_model, treatment_model, alpha, random_state)
     lines.append(f"Estimator: {type(est).__name__}: {reason}")
     est.fit(frame, treatment, outcome, adjustment=z)

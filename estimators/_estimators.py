@@ -51,6 +51,10 @@ class PositivityWarning(UserWarning):
 # ============================================================================ input
 
 
+#: The rows the effect estimators need (cross-fitting splits them into folds).
+MIN_ROWS = 10
+
+
 def _prepare(data, treatment, outcome, adjustment, graph, owner):
     """Validate the inputs; return the numeric frame, names and the adjustment list."""
     frame = as_dataframe(data, name="data")
@@ -98,7 +102,7 @@ def _prepare(data, treatment, outcome, adjustment, graph, owner):
         raise ParameterError(f"the adjustment set may not contain the treatment or the outcome: {bad}")
     if len(set(adjustment)) != len(adjustment):
         raise ParameterError(f"adjustment lists a column twice: {adjustment}")
-    num = check_numeric_frame(frame[[treatment, outcome] + adjustment], name="data", min_rows=10)
+    num = check_numeric_frame(frame[[treatment, outcome] + adjustment], name="data", min_rows=MIN_ROWS)
     return num, adjustment
 
 

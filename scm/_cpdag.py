@@ -7,7 +7,7 @@ import itertools
 import networkx as nx
 
 from ._exceptions import GraphError
-from ._graph import PDAG, check_dag
+from ._graph import PDAG, check_dag, check_directed_acyclic, check_graph_input
 
 __all__ = ["cpdag", "v_structures", "meek_rules", "consistent_extension", "skeleton_pdag"]
 
@@ -35,7 +35,15 @@ def v_structures(dag) -> set:
 
 
 def skeleton_pdag(dag) -> PDAG:
-    """The skeleton of a DAG as an all-undirected PDAG."""
+    """The skeleton of a DAG (any networkx graph) as an all-undirected PDAG.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> skeleton_pdag(nx.DiGraph([("A", "B"), ("C", "B")]))
+    PDAG(nodes=['A', 'B', 'C'], edges=['A - B', 'B - C'])
+    """
+    check_graph_input(dag, (nx.Graph,), name="dag", owner="skeleton_pdag")
     return PDAG(dag.nodes, (), dag.edges)
 
 
@@ -67,7 +75,7 @@ def cpdag(dag) -> PDAG:
     for a, c, b in v_structures(dag):
         directed |= {(a, c), (b, c)}
     undirected = [e for e in dag.edges if e not in directed]
-    return meek_rules(PDAG(dag.nodes, directed, undirected))
+    return _meek_rules(PDAG(dag.nodes, directed, undirected))  # a DAG's pattern: acyclic
 
 
 def meek_rules(
@@ -114,6 +122,14 @@ def meek_rules(
     PDAG
         A new graph; the input is unchanged.
 
+    Raises
+    ------
+    GraphError
+        ``pdag`` is not a PDAG, or an unknown rule.
+    CycleError
+        The directed edges of ``pdag`` close a directed cycle (named): the rules assume a
+        pattern of some DAG.
+
     Examples
     --------
     >>> g = PDAG(["A", "B", "C"], directed=[("A", "B")], undirected=[("B", "C")])
@@ -129,8 +145,19 @@ def meek_rules(
     >>> meek_rules(g, order_independent=True).has_bidirected("B", "C")
     True
     """
-    if not isinstance(pdag, PDAG):
-        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="meek_rules")
+    check_directed_acyclic(pdag, name="pdag")
+    return _meek_rules(pdag, rules=rules, avoid_cycles=avoid_cycles, order_independent=order_independent)
+
+
+def _meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False) -> PDAG:
+    """:func:`meek_rules` without the check that the directed edges are acyclic.
+
+    For the callers whose patterns come from a DAG (:func:`cpdag`) or are built step by step
+    (:func:`dags_in_class`), and for estimated patterns (PC with ``conflict`` other than
+    ``"bidirected"``), where inconsistent colliders may already close a directed cycle and
+    the rules still run as they always have.
+    """
     unknown = set(rules) - {"R1", "R2", "R3", "R4"}
     if unknown:
         raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
@@ -184,8 +211,7 @@ def _meek_rounds(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bo
         cycle: it stays ``a - b``); ``rules_into_x`` are the rules that put an arrowhead
         at ``x``. Sorted by names.
     """
-    if not isinstance(pdag, PDAG):
-        raise GraphError(f"meek_rules expects a PDAG; got {type(pdag).__name__}")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="meek_rules")
     rules = set(rules)
     unknown = rules - {"R1", "R2", "R3", "R4"}
     if unknown:
@@ -288,14 +314,11 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     ...
     scm._exceptions.GraphError: the PDAG admits no consistent extension: ...
     """
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension",
+                      hint=" (for a DAG, the DAG itself is its extension)")
     if pdag.bidirected_edges:
         raise GraphError("consistent_extension needs a PDAG without bidirected edges")
-    dag = nx.DiGraph()
-    dag.add_nodes_from(pdag.nodes)
-    dag.add_edges_from(pdag.directed_edges)
-    if not nx.is_directed_acyclic_graph(dag):
-        cyc = [u for u, _ in nx.find_cycle(dag)]
-        raise GraphError(f"the directed part of the PDAG has a cycle: {' -> '.join(map(str, cyc + cyc[:1]))}")
+    dag = check_directed_acyclic(pdag, name="pdag")
     remaining = set(pdag.nodes)
     dparents = {n: set() for n in pdag.nodes}
     dchildren = {n: set() for n in pdag.nodes}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ._cpdag import meek_rules, v_structures
+from ._cpdag import _meek_rules, v_structures
 from ._exceptions import GraphError
-from ._graph import PDAG
+from ._graph import PDAG, check_directed_acyclic, check_graph_input
+from ._validation import check_in_range
 
 __all__ = ["dags_in_class"]
 
@@ -21,12 +22,21 @@ def dags_in_class(pdag: PDAG, *, limit: int | None = 10_000) -> list:
     Parameters
     ----------
     pdag : PDAG
-    limit : int or None
+    limit : int >= 1 or None
         Stop with an error past this many DAGs (None: no limit).
 
     Returns
     -------
     list of networkx.DiGraph
+
+    Raises
+    ------
+    GraphError
+        ``pdag`` is not a PDAG, has bidirected edges, or its class has more than ``limit`` DAGs.
+    CycleError
+        The directed edges of ``pdag`` close a directed cycle (named).
+    ParameterError
+        ``limit`` is neither an int >= 1 nor None.
 
     Examples
     --------
@@ -35,14 +45,15 @@ def dags_in_class(pdag: PDAG, *, limit: int | None = 10_000) -> list:
     >>> len(dags_in_class(cpdag(nx.DiGraph([("A", "B"), ("B", "C")]))))
     3
     """
-    if not isinstance(pdag, PDAG):
-        raise GraphError(
-            f"dags_in_class expects a PDAG (a CPDAG); got {type(pdag).__name__} (for a DAG's class: dags_in_class(scm.cpdag(dag)))"
-        )
+    check_graph_input(pdag, (PDAG,), what="a PDAG (a CPDAG)", name="pdag", owner="dags_in_class",
+                      hint=" (for a DAG's class: dags_in_class(scm.cpdag(dag)))")
+    if limit is not None:
+        limit = int(check_in_range(limit, name="limit", low=1, inclusive="left", integer=True, owner="dags_in_class"))
     if pdag.bidirected_edges:
         raise GraphError("dags_in_class needs a PDAG without bidirected edges")
     pos = {n: i for i, n in enumerate(pdag.nodes)}
-    start = meek_rules(pdag)
+    check_directed_acyclic(pdag, name="pdag")
+    start = _meek_rules(pdag)
 
     target = {(a, c, b) for a, c, b in _directed_vstructs(start)}
     out: list = []
@@ -64,7 +75,7 @@ def dags_in_class(pdag: PDAG, *, limit: int | None = 10_000) -> list:
         e = min(g.undirected_edges, key=lambda e: sorted(pos[x] for x in e))
         a, b = sorted(e, key=pos.__getitem__)
         for u, v in ((a, b), (b, a)):
-            rec(meek_rules(g.orient(u, v)))
+            rec(_meek_rules(g.orient(u, v)))  # may close a cycle: rec drops those
 
     rec(start)
     return out

@@ -200,6 +200,53 @@ def _design(data: pd.DataFrame, parents: list) -> np.ndarray:
     return np.column_stack([data[p].to_numpy(dtype=float) for p in parents]) if parents else np.empty((len(data), 0))
 
 
+# --------------------------------------------------------------------------- the data the phases read
+def _data_frame(data, nodes: list) -> pd.DataFrame:
+    """``data`` as a DataFrame with unique column names that holds every node of ``nodes``."""
+    frame = as_dataframe(data, name="data")
+    check_nodes(nodes, frame.columns, what="graph node", where="the data's columns")
+    return frame
+
+
+def _continuous_column(frame: pd.DataFrame, n, hint: str = "") -> np.ndarray:
+    """The values of a continuous node as floats, or a DataError naming the column (non-numeric, NaN, inf)."""
+    col = frame[n]
+    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        raise DataError(f"data column {n!r} must be numeric; got {col.dtype}{hint}")
+    values = col.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        what = "NaN" if np.isnan(values).any() else "inf"
+        raise DataError(f"data column {n!r} holds {what}" + ("; drop or impute missing values first" if what == "NaN" else ""))
+    return values
+
+
+def _check_phase_data(g: nx.DiGraph, data, nodes, states: Mapping) -> pd.DataFrame:
+    """Check the data a fitting phase reads: the columns of ``nodes``, as :func:`check_fit_data` leaves them.
+
+    The one check that :func:`choose_mechanisms`, :func:`fit_mechanism` and :func:`fit_noise` run on
+    their ``data`` (:func:`fit_scm` runs :func:`check_fit_data` once instead, and the phases'
+    unchecked implementations). A DataFrame (an array gets the names ``X0, X1, ...``) with unique
+    column names holding every node in ``nodes``; a discrete node (in ``states``) holds integer
+    codes ``0..k-1`` of its ``k`` states, any other node finite numbers. Errors name the column.
+    """
+    frame = _data_frame(data, list(nodes))
+    hint = " (encode discrete columns with check_fit_data and pass its states)"
+    for n in nodes:
+        if n in states:
+            col = frame[n]
+            k = len(states[n])
+            values = col.to_numpy(dtype=float) if pd.api.types.is_numeric_dtype(col) else None
+            ok = values is not None and bool(np.all((values == np.round(values)) & (values >= 0) & (values < k)))
+            if not ok:
+                raise DataError(
+                    f"data column {n!r} of the discrete node {n!r} must hold its integer codes 0..{k - 1} "
+                    f"(as check_fit_data encodes them); got {col.dtype} values outside them"
+                )
+        else:
+            _continuous_column(frame, n, hint)
+    return frame
+
+
 # --------------------------------------------------------------------------- phases
 def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
     """Check a graph against data and encode the data for fitting (the first phase of :func:`fit_scm`).
@@ -246,8 +293,7 @@ def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
     {'smoker': ('no', 'yes'), 'cough': (0, 1)}
     """
     g = as_dag(graph)
-    frame = as_dataframe(data, name="data")
-    check_nodes(list(g.nodes), frame.columns, what="graph node", where="the data's columns")
+    frame = _data_frame(data, list(g.nodes))
     if len(frame) < 2:
         raise DataError(f"data has {len(frame)} rows; at least 2 are needed to fit an SCM")
     columns, states = {}, {}
@@ -258,11 +304,7 @@ def check_fit_data(graph, data) -> tuple[nx.DiGraph, pd.DataFrame, dict]:
         if _is_discrete_column(col):
             columns[n], states[n] = _encode_discrete(col)
         else:
-            if not pd.api.types.is_numeric_dtype(col):
-                raise DataError(f"data column {n!r} must be numeric; got {col.dtype}")
-            columns[n] = col.to_numpy(dtype=float)
-            if not np.isfinite(columns[n]).all():
-                raise DataError(f"data column {n!r} holds inf")
+            columns[n] = _continuous_column(frame, n)
     for node in g.nodes:
         parents = _parents_in_order(g, node)
         if node in states:
@@ -316,9 +358,13 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
     ParameterError
         An unknown option or an object that is not a regressor (the node is named).
     UnknownNodeError
-        A node of the ``mechanism`` mapping that is not in the graph.
+        A node of the ``mechanism`` mapping that is not in the graph, a node of the graph that
+        is not a column of ``data``.
     DataError
-        For an ``"auto"`` node, as in :func:`fit_mechanism`: too few rows, or a constant parent.
+        Naming the column, data that are not as :func:`check_fit_data` leaves them: duplicated
+        column names, a non-numeric, NaN or inf column of a continuous node, codes outside a
+        discrete node's states. For an ``"auto"`` node, as in :func:`fit_mechanism`: too few
+        rows, or a constant parent.
 
     Notes
     -----
@@ -337,6 +383,12 @@ def choose_mechanisms(graph, data, mechanism="linear", *, states=None, random_st
     """
     g = as_dag(graph)
     states = {} if states is None else states
+    data = _check_phase_data(g, data, list(g.nodes), states)
+    return _choose_mechanisms(g, data, mechanism, states, random_state)
+
+
+def _choose_mechanisms(g: nx.DiGraph, data: pd.DataFrame, mechanism, states: Mapping, random_state) -> dict:
+    """:func:`choose_mechanisms` on a checked DAG and checked data."""
     rng = check_random_state(random_state)
     if isinstance(mechanism, Mapping):
         check_nodes(list(mechanism), g, what="node in mechanism")
@@ -394,8 +446,13 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
     ParameterError
         An unknown ``spec``, ``"discrete"`` for a continuous node or another spec for a
         discrete one.
+    UnknownNodeError
+        ``node`` is not in the graph, or it or a parent is not a column of ``data``.
     DataError
-        Naming the node (and parents), for a continuous node:
+        Naming the column, data that are not as :func:`check_fit_data` leaves them (the check
+        :func:`choose_mechanisms` and :func:`fit_noise` run too): duplicated column names, a
+        non-numeric, NaN or inf column of the node or a continuous parent, codes outside a
+        discrete node's states. Naming the node (and parents), for a continuous node:
 
         - fewer than ``len(parents) + 2`` rows (one per parent, one for the intercept, at
           least one residual degree of freedom for the noise), which the built-in models
@@ -429,6 +486,12 @@ def fit_mechanism(graph, data, node, spec="linear", *, states=None) -> Mechanism
     g = as_dag(graph)
     check_nodes([node], g)
     states = {} if states is None else states
+    data = _check_phase_data(g, data, [*_parents_in_order(g, node), node], states)
+    return _fit_mechanism(g, data, node, spec, states)
+
+
+def _fit_mechanism(g: nx.DiGraph, data: pd.DataFrame, node, spec, states: Mapping) -> Mechanism:
+    """:func:`fit_mechanism` on a checked DAG and checked data."""
     parents = _parents_in_order(g, node)
     if isinstance(spec, str):
         check_option(spec, ("linear", *AUTO_CANDIDATES[1:], "discrete"), name="spec", owner="fit_mechanism")
@@ -485,6 +548,15 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
     -------
     Noise
 
+    Raises
+    ------
+    UnknownNodeError
+        ``node`` is not in the graph, or it or a parent is not a column of ``data``.
+    DataError
+        Naming the column, as in :func:`fit_mechanism`: duplicated column names, a
+        non-numeric, NaN or inf column of the node or a parent; residuals beyond the
+        float64 range.
+
     Examples
     --------
     >>> import networkx as nx, pandas as pd
@@ -503,6 +575,14 @@ def fit_noise(graph, data, node, mechanism: Mechanism, kind: str = "empirical") 
         return mechanism.default_noise()
     g = as_dag(graph)
     check_nodes([node], g)
+    data = _check_phase_data(g, data, [*_parents_in_order(g, node), node], {})
+    return _fit_noise(g, data, node, mechanism, kind)
+
+
+def _fit_noise(g: nx.DiGraph, data: pd.DataFrame, node, mechanism: Mechanism, kind: str) -> Noise:
+    """:func:`fit_noise` on a checked DAG and checked data."""
+    if isinstance(mechanism, Discrete):
+        return mechanism.default_noise()
     y = data[node].to_numpy(dtype=float)
     P = _design(data, _parents_in_order(g, node))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -582,9 +662,10 @@ def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", rando
 
     check_option(noise, ("empirical", "gaussian"), name="noise", owner="SCM.fit")
     g, encoded, states = check_fit_data(graph, data)
-    choice = choose_mechanisms(g, encoded, mechanism, states=states, random_state=random_state)
-    mechanisms = {node: fit_mechanism(g, encoded, node, choice[node], states=states) for node in g.nodes}
-    noises = {node: fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
+    # check_fit_data has checked the graph and the data: the phases' implementations skip their checks
+    choice = _choose_mechanisms(g, encoded, mechanism, states, random_state)
+    mechanisms = {node: _fit_mechanism(g, encoded, node, choice[node], states) for node in g.nodes}
+    noises = {node: _fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
     model = SCM(g, mechanisms, noises)
     model.fitted_mechanisms_ = {node: c if isinstance(c, str) else type(c).__name__ for node, c in choice.items()}
     model.fitted_parents_ = {n: model.parents(n) for n in g.nodes}

@@ -17,9 +17,62 @@ import numpy as np
 
 from ._exceptions import CycleError, GraphError, UnknownNodeError
 
-__all__ = ["EDGE_KINDS", "PDAG", "check_dag", "as_dag", "adjacency_to_dag", "dag_to_adjacency"]
+__all__ = ["EDGE_KINDS", "PDAG", "check_dag", "as_dag", "adjacency_to_dag", "dag_to_adjacency"]  # and, internal: check_graph_input
 
 EDGE_KINDS = ("directed", "undirected", "bidirected")
+
+
+def _kind_text(kind: type) -> str:
+    if kind is nx.DiGraph:
+        return "a networkx.DiGraph"
+    if kind is nx.Graph:
+        return "a networkx graph"
+    return f"a {kind.__name__}"
+
+
+def check_graph_input(graph, kinds=(nx.DiGraph,), *, what: str | None = None, name: str = "graph", owner: str | None = None,
+                      hint: str = ""):
+    """``graph`` itself if it is one of ``kinds``, else a :class:`GraphError` naming the argument and what is accepted.
+
+    The one type check of every function that reads a graph (a string, an array or ``None``
+    where a graph is expected would otherwise fail later with an ``AttributeError``).
+    ``networkx.Graph`` in ``kinds`` accepts any networkx graph (directed or not); a multigraph
+    only when a multigraph class is in ``kinds``.
+
+    Parameters
+    ----------
+    graph
+        The argument.
+    kinds : tuple of type
+        The accepted classes (``networkx.DiGraph``, ``networkx.Graph``, :class:`PDAG`,
+        :class:`LaggedGraph`).
+    what : str, optional
+        How to say what is accepted (default: from ``kinds``, e.g. "a networkx.DiGraph or a PDAG").
+    name, owner : str
+        The argument's name and the function's, for the message.
+    hint : str
+        Appended to the message (e.g. how to convert).
+
+    Examples
+    --------
+    >>> check_graph_input("A -> B", (nx.DiGraph, PDAG), name="dag", owner="cpdag")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: cpdag expects a networkx.DiGraph or a PDAG as 'dag'; got str 'A -> B'
+    """
+    kinds = tuple(kinds)
+    multi_ok = any(issubclass(k, nx.MultiGraph) for k in kinds)
+    if isinstance(graph, kinds) and (multi_ok or not isinstance(graph, nx.MultiGraph)):
+        return graph
+    if what is None:
+        texts = [_kind_text(k) for k in kinds]
+        what = " or ".join([", ".join(texts[:-1]), texts[-1]] if len(texts) > 1 else texts)
+    got = type(graph).__name__
+    if isinstance(graph, str):
+        got += f" {graph[:40]!r}"
+    if owner:
+        raise GraphError(f"{owner} expects {what} as {name!r}; got {got}{hint}")
+    raise GraphError(f"{name} must be {what}; got {got}{hint}")
 
 
 def check_dag(graph, *, name: str = "graph") -> nx.DiGraph:
@@ -52,13 +105,26 @@ def check_dag(graph, *, name: str = "graph") -> nx.DiGraph:
     ...
     scm._exceptions.CycleError: graph has a directed cycle: A -> B -> A
     """
-    if not isinstance(graph, nx.DiGraph) or isinstance(graph, nx.MultiDiGraph):
-        raise GraphError(f"{name} must be a networkx.DiGraph; got {type(graph).__name__}")
+    check_graph_input(graph, (nx.DiGraph,), name=name)
     if not nx.is_directed_acyclic_graph(graph):
         cycle = [u for u, _ in nx.find_cycle(graph)]
         text = " -> ".join(map(str, cycle + cycle[:1]))
         raise CycleError(f"{name} has a directed cycle: {text}", cycle=cycle)
     return graph
+
+
+def check_directed_acyclic(pdag, *, name: str = "pdag") -> nx.DiGraph:
+    """The directed edges of a :class:`PDAG` as a DiGraph over its nodes, checked acyclic by :func:`check_dag`.
+
+    Raises
+    ------
+    CycleError
+        Naming one cycle of the directed edges, e.g. ``pdag has a directed cycle: A -> B -> A``.
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(pdag.nodes)
+    g.add_edges_from(pdag.directed_edges)
+    return check_dag(g, name=name)
 
 
 def as_dag(graph, *, name: str = "graph") -> nx.DiGraph:
@@ -90,13 +156,7 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     >>> list(g.edges)
     [('X', 'Y')]
     """
-    a = np.asarray(adjacency)
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise GraphError(f"adjacency must be a square 2-D array; got shape {a.shape}")
-    nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
-    if len(nodes) != a.shape[0]:
-        raise GraphError(f"adjacency has {a.shape[0]} rows but {len(nodes)} node names were given")
-    a = _finite_numbers(a, nodes)
+    a, nodes = check_weighted_adjacency(adjacency, nodes)
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     ii, jj = np.nonzero(a)
@@ -104,7 +164,46 @@ def adjacency_to_dag(adjacency, nodes=None) -> nx.DiGraph:
     return check_dag(g, name="adjacency")
 
 
-def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
+def check_weighted_adjacency(adjacency, nodes=None, *, name: str = "adjacency") -> tuple[np.ndarray, list]:
+    """A (weighted) adjacency array and its node names, checked: the one check of every reader of one.
+
+    ``adjacency`` must be a square 2-D array (nested lists are read as one) of finite numbers
+    (booleans are kept as they are), with one name per row when ``nodes`` is given (default:
+    ``X0, X1, ...``). Used by :func:`adjacency_to_dag` and by
+    :func:`discovery.differentiable.break_cycles` (NOTEARS' weights).
+
+    Returns
+    -------
+    array : ndarray of shape (d, d)
+        Floats (or the booleans as given).
+    nodes : list
+
+    Raises
+    ------
+    GraphError
+        Naming ``name``: not square, a number of names other than its rows, or an entry that is
+        NaN, inf or not a number (named by its row and column nodes).
+
+    Examples
+    --------
+    >>> check_weighted_adjacency([[0, 0.5], [float("nan"), 0]], ["X", "Y"], name="weights")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: weights entry ['Y', 'X'] is nan; entries must be finite numbers (0: no edge)
+    """
+    try:
+        a = np.asarray(adjacency)
+    except (TypeError, ValueError):
+        raise GraphError(f"{name} must be a square 2-D array of numbers; got {type(adjacency).__name__}") from None
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise GraphError(f"{name} must be a square 2-D array; got shape {a.shape}")
+    nodes = list(nodes) if nodes is not None else [f"X{i}" for i in range(a.shape[0])]
+    if len(nodes) != a.shape[0]:
+        raise GraphError(f"{name} has {a.shape[0]} rows but {len(nodes)} node names were given")
+    return _finite_numbers(a, nodes, name), nodes
+
+
+def _finite_numbers(a: np.ndarray, nodes: list, name: str = "adjacency") -> np.ndarray:
     """A weighted adjacency array as floats, or a GraphError naming the first NaN, inf or non-number by its nodes.
 
     (NaN is "nonzero", so it would silently become an edge.)
@@ -122,7 +221,7 @@ def _finite_numbers(a: np.ndarray, nodes: list) -> np.ndarray:
     if not ok.all():
         i, j = (int(v) for v in np.argwhere(~ok)[0])
         bad = a[i, j].item() if hasattr(a[i, j], "item") else a[i, j]
-        raise GraphError(f"adjacency entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
+        raise GraphError(f"{name} entry [{nodes[i]!r}, {nodes[j]!r}] is {bad!r}; entries must be finite numbers (0: no edge)")
     return numeric
 
 
@@ -155,7 +254,29 @@ def _integer_codes(a: np.ndarray, nodes: list, *, allowed=None, what: str) -> np
 
 
 def dag_to_adjacency(graph, nodes=None) -> np.ndarray:
-    """Adjacency array of a DiGraph, ``A[i, j] = 1`` meaning ``i -> j``."""
+    """Adjacency array of a DAG, ``A[i, j] = 1`` meaning ``i -> j``.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        A DAG (checked by :func:`check_dag`).
+    nodes : sequence, optional
+        The order of the rows and columns (default: the graph's node order).
+
+    Raises
+    ------
+    GraphError
+        ``graph`` is not a networkx.DiGraph.
+    CycleError
+        ``graph`` has a directed cycle (named).
+
+    Examples
+    --------
+    >>> dag_to_adjacency(nx.DiGraph([("X", "Y")]))
+    array([[0, 1],
+           [0, 0]])
+    """
+    check_dag(graph)
     nodes = list(graph.nodes) if nodes is None else list(nodes)
     return nx.to_numpy_array(graph, nodelist=nodes, weight=None, dtype=int)
 
@@ -401,6 +522,7 @@ class PDAG:
     def from_networkx(cls, graph) -> PDAG:
         """From a DiGraph (all edges directed; a pair of opposite edges becomes undirected),
         or from an undirected Graph (all edges undirected)."""
+        check_graph_input(graph, (nx.Graph, nx.MultiGraph), what="a networkx graph", owner="PDAG.from_networkx")
         if isinstance(graph, nx.DiGraph):
             directed, undirected = [], set()
             for u, v in graph.edges:
@@ -409,9 +531,7 @@ class PDAG:
                 else:
                     directed.append((u, v))
             return cls(graph.nodes, directed, undirected)
-        if isinstance(graph, nx.Graph):
-            return cls(graph.nodes, (), graph.edges)
-        raise GraphError(f"expected a networkx graph; got {type(graph).__name__}")
+        return cls(graph.nodes, (), graph.edges)
 
     def to_networkx(self) -> nx.DiGraph:
         """A DiGraph: directed edges once, undirected edges as two opposite edges.

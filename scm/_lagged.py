@@ -517,7 +517,7 @@ class LaggedGraph:
         >>> LaggedGraph(["X", "Y"], directed=full).cpdag().undirected_contemporaneous == {frozenset("XY")}
         True
         """
-        from ._cpdag import meek_rules
+        from ._cpdag import _meek_rules
         from ._graph import PDAG
 
         if self._undirected or self._conflicting:
@@ -549,7 +549,7 @@ class LaggedGraph:
                         colliders |= {(a, (k, 0)), (b, (k, 0))}
         directed = lagged_in | colliders
         undirected = [((s, 0), (t, 0)) for s, t in self._cdirected if ((s, 0), (t, 0)) not in colliders]
-        pdag = meek_rules(PDAG(window, directed, undirected))
+        pdag = _meek_rules(PDAG(window, directed, undirected))  # as estimated: no acyclicity check
         new_dir = [(s, t, lag) for s, t, lag in self._lagged]
         new_dir += [(a[0], b[0], 0) for a, b in pdag.directed_edges if a[1] == 0 and b[1] == 0]
         new_und = [tuple(v for v, _ in e) for e in pdag.undirected_edges]

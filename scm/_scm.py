@@ -15,7 +15,15 @@ from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertible
 from ._graph import as_dag
 from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, OutputShapeError, Shifted, shift
 from ._noise import Gaussian, Noise, as_noise, is_distribution
-from ._validation import as_dataframe, check_in_range, check_nodes, check_random_state, check_sample_size
+from ._validation import (
+    as_dataframe,
+    check_in_range,
+    check_memory,
+    check_nodes,
+    check_numeric_frame,
+    check_random_state,
+    check_sample_size,
+)
 
 __all__ = ["SCM"]
 
@@ -288,6 +296,15 @@ class SCM:
             raise DataError(f"{name} column {col!r} holds NaN or inf")
         return obs, arr
 
+    def _check_draws(self, n_samples, n_units: int, owner: str) -> int:
+        """``n_samples`` draws per unit: an int >= 1 whose ``n_samples * n_units`` rows of the nodes fit in memory."""
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner=owner)
+        d = len(self._graph)
+        check_memory(float(n_samples) * n_units * max(d, 1), name="n_samples", owner=owner,
+                     what=f"{n_samples} draws of each of {n_units} units ({n_samples * n_units} rows of {d} columns)",
+                     hint="ask for fewer draws (or pass fewer units at a time)")
+        return int(n_samples)
+
     def abduct(self, observed, *, nodes=None, n_samples: int = 1, random_state=None) -> pd.DataFrame:
         """Abduction: the noise of each observed unit, recovered from its values.
 
@@ -322,6 +339,9 @@ class SCM:
         ------
         NotInvertibleError
             Naming the nodes whose noise cannot be recovered.
+        ParameterError
+            If ``n_samples`` is not an int >= 1 or asks for more rows than fit in this
+            machine's memory (the size is given).
 
         See Also
         --------
@@ -340,7 +360,7 @@ class SCM:
         """
         self._check_graph()
         obs, arr = self._observed_values(observed)
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCM.abduct")
+        self._check_draws(n_samples, arr.shape[0], "SCM.abduct")
         wanted = set(self._graph.nodes) if nodes is None else set(check_nodes(nodes, self._graph, what="node to abduct"))
         order = [node for node in self._order if node in wanted]
         not_inv = [
@@ -401,6 +421,8 @@ class SCM:
         ------
         UnknownNodeError
             If ``noise`` lacks a column that is needed (named).
+        DataError
+            If a needed column of ``noise`` is not numeric or holds NaN or inf (named).
 
         See Also
         --------
@@ -435,7 +457,8 @@ class SCM:
                 raise DataError(f"fixed values of {node!r} have shape {kept[node].shape}; the noise has {n} rows")
         needed = [node for node in self._graph.nodes if node not in kept]
         check_nodes(needed, frame.columns, what="node", where="the noise's columns")
-        values = self._propagate({node: frame[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
+        checked = check_numeric_frame(frame[needed], name="noise", min_rows=0) if needed else frame[needed]
+        values = self._propagate({node: checked[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
         return pd.DataFrame({node: values[node] for node in self._graph.nodes}, index=frame.index)
 
     def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None) -> pd.DataFrame:
@@ -474,6 +497,9 @@ class SCM:
         ------
         NotInvertibleError
             Naming the nodes whose noise cannot be recovered.
+        ParameterError
+            If ``n_samples`` is not an int >= 1 or asks for more rows than fit in this
+            machine's memory (the size is given).
 
         Examples
         --------
@@ -497,6 +523,7 @@ class SCM:
             raise ParameterError(f"interventions must be a mapping node -> value; got {type(interventions).__name__}")
         check_nodes(list(interventions), self._graph, what="intervened node")
         obs, arr = self._observed_values(obs)
+        self._check_draws(n_samples, arr.shape[0], "SCM.counterfactual")
         kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
         hard = {node for node, k in kinds.items() if k in ("hard", "random")}
         affected = set()

@@ -26,7 +26,15 @@ from ._lagged import LaggedGraph
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism, Shifted
 from ._noise import Gaussian, Laplace, Noise, Uniform, as_noise, is_distribution
 from ._scm import SCM
-from ._validation import check_bool, check_in_range, check_nodes, check_option, check_random_state, check_sample_size
+from ._validation import (
+    check_bool,
+    check_in_range,
+    check_memory,
+    check_nodes,
+    check_option,
+    check_random_state,
+    check_sample_size,
+)
 
 __all__ = [
     "GRAPH_KINDS",
@@ -377,8 +385,9 @@ def random_dag(
     Raises
     ------
     ParameterError
-        If ``n_nodes < 1``, ``expected_degree`` is outside ``[0, n_nodes - 1]`` or
-        ``kind`` is unknown (the message lists the allowed kinds).
+        If ``n_nodes < 1`` or its arrays do not fit in this machine's memory (``"ER"`` draws
+        all ``n_nodes * (n_nodes - 1) / 2`` pairs), ``expected_degree`` is outside
+        ``[0, n_nodes - 1]`` or ``kind`` is unknown (the message lists the allowed kinds).
 
     See Also
     --------
@@ -400,6 +409,12 @@ def random_dag(
     check_in_range(n_nodes, name="n_nodes", low=1, inclusive="left", integer=True, owner=owner)
     expected_degree = _check_degree(expected_degree, n_nodes, owner)
     check_option(kind, GRAPH_KINDS, name="kind", owner=owner)
+    if kind == "ER":  # every pair of causal positions is drawn
+        n_pairs = n_nodes * (n_nodes - 1) // 2
+        check_memory(n_pairs, name="n_nodes", owner=owner, what=f"{n_nodes} nodes ({n_pairs} candidate edges: ER draws every pair)",
+                     hint="draw fewer nodes")
+    else:
+        check_memory(n_nodes, name="n_nodes", owner=owner, what=f"{n_nodes} nodes", hint="draw fewer nodes")
     _check_prefix(prefix)
     rng = check_random_state(random_state)
     order = rng.permutation(n_nodes)  # order[k]: the node at causal position k
@@ -650,9 +665,13 @@ def _is_discrete(mech: Mechanism) -> bool:
     return isinstance(_unshift(mech), Discrete)
 
 
-def _sample_sizes(n_samples, n_environments: int, owner: str) -> list[int]:
+def _sample_sizes(n_samples, n_environments: int, n_columns: int, owner: str) -> list[int]:
+    """The rows of each environment, checked: ints >= 1 whose ``n_columns`` columns fit in memory together."""
     if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner=owner)
+        check_sample_size(n_samples, n_columns, name="n_samples", owner=owner)
+        check_memory(float(n_environments) * n_samples * n_columns, name="n_environments", owner=owner,
+                     what=f"{n_environments} environments of {n_samples} rows of {n_columns} columns",
+                     hint="simulate fewer environments (or fewer rows per environment)")
         return [int(n_samples)] * n_environments
     if isinstance(n_samples, Sequence) and not isinstance(n_samples, str):
         sizes = list(n_samples)
@@ -728,6 +747,13 @@ def multi_environment(
         with columns ``environment, node, change, parameter`` (one row per changed
         node in each environment >= 1).
 
+    Raises
+    ------
+    ParameterError
+        Naming the parameter: ``n_environments < 2``, a size of ``n_samples`` below 1, or
+        more rows in all than fit in this machine's memory (the size is given), an unknown
+        ``change``, a ``strength`` not > 0, ...
+
     Examples
     --------
     >>> g = random_dag(4, 2, random_state=0)
@@ -739,13 +765,13 @@ def multi_environment(
     """
     owner = "multi_environment"
     check_in_range(n_environments, name="n_environments", low=2, inclusive="left", integer=True, owner=owner)
-    sizes = _sample_sizes(n_samples, n_environments, owner)
     check_option(change, CHANGES, name="change", owner=owner)
     check_in_range(strength, name="strength", low=0, owner=owner)
     wr = _check_interval(weight_range, name="weight_range", owner=owner)
     rng = check_random_state(random_state)
     base = _base_model(dag_or_scm, scm_kind, wr, rng, owner)
     nodes = base.nodes
+    sizes = _sample_sizes(n_samples, n_environments, len(nodes) + 1, owner)
     check_sample_size(sum(sizes), len(nodes) + 1, name="n_samples", owner=owner)
     if "environment" in nodes:
         raise ParameterError(f"{owner} adds a column 'environment'; a node already has that name")
@@ -1089,6 +1115,10 @@ def _check_structure_args(owner, n_series, max_lag, contemporaneous, nonlinear, 
         auto = _check_interval(autocorrelation, name="autocorrelation", owner=owner)
     _check_prefix(prefix)
     N, L = int(n_series), int(max_lag)
+    # the coefficients C (N, N, L + 1), the companion matrix (N L, N L) and the N (N - 1) L candidate links
+    check_memory(float(N * L) ** 2 + float(N) * N * (L + 1) + float(N) * (N - 1) * L, name="n_series" if N >= L else "max_lag",
+                 owner=owner, what=f"{N} series and max_lag={L} (a {N * L} x {N * L} companion matrix)",
+                 hint="draw fewer series (or a smaller max_lag)")
     n_possible = N * (N - 1) * L + (N * (N - 1) // 2 if contemporaneous else 0)
     if n_links is None:
         n_links = min(N, n_possible)
@@ -1138,6 +1168,13 @@ def draw_lagged_structure(
     VARProcess
         Without noise (see :func:`draw_innovations`); ``.graph`` is the true
         :class:`scm.LaggedGraph`.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter: ``n_series`` or ``max_lag`` below 1 or whose companion matrix
+        does not fit in this machine's memory (the size is given), ``n_links`` beyond the
+        possible links, a malformed range, ...
 
     Examples
     --------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ __all__ = [
     "check_in_range",
     "check_nodes",
     "check_random_state",
+    "check_memory",
     "check_sample_size",
     "check_real",
 ]
@@ -39,6 +40,11 @@ def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = No
             raise ParameterError(f"'columns' is only used when {name} is an array, not a DataFrame")
     elif isinstance(data, pd.Series):
         frame = data.to_frame()
+    elif isinstance(data, Mapping):
+        raise DataError(
+            f"{name} must be a DataFrame or a 2-D array; got {type(data).__name__} (pandas.DataFrame({name}) builds a "
+            "frame from a dict of columns)"
+        )
     else:
         try:
             arr = np.asarray(data)
@@ -53,6 +59,8 @@ def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = No
         if len(columns) != arr.shape[1]:
             raise DataError(f"{name} has {arr.shape[1]} columns but {len(columns)} names were given")
         frame = pd.DataFrame(arr, columns=list(columns))
+        if arr.dtype == object:  # a mixed array (numbers and strings): each column gets its own dtype
+            frame = frame.infer_objects()
     dup = frame.columns[frame.columns.duplicated()].tolist()
     if dup:
         raise DataError(f"{name} has duplicated column names: {dup}")
@@ -220,13 +228,60 @@ def _fmt_bytes(b: float) -> str:
     return f"{b:.3g} PB"  # pragma: no cover
 
 
+def check_memory(n_values, *, name: str, what: str, owner: str | None = None, dtype: str = "float64", copies: int = 3,
+                 hint: str = "") -> None:
+    """Refuse a size whose arrays would not fit in this machine's memory, before anything is allocated.
+
+    ``n_values`` numbers of ``dtype``, held ``copies`` times, must fit in the physical memory;
+    otherwise a :class:`ParameterError` names the parameter, what it asks for and the memory
+    available, instead of numpy's ``MemoryError``, an allocation that aborts the interpreter
+    (XLA) or the machine swapping. The shared size check of the simulators, samplers and
+    models (:func:`check_sample_size` is its form for rows of columns).
+
+    Parameters
+    ----------
+    n_values : int or float
+        How many numbers the size asks for (e.g. ``n_nodes ** 2`` for a matrix of edge weights).
+    name, owner : str
+        The parameter and the function, for the message.
+    what : str
+        What the size asks for, in words (e.g. ``"1000 nodes (a 1000 x 1000 matrix)"``).
+    dtype : str, default "float64"
+        The arrays' type (its item size counts).
+    copies : int, default 3
+        How many such arrays the computation holds at once.
+    hint : str
+        What to do instead, appended to the message.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, the memory needed and the memory of this machine.
+
+    Examples
+    --------
+    >>> check_memory(10**24, name="n_nodes", what="10**12 nodes (a 10**12 x 10**12 matrix)", owner="DPDAG")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: The 'n_nodes' parameter of DPDAG asks for 10**12 nodes (a 10**12 x 10**12 matrix): ...
+    """
+    need = float(n_values) * np.dtype(dtype).itemsize * copies
+    mem = _physical_memory()
+    if mem is not None and need > mem:
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(
+            f"The {name!r} parameter{where} asks for {what}: about {_fmt_bytes(need)} of {dtype} arrays, more than this "
+            f"machine's {_fmt_bytes(mem)} of memory" + (f"; {hint}" if hint else "")
+        )
+
+
 def check_sample_size(n, n_columns: int, *, name: str = "n", owner: str | None = None, copies: int = 3) -> int:
     """Check a number of rows to draw: an int >= 1 whose arrays fit in this machine's memory.
 
     ``n`` rows of ``n_columns`` float64 columns, held ``copies`` times while sampling (noise,
-    values, the returned frame), must fit in the physical memory; otherwise a
-    :class:`ParameterError` names the parameter, the size asked and the memory available,
-    instead of numpy's ``MemoryError`` (or the machine swapping).
+    values, the returned frame), must fit in the physical memory (:func:`check_memory`);
+    otherwise a :class:`ParameterError` names the parameter, the size asked and the memory
+    available, instead of numpy's ``MemoryError`` (or the machine swapping).
 
     Examples
     --------
@@ -238,12 +293,6 @@ def check_sample_size(n, n_columns: int, *, name: str = "n", owner: str | None =
     scm._exceptions.ParameterError: The 'n' parameter of SCM.sample asks for 1000000000000000 rows of 3 columns: ...
     """
     check_in_range(n, name=name, low=1, inclusive="left", integer=True, owner=owner)
-    need = float(n) * max(int(n_columns), 1) * 8.0 * copies
-    mem = _physical_memory()
-    if mem is not None and need > mem:
-        where = f" of {owner}" if owner else ""
-        raise ParameterError(
-            f"The {name!r} parameter{where} asks for {n} rows of {n_columns} columns: about {_fmt_bytes(need)} of "
-            f"float64 arrays, more than this machine's {_fmt_bytes(mem)} of memory; draw fewer rows (or in batches)"
-        )
+    check_memory(float(n) * max(int(n_columns), 1), name=name, what=f"{n} rows of {n_columns} columns", owner=owner,
+                 copies=copies, hint="draw fewer rows (or in batches)")
     return int(n)

@@ -49,9 +49,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, meek_rules
+from scm import PDAG
+from scm._cpdag import _meek_rules
 from scm._exceptions import DataError, ParameterError
-from scm._validation import check_numeric_frame, check_random_state
+from scm._graph import check_graph_input
+from scm._validation import check_nodes, check_numeric_frame, check_random_state
 
 from .._base import Boolean, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
@@ -73,6 +75,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONTEXT_KINDS = ("auto", "categorical", "continuous")
+
+#: The rows CD-NOD needs: :class:`CDNOD` refuses fewer in its data, :func:`context_skeleton`
+#: in the data of its CI test.
+MIN_ROWS = 5
 
 #: An integer-valued context with at most this many distinct values is a domain index
 #: under ``context_kind="auto"`` (when every value is also repeated on average).
@@ -184,14 +190,14 @@ def _as_context(data: pd.DataFrame, context, context_kind: str) -> tuple[pd.Data
 
 
 def _split_context(data, context, context_kind: str) -> tuple[pd.DataFrame, _Context]:
-    """The validated variables (numeric, non-constant, at least 5 rows) and context of ``data``."""
+    """The validated variables (numeric, non-constant, at least ``MIN_ROWS`` rows) and context of ``data``."""
     from scm._validation import as_dataframe
 
     frame = data if isinstance(data, pd.DataFrame) else as_dataframe(data, name="data")
-    if frame.shape[0] < 5:  # before the context, whose checks read its first value
-        raise DataError(f"data has {frame.shape[0]} rows; CD-NOD needs at least 5")
+    if frame.shape[0] < MIN_ROWS:  # before the context, whose checks read its first value
+        raise DataError(f"data has {frame.shape[0]} rows; CD-NOD needs at least {MIN_ROWS}")
     variables, ctx = _as_context(frame, context, context_kind)
-    variables = check_numeric_frame(variables, name="data", min_rows=5, allow_constant=False)
+    variables = check_numeric_frame(variables, name="data", min_rows=MIN_ROWS, allow_constant=False)
     return variables, ctx
 
 
@@ -210,18 +216,39 @@ def context_knowledge(variables, contexts):
     -------
     BackgroundKnowledge
 
+    Raises
+    ------
+    ParameterError
+        If a name is listed twice: among the variables, among the contexts, or as both a
+        context and a variable (a context is exogenous; a variable is not).
+
     Examples
     --------
     >>> context_knowledge(["X", "Y"], ["C"])
     BackgroundKnowledge(tiers={'C': 0, 'X': 1, 'Y': 1})
+    >>> context_knowledge(["X", "C"], ["C"])
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.ParameterError: context_knowledge: 'C' is listed as a context and as a variable; ...
 
     See Also
     --------
     context_skeleton, orient_with_context : the phases that use it.
     """
-    tiers = {c: 0 for c in contexts}
-    tiers.update({v: 1 for v in variables})
-    return BackgroundKnowledge(tiers=tiers)
+    contexts = [contexts] if isinstance(contexts, str) else list(contexts)
+    variables = [variables] if isinstance(variables, str) else list(variables)
+    role: dict = {}
+    for kind, names in (("context", contexts), ("variable", variables)):
+        for name in names:
+            if name in role:
+                if role[name] == kind:
+                    raise ParameterError(f"context_knowledge: the {kind} {name!r} is listed twice")
+                raise ParameterError(
+                    f"context_knowledge: {name!r} is listed as a context and as a variable; a context node is exogenous "
+                    "(tier 0), not one of the variables (tier 1)"
+                )
+            role[name] = kind
+    return BackgroundKnowledge(tiers={name: 0 if kind == "context" else 1 for name, kind in role.items()})
 
 
 def changing_nodes(graph, contexts) -> list:
@@ -238,6 +265,13 @@ def changing_nodes(graph, contexts) -> list:
     -------
     list of str
 
+    Raises
+    ------
+    GraphError
+        If ``graph`` is not a networkx graph or a PDAG.
+    UnknownNodeError
+        Naming the contexts that are not nodes of ``graph``.
+
     Examples
     --------
     >>> import networkx as nx
@@ -248,8 +282,9 @@ def changing_nodes(graph, contexts) -> list:
     --------
     context_skeleton : returns them with the skeleton.
     """
-    contexts = set(contexts)
+    check_graph_input(graph, (nx.Graph, PDAG), name="graph", owner="changing_nodes")
     nodes = list(graph.nodes)
+    contexts = set(check_nodes(contexts, set(nodes), what="context node", where="the graph"))
     if isinstance(graph, PDAG):
         adj = {n: graph.adjacencies(n) for n in nodes}
     else:
@@ -281,6 +316,15 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     changing : list of str
         The variables adjacent to a context node.
 
+    Raises
+    ------
+    DataError
+        If the data of ``ci_test`` have fewer than ``MIN_ROWS`` (5) rows, the rows
+        :class:`CDNOD` needs.
+    ParameterError
+        If a context node is not a variable of ``ci_test``, or is listed twice (see
+        :func:`context_knowledge`).
+
     Examples
     --------
     >>> import networkx as nx
@@ -297,6 +341,9 @@ def context_skeleton(ci_test, contexts, *, alpha=0.05, max_cond_size=None, stabl
     discovery.constraint.skeleton : the adjacency search it runs.
     """
     runner = as_runner(ci_test, runner, owner="context_skeleton")
+    n_rows = getattr(runner.ci_test, "n_samples", None)  # None: an oracle (DSeparation) or another backend
+    if n_rows is not None and n_rows < MIN_ROWS:
+        raise DataError(f"context_skeleton: the data of the CI test have {n_rows} rows; CD-NOD needs at least {MIN_ROWS}")
     names = runner.names
     missing = [c for c in contexts if c not in names]
     if missing:
@@ -361,6 +408,7 @@ def orient_with_context(
     orient_by_independent_changes : phase 3.
     discovery.constraint.orient_colliders, scm.meek_rules : the orientation steps it runs.
     """
+    check_graph_input(skeleton_graph, (nx.Graph, PDAG), name="skeleton_graph", owner="orient_with_context")
     nodes = list(skeleton_graph.nodes) if nodes is None else list(nodes)
     bk = context_knowledge([v for v in nodes if v not in contexts], contexts)
     pdag = apply_background_knowledge(skeleton_graph, bk, nodes=nodes)
@@ -660,7 +708,7 @@ def _orient_by_independent_changes(pdag, embedder, contexts, progress):
         a, b = (r["x"], r["y"]) if r["stat_x_to_y"] <= r["stat_y_to_x"] else (r["y"], r["x"])
         if not g.has_undirected(a, b) or _creates_cycle(g, a, b):
             continue
-        g = meek_rules(g.orient(a, b), order_independent=True)
+        g = _meek_rules(g.orient(a, b), order_independent=True)  # an estimated pattern: no acyclicity check
         applied[i] = True
     table = pd.DataFrame(rows, columns=["edge", "x", "y", "direction", "stat_x_to_y", "stat_y_to_x"])
     table["applied"] = pd.Series(applied, dtype=bool)

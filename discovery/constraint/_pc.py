@@ -36,9 +36,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from scm import PDAG, ParameterError, meek_rules
-from scm._cpdag import _meek_rounds
-from scm._validation import check_in_range, check_numeric_frame, check_option
+from scm import PDAG, ParameterError
+from scm._cpdag import _meek_rounds, _meek_rules
+from scm._graph import check_graph_input
+from scm._validation import check_in_range, check_nodes, check_numeric_frame, check_option
 
 from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
@@ -295,6 +296,7 @@ def apply_background_knowledge(graph, background_knowledge: BackgroundKnowledge 
     orient_colliders : the phase after; it never re-orients the edges directed here.
     BackgroundKnowledge : required and forbidden edges, tiers.
     """
+    check_graph_input(graph, (nx.Graph, PDAG), name="graph", owner="apply_background_knowledge")
     if isinstance(graph, PDAG):
         pdag = graph
     else:
@@ -440,6 +442,14 @@ def orient_colliders(
         does with it; ``into_a`` are the colliders ``(x, a, y)`` (``x < y`` by name) that put
         an arrowhead at ``a``, ``into_b`` those at ``b``. Sorted by names.
 
+    Raises
+    ------
+    ParameterError
+        For an invalid ``rule``, ``conflict`` or ``alpha``, or a missing ``separating_sets``
+        (``"sepset"``) or ``ci_test`` (max-p rules).
+    UnknownNodeError
+        With a max-p rule, naming the nodes of the skeleton that are not variables of the CI test.
+
     Examples
     --------
     >>> import networkx as nx
@@ -487,6 +497,7 @@ def orient_colliders(
             raise ParameterError(f"orient_colliders with rule={rule!r} needs a 'ci_test'.")
         check_in_range(alpha, name="alpha", low=0, high=1, owner="orient_colliders")
         tester = as_runner(ci_test, runner, owner="orient_colliders")
+        check_nodes(list(pdag.nodes), tester.index, what="skeleton node", where="the variables of the CI test")
         decisions = _maxp_decisions(pdag, triples, tester, alpha, max_cond_size, rule == "definite_maxp")
 
     colliders = [t for t, c in zip(triples, decisions) if c]
@@ -588,7 +599,7 @@ def _orient_and_propagate(pdag: PDAG, collider_conflicts: list, conflict: str) -
     ``(a, b, phase, into_a, into_b)``).
     """
     if conflict != "bidirected":
-        return meek_rules(pdag), list(collider_conflicts)
+        return _meek_rules(pdag), list(collider_conflicts)  # an estimated pattern may be cyclic
     graph, meek = _meek_rounds(pdag)
     return graph, list(collider_conflicts) + [(a, b, f"meek: {kind}", ia, ib) for a, b, kind, ia, ib in meek]
 

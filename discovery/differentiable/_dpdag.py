@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scm._exceptions import ParameterError
-from scm._validation import check_in_range, check_option
+from scm._validation import check_in_range, check_memory, check_option
 
 from .._jax import check_key, jit
 from . import _kernels as K
@@ -64,7 +64,7 @@ def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsor
     (2, 3, 3)
     """
     check_option(relaxation, RELAXATIONS, name="relaxation", owner="discovery.sample")
-    check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="discovery.sample")
+    _check_samples(n, int(params["theta"].shape[-1]), name="n", owner="discovery.sample")
     check_in_range(sinkhorn_iters, name="sinkhorn_iters", low=1, inclusive="left", integer=True, owner="discovery.sample")
     _check_tau(tau, owner="discovery.sample")
     check_key(key, owner="discovery.sample")
@@ -74,6 +74,14 @@ def sample(params: dict, key, *, n: int = 1, tau=1.0, relaxation: str = "softsor
 @partial(jit, static_argnames=("n", "relaxation", "hard", "sinkhorn_iters"))
 def _sample(params: dict, key, *, n: int, tau, relaxation: str, hard: bool, sinkhorn_iters: int):
     return K.sample_dags(params, key, n, tau=tau, relaxation=relaxation, hard=hard, sinkhorn_iters=sinkhorn_iters)
+
+
+def _check_samples(n, d: int, *, name: str, owner: str) -> int:
+    """``n`` samples of (d, d) matrices: an int >= 1 whose arrays fit in this machine's memory (:func:`scm._validation.check_memory`)."""
+    check_in_range(n, name=name, low=1, inclusive="left", integer=True, owner=owner)
+    check_memory(float(n) * d * d, name=name, owner=owner, what=f"{n} samples of {d} x {d} adjacency matrices", dtype="float32",
+                 hint="draw fewer samples (or in batches)")
+    return int(n)
 
 
 def _check_tau(tau, owner: str) -> None:
@@ -136,7 +144,8 @@ class DPDAG:
     Parameters
     ----------
     n_nodes : int
-        Number of nodes ``d`` (at least 1).
+        Number of nodes ``d`` (at least 1): its ``d x d`` edge logits must fit in this
+        machine's memory (else a :class:`scm.ParameterError` gives the size).
     key : jax.random.PRNGKey
         Initialises ``psi ~ N(0, init_scale^2)``; ``theta`` starts at 0 (every allowed
         edge has probability 1/2).
@@ -193,6 +202,9 @@ class DPDAG:
         sinkhorn_iters: int = 20,
     ):
         check_in_range(n_nodes, name="n_nodes", low=1, inclusive="left", integer=True, owner="DPDAG")
+        # theta holds n_nodes ** 2 logits: refused here, before XLA sees a shape whose size overflows (it aborts)
+        check_memory(float(n_nodes) ** 2, name="n_nodes", owner="DPDAG", dtype="float32",
+                     what=f"{n_nodes} nodes (a {n_nodes} x {n_nodes} matrix of edge logits)", hint="use fewer nodes")
         check_in_range(init_scale, name="init_scale", low=0, inclusive="left", owner="DPDAG")
         check_key(key, owner="DPDAG")
         params = K.init_dpdag_params(key, int(n_nodes), scale=float(init_scale))
@@ -268,8 +280,14 @@ class DPDAG:
         -------
         jax.Array of shape (n, d, d)
             ``A[k, i, j] = 1`` iff ``i -> j`` in sample ``k``.
+
+        Raises
+        ------
+        ParameterError
+            If ``n`` is not an int >= 1 or its ``n x d x d`` samples do not fit in this
+            machine's memory (the size is given).
         """
-        check_in_range(n, name="n", low=1, inclusive="left", integer=True, owner="DPDAG.sample")
+        _check_samples(n, self.n_nodes, name="n", owner="DPDAG.sample")
         check_key(key, owner="DPDAG.sample")
         return _sample(
             self.params, key, n=int(n), tau=self.tau, relaxation=self.permutation, hard=bool(hard),
@@ -306,7 +324,7 @@ class DPDAG:
             return edge_probs(self.params)
         if key is None:
             raise ParameterError("DPDAG.edge_probs(method='monte_carlo') needs a 'key'")
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="DPDAG.edge_probs")
+        _check_samples(n_samples, self.n_nodes, name="n_samples", owner="DPDAG.edge_probs")
         check_key(key, owner="DPDAG.edge_probs")
         return _mc_edge_probs(self.params, key, int(n_samples))
 

@@ -39,6 +39,7 @@ import scipy.linalg
 from jax import lax
 
 from scm._exceptions import ConvergenceError, DataError, ParameterError
+from scm._graph import check_weighted_adjacency
 from scm._validation import check_in_range, check_numeric_frame
 
 from .._base import Boolean, Custom, Interval, Options, ParamsMixin, RandomState, Satisfies, is_layer_sizes
@@ -56,6 +57,12 @@ MODELS = ("linear", "mlp")
 # the linear SEM; 2020: 0.01 for the MLPs). With 0.1 the MLPs of the benchmark's
 # simulated nonlinear graphs (d = 10) fit the empty graph (docs/benchmarks.md).
 DEFAULT_LAMBDA1 = {"linear": 0.1, "mlp": 0.01}
+
+# n <= d rows: the sample covariance is singular and the graph rests on the penalty. NOTEARS fits
+# such data only with a penalty and from this many rows on (VIDPDAG's minimum for any fit): with
+# fewer, e.g. 3 rows for 4 variables, the centred data span at most n - 1 <= 8 directions and the
+# edges that survive the threshold are the penalty's and the noise's, not the data's (issue 26).
+MIN_PENALISED_ROWS = 10
 
 # L-BFGS memory of the linear solver. SciPy's default is 10; on the graphs of the NOTEARS
 # benchmark 5 pairs gave shorter fits and the same SHD on all graphs but one whose SHD
@@ -197,6 +204,14 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
     removed : list of tuple
         ``(source, target, weight)`` of every edge removed to break a cycle, in order.
 
+    Raises
+    ------
+    GraphError
+        ``weights`` is not a square array of finite numbers (the entry is named by its nodes), or
+        ``nodes`` does not name each of its rows (the check of :func:`scm.adjacency_to_dag`).
+    ParameterError
+        ``threshold`` is not a number >= 0.
+
     Examples
     --------
     >>> w = np.array([[0.0, 0.9, 0.0], [0.0, 0.0, 0.8], [0.4, 0.0, 0.0]])
@@ -204,7 +219,13 @@ def break_cycles(weights: np.ndarray, threshold: float, nodes) -> tuple[nx.DiGra
     >>> sorted(g.edges), removed
     ([('a', 'b'), ('b', 'c')], [('c', 'a', 0.4)])
     """
-    nodes = list(nodes)
+    check_in_range(threshold, name="threshold", low=0, inclusive="left", owner="break_cycles")
+    weights, nodes = check_weighted_adjacency(weights, nodes, name="weights")
+    return _break_cycles(weights, threshold, nodes)
+
+
+def _break_cycles(weights: np.ndarray, threshold: float, nodes: list) -> tuple[nx.DiGraph, list]:
+    """:func:`break_cycles` on checked weights (NOTEARS' own, finite: checked by ``fit``)."""
     strength = np.abs(np.asarray(weights, dtype=float))
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
@@ -339,6 +360,13 @@ class NOTEARS(ParamsMixin):
     *Precision.* Everything runs in float64 (inside :func:`jax.enable_x64`, set for the
     call only): ``h_tol = 1e-8`` is below float32 resolution.
 
+    *Rows.* With ``n`` rows of ``d`` variables, ``n > d`` is fitted. With ``n <= d`` the
+    sample covariance is singular (some variable is an exact linear function of the
+    others), so the graph rests on the penalty: refused without one, fitted with a
+    ``UserWarning`` with one (the default ``lambda1="auto"`` is one) from 10 rows on, and
+    refused with fewer (3 rows for 4 variables is a ``DataError`` asking for 5). The
+    error names the rows needed.
+
     *Scale.* By default columns are centred, not scaled, as in the reference
     implementation, so the result depends on the units of each column. Linear NOTEARS is
     known to exploit the marginal variances ("varsortability", Reisach et al., 2021): on
@@ -413,8 +441,13 @@ class NOTEARS(ParamsMixin):
         return hasattr(self, "graph_")
 
     def _check_rows(self, n: int, d: int) -> None:
-        """Refuse (unpenalised) or warn (penalised) when ``n <= d``: then some column is an exact
-        linear function of the others, so a fit can explain it away whatever the causal structure."""
+        """The rows rule of :meth:`fit` (``n`` rows, ``d`` variables).
+
+        ``n > d``: fitted. ``n <= d``: some column is an exact linear function of the others, so
+        a fit can explain it away whatever the causal structure; refused without a penalty,
+        fitted with a warning with one when ``n >= MIN_PENALISED_ROWS`` (10), else refused. The
+        error names the rows needed: ``d + 1``, or ``min(d + 1, 10)`` with a penalty.
+        """
         if n > d:
             return
         penalties = {"lambda1": self._lambda1()}
@@ -426,8 +459,14 @@ class NOTEARS(ParamsMixin):
         )
         active = {k: v for k, v in penalties.items() if v > 0}
         if not active:
-            raise DataError(text + "; give more rows or a penalty (lambda1 > 0)")
+            more = "" if n >= MIN_PENALISED_ROWS else f" and at least {MIN_PENALISED_ROWS} rows"
+            raise DataError(text + f"; give more rows or a penalty (lambda1 > 0){more}")
         shown = ", ".join(f"{k}={v:g}" for k, v in active.items())
+        if n < MIN_PENALISED_ROWS:
+            raise DataError(
+                text + f"; with a penalty ({shown}) fewer rows than that are fitted only from {MIN_PENALISED_ROWS} rows "
+                f"on: give at least {min(d + 1, MIN_PENALISED_ROWS)} rows"
+            )
         warnings.warn(text + f"; the graph rests on the penalty ({shown})", UserWarning, stacklevel=3)
 
     def _lambda1(self) -> float:
@@ -441,7 +480,12 @@ class NOTEARS(ParamsMixin):
         Parameters
         ----------
         data : pandas.DataFrame or array of shape (n_samples, n_features)
-            At least 2 columns and 3 rows; column names become node names.
+            At least 2 columns and 3 rows; column names become node names. The rows
+            rule, for ``n`` rows of ``d`` variables: ``n > d`` is fitted; ``n <= d`` (a
+            singular sample covariance: the graph rests on the penalty) is refused without
+            a penalty (``lambda1 = 0``, and ``lambda2 = 0`` for the MLP), and with one is
+            fitted with a ``UserWarning`` from 10 rows on (``MIN_PENALISED_ROWS``, the
+            minimum of :class:`VIDPDAG`) and refused below.
         y : ignored
 
         Returns
@@ -454,10 +498,11 @@ class NOTEARS(ParamsMixin):
         ParameterError
             For an invalid parameter (named, with its allowed values).
         DataError
-            For NaN/inf, non-numeric or constant columns (named), or too few rows: fewer
-            than 3, or at most one per variable without a penalty (``lambda1 = 0``, and
-            ``lambda2 = 0`` for the MLP). With a penalty and ``n <= d`` rows a
-            ``UserWarning`` says how many rows an unpenalised fit needs.
+            For NaN/inf, non-numeric or constant columns (named), or too few rows by the
+            rule above: fewer than 3, or ``n <= d`` without a penalty (the error says
+            ``d + 1`` rows are needed) or with a penalty and fewer than 10 rows (it says
+            ``min(d + 1, 10)``). With a penalty and ``10 <= n <= d`` rows a ``UserWarning``
+            says how many rows an unpenalised fit needs.
         ConvergenceError
             If the optimisation produces NaN.
         """
@@ -509,7 +554,7 @@ class NOTEARS(ParamsMixin):
                 "NOTEARS stopped with h(W) = %.3g > h_tol = %g after %d steps (rho = %.1e); cycles may remain "
                 "before thresholding", h, self.h_tol, n_outer, rho,
             )
-        graph, removed = break_cycles(w, float(self.w_threshold), names)
+        graph, removed = _break_cycles(w, float(self.w_threshold), names)  # w: checked finite above
         if removed:
             text = ", ".join(f"{u} -> {v} ({wt:+.3g})" for u, v, wt in removed)
             logger.warning("NOTEARS: the thresholded graph had cycles; removed the weakest edge of each: %s", text)

@@ -291,7 +291,11 @@ def transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.nd
     Raises
     ------
     DataError
-        ``"log"`` of a column with a value <= 0, naming the column.
+        Naming the column: a non-numeric column, NaN or inf (the check of :func:`prepare_data`,
+        which calls this phase on data it has checked), ``x`` not 2-D or ``names`` not one per
+        column, no row; ``"log"`` of a column with a value <= 0.
+    ParameterError
+        An unknown ``transform`` (the allowed values are listed).
 
     Examples
     --------
@@ -300,6 +304,13 @@ def transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.nd
     >>> y[:, 0].round(3).tolist(), names
     ([-0.967, 0.0, 0.967], ['a', 'b'])
     """
+    check_option(transform, TRANSFORMS, name="transform", owner="transform_columns")
+    frame = check_numeric_frame(x, name="x", columns=list(names))
+    return _transform_columns(frame.to_numpy(dtype=np.float64), list(frame.columns), transform)
+
+
+def _transform_columns(x: np.ndarray, names: list, transform: str) -> tuple[np.ndarray, list]:
+    """:func:`transform_columns` on checked columns (finite floats, one name each)."""
     if transform == "none":
         return x, []
     if transform == "rank":
@@ -414,7 +425,7 @@ def prepare_data(
     if len(names) < 2:
         raise DataError(f"VIDPDAG needs at least 2 columns (variables); data has {len(names)}")
     rng = check_random_state(random_state)
-    x, transformed = transform_columns(frame.to_numpy(dtype=np.float64), names, transform)
+    x, transformed = _transform_columns(frame.to_numpy(dtype=np.float64), names, transform)  # checked above
     if standardize:
         loc, scale = center_scale(x, names, owner="VIDPDAG")
         x = (x - loc) / scale

@@ -13,11 +13,16 @@
 - :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
+- :func:`check_graph` (a :class:`GraphCheck`), :func:`implied_independences`: do the data
+  contradict the independences a graph implies, and does it beat random relabellings of its
+  nodes; :func:`check_mechanisms` (a :class:`MechanismCheck`): held-out fit and residual
+  independence of a fitted model's mechanisms.
 
 This package is named ``evaluation`` rather than ``compare`` so that the subpackage
 does not shadow the function :func:`discovery.compare`.
 """
 
+from ._check import GraphCheck, MechanismCheck, check_graph, check_mechanisms, implied_independences
 from ._compare import (
     Capability,
     RunResult,
@@ -59,4 +64,9 @@ __all__ = [
     "default_datasets",
     "default_algorithms",
     "run_default_suite",
+    "check_graph",
+    "implied_independences",
+    "GraphCheck",
+    "check_mechanisms",
+    "MechanismCheck",
 ]

@@ -54,7 +54,7 @@ import pandas as pd
 
 from scm import PDAG, Dataset, LaggedGraph
 from scm._exceptions import DataError, ParameterError, ScmkitError
-from scm._validation import check_in_range
+from scm._validation import as_dataframe, check_in_range
 
 from .._utils import ensure_directory, first_line, progress_bar, slug
 from ..timeseries import lagged_metrics
@@ -1328,6 +1328,50 @@ class GraphStore(Mapping):
         return f"GraphStore({len(self._items)} graphs)"
 
 
+def check_results(results, columns, *, owner: str) -> pd.DataFrame:
+    """The results table of :func:`compare` as ``owner`` reads it: the one check of :func:`summarise`,
+    :func:`~discovery.evaluation.plot_comparison` and :func:`~discovery.evaluation.write_report`.
+
+    Parameters
+    ----------
+    results
+        The argument.
+    columns : iterable of str
+        The columns ``owner`` reads.
+    owner : str
+        The function, for the messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``results`` itself (its ``attrs`` kept).
+
+    Raises
+    ------
+    DataError
+        If ``results`` is not a DataFrame (a dict of columns, say), or names a column twice
+        (the duplicated names are listed: pandas would read them as a frame, not a column).
+    ParameterError
+        Naming the columns of ``columns`` that ``results`` lacks.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame([[1.0, 2.0]], columns=["shd", "shd"])
+    >>> check_results(table, ["shd"], owner="summarise")
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.DataError: results has duplicated column names: ['shd']
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise DataError(f"{owner} expects the results table of compare() (a pandas DataFrame) as 'results'; got "
+                        f"{type(results).__name__}")
+    results = as_dataframe(results, name="results")  # duplicated column names are a DataError naming them
+    missing = [c for c in columns if c not in results.columns]
+    if missing:
+        raise ParameterError(f"{owner}: results have no column(s) {missing}; columns: {list(results.columns)}")
+    return results
+
+
 def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:
     """Mean and standard deviation of ``metric`` over seeds: one row per (dataset, algorithm).
 
@@ -1343,6 +1387,13 @@ def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:
     DataFrame
         ``dataset``, ``algorithm``, ``mean``, ``std`` and ``n`` (the runs averaged).
 
+    Raises
+    ------
+    DataError
+        If ``results`` is not a DataFrame or names a column twice (see :func:`check_results`).
+    ParameterError
+        If ``results`` lacks ``metric``, ``dataset`` or ``algorithm`` (named).
+
     Examples
     --------
     >>> results = pd.DataFrame({"dataset": ["d"] * 3, "algorithm": ["pc"] * 3, "seed": [0, 1, 2],
@@ -1351,8 +1402,7 @@ def summarise(results: pd.DataFrame, metric: str = "shd") -> pd.DataFrame:
       dataset algorithm  mean       std  n
     0       d        pc   3.0  1.414214  2
     """
-    if metric not in results.columns:
-        raise ParameterError(f"results have no column {metric!r}; columns: {list(results.columns)}")
+    results = check_results(results, ["dataset", "algorithm", metric], owner="summarise")
     ok = results[results["status"] == "ok"] if "status" in results else results
     g = ok.groupby(["dataset", "algorithm"], sort=False)[metric]
     out = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.count()}).reset_index()

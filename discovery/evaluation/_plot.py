@@ -23,6 +23,8 @@ import pandas as pd
 from scm import PDAG, LaggedGraph
 from scm._exceptions import GraphError, ParameterError
 
+from ._compare import check_results
+
 __all__ = ["plot_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
 
 #: Colour of each edge status (also the legend order).
@@ -261,6 +263,14 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    DataError
+        If ``results`` is not a DataFrame or names a column twice (see
+        :func:`discovery.evaluation._compare.check_results`).
+    ParameterError
+        If ``results`` lacks ``algorithm``, ``dataset`` or ``metric`` (named), or has no rows.
+
     Examples
     --------
     >>> import pandas as pd
@@ -272,10 +282,7 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
     """
     from matplotlib.figure import Figure
 
-    need = {"algorithm", "dataset", metric}
-    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
-        have = list(results.columns) if isinstance(results, pd.DataFrame) else type(results).__name__
-        raise ParameterError(f"results must be a DataFrame with columns {sorted(need)}; got {have}")
+    results = check_results(results, ["algorithm", "dataset", metric], owner="plot_comparison")
     dsets = list(dict.fromkeys(results["dataset"])) if datasets is None else list(datasets)
     algos = list(dict.fromkeys(results["algorithm"])) if algorithms is None else list(algorithms)
     if not dsets:

@@ -324,7 +324,7 @@ def _consensus_tables(results: pd.DataFrame, shown_seed) -> str:
 
 
 def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None, *, truths: Mapping | None = None,
-                 metrics=None, title: str = "scmkit comparison", seed: int | None = None) -> pathlib.Path:
+                 metrics=None, title: str = "scmkit comparison", seed: int | None = None, checks=None) -> pathlib.Path:
     """Write ``index.html``, ``results.csv`` and the figures of a comparison to ``directory``.
 
     Parameters
@@ -346,11 +346,24 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     title : str
     seed : int, optional
         Whose graphs to draw (default: the first seed of ``results``).
+    checks : mapping title -> result, or sequence of results, optional
+        Results of :func:`~discovery.evaluation.check_graph` and
+        :func:`~discovery.evaluation.check_mechanisms`, shown in a section "Checks against the
+        data" (default ``results.attrs["checks"]``, if any).
 
     Returns
     -------
     pathlib.Path
         The path of ``index.html``.
+
+    Raises
+    ------
+    DataError
+        If ``results`` is not a DataFrame or names a column twice (see
+        :func:`discovery.evaluation._compare.check_results`).
+    ParameterError
+        If ``results`` lacks ``algorithm``, ``dataset``, ``seed`` or a metric of ``metrics``
+        (named) or has no rows, or ``directory`` is a file.
 
     Examples
     --------
@@ -362,11 +375,18 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     ...     sorted(p.name for p in page.parent.iterdir())
     ['comparison-fit_seconds.png', 'comparison-shd.png', 'index.html', 'results.csv']
     """
-    need = {"algorithm", "dataset", "seed"}
-    if not isinstance(results, pd.DataFrame) or not need <= set(results.columns):
-        raise ParameterError(f"results must be the DataFrame of compare() (columns {sorted(need)} at least)")
+    from ._compare import check_results
+
+    results = check_results(results, ["algorithm", "dataset", "seed"], owner="write_report")
     if results.empty:
         raise ParameterError("results has no rows: there is no run to report")
+    checks = checks if checks is not None else results.attrs.get("checks")
+    if checks:
+        from ._check import checks_html
+
+        checks_section = checks_html(checks)  # refused before anything is written
+    else:
+        checks_section = ""
     out = ensure_directory(directory, name="directory", owner="write_report")
     graphs = graphs if graphs is not None else results.attrs.get("graphs", {})
     truths = truths if truths is not None else results.attrs.get("truths", {})
@@ -387,6 +407,7 @@ def write_report(results: pd.DataFrame, directory, graphs: Mapping | None = None
     if graphs:
         parts.append(_graphs_section(results, graphs, truths, dsets, truth_free, shown_seed, out))
     parts.append(_errors_section(results))
+    parts.append(checks_section)
     shown = results.drop(columns=[c for c in ("warnings",) if c in results.columns])
     parts.append("<h2>All runs</h2><details><summary>Show every run</summary>"
                  + shown.to_html(index=False, float_format=lambda v: f"{v:.3g}", escape=True, na_rep="&ndash;", border=0)

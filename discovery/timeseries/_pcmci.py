@@ -60,7 +60,7 @@ from scm._lagged import LaggedGraph
 from scm._validation import as_dataframe, check_in_range
 
 from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options, ParamsMixin, ci_test_constraints
-from .._utils import next_pow2, standardize
+from .._utils import adjust_pvalues, next_pow2, standardize
 from .._utils import progress as _progress
 from ..constraint import CIRunner
 from . import _kernels as _ts_kernels
@@ -895,16 +895,7 @@ def _symmetrize(pv, val, pairs, links) -> None:
 def _fdr_bh(pv, mask):
     """Benjamini-Hochberg adjusted p-values of the entries ``pv[mask]``."""
     q = np.array(pv, dtype=float)
-    p = pv[mask]
-    if p.size == 0:
-        return q
-    order = np.argsort(p)
-    ranked = p[order] * p.size / np.arange(1, p.size + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    adj = np.minimum(adj, 1.0)
-    out = np.empty_like(adj)
-    out[order] = adj
-    q[mask] = out
+    q[mask] = adjust_pvalues(pv[mask], "bh")
     return q
 
 

@@ -124,12 +124,19 @@ def test_anchor_regression_refuses_three_rows_for_three_covariates():
         AnchorRegression().fit(x, rng.normal(size=3), [0, 1, 1])
 
 
-def test_notears_with_three_rows_and_four_variables_refuses_or_warns():
-    x = pd.DataFrame(np.random.default_rng(0).normal(size=(3, 4)), columns=list("abcd"))
+def test_notears_with_fewer_rows_than_variables_refuses_or_warns():
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(3, 4)), columns=list("abcd"))
     with pytest.raises(DataError, match=r"3 rows for 4 variables.*at least d \+ 1 = 5"):
         NOTEARS(lambda1=0.0).fit(x)
-    with pytest.warns(UserWarning, match=r"3 rows for 4 variables.*rests on the penalty \(lambda1=0.1\)"):  # returned edges silently
+    # a penalty does not make 3 rows enough (it returned edges, then edges with a warning): n <= d needs 10 rows
+    with pytest.raises(DataError, match=r"3 rows for 4 variables.*\(lambda1=0.1\).*give at least 5 rows"):
         NOTEARS().fit(x)
+    wide = pd.DataFrame(rng.normal(size=(10, 12)), columns=[f"v{i}" for i in range(12)])
+    with pytest.warns(UserWarning, match=r"10 rows for 12 variables.*rests on the penalty \(lambda1=0.1\)"):
+        NOTEARS(max_iter=3).fit(wide)
+    with pytest.raises(DataError, match=r"9 rows for 12 variables.*give at least 10 rows"):
+        NOTEARS().fit(wide.iloc[:9])
 
 
 def test_irm_refuses_an_interpolating_fit():
