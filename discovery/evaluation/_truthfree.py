@@ -12,7 +12,8 @@ truth:
   edge, and the graph of the edges most of them found;
 - :func:`heldout_loglik`: how well each learned graph predicts held-out rows: the
   cross-validated log-likelihood, per row, of a linear-Gaussian SCM fitted on the graph
-  (:func:`scm.fit_scm`), so that graphs can be ranked by prediction.
+  (scm's fitting phases, as in :func:`~discovery.evaluation.check_mechanisms`), so that graphs can be
+  ranked by prediction.
 
 Every DAG of a Markov equivalence class defines the same set of linear-Gaussian
 distributions, and the maximum-likelihood fit of that set is the same distribution
@@ -70,9 +71,6 @@ TRUTH_FREE_METRICS = (
 #: A context (environment) column with at most this many levels enters the fitted SCM as
 #: one indicator per level but the first; one with more levels (a time index) as one numeric column.
 MAX_CONTEXT_LEVELS = 20
-
-_LOG_2PI = math.log(2 * math.pi)
-
 
 # --------------------------------------------------------------------------- graphs
 def as_graph_object(graph):
@@ -437,25 +435,18 @@ def _fold_ids(n: int, n_folds: int, rng: np.random.Generator, strata=None, order
 
 
 def _gaussian_loglik(dag: nx.DiGraph, frame: pd.DataFrame, scored: list, folds: np.ndarray, n_folds: int) -> np.ndarray:
-    """Per-row held-out log-density of the ``scored`` columns: a linear-Gaussian SCM fitted on the
-    other folds (:func:`scm.fit_scm`), evaluated on each fold in turn."""
-    from scm import fit_scm
+    """Per-row held-out log-density of the ``scored`` columns under a linear-Gaussian SCM fitted on the other
+    folds: the out-of-fold fits of :func:`~discovery.evaluation.check_mechanisms` (``scm.fit_mechanism`` and a
+    Gaussian ``scm.fit_noise`` per node), summed over the scored nodes."""
+    from ._check import _out_of_fold
 
-    out = np.zeros(len(frame))
-    for f in range(n_folds):
-        test = folds == f
-        model = fit_scm(dag, frame.loc[~test], mechanism="linear", noise="gaussian")
-        held = frame.loc[test]
-        for node in scored:
-            mech, noise = model.mechanisms[node], model.noise[node]
-            if noise.std == 0:
-                raise DataError(f"node {node!r} is an exact function of its parents in the training rows (zero residual "
-                                "variance): its held-out density is undefined")
-            parents = list(getattr(mech, "parents", None) or model.parents(node))
-            design = held[parents].to_numpy(dtype=float) if parents else np.empty((len(held), 0))
-            resid = (held[node].to_numpy(dtype=float) - mech.mean(design) - noise.loc) / noise.std
-            out[test] += -0.5 * _LOG_2PI - math.log(noise.std) - 0.5 * resid**2
-    return out
+    tests = [np.flatnonzero(folds == f) for f in range(n_folds)]
+    oof = _out_of_fold(dag, frame, {}, "linear", tests, np.random.default_rng(0))  # "linear" draws nothing
+    for node in scored:
+        if not np.isfinite(oof[node]["loglik"]).all():
+            raise DataError(f"node {node!r} is an exact function of its parents in the training rows (zero residual "
+                            "variance): its held-out density is undefined")
+    return np.sum([oof[node]["loglik"] for node in scored], axis=0)
 
 
 def _iid_problem(g: PDAG, frame: pd.DataFrame, context):
@@ -532,7 +523,8 @@ def heldout_loglik(graph, data, *, n_folds: int = 5, random_state=0, context=Non
 
     A truth-free score of a learned graph: the rows are split into ``n_folds`` folds; on each
     fold's complement a linear SCM with Gaussian noise is fitted on the graph by maximum
-    likelihood (:func:`scm.fit_scm`: least squares per node, the residual variance), and the
+    likelihood (:func:`scm.fit_mechanism` and :func:`scm.fit_noise`, the out-of-fold fits of
+    :func:`~discovery.evaluation.check_mechanisms`: least squares per node, the residual variance), and the
     log-density of the held-out rows under it is summed over the variables. The mean over all
     rows (each held out once) is the score: higher predicts better. Missing edges cost
     likelihood; spurious ones cost a little too, through overfitting on the training folds.
