@@ -311,6 +311,23 @@ def test_time_series_and_stability_columns():
         assert res["stability"].between(0, 1).all()
 
 
+def _bootstrap():
+    try:
+        from discovery import bootstrap
+    except ImportError:
+        pytest.skip("discovery.bootstrap (branch 'boot') is not on main yet: compare(n_bootstrap=N) calls it when it is, "
+                    "until then the stability column is NaN with a 'not applicable' note (tested above)")
+    return bootstrap
+
+
+def test_stability_is_that_of_discovery_bootstrap(linear):
+    bootstrap = _bootstrap()
+    res = compare({"pc": PC()}, {"shop": linear.data}, executor="sequential", n_bootstrap=5)
+    direct = bootstrap(PC(), scm.Dataset(linear.data), n_resamples=5, random_state=0)
+    assert res["stability"].iloc[0] == pytest.approx(direct.stability()) and 0 <= res["stability"].iloc[0] <= 1
+    assert res.attrs["bootstrap_consensus"][("pc", "shop", 0)] == direct.consensus()
+
+
 def test_compare_accepts_dataframes_and_checks_its_new_parameters(linear):
     with pytest.raises(ParameterError, match="n_bootstrap"):
         compare({"pc": PC()}, {"shop": linear.data}, n_bootstrap=-1)
