@@ -1,6 +1,7 @@
 """The ``scmkit`` command line.
 
-``scmkit compare`` runs the bundled default comparison (or a part of it) and
+``scmkit compare`` runs the bundled default comparison (or a part of it), or
+the suite's algorithms on the user's CSV files (no true graph needed), and
 writes a report; ``scmkit discover`` learns a graph from a CSV file;
 ``scmkit effect`` estimates a causal effect given data and a graph;
 ``scmkit simulate`` writes simulated data and its true graph. Errors end with
@@ -25,7 +26,7 @@ from discovery._utils import first_line
 DESCRIPTION = """Structural causal models and causal discovery.
 
 commands:
-  compare    compare discovery algorithms on the default suite, write an HTML report
+  compare    compare discovery algorithms on the default suite or your CSV files, write an HTML report
   discover   learn a causal graph from a CSV file
   effect     estimate the causal effect of one column on another, given a graph
   simulate   write simulated data and its true graph
