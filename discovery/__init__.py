@@ -55,6 +55,8 @@ _EXPORTS = {
     "PCMCIPlus": ".timeseries",
     # harness
     "compare": ".evaluation",
+    "bootstrap": ".evaluation",
+    "BootstrapResult": ".evaluation",
     "register_algorithm": ".evaluation",
     "plot_graph": ".evaluation",
     "plot_comparison": ".evaluation",

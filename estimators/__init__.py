@@ -37,6 +37,7 @@ from ._adjustment import (
 from ._effect import EffectResult, effect
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
+from ._ida import EffectRange, IDAResult, ida
 
 __all__ = [
     # identification
@@ -58,6 +59,9 @@ __all__ = [
     "DoubleML",
     "effect",
     "EffectResult",
+    "ida",
+    "IDAResult",
+    "EffectRange",
     # errors and warnings
     "NotIdentifiableError",
     "PositivityWarning",

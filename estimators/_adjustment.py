@@ -34,7 +34,8 @@ from collections.abc import Hashable, Iterable
 
 import networkx as nx
 
-from scm import PDAG, CycleError, GraphError, ParameterError, ScmkitError, consistent_extension
+from scm import PDAG, CycleError, GraphError, ParameterError, ScmkitError
+from scm._cpdag import _extension
 from scm._reach import m_connecting_path, reachable
 from scm._validation import check_in_range, check_option
 
@@ -182,10 +183,16 @@ class _Graph:
         )
 
     def to_dag(self) -> _Graph:
-        """A DAG of the class (CPDAG) or the directed part (used only where that is exact)."""
+        """A DAG of the class (CPDAG) or the directed part (used only where that is exact).
+
+        The extension's arbitrary orientations are not warned about: in an amenable CPDAG a set is
+        valid in every DAG of the class or in none (Perković et al. 2018), so separation may be
+        checked in any of them; in a non-amenable one no answer is read off this DAG
+        (:meth:`_Problem.check_amenable` refuses first, :meth:`_Problem.is_valid` says False).
+        """
         if self.kind != "cpdag":
             return self
-        dag = consistent_extension(self._pdag if self._pdag is not None else self._as_pdag())
+        dag, _ = _extension(self._pdag if self._pdag is not None else self._as_pdag())
         return _Graph(self.nodes, dag.edges, kind="dag")
 
     def _as_pdag(self) -> PDAG:

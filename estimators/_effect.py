@@ -16,6 +16,7 @@ from scm._validation import as_dataframe, check_in_range, check_nodes, check_num
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set
 from ._estimators import AIPW, IPW, MIN_ROWS, DoubleML, RegressionAdjustment, _EffectEstimator, _treatment_kind
 from ._id import identify
+from ._ida import EffectRange, IDAResult, _is_cpdag, ida
 
 __all__ = ["effect", "EffectResult"]
 
@@ -33,9 +34,14 @@ class EffectResult:
     estimate : float
         The ATE (binary treatment), the slope of the dose-response (continuous
         treatment), or ``E[outcome | do(treatment = value)]`` on an SCM (the
-        contrast with ``baseline`` when given).
+        contrast with ``baseline`` when given). NaN when the effect is not identified
+        (``identified`` is False): there is no one number to report.
     std_err : float
+        NaN when not identified.
     conf_int : (float, float)
+        When not identified: the envelope of the possible effects' intervals, which covers
+        the true effect with at least the intervals' confidence if the true DAG is in the
+        class.
     method : str
         Short name of the route taken.
     explanation : str
@@ -45,6 +51,17 @@ class EffectResult:
         The identifying formula.
     estimator : fitted estimator or None
     dose_response : DataFrame or None
+    identified : bool
+        False when the graph (a CPDAG that is not amenable) leaves the effect open: the
+        answer is then the set of possible effects in ``possible_effects``.
+    possible_effects : IDAResult or None
+        When not identified: the possible effects, one per parent set of the treatment that
+        the class allows (:func:`estimators.ida`, ``method="optimal"``), each with its
+        standard error, interval and adjustment set.
+    range : EffectRange
+        The smallest and largest possible effect and the envelope of their intervals (a
+        property): from ``possible_effects`` when not identified, else the estimate twice
+        and ``conf_int``.
     """
 
     estimate: float
@@ -56,9 +73,26 @@ class EffectResult:
     estimand: str | None = None
     estimator: object = None
     dose_response: pd.DataFrame | None = field(default=None, repr=False)
+    identified: bool = True
+    possible_effects: IDAResult | None = field(default=None, repr=False)
+
+    @property
+    def range(self) -> EffectRange:
+        """Smallest and largest possible effect and the envelope of their intervals."""
+        if self.possible_effects is not None:
+            return self.possible_effects.range
+        lo, hi = self.conf_int
+        return EffectRange(float(self.estimate), float(self.estimate), float(lo), float(hi))
 
     def __repr__(self) -> str:
         lo, hi = self.conf_int
+        if not self.identified:
+            r = self.range
+            k = len(self.possible_effects.table) if self.possible_effects is not None else 0
+            return (
+                f"EffectResult(not identified: {k} possible effects in [{r.low:.4g}, {r.high:.4g}], "
+                f"conf_int=({lo:.4g}, {hi:.4g}), method={self.method!r})"
+            )
         return (
             f"EffectResult(estimate={self.estimate:.4g}, std_err={self.std_err:.3g}, "
             f"conf_int=({lo:.4g}, {hi:.4g}), method={self.method!r})"
@@ -89,6 +123,12 @@ def effect(
     data into the formula. Binary treatments get :class:`AIPW` (doubly robust),
     continuous ones :class:`DoubleML` (partially linear: a slope) unless
     ``estimator`` says otherwise.
+
+    With a CPDAG that does not identify the effect (not amenable: an undirected edge at
+    the treatment lies on a possibly causal path), there is no one effect to estimate: the
+    result carries the possible effects over the class instead (:func:`estimators.ida`,
+    ``method="optimal"``, linear regressions), ``identified=False``, ``estimate`` NaN,
+    ``range`` and ``conf_int`` their range and the envelope of their intervals.
 
     With a fitted :class:`scm.SCM` instead of data: ``E[outcome | do(treatment =
     value)]`` in closed form (linear models) or by simulation.
@@ -123,8 +163,8 @@ def effect(
     Raises
     ------
     NotIdentifiableError
-        If the effect is not identifiable (its ``hedge`` shows why) or, in a CPDAG,
-        not identifiable by adjustment.
+        If the effect is not identifiable (its ``hedge`` shows why), or, in a CPDAG that
+        does not identify it, when some node is not observed (IDA needs them all).
     UnknownNodeError, DataError, ParameterError
         Naming the culprit.
 
@@ -186,6 +226,9 @@ def effect(
             z = adjustment_set(source, treatment, outcome, kind="minimal", exclude=unobserved)
             why = "a minimal valid set of observed nodes (generalised adjustment criterion)"
     except NotIdentifiableError as exc:
+        if g.kind == "cpdag" and "not identifiable by adjustment in this CPDAG" in str(exc):
+            return _effect_ida(frame, graph, treatment, outcome, unobserved, lines, exc, estimator, outcome_model,
+                               treatment_model, alpha)
         if g.kind == "cpdag":
             raise
         lines.append(f"Identification: no valid adjustment set ({exc}); trying the ID algorithm.")
@@ -216,6 +259,70 @@ def effect(
         estimand=_adjustment_formula(treatment, outcome, z),
         estimator=est,
         dose_response=est.dose_response_,
+    )
+
+
+def _effect_ida(frame, graph, treatment, outcome, unobserved, lines, exc, estimator, outcome_model, treatment_model, alpha):
+    """A CPDAG that leaves the effect open: the possible effects over the class (optimal IDA)."""
+    if not isinstance(estimator, _EffectEstimator):
+        check_option(estimator, _ESTIMATORS, name="estimator", owner="effect")
+    if isinstance(estimator, _EffectEstimator) or estimator not in ("auto", "regression") or outcome_model is not None or (
+        treatment_model is not None
+    ):
+        raise ParameterError(
+            f"the effect of {treatment!r} on {outcome!r} is not identified in this CPDAG, so effect() reports the possible "
+            "effects over its class (IDA), which are linear regressions: leave estimator='auto' (or 'regression') and the "
+            "outcome/treatment models unset"
+        )
+    lines.append(f"Identification: not identified ({exc}).")
+    if unobserved:
+        raise NotIdentifiableError("\n".join(lines + [
+            f"IDA would give the possible effects over the class, but it needs every node observed; {unobserved} are not "
+            "columns of the data."
+        ]))
+    method = "optimal" if _is_cpdag(graph) else "global"
+    if method == "global":
+        lines.append(
+            "The graph is a PDAG but not a CPDAG (e.g. it carries background knowledge, or Meek's rules orient more of "
+            "it): its DAGs are enumerated (global IDA), one row per DAG."
+        )
+    res = ida(graph, frame, treatment, outcome, method=method, alpha=alpha)
+    if res.identified:
+        row = res.table.iloc[0]
+        lines.append(
+            f"Estimation: every DAG it represents gives {treatment!r} the parents {list(row['parents'])}, so the effect is "
+            f"identified after all: the linear regression of {outcome!r} on {treatment!r} and {list(row['adjustment'])}"
+            + (f" ({row['note']})." if row["note"] else ".")
+        )
+        return EffectResult(
+            estimate=float(row["effect"]),
+            std_err=float(row["std_err"]),
+            conf_int=(float(row["ci_low"]), float(row["ci_high"])),
+            method="IDA (global): identified",
+            explanation="\n".join(lines),
+            adjustment_set=list(row["adjustment"]),
+            possible_effects=res,
+        )
+    r = res.range
+    lines.append(
+        (f"Estimation: IDA (optimal; Maathuis et al. 2009, Witte et al. 2020): one linear regression per parent set of "
+         f"{treatment!r} that the class allows, adjusting for the O-set of the DAGs with those parents. "
+         if method == "optimal" else
+         f"Estimation: IDA (global; Maathuis et al. 2009): one linear regression per DAG, adjusting for the parents of "
+         f"{treatment!r} there. ")
+        + f"{len(res.table)} "
+        f"possible effects in [{r.low:.4g}, {r.high:.4g}] (their {100 * (1 - alpha):g}% intervals within "
+        f"[{r.ci_low:.4g}, {r.ci_high:.4g}]); the true effect is one of them, not their average, so estimate and std_err "
+        "are NaN and the table is in possible_effects."
+    )
+    return EffectResult(
+        estimate=float("nan"),
+        std_err=float("nan"),
+        conf_int=(r.ci_low, r.ci_high),
+        method=f"IDA ({method}): not identified, possible effects",
+        explanation="\n".join(lines),
+        identified=False,
+        possible_effects=res,
     )
 
 

@@ -19,11 +19,12 @@ from ._exceptions import (
     GraphError,
     NotFittedError,
     NotInvertibleError,
+    OrientationWarning,
     ParameterError,
     ScmkitError,
     UnknownNodeError,
 )
-from ._fit import AUTO_CANDIDATES, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
+from ._fit import AUTO_CANDIDATES, ORIENTATIONS, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
 from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
 from ._mechanisms import (
@@ -39,6 +40,7 @@ from ._mechanisms import (
 )
 from ._noise import Empirical, Gaussian, Laplace, Noise, ScipyNoise, Uniform, as_noise
 from ._scm import SCM
+from ._scmclass import SCMClass
 from ._simulate import multi_environment, nonstationary, random_dag, random_scm, time_series
 
 __all__ = [
@@ -73,14 +75,17 @@ __all__ = [
     "GraphChangedError",
     "NotFittedError",
     "ConvergenceError",
+    "OrientationWarning",
     # models
     "SCM",
+    "SCMClass",
     "fit_scm",
     "check_fit_data",
     "choose_mechanisms",
     "fit_mechanism",
     "fit_noise",
     "AUTO_CANDIDATES",
+    "ORIENTATIONS",
     "Mechanism",
     "Linear",
     "AdditiveNoise",

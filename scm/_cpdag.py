@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import networkx as nx
 
-from ._exceptions import GraphError
+from ._exceptions import GraphError, OrientationWarning
 from ._graph import PDAG, check_dag, check_directed_acyclic, check_graph_input
 
 __all__ = ["cpdag", "v_structures", "meek_rules", "consistent_extension", "skeleton_pdag"]
@@ -297,18 +298,35 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     """A DAG in the class of ``pdag``: orient every undirected edge without
     creating a new v-structure or a cycle (Dor and Tarsi, 1992).
 
+    The class holds other DAGs too, which orient those edges differently, and
+    interventional answers can depend on the choice (a confounder in one DAG is a
+    mediator in another). So whenever an undirected edge is oriented, one
+    :class:`scm.OrientationWarning` per call lists the edges chosen. To answer over the
+    whole class instead: :func:`scm.dags_in_class`, ``SCM.fit(graph, data,
+    orientation="all")`` or :func:`estimators.ida`.
+
     Raises
     ------
     GraphError
         If no such DAG exists (the PDAG is not extendable), or the graph has
         bidirected edges.
 
+    Warns
+    -----
+    OrientationWarning
+        When at least one undirected edge was oriented (the message lists them).
+
     Examples
     --------
+    >>> import warnings
     >>> g = PDAG(["A", "B", "C"], undirected=[("A", "B"), ("B", "C")])
-    >>> dag = consistent_extension(g)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     dag = consistent_extension(g)
     >>> cpdag(dag) == g
     True
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    consistent_extension oriented 2 undirected edge(s) by an arbitrary choice: B -> A, C -> B; ...
     >>> consistent_extension(PDAG(["A", "B", "C", "D"], undirected=[("A", "B"), ("B", "C"), ("C", "D"), ("D", "A")]))
     Traceback (most recent call last):
     ...
@@ -316,6 +334,31 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     """
     check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension",
                       hint=" (for a DAG, the DAG itself is its extension)")
+    dag, chosen = _extension(pdag)
+    if chosen:
+        _warn_orientation(chosen, "consistent_extension", stacklevel=2)
+    return dag
+
+
+def _warn_orientation(chosen, who: str, *, stacklevel: int = 2) -> None:
+    """Issue the :class:`OrientationWarning` of ``who``, which oriented the edges ``chosen`` arbitrarily."""
+    shown = ", ".join(f"{u} -> {v}" for u, v in chosen[:20]) + (f", ... {len(chosen) - 20} more" if len(chosen) > 20 else "")
+    warnings.warn(
+        f"{who} oriented {len(chosen)} undirected edge(s) by an arbitrary choice: {shown}; other DAGs of the class "
+        "orient them differently and interventional answers can depend on it (answer over the class with "
+        "SCM.fit(..., orientation='all') or estimators.ida)",
+        OrientationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _extension(pdag: PDAG) -> tuple[nx.DiGraph, list]:
+    """:func:`consistent_extension` without the warning: the DAG and the formerly undirected edges it
+    chose, as ``(u, v)`` for ``u -> v`` in node order.
+
+    For callers whose answer provably does not depend on the choice (a check that holds in every DAG
+    of the class, such as validity of an adjustment set in an amenable CPDAG).
+    """
     if pdag.bidirected_edges:
         raise GraphError("consistent_extension needs a PDAG without bidirected edges")
     dag = check_directed_acyclic(pdag, name="pdag")
@@ -355,4 +398,6 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
                 "the PDAG admits no consistent extension: every orientation of its undirected edges "
                 f"creates a new v-structure or a cycle (stuck at nodes {sorted(map(str, remaining))[:10]})"
             )
-    return dag
+    chosen = [(u, v) for u, v in dag.edges if frozenset((u, v)) in pdag.undirected_edges]
+    chosen.sort(key=lambda e: (pos[e[0]], pos[e[1]]))
+    return dag, chosen

@@ -18,6 +18,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "ConvergenceError",
+    "OrientationWarning",
 ]
 
 
@@ -72,3 +73,12 @@ class NotFittedError(ScmkitError, AttributeError):
 
 class ConvergenceError(ScmkitError, RuntimeError):
     """An optimisation diverged (NaN loss) or failed to converge."""
+
+
+class OrientationWarning(UserWarning):
+    """An undirected edge was oriented by an arbitrary choice (:func:`scm.consistent_extension`).
+
+    A CPDAG stands for several DAGs; picking one of them is a guess that interventional
+    answers can depend on. Each warning lists the edges it chose. Ask over the whole class
+    instead with :func:`estimators.ida` or ``SCM.fit(..., orientation="all")``.
+    """

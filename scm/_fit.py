@@ -22,14 +22,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._exceptions import DataError, ParameterError
-from ._graph import as_dag
+from ._cpdag import _extension, _warn_orientation
+from ._enumerate import dags_in_class
+from ._exceptions import DataError, GraphError, ParameterError
+from ._graph import PDAG, as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
 from ._noise import Empirical, Gaussian, Noise
 from ._scale import Pow2Scaler, center_scale, safe_dot, standardise, standardised_lstsq
-from ._validation import as_dataframe, check_nodes, check_option, check_random_state
+from ._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
 
-__all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES"]
+__all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES", "ORIENTATIONS"]
 
 logger = logging.getLogger(__name__)
 
@@ -600,7 +602,12 @@ def _fit_noise(g: nx.DiGraph, data: pd.DataFrame, node, mechanism: Mechanism, ki
 
 
 # --------------------------------------------------------------------------- composed
-def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None):
+#: The values of ``orientation``: what :func:`fit_scm` does with the undirected edges of a CPDAG.
+ORIENTATIONS = ("refuse", "all", "extension")
+
+
+def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None, orientation: str = "refuse",
+            limit: int = 100):
     """Learn an SCM's mechanisms and noises from data on a fixed graph.
 
     Four phases, each a public function: :func:`check_fit_data` (the graph against
@@ -610,8 +617,9 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
 
     Parameters
     ----------
-    graph : networkx.DiGraph or mapping node -> parents
-        The causal DAG; every node must be a column of ``data``.
+    graph : networkx.DiGraph, scm.PDAG or mapping node -> parents
+        The causal DAG, or a CPDAG (see ``orientation``); every node must be a column of
+        ``data``.
     data : DataFrame
         Observations. Integer columns with few values, booleans, strings and
         categoricals are discrete: their mechanisms are conditional probability
@@ -626,11 +634,25 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
         Noise of continuous nodes: the resampled residuals, or a Gaussian with the
         residuals' mean and standard deviation.
     random_state : None, int or Generator
-        Used by ``"auto"`` for its held-out split.
+        Used by ``"auto"`` for its held-out split (the same split for every member of a
+        class).
+    orientation : {"refuse", "all", "extension"}
+        What to do with the undirected edges of a CPDAG, which stands for several DAGs
+        whose interventional answers differ. ``"refuse"`` (the default): a
+        :class:`GraphError` naming them. ``"all"``: fit one model per DAG of the class
+        (:func:`scm.dags_in_class`) and return an :class:`SCMClass`, whose queries answer
+        with the value of every member and their range (also for a DAG: a class of one).
+        ``"extension"``: fit one DAG of the class (:func:`consistent_extension`), chosen
+        arbitrarily; an :class:`OrientationWarning` lists the edges it oriented.
+    limit : int
+        ``orientation="all"``: the most DAGs fitted; a larger class is refused (the
+        possible effects of one treatment are then better asked of
+        :func:`estimators.ida`, which looks at the treatment's neighbourhood only).
 
     Returns
     -------
-    SCM
+    SCM or SCMClass
+        An :class:`SCMClass` with ``orientation="all"``, else an SCM.
 
     Raises
     ------
@@ -638,6 +660,9 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
         Naming the column or node: NaN, inf or non-numeric data (:func:`check_fit_data`);
         too few rows for a node, a constant parent or collinear parents
         (:func:`fit_mechanism` says why each is refused).
+    GraphError
+        A CPDAG with ``orientation="refuse"``, a class larger than ``limit``, a PDAG that
+        represents no DAG, or bidirected edges.
     UnknownNodeError, CycleError, ParameterError
         A node that is not a column, a cyclic graph, an unknown option.
 
@@ -649,11 +674,70 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     >>> fitted = SCM.fit(truth.graph, truth.sample(2000, random_state=0))
     >>> round(float(fitted.mechanisms["Y"].coefficients["X"]), 1)
     2.0
+
+    A CPDAG is refused unless ``orientation`` says what to do with its undirected edges:
+
+    >>> from scm import cpdag
+    >>> SCM.fit(cpdag(truth.graph), truth.sample(2000, random_state=0))
+    Traceback (most recent call last):
+    ...
+    scm._exceptions.GraphError: graph is a CPDAG with 1 undirected edge(s) (X - Y): ...
+    >>> SCM.fit(cpdag(truth.graph), truth.sample(2000, random_state=0), orientation="all")
+    SCMClass(2 DAGs over 2 nodes)
     """
+    check_option(orientation, ORIENTATIONS, name="orientation", owner="SCM.fit")
+    if isinstance(graph, PDAG) and graph.undirected_edges and not graph.bidirected_edges:
+        if orientation == "refuse":
+            pos = {v: i for i, v in enumerate(graph.nodes)}
+            shown = [" - ".join(map(str, sorted(e, key=pos.__getitem__))) for e in graph.undirected_edges]
+            shown = sorted(shown)
+            raise GraphError(
+                f"graph is a CPDAG with {len(shown)} undirected edge(s) ({', '.join(shown[:10])}"
+                f"{', ...' if len(shown) > 10 else ''}): it stands for several DAGs whose interventional answers differ. "
+                "Pass orientation='all' to fit one model per DAG of the class (answers as ranges), orientation='extension' "
+                "to fit one arbitrarily chosen DAG (with an OrientationWarning), or ask estimators.ida for the possible effects"
+            )
+        if orientation == "extension":
+            graph, chosen = _extension(graph)
+            _warn_orientation(chosen, "SCM.fit(orientation='extension')", stacklevel=3)
+    if orientation == "all":
+        return _fit_class(graph, data, mechanism=mechanism, noise=noise, random_state=random_state, limit=limit)
     # BLAS threads cost far more than they give on these small per-node problems (docs/benchmarks.md,
     # "Design decisions: One BLAS thread while fitting an SCM"); limit them for the duration of the call only.
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
+
+
+def _fit_class(graph, data, *, mechanism, noise, random_state, limit: int):
+    """``orientation="all"``: one model per DAG of the class of ``graph``, as an :class:`SCMClass`."""
+    from ._scmclass import SCMClass
+
+    check_in_range(limit, name="limit", low=1, inclusive="left", integer=True, owner="SCM.fit")
+    if isinstance(graph, PDAG) and not graph.bidirected_edges:
+        directed = nx.DiGraph(list(graph.directed_edges))
+        directed.add_nodes_from(graph.nodes)
+        as_dag(directed)  # a directed cycle is a CycleError naming it, before the enumeration
+        pdag = graph
+        try:
+            dags = dags_in_class(graph, limit=limit)
+        except GraphError as exc:
+            if "more than" not in str(exc):
+                raise
+            raise GraphError(
+                f"the class of this CPDAG has more than limit={limit} DAGs: raise 'limit' to fit them all, or ask "
+                "estimators.ida for the possible effects of one treatment (it looks only at the treatment's neighbours)"
+            ) from None
+        if not dags:
+            raise GraphError("the graph represents no DAG: every orientation of its undirected edges adds a directed cycle "
+                             "or a v-structure it does not have")
+    else:
+        dag = as_dag(graph)
+        pdag, dags = PDAG(dag.nodes, dag.edges), [dag]
+    seed = int(check_random_state(random_state).integers(2**31 - 1))  # one split for every member
+    logger.info("fitting %d models, one per DAG of the class", len(dags))
+    with threadpool_limits(limits=1, user_api="blas"):
+        models = [_fit_scm(d, data, mechanism=mechanism, noise=noise, random_state=seed) for d in dags]
+    return SCMClass(models, pdag=pdag)
 
 
 def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None):

@@ -131,7 +131,10 @@ def as_dag(graph, *, name: str = "graph") -> nx.DiGraph:
     """Accept a DiGraph, a fully directed PDAG, an edge list or a mapping node -> parents."""
     if isinstance(graph, PDAG):
         if graph.undirected_edges or graph.bidirected_edges:
-            raise GraphError(f"{name} has undirected or bidirected edges; a DAG is needed (see consistent_extension)")
+            raise GraphError(
+                f"{name} has undirected or bidirected edges; a DAG is needed (for a CPDAG: scm.dags_in_class lists the "
+                "DAGs of its class, SCM.fit(..., orientation='all') fits them all, estimators.ida gives the possible effects)"
+            )
         graph = graph.to_networkx()
     elif isinstance(graph, Mapping):
         g = nx.DiGraph()

@@ -751,14 +751,19 @@ class SCM:
         return cls(g, mechs, {n: Gaussian(stds[n]) for n in names})
 
     @classmethod
-    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None) -> SCM:
+    def fit(cls, graph, data, mechanism="linear", *, noise: str = "empirical", random_state=None, orientation: str = "refuse",
+            limit: int = 100):
         """Learn the mechanisms and noises of an SCM on ``graph`` from ``data``.
 
-        See :func:`scm.fit_scm` for the parameters.
+        See :func:`scm.fit_scm` for the parameters. A CPDAG is refused unless
+        ``orientation="all"`` (one model per DAG of its class, returned as an
+        :class:`scm.SCMClass` whose queries answer with ranges) or ``"extension"`` (one
+        arbitrary DAG of the class, with an :class:`scm.OrientationWarning`).
         """
         from ._fit import fit_scm
 
-        return fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
+        return fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state, orientation=orientation,
+                       limit=limit)
 
 
 def _intervention_kind(value, node) -> str:

@@ -395,8 +395,14 @@ def _effect(args) -> int:
                  random_state=args.seed)
     lo, hi = res.conf_int
     level = round(100 * (1 - args.alpha), 6)
-    print(f"effect of {args.treatment} on {args.outcome}: {res.estimate:.4g}")
-    print(f"{level:g}% confidence interval: [{lo:.4g}, {hi:.4g}]   (std. error {res.std_err:.3g})")
+    if res.identified:
+        print(f"effect of {args.treatment} on {args.outcome}: {res.estimate:.4g}")
+        print(f"{level:g}% confidence interval: [{lo:.4g}, {hi:.4g}]   (std. error {res.std_err:.3g})")
+    else:
+        r = res.range
+        print(f"effect of {args.treatment} on {args.outcome}: not identified by the graph; possible effects in [{r.low:.4g}, {r.high:.4g}]")
+        print(f"{level:g}% confidence intervals within: [{lo:.4g}, {hi:.4g}]")
+        print(res.possible_effects.table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"method: {res.method}")
     if res.adjustment_set is not None:
         print(f"adjustment set: {{{', '.join(map(str, res.adjustment_set))}}}")

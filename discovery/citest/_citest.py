@@ -42,6 +42,7 @@ from scm._validation import check_in_range, check_numeric_frame, check_option
 from .._jax import batch_mesh, fast_compile_options
 from .._utils import next_pow2, standardize
 from . import _kernels
+from ._lockstep import current_lockstep
 
 __all__ = [
     "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "check_linear_independence",
@@ -478,9 +479,13 @@ class FisherZ(_DataCITest):
             bucket = max(_FISHERZ_MIN_BUCKET, next_pow2(k + 2))
             padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
             padded[:, : k + 2] = idx
-            out = _run_batched(
-                _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
-            )
+            pool = current_lockstep()
+            if pool is not None:  # a search in lock-step with others: one kernel call for all their queries
+                out = pool.partial_correlations(self.correlation_, padded)
+            else:
+                out = _run_batched(
+                    _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
+                )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
         if bad.size:

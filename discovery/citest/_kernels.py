@@ -50,6 +50,7 @@ __all__ = [
     "pivoted_cholesky",
     "woodbury_factor",
     "fisherz_batch",
+    "fisherz_stacked_batch",
     "kci_uncond_batch",
     "kci_cond_batch",
     "kci_uncond_factor_batch",
@@ -186,13 +187,43 @@ def fisherz_batch(corr, idx):
     CI-test kernels").
     """
     TRACE_COUNTS["fisherz_batch"] += 1
-    kk = idx.shape[-1]
     p = corr.shape[0]
     valid = idx >= 0
     ids = jnp.where(valid, idx, 0)
     sub = jnp.take(corr.ravel(), ids[..., :, None] * p + ids[..., None, :])
+    return _partial_correlations(sub, valid)
+
+
+@jit
+def fisherz_stacked_batch(corrs, which, idx):
+    """:func:`fisherz_batch` for queries on several correlation matrices at once.
+
+    Parameters
+    ----------
+    corrs : (m, p, p) correlation matrices (of ``m`` data sets on the same variables, e.g.
+        bootstrap resamples).
+    which : (steps, width) int: the matrix each query reads, in ``0 .. m - 1``.
+    idx : (steps, width, K) int: as in :func:`fisherz_batch`.
+
+    Returns
+    -------
+    (steps, width, 2) array: as :func:`fisherz_batch`, each query on its own matrix; the
+    arithmetic per query is the same (:func:`_partial_correlations`).
+    """
+    TRACE_COUNTS["fisherz_stacked_batch"] += 1
+    p = corrs.shape[-1]
+    valid = idx >= 0
+    ids = jnp.where(valid, idx, 0)
+    sub = jnp.take(corrs.ravel(), which[..., None, None] * (p * p) + ids[..., :, None] * p + ids[..., None, :])
+    return _partial_correlations(sub, valid)
+
+
+def _partial_correlations(sub, valid):
+    """The partial correlation and smallest pivot of each ``[x, y, *S]`` submatrix (``(..., K, K)``, padded slots
+    marked by ``valid``), by sweeping on the pivots ``2 .. K - 1`` (see :func:`fisherz_batch`)."""
+    kk = valid.shape[-1]
     slots = jnp.arange(kk)
-    eye = (slots[:, None] == slots[None, :]).astype(corr.dtype)
+    eye = (slots[:, None] == slots[None, :]).astype(sub.dtype)
     h = jnp.where(valid[..., :, None] & valid[..., None, :], sub, eye)
 
     def sweep(k, carry):
@@ -202,7 +233,7 @@ def fisherz_batch(corr, idx):
         h = h - (col / d[..., None])[..., :, None] * col[..., None, :]
         return h, jnp.minimum(smallest, d)
 
-    h, smallest = lax.fori_loop(2, kk, sweep, (h, jnp.ones(idx.shape[:-1], corr.dtype)))
+    h, smallest = lax.fori_loop(2, kk, sweep, (h, jnp.ones(valid.shape[:-1], sub.dtype)))
     h00, h11, h01 = h[..., 0, 0], h[..., 1, 1], h[..., 0, 1]
     r = h01 / jnp.sqrt(h00 * h11)
     smallest = jnp.minimum(smallest, jnp.minimum(h00, h11 - h01 * h01 / h00))

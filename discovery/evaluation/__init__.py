@@ -10,6 +10,9 @@
 - Without a true graph: :func:`edge_counts`, :func:`heldout_loglik` (the cross-validated
   log-likelihood of a linear-Gaussian SCM on a learned graph), :func:`agreement_matrix`
   (SHD between algorithms), :func:`edge_frequencies` and :func:`consensus_graph`.
+- :func:`bootstrap`: refit an estimator on resamples of one data set and count how often
+  each edge comes back (a :class:`BootstrapResult`: frequencies, a consensus graph, one
+  stability number): the uncertainty of a learned graph when the truth is unknown.
 - :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
@@ -22,6 +25,7 @@ This package is named ``evaluation`` rather than ``compare`` so that the subpack
 does not shadow the function :func:`discovery.compare`.
 """
 
+from ._bootstrap import BootstrapResult, bootstrap
 from ._check import GraphCheck, MechanismCheck, check_graph, check_mechanisms, implied_independences
 from ._compare import (
     Capability,
@@ -55,6 +59,8 @@ __all__ = [
     "agreement_matrix",
     "edge_frequencies",
     "consensus_graph",
+    "bootstrap",
+    "BootstrapResult",
     "register_algorithm",
     "capability_of",
     "Capability",

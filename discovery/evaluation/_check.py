@@ -57,10 +57,10 @@ from scm import (
     as_dag,
     check_fit_data,
     choose_mechanisms,
-    consistent_extension,
     fit_mechanism,
     fit_noise,
 )
+from scm._cpdag import _extension
 from scm._exceptions import GraphError, ParameterError
 from scm._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
 
@@ -102,8 +102,8 @@ def _dag_of(graph, owner: str) -> nx.DiGraph:
                 "Remove them, or replace each by an explicit latent node and drop that node from the check"
             )
         if graph.undirected_edges:
-            # every DAG of the class implies the same independences: any one of them serves
-            return consistent_extension(graph)
+            # every DAG of the class implies the same independences: any one of them serves (no OrientationWarning)
+            return _extension(graph)[0]
         return graph.to_networkx()
     return as_dag(graph)
 

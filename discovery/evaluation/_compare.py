@@ -429,31 +429,35 @@ def _unpack(packed):
     return _graph_from_json(value) if kind == "graph" else value
 
 
-def _fit_inputs(task: RunTask) -> tuple[pd.DataFrame, dict]:
-    """What ``fit`` gets: (data, keyword arguments), as the task's :class:`Capability` says."""
-    cap, data = task.capability, task.data
-    if cap.fit == "plain":
-        return data[[c for c in data.columns if c != task.environment]], {}
-    if cap.fit == "context":
-        return data, {"context": task.environment}
-    if cap.fit == "environment":
-        return data, {"environment": task.environment}
-    return data, {}
-
-
 def _fit(task: RunTask):
-    data, kwargs = _fit_inputs(task)
-    return task.estimator.fit(data, **kwargs)
+    return fit_as(task.capability, task.estimator, task.data, task.environment)
+
+
+def fit_as(capability: Capability, estimator, data: pd.DataFrame, environment=None, fit_params=None):
+    """``estimator.fit`` called as ``capability.fit`` says (see :class:`Capability`); returns the fitted estimator.
+
+    The one dispatch of the harness and of :func:`discovery.evaluation.bootstrap`: ``"plain"``
+    gets the variables (``environment`` column dropped), ``"context"`` and ``"environment"`` the
+    whole table and the column's name, ``"series"`` the whole table. ``fit_params`` are passed on.
+    """
+    extra = dict(fit_params or {})
+    how = capability.fit
+    if how == "plain":
+        cols = [c for c in data.columns if c != environment]
+        return estimator.fit(data[cols], **extra)
+    if how == "context":
+        return estimator.fit(data, context=environment, **extra)
+    if how == "environment":
+        return estimator.fit(data, environment=environment, **extra)
+    return estimator.fit(data, **extra)
 
 
 def _stability(task: RunTask):
     """(stability, consensus of the resamples, note) from :func:`discovery.bootstrap`."""
     from sklearn.base import clone
 
-    try:
-        from .. import bootstrap
-    except ImportError:
-        return float("nan"), None, (NOT_APPLICABLE, "discovery.bootstrap is not available in this installation")
+    from ._bootstrap import bootstrap
+
     data = Dataset(task.data, kind=task.kind, environment=task.environment)  # brings the context column and the kind
     try:  # executor=None: in this process (lock-step Fisher-z searches where it can)
         res = bootstrap(clone(task.estimator, safe=False), data, n_resamples=task.n_bootstrap, random_state=task.seed)
@@ -763,20 +767,21 @@ def _truth_free_metrics(keep, truth_free_mode: bool, n_bootstrap: int) -> frozen
     return frozenset(wanted)
 
 
-def _resolve_executor(executor, n_jobs, n_tasks):
+def _resolve_executor(executor, n_jobs, n_tasks, *, owner: str = "compare", strings=("sequential",)):
     """(executor or None for in-process, whether we own it and must shut it down)."""
     if isinstance(executor, str):
-        if executor != "sequential":
+        if executor not in strings:
+            allowed = ", ".join(repr(s) for s in strings)
             raise ParameterError(
-                f"The 'executor' parameter of compare must be an Executor, 'sequential' or None; got {executor!r} instead."
+                f"The 'executor' parameter of {owner} must be an Executor, {allowed} or None; got {executor!r} instead."
             )
         return None, False
     if executor is not None:
         if not hasattr(executor, "submit"):
-            raise ParameterError(f"The 'executor' parameter of compare must have a 'submit' method; got {type(executor).__name__} instead.")
+            raise ParameterError(f"The 'executor' parameter of {owner} must have a 'submit' method; got {type(executor).__name__} instead.")
         return executor, False
     if n_jobs is not None and (not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1):
-        raise ParameterError(f"The 'n_jobs' parameter of compare must be a positive int, -1 or None; got {n_jobs!r} instead.")
+        raise ParameterError(f"The 'n_jobs' parameter of {owner} must be a positive int, -1 or None; got {n_jobs!r} instead.")
     cores = os.cpu_count() or 1
     workers = cores if n_jobs in (None, -1) else int(n_jobs)
     workers = min(workers, n_tasks)

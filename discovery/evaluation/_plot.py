@@ -137,8 +137,27 @@ def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, sh
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
+def _frequency_of_marks(frequencies, marks: dict) -> dict:
+    """pair -> the bootstrap frequency of the edge drawn for it (the largest of its marks; 0 if never found).
+
+    ``frequencies``: a :class:`~discovery.evaluation.BootstrapResult` or its ``edges`` table.
+    """
+    table = getattr(frequencies, "edges", frequencies)
+    need = {"source", "target", "kind", "frequency"}
+    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
+        raise ParameterError("The 'frequencies' parameter of plot_graph must be a BootstrapResult or its edges table "
+                             f"(columns {sorted(need)}); got {type(frequencies).__name__}.")
+    found: dict = {}
+    for s, t, kind, f in table[["source", "target", "kind", "frequency"]].itertuples(index=False):
+        mark = (s, t) if kind == "directed" else ("--" if kind == "undirected" else "<->")
+        key = (frozenset((s, t)), mark)
+        found[key] = max(found.get(key, 0.0), float(f))
+    conflict = {"x-x": "<->"}  # a lagged graph's conflict is counted as bidirected
+    return {pair: max(found.get((pair, conflict.get(m, m)), 0.0) for m in mark) for pair, mark in marks.items()}
+
+
 def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: int = 0, pos: Mapping | None = None,
-               title: str | None = None, legend: bool = True, node_size: float = 900):
+               title: str | None = None, legend: bool = True, node_size: float = 900, frequencies=None):
     """Draw a learned graph, coloured against the truth when given.
 
     Parameters
@@ -164,6 +183,10 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
         Whether to draw the legend (only with a truth).
     node_size : float
         Node marker area in points^2.
+    frequencies : BootstrapResult or pandas.DataFrame, optional
+        Bootstrap frequencies (:func:`discovery.bootstrap`, or its ``edges`` table): each
+        drawn edge is labelled with the frequency of its mark and drawn wider the more
+        often it was found (a lagged pair: the largest frequency of its links).
 
     Returns
     -------
@@ -175,6 +198,10 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
     >>> ax = plot_graph(nx.DiGraph([("A", "B"), ("C", "B")]), truth=nx.DiGraph([("A", "B"), ("B", "C")]))
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())
     ['correct', 'extra', 'missing', 'reversed / other mark']
+    >>> edges = pd.DataFrame({"source": ["A", "C"], "target": ["B", "B"], "kind": ["directed"] * 2, "frequency": [0.9, 0.35]})
+    >>> ax = plot_graph(nx.DiGraph([("A", "B"), ("C", "B")]), frequencies=edges)
+    >>> sorted(t.get_text() for t in ax.texts if "." in t.get_text())
+    ['0.35', '0.90']
     """
     from matplotlib.lines import Line2D
 
@@ -211,11 +238,15 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
                            shrink=shrink, label=label, width=width)
                 label = None
 
+    freq = _frequency_of_marks(frequencies, marks) if frequencies is not None else {}
     for pair, mark in marks.items():
         if len(pair) < 2:
             continue
         st = status.get(pair, "edge")
-        draw(pair, mark, EDGE_COLOURS[st], "-", labels.get(pair))
+        label = labels.get(pair)
+        if pair in freq:
+            label = f"{freq[pair]:.2f}" if label is None else f"{label} ({freq[pair]:.2f})"
+        draw(pair, mark, EDGE_COLOURS[st], "-", label, width=0.6 + 3.4 * freq[pair] if pair in freq else 1.6)
     for pair, st in status.items():
         if st == "missing" and len(pair) == 2:
             draw(pair, tmarks[pair], EDGE_COLOURS["missing"], "--", None, width=1.2)

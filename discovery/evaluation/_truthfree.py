@@ -327,7 +327,10 @@ def consensus_graph(graphs, threshold: float = 0.5):
     over the graphs that have both nodes, so that CD-NOD's context edges are weighed among the
     graphs that could have them). Its mark is the one a strict majority of those graphs give
     it; with no majority (say one algorithm says ``A -> B`` and another ``B -> A``) the
-    edge is undirected: the graphs agree on the adjacency, not on its orientation.
+    edge is undirected: the graphs agree on the adjacency, not on its orientation. (The consensus
+    of bootstrap resamples, :meth:`discovery.BootstrapResult.consensus`, keeps what at least
+    ``threshold`` of many resamples found; among a handful of algorithms a strict majority is
+    asked, so that one algorithm out of two is no consensus.)
 
     Parameters
     ----------

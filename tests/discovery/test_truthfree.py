@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import scm
-from discovery import PC, PCMCI, PCMCIPlus, compare
+from discovery import PC, PCMCI, PCMCIPlus, bootstrap, compare
 from discovery.evaluation import (
     agreement_matrix,
     build_tasks,
@@ -301,31 +301,29 @@ def test_time_series_and_stability_columns():
     for r in res.itertuples(index=False):
         g = graphs[(r.algorithm, "ts", 0)]
         assert (r.n_lagged, r.n_contemporaneous) == (len(g.lagged_links), len(g.edges()) - len(g.lagged_links))
-    assert "stability" in res.columns
-    try:
-        from discovery import bootstrap  # noqa: F401
-    except ImportError:  # until discovery.bootstrap exists: a NaN that says why
-        assert res["stability"].isna().all()
-        assert res.attrs["notes"][("pcmci", "ts", 0)]["stability"][0] == "not applicable"
-    else:
-        assert res["stability"].between(0, 1).all()
-
-
-def _bootstrap():
-    try:
-        from discovery import bootstrap
-    except ImportError:
-        pytest.skip("discovery.bootstrap (branch 'boot') is not on main yet: compare(n_bootstrap=N) calls it when it is, "
-                    "until then the stability column is NaN with a 'not applicable' note (tested above)")
-    return bootstrap
+    assert res["stability"].between(0, 1).all()  # block resamples of the series (discovery.bootstrap)
+    consensus = res.attrs["bootstrap_consensus"]
+    assert set(consensus) == {("pcmci", "ts", 0), ("pcmci+", "ts", 0)} and all(isinstance(g, LaggedGraph) for g in consensus.values())
 
 
 def test_stability_is_that_of_discovery_bootstrap(linear):
-    bootstrap = _bootstrap()
     res = compare({"pc": PC()}, {"shop": linear.data}, executor="sequential", n_bootstrap=5)
     direct = bootstrap(PC(), scm.Dataset(linear.data), n_resamples=5, random_state=0)
     assert res["stability"].iloc[0] == pytest.approx(direct.stability()) and 0 <= res["stability"].iloc[0] <= 1
     assert res.attrs["bootstrap_consensus"][("pc", "shop", 0)] == direct.consensus()
+
+
+def test_a_failed_bootstrap_is_a_note_not_an_error(linear, monkeypatch):
+    import discovery.evaluation._bootstrap as boot
+
+    def broken(*args, **kwargs):
+        raise scm.DataError("every resample failed")
+
+    monkeypatch.setattr(boot, "bootstrap", broken)
+    res = compare({"pc": PC()}, {"shop": linear.data}, executor="sequential", n_bootstrap=3)
+    assert res["status"].iloc[0] == "ok" and math.isnan(res["stability"].iloc[0])
+    assert res.attrs["notes"][("pc", "shop", 0)]["stability"] == (
+        "undefined", "the bootstrap failed: DataError: every resample failed")
 
 
 def test_compare_accepts_dataframes_and_checks_its_new_parameters(linear):

@@ -72,6 +72,7 @@ from discovery import (
     NonlinearICP,
     PCMCIPlus,
     agreement_matrix,
+    bootstrap,
     check_graph,
     check_mechanisms,
     compare,
@@ -120,7 +121,7 @@ from discovery.timeseries import (
     pc1_parents,
 )
 from estimators import AIPW, IPW, DoubleML, RegressionAdjustment
-from scm import PDAG, SCM, LaggedGraph, ScmkitError
+from scm import PDAG, SCM, LaggedGraph, SCMClass, ScmkitError
 from scm import datasets as scm_datasets
 from scm import simulate as scm_simulate
 
@@ -274,6 +275,17 @@ def _front_door_frame() -> pd.DataFrame:
     return pd.DataFrame({"dose": dose, "bmi": bmi, "crp": crp}).astype(int)
 
 
+@functools.cache
+def _ida_frame() -> pd.DataFrame:
+    """IDA_DAG's columns, continuous (dose <- age -> crp, dose -> bmi -> crp), and dbp, noise outside the graph."""
+    rng = np.random.default_rng(6)
+    age = rng.normal(size=N_ROWS)
+    dose = 0.8 * age + rng.normal(size=N_ROWS)
+    bmi = 0.8 * dose + rng.normal(size=N_ROWS)
+    crp = 0.8 * bmi + 0.5 * age + rng.normal(size=N_ROWS)
+    return pd.DataFrame({"age": age, "dose": dose, "bmi": bmi, "crp": crp, "dbp": rng.normal(size=N_ROWS)})
+
+
 CHAIN = nx.DiGraph([("age", "bmi"), ("bmi", "crp")])
 CHAIN.add_node("dbp")
 EFFECT_DAG = nx.DiGraph([("age", "dose"), ("age", "crp"), ("dose", "crp")])
@@ -283,11 +295,21 @@ FRONT_DOOR = nx.DiGraph([("age", "dose"), ("age", "crp"), ("dose", "bmi"), ("bmi
 ESTIMATE = nx.DiGraph([("dose", "age"), ("age", "crp"), ("dose", "bmi"), ("bmi", "crp")])  # one edge reversed
 
 
+# its CPDAG: age - dose - bmi, age -> crp <- bmi; dose's parents are open ({}, {age} or {bmi}): IDA's case
+IDA_DAG = nx.DiGraph([("age", "dose"), ("age", "crp"), ("dose", "bmi"), ("bmi", "crp")])
+
+
 @functools.cache
 def _chain_model() -> SCM:
     weights = pd.DataFrame(0.0, index=COLUMNS, columns=COLUMNS)
     weights.loc["age", "bmi"] = weights.loc["bmi", "crp"] = 0.8
     return SCM.from_linear(weights)
+
+
+@functools.cache
+def _chain_class() -> SCMClass:
+    """A linear SCM per DAG of the chain's class (age - bmi - crp, dbp alone): three members."""
+    return SCM.fit(scm.cpdag(CHAIN), _chain_frame(), orientation="all")
 
 
 def _edge_probs() -> pd.DataFrame:
@@ -423,6 +445,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("graph+treatment/outcome+data", _with(data=_effect_frame, graph=EFFECT_DAG, treatment="dose", outcome="crp"),
           (*TABLE, *GRAPH_DATA, "scale_outcome"), victim="age", keep=("crp",), names=("treatment", "outcome"),
           expect={"constant": "error_or_ok"}),
+    _kind("cpdag+treatment/outcome+data",
+          _with(data=_ida_frame, graph=lambda: scm.cpdag(IDA_DAG), treatment="dose", outcome="crp"),
+          (*TABLE, *GRAPH_DATA, "wrong_type_graph", "scale_outcome"), victim="age", keep=("crp",),
+          names=("treatment", "outcome"), expect={"few_rows": "error_or_ok"}),
+    _kind("cpdag+data", _with(graph=lambda: scm.cpdag(IDA_DAG), data=_ida_frame), (*TABLE, *GRAPH_DATA, "wrong_type_graph"),
+          victim="age", expect={"few_rows": "error_or_ok"}),
     _kind("graph-query", _with(graph=FRONT_DOOR, x="dose", y="crp", z=("age",)), ("cycle", "wrong_type_graph"),
           names=("x", "y", "z")),
     _kind("graph+node", _with(graph=FRONT_DOOR, x="dose"), ("cycle", "wrong_type_graph"), names=("x",)),
@@ -446,6 +474,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("model", _with(model=_chain_model), ()),
     _kind("model+interventions", _with(model=_chain_model, interventions={"age": 1.0}),
           ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
+    _kind("class", _with(model=_chain_class), ()),
+    _kind("class+interventions", _with(model=_chain_class, interventions={"age": 1.0}),
+          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
+    _kind("class+observed+interventions", _with(model=_chain_class, observed=_observed, interventions={"age": 0.0}),
+          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
+           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
+          names=("interventions",), expect={"empty": "error_or_ok"}),
     _kind("model+observed", _with(model=_chain_model, observed=_observed),
           ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
            "missing_column", "extra_column"), frame="observed", rows=("observed",), expect={"empty": "error_or_ok"}),
@@ -954,6 +989,11 @@ def _check_scm(model, i):
     return None
 
 
+def _check_class(models, i):
+    """Every member of a fitted SCMClass passes :func:`_check_scm`."""
+    return next((problem for m in models.models if (problem := _check_scm(m, i))), None)
+
+
 def _check_series(est, i):
     n_vars = len(i.data[0]) if isinstance(i.data, list) else i.data.shape[1]
     nodes = list(est.graph_.nodes) if hasattr(est, "graph_") else list(getattr(est, "names", []))
@@ -1159,6 +1199,15 @@ ENTRIES: list[Entry] = [
       expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
     E("discovery.consensus_graph", "graph-pair", lambda i: consensus_graph([i.true, i.est], **i.opts), number="threshold",
       expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.bootstrap", "table", lambda i: bootstrap(PC(), i.data, **{"n_resamples": 4, "random_state": 0, **i.opts}),
+      option="resampling", number="n_resamples", seed="random_state", count="n_resamples", summary=lambda r, i: r.edges),
+    E("discovery.bootstrap[context]", "table+context",
+      lambda i: bootstrap(CDNOD(ci_test="fisherz"), i.data, n_resamples=3, random_state=0, fit_params={"context": i.context},
+                          **i.opts), option="resampling", summary=lambda r, i: r.edges, slow=True),
+    E("discovery.bootstrap[series]", "series", lambda i: bootstrap(PCMCI(), i.data, n_resamples=3, random_state=0, **i.opts),
+      number="block_length", summary=lambda r, i: r.edges, slow=True),
+    E("discovery.BootstrapResult.consensus", "parameters",
+      lambda i: bootstrap(PC(), _chain_frame(), n_resamples=4, random_state=0).consensus(**i.opts), number="threshold"),
     E("discovery.evaluation.summarise", "results", lambda i: summarise_results(i.results, i.metric),
       summary=lambda r, i: r[["dataset", "algorithm", "n"]]),
     E("discovery.plot_comparison", "results", lambda i: closed(plot_comparison(i.results, i.metric).axes[0])),
@@ -1204,6 +1253,18 @@ ENTRIES: list[Entry] = [
     E("scm.SCM", "graph", lambda i: SCM(i.graph, _linear_mechanisms())),
     E("scm.SCM.fit", "graph+data", lambda i: SCM.fit(i.graph, i.data, **i.opts), option="mechanism", seed="random_state",
       summary=standardised_scm, check=_check_scm, expect={"categorical": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
+    E("scm.SCM.fit[orientation]", "cpdag+data", lambda i: SCM.fit(i.graph, i.data, **{"orientation": "all", **i.opts}),
+      option="orientation", summary=lambda r, i: [standardised_scm(m, i) for m in r.models], check=_check_class,
+      expect={"categorical": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
+    E("scm.SCMClass.interventional_mean", "class+interventions", lambda i: i.model.interventional_mean(i.interventions),
+      check=_check_sample),
+    E("scm.SCMClass.do", "class+interventions", lambda i: i.model.do(i.interventions).sample(40, random_state=0),
+      check=_check_sample),
+    E("scm.SCMClass.sample", "class", lambda i: i.model.sample(**{"n": 40, "random_state": 0, **i.opts}), number="n",
+      seed="random_state", count="n"),
+    E("scm.SCMClass.counterfactual", "class+observed+interventions",
+      lambda i: i.model.counterfactual(i.observed, i.interventions, **i.opts), seed="random_state", count="n_samples",
+      check=_check_sample),
     E("scm.fit_scm", "graph+data", lambda i: scm.fit_scm(i.graph, i.data, **i.opts), option="noise",
       summary=standardised_scm, check=_check_scm, expect={"categorical": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
     E("scm.check_fit_data", "graph+data", lambda i: scm.check_fit_data(i.graph, i.data)[1],
@@ -1309,6 +1370,12 @@ ENTRIES: list[Entry] = [
     E("estimators.effect", "graph+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, random_state=0, **i.opts).estimate,
       option="estimator", number="alpha"),
+    E("estimators.effect[cpdag]", "cpdag+treatment/outcome+data",
+      lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, **i.opts).range, option="estimator",
+      number="alpha"),
+    E("estimators.ida", "cpdag+treatment/outcome+data",
+      lambda i: estimators.ida(i.graph, i.data, i.treatment, i.outcome, **i.opts).table[["effect", "std_err", "ci_low", "ci_high"]],
+      option="method", number="alpha"),
     E("estimators.effect[latent]", "graph-query",
       lambda i: estimators.effect(_front_door_frame(), i.graph, i.x, i.y, latent=i.z, random_state=0).method),
     # ---- the command line
@@ -1395,12 +1462,15 @@ EXCLUDED: dict[str, str] = {
     "discovery.evaluation.Capability": "the record register_algorithm returns",
     "discovery.evaluation.GraphCheck": "the result of check_graph",
     "discovery.evaluation.MechanismCheck": "the result of check_mechanisms",
+    "discovery.citest.LockStep": "runs a user function over items (no data of its own); reached through discovery.bootstrap",
     "estimators.Estimand": "the result of identify",
     "estimators.Prob": "a node of an Estimand's expression",
     "estimators.Product": "a node of an Estimand's expression",
     "estimators.Sum": "a node of an Estimand's expression",
     "estimators.Fraction": "a node of an Estimand's expression",
     "estimators.EffectResult": "the result of effect",
+    "estimators.IDAResult": "the result of ida",
+    "estimators.EffectRange": "a field of IDAResult and EffectResult",
     "scm.Dataset": "a container of data and truth, built by the simulators and loaders (each has its line)",
     "scm.simulate.VARProcess": "the result of draw_lagged_structure / draw_innovations",
     "scm.simulate.RandomMLP": "a mechanism function drawn by random_scm",
@@ -1662,6 +1732,8 @@ def _same_object(a, b) -> bool:
     if isinstance(a, SCM):
         return (_same_object(a.graph, b.graph) and repr(a.mechanisms) == repr(b.mechanisms)
                 and repr(a.noise) == repr(b.noise))
+    if isinstance(a, SCMClass):
+        return len(a) == len(b) and all(_same_object(x, y) for x, y in zip(a.models, b.models))
     if isinstance(a, Mapping):
         return list(a) == list(b) and all(_same_object(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -320,7 +321,19 @@ def test_cpdag_properties(dag):
     assert set(map(frozenset, cp.skeleton().edges)) == set(map(frozenset, dag.edges))
     assert all(dag.has_edge(u, v) for u, v in cp.directed_edges)
     assert scm.meek_rules(cp) == cp
-    ext = scm.consistent_extension(cp)
+    if cp.undirected_edges:
+        with pytest.warns(scm.OrientationWarning) as caught:
+            ext = scm.consistent_extension(cp)
+        assert len(caught) == 1  # once per call, listing every edge it chose
+        message = str(caught[0].message)
+        assert f"oriented {len(cp.undirected_edges)} undirected edge(s)" in message
+        listed = message.split("arbitrary choice: ", 1)[1].split(";", 1)[0].split(", ")
+        chosen = {f"{u} -> {v}" for u, v in ext.edges if frozenset((u, v)) in cp.undirected_edges}
+        assert set(listed) == chosen and len(listed) == len(chosen)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nothing chosen, nothing said
+            ext = scm.consistent_extension(cp)
     assert nx.is_directed_acyclic_graph(ext)
     assert scm.v_structures(ext) == scm.v_structures(dag)
     assert scm.cpdag(ext) == cp

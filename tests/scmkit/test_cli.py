@@ -179,6 +179,20 @@ def test_effect_prints_estimate_interval_and_explanation(simulated, capsys):
     assert len(out.strip().splitlines()) >= 5  # the explanation follows
 
 
+def test_effect_on_a_cpdag_that_does_not_identify_prints_the_possible_effects(tmp_path, capsys):
+    from scm import SCM, cpdag
+
+    w = pd.DataFrame([[0, 1.0, 0.5], [0, 0, 2.0], [0, 0, 0]], index=list("zxy"), columns=list("zxy"))
+    truth = SCM.from_linear(w)
+    truth.sample(500, random_state=0).to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "cpdag.json").write_text(cpdag(truth.graph).to_json())
+    args = ["effect", str(tmp_path / "data.csv"), "--graph", str(tmp_path / "cpdag.json"), "--treatment", "x", "--outcome", "y"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "effect of x on y: not identified by the graph; possible effects in [0, " in out
+    assert "95% confidence intervals within: [" in out and "parents" in out and "method: IDA (optimal)" in out
+
+
 def _one_line_error(capsys, argv, *needles, code=2):
     assert main(argv) == code
     captured = capsys.readouterr()
@@ -296,9 +310,10 @@ def test_compare_user_csv_writes_a_truth_free_report(user_files, tmp_path, capsy
 def test_compare_user_csv_with_context_and_time_index(user_files, tmp_path, capsys):
     out = tmp_path / "envs"
     assert main(["compare", str(user_files / "sites.csv"), "--context", "site", "--algorithms", "pc-fisherz", "icp",
-                 "--bootstrap", "0", "-o", str(out), "--no-progress"]) == 0
+                 "--bootstrap", "4", "-o", str(out), "--no-progress"]) == 0
     table = pd.read_csv(out / "results.csv")
     assert list(table["algorithm"]) == ["pc-fisherz", "icp"] and (table["status"] == "ok").all()
+    assert table["stability"].between(0, 1).all()  # resamples stratified by site (discovery.bootstrap)
     # a time series: rows sorted by the time column, which is dropped; a shuffled file gives the same answer
     runs = []
     for name in ("series", "shuffled"):
