@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from scm import PDAG, LaggedGraph
+from scm._cpdag import _extension
 from scm._exceptions import DataError, GraphError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_in_range, check_random_state
 
@@ -390,8 +391,11 @@ def consensus_graph(graphs, threshold: float = 0.5):
 
 # --------------------------------------------------------------------------- held-out likelihood
 def _scoring_dag(graph, context=None) -> nx.DiGraph:
-    """A DAG of the graph's equivalence class (context edges oriented out of the context)."""
-    from scm import consistent_extension
+    """A DAG of the graph's equivalence class (context edges oriented out of the context).
+
+    Any DAG of the class gives the same score, so the arbitrary orientation is not warned about
+    (``scm._cpdag._extension``: :func:`scm.consistent_extension` without its OrientationWarning).
+    """
 
     if graph.bidirected_edges:
         pairs = sorted(tuple(sorted(map(str, e))) for e in graph.bidirected_edges)[:3]
@@ -404,7 +408,7 @@ def _scoring_dag(graph, context=None) -> nx.DiGraph:
             out = [(context, next(iter(e - {context}))) for e in touching]
             graph = graph.without_edges(touching).with_edges(directed=out)
     try:
-        return consistent_extension(graph)
+        return _extension(graph)[0]
     except GraphError as exc:
         raise GraphError(f"no DAG to fit: {exc}") from None
 
@@ -491,7 +495,6 @@ def _iid_problem(g: PDAG, frame: pd.DataFrame, context):
 
 def _lagged_problem(g: LaggedGraph, frame: pd.DataFrame):
     """(window DAG, lagged design, scored time-t nodes, log-scale sum, variables) of a lagged graph."""
-    from scm import consistent_extension
 
     variables = list(frame.columns)
     if set(g.nodes) != set(variables):
@@ -515,7 +518,7 @@ def _lagged_problem(g: LaggedGraph, frame: pd.DataFrame):
     directed += [(f"v{idx[s]}_l0", f"v{idx[t]}_l0") for s, t in g.directed_contemporaneous]
     undirected = [tuple(f"v{idx[v]}_l0" for v in e) for e in g.undirected_contemporaneous]
     try:
-        dag = consistent_extension(PDAG(list(design.columns), directed, undirected))
+        dag = _extension(PDAG(list(design.columns), directed, undirected))[0]  # any DAG of the class: the same score
     except GraphError as exc:
         raise GraphError(f"no DAG to fit: {_original_names(str(exc), variables)}") from None
     return dag, design, [f"v{i}_l0" for i in range(len(variables))], float(np.log(scale).sum()), variables
