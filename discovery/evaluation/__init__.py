@@ -7,6 +7,9 @@
 - :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
   applies to and how it is fitted and scored.
 - :func:`summarise`: mean and standard deviation over seeds.
+- Without a true graph: :func:`edge_counts`, :func:`heldout_loglik` (the cross-validated
+  log-likelihood of a linear-Gaussian SCM on a learned graph), :func:`agreement_matrix`
+  (SHD between algorithms), :func:`edge_frequencies` and :func:`consensus_graph`.
 - :func:`bootstrap`: refit an estimator on resamples of one data set and count how often
   each edge comes back (a :class:`BootstrapResult`: frequencies, a consensus graph, one
   stability number): the uncertainty of a learned graph when the truth is unknown.
@@ -42,6 +45,7 @@ from ._compare import (
 from ._plot import plot_comparison, plot_graph, plot_lagged_graph
 from ._report import write_report
 from ._suite import default_algorithms, default_datasets, run_default_suite
+from ._truthfree import agreement_matrix, consensus_graph, edge_counts, edge_frequencies, heldout_loglik
 
 __all__ = [
     "compare",
@@ -52,6 +56,11 @@ __all__ = [
     "RunTask",
     "RunResult",
     "summarise",
+    "edge_counts",
+    "heldout_loglik",
+    "agreement_matrix",
+    "edge_frequencies",
+    "consensus_graph",
     "bootstrap",
     "BootstrapResult",
     "register_algorithm",

@@ -45,7 +45,7 @@ _LEGEND = {
     "extra": "extra",
     "missing": "missing",
 }
-LOWER_IS_BETTER = {"shd", "sid", "fit_seconds"}
+LOWER_IS_BETTER = {"shd", "sid", "sid_lower", "sid_upper", "fit_seconds"}
 
 
 # --------------------------------------------------------------------------- graph -> pair marks
@@ -462,7 +462,10 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
 
     Bars are the mean over the successful seeds, error bars one standard deviation
     (when there is more than one seed), dots the individual seeds; a run that failed
-    is marked "error" and an algorithm that did not run on a dataset is absent.
+    is marked "error", one whose metric is undefined (``results.attrs["notes"]``)
+    "undefined", one where it does not apply "n/a", and an algorithm that did not run
+    on a dataset is absent. A dataset with no value at all is left out (unless no
+    dataset has one).
 
     Parameters
     ----------
@@ -504,6 +507,12 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
     algos = list(dict.fromkeys(results["algorithm"])) if algorithms is None else list(algorithms)
     if not dsets:
         raise ParameterError("results is empty: nothing to plot")
+    ok_rows = results[results["status"] == "ok"] if "status" in results.columns else results
+    numeric = pd.to_numeric(ok_rows[metric], errors="coerce")
+    with_values = [d for d in dsets if numeric[ok_rows["dataset"] == d].notna().any()]
+    if with_values:  # a panel without a single value is left out (SID of a time series, AUPRC without probabilities)
+        dsets = with_values
+    notes = results.attrs.get("notes") or {}
     ncols = ncols or min(4, len(dsets))
     nrows = math.ceil(len(dsets) / ncols)
     fig = Figure(figsize=(3.4 * ncols, 3.0 * nrows + 0.4), layout="constrained")
@@ -528,7 +537,9 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
                 ax.scatter(x + jitter, values, s=12, color="black", zorder=3)
             else:
                 failed = len(runs) - len(ok)
-                ax.text(x, 0, "error" if failed else "n/a", rotation=90, ha="center", va="bottom", fontsize=8,
+                status = {notes.get((aname, dname, s), {}).get(metric, ("n/a",))[0] for s in ok["seed"]} if "seed" in ok else set()
+                label = "error" if failed else ("undefined" if status == {"undefined"} else "n/a")
+                ax.text(x, 0, label, rotation=90, ha="center", va="bottom", fontsize=8,
                         color=EDGE_COLOURS["extra"] if failed else "#616161")
         ax.set_xticks(range(len(present)), present, rotation=35, ha="right", fontsize=8)
         ax.set_xlim(-0.6, max(len(present), 1) - 0.4)
@@ -540,7 +551,7 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
         ax.set_visible(False)
     if metric in LOWER_IS_BETTER:
         better = " (lower is better)"
-    elif metric.endswith(("f1", "precision", "recall")) or metric == "average_precision":
+    elif metric.endswith(("f1", "precision", "recall")) or metric in ("average_precision", "stability", "heldout_loglik"):
         better = " (higher is better)"
     else:
         better = ""

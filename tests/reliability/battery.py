@@ -71,10 +71,15 @@ from discovery import (
     ICPGraph,
     NonlinearICP,
     PCMCIPlus,
+    agreement_matrix,
     bootstrap,
     check_graph,
     check_mechanisms,
     compare,
+    consensus_graph,
+    edge_counts,
+    edge_frequencies,
+    heldout_loglik,
     make_ci_test,
     plot_comparison,
     plot_graph,
@@ -934,6 +939,13 @@ def compared(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _compare_summary(result, i):
+    """What ``scmkit compare DATA.csv`` found: the edges of each run (its log-likelihood is in the data's units)."""
+    table = pd.read_csv(pathlib.Path(i.tmp) / "report" / "results.csv")
+    return {"stdout_status": result.status, "edges": table[["algorithm", "n_edges", "n_directed", "n_undirected", "n_bidirected"]],
+            "status": table["status"].tolist()}
+
+
 def closed(ax):
     """A matplotlib axes' texts, the figure closed."""
     import matplotlib.pyplot as plt
@@ -1186,6 +1198,19 @@ ENTRIES: list[Entry] = [
     E("discovery.compare", "table",
       lambda i: compared(compare({"pc": PC()}, {"chain": scm.Dataset(i.data, graph=CHAIN)}, executor="sequential", **i.opts)),
       path="cache_dir", summary=lambda r, i: r["shd"].tolist(), expect={"single_column": SAME_OR_ERROR}),
+    E("discovery.compare[no truth]", "table",
+      lambda i: compared(compare({"pc": PC()}, {"shop": i.data}, executor="sequential", **i.opts)), number="cv_folds",
+      summary=lambda r, i: r[["n_edges", "n_directed", "n_undirected"]].to_numpy(), expect={"single_column": SAME_OR_ERROR}),
+    E("discovery.heldout_loglik", "graph+data", lambda i: heldout_loglik(i.graph, i.data, **i.opts), count="n_folds",
+      seed="random_state", expect=NOT_SCALE_FREE),  # the log-density is in the data's units: a column x 1e300 shifts it
+    E("discovery.edge_counts", "graph", lambda i: edge_counts(i.graph), expect={"cycle": SAME_OR_ERROR}),
+    # graphs learned on the same data are compared on the nodes they share (CD-NOD's context node is its own)
+    E("discovery.agreement_matrix", "graph-pair", lambda i: agreement_matrix({"a": i.true, "b": i.est}),
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.edge_frequencies", "graph-pair", lambda i: edge_frequencies([i.true, i.est]),
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.consensus_graph", "graph-pair", lambda i: consensus_graph([i.true, i.est], **i.opts), number="threshold",
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
     E("discovery.bootstrap", "table", lambda i: bootstrap(PC(), i.data, **{"n_resamples": 4, "random_state": 0, **i.opts}),
       option="resampling", number="n_resamples", seed="random_state", count="n_resamples", summary=lambda r, i: r.edges),
     E("discovery.bootstrap[context]", "table+context",
@@ -1399,6 +1424,13 @@ ENTRIES: list[Entry] = [
     E("scmkit compare", "cli-parameters",
       lambda i: cli(["compare", "--datasets", "linear-er10", "--algorithms", "pc-fisherz", "-o", i.tmp / "report",
                      "--no-progress", *argv(i.opts)]), option="--algorithms", seed="--seeds", path="--cache"),
+    E("scmkit compare DATA.csv", "cli-csv",
+      lambda i: cli(["compare", csv(i), "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o", i.tmp / "report", "--no-progress",
+                     *argv(i.opts)]), number="--folds", count="--bootstrap", summary=_compare_summary,
+      slow=("integer", "scale", "zero_count", "one_count")),  # full runs with a report; the refusals are quick
+    E("scmkit compare DATA.csv --context", "cli-csv+context",
+      lambda i: cli(["compare", csv(i), "--context", i.context, "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o",
+                     i.tmp / "report", "--no-progress", *argv(i.opts)]), summary=_compare_summary, slow=True),
     E("scmkit compare[-o]", "cli-parameters",
       lambda i: cli(["compare", "--datasets", "linear-er10", "--algorithms", "pc-fisherz", "--no-progress",
                      *argv({"-o": i.tmp / "report", **i.opts})]), option="--datasets", path="-o"),
