@@ -65,6 +65,7 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     import discovery.citest  # noqa: F401  (discovery imports JAX lazily: not part of the first fit)
+    import discovery.citest._kernels  # noqa: F401  (JAX and the kernels: FisherZ imports them at its first large batch)
     from discovery import PC  # noqa: F401
 
     t_import = time.perf_counter() - t0

@@ -28,6 +28,7 @@ from scm._params import (
     ParamsMixin,
     RandomState,
     Satisfies,
+    positional_deprecated,
 )
 from scm._validation import as_dataframe, check_numeric_frame
 
@@ -48,6 +49,7 @@ __all__ = [
     "is_ci_test",
     "is_layer_sizes",
     "columns_seen_by_fit",
+    "positional_deprecated",
 ]
 
 
@@ -64,6 +66,7 @@ def columns_seen_by_fit(X, names: list, owner: str, *, name: str = "X") -> pd.Da
     0  2.0  1.0
     """
     if isinstance(X, pd.DataFrame):
+        X = as_dataframe(X, name=name)  # column names as strings, as fit saw them (a frame with columns 0, 1, ...)
         missing = [c for c in names if c not in X.columns]
         if missing:
             raise UnknownNodeError(f"{name} lacks the column(s) {missing} seen by fit")
@@ -71,7 +74,9 @@ def columns_seen_by_fit(X, names: list, owner: str, *, name: str = "X") -> pd.Da
     else:
         frame = as_dataframe(X, name=name)
         if frame.shape[1] != len(names):
-            raise DataError(f"{name} has {frame.shape[1]} columns but {owner} was fitted on {len(names)}")
+            # scikit-learn's wording, which its estimator checks look for
+            raise DataError(f"{name} has {frame.shape[1]} features, but {owner} is expecting {len(names)} features as input "
+                            "(the columns seen by fit)")
         frame.columns = names
     return check_numeric_frame(frame, name=name)
 

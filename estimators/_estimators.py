@@ -33,7 +33,8 @@ from sklearn.preprocessing import StandardScaler
 
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._params import AnyOf, Custom, Interval, Options, ParamsMixin, RandomState
-from scm._scale import Pow2Scaler, StandardisedOLS, center_scale, pow2, safe_dot, safe_std, standardise
+from scm._scale import center_scale, pow2, safe_dot, safe_std, standardise
+from scm._sklearn import Pow2Scaler, StandardisedOLS
 from scm._validation import as_dataframe, check_in_range, check_numeric_frame, check_random_state
 
 from ._adjustment import NotIdentifiableError, _Graph, adjustment_set, is_valid_adjustment

@@ -51,8 +51,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import sklearn
-from threadpoolctl import threadpool_limits
 
 from ._exceptions import BootstrapError, ParameterError, ScmkitError
 from ._mechanisms import Linear
@@ -477,6 +475,9 @@ def _progress(enabled: bool, total: int, desc: str):
 
 def _replicates(recipe, query: Query, children: list, *, progress: bool, executor, owner: str):
     """The answers of the refits (an array, one row per successful refit) and the failures ``{reason: count}``."""
+    import sklearn  # imported here: `import scm` imports neither scikit-learn nor threadpoolctl
+    from threadpoolctl import threadpool_limits
+
     n_boot = len(children)
     n = recipe.n_rows
     streams = [child.spawn(3) for child in children]  # rows, fit, query
@@ -551,6 +552,8 @@ def _replicate_task(task):
     process it is limited for the task (threadpoolctl costs a few milliseconds, small beside a refit
     that is worth sending to another process).
     """
+    from threadpoolctl import threadpool_limits
+
     recipe, query, n, (rows_seed, fit_seed, query_seed), caller = task
     rows = np.random.default_rng(rows_seed).integers(0, n, n)
     if os.getpid() == caller:

@@ -18,11 +18,6 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from ._cpdag import _extension, _warn_orientation
 from ._enumerate import dags_in_class
@@ -30,7 +25,7 @@ from ._exceptions import DataError, GraphError, ParameterError
 from ._graph import PDAG, as_dag
 from ._mechanisms import AdditiveNoise, Discrete, Linear, Mechanism
 from ._noise import Empirical, Gaussian, Noise
-from ._scale import Pow2Scaler, center_scale, safe_dot, standardise, standardised_lstsq
+from ._scale import center_scale, safe_dot, standardise, standardised_lstsq
 from ._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
 
 __all__ = ["fit_scm", "check_fit_data", "choose_mechanisms", "fit_mechanism", "fit_noise", "AUTO_CANDIDATES", "ORIENTATIONS"]
@@ -102,6 +97,13 @@ _COLLINEAR_RCOND = 1e-7
 
 
 def _regressor(name: str):
+    # scikit-learn is imported here, not with scm: ``import scm`` stays light for the command line.
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
+
+    from ._sklearn import Pow2Scaler
+
     # Pow2Scaler divides by powers of two (exact): StandardScaler's moments stay finite for columns
     # near the ends of the float64 range, and its output on ordinary data is unchanged bit for bit.
     if name == "quadratic":
@@ -523,6 +525,8 @@ def _fit_mechanism(g: nx.DiGraph, data: pd.DataFrame, node, spec, states: Mappin
             return Linear(dict(zip(parents, b)), intercept=b0)
         return AdditiveNoise(_regressor(spec).fit(P, y), parents=parents)
     if parents:
+        from sklearn.base import clone
+
         return AdditiveNoise(clone(spec).fit(P, y), parents=parents)
     b0, _ = _ols(P, y)
     return Linear({}, intercept=b0)
@@ -717,6 +721,8 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
         return _fit_class(graph, data, mechanism=mechanism, noise=noise, random_state=random_state, limit=limit)
     # BLAS threads cost far more than they give on these small per-node problems (docs/benchmarks.md,
     # "Design decisions: One BLAS thread while fitting an SCM"); limit them for the duration of the call only.
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_scm(graph, data, mechanism=mechanism, noise=noise, random_state=random_state)
 
@@ -748,6 +754,8 @@ def _fit_class(graph, data, *, mechanism, noise, random_state, limit: int):
         pdag, dags = PDAG(dag.nodes, dag.edges), [dag]
     seed = int(check_random_state(random_state).integers(2**31 - 1))  # one split for every member
     logger.info("fitting %d models, one per DAG of the class", len(dags))
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=1, user_api="blas"):
         models = [_fit_scm(d, data, mechanism=mechanism, noise=noise, random_state=seed) for d in dags]
     return SCMClass(models, pdag=pdag)
@@ -833,4 +841,8 @@ class _FitRecipe:
 
 def _copy_spec(spec):
     """A mechanism spec as the recipe keeps it: a string as is, a regressor cloned (later changes to it do not leak in)."""
-    return spec if isinstance(spec, str) or not hasattr(spec, "get_params") else clone(spec)
+    if isinstance(spec, str) or not hasattr(spec, "get_params"):
+        return spec
+    from sklearn.base import clone
+
+    return clone(spec)

@@ -11,7 +11,8 @@ that hold for every time ``t`` (stationarity). A link is written ``(source, targ
   contradicting orientations).
 
 Besides the accessors, the module converts graphs to and from a ``(N, N, tau_max + 1)``
-integer array, a time-unrolled :class:`networkx.DiGraph`, JSON and a summary graph, and
+integer array, a time-unrolled :class:`networkx.DiGraph`, JSON, Graphviz DOT and a summary
+graph, reads link strengths (:func:`link_strengths`, e.g. PCMCI's ``val_matrix_``), and
 computes the Markov-equivalence class of the contemporaneous part
 (:meth:`LaggedGraph.cpdag`) that constraint-based time-series discovery can identify.
 
@@ -33,10 +34,10 @@ from collections.abc import Hashable, Iterable, Mapping
 import networkx as nx
 import numpy as np
 
-from ._exceptions import CycleError, GraphError, UnknownNodeError
+from ._exceptions import CycleError, GraphError, ParameterError, UnknownNodeError
 from ._graph import _integer_codes, _load_json
 
-__all__ = ["LaggedGraph", "LAGGED_EDGE_KINDS"]
+__all__ = ["LaggedGraph", "LAGGED_EDGE_KINDS", "link_strengths"]
 
 #: Edge kinds of a :class:`LaggedGraph`; lagged links are always ``"directed"``.
 LAGGED_EDGE_KINDS = ("directed", "undirected", "conflict")
@@ -52,6 +53,82 @@ def _check_lag(lag, what) -> int:
 
 def _fmt(node, lag: int) -> str:
     return f"{node}(t)" if lag == 0 else f"{node}(t-{lag})"
+
+
+def link_strengths(graph: LaggedGraph, strengths, *, owner: str = "LaggedGraph.to_dot") -> dict:
+    """The strength of each edge of ``graph``, keyed as :meth:`LaggedGraph.edges` lists it.
+
+    Parameters
+    ----------
+    graph : LaggedGraph
+    strengths : array of shape (N, N, L) or mapping
+        An array in tigramite's layout, as PCMCI's ``val_matrix_``: ``strengths[i, j, lag]``
+        is the strength of ``nodes[i](t - lag) -> nodes[j](t)``, with ``N = len(graph.nodes)``
+        and ``L`` more than the largest lag of an edge; entries of pairs that are not edges
+        are ignored. Or a mapping ``(source, target, lag) -> value`` for some of the edges (an
+        undirected or conflicting edge under either order of its ends).
+    owner : str
+        Who asks, for the error messages.
+
+    Returns
+    -------
+    dict
+        ``(source, target, lag) -> float`` for the edges that have a strength.
+
+    Raises
+    ------
+    ParameterError
+        If the array has the wrong shape, a key names no edge of the graph, or a strength of
+        an edge is not a finite number.
+    UnknownNodeError
+        If a key names a node that is not in the graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = LaggedGraph(["X", "Y"], directed=[("X", "Y", 1)])
+    >>> val = np.zeros((2, 2, 2))
+    >>> val[0, 1, 1] = 0.4
+    >>> link_strengths(g, val)
+    {('X', 'Y', 1): 0.4}
+    >>> link_strengths(g, {("X", "Y", 1): -0.2})
+    {('X', 'Y', 1): -0.2}
+    """
+    edges = graph.edges()
+    out: dict = {}
+    if isinstance(strengths, Mapping):
+        where = {(s, t, lag): (s, t, lag) for s, t, lag, _ in edges}
+        where.update({(t, s, 0): (s, t, 0) for s, t, lag, kind in edges if lag == 0 and kind != "directed"})
+        for key, value in strengths.items():
+            if not (isinstance(key, tuple) and len(key) == 3):
+                raise ParameterError(f"the keys of 'strengths' of {owner} must be (source, target, lag) tuples; got {key!r}")
+            s, t, lag = key
+            for node in (s, t):
+                graph._check(node)
+            if key not in where:
+                raise ParameterError(f"'strengths' of {owner} gives a strength for {_fmt(s, lag)} -> {_fmt(t, 0)}, "
+                                     "which is not an edge of the graph")
+            out[where[key]] = value
+    else:
+        try:
+            array = np.asarray(strengths, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(f"'strengths' of {owner} must be an array of shape (N, N, tau_max + 1) or a mapping "
+                                 f"(source, target, lag) -> value; got {type(strengths).__name__}") from None
+        n = len(graph.nodes)
+        longest = max((lag for _, _, lag, _ in edges), default=0)
+        if array.ndim != 3 or array.shape[:2] != (n, n) or array.shape[2] <= longest:
+            raise ParameterError(f"'strengths' of {owner} must have the shape ({n}, {n}, L) with L > {longest}, "
+                                 f"the graph's longest lag, as val_matrix[i, j, lag]; got the shape {array.shape}")
+        pos = {v: i for i, v in enumerate(graph.nodes)}
+        out = {(s, t, lag): array[pos[s], pos[t], lag] for s, t, lag, _ in edges}
+    for (s, t, lag), value in out.items():
+        value = value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+            raise ParameterError(f"the strength of {_fmt(s, lag)} -> {_fmt(t, 0)} given to {owner} must be a finite "
+                                 f"number; got {value!r}")
+        out[(s, t, lag)] = float(value)
+    return out
 
 
 class LaggedGraph:
@@ -440,6 +517,66 @@ class LaggedGraph:
             else:
                 g.add_edge(s, t, lags=[lag])
         return g
+
+    def to_dot(self, name: str = "G", *, strengths=None, digits: int = 2) -> str:
+        """Graphviz DOT text of the time-series graph: one node per variable and lag, by lag.
+
+        The nodes ``X(t-tau_max) .. X(t)`` of every variable; the nodes of one lag share a
+        rank (a column, time running left to right), and an invisible edge between the
+        consecutive lags of each variable keeps its nodes in one row. Each edge is drawn once,
+        ending at time ``t``, labelled with its lag (and its strength, when given). As in
+        :meth:`scm.PDAG.to_dot`: undirected edges have no arrowheads; conflicting ones
+        (``x-x``) no arrowheads and a dotted line.
+
+        Parameters
+        ----------
+        name : str
+            The graph's name in the DOT text.
+        strengths : array of shape (N, N, tau_max + 1) or mapping, optional
+            Link strengths, e.g. a fitted PCMCI's ``val_matrix_`` (see :func:`link_strengths`);
+            each edge with a strength is labelled ``"lag: strength"``.
+        digits : int
+            Significant digits of the strengths.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> g = LaggedGraph(["X", "Y"], directed=[("X", "Y", 1)], undirected=[("X", "Y")])
+        >>> print(g.to_dot(strengths={("X", "Y", 1): 0.512, ("X", "Y", 0): -0.25}))
+        digraph G {
+          rankdir=LR;
+          subgraph "lag 1" { rank=same; "X(t-1)"; "Y(t-1)"; }
+          subgraph "lag 0" { rank=same; "X(t)"; "Y(t)"; }
+          "X(t-1)" -> "X(t)" [style=invis];
+          "Y(t-1)" -> "Y(t)" [style=invis];
+          "X(t-1)" -> "Y(t)" [label="1: 0.51"];
+          "X(t)" -> "Y(t)" [label="0: -0.25", dir=none];
+        }
+        """
+        from ._validation import check_in_range
+
+        digits = check_in_range(digits, name="digits", low=1, high=17, inclusive="both", owner="LaggedGraph.to_dot",
+                                integer=True)
+        values = {} if strengths is None else link_strengths(self, strengths)
+
+        def q(x):
+            return '"' + str(x).replace('"', '\\"') + '"'
+
+        lines = [f"digraph {name} {{", "  rankdir=LR;"]
+        for lag in range(self._tau_max, -1, -1):
+            members = " ".join(f"{q(_fmt(v, lag))};" for v in self._nodes)
+            lines.append(f"  subgraph {q(f'lag {lag}')} {{ rank=same; {members} }}")
+        for v in self._nodes:
+            lines += [f"  {q(_fmt(v, lag))} -> {q(_fmt(v, lag - 1))} [style=invis];" for lag in range(self._tau_max, 0, -1)]
+        for s, t, lag, kind in self.edges():
+            label = f"{lag}" if (s, t, lag) not in values else f"{lag}: {values[(s, t, lag)]:.{digits}g}"
+            attrs = [f"label={q(label)}"] + {"directed": [], "undirected": ["dir=none"], "conflict": ["dir=none", "style=dotted"]}[kind]
+            lines.append(f"  {q(_fmt(s, lag))} -> {q(_fmt(t, 0))} [{', '.join(attrs)}];")
+        lines.append("}")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """``{"nodes": [...], "tau_max": int, "edges": [{"source", "target", "lag", "kind"}, ...]}``."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import warnings
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -55,7 +56,69 @@ __all__ = [
     "RandomState",
     "AnyOf",
     "Custom",
+    "positional_deprecated",
 ]
+
+
+def positional_deprecated(*names: str):
+    """Let a method take its keyword-only parameters ``names`` by position too, with a FutureWarning.
+
+    The deprecation path of a parameter that became keyword-only (``fit(X, y, environment)``
+    -> ``fit(X, y, *, environment=...)``, the scikit-learn signature): extra positional
+    arguments go, in order, to ``names``, and the caller is told to pass them by keyword.
+    The wrapped method keeps its signature (``inspect.signature`` shows the keyword-only form).
+
+    Parameters
+    ----------
+    *names : str
+        The keyword-only parameters that used to be positional, in their old order.
+
+    Examples
+    --------
+    >>> class Model:
+    ...     @positional_deprecated("environment")
+    ...     def fit(self, X, y, *, environment=None):
+    ...         return environment
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     Model().fit([[0.0]], [1.0], "site")
+    'site'
+    >>> print(caught[0].category.__name__, caught[0].message)
+    FutureWarning Pass environment as a keyword argument: Model.fit(X, y, environment=...); passing it by position ...
+    """
+
+    def decorate(method):
+        params = list(inspect.signature(method).parameters.values())
+        n_positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        shown = ", ".join(p.name for p in params[1:n_positional])
+        owner = method.__qualname__
+
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            extra = args[n_positional:]
+            if extra:
+                if len(extra) > len(names):
+                    raise TypeError(f"{owner}() takes {n_positional} positional arguments but {len(args)} were given")
+                given = names[: len(extra)]
+                twice = [name for name in given if name in kwargs]
+                if twice:
+                    raise TypeError(f"{owner}() got multiple values for argument {twice[0]!r}")
+                keywords = ", ".join(f"{name}=..." for name in given)
+                warnings.warn(
+                    f"Pass {' and '.join(given)} as a keyword argument{'s' if len(given) > 1 else ''}: "
+                    f"{owner}({shown}, {keywords}); passing {'them' if len(given) > 1 else 'it'} by position is "
+                    "deprecated and will be an error in a future version.",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+                kwargs.update(zip(given, extra))
+                args = args[:n_positional]
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _where(owner: str | None) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy.ndimage import gaussian_filter1d
 
 from ._dataset import Dataset
 from ._dsep import topological_order
@@ -837,6 +836,8 @@ def _drift_shape(drift: str, n: int, rng: np.random.Generator) -> np.ndarray:
     if drift == "linear":
         return float(rng.choice([-1.0, 1.0])) * (2.0 * s - 1.0)
     walk = np.cumsum(rng.standard_normal(n))
+    from scipy.ndimage import gaussian_filter1d  # here, not with scm: import scm stays light
+
     smooth = gaussian_filter1d(walk, sigma=max(1.0, n / 20.0), mode="nearest")
     smooth = smooth - smooth.mean()
     top = np.max(np.abs(smooth))

@@ -32,8 +32,11 @@ def as_dataframe(data, *, name: str = "data", columns: Sequence[str] | None = No
     """Return ``data`` as a DataFrame with string column names.
 
     Arrays get the column names ``X0, X1, ...`` unless ``columns`` is given.
-    The input is never modified.
+    The input is never modified. A scipy sparse matrix or array is refused (densify it first).
     """
+    if type(data).__module__.startswith("scipy.sparse"):
+        raise DataError(f"{name} is a scipy sparse {type(data).__name__}: sparse input is not supported; "
+                        "pass a dense array (data.toarray()) or a DataFrame")
     if isinstance(data, pd.DataFrame):
         frame = data
         if columns is not None:
@@ -87,8 +90,11 @@ def check_numeric_frame(
         saying how many rows were needed.
     """
     frame = as_dataframe(data, name=name, columns=columns)
-    if frame.shape[1] == 0:
-        raise DataError(f"{name} has no columns")
+    if frame.shape[1] == 0:  # the second half is scikit-learn's wording of the same error
+        raise DataError(f"{name} has no columns: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
+    complex_ = [c for c in frame.columns if pd.api.types.is_complex_dtype(frame[c])]
+    if complex_:
+        raise DataError(f"Complex data not supported: {name} column(s) {complex_[:5]} hold complex numbers")
     bad = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
     if bad:
         kinds = ", ".join(f"{c!r} ({frame[c].dtype})" for c in bad[:5])

@@ -1,11 +1,19 @@
 """The ``scmkit`` command line.
 
-``scmkit compare`` runs the bundled default comparison (or a part of it) and
+``scmkit compare`` runs the bundled default comparison (or a part of it), or
+the suite's algorithms on the user's CSV files (no true graph needed), and
 writes a report; ``scmkit discover`` learns a graph from a CSV file;
 ``scmkit effect`` estimates a causal effect given data and a graph;
 ``scmkit simulate`` writes simulated data and its true graph. Errors end with
 a one-line message naming the file and the problem and a non-zero exit status,
 never a traceback (``-v`` shows it).
+
+Start-up: the packages are imported by the command that needs them, so ``scmkit compare
+--list`` and a Fisher-z ``scmkit discover`` never import JAX; the commands that do compile
+JAX kernels keep them in JAX's persistent compilation cache (:func:`compile_cache_dir`),
+so a second process skips the compilation (``--no-compile-cache`` or
+``SCMKIT_NO_COMPILE_CACHE=1`` turn that off; docs/comparing.md, "Start-up and the compilation
+cache").
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from discovery._utils import first_line
 DESCRIPTION = """Structural causal models and causal discovery.
 
 commands:
-  compare    compare discovery algorithms on the default suite, write an HTML report
+  compare    compare discovery algorithms on the default suite or your CSV files, write an HTML report
   discover   learn a causal graph from a CSV file
   effect     estimate the causal effect of one column on another, given a graph
   simulate   write simulated data and its true graph
@@ -38,6 +46,14 @@ EPILOG_COMPARE = """examples:
   scmkit compare --algorithms pc-fisherz notears-linear --datasets sachs linear-er10 -o out/
   scmkit compare --seeds 0 1 2 --jobs 2 --cache .scmkit-cache   # resumable, 2 processes
   scmkit compare --scheduler tcp://10.0.0.5:8786                # on a Dask cluster
+  scmkit compare shop.csv -o shop-report/                       # your data: no true graph needed
+  scmkit compare sites.csv --context site --bootstrap 50        # several environments in one file
+  scmkit compare sensors.csv --time-index time --algorithms pcmci-parcorr pcmciplus-parcorr
+
+With data files, every file is a dataset without a known truth: the table and the report give
+the edges by kind, bootstrap stability (--bootstrap N resamples, 20 by default; 0: off), the
+agreement between algorithms, their consensus graph and the --folds-fold cross-validated
+log-likelihood of a linear-Gaussian SCM on each learned graph (higher predicts better).
 """
 
 EPILOG_DISCOVER = """examples:
@@ -74,6 +90,8 @@ class CLIError(Exception):
 
 #: Seeds go to numpy and JAX: non-negative and within numpy's legacy 32-bit range.
 MAX_SEED = 2**32 - 1
+#: Bootstrap resamples per run of scmkit compare: each is a fit, so more than this is a typo.
+MAX_BOOTSTRAP = 10_000
 
 
 def _int_option(low: int, high: int | None = None, *, or_minus_one: bool = False):
@@ -128,12 +146,26 @@ def _parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="scmkit", description=DESCRIPTION, formatter_class=raw)
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr and show tracebacks")
+    p.add_argument("--no-compile-cache", action="store_true",
+                   help="do not keep compiled JAX kernels on disk (also: SCMKIT_NO_COMPILE_CACHE=1); "
+                        "by default they are kept in $XDG_CACHE_HOME/scmkit/jax or ~/.cache/scmkit/jax")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("compare", help="compare discovery algorithms on the default suite", description=(
+    c = sub.add_parser("compare", help="compare discovery algorithms on the default suite or your data", description=(
         "Run every discovery algorithm on every dataset of the default suite it applies to, score the learned "
-        "graphs against the truth, print the table and write an HTML report (index.html, results.csv, figures)."),
+        "graphs against the truth, print the table and write an HTML report (index.html, results.csv, figures). "
+        "Given CSV files, run them on your data instead, which needs no true graph."),
         epilog=EPILOG_COMPARE, formatter_class=raw)
+    c.add_argument("data", nargs="*", metavar="DATA.csv",
+                   help="CSV files with one numeric column per variable (default: the bundled suite)")
+    c.add_argument("--context", default=None, metavar="COLUMN",
+                   help="with DATA.csv: the environment / regime column (multi-environment data)")
+    c.add_argument("--time-index", default=None, metavar="COLUMN",
+                   help="with DATA.csv: the time column; rows are sorted by it and the data is a time series")
+    c.add_argument("--bootstrap", type=_int_option(0, MAX_BOOTSTRAP), default=None, metavar="N",
+                   help="bootstrap resamples per run for the stability column (default: 20 with DATA.csv, 0 for the suite)")
+    c.add_argument("--folds", type=_int_option(2), default=None, metavar="K",
+                   help="with DATA.csv: folds of the held-out log-likelihood (default: 5)")
     c.add_argument("--algorithms", nargs="+", default=None, metavar="NAME", help="algorithm names (default: all that apply)")
     c.add_argument("--datasets", nargs="+", default=None, metavar="NAME", help="dataset names (default: the whole suite)")
     c.add_argument("--seeds", nargs="+", type=_SEED, default=[0], metavar="SEED", help="random seeds (default: 0)")
@@ -267,25 +299,10 @@ def _output_kind(output):
 
 
 # --------------------------------------------------------------------------- output of graphs
-def _lagged_dot(graph) -> str:
-    def q(x):
-        return '"' + str(x).replace('"', '\\"') + '"'
-
-    lines = ["digraph G {"] + [f"  {q(n)};" for n in graph.nodes]
-    for s, t, lag, kind in graph.edges():
-        attrs = [f'label="{lag}"']
-        if kind != "directed":
-            attrs.append("dir=none")
-        if kind == "conflicting":
-            attrs.append("style=dotted")
-        lines.append(f"  {q(s)} -> {q(t)} [{', '.join(attrs)}];")
-    return "\n".join(lines + ["}"]) + "\n"
-
-
 def _write_graph(graph, output, suffix, title=None) -> None:
     import networkx as nx
 
-    from scm import PDAG, LaggedGraph
+    from scm import PDAG
 
     if isinstance(graph, nx.Graph):
         graph = PDAG.from_networkx(graph)
@@ -295,7 +312,7 @@ def _write_graph(graph, output, suffix, title=None) -> None:
     if suffix == ".json":
         text = graph.to_json(indent=2) + "\n"
     elif suffix == ".dot":
-        text = _lagged_dot(graph) if isinstance(graph, LaggedGraph) else graph.to_dot()
+        text = graph.to_dot() + "\n"  # a LaggedGraph's: one node per variable and lag
     else:
         from discovery import plot_graph
 
@@ -307,7 +324,7 @@ def _write_graph(graph, output, suffix, title=None) -> None:
 
 # --------------------------------------------------------------------------- commands
 def _discover(args) -> int:
-    from discovery import CDNOD, NOTEARS, PC, PCMCI, VIDPDAG, ICPGraph, PCMCIPlus
+    import discovery  # each estimator at its use: PC with Fisher-z runs without importing JAX
 
     suffix = _output_kind(args.output)
     data = _read_csv(args.data)
@@ -323,18 +340,19 @@ def _discover(args) -> int:
     alpha = {} if args.alpha is None else {"alpha": args.alpha}
     m = args.method
     if m == "pc":
-        est = PC(ci_test=args.ci_test or "fisherz", **alpha).fit(data)
+        est = discovery.PC(ci_test=args.ci_test or "fisherz", **alpha).fit(data)
     elif m == "cdnod":
-        est = CDNOD(ci_test=args.ci_test or "fisherz", **alpha).fit(data, context=context)
+        est = discovery.CDNOD(ci_test=args.ci_test or "fisherz", **alpha).fit(data, context=context)
     elif m == "icp":
-        est = ICPGraph(**alpha).fit(data, environment=context[0])
+        est = discovery.ICPGraph(**alpha).fit(data, environment=context[0])
     elif m in ("pcmci", "pcmciplus"):
-        cls = PCMCI if m == "pcmci" else PCMCIPlus
+        cls = discovery.PCMCI if m == "pcmci" else discovery.PCMCIPlus
         est = cls(ci_test=args.ci_test or "parcorr", tau_max=args.tau_max, **alpha).fit(data)
     else:
         if args.ci_test or args.alpha is not None:
             raise CLIError(f"--ci-test and --alpha do not apply to --method {m}")
-        est = (NOTEARS(random_state=args.seed) if m == "notears" else VIDPDAG(random_state=args.seed)).fit(data)
+        cls = discovery.NOTEARS if m == "notears" else discovery.VIDPDAG
+        est = cls(random_state=args.seed).fit(data)
     _write_graph(est.graph_, args.output, suffix, title=f"{m} on {pathlib.Path(args.data).name}")
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
@@ -420,15 +438,17 @@ def _simulate(args) -> int:
 
 
 def _list_suite() -> int:
-    from discovery.evaluation._compare import capability_of
-    from discovery.evaluation._suite import DEFAULT_DATASETS, default_algorithms, default_restrictions
+    # From the suite's table, not its estimators: --list imports neither them nor JAX.
+    from discovery.evaluation._compare import CAPABILITIES
+    from discovery.evaluation._suite import DEFAULT_ALGORITHMS, DEFAULT_DATASETS, default_restrictions
 
     only = default_restrictions()
     print("algorithms:")
-    for name, est in default_algorithms().items():
-        kinds = ", ".join(sorted(capability_of(est).kinds))
+    for name, (cls, params) in DEFAULT_ALGORITHMS.items():
+        kinds = ", ".join(sorted(CAPABILITIES[cls].kinds))
         extra = f"; only on {', '.join(only[name])}" if name in only else ""
-        print(f"  {name:<20} {est!r}  [{kinds}{extra}]")
+        shown = f"{cls}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+        print(f"  {name:<20} {shown}  [{kinds}{extra}]")
     print("datasets:")
     for name, (_, text) in DEFAULT_DATASETS.items():
         print(f"  {name:<20} {text}")
@@ -436,12 +456,6 @@ def _list_suite() -> int:
 
 
 def _compare(args) -> int:
-    import os
-
-    import pandas as pd
-
-    from discovery.evaluation._suite import run_default_suite
-
     if args.list:
         return _list_suite()
     from discovery._utils import ensure_directory
@@ -452,6 +466,12 @@ def _compare(args) -> int:
                 ensure_directory(path, name=option, owner="scmkit compare", create=False)
             except ValueError:
                 raise CLIError(f"{option} {path}: not a directory (a file is in the way)") from None
+    datasets = _user_datasets(args) if args.data else None
+    if datasets is None:
+        for option, value in (("--context", args.context), ("--time-index", args.time_index), ("--folds", args.folds)):
+            if value is not None:
+                raise CLIError(f"{option} applies to data files (scmkit compare DATA.csv {option} ...), not to the bundled suite")
+    algorithms = _compare_algorithms(args, user_data=datasets is not None)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     client = executor = None
     if args.scheduler:
@@ -465,23 +485,207 @@ def _compare(args) -> int:
             raise CLIError(f"--scheduler {args.scheduler}: cannot connect ({exc.__class__.__name__}: {first_line(exc)})") from None
         executor = client.get_executor()
     t0 = time.perf_counter()
+    common = {"seeds": args.seeds, "output": args.output, "executor": executor, "n_jobs": args.jobs, "cache_dir": args.cache,
+              "progress": progress}
     try:
-        table = run_default_suite(algorithms=args.algorithms, datasets=args.datasets, seeds=args.seeds,
-                                  output=args.output, executor=executor, n_jobs=args.jobs,
-                                  cache_dir=args.cache, progress=progress)
+        with _announce():
+            if datasets is None:
+                from discovery.evaluation._suite import run_default_suite
+
+                table = run_default_suite(algorithms=algorithms, datasets=args.datasets, n_bootstrap=args.bootstrap or 0, **common)
+            else:
+                from discovery.evaluation._suite import run_on_data
+                from scm import ParameterError
+
+                n_boot = 20 if args.bootstrap is None else args.bootstrap
+                try:
+                    table = run_on_data(datasets, algorithms, n_bootstrap=n_boot, cv_folds=args.folds or 5, **common)
+                except ParameterError as exc:  # e.g. no chosen algorithm applies to the files' kind of data
+                    raise CLIError(first_line(exc)) from None
     finally:
         if client is not None:
             client.close()
-    cols = ["algorithm", "dataset"] + (["seed"] if len(set(args.seeds)) > 1 else [])
-    cols += [c for c in ("shd", "sid_lower", "sid_upper", "skeleton_f1", "arrowhead_f1", "fit_seconds", "status") if c in table.columns]
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
-        print(table[cols].to_string(index=False, na_rep="-"))
+    _print_table(table, args, truth_free=datasets is not None)
     errors = table[table["status"] != "ok"]
     for r in errors.itertuples(index=False):
         print(f"error: {r.algorithm} on {r.dataset} (seed {r.seed}): {r.error}")
     where = os.path.join(args.output, "index.html")
     print(f"\n{len(table)} runs ({len(errors)} failed) in {time.perf_counter() - t0:.1f} s; report: {where}")
     return 0
+
+
+# --------------------------------------------------------------------------- JAX's compilation cache
+#: JAX's settings (read from the environment when JAX is imported) that keep every compiled
+#: kernel of a command in its persistent cache: the CI-test kernels compile in a few tenths of a
+#: second each, under JAX's default threshold of one second.
+COMPILE_CACHE_SETTINGS = {
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+}
+
+
+def compile_cache_dir() -> pathlib.Path:
+    """The directory of the command line's JAX compilation cache.
+
+    ``$XDG_CACHE_HOME/scmkit/jax`` when ``XDG_CACHE_HOME`` is an absolute path (the XDG
+    base directory specification ignores a relative one), else ``~/.cache/scmkit/jax``.
+
+    Examples
+    --------
+    >>> compile_cache_dir().parts[-2:]
+    ('scmkit', 'jax')
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = pathlib.Path(base) if os.path.isabs(base) else pathlib.Path.home() / ".cache"
+    return root / "scmkit" / "jax"
+
+
+def compile_cache_environment(disabled: bool = False) -> dict:
+    """The environment variables that turn on JAX's persistent compilation cache for a command.
+
+    ``{}`` when ``disabled`` (``--no-compile-cache``) or ``SCMKIT_NO_COMPILE_CACHE`` is set to
+    anything but ``""`` or ``"0"``. Variables the user has set are left to them: an explicit
+    ``JAX_COMPILATION_CACHE_DIR`` wins.
+
+    Examples
+    --------
+    >>> sorted(compile_cache_environment())
+    ['JAX_COMPILATION_CACHE_DIR', 'JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', 'JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES']
+    >>> compile_cache_environment(disabled=True)
+    {}
+    """
+    if disabled or os.environ.get("SCMKIT_NO_COMPILE_CACHE", "") not in ("", "0"):
+        return {}
+    wanted = {"JAX_COMPILATION_CACHE_DIR": str(compile_cache_dir()), **COMPILE_CACHE_SETTINGS}
+    return {k: v for k, v in wanted.items() if k not in os.environ}
+class _announce:
+    """Log what ``scmkit compare`` does (writing the report, ...) on stderr as ``scmkit: ...`` lines, also
+    without -v: a handler on the suite's logger for the duration of the command."""
+
+    def __enter__(self):
+        self.logger = logging.getLogger("discovery.evaluation._suite")
+        self.handler = logging.StreamHandler(sys.stderr)
+        self.handler.setFormatter(logging.Formatter("scmkit: %(message)s"))
+        self.level, self.propagate = self.logger.level, self.logger.propagate
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        self.logger.propagate = self.propagate
+        return False
+
+
+def _compare_algorithms(args, *, user_data: bool):
+    """The --algorithms names, checked against the suite (a data file given after --algorithms is named)."""
+    if not args.algorithms:
+        return None
+    from discovery.evaluation._suite import default_algorithms
+
+    known = list(default_algorithms())
+    unknown = [a for a in args.algorithms if a not in known]
+    if unknown:
+        files = [a for a in unknown if a.lower().endswith(".csv") or pathlib.Path(a).is_file()]
+        hint = (f"; {', '.join(map(repr, files))} looks like a data file: put data files before --algorithms"
+                if files else "")
+        raise CLIError(f"--algorithms: unknown algorithm(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}{hint}")
+    return list(args.algorithms)
+
+
+def _user_datasets(args) -> dict:
+    """name -> scm.Dataset of each data file (its stem), checked: a named CLIError for anything wrong."""
+    if args.datasets:
+        raise CLIError("--datasets selects from the bundled suite; with data files, every file is a dataset")
+    if args.context is not None and args.time_index is not None:
+        raise CLIError("--context and --time-index exclude each other: a file is either several environments or one "
+                       "time series")
+    out: dict = {}
+    for path in args.data:
+        frame = _read_csv(path)
+        name = base = pathlib.Path(path).stem or "data"
+        i = 2
+        while name in out:
+            name, i = f"{base}-{i}", i + 1
+        out[name] = _user_dataset(frame, path, name, args.context, args.time_index)
+    return out
+
+
+def _user_dataset(frame, path, name, context, time_index):
+    import numpy as np
+    import pandas as pd
+
+    from scm import Dataset
+
+    special = [c for c in (context, time_index) if c is not None]
+    _check_columns(frame, path, special, "--context column" if context is not None else "--time-index column")
+    _check_numeric(frame, path, skip=special, min_rows=10)
+    variables = [c for c in frame.columns if c not in special]
+    infinite = [c for c in variables if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
+    if infinite:
+        row = int(np.flatnonzero(~np.isfinite(frame[infinite[0]].to_numpy(dtype=float)))[0])
+        raise CLIError(f"{path}: column {infinite[0]!r} holds inf (first at data row {row + 1}); drop or clip it first")
+    if len(variables) < 2:
+        raise CLIError(f"{path}: {len(variables)} variable column(s) {variables}; causal discovery needs at least two")
+    constant = [c for c in variables if frame[c].nunique() == 1]
+    if constant:
+        raise CLIError(f"{path}: column(s) {', '.join(map(repr, constant))} are constant (every row is "
+                       f"{frame[constant[0]].iloc[0]!r}): a constant variable has no causes or effects to find; drop it")
+    if context is not None:
+        levels = frame[context].nunique()
+        if levels < 2:
+            raise CLIError(f"{path}: --context column {context!r} has a single value {frame[context].iloc[0]!r}: "
+                           "there are no environments to compare")
+        return Dataset(frame, name=name, kind="multi_environment", environment=context)
+    if time_index is not None:
+        stamps = frame[time_index]
+        if not pd.api.types.is_numeric_dtype(stamps):
+            try:
+                stamps = pd.to_datetime(stamps, format="mixed")
+            except (ValueError, TypeError):
+                raise CLIError(f"{path}: --time-index column {time_index!r} holds neither numbers nor dates "
+                               f"(e.g. {str(frame[time_index].iloc[0])!r})") from None
+        if stamps.duplicated().any():
+            dup = stamps[stamps.duplicated()].iloc[0]
+            raise CLIError(f"{path}: --time-index column {time_index!r} repeats the time {str(dup)!r}: one row per time point")
+        order = stamps.argsort(kind="stable").to_numpy()
+        series = frame[variables].iloc[order].reset_index(drop=True)
+        return Dataset(series, name=name, kind="time_series")
+    return Dataset(frame, name=name)
+
+
+_TRUTH_FREE_SHOWN = ("n_edges", "n_directed", "n_undirected", "n_bidirected", "n_lagged", "stability", "mean_shd_to_others",
+                     "heldout_loglik", "heldout_loglik_se")
+
+
+def _print_table(table, args, *, truth_free: bool) -> None:
+    import pandas as pd
+
+    cols = ["algorithm", "dataset"] + (["seed"] if len(set(args.seeds)) > 1 else [])
+    if truth_free:
+        shown = [c for c in _TRUTH_FREE_SHOWN if c in table.columns]
+        cols += shown + [c for c in ("fit_seconds", "status") if c in table.columns]
+        notes = table.attrs.get("notes") or {}
+        view = table[cols].astype(object)
+        for i, r in enumerate(table.itertuples(index=False)):
+            for c in shown:
+                value = view.iat[i, cols.index(c)]
+                if isinstance(value, float) and math.isnan(value):
+                    status = notes.get((r.algorithm, r.dataset, r.seed), {}).get(c, ("-",))[0]
+                    view.iat[i, cols.index(c)] = {"not applicable": "n/a", "undefined": "undef"}.get(status, "-")
+                elif isinstance(value, float):
+                    view.iat[i, cols.index(c)] = f"{value:.0f}" if value.is_integer() and c.startswith("n_") else f"{value:.3f}"
+        view["fit_seconds"] = [f"{v:.2f}" for v in table["fit_seconds"]]
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(view.to_string(index=False))
+        print("n/a: not applicable, undef: undefined (the notes column of results.csv says why); "
+              "heldout_loglik: higher predicts held-out rows better")
+        return
+    cols += [c for c in ("shd", "sid_lower", "sid_upper", "skeleton_f1", "arrowhead_f1", "fit_seconds", "status") if c in table.columns]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+        print(table[cols].to_string(index=False, na_rep="-"))
 
 
 def main(argv=None) -> int:
@@ -493,6 +697,10 @@ def main(argv=None) -> int:
     from scm import ScmkitError
 
     commands = {"compare": _compare, "discover": _discover, "effect": _effect, "simulate": _simulate}
+    # JAX reads these when a command first imports it (worker processes inherit them); a JAX
+    # imported before (main called from Python) keeps its settings. Restored on return.
+    cache_env = {} if "jax" in sys.modules else compile_cache_environment(args.no_compile_cache)
+    os.environ.update(cache_env)
     shown = warnings.showwarning
     warnings.showwarning = _show_warning  # one line per warning; restored below
     try:
@@ -522,6 +730,8 @@ def main(argv=None) -> int:
         return 1
     finally:
         warnings.showwarning = shown
+        for key in cache_env:
+            os.environ.pop(key, None)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

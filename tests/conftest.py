@@ -1,4 +1,4 @@
-"""Shared fixtures: the named graphs of the test suite."""
+"""Shared fixtures: the named graphs of the test suite; the command line without its compilation cache."""
 
 import networkx as nx
 import pytest
@@ -26,3 +26,10 @@ NAMED_GRAPHS = {
 @pytest.fixture(params=sorted(NAMED_GRAPHS))
 def named_dag(request):
     return request.param, nx.DiGraph(NAMED_GRAPHS[request.param])
+
+
+@pytest.fixture(autouse=True)
+def _no_compile_cache(monkeypatch):
+    """``scmkit`` commands run by the tests (in this process or a subprocess) leave the user's
+    JAX compilation cache alone; the tests of the cache point it at a temporary directory."""
+    monkeypatch.setenv("SCMKIT_NO_COMPILE_CACHE", "1")

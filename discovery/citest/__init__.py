@@ -3,7 +3,9 @@
 Every test is a :class:`CITest`: ``pvalue(x, y, cond)`` for one query and
 ``pvalues(queries)`` / ``test(queries)`` for a whole batch, which goes to one jitted,
 vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
-``jax.devices()`` when there are several.
+``jax.devices()`` when there are several. Fisher-z computes batches of up to 4096 queries
+with numpy instead, by the arithmetic of its kernel (:mod:`discovery.citest._sweep`): a search
+on a few variables runs without importing JAX.
 
 - :class:`FisherZ`: partial correlation (Gaussian data);
 - :class:`KCI`: kernel CI test, exact or low-rank (Nystrom / random Fourier features);
@@ -11,6 +13,8 @@ vmapped JAX kernel call (:mod:`discovery.citest._kernels`), sharded over
 - :class:`DSeparation`: the oracle, d-separation in a known DAG;
 - :func:`make_ci_test`, :data:`CI_TESTS`: a test by name;
 - :func:`resolve_ci_test`: the test an estimator's ``ci_test`` / ``ci_test_kwargs`` ask for;
+- :class:`LockStep`: many searches run side by side, one thread each, their Fisher-z kernel
+  calls pooled into one (what :func:`discovery.bootstrap` does with resamples);
 
 Fisher-z and KCI accept the same data: both refuse linearly dependent columns with the
 same error, from one check. The continuous tests run on z-scores whose moments cannot overflow
@@ -20,8 +24,9 @@ columns. The discrete tests re-code each column's values, which scaling does not
 """
 
 from ._citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, make_ci_test
+from ._lockstep import LockStep
 from ._resolve import resolve_ci_test
 
 __all__ = [
-    "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "resolve_ci_test",
+    "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "resolve_ci_test", "LockStep",
 ]

@@ -11,7 +11,9 @@ A batch is split into groups of equal ``|S|``; each group is evaluated by one
 jitted, vmapped JAX kernel call (see :mod:`discovery.citest._kernels`), in float64,
 sharded over the batch axis when more than one JAX device is present. This is
 what a level of the PC search needs: every ``(x, y, S)`` with ``|S| = k`` in one
-call.
+call. JAX, its kernels and :mod:`scipy.stats` are imported at the first call that
+needs them: importing this module, and Fisher-z on small batches (computed with numpy
+by the same arithmetic as its kernel, :mod:`discovery.citest._sweep`), do not.
 
 Available tests: :class:`FisherZ` (Gaussian data), :class:`KCI` (kernel CI,
 nonlinear; exact or low-rank), :class:`ChiSquare` and :class:`GSquare`
@@ -27,21 +29,19 @@ import numbers
 from collections import OrderedDict
 from collections.abc import Iterable
 
-import jax
 import networkx as nx
 import numpy as np
 import pandas as pd
-from jax.sharding import NamedSharding, PartitionSpec
-from scipy import stats
+from scipy import special
 
 from scm import d_separated
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._graph import check_dag
 from scm._validation import check_in_range, check_numeric_frame, check_option
 
-from .._jax import batch_mesh, fast_compile_options
 from .._utils import next_pow2, standardize
-from . import _kernels
+from ._lockstep import current_lockstep
+from ._sweep import fisherz_sweep
 
 __all__ = [
     "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "check_linear_independence",
@@ -63,6 +63,11 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
     shared inputs; there is no communication between devices. Cached so that
     repeated calls reuse one compiled program.
     """
+    import jax
+    from jax.sharding import PartitionSpec
+
+    from .._jax import batch_mesh, fast_compile_options
+
     mesh = batch_mesh(devices)
     rep, bat = PartitionSpec(), PartitionSpec(None, "batch")
     body = functools.partial(kernel, **dict(static_items))
@@ -73,35 +78,24 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
 
 
 #: Fisher-z: smallest padded size of ``[x, y, *S]``; queries per device per call of the
-#: batched kernel; batches up to this size are computed on the host instead.
+#: batched kernel; batches up to this many queries are computed on the host with numpy.
 _FISHERZ_MIN_BUCKET = 8
 _FISHERZ_WIDTH = 1024
-_FISHERZ_HOST_MAX = 32
+_FISHERZ_HOST_MAX = 4096
 
 
 def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Partial correlations of a few queries with numpy (rows ``[x, y, *S]`` of ``idx``).
+    """Partial correlations of a batch of queries with numpy (rows ``[x, y, *S]`` of ``idx``).
 
-    For a handful of queries (a one-off ``pvalue`` call, the last levels of a search) a
-    jitted call costs more in dispatch and padding than the arithmetic, and a narrow
-    batch width would cost a second compilation. Returns ``(B, 2)``: the partial
-    correlation and the smallest eigenvalue of the submatrix, the same quantities and
-    flags as :func:`discovery.citest._kernels.fisherz_batch` (which reports the smallest
-    Cholesky pivot, a bound above the smallest eigenvalue; both only trigger the exact
-    rank check).
+    The arithmetic of :func:`discovery.citest._kernels.fisherz_batch`
+    (:func:`discovery.citest._sweep.fisherz_sweep`), so the same quantities and flags to
+    rounding. Up to :data:`_FISHERZ_HOST_MAX` queries it costs a few milliseconds, where
+    the kernel's first call costs JAX's import and a compilation, about a second and a half
+    (docs/benchmarks.md, "Start-up of the command line"): a PC search on a few variables
+    runs without JAX. Returns ``(B, 2)``: the partial correlation and the smallest pivot.
     """
-    sub = corr[idx[:, :, None], idx[:, None, :]]
-    out = np.full((idx.shape[0], 2), np.nan)
-    with np.errstate(all="ignore"):
-        for i in range(idx.shape[0]):
-            try:
-                inv = np.linalg.inv(sub[i])
-            except np.linalg.LinAlgError:
-                out[i, 1] = 0.0
-                continue
-            out[i, 0] = -inv[0, 1] / np.sqrt(abs(inv[0, 0] * inv[1, 1]))
-            out[i, 1] = np.linalg.eigvalsh(sub[i])[0]
-    return out
+    with np.errstate(all="ignore"):  # a singular submatrix: inf / nan, flagged by its pivot
+        return fisherz_sweep(corr, idx, xp=np)
 
 
 def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
@@ -125,6 +119,11 @@ def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=F
 
     Returns the kernel output as a numpy array with leading axis ``B``.
     """
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    from .._jax import batch_mesh
+
     static = static or {}
     n_queries = batched[0].shape[0]
     block = len(jax.devices()) * int(per_device)
@@ -473,14 +472,20 @@ class FisherZ(_DataCITest):
         if idx.shape[0] <= _FISHERZ_HOST_MAX:
             out = _fisherz_host(self.correlation_, idx)
         else:
+            from . import _kernels
+
             # Pad [x, y, *S] with -1 to a bucket of sizes (8, 16, 32, ...) and the batch to
             # a fixed width: one compiled program serves every level of a search up to |S| = 6.
             bucket = max(_FISHERZ_MIN_BUCKET, next_pow2(k + 2))
             padded = np.full((idx.shape[0], bucket), -1, dtype=np.int64)
             padded[:, : k + 2] = idx
-            out = _run_batched(
-                _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
-            )
+            pool = current_lockstep()
+            if pool is not None:  # a search in lock-step with others: one kernel call for all their queries
+                out = pool.partial_correlations(self.correlation_, padded)
+            else:
+                out = _run_batched(
+                    _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
+                )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
         if bad.size:
@@ -489,7 +494,7 @@ class FisherZ(_DataCITest):
         eps = np.finfo(float).eps
         r = np.where(np.abs(r) >= 1, (1.0 - eps) * np.sign(r), r)
         stat = np.sqrt(self.n_samples - k - 3) * np.abs(np.arctanh(r))
-        return stat, 2.0 * stats.norm.sf(stat)
+        return stat, 2.0 * special.ndtr(-stat)  # scipy.stats.norm.sf, without importing scipy.stats
 
 
 # --------------------------------------------------------------------------- #
@@ -746,6 +751,8 @@ class KCI(_DataCITest):
         with np.errstate(divide="ignore", invalid="ignore"):
             shape = mean**2 / var
             scale = var / mean
+            from scipy import stats
+
             pval = stats.gamma.sf(stat, shape, scale=scale)
         pval = np.where(np.isfinite(pval), pval, 1.0)
         return stat, pval
@@ -788,12 +795,15 @@ class KCI(_DataCITest):
 
     def _var_factor(self, col: int, theta: float) -> np.ndarray:
         """Centred pivoted-Cholesky factor of one variable's kernel (cached)."""
+        from . import _kernels
+
         return self._cached(
             ("y", col, theta), lambda: _kernels.pivoted_cholesky(self._data[:, [col]], theta, self.tol)
         )
 
     def _z_factor(self, zset: tuple, theta: float) -> np.ndarray:
         """Woodbury factor ``B`` of ``R_Z = I - B B^T`` for a conditioning set (cached)."""
+        from . import _kernels
 
         def compute():
             lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
@@ -802,6 +812,8 @@ class KCI(_DataCITest):
         return self._cached(("z", zset, theta), compute)
 
     def _uncond_factor(self, xs, ys, theta, median):
+        from . import _kernels
+
         n = self.n_samples
         cols, pos = np.unique(np.concatenate([xs, ys]), return_inverse=True)
         facs = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in cols]
@@ -811,6 +823,10 @@ class KCI(_DataCITest):
         return _run_batched(_kernels.kci_uncond_factor_batch, (table,), (qx, qy), per_device=4096)
 
     def _cond_factor(self, xs, ys, ss, theta, median):
+        import jax
+
+        from . import _kernels
+
         n = self.n_samples
         zsets, zpos = np.unique(ss, axis=0, return_inverse=True)
         zpos = zpos.reshape(-1)
@@ -854,12 +870,16 @@ class KCI(_DataCITest):
 
     # ------------------------------------------------ dense and low rank
     def _uncond_exact(self, xs, ys, theta, median, per_dev):
+        from . import _kernels
+
         reps = (self._data, np.float64(theta), self._sub)
         return _run_batched(
             _kernels.kci_uncond_batch, reps, (xs, ys), per_device=per_dev, static={"median": median}
         )
 
     def _uncond_lowrank(self, xs, ys, theta, median, per_dev):
+        from . import _kernels
+
         kind = self.approximation
         ox, oy, _, phase = self._rff_draws(0)
         omega = np.stack([ox[:1], oy])
@@ -871,6 +891,8 @@ class KCI(_DataCITest):
         )
 
     def _cond(self, xs, ys, ss, theta, median, per_dev):
+        from . import _kernels
+
         k = ss.shape[1]
         n = self.n_samples
         zsets, inverse = np.unique(ss, axis=0, return_inverse=True)
@@ -950,6 +972,10 @@ class _DiscreteCITest(_DataCITest):
         cx = int(card[xs].max())
         cy = int(card[ys].max())
         per_dev = max(1, _DEFAULT_BATCH_BYTES // (8 * (n_strata * cx * cy * 6 + 8 * n)))
+
+        from scipy import stats
+
+        from . import _kernels
 
         static = {"n_strata": n_strata, "cx": cx, "cy": cy, "gsq": self._gsq}
         out = _run_batched(_kernels.discrete_batch, (self._codes,), (xs, ys, ss, mult), per_device=per_dev, static=static)

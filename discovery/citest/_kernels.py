@@ -38,6 +38,7 @@ import scipy.linalg
 from jax import lax
 
 from .._jax import jit
+from ._sweep import fisherz_sweep, sweep_submatrices
 
 __all__ = [
     "TRACE_COUNTS",
@@ -50,6 +51,7 @@ __all__ = [
     "pivoted_cholesky",
     "woodbury_factor",
     "fisherz_batch",
+    "fisherz_stacked_batch",
     "kci_uncond_batch",
     "kci_cond_batch",
     "kci_uncond_factor_batch",
@@ -175,38 +177,40 @@ def fisherz_batch(corr, idx):
 
     Notes
     -----
-    The submatrix is embedded in a ``K x K`` matrix with the identity on the padded
-    slots, which are uncorrelated with everything and leave the result unchanged, so
-    one compiled program serves every conditioning-set size up to ``K - 2``. The
-    partial correlation comes from sweeping the matrix on the pivots ``2 .. K - 1``:
-    the ``(x, y)`` block becomes the conditional covariance given ``S``. Each sweep is
-    elementwise arithmetic with one-hot masks inside a ``fori_loop``, which XLA compiles
+    The arithmetic is :func:`discovery.citest._sweep.fisherz_sweep`, which the numpy path
+    of small batches runs too: the padded slots carry the identity, so one compiled
+    program serves every conditioning-set size up to ``K - 2``, and each sweep is
+    elementwise arithmetic inside a ``fori_loop``, which XLA compiles
     quickly, once for every size; a batched inverse and eigendecomposition compile more
     slowly, and once for every distinct ``|S|`` (docs/benchmarks.md, "Design decisions:
     CI-test kernels").
     """
     TRACE_COUNTS["fisherz_batch"] += 1
-    kk = idx.shape[-1]
-    p = corr.shape[0]
+    return fisherz_sweep(corr, idx, xp=jnp, fori_loop=lax.fori_loop)
+
+
+@jit
+def fisherz_stacked_batch(corrs, which, idx):
+    """:func:`fisherz_batch` for queries on several correlation matrices at once.
+
+    Parameters
+    ----------
+    corrs : (m, p, p) correlation matrices (of ``m`` data sets on the same variables, e.g.
+        bootstrap resamples).
+    which : (steps, width) int: the matrix each query reads, in ``0 .. m - 1``.
+    idx : (steps, width, K) int: as in :func:`fisherz_batch`.
+
+    Returns
+    -------
+    (steps, width, 2) array: as :func:`fisherz_batch`, each query on its own matrix; the
+    arithmetic per query is the same (:func:`_partial_correlations`).
+    """
+    TRACE_COUNTS["fisherz_stacked_batch"] += 1
+    p = corrs.shape[-1]
     valid = idx >= 0
     ids = jnp.where(valid, idx, 0)
-    sub = jnp.take(corr.ravel(), ids[..., :, None] * p + ids[..., None, :])
-    slots = jnp.arange(kk)
-    eye = (slots[:, None] == slots[None, :]).astype(corr.dtype)
-    h = jnp.where(valid[..., :, None] & valid[..., None, :], sub, eye)
-
-    def sweep(k, carry):
-        h, smallest = carry
-        col = lax.dynamic_index_in_dim(h, k, axis=h.ndim - 1, keepdims=False)
-        d = lax.dynamic_index_in_dim(col, k, axis=col.ndim - 1, keepdims=False)
-        h = h - (col / d[..., None])[..., :, None] * col[..., None, :]
-        return h, jnp.minimum(smallest, d)
-
-    h, smallest = lax.fori_loop(2, kk, sweep, (h, jnp.ones(idx.shape[:-1], corr.dtype)))
-    h00, h11, h01 = h[..., 0, 0], h[..., 1, 1], h[..., 0, 1]
-    r = h01 / jnp.sqrt(h00 * h11)
-    smallest = jnp.minimum(smallest, jnp.minimum(h00, h11 - h01 * h01 / h00))
-    return jnp.stack([r, smallest], axis=-1)
+    sub = jnp.take(corrs.ravel(), which[..., None, None] * (p * p) + ids[..., :, None] * p + ids[..., None, :])
+    return sweep_submatrices(sub, valid, xp=jnp, fori_loop=lax.fori_loop)
 
 
 # --------------------------------------------------------------------------- #

@@ -7,7 +7,15 @@
 - :func:`register_algorithm`, :func:`capability_of`: which datasets an estimator
   applies to and how it is fitted and scored.
 - :func:`summarise`: mean and standard deviation over seeds.
-- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report.
+- Without a true graph: :func:`edge_counts`, :func:`heldout_loglik` (the cross-validated
+  log-likelihood of a linear-Gaussian SCM on a learned graph), :func:`agreement_matrix`
+  (SHD between algorithms), :func:`edge_frequencies` and :func:`consensus_graph`.
+- :func:`bootstrap`: refit an estimator on resamples of one data set and count how often
+  each edge comes back (a :class:`BootstrapResult`: frequencies, a consensus graph, one
+  stability number): the uncertainty of a learned graph when the truth is unknown.
+- :func:`plot_graph`, :func:`plot_comparison`, :func:`write_report`: figures and the report;
+  :func:`plot_lagged_graph`: a time-series graph by lags or as its summary, links coloured
+  by their strength (tigramite's two plots).
 - :func:`default_datasets`, :func:`default_algorithms`, :func:`run_default_suite`:
   the bundled suite ``scmkit compare`` runs.
 - :func:`check_graph` (a :class:`GraphCheck`), :func:`implied_independences`: do the data
@@ -19,6 +27,7 @@ This package is named ``evaluation`` rather than ``compare`` so that the subpack
 does not shadow the function :func:`discovery.compare`.
 """
 
+from ._bootstrap import BootstrapResult, bootstrap
 from ._check import GraphCheck, MechanismCheck, check_graph, check_mechanisms, implied_independences
 from ._compare import (
     Capability,
@@ -33,9 +42,10 @@ from ._compare import (
     summarise,
     tabulate,
 )
-from ._plot import plot_comparison, plot_graph
+from ._plot import plot_comparison, plot_graph, plot_lagged_graph
 from ._report import write_report
 from ._suite import default_algorithms, default_datasets, run_default_suite
+from ._truthfree import agreement_matrix, consensus_graph, edge_counts, edge_frequencies, heldout_loglik
 
 __all__ = [
     "compare",
@@ -46,10 +56,18 @@ __all__ = [
     "RunTask",
     "RunResult",
     "summarise",
+    "edge_counts",
+    "heldout_loglik",
+    "agreement_matrix",
+    "edge_frequencies",
+    "consensus_graph",
+    "bootstrap",
+    "BootstrapResult",
     "register_algorithm",
     "capability_of",
     "Capability",
     "plot_graph",
+    "plot_lagged_graph",
     "plot_comparison",
     "write_report",
     "default_datasets",

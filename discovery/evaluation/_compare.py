@@ -36,6 +36,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import multiprocessing
 import os
 import pathlib
@@ -52,11 +53,20 @@ import numpy as np
 import pandas as pd
 
 from scm import PDAG, Dataset, LaggedGraph
-from scm._exceptions import DataError, GraphError, ParameterError
-from scm._validation import as_dataframe
+from scm._exceptions import DataError, ParameterError, ScmkitError
+from scm._validation import as_dataframe, check_in_range
 
 from .._utils import ensure_directory, first_line, progress_bar, slug
 from ..timeseries import lagged_metrics
+from ._truthfree import (
+    TRUTH_FREE_METRICS,
+    agreement_matrix,
+    as_graph_object,
+    consensus_graph,
+    edge_counts,
+    edge_frequencies,
+    heldout_loglik,
+)
 
 __all__ = [
     "compare",
@@ -72,6 +82,8 @@ __all__ = [
     "CAPABILITIES",
     "METRIC_NAMES",
     "DATASET_KINDS",
+    "NOT_APPLICABLE",
+    "UNDEFINED",
 ]
 
 logger = logging.getLogger(__name__)
@@ -98,6 +110,21 @@ METRIC_NAMES = (
     "n_edges",
     "average_precision",
 )
+
+#: Why a metric has no value in a row (``results.attrs["notes"]`` and the ``notes`` column): it does
+#: not apply to the run (no true graph, no edge probabilities, not a time series, ...) ...
+NOT_APPLICABLE = "not applicable"
+#: ... or it applies but this output has no value for it (SID of a graph with ``<->`` edges, the
+#: held-out likelihood of a graph that is not a DAG model, ...).
+UNDEFINED = "undefined"
+
+# The truth-free metrics a worker computes, by group (mean_shd_to_others is computed by tabulate).
+_GROUPS = {
+    "counts": ("n_edges", "n_directed", "n_undirected", "n_bidirected", "n_lagged", "n_contemporaneous"),
+    "loglik": ("heldout_loglik", "heldout_loglik_se"),
+    "stability": ("stability",),
+}
+_TRUTH_METRICS = tuple(m for m in METRIC_NAMES if m != "n_edges")
 
 # The cache key's version (part of every key, so of every file name): 2 added sid_lower and sid_upper.
 _KEY_VERSION = 2
@@ -275,22 +302,13 @@ def reference_graph(truth, graph, score: str = "auto", changed_nodes=frozenset()
     return ref
 
 
-def as_graph_object(graph):
-    """A learned graph as a PDAG or LaggedGraph (a DiGraph becomes an all-directed PDAG)."""
-    if isinstance(graph, (PDAG, LaggedGraph)):
-        return graph
-    if isinstance(graph, nx.Graph):
-        return PDAG.from_networkx(graph)
-    raise GraphError(f"cannot score a graph of type {type(graph).__name__}")
-
-
 def score(truth, graph, capability: Capability, *, edge_probs=None, changed_nodes=frozenset(), metrics=None) -> dict:
-    """Every metric of ``graph`` against ``truth`` (NaN when the truth is unknown)."""
+    """Every metric of ``graph`` against ``truth`` (none when the truth is unknown: see :mod:`._truthfree`)."""
     from ..metrics import all_metrics
 
     out: dict = {}
     if truth is None:
-        return {name: float("nan") for name in METRIC_NAMES if name != "average_precision" or edge_probs is not None}
+        return out
     if isinstance(graph, LaggedGraph):
         if not isinstance(truth, LaggedGraph):
             graph = PDAG.from_networkx(graph.summary_graph())
@@ -349,6 +367,13 @@ class RunTask:
         and the truth (empty without a cache).
     cache_file : str or None
         Where the finished run is stored (None: no cache).
+    truth_free : frozenset of str
+        The truth-free metrics to compute (:data:`discovery.evaluation._truthfree.TRUTH_FREE_METRICS`;
+        empty when every dataset of the comparison has a truth and none was asked for).
+    n_bootstrap : int
+        Bootstrap resamples behind ``stability`` (0: none).
+    cv_folds : int
+        Folds of ``heldout_loglik``.
     """
 
     algorithm: str
@@ -364,6 +389,9 @@ class RunTask:
     metrics: dict
     key: str
     cache_file: str | None
+    truth_free: frozenset = frozenset()
+    n_bootstrap: int = 0
+    cv_folds: int = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,11 +407,14 @@ class RunResult:
         The learned graph (None when the run failed).
     edge_probs : pandas.DataFrame or None
         Edge probabilities, for estimators that have them.
+    bootstrap_consensus : scm.PDAG, scm.LaggedGraph or None
+        The consensus of the bootstrap resamples (with ``n_bootstrap > 0``).
     """
 
     row: dict
     graph: Any = None
     edge_probs: pd.DataFrame | None = None
+    bootstrap_consensus: Any = None
 
 
 def _pack(graph):
@@ -399,15 +430,71 @@ def _unpack(packed):
 
 
 def _fit(task: RunTask):
-    est, cap, data = task.estimator, task.capability, task.data
-    if cap.fit == "plain":
-        cols = [c for c in data.columns if c != task.environment]
-        return est.fit(data[cols])
-    if cap.fit == "context":
-        return est.fit(data, context=task.environment)
-    if cap.fit == "environment":
-        return est.fit(data, environment=task.environment)
-    return est.fit(data)
+    return fit_as(task.capability, task.estimator, task.data, task.environment)
+
+
+def fit_as(capability: Capability, estimator, data: pd.DataFrame, environment=None, fit_params=None):
+    """``estimator.fit`` called as ``capability.fit`` says (see :class:`Capability`); returns the fitted estimator.
+
+    The one dispatch of the harness and of :func:`discovery.evaluation.bootstrap`: ``"plain"``
+    gets the variables (``environment`` column dropped), ``"context"`` and ``"environment"`` the
+    whole table and the column's name, ``"series"`` the whole table. ``fit_params`` are passed on.
+    """
+    extra = dict(fit_params or {})
+    how = capability.fit
+    if how == "plain":
+        cols = [c for c in data.columns if c != environment]
+        return estimator.fit(data[cols], **extra)
+    if how == "context":
+        return estimator.fit(data, context=environment, **extra)
+    if how == "environment":
+        return estimator.fit(data, environment=environment, **extra)
+    return estimator.fit(data, **extra)
+
+
+def _stability(task: RunTask):
+    """(stability, consensus of the resamples, note) from :func:`discovery.bootstrap`."""
+    from sklearn.base import clone
+
+    from ._bootstrap import bootstrap
+
+    data = Dataset(task.data, kind=task.kind, environment=task.environment)  # brings the context column and the kind
+    try:  # executor=None: in this process (lock-step Fisher-z searches where it can)
+        res = bootstrap(clone(task.estimator, safe=False), data, n_resamples=task.n_bootstrap, random_state=task.seed)
+        return float(res.stability()), res.consensus(), None
+    except Exception as exc:  # recorded in the notes, as a failed fit is in the error column
+        logger.debug("bootstrap of %s on %s failed:\n%s", task.algorithm, task.dataset, traceback.format_exc())
+        return float("nan"), None, (UNDEFINED, f"the bootstrap failed: {_one_line(exc)}")
+
+
+def _truth_free_scores(task: RunTask, graph) -> tuple[dict, dict, Any]:
+    """(values, notes, bootstrap consensus) of the truth-free metrics a task asks for."""
+    out: dict = {}
+    notes: dict = {}
+    consensus = None
+    want = task.truth_free
+    if want & set(_GROUPS["counts"]):
+        out.update(edge_counts(graph))
+    if want & set(_GROUPS["loglik"]):
+        if task.kind == "discrete":
+            reason = (NOT_APPLICABLE, "discrete data: the held-out score is that of a linear-Gaussian SCM")
+        else:
+            try:
+                fit = heldout_loglik(graph, task.data, n_folds=task.cv_folds, random_state=task.seed,
+                                     context=None if isinstance(graph, LaggedGraph) else task.environment)
+                out.update(heldout_loglik=fit["heldout_loglik"], heldout_loglik_se=fit["heldout_loglik_se"])
+                reason = None
+            except ScmkitError as exc:
+                reason = (UNDEFINED, first_line(exc))
+        if reason is not None:
+            out.update(heldout_loglik=float("nan"), heldout_loglik_se=float("nan"))
+            notes.update(heldout_loglik=reason, heldout_loglik_se=reason)
+    if "stability" in want:
+        value, consensus, reason = _stability(task)
+        out["stability"] = value
+        if reason is not None:
+            notes["stability"] = reason
+    return out, notes, consensus
 
 
 def _one_line(exc: BaseException) -> str:
@@ -425,10 +512,10 @@ class _Collector(logging.Handler):
         self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
 
 
-def _run_task(task: RunTask) -> tuple[dict, Any, Any]:
+def _run_task(task: RunTask) -> tuple[dict, Any, Any, Any]:
     """Fit, score and (optionally) cache one run; never raises for an error of the run itself."""
     row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed}
-    graph = probs = None
+    graph = probs = consensus = None
     logged = _Collector()
     loggers = [logging.getLogger(name) for name in ("discovery", "scm")]
     for lg in loggers:
@@ -444,6 +531,11 @@ def _run_task(task: RunTask) -> tuple[dict, Any, Any]:
             probs = getattr(est, cap.edge_probs) if cap.edge_probs else None
             scores = score(task.truth, graph, cap, edge_probs=probs, changed_nodes=task.changed_nodes, metrics=task.metrics)
             row.update(scores)
+            if task.truth_free:
+                values, notes, consensus = _truth_free_scores(task, graph)
+                row.update(values)
+                if notes:
+                    row["_notes"] = {m: list(v) for m, v in notes.items()}
             row.update(fit_seconds=seconds, status="ok", error="")
         except Exception as exc:  # a failing run is a result, not a crash
             row.update(fit_seconds=time.perf_counter() - t0, status="error", error=_one_line(exc))
@@ -453,8 +545,8 @@ def _run_task(task: RunTask) -> tuple[dict, Any, Any]:
     messages = [f"{w.category.__name__}: {w.message}" for w in caught] + logged.messages
     row["warnings"] = "; ".join(dict.fromkeys(first_line(m, limit=160) for m in messages))
     if task.cache_file and row["status"] == "ok":
-        _write_cache(task.cache_file, task.key, row, graph, probs)
-    return row, _pack(graph), probs
+        _write_cache(task.cache_file, task.key, row, graph, probs, consensus)
+    return row, _pack(graph), probs, _pack(consensus)
 
 
 # --------------------------------------------------------------------------- cache
@@ -480,7 +572,7 @@ def _checksum(record: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _write_cache(path: str, key: str, row: dict, graph, probs) -> None:
+def _write_cache(path: str, key: str, row: dict, graph, probs, consensus=None) -> None:
     record = {
         "version": _CACHE_VERSION,
         "key": key,
@@ -488,6 +580,8 @@ def _write_cache(path: str, key: str, row: dict, graph, probs) -> None:
         "graph": _graph_to_json(graph),
         "edge_probs": None if probs is None else json.loads(probs.to_json(orient="split")),
     }
+    if consensus is not None:  # only with a bootstrap: the files of other runs keep their content
+        record["bootstrap_consensus"] = _graph_to_json(consensus)
     # the checksum of what a reader will parse: numpy scalars and tuples become JSON's numbers and lists
     record = json.loads(json.dumps(record, default=_json_default))
     record["checksum"] = _checksum(record)
@@ -537,7 +631,7 @@ def _read_cache(path: pathlib.Path, key: str):
         probs = record.get("edge_probs")
         if probs is not None:
             probs = pd.DataFrame(probs["data"], index=probs["index"], columns=probs["columns"])
-        return record["row"], _graph_from_json(record["graph"]), probs
+        return record["row"], _graph_from_json(record["graph"]), probs, _graph_from_json(record.get("bootstrap_consensus"))
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         logger.warning("compare: cache file %s is unreadable (%s): recomputing the run", path.name, first_line(str(exc)))
         return None
@@ -564,7 +658,7 @@ def _truth_digest(truth) -> str:
     return hashlib.sha256(json.dumps(truth.to_dict(), default=str, sort_keys=True).encode()).hexdigest()
 
 
-def _run_key(estimator, seed: int, data_digest: str, truth_digest: str, ds: Dataset, metrics: dict) -> str:
+def _run_key(estimator, seed: int, data_digest: str, truth_digest: str, ds: Dataset, metrics: dict, truth_free=None) -> str:
     params = estimator.get_params() if hasattr(estimator, "get_params") else vars(estimator)
     payload = {
         "version": _KEY_VERSION,
@@ -578,6 +672,8 @@ def _run_key(estimator, seed: int, data_digest: str, truth_digest: str, ds: Data
         "changed": sorted(map(str, ds.changed_nodes)),
         "metrics": sorted(metrics),
     }
+    if truth_free:  # truth-free runs only: the keys of runs scored against a truth do not change
+        payload["truth_free"] = truth_free
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -609,7 +705,7 @@ def _as_mapping(items, what: str) -> dict:
     else:
         out = {}
         for item in items:
-            name = getattr(item, "name", None) or type(item).__name__
+            name = "data" if isinstance(item, pd.DataFrame) else (getattr(item, "name", None) or type(item).__name__)
             base, i = str(name), 2
             while name in out:
                 name, i = f"{base}-{i}", i + 1
@@ -620,9 +716,13 @@ def _as_mapping(items, what: str) -> dict:
 
 
 def _materialise_dataset(name: str, spec, seed: int) -> Dataset:
-    ds = spec(seed) if callable(spec) and not isinstance(spec, Dataset) else spec
+    ds = spec(seed) if callable(spec) and not isinstance(spec, (Dataset, pd.DataFrame)) else spec
+    if isinstance(ds, pd.DataFrame):  # user data: observational, no known truth
+        ds = Dataset(ds, name=str(name))
     if not isinstance(ds, Dataset):
-        raise ParameterError(f"dataset {name!r} must be an scm.Dataset or a factory 'seed -> Dataset'; got {type(ds).__name__}")
+        raise ParameterError(
+            f"dataset {name!r} must be an scm.Dataset, a DataFrame or a factory 'seed -> Dataset'; got {type(ds).__name__}"
+        )
     if ds.kind not in DATASET_KINDS:
         raise ParameterError(f"dataset {name!r} has kind {ds.kind!r}; expected one of {list(DATASET_KINDS)}")
     if ds.kind in ("multi_environment", "nonstationary") and ds.environment is None:
@@ -643,27 +743,45 @@ def _check_metrics(metrics) -> tuple[list | None, dict]:
                 raise ParameterError(f"metric {name!r} must be callable (truth, graph) -> float; got {type(fn).__name__}")
             extra[str(name)] = fn
         return list(extra), extra
+    known = list(dict.fromkeys(METRIC_NAMES + TRUTH_FREE_METRICS))
     for m in metrics:
-        if m not in METRIC_NAMES:
-            raise ParameterError(f"unknown metric {m!r}; known metrics are {list(METRIC_NAMES)} (or pass a dict name -> callable)")
+        if m not in known:
+            raise ParameterError(f"unknown metric {m!r}; known metrics are {known} (or pass a dict name -> callable)")
         keep.append(m)
     return keep, extra
 
 
-def _resolve_executor(executor, n_jobs, n_tasks):
+def _truth_free_metrics(keep, truth_free_mode: bool, n_bootstrap: int) -> frozenset:
+    """The truth-free metrics the runs compute: those asked for, or all of them (``keep`` None) when
+    a dataset has no truth; ``stability`` with a bootstrap only."""
+    if keep is None:
+        wanted = set(TRUTH_FREE_METRICS) if truth_free_mode else set()
+        if n_bootstrap:
+            wanted.add("stability")
+        else:
+            wanted.discard("stability")
+        return frozenset(wanted)
+    wanted = set(keep) & set(TRUTH_FREE_METRICS)
+    if "stability" in wanted and not n_bootstrap:
+        raise ParameterError("metric 'stability' needs bootstrap resamples: pass n_bootstrap > 0 to compare")
+    return frozenset(wanted)
+
+
+def _resolve_executor(executor, n_jobs, n_tasks, *, owner: str = "compare", strings=("sequential",)):
     """(executor or None for in-process, whether we own it and must shut it down)."""
     if isinstance(executor, str):
-        if executor != "sequential":
+        if executor not in strings:
+            allowed = ", ".join(repr(s) for s in strings)
             raise ParameterError(
-                f"The 'executor' parameter of compare must be an Executor, 'sequential' or None; got {executor!r} instead."
+                f"The 'executor' parameter of {owner} must be an Executor, {allowed} or None; got {executor!r} instead."
             )
         return None, False
     if executor is not None:
         if not hasattr(executor, "submit"):
-            raise ParameterError(f"The 'executor' parameter of compare must have a 'submit' method; got {type(executor).__name__} instead.")
+            raise ParameterError(f"The 'executor' parameter of {owner} must have a 'submit' method; got {type(executor).__name__} instead.")
         return executor, False
     if n_jobs is not None and (not isinstance(n_jobs, int | np.integer) or n_jobs == 0 or n_jobs < -1):
-        raise ParameterError(f"The 'n_jobs' parameter of compare must be a positive int, -1 or None; got {n_jobs!r} instead.")
+        raise ParameterError(f"The 'n_jobs' parameter of {owner} must be a positive int, -1 or None; got {n_jobs!r} instead.")
     cores = os.cpu_count() or 1
     workers = cores if n_jobs in (None, -1) else int(n_jobs)
     workers = min(workers, n_tasks)
@@ -691,6 +809,9 @@ class TaskPlan:
         The metric columns to keep (None: every metric that applies).
     skipped : tuple of (algorithm, dataset)
         The pairs that do not match (the algorithm does not apply, or ``only`` excludes them).
+    truth_free : bool
+        Whether a dataset has no true graph: the table then has the truth-free columns, a
+        ``notes`` column, and ``attrs`` the agreement matrices and consensus graphs.
     """
 
     tasks: list
@@ -698,9 +819,11 @@ class TaskPlan:
     changed_nodes: dict
     columns: list | None = None
     skipped: tuple = ()
+    truth_free: bool = False
 
 
-def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, *, only: Mapping | None = None) -> TaskPlan:
+def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, *, only: Mapping | None = None,
+                n_bootstrap: int = 0, cv_folds: int = 5) -> TaskPlan:
     """Every run of a comparison, ready to go: the first phase of :func:`compare`.
 
     Materialises each dataset for each seed (a factory is called with the seed),
@@ -711,7 +834,7 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
 
     Parameters
     ----------
-    algorithms, datasets, metrics, seeds, cache_dir, only
+    algorithms, datasets, metrics, seeds, cache_dir, only, n_bootstrap, cv_folds
         As in :func:`compare`.
 
     Returns
@@ -746,33 +869,38 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
     unknown = [a for a in only if a not in algorithms]
     if unknown:
         raise ParameterError(f"The 'only' parameter of compare names unknown algorithm(s) {unknown}; known: {list(algorithms)}")
+    n_bootstrap = check_in_range(n_bootstrap, name="n_bootstrap", low=0, inclusive="left", integer=True, owner="compare")
+    cv_folds = check_in_range(cv_folds, name="cv_folds", low=2, inclusive="left", integer=True, owner="compare")
     cache = None
     if cache_dir is not None:
         cache = ensure_directory(cache_dir, name="cache_dir", owner="compare")
 
     # materialise datasets and estimators in the caller: workers only get picklable tasks
+    materialised = [(seed, dname, _materialise_dataset(dname, dspec, seed)) for seed in seeds for dname, dspec in datasets.items()]
+    truth_free_mode = any(_true_graph(ds) is None for _, _, ds in materialised)
+    truth_free = _truth_free_metrics(keep, truth_free_mode, n_bootstrap)
+    settings = {"metrics": sorted(truth_free), "n_bootstrap": n_bootstrap, "cv_folds": cv_folds} if truth_free else None
     tasks: list[RunTask] = []
     truths: dict = {}
     changed: dict = {}
     skipped = []
-    for seed in seeds:
-        for dname, dspec in datasets.items():
-            ds = _materialise_dataset(dname, dspec, seed)
-            truth = _true_graph(ds)
-            truths.setdefault(dname, truth)
-            changed.setdefault(dname, frozenset(ds.changed_nodes))
-            digest = _data_digest(ds.data) if cache else ""
-            tdigest = _truth_digest(truth) if cache else ""
-            for aname, aspec in algorithms.items():
-                est = _instantiate(aname, aspec, seed)
-                cap = capability_of(est)
-                if ds.kind not in cap.kinds or (aname in only and dname not in only[aname]):
-                    skipped.append((aname, dname))
-                    continue
-                key = _run_key(est, seed, digest, tdigest, ds, extra) if cache else ""
-                cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
-                tasks.append(RunTask(aname, dname, seed, est, ds.data, ds.environment, ds.kind, truth,
-                                     frozenset(ds.changed_nodes), cap, extra, key, cache_file))  # fmt: skip
+    for seed, dname, ds in materialised:
+        truth = _true_graph(ds)
+        truths.setdefault(dname, truth)
+        changed.setdefault(dname, frozenset(ds.changed_nodes))
+        digest = _data_digest(ds.data) if cache else ""
+        tdigest = _truth_digest(truth) if cache else ""
+        for aname, aspec in algorithms.items():
+            est = _instantiate(aname, aspec, seed)
+            cap = capability_of(est)
+            if ds.kind not in cap.kinds or (aname in only and dname not in only[aname]):
+                skipped.append((aname, dname))
+                continue
+            key = _run_key(est, seed, digest, tdigest, ds, extra, settings) if cache else ""
+            cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
+            tasks.append(RunTask(aname, dname, seed, est, ds.data, ds.environment, ds.kind, truth,
+                                 frozenset(ds.changed_nodes), cap, extra, key, cache_file, truth_free, n_bootstrap,
+                                 cv_folds))  # fmt: skip
     if not tasks:
         raise ParameterError(
             f"no algorithm applies to any dataset: algorithms {list(algorithms)} handle dataset kinds "
@@ -783,7 +911,7 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
     for aname, dname in skipped:
         logger.debug("%s does not apply to %s: skipped", aname, dname)
     logger.info("compare: %d runs planned, %d skipped pairs", len(tasks), len(skipped))
-    return TaskPlan(tasks, truths, changed, keep, skipped)
+    return TaskPlan(tasks, truths, changed, keep, skipped, truth_free_mode)
 
 
 def run_tasks(tasks, executor=None, progress: bool = False, *, n_jobs: int | None = None) -> list[RunResult]:
@@ -826,8 +954,8 @@ def run_tasks(tasks, executor=None, progress: bool = False, *, n_jobs: int | Non
     done: dict[int, RunResult] = {}
     for i, task in enumerate(tasks):
         if task.cache_file and (hit := _read_cache(pathlib.Path(task.cache_file), task.key)) is not None:
-            row, graph, probs = hit
-            done[i] = RunResult({**row, "cached": True}, graph, probs)
+            row, graph, probs, consensus = hit
+            done[i] = RunResult({**row, "cached": True}, graph, probs, consensus)
     todo = [i for i in range(len(tasks)) if i not in done]
     logger.info("compare: %d runs (%d cached)", len(tasks), len(done))
     pool, owned = _resolve_executor(executor, n_jobs, len(todo))
@@ -853,7 +981,7 @@ def run_tasks(tasks, executor=None, progress: bool = False, *, n_jobs: int | Non
                                    "`if __name__ == '__main__':` around the call, which the 'spawn' start method needs)")
                     row = {"algorithm": task.algorithm, "dataset": task.dataset, "seed": task.seed,
                            "fit_seconds": float("nan"), "status": "error", "error": message, "warnings": ""}
-                    result = (row, None, None)
+                    result = (row, None, None, None)
                 done[i] = _finish(task, result)
                 bar.update()
     finally:
@@ -864,11 +992,12 @@ def run_tasks(tasks, executor=None, progress: bool = False, *, n_jobs: int | Non
 
 
 def _finish(task: RunTask, result) -> RunResult:
-    row, graph, probs = result
+    row, graph, probs, consensus = result
     graph = _unpack(graph) if graph is not None else None
+    consensus = _unpack(consensus) if consensus is not None else None
     row = {**row, "cached": False}
     logger.info("%s on %s (seed %d): %s in %.2f s", task.algorithm, task.dataset, task.seed, row["status"], row["fit_seconds"])
-    return RunResult(row, graph, probs)
+    return RunResult(row, graph, probs, consensus)
 
 
 def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
@@ -885,7 +1014,8 @@ def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
     -------
     pandas.DataFrame
         As :func:`compare` returns it: one row per run; ``attrs`` holds the learned
-        graphs, the truths and the changed nodes.
+        graphs, the truths, the changed nodes and the notes; without a truth also the
+        agreement matrices and the consensus graphs.
 
     Raises
     ------
@@ -908,19 +1038,32 @@ def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
     results = list(results)
     if len(results) != len(plan.tasks):
         raise ParameterError(f"tabulate needs one result per task: {len(plan.tasks)} tasks, {len(results)} results")
-    frame = pd.DataFrame([r.row for r in results])
+    rows = [dict(r.row) for r in results]
+    run_notes = [row.pop("_notes", None) or {} for row in rows]
+    frame = pd.DataFrame(rows)
     lead = ["algorithm", "dataset", "seed"]
     tail = ["fit_seconds", "status", "error", "warnings", "cached"]
-    metric_cols = [c for c in frame.columns if c not in lead + tail]
-    metric_cols += [m for m in METRIC_NAMES[:-1] if m not in metric_cols]  # same schema when every run failed
-    ordered = [m for m in METRIC_NAMES if m in metric_cols] + [m for m in metric_cols if m not in METRIC_NAMES]
     keep = plan.columns
+    metric_cols = [c for c in frame.columns if c not in lead + tail]
+    if any(t is not None for t in plan.truths.values()):
+        metric_cols += [m for m in METRIC_NAMES[:-1] if m not in metric_cols]  # same schema when every run failed
+    agreement = _agreement(plan, results) if plan.truth_free and (keep is None or "mean_shd_to_others" in keep) else None
+    if agreement is not None:
+        frame["mean_shd_to_others"] = agreement["mean"]
+    metric_cols += [m for m in _expected_truth_free(plan) if m not in metric_cols]
+    named = METRIC_NAMES + tuple(m for m in TRUTH_FREE_METRICS if m not in METRIC_NAMES)
+    ordered = [m for m in named if m in metric_cols] + [m for m in metric_cols if m not in named]
     if keep is not None:
         ordered = [m for m in ordered if m in keep]
         for m in keep:
             if m not in ordered:
                 frame[m] = np.nan
                 ordered.append(m)
+    notes = [_row_notes(task, result, values, ordered, extra, agreement["notes"][i] if agreement else {})
+             for i, (task, result, values, extra) in enumerate(zip(plan.tasks, results, frame.to_dict("records"), run_notes))]
+    if plan.truth_free:
+        frame["notes"] = [_render_notes(n) for n in notes]
+        tail = ["fit_seconds", "status", "error", "notes", "warnings", "cached"]
     frame = frame.reindex(columns=lead + ordered + tail)
     frame["seed"] = frame["seed"].astype(int)
     frame["cached"] = frame["cached"].astype(bool)
@@ -931,7 +1074,113 @@ def tabulate(plan: TaskPlan, results) -> pd.DataFrame:
     frame.attrs["graphs"] = GraphStore(((t.algorithm, t.dataset, t.seed), r.graph) for t, r in zip(plan.tasks, results))
     frame.attrs["truths"] = GraphStore(plan.truths)
     frame.attrs["changed_nodes"] = GraphStore(plan.changed_nodes)
+    frame.attrs["notes"] = GraphStore(((t.algorithm, t.dataset, t.seed), n) for t, n in zip(plan.tasks, notes))
+    if plan.truth_free:
+        frame.attrs["cv_folds"] = plan.tasks[0].cv_folds if plan.tasks else None
+        frame.attrs["agreement"] = GraphStore(agreement["matrices"] if agreement else {})
+        frame.attrs["consensus"] = GraphStore(agreement["consensus"] if agreement else {})
+        frame.attrs["edge_frequencies"] = GraphStore(agreement["frequencies"] if agreement else {})
+        frame.attrs["bootstrap_consensus"] = GraphStore(
+            ((t.algorithm, t.dataset, t.seed), r.bootstrap_consensus) for t, r in zip(plan.tasks, results)
+            if r.bootstrap_consensus is not None)
     return frame
+
+
+def _expected_truth_free(plan: TaskPlan) -> list:
+    """The truth-free columns of the table (present even when every run failed)."""
+    wanted = set().union(*(t.truth_free for t in plan.tasks)) if plan.tasks else set()
+    if not any(t.kind == "time_series" for t in plan.tasks):
+        wanted -= {"n_lagged", "n_contemporaneous"}
+    if not plan.truth_free or (plan.columns is not None and "mean_shd_to_others" not in plan.columns):
+        wanted.discard("mean_shd_to_others")
+    else:
+        wanted.add("mean_shd_to_others")
+    return [m for m in TRUTH_FREE_METRICS if m in wanted]
+
+
+def _agreement(plan: TaskPlan, results) -> dict:
+    """Per (dataset, seed): the agreement matrix and the consensus of the algorithms' graphs; per run:
+    its mean SHD to the other algorithms and why it has none."""
+    groups: dict = {}
+    for i, (task, result) in enumerate(zip(plan.tasks, results)):
+        if result.row.get("status") == "ok" and result.graph is not None:
+            groups.setdefault((task.dataset, task.seed), {})[task.algorithm] = (i, result.graph)
+    mean = [float("nan")] * len(plan.tasks)
+    notes: list = [{} for _ in plan.tasks]
+    matrices, consensus, frequencies = {}, {}, {}
+    for key, members in groups.items():
+        graphs = {a: g for a, (_, g) in members.items()}
+        if len(graphs) < 2:
+            for i, _ in members.values():
+                notes[i]["mean_shd_to_others"] = (NOT_APPLICABLE, "only one algorithm ran on this dataset")
+            continue
+        try:
+            m = agreement_matrix(graphs)
+            consensus[key] = consensus_graph(graphs)
+            frequencies[key] = edge_frequencies(graphs)
+        except ScmkitError as exc:
+            for i, _ in members.values():
+                notes[i]["mean_shd_to_others"] = (UNDEFINED, first_line(exc))
+            continue
+        matrices[key] = m
+        for a, (i, _) in members.items():
+            mean[i] = float(m.loc[a].drop(a).mean())
+    return {"mean": mean, "notes": notes, "matrices": matrices, "consensus": consensus, "frequencies": frequencies}
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _why_no_truth_metric(metric: str, graph, truth) -> tuple[str, str]:
+    """Why a metric scored against an existing truth has no value for ``graph``."""
+    if metric == "average_precision":
+        return NOT_APPLICABLE, "the algorithm gives no edge probabilities"
+    if metric in ("sid", "sid_lower", "sid_upper"):
+        if isinstance(graph, LaggedGraph) or isinstance(truth, LaggedGraph):
+            return NOT_APPLICABLE, "no SID for time-series graphs"
+        t = as_graph_object(truth)
+        if not t.is_dag():
+            return UNDEFINED, "the true graph is not a DAG"
+        if graph.bidirected_edges:
+            return UNDEFINED, "the estimate has <-> edges: it represents no DAG"
+        if not nx.is_directed_acyclic_graph(nx.DiGraph(list(graph.directed_edges))):
+            return UNDEFINED, "the estimate has a directed cycle"
+        if metric == "sid" and graph.undirected_edges:
+            return UNDEFINED, "the estimate is not a DAG: sid_lower and sid_upper bound the SID of its class"
+        return UNDEFINED, "the estimate is not a DAG nor a CPDAG whose DAGs can be enumerated"
+    return UNDEFINED, "no value for this estimate"
+
+
+def _row_notes(task: RunTask, result: RunResult, values: dict, columns: list, run_notes: dict, agreement: dict) -> dict:
+    """metric -> (NOT_APPLICABLE or UNDEFINED, reason) for the columns a successful run has no value in."""
+    if values.get("status") != "ok" or result.graph is None:
+        return {}
+    graph = result.graph
+    out: dict = {}
+    for m in columns:
+        if m in TRUTH_FREE_METRICS and m not in METRIC_NAMES:
+            continue
+        if m == "n_edges" and not _is_missing(values.get(m)):
+            continue
+        if task.truth is None:
+            if m != "n_edges":
+                out[m] = (NOT_APPLICABLE, "no true graph")
+        elif _is_missing(values.get(m)):
+            out[m] = _why_no_truth_metric(m, graph, task.truth)
+    out.update({m: tuple(v) for m, v in run_notes.items()})
+    if not isinstance(graph, LaggedGraph):
+        out.update({m: (NOT_APPLICABLE, "not a time series") for m in ("n_lagged", "n_contemporaneous") if m in columns})
+    out.update(agreement)
+    return {m: out[m] for m in columns if m in out}
+
+
+def _render_notes(notes: dict) -> str:
+    """``"shd, sid: not applicable (no true graph); heldout_loglik: undefined (...)"``."""
+    groups: dict = {}
+    for metric, (status, reason) in notes.items():
+        groups.setdefault((status, reason), []).append(metric)
+    return "; ".join(f"{', '.join(ms)}: {status} ({reason.replace('; ', ', ')})" for (status, reason), ms in groups.items())
 
 
 def compare(
@@ -945,11 +1194,14 @@ def compare(
     *,
     n_jobs: int | None = None,
     only: Mapping | None = None,
+    n_bootstrap: int = 0,
+    cv_folds: int = 5,
 ) -> pd.DataFrame:
     """Run every algorithm on every dataset it applies to, for every seed, and score it.
 
     ``tabulate(plan, run_tasks(plan.tasks, executor, progress, n_jobs=n_jobs))`` with
-    ``plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only)``:
+    ``plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only, n_bootstrap=n_bootstrap,
+    cv_folds=cv_folds)``:
     see :func:`build_tasks`, :func:`run_tasks` and :func:`tabulate` to run the phases
     one by one (say, to inspect or filter the runs before they go to a cluster).
 
@@ -960,12 +1212,17 @@ def compare(
         to the run's seed) or a callable ``seed -> estimator``. Which datasets it
         applies to, how ``fit`` is called and how it is scored comes from
         :func:`capability_of` (see :data:`CAPABILITIES`, :func:`register_algorithm`).
-    datasets : mapping name -> scm.Dataset or factory, or a list of Dataset
+    datasets : mapping name -> scm.Dataset, DataFrame or factory, or a list of them
         A :class:`scm.Dataset` (the same data for every seed) or a callable
         ``seed -> Dataset`` (fresh simulated data per seed). A list is named by
-        ``Dataset.name``.
+        ``Dataset.name``. A DataFrame is observational data with no known truth; for
+        multi-environment data or a time series without a truth, pass
+        ``scm.Dataset(frame, kind="multi_environment", environment=column)`` or
+        ``scm.Dataset(frame, kind="time_series")`` (rows in time order).
     metrics : None, list of str or mapping name -> callable, optional
-        ``None``: every metric in :data:`METRIC_NAMES` that applies. A list keeps those
+        ``None``: every metric in :data:`METRIC_NAMES` that applies and, when a dataset
+        has no true graph, every truth-free metric
+        (:data:`~discovery.evaluation._truthfree.TRUTH_FREE_METRICS`). A list keeps those
         columns. A mapping adds ``fn(truth, graph) -> float`` columns (``graph`` a
         :class:`scm.PDAG` or :class:`scm.LaggedGraph`; must be picklable for a process
         pool or a cluster).
@@ -988,6 +1245,13 @@ def compare(
     only : mapping algorithm -> list of dataset names, optional
         Restrict an algorithm to some datasets (on top of its capabilities), e.g. a slow
         kernel method to the small datasets.
+    n_bootstrap : int >= 0, default 0
+        Bootstrap resamples per run behind the ``stability`` column
+        (:func:`discovery.bootstrap`: the run's estimator refitted on resampled data; 0: no
+        column). Each resample is a fit: the run takes ``n_bootstrap + 1`` times as long.
+    cv_folds : int >= 2, default 5
+        Folds of the ``heldout_loglik`` score (:func:`heldout_loglik`; seeded by the run's seed,
+        so every algorithm on a dataset is scored on the same folds).
 
     Returns
     -------
@@ -998,7 +1262,27 @@ def compare(
         raised) and ``cached``. ``results.attrs`` holds ``"graphs"`` (``(algorithm,
         dataset, seed) -> learned graph``), ``"truths"`` (``dataset -> true graph`` of
         the first seed) and ``"changed_nodes"`` for :func:`write_report`; these are
-        read-only mappings shared by every copy of the table.
+        read-only mappings shared by every copy of the table. ``"notes"`` maps each run to
+        ``metric -> (status, reason)`` for the metrics it has no value in: ``"not applicable"``
+        (the metric does not apply to the run: no true graph, no edge probabilities, not a
+        time series, ...) or ``"undefined"`` (it applies, but this output has none: the SID of
+        a graph with ``<->`` edges, the held-out likelihood of a graph that is no DAG model).
+
+        **Without a truth.** When a dataset has no true graph, the metrics that need one are
+        absent (not applicable: NaN with a note when other datasets have a truth), and the
+        table reports instead, per run: ``n_edges``, ``n_directed``, ``n_undirected``,
+        ``n_bidirected`` (:func:`edge_counts`; time series add ``n_lagged`` and
+        ``n_contemporaneous``); ``stability`` (with ``n_bootstrap``); ``mean_shd_to_others``,
+        the mean SHD between its graph and those of the other algorithms on the same data;
+        ``heldout_loglik`` and ``heldout_loglik_se`` (:func:`heldout_loglik`: the
+        cross-validated log-likelihood per row of a linear-Gaussian SCM fitted on the graph,
+        higher predicts better); and a ``notes`` column spelling out ``attrs["notes"]``.
+        ``attrs`` then also holds ``"agreement"`` (``(dataset, seed) ->`` the SHD matrix
+        between the algorithms, :func:`agreement_matrix`), ``"consensus"`` (``(dataset,
+        seed) ->`` the graph of the edges most algorithms found, :func:`consensus_graph`),
+        ``"edge_frequencies"`` (:func:`edge_frequencies`) and ``"bootstrap_consensus"``
+        (``(algorithm, dataset, seed) ->`` the consensus of its resamples). Datasets with a
+        truth get the same table as before, truth-free columns aside.
 
     Raises
     ------
@@ -1016,7 +1300,7 @@ def compare(
     0        pc     er5     0     ok
     1   notears     er5     0     ok
     """
-    plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only)
+    plan = build_tasks(algorithms, datasets, metrics, seeds, cache_dir, only=only, n_bootstrap=n_bootstrap, cv_folds=cv_folds)
     results = run_tasks(plan.tasks, executor, progress, n_jobs=n_jobs)
     return tabulate(plan, results)
 

@@ -2,7 +2,9 @@
 
 :func:`plot_graph` draws a graph -- optionally coloured against the truth:
 correct edges, reversed (or differently marked) edges, extra edges and missing
-ones, with a legend. :func:`plot_comparison` draws one panel per dataset with a
+ones, with a legend. :func:`plot_lagged_graph` draws a time-series graph as
+tigramite does: the time-series graph (variables x lags) or the summary graph
+with curved arrows labelled by their lags, links coloured by their strength. :func:`plot_comparison` draws one panel per dataset with a
 bar per algorithm (mean over seeds), error bars (standard deviation over seeds)
 and the individual seeds as points.
 
@@ -22,10 +24,12 @@ import pandas as pd
 
 from scm import PDAG, LaggedGraph
 from scm._exceptions import GraphError, ParameterError
+from scm._lagged import link_strengths
+from scm._validation import check_option
 
 from ._compare import check_results
 
-__all__ = ["plot_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
+__all__ = ["plot_graph", "plot_lagged_graph", "plot_comparison", "edge_status", "EDGE_COLOURS", "graph_layout"]
 
 #: Colour of each edge status (also the legend order).
 EDGE_COLOURS = {
@@ -41,7 +45,7 @@ _LEGEND = {
     "extra": "extra",
     "missing": "missing",
 }
-LOWER_IS_BETTER = {"shd", "sid", "fit_seconds"}
+LOWER_IS_BETTER = {"shd", "sid", "sid_lower", "sid_upper", "fit_seconds"}
 
 
 # --------------------------------------------------------------------------- graph -> pair marks
@@ -121,7 +125,8 @@ def _new_axes(figsize=(5, 5)):
     return fig.add_subplot()
 
 
-def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, shrink: float, label: str | None, width: float):
+def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, shrink: float, label: str | None, width: float,
+               label_colour=None):
     from matplotlib.patches import FancyArrowPatch
 
     arrow = FancyArrowPatch(
@@ -132,13 +137,33 @@ def _draw_edge(ax, pa, pb, *, head: str, colour: str, style: str, rad: float, sh
     if label:
         mid = (np.asarray(pa) + np.asarray(pb)) / 2
         d = np.asarray(pb) - np.asarray(pa)
-        normal = np.array([-d[1], d[0]]) * rad * 0.5
-        ax.text(*(mid + normal), label, fontsize=7, color=colour, ha="center", va="center", zorder=3,
+        normal = np.array([d[1], -d[0]]) * rad * 0.5  # the middle of matplotlib's arc3 curve
+        ax.text(*(mid + normal), label, fontsize=7, color=colour if label_colour is None else label_colour, ha="center",
+                va="center", zorder=3,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
+def _frequency_of_marks(frequencies, marks: dict) -> dict:
+    """pair -> the bootstrap frequency of the edge drawn for it (the largest of its marks; 0 if never found).
+
+    ``frequencies``: a :class:`~discovery.evaluation.BootstrapResult` or its ``edges`` table.
+    """
+    table = getattr(frequencies, "edges", frequencies)
+    need = {"source", "target", "kind", "frequency"}
+    if not isinstance(table, pd.DataFrame) or not need <= set(table.columns):
+        raise ParameterError("The 'frequencies' parameter of plot_graph must be a BootstrapResult or its edges table "
+                             f"(columns {sorted(need)}); got {type(frequencies).__name__}.")
+    found: dict = {}
+    for s, t, kind, f in table[["source", "target", "kind", "frequency"]].itertuples(index=False):
+        mark = (s, t) if kind == "directed" else ("--" if kind == "undirected" else "<->")
+        key = (frozenset((s, t)), mark)
+        found[key] = max(found.get(key, 0.0), float(f))
+    conflict = {"x-x": "<->"}  # a lagged graph's conflict is counted as bidirected
+    return {pair: max(found.get((pair, conflict.get(m, m)), 0.0) for m in mark) for pair, mark in marks.items()}
+
+
 def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: int = 0, pos: Mapping | None = None,
-               title: str | None = None, legend: bool = True, node_size: float = 900):
+               title: str | None = None, legend: bool = True, node_size: float = 900, frequencies=None):
     """Draw a learned graph, coloured against the truth when given.
 
     Parameters
@@ -164,6 +189,10 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
         Whether to draw the legend (only with a truth).
     node_size : float
         Node marker area in points^2.
+    frequencies : BootstrapResult or pandas.DataFrame, optional
+        Bootstrap frequencies (:func:`discovery.bootstrap`, or its ``edges`` table): each
+        drawn edge is labelled with the frequency of its mark and drawn wider the more
+        often it was found (a lagged pair: the largest frequency of its links).
 
     Returns
     -------
@@ -175,6 +204,10 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
     >>> ax = plot_graph(nx.DiGraph([("A", "B"), ("C", "B")]), truth=nx.DiGraph([("A", "B"), ("B", "C")]))
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())
     ['correct', 'extra', 'missing', 'reversed / other mark']
+    >>> edges = pd.DataFrame({"source": ["A", "C"], "target": ["B", "B"], "kind": ["directed"] * 2, "frequency": [0.9, 0.35]})
+    >>> ax = plot_graph(nx.DiGraph([("A", "B"), ("C", "B")]), frequencies=edges)
+    >>> sorted(t.get_text() for t in ax.texts if "." in t.get_text())
+    ['0.35', '0.90']
     """
     from matplotlib.lines import Line2D
 
@@ -211,11 +244,15 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
                            shrink=shrink, label=label, width=width)
                 label = None
 
+    freq = _frequency_of_marks(frequencies, marks) if frequencies is not None else {}
     for pair, mark in marks.items():
         if len(pair) < 2:
             continue
         st = status.get(pair, "edge")
-        draw(pair, mark, EDGE_COLOURS[st], "-", labels.get(pair))
+        label = labels.get(pair)
+        if pair in freq:
+            label = f"{freq[pair]:.2f}" if label is None else f"{label} ({freq[pair]:.2f})"
+        draw(pair, mark, EDGE_COLOURS[st], "-", label, width=0.6 + 3.4 * freq[pair] if pair in freq else 1.6)
     for pair, st in status.items():
         if st == "missing" and len(pair) == 2:
             draw(pair, tmarks[pair], EDGE_COLOURS["missing"], "--", None, width=1.2)
@@ -237,12 +274,198 @@ def plot_graph(graph, truth=None, ax=None, *, layout: str = "circular", seed: in
     return ax
 
 
+# --------------------------------------------------------------------------- time-series graphs
+def _lagged_input(graph, strengths):
+    """(LaggedGraph, strengths): a graph as given, or a fitted estimator's ``graph_`` and ``val_matrix_``."""
+    if not isinstance(graph, LaggedGraph):
+        fitted = getattr(graph, "graph_", None)
+        if not isinstance(fitted, LaggedGraph):
+            raise GraphError(f"plot_lagged_graph draws an scm.LaggedGraph or a fitted PCMCI / PCMCIPlus (its graph_); "
+                             f"got {type(graph).__name__}")
+        if strengths is None:
+            strengths = getattr(graph, "val_matrix_", None)
+        graph = fitted
+    return graph, strengths
+
+
+def _lagged_arrow(ax, pa, pb, *, kind: str, colour, rad: float, shrink: float, width: float, label=None):
+    """One edge of a lagged graph: an arrow, or no heads (undirected), or dotted without heads (conflict)."""
+    head = "-|>" if kind == "directed" else "-"
+    _draw_edge(ax, pa, pb, head=head, colour=colour, style=":" if kind == "conflict" else "-", rad=rad, shrink=shrink,
+               label=label, width=width, label_colour="#263238")
+
+
+def plot_lagged_graph(graph, *, strengths=None, ax=None, style: str = "time_series", cmap: str = "RdBu_r",
+                      vmax: float | None = None, colorbar: bool = True, label: str = "link strength",
+                      title: str | None = None, node_size: float = 500):
+    """Draw a time-series graph the way tigramite does: by lags, or as its summary.
+
+    Parameters
+    ----------
+    graph : scm.LaggedGraph or a fitted PCMCI / PCMCIPlus
+        The graph; a fitted estimator gives its ``graph_`` and, unless ``strengths`` is
+        given, its ``val_matrix_`` as the strengths.
+    strengths : array of shape (N, N, tau_max + 1) or mapping, optional
+        Link strengths (tigramite's ``val_matrix``: ``strengths[i, j, lag]`` for
+        ``nodes[i](t - lag) -> nodes[j](t)``; or ``(source, target, lag) -> value``);
+        links are coloured by them. Without strengths the links are dark grey.
+    ax : matplotlib Axes, optional
+        Where to draw; by default a new :class:`~matplotlib.figure.Figure` (not registered
+        with pyplot) is made (``ax.figure``).
+    style : {"time_series", "summary"}
+        ``"time_series"`` (tigramite's ``plot_time_series_graph``): a grid of variables (rows)
+        by time steps ``t - tau_max .. t`` (columns), every link drawn at each step where
+        both its ends fall in the window. ``"summary"`` (tigramite's ``plot_graph``): one
+        node per variable on a circle, one curved arrow per ordered pair of variables
+        labelled with its lags (0: contemporaneous), coloured by its strongest lag; a
+        variable's dependence on its own past colours its node and is listed under it.
+    cmap : str
+        The colour map of the strengths (tigramite's default, red for positive, blue for negative).
+    vmax : float, optional
+        The strengths' colour scale runs from ``-vmax`` to ``vmax``; by default
+        ``max(1, max |strength|)``: tigramite's -1 .. 1 for partial correlations.
+    colorbar : bool
+        Draw a colour bar of the strengths (when there are any).
+    label : str
+        The colour bar's label (tigramite's ``link_colorbar_label``, e.g. ``"MCI"``).
+    title : str, optional
+    node_size : float
+        Node marker area in points^2.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    GraphError
+        If ``graph`` is neither a LaggedGraph nor a fitted estimator with one.
+    ParameterError
+        On an unknown ``style``, a ``vmax`` that is not a positive number, or strengths of
+        the wrong shape, for links the graph lacks, or not finite.
+
+    See Also
+    --------
+    scm.LaggedGraph.to_dot : the same graph as Graphviz DOT text.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scm import LaggedGraph
+    >>> g = LaggedGraph(["X", "Y", "Z"], directed=[("X", "X", 1), ("X", "Y", 1), ("Y", "Z", 2)],
+    ...                 undirected=[("X", "Z")])
+    >>> val = np.zeros((3, 3, 3))
+    >>> val[0, 0, 1], val[0, 1, 1], val[1, 2, 2], val[0, 2, 0] = 0.6, 0.45, -0.3, 0.2
+    >>> ax = plot_lagged_graph(g, strengths=val)                    # variables x lags
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['t-2', 't-1', 't']
+    >>> ax = plot_lagged_graph(g, strengths=val, style="summary")   # arrows labelled by lags
+    >>> sorted(t.get_text() for t in ax.texts if t.get_text() in {"0", "1", "2"})
+    ['0', '1', '2']
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    graph, strengths = _lagged_input(graph, strengths)
+    style = check_option(style, ("time_series", "summary"), name="style", owner="plot_lagged_graph")
+    values = {} if strengths is None else link_strengths(graph, strengths, owner="plot_lagged_graph")
+    if vmax is None:
+        vmax = max([1.0] + [abs(v) for v in values.values()])
+    elif isinstance(vmax, bool) or not isinstance(vmax, (int, float, np.floating, np.integer)) or not 0 < vmax < np.inf:
+        raise ParameterError(f"The 'vmax' parameter of plot_lagged_graph must be a positive number; got {vmax!r} instead.")
+    try:
+        colours = colormaps[cmap]
+    except (KeyError, TypeError):
+        raise ParameterError(f"The 'cmap' parameter of plot_lagged_graph must be a matplotlib colour map name; "
+                             f"got {cmap!r} instead.") from None
+    norm = Normalize(-float(vmax), float(vmax))
+
+    def colour(key):
+        return colours(norm(values[key])) if key in values else EDGE_COLOURS["edge"]
+
+    if ax is None:
+        nodes, lags = len(graph.nodes), graph.tau_max + 1
+        ax = _new_axes((1.6 + 1.3 * lags, 0.6 + 0.7 * nodes) if style == "time_series" else (5, 5))
+    shrink = math.sqrt(node_size) / 2 + 1
+    if style == "time_series":
+        _draw_time_series_graph(ax, graph, colour, shrink, node_size)
+    else:
+        _draw_summary_graph(ax, graph, values, colour, colours, norm, shrink, node_size)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if colorbar and values:
+        ax.figure.colorbar(ScalarMappable(norm, colours), ax=ax, label=label, shrink=0.8)
+    return ax
+
+
+def _draw_time_series_graph(ax, graph: LaggedGraph, colour, shrink: float, node_size: float) -> None:
+    """Variables in rows (the first on top), time steps ``t - tau_max .. t`` in columns."""
+    tau = graph.tau_max
+    row = {v: -i for i, v in enumerate(graph.nodes)}
+
+    def at(v, lag):
+        return (tau - lag, row[v])
+
+    for s, t, lag, kind in graph.edges():
+        # straight, unless the segment would run through a node of the grid (steps with a common divisor)
+        rad = 0.0 if math.gcd(lag, abs(row[s] - row[t])) == 1 else 0.3
+        for u in range(tau - lag + 1):  # the link ending at t - u
+            _lagged_arrow(ax, at(s, u + lag), at(t, u), kind=kind, colour=colour((s, t, lag)), rad=rad, shrink=shrink,
+                          width=2.0)
+    xy = np.array([at(v, lag) for v in graph.nodes for lag in range(tau + 1)], dtype=float)
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c="#eceff1", edgecolors="#455a64", linewidths=1.0, zorder=2)
+    ax.set_xticks(range(tau + 1), [f"t-{lag}" if lag else "t" for lag in range(tau, -1, -1)], fontsize=8)
+    ax.set_yticks([row[v] for v in graph.nodes], [str(v) for v in graph.nodes], fontsize=9)
+    ax.set_xlim(-0.5, tau + 0.5)
+    ax.set_ylim(-len(graph.nodes) + 0.5, 0.5)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
+def _draw_summary_graph(ax, graph: LaggedGraph, values: dict, colour, colours, norm, shrink: float, node_size: float) -> None:
+    """One node per variable on a circle, one curved arrow per ordered pair labelled with its lags."""
+    nodes = list(graph.nodes)
+    pairs: dict = {}  # (a, b, kind) -> lags
+    auto: dict = {}  # variable -> lags of its own past
+    for s, t, lag, kind in graph.edges():
+        if s == t:
+            auto.setdefault(s, []).append(lag)
+        else:
+            pairs.setdefault((s, t, kind), []).append(lag)
+    pos = graph_layout(nodes, [(a, b) for a, b, _ in pairs], layout="circular")
+    for (a, b, kind), lags in pairs.items():
+        strongest = max((k for k in ((a, b, lag) for lag in lags) if k in values), key=lambda k: abs(values[k]), default=(a, b, lags[0]))
+        rad = 0.0 if kind != "directed" else 0.25
+        _lagged_arrow(ax, pos[a], pos[b], kind=kind, colour=colour(strongest), rad=rad, shrink=shrink, width=2.0,
+                      label=",".join(map(str, sorted(lags))))
+    faces = []
+    for v in nodes:
+        own = [(v, v, lag) for lag in auto.get(v, []) if (v, v, lag) in values]
+        faces.append(colours(norm(values[max(own, key=lambda k: abs(values[k]))])) if own else "#eceff1")
+    xy = np.array([pos[v] for v in nodes]) if nodes else np.zeros((0, 2))
+    ax.scatter(xy[:, 0], xy[:, 1], s=node_size, c=faces, edgecolors="#455a64", linewidths=1.0, zorder=2)
+    fs = 9 if max((len(str(v)) for v in nodes), default=1) <= 5 else 7
+    for v in nodes:
+        ax.text(*pos[v], str(v), ha="center", va="center", fontsize=fs, zorder=4)
+        if v in auto:
+            ax.text(pos[v][0], pos[v][1] - 0.17, "auto " + ",".join(map(str, sorted(auto[v]))), ha="center",
+                    va="top", fontsize=6, color="#455a64", zorder=4)
+    ax.set_aspect("equal")
+    ax.margins(0.15)
+    ax.set_axis_off()
+
+
 def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None, algorithms=None, ncols: int | None = None):
     """One panel per dataset: ``metric`` per algorithm, mean over seeds with error bars.
 
     Bars are the mean over the successful seeds, error bars one standard deviation
     (when there is more than one seed), dots the individual seeds; a run that failed
-    is marked "error" and an algorithm that did not run on a dataset is absent.
+    is marked "error", one whose metric is undefined (``results.attrs["notes"]``)
+    "undefined", one where it does not apply "n/a", and an algorithm that did not run
+    on a dataset is absent. A dataset with no value at all is left out (unless no
+    dataset has one).
 
     Parameters
     ----------
@@ -284,6 +507,12 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
     algos = list(dict.fromkeys(results["algorithm"])) if algorithms is None else list(algorithms)
     if not dsets:
         raise ParameterError("results is empty: nothing to plot")
+    ok_rows = results[results["status"] == "ok"] if "status" in results.columns else results
+    numeric = pd.to_numeric(ok_rows[metric], errors="coerce")
+    with_values = [d for d in dsets if numeric[ok_rows["dataset"] == d].notna().any()]
+    if with_values:  # a panel without a single value is left out (SID of a time series, AUPRC without probabilities)
+        dsets = with_values
+    notes = results.attrs.get("notes") or {}
     ncols = ncols or min(4, len(dsets))
     nrows = math.ceil(len(dsets) / ncols)
     fig = Figure(figsize=(3.4 * ncols, 3.0 * nrows + 0.4), layout="constrained")
@@ -308,7 +537,9 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
                 ax.scatter(x + jitter, values, s=12, color="black", zorder=3)
             else:
                 failed = len(runs) - len(ok)
-                ax.text(x, 0, "error" if failed else "n/a", rotation=90, ha="center", va="bottom", fontsize=8,
+                status = {notes.get((aname, dname, s), {}).get(metric, ("n/a",))[0] for s in ok["seed"]} if "seed" in ok else set()
+                label = "error" if failed else ("undefined" if status == {"undefined"} else "n/a")
+                ax.text(x, 0, label, rotation=90, ha="center", va="bottom", fontsize=8,
                         color=EDGE_COLOURS["extra"] if failed else "#616161")
         ax.set_xticks(range(len(present)), present, rotation=35, ha="right", fontsize=8)
         ax.set_xlim(-0.6, max(len(present), 1) - 0.4)
@@ -320,7 +551,7 @@ def plot_comparison(results: pd.DataFrame, metric: str = "shd", *, datasets=None
         ax.set_visible(False)
     if metric in LOWER_IS_BETTER:
         better = " (lower is better)"
-    elif metric.endswith(("f1", "precision", "recall")) or metric == "average_precision":
+    elif metric.endswith(("f1", "precision", "recall")) or metric in ("average_precision", "stability", "heldout_loglik"):
         better = " (higher is better)"
     else:
         better = ""

@@ -9,6 +9,10 @@ whole suite, JAX compilation included, takes a few minutes on two cores:
 Fisher-z tests for PC and CD-NOD, kernel CI (KCI) only on the small nonlinear
 dataset, linear NOTEARS, VI-DP-DAG with a small iteration budget and ParCorr for
 PCMCI / PCMCI+.
+
+``scmkit compare DATA.csv`` runs the same algorithms (kernel PC aside) on the user's
+data, which has no known truth: the table then holds the truth-free columns of
+:func:`discovery.compare` (edges, stability, agreement, held-out log-likelihood).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import pathlib
 
 import pandas as pd
 
-__all__ = ["default_datasets", "default_algorithms", "default_restrictions", "run_default_suite"]
+__all__ = ["DEFAULT_ALGORITHMS", "default_datasets", "default_algorithms", "default_restrictions", "run_default_suite",
+           "user_data_algorithms", "run_on_data", "NOT_ON_USER_DATA"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,31 +95,58 @@ def default_datasets(seed: int = 0) -> dict:
     return {name: factory(seed) for name, (factory, _) in DEFAULT_DATASETS.items()}
 
 
+#: name -> (the estimator's class, a name exported by :mod:`discovery`; its parameters): what
+#: :func:`default_algorithms` builds. Data, so that ``scmkit compare --list`` shows the suite
+#: without importing the estimators (NOTEARS and VI-DP-DAG import JAX at import).
+DEFAULT_ALGORITHMS = {
+    "pc-fisherz": ("PC", {"ci_test": "fisherz"}),
+    "pc-kci": ("PC", {"ci_test": "kci"}),
+    "cdnod-fisherz": ("CDNOD", {"ci_test": "fisherz"}),
+    "notears-linear": ("NOTEARS", {"model": "linear"}),
+    "vidpdag": ("VIDPDAG", {"max_iter": 2000, "patience": 5}),
+    "icp": ("ICPGraph", {"max_set_size": 3}),
+    "pcmci-parcorr": ("PCMCI", {"tau_max": 2}),
+    "pcmciplus-parcorr": ("PCMCIPlus", {"tau_max": 2}),
+}
+
+
 def default_algorithms() -> dict:
     """name -> unfitted estimator of the default suite (settings sized for a fast run).
+
+    Built from :data:`DEFAULT_ALGORITHMS`.
 
     Examples
     --------
     >>> default_algorithms()["vidpdag"]
     VIDPDAG(max_iter=2000, patience=5)
     """
-    from .. import CDNOD, NOTEARS, PC, PCMCI, VIDPDAG, ICPGraph, PCMCIPlus
+    import importlib
 
-    return {
-        "pc-fisherz": PC(ci_test="fisherz"),
-        "pc-kci": PC(ci_test="kci"),
-        "cdnod-fisherz": CDNOD(ci_test="fisherz"),
-        "notears-linear": NOTEARS(model="linear"),
-        "vidpdag": VIDPDAG(max_iter=2000, patience=5),
-        "icp": ICPGraph(max_set_size=3),
-        "pcmci-parcorr": PCMCI(tau_max=2),
-        "pcmciplus-parcorr": PCMCIPlus(tau_max=2),
-    }
+    package = importlib.import_module("..", __package__)  # discovery, through its lazy map of names
+    return {name: getattr(package, cls)(**params) for name, (cls, params) in DEFAULT_ALGORITHMS.items()}
 
 
 def default_restrictions() -> dict:
     """algorithm -> the only datasets it runs on in the default suite (beyond its capabilities)."""
     return {"pc-kci": ["mlp-er8"]}
+
+
+#: Algorithms of the suite that user data gets only when asked for by name, and why.
+NOT_ON_USER_DATA = {"pc-kci": "kernel CI tests cost O(n^2) memory and O(n^3) time in the rows; ask for it by name on small data"}
+
+
+def user_data_algorithms(names=None) -> dict:
+    """name -> unfitted estimator for data without a truth: ``names`` of :func:`default_algorithms`,
+    or all of them but :data:`NOT_ON_USER_DATA`.
+
+    Examples
+    --------
+    >>> sorted(user_data_algorithms())[:3]
+    ['cdnod-fisherz', 'icp', 'notears-linear']
+    """
+    algos = default_algorithms()
+    _check_names(names, algos, "algorithm")
+    return {k: v for k, v in algos.items() if (k in names if names else k not in NOT_ON_USER_DATA)}
 
 
 def _check_names(requested, known, what):
@@ -126,7 +158,7 @@ def _check_names(requested, known, what):
 
 
 def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit-report", *, executor=None,
-                      n_jobs=None, cache_dir=None, progress=False) -> pd.DataFrame:
+                      n_jobs=None, cache_dir=None, progress=False, n_bootstrap=0) -> pd.DataFrame:
     """Run the default comparison and write the report; returns the tidy results table.
 
     Parameters
@@ -136,7 +168,7 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
     seeds : iterable of int
     output : str or path
         Report directory.
-    executor, n_jobs, cache_dir, progress
+    executor, n_jobs, cache_dir, progress, n_bootstrap
         As in :func:`discovery.compare`.
 
     Returns
@@ -155,7 +187,6 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
     """
     from .._utils import ensure_directory
     from ._compare import compare
-    from ._report import write_report
 
     algos = default_algorithms()
     _check_names(algorithms, algos, "algorithm")
@@ -165,6 +196,46 @@ def run_default_suite(algorithms=None, datasets=None, seeds=(0,), output="scmkit
     only = {k: v for k, v in default_restrictions().items() if k in chosen_algos}
     ensure_directory(output, name="output", owner="run_default_suite", create=False)  # before the runs, not after them
     table = compare(chosen_algos, chosen_data, seeds=seeds, executor=executor, n_jobs=n_jobs, cache_dir=cache_dir,
-                    progress=progress, only=only)
-    write_report(table, pathlib.Path(output), title="scmkit compare: the default suite")
+                    progress=progress, only=only, n_bootstrap=n_bootstrap)
+    _write(table, output, "scmkit compare: the default suite")
+    return table
+
+
+def _write(table: pd.DataFrame, output, title: str) -> None:
+    from ._report import write_report
+
+    n_err = int((table["status"] != "ok").sum())
+    logger.info("%d runs finished (%d failed); writing the report (tables, plots, graphs) to %s", len(table), n_err, output)
+    page = write_report(table, pathlib.Path(output), title=title)
+    logger.info("wrote %s and %s", page, page.parent / "results.csv")
+
+
+def run_on_data(datasets, algorithms=None, seeds=(0,), output="scmkit-report", *, executor=None, n_jobs=None,
+                cache_dir=None, progress=False, n_bootstrap=20, cv_folds=5) -> pd.DataFrame:
+    """The suite's algorithms on data without a known truth, and the report (what ``scmkit compare DATA.csv`` runs).
+
+    Parameters
+    ----------
+    datasets : mapping name -> scm.Dataset or DataFrame
+        As in :func:`discovery.compare`.
+    algorithms : list of str, optional
+        Names of :func:`default_algorithms` (default: :func:`user_data_algorithms`).
+    seeds, output, executor, n_jobs, cache_dir, progress
+        As in :func:`run_default_suite`.
+    n_bootstrap, cv_folds
+        As in :func:`discovery.compare` (20 resamples by default).
+
+    Returns
+    -------
+    DataFrame
+        The results table of :func:`discovery.compare`.
+    """
+    from .._utils import ensure_directory
+    from ._compare import compare
+
+    algos = user_data_algorithms(algorithms)
+    ensure_directory(output, name="output", owner="run_on_data", create=False)
+    table = compare(algos, datasets, seeds=seeds, executor=executor, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress,
+                    n_bootstrap=n_bootstrap, cv_folds=cv_folds)
+    _write(table, output, "scmkit compare: " + ", ".join(map(str, dict(datasets))))
     return table

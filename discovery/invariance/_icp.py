@@ -47,7 +47,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scm._exceptions import DataError, NotFittedError, ParameterError, UnknownNodeError
 from scm._validation import as_dataframe, check_numeric_frame
@@ -126,8 +125,11 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
+def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2, min_environments: int = 2):
     """Validate ``fit(X, y, environment)`` and return its clean parts.
+
+    ``environment=None`` is one environment (every row labelled 0), for the estimators that
+    accept it (``min_environments=1``); for the others it is an error naming the parameter.
 
     Returns
     -------
@@ -137,6 +139,8 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     frame = as_dataframe(X, name="X")
     n = frame.shape[0]
     # ---- target
+    if y is None:
+        raise DataError(f"{owner} requires y to be passed, but the target y is None")
     if isinstance(y, str) or (isinstance(y, numbers.Integral) and not isinstance(y, bool) and y in frame.columns):
         target = str(y)
         yv, frame = _pop_column(frame, y, "y")
@@ -144,7 +148,11 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
         yv = _as_vector(y, "y", n, frame.columns)
         target = str(yv.name) if yv.name is not None else "y"
     # ---- environment
-    if isinstance(environment, str):
+    if environment is None:
+        if min_environments > 1:
+            raise DataError(f"{owner} needs the environment of every row: pass environment=... (a column name or labels)")
+        env = np.zeros(n, dtype=np.int64)
+    elif isinstance(environment, str):
         if environment == target and target not in frame.columns:
             raise DataError(f"environment {environment!r} is the target y; the environment must be another column")
         env, frame = _pop_column(frame, environment, "environment")
@@ -157,7 +165,10 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     p = frame.shape[1]
     need = p + min_rows_extra
     rule = f"p + {min_rows_extra}" if min_rows_extra else "p"
-    if n < 2 * max(need, 1):
+    if n < min_environments * max(need, 1):
+        if min_environments == 1:
+            raise DataError(f"{owner} needs at least {rule} = {max(need, 1)} rows ({p} predictors); X has {n} "
+                            f"sample{'' if n == 1 else 's'}")
         raise DataError(
             f"{owner} needs at least two environments of {rule} = {max(need, 1)} rows each ({p} predictors), "
             f"so at least {2 * max(need, 1)} rows; X has {n}"
@@ -168,7 +179,7 @@ def split_inputs(X, y, environment, *, owner: str, min_rows_extra: int = 2):
     yarr = ycheck.iloc[:, 0].to_numpy(dtype=float)
     codes, uniques = pd.factorize(env, sort=True)
     labels = list(uniques)
-    if len(labels) < 2:
+    if len(labels) < min_environments:
         raise DataError(
             f"{owner} needs data from at least two environments; environment has the single value {_plain(labels[0])!r}"
         )
@@ -241,6 +252,8 @@ def approximate_pvalues(ss: np.ndarray, s: np.ndarray, n_env: np.ndarray) -> np.
     >>> approximate_pvalues(ss, s, np.array([10, 10, 10])).round(3)
     array([1.   , 0.036])
     """
+    from scipy import stats  # here and below, not at import: importing the family stays light
+
     n = n_env[None, :].astype(float)
     n_total = n.sum()
     n_o = n_total - n
@@ -293,6 +306,8 @@ def exact_pvalues(chow_num: np.ndarray, chow_rss: np.ndarray, n_env: np.ndarray,
     >>> exact_pvalues(num, rss, np.array([10, 10, 10]), np.array([1, 1])).round(3)
     array([1.   , 0.002])
     """
+    from scipy import stats
+
     n = n_env[None, :].astype(float)
     d2 = n.sum() - n - sizes[:, None] - 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -704,6 +719,8 @@ def _check_representable(values: np.ndarray, names: list, *, owner: str) -> None
 
 def _confidence_intervals(stats_: dict, masks: np.ndarray, accepted: np.ndarray, n_total: int, alpha: float, names) -> pd.DataFrame:
     """Union over the accepted sets of the coefficients' confidence intervals (R's rule)."""
+    from scipy import stats
+
     if not accepted.any():
         return pd.DataFrame(np.nan, index=names, columns=["lower", "upper"])
     m = masks[accepted]
@@ -902,6 +919,8 @@ class NonlinearICP(_InvariantPrediction):
         return y - cross_val_predict(est, xs, y, cv=folds)
 
     def _invariance_pvalue(self, resid: np.ndarray, codes: np.ndarray, n_env: int, test: str) -> float:
+        from scipy import stats
+
         if test == "residuals":
             groups = [resid[codes == e] for e in range(n_env)]
             p_kw = stats.kruskal(*groups).pvalue

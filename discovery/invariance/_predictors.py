@@ -22,10 +22,15 @@ Examples
 >>> h = rng.normal(size=1500)                                  # hidden confounder
 >>> x = 2.0 * env + h + rng.normal(size=1500)                  # shifted by the environment
 >>> y = 2.0 * x - 2.0 * h + rng.normal(size=1500)
->>> ols = AnchorRegression(gamma=1.0).fit(x[:, None], y, env)
->>> iv = AnchorRegression(gamma=np.inf).fit(x[:, None], y, env)
+>>> ols = AnchorRegression(gamma=1.0).fit(x[:, None], y, anchors=env)
+>>> iv = AnchorRegression(gamma=np.inf).fit(x[:, None], y, anchors=env)
 >>> round(float(ols.coef_[0]), 1), round(float(iv.coef_[0]), 1)
 (1.6, 2.0)
+
+Both are scikit-learn regressors (``sklearn.utils.estimator_checks`` passes them; the checks
+that cannot apply are listed in ``tests/discovery/test_invariant.py``): the environment is a
+keyword argument of ``fit`` (without it, all rows are one environment), ``score`` is the R²
+of ``predict``, and they work in pipelines, grid searches and cross-validation.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import pandas as pd
 from scm._exceptions import ConvergenceError, DataError, NotFittedError, UnknownNodeError
 from scm._validation import as_dataframe, check_numeric_frame, check_option
 
-from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit
+from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit, positional_deprecated
 from .._utils import standardize
 from ._icp import _check_representable, _plain, split_inputs
 
@@ -111,8 +116,24 @@ def _projector_basis(a: np.ndarray) -> np.ndarray:
     return u[:, s > tol]
 
 
+def _two_dimensional(X, owner: str) -> None:
+    """Refuse a 1-D ``X``, as scikit-learn does: one feature is ``X.reshape(-1, 1)``, one sample ``X.reshape(1, -1)``."""
+    if isinstance(X, pd.DataFrame) or type(X).__module__.startswith("scipy.sparse"):
+        return
+    if getattr(X, "ndim", None) == 1 or (not hasattr(X, "ndim") and np.asarray(X).ndim == 1):
+        raise DataError(f"{owner} expects X of shape (n_samples, n_features); got a 1-D array. Reshape your data with "
+                        "X.reshape(-1, 1) if it has one feature, or X.reshape(1, -1) if it is one sample")
+
+
+def _samples(n: int) -> str:
+    return f"{n} sample{'' if n == 1 else 's'}"
+
+
 def _split_xy(X, y, *, owner: str) -> tuple[pd.DataFrame, str, np.ndarray]:
+    _two_dimensional(X, owner)
     frame = as_dataframe(X, name="X")
+    if y is None:
+        raise DataError(f"{owner} requires y to be passed, but the target y is None")
     if isinstance(y, str):
         if y not in frame.columns:
             raise UnknownNodeError(f"y {y!r} is not a column of X (columns: {list(map(str, frame.columns))[:10]})")
@@ -134,8 +155,45 @@ def _split_xy(X, y, *, owner: str) -> tuple[pd.DataFrame, str, np.ndarray]:
     return frame, name, yv
 
 
+def r2_score(y, pred, sample_weight=None) -> float:
+    """The coefficient of determination of ``pred`` against ``y``: scikit-learn's ``r2_score``, overflow-safe.
+
+    Both are divided by one power of two near their largest magnitude first (exact, so the
+    answer equals scikit-learn's on ordinary data, and stays finite for values near 1e300
+    whose squares would overflow). A constant ``y`` gives 1 for a perfect prediction, else 0,
+    as scikit-learn does.
+
+    Examples
+    --------
+    >>> r2_score(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0]))
+    0.5
+    >>> r2_score(np.array([1.0, 2.0, 3.0]) * 1e300, np.array([1.0, 2.0, 4.0]) * 1e300)
+    0.5
+    """
+    from scm._scale import pow2
+
+    y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    if len(y) < 2:
+        raise DataError(f"R^2 needs at least two samples; got {len(y)}")
+    if sample_weight is None:
+        w = 1.0
+    else:
+        w = np.asarray(sample_weight, dtype=float)
+        if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+            raise DataError(f"sample_weight must hold {len(y)} finite weights >= 0, not all 0; got shape {w.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = pow2(np.max(np.abs(np.concatenate([y, pred]))))
+        ys, ps = y / scale, pred / scale
+        num = np.sum(w * (ys - ps) ** 2)
+        centre = np.mean(ys) if sample_weight is None else np.average(ys, weights=w)
+        den = np.sum(w * (ys - centre) ** 2)
+    if den == 0:
+        return 1.0 if num == 0 else 0.0
+    return float(1.0 - num / den)
+
+
 class _LinearPredictor:
-    """``predict`` for fitted linear models with ``coef_``, ``intercept_`` and feature names."""
+    """``predict`` and ``score`` (R²) for fitted linear models with ``coef_``, ``intercept_`` and feature names."""
 
     _estimator_type = "regressor"
 
@@ -160,8 +218,31 @@ class _LinearPredictor:
         numpy.ndarray of shape (n_samples,)
         """
         self._check_fitted()
+        _two_dimensional(X, type(self).__name__)
         values = columns_seen_by_fit(X, list(self.feature_names_in_), type(self).__name__).to_numpy(dtype=float)
         return values @ self.coef_ + self.intercept_
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """The coefficient of determination R² of :meth:`predict` on ``X`` against ``y``.
+
+        As scikit-learn's regressors: ``1 - sum(w (y - pred)^2) / sum(w (y - mean_w(y))^2)``
+        (:func:`r2_score`, overflow-safe); 1 is a perfect prediction, 0 that of the mean.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array of shape (n_samples, n_features)
+            As in :meth:`predict`.
+        y : str or array-like of shape (n_samples,)
+            A column name of ``X`` or the true values.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        float
+        """
+        self._check_fitted()
+        frame, _, yv = _split_xy(X, y, owner=type(self).__name__)
+        return r2_score(yv, self.predict(frame if isinstance(y, str) else X), sample_weight)
 
 
 # =========================================================================== anchor regression
@@ -209,11 +290,13 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
     >>> env = np.repeat(["a", "b", "c"], 200)
     >>> x = 2.0 * (env == "b") - 1.0 * (env == "c") + rng.normal(size=600)
     >>> y = 0.5 * x + rng.normal(size=600)
-    >>> model = AnchorRegression(gamma=10.0).fit(pd.DataFrame({"x": x, "env": env}), y, "env")
+    >>> model = AnchorRegression(gamma=10.0).fit(pd.DataFrame({"x": x, "env": env}), y, anchors="env")
     >>> model.anchor_names_, model.coef_.round(2).tolist()
     (['a', 'b', 'c'], [0.45])
     >>> model.predict(pd.DataFrame({"x": [0.0, 1.0]})).round(2).tolist()
     [-0.02, 0.42]
+    >>> round(model.score(pd.DataFrame({"x": x}), y), 3)                   # R^2
+    0.381
     """
 
     _parameter_constraints = {
@@ -225,7 +308,8 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
     def __init__(self, *, gamma: float = 5.0):
         self.gamma = gamma
 
-    def fit(self, X, y, anchors, *, anchor_kind: str = "auto") -> AnchorRegression:
+    @positional_deprecated("anchors")
+    def fit(self, X, y, *, anchors=None, anchor_kind: str = "auto") -> AnchorRegression:
         """Fit the anchor-regression coefficients.
 
         Parameters
@@ -233,9 +317,11 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         X : pandas.DataFrame or array of shape (n_samples, n_features)
         y : str or array-like of shape (n_samples,)
             A column name of ``X`` or the target values.
-        anchors : str, list of str or array-like
+        anchors : str, list of str or array-like, optional
             Column name(s) of ``X`` (removed from the predictors) or the anchor
-            values (1-D or 2-D).
+            values (1-D or 2-D). Keyword only (by position it still works, with a
+            ``FutureWarning``). Without anchors the projection is zero and every finite
+            ``gamma`` gives OLS: all rows are one environment.
         anchor_kind : {"auto", "environment", "continuous"}, default "auto"
             ``"environment"``: one column of labels, one-hot encoded (the projection
             then replaces each row by its environment's mean). ``"continuous"``:
@@ -251,6 +337,8 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         ------
         ParameterError
             ``gamma`` negative or NaN, an unknown ``anchor_kind``.
+        FutureWarning
+            Warned, not raised: ``anchors`` passed by position.
         DataError
             Non-numeric or missing values, a single environment, fewer than ``p + 2``
             rows (the fit would interpolate), predictors that are collinear (after
@@ -273,15 +361,18 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         if isinstance(y, str) and (anchors == y if isinstance(anchors, str) else isinstance(anchors, list) and y in anchors):
             raise DataError(f"the anchors name the target y {y!r}; the anchors must be other columns")
         frame, y_name, yv = _split_xy(X, y, owner=owner)
-        a, frame, anchor_names = _anchor_matrix(anchors, frame, anchor_kind)
-        values = check_numeric_frame(frame, name="X", allow_constant=False).to_numpy(dtype=float)
-        names = list(map(str, frame.columns))
-        n, p = values.shape
-        if n < p + 2:
+        if anchors is None:  # one environment: no direction to project on, OLS
+            a, anchor_names = np.zeros((len(frame), 0)), []
+        else:
+            a, frame, anchor_names = _anchor_matrix(anchors, frame, anchor_kind)
+        n, p = frame.shape
+        if n < p + 2:  # before the values, whose checks would call every column of one row constant
             raise DataError(
                 f"AnchorRegression needs at least p + 2 = {p + 2} rows for {p} predictors (an intercept and one "
-                f"residual degree of freedom; with fewer the fit interpolates the data); X has {n}"
+                f"residual degree of freedom; with fewer the fit interpolates the data); X has {_samples(n)}"
             )
+        values = check_numeric_frame(frame, name="X", allow_constant=False).to_numpy(dtype=float)
+        names = list(map(str, frame.columns))
         # Solved on z-scores and mapped back: the coefficients are equivariant under rescaling
         # a column, which a least-squares solve on raw columns of very different scales is not
         # (its rank cut-off drops the small ones).
@@ -388,9 +479,9 @@ class IRM(_LinearPredictor, ParamsMixin):
     >>> y = x1 + rng.normal(size=2000)
     >>> x2 = y + rng.normal(size=2000) * (0.3 + 2 * env)          # spurious, unstable
     >>> X = pd.DataFrame({"x1": x1, "x2": x2})
-    >>> IRM(penalty=0.0).fit(X, y, env).coef_.round(2).tolist()      # pooled least squares
+    >>> IRM(penalty=0.0).fit(X, y, environment=env).coef_.round(2).tolist()      # pooled least squares
     [0.73, 0.26]
-    >>> IRM(penalty=100.0).fit(X, y, env).coef_.round(2).tolist()    # towards the invariant (1, 0)
+    >>> IRM(penalty=100.0).fit(X, y, environment=env).coef_.round(2).tolist()    # towards the invariant (1, 0)
     [0.9, 0.11]
     """
 
@@ -426,7 +517,8 @@ class IRM(_LinearPredictor, ParamsMixin):
         self.fit_intercept = fit_intercept
         self.random_state = random_state
 
-    def fit(self, X, y, environment) -> IRM:
+    @positional_deprecated("environment")
+    def fit(self, X, y, *, environment=None) -> IRM:
         """Train the invariant linear model.
 
         Parameters
@@ -434,8 +526,11 @@ class IRM(_LinearPredictor, ParamsMixin):
         X : pandas.DataFrame or array of shape (n_samples, n_features)
         y : str or array-like of shape (n_samples,)
             A column name of ``X`` or the target values.
-        environment : str or array-like of shape (n_samples,)
-            A column name of ``X`` or the environment label of every row.
+        environment : str or array-like of shape (n_samples,), optional
+            A column name of ``X`` or the environment label of every row. Keyword only
+            (by position it still works, with a ``FutureWarning``). Without it all rows are
+            one environment, whose invariance penalty vanishes at the least-squares fit:
+            the model is pooled (ridge) least squares.
 
         Returns
         -------
@@ -458,7 +553,9 @@ class IRM(_LinearPredictor, ParamsMixin):
 
         self._validate_params()
         solver = self.solver
-        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="IRM", min_rows_extra=0)
+        _two_dimensional(X, "IRM")
+        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="IRM", min_rows_extra=0,
+                                                        min_environments=1 if environment is None else 2)
         values = frame.to_numpy(dtype=float)
         names = list(map(str, frame.columns))
         n, p = values.shape

@@ -50,10 +50,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
 
-import jax
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
 from scm._lagged import LaggedGraph
@@ -63,7 +61,6 @@ from .._base import AnyOf, Boolean, HasAttributes, InstanceOf, Interval, Options
 from .._utils import adjust_pvalues, next_pow2, standardize
 from .._utils import progress as _progress
 from ..constraint import CIRunner
-from . import _kernels as _ts_kernels
 
 __all__ = [
     "PCMCI",
@@ -289,6 +286,8 @@ def _t_pvalues(r, df):
     one = ok & (np.abs(np.abs(r) - 1.0) <= np.finfo(float).tiny)
     out[one] = 0.0
     rest = ok & ~one
+    from scipy import stats  # here, not at import: importing the family stays light (docs/architecture.md)
+
     t = r[rest] * np.sqrt(df[rest] / (1.0 - r[rest] ** 2))
     out[rest] = 2.0 * stats.t.sf(np.abs(t), df[rest])
     return out
@@ -333,6 +332,10 @@ class _ParCorrBackend:
 
     def compute(self, keys):
         """Partial correlations and p-values of ``keys`` (normalised ``(x, y, Z)`` design columns)."""
+        import jax  # at the first test, not at import: importing the family does not import JAX
+
+        from . import _kernels as _ts_kernels
+
         k = max(len(z) for _, _, z in keys)
         kpad = max(_MIN_K, next_pow2(k))
         n_q = len(keys)

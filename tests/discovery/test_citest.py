@@ -77,12 +77,14 @@ def test_fisherz_matches_causallearn(seed):
     np.testing.assert_allclose(got, reference("fisherz", data, queries), rtol=0, atol=1e-10)
 
 
-def test_fisherz_one_program_for_every_set_size_and_batch_size():
-    """|S| = 0..6 and batches of 33 to 3,000 queries reuse one compiled kernel; a few
-    queries are computed on the host and agree with the kernel to 1e-12; large |S| and
-    batches larger than one call give the same p-values as small ones."""
+def test_fisherz_one_program_for_every_set_size_and_batch_size(monkeypatch):
+    """|S| = 0..6 and batches of 33 to 3,000 queries reuse one compiled kernel (the host
+    path turned off above 32 queries); a few queries are computed on the host and agree
+    with the kernel to 1e-12; large |S| and batches larger than one call give the same
+    p-values as small ones."""
     from discovery.citest import _citest
 
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 32)
     rng = np.random.default_rng(3)
     data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
     test = FisherZ(data)
@@ -103,6 +105,41 @@ def test_fisherz_one_program_for_every_set_size_and_batch_size():
     np.testing.assert_allclose(_citest._fisherz_host(test.correlation_, idx)[:, 0], kernel[0, :, 0], rtol=1e-12)
     big = (0, 1, list(range(2, 12)))  # |S| = 10: the K = 16 program
     assert test.pvalue(*big) == pytest.approx(float(reference("fisherz", data, [big])[0]), abs=1e-10)
+
+
+@pytest.mark.parametrize("bucket", [8, 16])
+def test_fisherz_host_path_equals_the_kernel(bucket, monkeypatch):
+    """The numpy path (batches up to _FISHERZ_HOST_MAX queries) and the jitted kernel run one body of
+    arithmetic: partial correlations and pivots agree to 1e-12 on every |S| of the bucket, on
+    correlated data and on nearly collinear columns, and p-values through FisherZ agree to 1e-12."""
+    from discovery.citest import _citest
+
+    rng = np.random.default_rng(7)
+    p = 14
+    data = rng.normal(size=(400, p)) @ rng.normal(size=(p, p))
+    data[:, -1] = data[:, 0] + 1e-6 * rng.normal(size=400)  # near collinearity: tiny pivots
+    corr = np.corrcoef(data, rowvar=False)
+    rows = []
+    for _ in range(600):
+        k = int(rng.integers(0, min(bucket, p) - 1))
+        rows.append(np.concatenate([rng.choice(p, size=k + 2, replace=False), np.full(bucket - k - 2, -1)]))
+    idx = np.array(rows, dtype=np.int64)
+    host = _citest._fisherz_host(corr, idx)
+    with jax.enable_x64(True):
+        kernel = np.asarray(_kernels.fisherz_batch(corr, idx[None]))[0]
+    assert host.shape == kernel.shape == (600, 2)
+    # the same queries flagged for the rank check (on these FisherZ refuses the data); elsewhere
+    # equal to 1e-12 (near-collinear queries amplify the last bit by their condition number)
+    flagged = kernel[:, 1] <= 1e-10
+    assert 0 < flagged.sum() < 600 and np.array_equal(host[:, 1] <= 1e-10, flagged)
+    np.testing.assert_allclose(host[~flagged], kernel[~flagged], rtol=1e-12, atol=1e-12)
+    # through the test: the same p-values whichever path a batch takes
+    test = FisherZ(data[:, :-1])
+    queries = [(int(r[0]), int(r[1]), [int(v) for v in r[2:] if v >= 0]) for r in idx if p - 1 not in r]
+    on_host = test.pvalues(queries)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 0)
+    on_kernel = test.pvalues(queries)
+    np.testing.assert_allclose(on_host, on_kernel, rtol=1e-12, atol=1e-12)
 
 
 def test_fisherz_statistic_and_known_answers():

@@ -163,3 +163,81 @@ def test_report_renders_in_headless_chromium(results, tmp_path):
     assert pixels.std() > 0.1  # text, tables and plots, not a uniform page
     header = pixels[:40].reshape(-1, 3).mean(axis=0)
     assert header[2] > header[0] + 0.2  # the blue title bar is there: the CSS applied
+
+
+# --------------------------------------------------------------------------- polish: ties, empty graphs, missing values
+def _best_cells(page: str) -> list:
+    import re
+
+    return re.findall(r"<td class='best'>([^<]*)</td>", page)
+
+
+def test_no_single_winner_for_ties_or_empty_graphs(tmp_path):
+    rows = [  # dataset, algorithm, shd, n_edges
+        ("tie", "a", 2.0, 3), ("tie", "b", 2.0, 4), ("tie", "c", 5.0, 4),
+        ("empty-wins", "empty", 1.0, 0), ("empty-wins", "c", 3.0, 2),
+        ("clear", "x", 1.0, 2), ("clear", "y", 3.0, 2),
+    ]
+    res = pd.DataFrame([{"algorithm": a, "dataset": d, "seed": 0, "shd": v, "n_edges": n, "fit_seconds": 0.1, "status": "ok",
+                         "error": ""} for d, a, v, n in rows])
+    page = write_report(res, tmp_path / "rep", metrics=["shd"]).read_text()
+    assert _best_cells(page) == ["1"]  # only x on "clear": a tie and an empty graph are not highlighted
+    assert page.count("<span class='tag'>empty graph</span>") == 1
+    assert "tied values and empty graphs" in page
+
+
+def test_plot_comparison_leaves_out_panels_without_values(results):
+    fig = plot_comparison(results, "sid_lower")  # no SID for the time series
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["er5", "sim"]
+
+
+class _Returns:
+    """An algorithm that returns a given graph."""
+
+    def __init__(self, graph=None):
+        self.graph = graph
+
+    def get_params(self, deep=True):
+        return {"graph": self.graph}
+
+    def set_params(self, **params):
+        self.graph = params.get("graph", self.graph)
+        return self
+
+    def fit(self, data):
+        self.graph_ = self.graph
+        return self
+
+
+@pytest.fixture(scope="module")
+def truth_free_results():
+    ds = scm.simulate.simulate(n_nodes=5, n_samples=300, random_state=0)
+    cols = list(ds.data.columns)
+    algos = {"pc": PC(), "bidirected": _Returns(PDAG(cols, bidirected=[(cols[0], cols[1])])), "empty": _Returns(PDAG(cols))}
+    return compare(algos, {"shop": ds.data, "sim": ds}, executor="sequential")
+
+
+def test_truth_free_report_says_what_it_shows(truth_free_results, tmp_path):
+    page = write_report(truth_free_results, tmp_path / "rep").read_text()
+    assert "shop have no true graph" in page or "shop has no true graph" in page
+    assert "the first panel is the consensus of the algorithms" in page
+    assert "Without a true graph" in page and "heldout_loglik" in page and "Agreement between algorithms" in page
+    assert "Edges are coloured against the truth" in page  # "sim" has a truth: its panels still are
+    # n/a (no truth on shop) and undefined (no held-out score for the <-> graph) are distinct markers, with the reason
+    assert "<span class='na' title='no true graph'>n/a</span>" in page
+    assert "<span class='undef' title='the graph has 1 bidirected (&lt;-&gt;) edge(s)" in page
+    names = sorted(p.name for p in (tmp_path / "rep").iterdir())
+    assert "graphs-shop.png" in names and "comparison-heldout_loglik.png" in names
+    assert "comparison-n_directed.png" not in names  # the edges by kind are in the table
+
+
+def test_report_without_any_truth_never_mentions_one(tmp_path):
+    ds = scm.simulate.simulate(n_nodes=4, n_samples=200, random_state=1)
+    res = compare({"pc": PC(), "pc-strict": PC(alpha=0.001)}, {"shop": ds.data}, executor="sequential")
+    page = write_report(res, tmp_path / "rep").read_text()
+    assert "coloured against the truth" not in page and "CPDAG of the true DAG" not in page
+    assert "No dataset has a known true graph" in page
+    # read back from results.csv (no attrs): the notes column still tells the markers apart, the mode is the same
+    back = pd.read_csv(tmp_path / "rep" / "results.csv")
+    page2 = write_report(back, tmp_path / "rep2").read_text()
+    assert "No dataset has a known true graph" in page2 and "coloured against the truth" not in page2

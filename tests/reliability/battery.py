@@ -71,12 +71,19 @@ from discovery import (
     ICPGraph,
     NonlinearICP,
     PCMCIPlus,
+    agreement_matrix,
+    bootstrap,
     check_graph,
     check_mechanisms,
     compare,
+    consensus_graph,
+    edge_counts,
+    edge_frequencies,
+    heldout_loglik,
     make_ci_test,
     plot_comparison,
     plot_graph,
+    plot_lagged_graph,
     write_report,
 )
 from discovery.citest import resolve_ci_test
@@ -437,6 +444,13 @@ def _model_kinds(name: str, model) -> list[Kind]:
     ]
 
 
+def _lagged_strengths():
+    """A val_matrix of _lagged_graph: strengths[i, j, lag] of COLUMNS[i](t - lag) -> COLUMNS[j](t)."""
+    val = np.zeros((4, 4, 2))
+    val[0, 1, 1], val[1, 2, 1], val[2, 3, 0], val[3, 2, 0] = 0.5, -0.4, 0.3, 0.3
+    return val
+
+
 KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("table", _with(data=_chain_frame), TABLE, expect={"single_column": "error_or_ok"}),
     _kind("ci-query", _with(data=_chain_frame, x="age", y="crp", z=("bmi",)), TABLE, names=("x", "z")),
@@ -480,6 +494,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           ("nan", "inf", "scale", "cycle", "mismatched_graphs", "wrong_type_frame"), frame="probs", victim="bmi",
           expect={"scale": "error_or_ok"}),
     _kind("lagged-graph", _with(graph=_lagged_graph), ("wrong_type_graph",)),
+    # the strengths of a lagged graph's links (a val_matrix); numeric strings are read as numbers, as numpy does
+    _kind("lagged-graph+strengths", _with(graph=_lagged_graph, strengths=_lagged_strengths),
+          ("nan", "inf", "neginf", "scale", "string", "wrong_type_frame"), frame="strengths",
+          expect={"scale": "error_or_ok", "string": "error_or_ok"}),
     _kind("lagged-pair", _with(true=_lagged_graph, est=lambda: LaggedGraph(COLUMNS, directed=[("age", "bmi", 1)])),
           ("mismatched_graphs", "wrong_type_graph")),
     _kind("adjacency", _with(adjacency=lambda: np.triu(np.ones((4, 4), dtype=int), 1), nodes=COLUMNS),
@@ -934,6 +952,13 @@ def compared(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _compare_summary(result, i):
+    """What ``scmkit compare DATA.csv`` found: the edges of each run (its log-likelihood is in the data's units)."""
+    table = pd.read_csv(pathlib.Path(i.tmp) / "report" / "results.csv")
+    return {"stdout_status": result.status, "edges": table[["algorithm", "n_edges", "n_directed", "n_undirected", "n_bidirected"]],
+            "status": table["status"].tolist()}
+
+
 def closed(ax):
     """A matplotlib axes' texts, the figure closed."""
     import matplotlib.pyplot as plt
@@ -1153,11 +1178,11 @@ ENTRIES: list[Entry] = [
       option="test", number="alpha", seed="random_state", slow=("clean", "integer", "environment_list")),
     E("discovery.ICPGraph", "table+context", lambda i: ICPGraph(**i.opts).fit(i.data, environment=i.context),
       option="test", number="alpha"),
-    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, i.environment),
+    E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, anchors=i.environment),
       number="gamma", summary=standardised_coef, check=_check_constant_coef,
       expect={"single_level_environment": SAME_OR_ERROR, "constant": SAME_OR_ERROR}),
     E("discovery.IRM", "x/y/environment",
-      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, i.environment), option="solver",
+      lambda i: IRM(n_steps=50, anneal_steps=10, **i.opts).fit(i.X, i.y, environment=i.environment), option="solver",
       number="learning_rate", seed="random_state", summary=standardised_coef),
     # ---- discovery: time series
     E("discovery.PCMCI", "series", lambda i: PCMCI(**i.opts).fit(i.data), option="ci_test", number="pc_alpha",
@@ -1200,6 +1225,28 @@ ENTRIES: list[Entry] = [
     E("discovery.compare", "table",
       lambda i: compared(compare({"pc": PC()}, {"chain": scm.Dataset(i.data, graph=CHAIN)}, executor="sequential", **i.opts)),
       path="cache_dir", summary=lambda r, i: r["shd"].tolist(), expect={"single_column": SAME_OR_ERROR}),
+    E("discovery.compare[no truth]", "table",
+      lambda i: compared(compare({"pc": PC()}, {"shop": i.data}, executor="sequential", **i.opts)), number="cv_folds",
+      summary=lambda r, i: r[["n_edges", "n_directed", "n_undirected"]].to_numpy(), expect={"single_column": SAME_OR_ERROR}),
+    E("discovery.heldout_loglik", "graph+data", lambda i: heldout_loglik(i.graph, i.data, **i.opts), count="n_folds",
+      seed="random_state", expect=NOT_SCALE_FREE),  # the log-density is in the data's units: a column x 1e300 shifts it
+    E("discovery.edge_counts", "graph", lambda i: edge_counts(i.graph), expect={"cycle": SAME_OR_ERROR}),
+    # graphs learned on the same data are compared on the nodes they share (CD-NOD's context node is its own)
+    E("discovery.agreement_matrix", "graph-pair", lambda i: agreement_matrix({"a": i.true, "b": i.est}),
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.edge_frequencies", "graph-pair", lambda i: edge_frequencies([i.true, i.est]),
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.consensus_graph", "graph-pair", lambda i: consensus_graph([i.true, i.est], **i.opts), number="threshold",
+      expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
+    E("discovery.bootstrap", "table", lambda i: bootstrap(PC(), i.data, **{"n_resamples": 4, "random_state": 0, **i.opts}),
+      option="resampling", number="n_resamples", seed="random_state", count="n_resamples", summary=lambda r, i: r.edges),
+    E("discovery.bootstrap[context]", "table+context",
+      lambda i: bootstrap(CDNOD(ci_test="fisherz"), i.data, n_resamples=3, random_state=0, fit_params={"context": i.context},
+                          **i.opts), option="resampling", summary=lambda r, i: r.edges, slow=True),
+    E("discovery.bootstrap[series]", "series", lambda i: bootstrap(PCMCI(), i.data, n_resamples=3, random_state=0, **i.opts),
+      number="block_length", summary=lambda r, i: r.edges, slow=True),
+    E("discovery.BootstrapResult.consensus", "parameters",
+      lambda i: bootstrap(PC(), _chain_frame(), n_resamples=4, random_state=0).consensus(**i.opts), number="threshold"),
     E("discovery.evaluation.summarise", "results", lambda i: summarise_results(i.results, i.metric),
       summary=lambda r, i: r[["dataset", "algorithm", "n"]]),
     E("discovery.plot_comparison", "results", lambda i: closed(plot_comparison(i.results, i.metric).axes[0])),
@@ -1216,6 +1263,10 @@ ENTRIES: list[Entry] = [
       option="implied"),
     E("discovery.check_mechanisms", "graph+data", lambda i: check_mechanisms(i.graph, i.data, **{"random_state": 0, **i.opts}),
       option="residual_test", number="alpha", seed="random_state", count="n_folds", summary=_mechanism_check_summary),
+    E("discovery.plot_lagged_graph", "lagged-graph", lambda i: closed(plot_lagged_graph(i.graph, **{"style": "summary", **i.opts})),
+      option="style", number="vmax"),
+    E("discovery.plot_lagged_graph[strengths]", "lagged-graph+strengths",
+      lambda i: closed(plot_lagged_graph(i.graph, strengths=i.strengths, style="summary"))),
     E("discovery.plot_graph", "graph-pair", lambda i: closed(plot_graph(i.est, truth=i.true, **i.opts)), option="layout",
       expect={"cycle": SAME_OR_ERROR, "mismatched_graphs": SAME_OR_ERROR}),
     # ---- scm: graphs
@@ -1239,6 +1290,8 @@ ENTRIES: list[Entry] = [
       expect={"cycle": SAME_OR_ERROR}),
     E("scm.PDAG.from_json", "json", lambda i: PDAG.from_json(i.text)),
     E("scm.LaggedGraph.from_json", "lagged-json", lambda i: LaggedGraph.from_json(i.text)),
+    E("scm.LaggedGraph.to_dot", "lagged-graph+strengths", lambda i: i.graph.to_dot(strengths=i.strengths, **i.opts),
+      number="digits"),
     E("scm.LaggedGraph.from_array", "adjacency", lambda i: LaggedGraph.from_array(np.stack([i.adjacency, i.adjacency], -1), i.nodes),
       expect={"cycle": SAME_OR_ERROR}),
     # ---- scm: models
@@ -1420,6 +1473,13 @@ ENTRIES: list[Entry] = [
     E("scmkit compare", "cli-parameters",
       lambda i: cli(["compare", "--datasets", "linear-er10", "--algorithms", "pc-fisherz", "-o", i.tmp / "report",
                      "--no-progress", *argv(i.opts)]), option="--algorithms", seed="--seeds", path="--cache"),
+    E("scmkit compare DATA.csv", "cli-csv",
+      lambda i: cli(["compare", csv(i), "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o", i.tmp / "report", "--no-progress",
+                     *argv(i.opts)]), number="--folds", count="--bootstrap", summary=_compare_summary,
+      slow=("integer", "scale", "zero_count", "one_count")),  # full runs with a report; the refusals are quick
+    E("scmkit compare DATA.csv --context", "cli-csv+context",
+      lambda i: cli(["compare", csv(i), "--context", i.context, "--algorithms", "pc-fisherz", "--bootstrap", 0, "-o",
+                     i.tmp / "report", "--no-progress", *argv(i.opts)]), summary=_compare_summary, slow=True),
     E("scmkit compare[-o]", "cli-parameters",
       lambda i: cli(["compare", "--datasets", "linear-er10", "--algorithms", "pc-fisherz", "--no-progress",
                      *argv({"-o": i.tmp / "report", **i.opts})]), option="--datasets", path="-o"),
@@ -1469,6 +1529,7 @@ EXCLUDED: dict[str, str] = {
     "discovery.evaluation.Capability": "the record register_algorithm returns",
     "discovery.evaluation.GraphCheck": "the result of check_graph",
     "discovery.evaluation.MechanismCheck": "the result of check_mechanisms",
+    "discovery.citest.LockStep": "runs a user function over items (no data of its own); reached through discovery.bootstrap",
     "estimators.Estimand": "the result of identify",
     "estimators.Prob": "a node of an Estimand's expression",
     "estimators.Product": "a node of an Estimand's expression",

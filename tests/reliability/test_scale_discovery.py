@@ -299,7 +299,9 @@ def test_nonlinear_icp_does_not_depend_on_the_scale_of_a_column(test, examples):
 
 
 def _equivariant_fit(make, frame, env, anchors=None):
-    model = make().fit(frame.drop(columns="y"), frame["y"].to_numpy(), env if anchors is None else anchors)
+    model = make()
+    keyword = "anchors" if isinstance(model, AnchorRegression) else "environment"  # keyword only: scikit-learn's fit(X, y)
+    model.fit(frame.drop(columns="y"), frame["y"].to_numpy(), **{keyword: env if anchors is None else anchors})
     return model.coef_, model.intercept_
 
 

@@ -1,6 +1,7 @@
 """LaggedGraph: construction, validation, conversions and the time-series CPDAG."""
 
 import json
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -180,3 +181,84 @@ def test_lagged_graph_pickles_and_copies():
     back = pickle.loads(pickle.dumps(g))
     assert back == g and back.tau_max == 3
     assert copy.deepcopy(g) == g
+
+
+# ------------------------------------------------------------------------------ Graphviz DOT
+def _dot_edges(text):
+    """(tail, head) -> attribute text of the visible edges of DOT text (one statement per line)."""
+    import re
+
+    out = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r'\s*"(.+?)" -> "(.+?)" \[(.*)\];', line)
+        if m and "style=invis" not in m[3]:
+            assert (m[1], m[2]) not in out
+            out[(m[1], m[2])] = m[3]
+    return out
+
+
+def test_to_dot_draws_each_edge_once_between_nodes_by_lag(mixed):
+    text = mixed.to_dot(name="TS")
+    assert text.startswith("digraph TS {\n  rankdir=LR;") and text.endswith("}")
+    for lag in range(4):  # tau_max = 3: four columns, the nodes of a lag in one rank
+        names = " ".join(f'"{v}(t-{lag})";' if lag else f'"{v}(t)";' for v in "XYZ")
+        assert f'subgraph "lag {lag}" {{ rank=same; {names} }}' in text
+    assert _dot_edges(text) == {
+        ("X(t-1)", "X(t)"): 'label="1"',
+        ("X(t-2)", "Y(t)"): 'label="2"',
+        ("Y(t)", "Z(t)"): 'label="0"',
+        ("X(t)", "Y(t)"): 'label="0", dir=none',
+        ("X(t)", "Z(t)"): 'label="0", dir=none, style=dotted',
+    }
+    assert text.count("style=invis") == 3 * 3  # each variable's lags in one row
+
+
+def test_to_dot_strengths_from_a_val_matrix_or_a_mapping(mixed):
+    val = np.arange(3 * 3 * 4, dtype=float).reshape(3, 3, 4) / 100 - 0.2
+    edges = _dot_edges(mixed.to_dot(strengths=val, digits=3))
+    idx = {"X": 0, "Y": 1, "Z": 2}
+    for (tail, head), attrs in edges.items():
+        s, t = tail.split("(")[0], head.split("(")[0]
+        lag = int(tail.split("t-")[1][:-1]) if "t-" in tail else 0
+        assert attrs.startswith(f'label="{lag}: {val[idx[s], idx[t], lag]:.3g}"')
+    # a mapping names some edges; an undirected edge under either order of its ends
+    edges = _dot_edges(mixed.to_dot(strengths={("Y", "X", 0): 0.123456, ("X", "Y", 2): -1e-5}))
+    assert edges[("X(t)", "Y(t)")] == 'label="0: 0.12", dir=none'
+    assert edges[("X(t-2)", "Y(t)")] == 'label="2: -1e-05"'
+    assert edges[("X(t-1)", "X(t)")] == 'label="1"'
+
+
+def test_to_dot_is_valid_graphviz(mixed):
+    pydot = pytest.importorskip("pydot")
+    with warnings.catch_warnings():  # pydot's parser calls pyparsing's deprecated names
+        warnings.simplefilter("ignore", DeprecationWarning)
+        (parsed,) = pydot.graph_from_dot_data(mixed.to_dot())
+    g = nx.nx_pydot.from_pydot(parsed)
+    visible = {(a.strip('"'), b.strip('"')) for a, b, d in g.edges(data=True) if d.get("style") != "invis"}
+    assert visible == set(_dot_edges(mixed.to_dot()))
+    assert len({n.strip('"') for n in g.nodes}) == 3 * 4
+
+
+@pytest.mark.parametrize(
+    "strengths, error, match",
+    [
+        (np.zeros((3, 3)), scm.ParameterError, r"shape \(3, 3, L\) with L > 2"),
+        (np.zeros((3, 3, 2)), scm.ParameterError, r"L > 2"),
+        (np.full((3, 3, 4), np.nan), scm.ParameterError, r"strength of X\(t-1\) -> X\(t\) .* finite number; got nan"),
+        ("strong", scm.ParameterError, "shape"),
+        ({("X", "Y", 1): 0.5}, scm.ParameterError, r"X\(t-1\) -> Y\(t\), which is not an edge"),
+        ({("X", "Q", 1): 0.5}, UnknownNodeError, "'Q'"),
+        ({("X", "Y"): 0.5}, scm.ParameterError, r"\(source, target, lag\) tuples"),
+        ({("X", "Y", 2): True}, scm.ParameterError, "finite number; got True"),
+        ({("X", "Y", 2): np.inf}, scm.ParameterError, "finite number; got inf"),
+    ],
+)
+def test_to_dot_refuses_bad_strengths(mixed, strengths, error, match):
+    with pytest.raises(error, match=match):
+        mixed.to_dot(strengths=strengths)
+
+
+def test_to_dot_of_an_empty_graph_and_bad_digits():
+    assert LaggedGraph(["A"]).to_dot() == 'digraph G {\n  rankdir=LR;\n  subgraph "lag 0" { rank=same; "A(t)"; }\n}'
+    with pytest.raises(scm.ParameterError, match="'digits'"):
+        LaggedGraph(["A"]).to_dot(digits=0)

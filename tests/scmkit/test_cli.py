@@ -271,3 +271,92 @@ def test_output_closed_by_its_reader_is_not_an_error():
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert err == b""
+
+
+# --------------------------------------------------------------------------- compare on the user's data
+@pytest.fixture(scope="module")
+def user_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("user")
+    simulate.simulate(n_nodes=5, n_samples=300, random_state=0).data.to_csv(d / "shop.csv", index=False)
+    envs = simulate.multi_environment(simulate.random_dag(4, 2, random_state=1), n_environments=3, n_samples=100,
+                                      changing=1, random_state=1)
+    envs.data.rename(columns={"environment": "site"}).to_csv(d / "sites.csv", index=False)
+    ts = simulate.time_series(n_series=3, n_timepoints=200, max_lag=1, random_state=0).data
+    ts.assign(time=range(200)).to_csv(d / "series.csv", index=False)
+    ts.assign(time=range(200)).sample(frac=1.0, random_state=0).to_csv(d / "shuffled.csv", index=False)
+    return d
+
+
+def test_compare_user_csv_writes_a_truth_free_report(user_files, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["compare", str(user_files / "shop.csv"), "--algorithms", "pc-fisherz", "notears-linear", "--bootstrap", "0",
+                 "-o", str(out), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["algorithm"]) == ["pc-fisherz", "notears-linear"] and set(table["dataset"]) == {"shop"}
+    assert (table["status"] == "ok").all() and table[["n_edges", "heldout_loglik", "mean_shd_to_others"]].notna().all().all()
+    assert "shd" not in table.columns and "notes" in table.columns
+    page = (out / "index.html").read_text()
+    assert "No dataset has a known true graph" in page and "coloured against the truth" not in page
+    assert (out / "graphs-shop.png").exists()
+    assert "heldout_loglik" in captured.out and "report:" in captured.out
+    # what it does after the runs, on stderr
+    err = captured.err.strip().splitlines()
+    assert any(line.startswith("scmkit: ") and "writing the report" in line and str(out) in line for line in err)
+    assert any(line.startswith("scmkit: wrote ") for line in err)
+
+
+@pytest.mark.slow
+def test_compare_user_csv_with_context_and_time_index(user_files, tmp_path, capsys):
+    out = tmp_path / "envs"
+    assert main(["compare", str(user_files / "sites.csv"), "--context", "site", "--algorithms", "pc-fisherz", "icp",
+                 "--bootstrap", "4", "-o", str(out), "--no-progress"]) == 0
+    table = pd.read_csv(out / "results.csv")
+    assert list(table["algorithm"]) == ["pc-fisherz", "icp"] and (table["status"] == "ok").all()
+    assert table["stability"].between(0, 1).all()  # resamples stratified by site (discovery.bootstrap)
+    # a time series: rows sorted by the time column, which is dropped; a shuffled file gives the same answer
+    runs = []
+    for name in ("series", "shuffled"):
+        out = tmp_path / name
+        assert main(["compare", str(user_files / f"{name}.csv"), "--time-index", "time", "--algorithms", "pcmci-parcorr",
+                     "--bootstrap", "0", "-o", str(out), "--no-progress"]) == 0
+        runs.append(pd.read_csv(out / "results.csv"))
+    assert runs[0]["n_lagged"].iloc[0] > 0
+    cols = ["n_edges", "n_lagged", "n_contemporaneous", "heldout_loglik"]
+    pd.testing.assert_frame_equal(runs[0][cols], runs[1][cols])
+
+
+@pytest.mark.parametrize(
+    "make, args, message",
+    [
+        (None, [], "no such file"),
+        ("a,b\n" + "".join(f"{i},x{i}\n" for i in range(12)), [], "non-numeric column(s) 'b'"),
+        ("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(12)), ["--context", "site"], "--context column 'site' not in the file"),
+        ("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(12)), ["--time-index", "t"], "--time-index column 't' not in the file"),
+        ("a,b,t\n" + "".join(f"{i},{i % 3},{i // 2}\n" for i in range(12)), ["--time-index", "t"], "repeats the time"),
+        ("a,b,t\n" + "".join(f"{i},{i % 3},day{i}\n" for i in range(12)), ["--time-index", "t"], "neither numbers nor dates"),
+        ("a,b,s\n" + "".join(f"{i},{i % 3},1\n" for i in range(12)), ["--context", "s"], "single value"),
+        ("a,b,s\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(12)), ["--context", "s", "--time-index", "a"],
+         "exclude each other"),
+        ("a,b\n" + "".join(f"{i},7\n" for i in range(12)), [], "'b' are constant"),
+        ("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(12)), ["--datasets", "sachs"], "--datasets selects from the bundled"),
+    ],
+)
+def test_compare_user_csv_bad_input_is_one_named_line(tmp_path, capsys, make, args, message):
+    path = tmp_path / "in.csv"
+    if make is not None:
+        path.write_text(make)
+    assert main(["compare", str(path), *args, "-o", str(tmp_path / "out"), "--no-progress"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scmkit: error: ") and message in lines[0], lines
+
+
+def test_compare_hints_at_a_data_file_after_algorithms(user_files, tmp_path, capsys):
+    assert main(["compare", "--algorithms", "pc-fisherz", str(user_files / "shop.csv"), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "looks like a data file: put data files before --algorithms" in err
+
+
+def test_suite_options_for_data_files_are_refused_without_them(tmp_path, capsys):
+    assert main(["compare", "--context", "site", "-o", str(tmp_path)]) == 2
+    assert "--context applies to data files" in capsys.readouterr().err
