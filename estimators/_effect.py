@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scm import SCM, DataError, ParameterError, UnknownNodeError
+from scm import SCM, DataError, ParameterError, QueryResult, UnknownNodeError
+from scm._bootstrap import Query, answer_query, check_n_bootstrap, require_fitted
 from scm._scale import safe_std
 from scm._validation import as_dataframe, check_in_range, check_nodes, check_numeric_frame, check_option, check_random_state
 
@@ -37,7 +38,8 @@ class EffectResult:
         contrast with ``baseline`` when given). NaN when the effect is not identified
         (``identified`` is False): there is no one number to report.
     std_err : float
-        NaN when not identified.
+        NaN when not identified, and when not available: on an SCM fitted to data without
+        ``n_bootstrap`` (the explanation says so).
     conf_int : (float, float)
         When not identified: the envelope of the possible effects' intervals, which covers
         the true effect with at least the intervals' confidence if the true DAG is in the
@@ -62,6 +64,9 @@ class EffectResult:
         The smallest and largest possible effect and the envelope of their intervals (a
         property): from ``possible_effects`` when not identified, else the estimate twice
         and ``conf_int``.
+    uncertainty : scm.QueryResult or None
+        SCM queries: the answer behind ``estimate`` with its uncertainty (the bootstrap
+        replicates and failed refits with ``n_bootstrap``, the Monte-Carlo error, a note).
     """
 
     estimate: float
@@ -75,6 +80,7 @@ class EffectResult:
     dose_response: pd.DataFrame | None = field(default=None, repr=False)
     identified: bool = True
     possible_effects: IDAResult | None = field(default=None, repr=False)
+    uncertainty: QueryResult | None = field(default=None, repr=False)
 
     @property
     def range(self) -> EffectRange:
@@ -114,6 +120,7 @@ def effect(
     n_samples: int = 100_000,
     alpha: float = 0.05,
     random_state=None,
+    n_bootstrap: int = 0,
 ) -> EffectResult:
     """Estimate the causal effect of ``treatment`` on ``outcome``, explaining each choice.
 
@@ -131,7 +138,8 @@ def effect(
     ``range`` and ``conf_int`` their range and the envelope of their intervals.
 
     With a fitted :class:`scm.SCM` instead of data: ``E[outcome | do(treatment =
-    value)]`` in closed form (linear models) or by simulation.
+    value)]`` in closed form (linear models) or by simulation, with a bootstrap interval
+    over refits of the model (``n_bootstrap``).
 
     Parameters
     ----------
@@ -155,6 +163,12 @@ def effect(
     alpha : float
         1 - confidence level.
     random_state : None, int or Generator
+    n_bootstrap : int
+        SCM only: refits of a model fitted by ``SCM.fit`` on resamples of its data (0: none).
+        The standard error is the replicates' standard deviation and the interval their
+        percentiles (see :meth:`scm.SCM.interventional_mean`). A fitted model queried without
+        them has ``std_err`` and ``conf_int`` NaN: its estimation error is unknown (a model
+        built by hand answers exactly, or with Monte-Carlo error only).
 
     Returns
     -------
@@ -191,11 +205,16 @@ def effect(
             raise ParameterError("an SCM carries its own graph; call effect(model, treatment=..., outcome=..., value=...)")
         if graph is not None and treatment is None:  # effect(model, "x", "y") positional use
             treatment, outcome = graph, treatment
-        return _effect_scm(data, treatment, outcome, value, baseline, n_samples, alpha, random_state)
+        return _effect_scm(data, treatment, outcome, value, baseline, n_samples, alpha, random_state, n_bootstrap)
     if graph is None:
         raise ParameterError("effect(data, graph, treatment, outcome) needs a causal graph (or pass a fitted scm.SCM)")
     if value is not None or baseline is not None:
         raise ParameterError("'value' and 'baseline' are for SCM queries; with data the ATE or dose-response is estimated")
+    if not (isinstance(n_bootstrap, numbers.Integral) and n_bootstrap == 0):
+        raise ParameterError(
+            f"The 'n_bootstrap' parameter of effect is for a fitted scm.SCM (got {n_bootstrap!r} with data); with data, give "
+            "an estimator instance with bootstrap=..., e.g. estimator=DoubleML(bootstrap=200)"
+        )
     frame = as_dataframe(data, name="data")
     for role, name in (("treatment", treatment), ("outcome", outcome)):
         if name is None:
@@ -415,7 +434,7 @@ def _effect_id(frame, graph, latent, unobserved, treatment, outcome, lines, alph
     return EffectResult(value, se, (float(lo), float(hi)), "ID: plug-in", "\n".join(lines), None, str(est), est)
 
 
-def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, random_state):
+def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, random_state, n_bootstrap=0):
     for role, name in (("treatment", treatment), ("outcome", outcome)):
         if name is None:
             raise ParameterError(f"give {role}=...")
@@ -435,34 +454,64 @@ def _effect_scm(model, treatment, outcome, value, baseline, n_samples, alpha, ra
         if not isinstance(v, numbers.Real) or not np.isfinite(v):
             raise ParameterError(f"intervention values must be finite numbers; got {v!r}")
     check_in_range(n_samples, name="n_samples", low=2, inclusive="left", integer=True, owner="effect")
+    n_bootstrap = check_n_bootstrap(n_bootstrap, owner="effect")
+    recipe = require_fitted(model, owner="effect") if n_bootstrap else None
+    values = [float(v) for v in values]
+    baseline = float(baseline) if baseline is not None else None
     try:
-        means = [float(model.interventional_mean({treatment: float(v)})[outcome]) for v in values]
-        base = float(model.interventional_mean({treatment: float(baseline)})[outcome]) if baseline is not None else None
-        method, ses = "closed form", [0.0] * len(values)
-        how = "the SCM is linear, so E[Y | do(X = x)] = ((I - B^T)^-1 (c + E[e]))_Y exactly"
+        for v in values[:1]:
+            model._closed_form_mean({treatment: v})
+        closed = recipe is None or recipe.is_linear()  # refits of an "auto" or regressor fit may be non-linear
     except ParameterError:
-        rng = check_random_state(random_state)
-        seed = int(rng.integers(2**31 - 1))
-        draws = {v: model.do({treatment: float(v)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float) for v in values}
-        means = [float(draws[v].mean()) for v in values]
-        ses = [float(safe_std(draws[v], ddof=1) / np.sqrt(n_samples)) for v in values]
-        base = None
-        if baseline is not None:
-            b = model.do({treatment: float(baseline)}).sample(n_samples, random_state=seed)[outcome].to_numpy(float)
-            base = float(b.mean())
-            diffs = {v: draws[v] - b for v in values}  # common random numbers
-            ses = [float(safe_std(diffs[v], ddof=1) / np.sqrt(n_samples)) for v in values]
+        closed = False
+    query = _SCMEffectQuery(treatment, outcome, values, baseline, None if closed else n_samples)
+    res = answer_query(model, query, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, owner="effect")
+    if closed:
+        method, how = "closed form", "the SCM is linear, so E[Y | do(X = x)] = ((I - B^T)^-1 (c + E[e]))_Y exactly"
+    else:
         method = "simulation"
-        how = (f"the SCM has non-linear mechanisms, so {n_samples} samples of the intervened model (common random "
-               "numbers across values); the interval is Monte-Carlo error only")
-    from scipy import stats
-
-    z = stats.norm.ppf(1 - alpha / 2)
-    est = [m - base if base is not None else m for m in means]
+        how = (f"the SCM has non-linear mechanisms{' (or its refits may)' if recipe is not None else ''}, so {n_samples} "
+               "samples of the intervened model (common random numbers across values)")
+    est, ses = res.estimate.to_numpy(), res.std_err.to_numpy()
+    lo, hi = res.ci_low.to_numpy(), res.ci_high.to_numpy()
     what = f"E[{outcome} | do({treatment} = x)]" + (f" - E[{outcome} | do({treatment} = {baseline})]" if baseline is not None else "")
-    explanation = f"Query on a fitted SCM: {what}.\nMethod: {method}: {how}."
+    explanation = f"Query on a fitted SCM: {what}.\nMethod: {method}: {how}.\nUncertainty: {res.note}."
+    if not closed and res.interval != "Monte-Carlo normal":
+        explanation += f"\nMonte-Carlo std. error of the estimate alone: {float(res.mc_std_err.iloc[0]):.3g}."
+    if res.n_failed:
+        explanation += f"\n{res.n_failed} of {n_bootstrap} refits failed and are left out: {res.failures}."
     curve = None
     if len(values) > 1:
-        curve = pd.DataFrame({treatment: values, "estimate": est, "std_err": ses,
-                              "lower": np.array(est) - z * np.array(ses), "upper": np.array(est) + z * np.array(ses)})
-    return EffectResult(est[0], ses[0], (est[0] - z * ses[0], est[0] + z * ses[0]), method, explanation, dose_response=curve)
+        curve = pd.DataFrame({treatment: values, "estimate": est, "std_err": ses, "lower": lo, "upper": hi})
+    return EffectResult(float(est[0]), float(ses[0]), (float(lo[0]), float(hi[0])), method, explanation, dose_response=curve,
+                        uncertainty=res)
+
+
+class _SCMEffectQuery(Query):
+    """``E[outcome | do(treatment = v)]`` for each value (minus the baseline's), closed form or by simulation."""
+
+    def __init__(self, treatment, outcome, values: list, baseline, n_samples: int | None):
+        self.treatment, self.outcome, self.values, self.baseline, self.n_samples = treatment, outcome, values, baseline, n_samples
+        self.labels = pd.Index(values, name=treatment)
+        self.exact = n_samples is None
+        self.method = "closed form" if self.exact else f"simulation ({n_samples} draws)"
+
+    def __call__(self, model, rng):
+        return self.point(model, rng)[0]
+
+    def point(self, model, rng):
+        if self.exact:
+            mean = [float(model._closed_form_mean({self.treatment: v})[self.outcome]) for v in self.values]
+            base = float(model._closed_form_mean({self.treatment: self.baseline})[self.outcome]) if self.baseline is not None else 0.0
+            return np.array(mean) - base, np.zeros(len(mean))
+        seed = int(rng.integers(2**31 - 1))  # common random numbers across values
+
+        def draws(v):
+            return model.do({self.treatment: v}).sample(self.n_samples, random_state=seed)[self.outcome].to_numpy(float)
+
+        ys = [draws(v) for v in self.values]
+        if self.baseline is not None:
+            b = draws(self.baseline)
+            ys = [y - b for y in ys]
+        est = np.array([y.mean() for y in ys])
+        return est, np.array([float(safe_std(y, ddof=1)) / np.sqrt(self.n_samples) for y in ys])

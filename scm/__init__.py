@@ -7,11 +7,13 @@ real datasets. This package depends on no other part of scmkit.
 """
 
 from . import datasets, simulate  # the modules: scm.simulate.simulate(...), scm.datasets.sachs(...)
+from ._bootstrap import QueryResult
 from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_structures
 from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
 from ._enumerate import dags_in_class
 from ._exceptions import (
+    BootstrapError,
     ConvergenceError,
     CycleError,
     DataError,
@@ -75,10 +77,12 @@ __all__ = [
     "GraphChangedError",
     "NotFittedError",
     "ConvergenceError",
+    "BootstrapError",
     "OrientationWarning",
     # models
     "SCM",
     "SCMClass",
+    "QueryResult",
     "fit_scm",
     "check_fit_data",
     "choose_mechanisms",

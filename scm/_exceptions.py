@@ -18,6 +18,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "ConvergenceError",
+    "BootstrapError",
     "OrientationWarning",
 ]
 
@@ -73,6 +74,16 @@ class NotFittedError(ScmkitError, AttributeError):
 
 class ConvergenceError(ScmkitError, RuntimeError):
     """An optimisation diverged (NaN loss) or failed to converge."""
+
+
+class BootstrapError(DataError):
+    """Too many bootstrap refits of a fitted model failed for its interval to be trusted.
+
+    Refits fail on resamples that cannot be fitted (a parent constant in a small resample,
+    collinear parents, ...). A few failures are counted and reported with the answer; past a
+    tenth of the resamples the interval would describe only the resamples that happen to be
+    fittable, so the query is refused instead.
+    """
 
 
 class OrientationWarning(UserWarning):

@@ -9,9 +9,11 @@ held-out rows), :func:`fit_mechanism` (one node on its parents) and :func:`fit_n
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -598,6 +600,11 @@ def _fit_noise(g: nx.DiGraph, data: pd.DataFrame, node, mechanism: Mechanism, ki
             f"the residuals of node {node!r} are beyond the float64 range (about 1.8e308): its values span too much "
             "for its noise to be represented; rescale the column"
         )
+    return _noise_from_residuals(resid, kind, node)
+
+
+def _noise_from_residuals(resid: np.ndarray, kind: str, node) -> Noise:
+    """A node's noise from its (finite) residuals: resampled as they are, or a Gaussian of their moments."""
     # Centre additive noise into the intercept of linear mechanisms (residuals of OLS have mean ~0).
     if kind == "empirical":
         return Empirical(resid)
@@ -656,7 +663,13 @@ def fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", random
     Returns
     -------
     SCM or SCMClass
-        An :class:`SCMClass` with ``orientation="all"``, else an SCM.
+        An :class:`SCMClass` with ``orientation="all"``, else an SCM. A fitted SCM remembers
+        its fit recipe (the graph, a private copy of the encoded data, the mechanism spec, the
+        noise kind and the seed), so that its queries can refit it on resamples of the data:
+        ``n_bootstrap=`` of :meth:`SCM.interventional_mean`, :meth:`SCM.interventional_quantity`,
+        :meth:`SCM.counterfactual` and :func:`estimators.effect` gives their answers a standard
+        error and an interval. The copy is made once; the caller's frame is neither kept nor
+        changed. Models derived from it by :meth:`SCM.do` have no recipe.
 
     Raises
     ------
@@ -754,11 +767,82 @@ def _fit_scm(graph, data, mechanism="linear", *, noise: str = "empirical", rando
 
     check_option(noise, ("empirical", "gaussian"), name="noise", owner="SCM.fit")
     g, encoded, states = check_fit_data(graph, data)
-    # check_fit_data has checked the graph and the data: the phases' implementations skip their checks
-    choice = _choose_mechanisms(g, encoded, mechanism, states, random_state)
-    mechanisms = {node: _fit_mechanism(g, encoded, node, choice[node], states) for node in g.nodes}
-    noises = {node: _fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
+    recipe = _FitRecipe.build(g, encoded, states, mechanism, noise, random_state)
+    choice, mechanisms, noises = _fit_phases(g, encoded, states, mechanism, noise, random_state)
     model = SCM(g, mechanisms, noises)
     model.fitted_mechanisms_ = {node: c if isinstance(c, str) else type(c).__name__ for node, c in choice.items()}
     model.fitted_parents_ = {n: model.parents(n) for n in g.nodes}
+    model._recipe = recipe
     return model
+
+
+def _fit_phases(g, encoded: pd.DataFrame, states: dict, mechanism, noise: str, random_state):
+    """The last three phases of :func:`fit_scm` on encoded data: the choice, the mechanisms and the noises.
+
+    :func:`check_fit_data` has checked the graph and the data (once, for the fit and every bootstrap refit
+    of its rows): the phases' implementations skip their checks.
+    """
+    choice = _choose_mechanisms(g, encoded, mechanism, states, random_state)
+    mechanisms = {node: _fit_mechanism(g, encoded, node, choice[node], states) for node in g.nodes}
+    noises = {node: _fit_noise(g, encoded, node, mechanisms[node], noise) for node in g.nodes}
+    return choice, mechanisms, noises
+
+
+@dataclass(frozen=True)
+class _FitRecipe:
+    """What :func:`fit_scm` did, so that it can be done again on a resample of the rows (the bootstrap).
+
+    ``graph`` is a copy of the DAG at fit time and ``data`` a private copy of the encoded data
+    (made once, at fit time: the caller's frame is neither kept nor changed); ``states`` are the
+    discrete nodes' state labels of the full data, kept for every resample (a state absent from a
+    resample keeps its place in the table). ``mechanism`` is the spec as given (regressors
+    cloned) and ``random_state`` the seed of the fit as given (a Generator is copied before use).
+    """
+
+    graph: nx.DiGraph
+    data: pd.DataFrame
+    states: dict
+    mechanism: object
+    noise: str
+    random_state: object
+
+    @classmethod
+    def build(cls, g, encoded, states, mechanism, noise, random_state) -> _FitRecipe:
+        if isinstance(mechanism, Mapping):
+            spec = {node: _copy_spec(s) for node, s in mechanism.items()}
+        else:
+            spec = _copy_spec(mechanism)
+        seed = copy.deepcopy(random_state) if isinstance(random_state, np.random.Generator) else random_state
+        return cls(g.copy(), encoded.reset_index(drop=True).copy(deep=True), dict(states), spec, noise, seed)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.data)
+
+    def is_linear(self) -> bool:
+        """Whether every refit is ordinary least squares: continuous nodes only, ``"linear"`` at every node."""
+        if self.states:
+            return False
+        if isinstance(self.mechanism, Mapping):
+            return all(isinstance(s, str) and s == "linear" for s in self.mechanism.values())
+        return isinstance(self.mechanism, str) and self.mechanism == "linear"
+
+    def refit(self, rows=None, random_state=None):
+        """The recipe on the rows ``rows`` of the data (all rows when None): a new :class:`SCM`.
+
+        Raises what :func:`fit_scm` raises on such data (a constant parent in a small resample, ...).
+        """
+        from ._scm import SCM
+
+        data = self.data if rows is None else self.data.take(rows).reset_index(drop=True)
+        _, mechanisms, noises = _fit_phases(self.graph, data, self.states, self.mechanism, self.noise, random_state)
+        return SCM(self.graph, mechanisms, noises)
+
+
+def _copy_spec(spec):
+    """A mechanism spec as the recipe keeps it: a string as is, a regressor cloned (later changes to it do not leak in)."""
+    if isinstance(spec, str) or not hasattr(spec, "get_params"):
+        return spec
+    from sklearn.base import clone
+
+    return clone(spec)

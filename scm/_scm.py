@@ -10,6 +10,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ._bootstrap import (
+    CounterfactualQuery,
+    MeanQuery,
+    QuantityQuery,
+    answer_query,
+    check_alpha,
+    check_n_bootstrap,
+    check_n_samples,
+    require_fitted,
+)
 from ._dsep import topological_order
 from ._exceptions import DataError, GraphChangedError, GraphError, NotInvertibleError, ParameterError, UnknownNodeError
 from ._graph import as_dag
@@ -17,6 +27,7 @@ from ._mechanisms import Constant, Discrete, Functional, Linear, Mechanism, Outp
 from ._noise import Gaussian, Noise, as_noise, is_distribution
 from ._validation import (
     as_dataframe,
+    check_bool,
     check_in_range,
     check_memory,
     check_nodes,
@@ -64,6 +75,7 @@ class SCM:
     def __init__(self, graph, mechanisms: Mapping, noise: Mapping | None = None):
         self._graph = as_dag(graph)
         self._order = topological_order(self._graph)
+        self._recipe = None  # set by SCM.fit: what to refit on resamples of the data (the bootstrap)
         missing = [n for n in self._graph.nodes if n not in mechanisms]
         if missing:
             raise UnknownNodeError(f"no mechanism given for node(s) {missing}")
@@ -95,6 +107,18 @@ class SCM:
             if nz is None:
                 nz = mech.default_noise() or Gaussian(1.0)
             self._noise[node] = as_noise(nz, name=f"noise of node {node!r}")
+
+    @classmethod
+    def _like(cls, template: SCM, mechanisms: dict, noise: dict) -> SCM:
+        """A model on ``template``'s graph with new mechanisms and noises, without validating again.
+
+        For the bootstrap's refits: ``mechanisms`` must be bound to the parents in ``template``'s
+        order (as :func:`fit_scm` binds them) and ``noise`` be scmkit noises, one per node.
+        """
+        model = cls.__new__(cls)
+        model._graph, model._order, model._parents = template._graph, template._order, template._parents
+        model._mechanisms, model._noise, model._recipe = dict(mechanisms), dict(noise), None
+        return model
 
     # ---------------------------------------------------------------- access
     @property
@@ -461,7 +485,8 @@ class SCM:
         values = self._propagate({node: checked[node].to_numpy(dtype=float) for node in needed}, n, fixed=kept)
         return pd.DataFrame({node: values[node] for node in self._graph.nodes}, index=frame.index)
 
-    def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None) -> pd.DataFrame:
+    def counterfactual(self, observed, interventions: Mapping, *, n_samples: int = 1, random_state=None, n_bootstrap: int = 0,
+                       alpha: float = 0.05, progress: bool = False, executor=None):
         """Counterfactuals by abduction, action and prediction.
 
         For each observed unit: recover its noise from the observed values
@@ -486,12 +511,27 @@ class SCM:
         n_samples : int
             Draws per unit when discrete noise posteriors are involved.
         random_state : None, int or Generator
+        n_bootstrap : int
+            0 (the default): the counterfactuals of this model, as a DataFrame. For a model
+            fitted by :meth:`fit`, ``n_bootstrap >= 2`` refits it on as many resamples of its
+            data's rows and returns a :class:`QueryResult` with the counterfactual value of
+            each unit and node (the mean over its ``n_samples`` draws), its bootstrap standard
+            error and percentile interval: the uncertainty that comes from the fitted
+            mechanisms (the unit's noise is abducted again by each refit).
+        alpha : float
+            1 - the interval's level.
+        progress : bool
+            A tqdm bar over the refits.
+        executor : object with ``map``, optional
+            Runs each refit as a task (e.g. a :class:`concurrent.futures.ProcessPoolExecutor`);
+            linear refits are then not batched. The answers do not depend on it.
 
         Returns
         -------
-        DataFrame
+        DataFrame or QueryResult
             Indexed like ``observed``; with ``n_samples > 1`` a MultiIndex
-            ``(unit, draw)``.
+            ``(unit, draw)``. With ``n_bootstrap > 0``, a :class:`QueryResult` whose
+            ``estimate`` (one row per unit) is this model's counterfactual averaged over draws.
 
         Raises
         ------
@@ -499,7 +539,10 @@ class SCM:
             Naming the nodes whose noise cannot be recovered.
         ParameterError
             If ``n_samples`` is not an int >= 1 or asks for more rows than fit in this
-            machine's memory (the size is given).
+            machine's memory (the size is given); ``n_bootstrap`` that is 1, negative or not
+            an int, or ``n_bootstrap > 0`` on a model that was not fitted to data.
+        BootstrapError
+            More than a tenth of the refits failed.
 
         Examples
         --------
@@ -514,15 +557,46 @@ class SCM:
         >>> noise = model.abduct(obs)  # the same, step by step
         >>> model.do({"X": 0.0}).predict(noise).equals(model.counterfactual(obs, {"X": 0.0}))
         True
+
+        A fitted model's counterfactuals carry the uncertainty of its fit:
+
+        >>> fitted = SCM.fit(model.graph, model.sample(200, random_state=0))
+        >>> res = fitted.counterfactual(obs, {"X": 0.0}, n_bootstrap=100, random_state=0)
+        >>> res.to_frame().round(2)  # unit 1 already had X = 0: its counterfactual is its observed Y, for any fit
+             estimate  std_err  ci_low  ci_high  mc_std_err
+        0 X      0.00     0.00    0.00     0.00         0.0
+          Y      0.57     0.07    0.45     0.72         0.0
+        1 X      0.00     0.00    0.00     0.00         0.0
+          Y     -1.00     0.00   -1.00    -1.00         0.0
         """
+        owner = "SCM.counterfactual"
         self._check_graph()
         obs = as_dataframe(observed, name="observed")
         check_nodes(list(self._graph.nodes), obs.columns, what="node", where="the observed data's columns")
-        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner="SCM.counterfactual")
+        check_in_range(n_samples, name="n_samples", low=1, inclusive="left", integer=True, owner=owner)
+        n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
+        alpha = check_alpha(alpha, owner=owner)
+        _check_run_options(progress, executor, owner)
+        if n_bootstrap:
+            require_fitted(self, owner=owner)
+            obs, _ = self._observed_values(obs)
+            query = CounterfactualQuery(obs, interventions, n_samples, self.nodes)
+            return answer_query(self, query, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state,
+                                progress=progress, executor=executor, owner=owner)
+        frame, _ = self._counterfactual_draws(obs, interventions, n_samples, check_random_state(random_state))
+        if n_samples > 1:
+            frame = frame.sort_index(level=["unit", "draw"], sort_remaining=False)
+        return frame
+
+    def _counterfactual_draws(self, observed, interventions, n_samples: int, rng) -> tuple[pd.DataFrame, bool]:
+        """The counterfactual frame, ``n_samples`` blocks of the units one after the other, and whether it is random.
+
+        Random: some recomputed node is discrete, so its noise is drawn from the unit's posterior.
+        """
         if not isinstance(interventions, Mapping):
             raise ParameterError(f"interventions must be a mapping node -> value; got {type(interventions).__name__}")
         check_nodes(list(interventions), self._graph, what="intervened node")
-        obs, arr = self._observed_values(obs)
+        obs, arr = self._observed_values(observed)
         self._check_draws(n_samples, arr.shape[0], "SCM.counterfactual")
         kinds = {node: _intervention_kind(v, node) for node, v in interventions.items()}
         hard = {node for node, k in kinds.items() if k in ("hard", "random")}
@@ -540,7 +614,7 @@ class SCM:
                 f"cannot compute counterfactuals: the mechanism(s) of {not_inv} are not invertible in their noise "
                 "(use linear, additive-noise, or post-nonlinear mechanisms with an inverse, or discrete tables)"
             )
-        rng = check_random_state(random_state)
+        random = any(isinstance(self._mechanisms[node], Discrete) for node in need_noise)
         # 1. abduction: the noise of the nodes that are recomputed (the others keep their values)
         noise = self.abduct(obs, nodes=need_noise, n_samples=n_samples, random_state=rng)
         for node in self._graph.nodes:
@@ -550,10 +624,7 @@ class SCM:
         model = self.do(interventions)
         # 3. prediction, the unaffected nodes kept at their observed values
         fixed = {node: np.tile(arr[:, j], n_samples) for j, node in enumerate(self._graph.nodes) if node not in affected}
-        frame = model.predict(noise, fixed=fixed)
-        if n_samples > 1:
-            frame = frame.sort_index(level=["unit", "draw"], sort_remaining=False)
-        return frame
+        return model.predict(noise, fixed=fixed), random
 
     # ------------------------------------------------------------ closed form
     def _linear_system(self):
@@ -578,7 +649,7 @@ class SCM:
             if not isinstance(mech, Linear):
                 raise ParameterError(
                     f"closed-form answers need linear mechanisms; node {node!r} has {type(mech).__name__} "
-                    "(use sample() for a Monte-Carlo answer)"
+                    "(give n_samples=... to interventional_mean, or use sample(), for a Monte-Carlo answer)"
                 )
             for p, w in zip(self._parents[node], mech.weights):
                 B[pos[p], j] = w
@@ -587,20 +658,180 @@ class SCM:
             var[j] = self._noise[node].var
         return nodes, B, c, mu, var
 
-    def interventional_mean(self, interventions: Mapping | None = None) -> pd.Series:
-        """Exact ``E[X | do(interventions)]`` of a linear SCM (any noise with a mean).
+    def interventional_mean(self, interventions: Mapping | None = None, *, n_samples: int | None = None, n_bootstrap: int = 0,
+                            alpha: float = 0.05, random_state=None, progress: bool = False, executor=None):
+        """``E[X | do(interventions)]`` of every node: exact for linear SCMs, by simulation otherwise, with an interval for a fitted model.
 
-        Solves ``X = B^T X + c + e`` as ``E[X] = (I - B^T)^{-1} (c + E[e])``.
+        Without ``n_samples`` the mean is exact and needs linear mechanisms (any noise with a mean):
+        ``X = B^T X + c + e`` gives ``E[X] = (I - B^T)^{-1} (c + E[e])``. With ``n_samples`` it is
+        the mean of that many draws of the intervened model (any mechanisms).
+
+        Parameters
+        ----------
+        interventions : mapping node -> intervention, optional
+            As in :meth:`do` (none: the observational mean).
+        n_samples : int, optional
+            Monte-Carlo draws per answer (at least 2); None (the default) for the closed form.
+        n_bootstrap : int
+            0 (the default): the means of this model, a Series (as before this option existed).
+            For a model fitted by :meth:`fit`, ``n_bootstrap >= 2`` refits it on as many
+            resamples of its data's rows (nonparametric bootstrap) and returns a
+            :class:`QueryResult`: the means of this model with their standard errors and
+            percentile intervals. Linear fits are refitted in batches (closed-form least
+            squares); others one at a time. With ``n_samples``, each refit answers with fresh
+            draws, so ``std_err`` holds the Monte-Carlo error as well as the fit's (and the
+            percentile interval, which that error widens without moving, is conservative when
+            it is a large part: the note says so).
+        alpha : float
+            1 - the interval's level.
+        random_state : None, int or Generator
+            Seeds the resamples and the draws (one :class:`numpy.random.SeedSequence` per call:
+            the same seed gives the same answer).
+        progress : bool
+            A tqdm bar over the refits.
+        executor : object with ``map``, optional
+            Runs each refit as a task (e.g. a :class:`concurrent.futures.ProcessPoolExecutor`);
+            linear refits are then not batched. The answers do not depend on it.
+
+        Returns
+        -------
+        Series or QueryResult
+            A Series indexed by node when ``n_bootstrap == 0``; else a :class:`QueryResult`
+            (``estimate``, ``std_err``, ``ci_low``, ``ci_high`` by node; ``to_frame()``).
+
+        Raises
+        ------
+        ParameterError
+            Non-linear mechanisms without ``n_samples``; ``n_bootstrap`` on a model that was not
+            fitted, or without ``n_samples`` on a model whose refits may be non-linear
+            (``mechanism="auto"``, a regressor, discrete nodes); bad ``n_bootstrap``, ``alpha``
+            or ``n_samples``.
+        BootstrapError
+            More than a tenth of the refits failed (e.g. a parent constant in small resamples).
 
         Examples
         --------
         >>> import pandas as pd
         >>> W = pd.DataFrame([[0, 2.0], [0, 0]], index=["X", "Y"], columns=["X", "Y"])
-        >>> SCM.from_linear(W, intercepts={"X": 1.0}).interventional_mean()
+        >>> truth = SCM.from_linear(W, intercepts={"X": 1.0})
+        >>> truth.interventional_mean()
         X    1.0
         Y    2.0
         dtype: float64
+
+        Fitted to data, the same question has an answer with an interval:
+
+        >>> fitted = SCM.fit(truth.graph, truth.sample(500, random_state=0))
+        >>> res = fitted.interventional_mean({"X": 3.0}, n_bootstrap=200, random_state=0)
+        >>> res.to_frame().round(2)
+           estimate  std_err  ci_low  ci_high  mc_std_err
+        X      3.00      0.0    3.00     3.00         0.0
+        Y      5.94      0.1    5.75     6.12         0.0
         """
+        owner = "SCM.interventional_mean"
+        n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
+        alpha = check_alpha(alpha, owner=owner)
+        _check_run_options(progress, executor, owner)
+        if n_samples is not None:
+            check_n_samples(n_samples, len(self._order), owner=owner)
+        if n_bootstrap == 0 and n_samples is None:
+            return self._closed_form_mean(interventions)
+        if n_bootstrap and n_samples is None and not require_fitted(self, owner=owner).is_linear():
+            raise ParameterError(
+                f"The 'n_samples' parameter of {owner} is needed with n_bootstrap: this model's refits may have non-linear "
+                f"mechanisms (it was fitted with mechanism={_spec_repr(self._recipe.mechanism)}"
+                f"{' and discrete nodes' if self._recipe.states else ''}), which have no closed-form mean; give "
+                "n_samples=... (e.g. 10000) for Monte-Carlo means"
+            )
+        query = MeanQuery(interventions, self.nodes, n_samples)
+        res = answer_query(self, query, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, progress=progress,
+                           executor=executor, owner=owner)
+        return res if n_bootstrap else res.estimate
+
+    def interventional_quantity(self, interventions: Mapping | None, fn, *, n_samples: int = 10_000, n_bootstrap: int = 0,
+                                alpha: float = 0.05, random_state=None, progress: bool = False, executor=None):
+        """Any quantity of the interventional distribution, by simulation, with its Monte-Carlo and fit errors.
+
+        ``fn`` is applied to ``n_samples`` draws of the model under ``interventions``: e.g.
+        ``P(Y > t | do(X = x))`` is ``lambda s: (s["Y"] > t).mean()`` and the quartiles of ``Y``
+        are ``lambda s: s["Y"].quantile([0.25, 0.5, 0.75])``.
+
+        - The Monte-Carlo error of the answer (``mc_std_err``) is estimated by batch means:
+          ``fn`` on 20 equal batches of the draws (NaN when ``fn`` fails on a batch).
+        - For a model fitted by :meth:`fit`, ``n_bootstrap >= 2`` refits it on resamples of its
+          data's rows; each refit answers with ``n_samples`` fresh draws, so the spread of the
+          replicates, hence ``std_err``, holds both the fit's error and the Monte-Carlo error
+          (which widens the percentile interval without moving it: a conservative interval when
+          it is a large part of ``std_err``, as the note says). A fitted model queried with
+          ``n_bootstrap=0`` has no interval (NaN, with a note): its estimation error is unknown.
+        - For a model that was given rather than fitted, the only error is Monte-Carlo: the
+          interval is ``estimate -/+ z * mc_std_err``.
+
+        Parameters
+        ----------
+        interventions : mapping node -> intervention or None
+            As in :meth:`do`; None or ``{}`` for the observational distribution.
+        fn : callable
+            ``fn(sample) -> number, Series, mapping label -> number or 1-D array``, where
+            ``sample`` is a DataFrame of draws (one column per node). It must return the same
+            labels for every sample.
+        n_samples : int
+            Draws per answer (of the model and of each refit; at least 2).
+        n_bootstrap : int
+            0, or the number of refits (at least 2).
+        alpha : float
+            1 - the interval's level.
+        random_state : None, int or Generator
+        progress : bool
+            A tqdm bar over the refits.
+        executor : object with ``map``, optional
+            Runs each refit as a task; with a process pool, ``fn`` must pickle.
+
+        Returns
+        -------
+        QueryResult
+            ``estimate`` and the rest indexed by ``fn``'s labels (``"value"`` for a number).
+
+        Raises
+        ------
+        ParameterError
+            ``fn`` not callable, or returning non-numeric, empty, 2-D or non-finite answers
+            (named); bad ``n_samples``, ``n_bootstrap`` or ``alpha``; ``n_bootstrap`` on a model
+            that was not fitted.
+        BootstrapError
+            More than a tenth of the refits failed.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from scm import SCM, Linear
+        >>> truth = SCM(nx.DiGraph([("X", "Y")]), {"X": Linear(), "Y": Linear({"X": 1.0})})
+        >>> res = truth.interventional_quantity({"X": 1.0}, lambda s: (s["Y"] > 1.0).mean(), n_samples=20_000, random_state=0)
+        >>> round(float(res.estimate["value"]), 2), res.interval  # P(Y > 1 | do(X = 1)) = 1/2
+        (0.5, 'Monte-Carlo normal')
+        >>> fitted = SCM.fit(truth.graph, truth.sample(300, random_state=1))
+        >>> res = fitted.interventional_quantity({"X": 1.0}, lambda s: s["Y"].quantile([0.1, 0.9]), n_samples=2000,
+        ...                                      n_bootstrap=100, random_state=0)
+        >>> list(res.estimate.index), res.interval
+        ([0.1, 0.9], 'percentile bootstrap')
+        """
+        owner = "SCM.interventional_quantity"
+        if not callable(fn):
+            raise ParameterError(f"The 'fn' parameter of {owner} must be a function of a sample (a DataFrame); got {fn!r}")
+        check_n_samples(n_samples, len(self._order), owner=owner)
+        n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
+        alpha = check_alpha(alpha, owner=owner)
+        _check_run_options(progress, executor, owner)
+        if n_bootstrap:
+            require_fitted(self, owner=owner)
+        if interventions is not None and not isinstance(interventions, Mapping):
+            raise ParameterError(f"interventions must be a mapping node -> value or None; got {type(interventions).__name__}")
+        query = QuantityQuery(interventions, fn, n_samples, owner)
+        return answer_query(self, query, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, progress=progress,
+                            executor=executor, owner=owner)
+
+    def _closed_form_mean(self, interventions: Mapping | None) -> pd.Series:
+        """The exact interventional means of a linear SCM, by forward substitution."""
         model = self.do(interventions) if interventions else self
         model._check_graph()
         nodes, B, c, mu, _ = model._linear_system()
@@ -758,7 +989,9 @@ class SCM:
         See :func:`scm.fit_scm` for the parameters. A CPDAG is refused unless
         ``orientation="all"`` (one model per DAG of its class, returned as an
         :class:`scm.SCMClass` whose queries answer with ranges) or ``"extension"`` (one
-        arbitrary DAG of the class, with an :class:`scm.OrientationWarning`).
+        arbitrary DAG of the class, with an :class:`scm.OrientationWarning`). The fitted model
+        remembers how it was fitted, so its answers can get bootstrap intervals (``n_bootstrap=``
+        of :meth:`interventional_mean`, :meth:`interventional_quantity` and :meth:`counterfactual`).
         """
         from ._fit import fit_scm
 
@@ -785,3 +1018,19 @@ def _intervention_kind(value, node) -> str:
         f"intervention on {node!r} must be a number, a distribution, scm.shift(delta), a function of the "
         f"parents or a Mechanism; got {value!r}"
     )
+
+
+def _check_run_options(progress, executor, owner: str) -> None:
+    """``progress`` a bool; ``executor`` None or an object with ``map``."""
+    check_bool(progress, name="progress", owner=owner)
+    if executor is not None and not callable(getattr(executor, "map", None)):
+        raise ParameterError(
+            f"The 'executor' parameter of {owner} must be None or an object with a map method (e.g. a "
+            f"concurrent.futures.ThreadPoolExecutor); got {executor!r} instead."
+        )
+
+
+def _spec_repr(spec) -> str:
+    if isinstance(spec, Mapping):
+        return "{" + ", ".join(f"{k!r}: {_spec_repr(v)}" for k, v in spec.items()) + "}"
+    return repr(spec) if isinstance(spec, str) else type(spec).__name__

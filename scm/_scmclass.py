@@ -137,6 +137,12 @@ class SCMClass:
             As :meth:`SCM.interventional_mean` (e.g. a member with non-linear mechanisms,
             which has no closed form: sample under :meth:`do` instead).
         """
+        if kwargs.get("n_bootstrap", 0):
+            raise ParameterError(
+                "The 'n_bootstrap' parameter of SCMClass.interventional_mean is not taken: the class answers with the range "
+                "of its members' means; for a member's bootstrap interval ask the member, e.g. "
+                "models[0].interventional_mean(interventions, n_bootstrap=200)"
+            )
         per = pd.concat({f"dag_{i}": m.interventional_mean(interventions, **kwargs) for i, m in enumerate(self._models)}, axis=1)
         return pd.concat([per.min(axis=1).rename("min"), per.max(axis=1).rename("max"), per], axis=1)
 

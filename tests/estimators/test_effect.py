@@ -92,3 +92,61 @@ def test_errors():
     assert "not a CPDAG" in res.explanation and "y is a parent of x" in res.explanation
     with pytest.raises(NotIdentifiableError, match="every node observed"):
         effect(data, PDAG(["x", "y", "z"], undirected=[("x", "y"), ("y", "z")]), "x", "y", latent=["z"])
+
+
+# --------------------------------------------------------------------------- a fitted SCM: uncertainty from the bootstrap
+def _confounded(n=400, seed=0):
+    truth = SCM(G, {"z": Linear(), "x": Linear({"z": 0.8}), "y": Linear({"x": 1.5, "z": 1.0})})
+    return truth, truth.sample(n, random_state=seed)
+
+
+def test_fitted_scm_without_bootstrap_has_no_interval():
+    truth, data = _confounded()
+    model = SCM.fit(G, data)
+    res = effect(model, treatment="x", outcome="y", value=1.0, baseline=0.0)
+    assert res.method == "closed form" and abs(res.estimate - 1.5) < 0.2
+    assert np.isnan(res.std_err) and all(np.isnan(res.conf_int))  # never a zero-width interval for an estimated model
+    assert "not available" in res.explanation and "n_bootstrap" in res.explanation
+    assert res.uncertainty.interval == "not available"
+    exact = effect(truth, treatment="x", outcome="y", value=1.0, baseline=0.0)  # a given model: exact, and said so
+    assert exact.std_err == 0.0 and exact.conf_int == (1.5, 1.5) and "exact" in exact.explanation
+
+
+def test_fitted_scm_bootstrap_matches_the_ols_standard_error():
+    _, data = _confounded()
+    model = SCM.fit(G, data)
+    res = effect(model, treatment="x", outcome="y", value=2.0, baseline=0.0, n_bootstrap=400, random_state=0)
+    D = np.column_stack([np.ones(len(data)), data[["z", "x"]].to_numpy()])
+    beta, *_ = np.linalg.lstsq(D, data["y"].to_numpy(), rcond=None)
+    resid = data["y"].to_numpy() - D @ beta
+    se_slope = np.sqrt(resid @ resid / (len(data) - 3) * np.linalg.inv(D.T @ D)[2, 2])
+    assert res.estimate == pytest.approx(2 * beta[2])
+    assert res.std_err == pytest.approx(2 * se_slope, rel=0.15)  # 400 refits: ~3.5% (one sd) Monte-Carlo error
+    assert res.conf_int[0] < res.estimate < res.conf_int[1]
+    assert res.uncertainty.replicates.shape == (400, 1) and res.uncertainty.n_failed == 0
+    assert "bootstrap: 400 refits" in res.explanation
+    again = effect(model, treatment="x", outcome="y", value=2.0, baseline=0.0, n_bootstrap=400, random_state=0)
+    assert again.conf_int == res.conf_int
+
+
+def test_fitted_nonlinear_scm_bootstrap_and_dose_response():
+    _, data = _confounded(300)
+    model = SCM.fit(G, data, mechanism={"y": "spline"})
+    res = effect(model, treatment="x", outcome="y", value=[0.0, 1.0], n_samples=500, n_bootstrap=50, random_state=0)
+    assert res.method == "simulation" and "Monte-Carlo std. error of the estimate alone" in res.explanation
+    curve = res.dose_response
+    assert list(curve.columns) == ["x", "estimate", "std_err", "lower", "upper"]
+    assert np.isfinite(curve[["std_err", "lower", "upper"]].to_numpy()).all()
+    assert (curve["lower"] < curve["estimate"]).all() and (curve["estimate"] < curve["upper"]).all()
+
+
+def test_n_bootstrap_is_checked_and_is_for_scms():
+    _, data = _confounded(100)
+    model = SCM.fit(G, data)
+    for bad in (1, -2, 1.5, "50"):
+        with pytest.raises(scm.ParameterError, match="n_bootstrap"):
+            effect(model, treatment="x", outcome="y", value=1.0, n_bootstrap=bad)
+    with pytest.raises(scm.ParameterError, match="n_bootstrap.*fitted to data"):
+        effect(model.do({"z": 0.0}), treatment="x", outcome="y", value=1.0, n_bootstrap=50)
+    with pytest.raises(scm.ParameterError, match="n_bootstrap.*bootstrap="):
+        effect(data, G, "x", "y", n_bootstrap=100)

@@ -415,8 +415,33 @@ def _observed():
     return _chain_model().sample(6, random_state=0)
 
 
+@functools.cache
+def _fitted_model() -> SCM:
+    """The chain fitted to the chain's data (a model with a fit recipe: the bootstrap can refit it)."""
+    graph = nx.DiGraph([("age", "bmi"), ("bmi", "crp")])
+    graph.add_node("dbp")
+    return SCM.fit(graph, _chain_frame())
+
+
 def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
+
+
+INTERVENTION_VALUES = ("nan_value", "inf_value", "string_value", "function_nan", "function_shape")
+OBSERVED = ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame", "missing_column",
+            "extra_column")  # the corruptions of the observed units of a counterfactual
+
+
+def _model_kinds(name: str, model) -> list[Kind]:
+    """The kinds of a model's queries: the model alone, with interventions, and with observed units and interventions."""
+    return [
+        _kind(name, _with(model=model), ()),
+        _kind(f"{name}+interventions", _with(model=model, interventions={"age": 1.0}), INTERVENTION_VALUES,
+              names=("interventions",)),
+        _kind(f"{name}+observed+interventions", _with(model=model, observed=_observed, interventions={"age": 0.0}),
+              (*OBSERVED, "nan_value", "string_value"), frame="observed", rows=("observed",), names=("interventions",),
+              expect={"empty": "error_or_ok"}),
+    ]
 
 
 def _lagged_strengths():
@@ -483,23 +508,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     _kind("lagged-json", _with(text=lambda: _lagged_graph().to_json()),
           ("truncated_json", "wrong_type_json", "bad_edge_kind", "unknown_edge_node", "missing_key", "not_an_object")),
     _kind("bif", _with(source=BIF), ("truncated_bif", "unknown_bif_parent", "wrong_type_bif")),
-    _kind("model", _with(model=_chain_model), ()),
-    _kind("model+interventions", _with(model=_chain_model, interventions={"age": 1.0}),
-          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
-    _kind("class", _with(model=_chain_class), ()),
-    _kind("class+interventions", _with(model=_chain_class, interventions={"age": 1.0}),
-          ("nan_value", "inf_value", "string_value", "function_nan", "function_shape"), names=("interventions",)),
-    _kind("class+observed+interventions", _with(model=_chain_class, observed=_observed, interventions={"age": 0.0}),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
-          names=("interventions",), expect={"empty": "error_or_ok"}),
-    _kind("model+observed", _with(model=_chain_model, observed=_observed),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column"), frame="observed", rows=("observed",), expect={"empty": "error_or_ok"}),
-    _kind("model+observed+interventions", _with(model=_chain_model, observed=_observed, interventions={"age": 0.0}),
-          ("nan", "inf", "neginf", "string", "duplicate_names", "empty", "integer", "wrong_type_frame",
-           "missing_column", "extra_column", "nan_value", "string_value"), frame="observed", rows=("observed",),
-          names=("interventions",), expect={"empty": "error_or_ok"}),
+    *_model_kinds("model", _chain_model),
+    *_model_kinds("class", _chain_class),
+    *_model_kinds("fitted-model", _fitted_model),
+    _kind("model+observed", _with(model=_chain_model, observed=_observed), OBSERVED, frame="observed", rows=("observed",),
+          expect={"empty": "error_or_ok"}),
     _kind("draws", _with(draws=lambda: _chain_frame()["bmi"].to_numpy()), ("nan_draws", "inf_draws", "empty_draws",
                                                                           "string_draws")),
     _kind("results", _with(results=_results_table, metric="shd"),
@@ -1024,6 +1037,20 @@ def _sample_of(model):
     return model.sample(40, random_state=0)
 
 
+def _query_summary(result, i):
+    """An SCM query's answer: a Series or DataFrame as it is; a QueryResult's estimate, and its interval when it has one."""
+    if not isinstance(result, scm.QueryResult):
+        return result
+    out = {"estimate": result.estimate}
+    if result.interval != "not available":  # a fitted model queried without bootstrap: NaN by design, with a note
+        out.update(ci_low=result.ci_low, ci_high=result.ci_high)
+    return out
+
+
+def _effect_summary(result, i):
+    return {"estimate": result.estimate, **({} if np.isnan(result.std_err) else {"conf_int": result.conf_int})}
+
+
 def _array(data):
     return data.to_numpy() if isinstance(data, pd.DataFrame) else data
 
@@ -1308,6 +1335,24 @@ ENTRIES: list[Entry] = [
     E("scm.SCM.counterfactual", "model+observed+interventions",
       lambda i: i.model.counterfactual(i.observed, i.interventions, **i.opts), seed="random_state", count="n_samples",
       check=_check_sample),
+    E("scm.SCM.interventional_mean[bootstrap]", "fitted-model+interventions",
+      lambda i: i.model.interventional_mean(i.interventions, **{"n_bootstrap": 41, "random_state": 0, **i.opts}),
+      number="alpha", seed="random_state", count="n_bootstrap", summary=_query_summary),
+    E("scm.SCM.interventional_mean[monte-carlo]", "fitted-model+interventions",
+      lambda i: i.model.interventional_mean(i.interventions, **{"n_samples": 200, "n_bootstrap": 41, "random_state": 0,
+                                                                 **i.opts}),
+      count="n_samples", summary=_query_summary),
+    E("scm.SCM.interventional_quantity", "fitted-model+interventions",
+      lambda i: i.model.interventional_quantity(i.interventions, lambda s: (s["crp"] > 0).mean(),
+                                                **{"n_samples": 300, "n_bootstrap": 41, "random_state": 0, **i.opts}),
+      number="alpha", seed="random_state", count="n_bootstrap", summary=_query_summary),
+    E("scm.SCM.interventional_quantity[given]", "model+interventions",
+      lambda i: i.model.interventional_quantity(i.interventions, lambda s: s["crp"].quantile([0.25, 0.75]),
+                                                **{"n_samples": 300, "random_state": 0, **i.opts}),
+      number="alpha", seed="random_state", count="n_samples", summary=_query_summary),
+    E("scm.SCM.counterfactual[bootstrap]", "fitted-model+observed+interventions",
+      lambda i: i.model.counterfactual(i.observed, i.interventions, **{"n_bootstrap": 41, "random_state": 0, **i.opts}),
+      number="alpha", seed="random_state", count="n_bootstrap", summary=_query_summary),
     E("scm.SCM.abduct", "model+observed", lambda i: i.model.abduct(i.observed, **i.opts), seed="random_state",
       count="n_samples", check=_check_sample),
     E("scm.SCM.predict", "model+observed", lambda i: i.model.predict(i.observed), check=_check_sample),
@@ -1388,6 +1433,10 @@ ENTRIES: list[Entry] = [
     E("estimators.effect", "graph+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, random_state=0, **i.opts).estimate,
       option="estimator", number="alpha"),
+    E("estimators.effect[scm]", "fitted-model",
+      lambda i: estimators.effect(i.model, treatment="age", outcome="crp", value=1.0, baseline=0.0,
+                                  **{"n_bootstrap": 41, "random_state": 0, **i.opts}),
+      number="alpha", seed="random_state", count="n_bootstrap", summary=_effect_summary),
     E("estimators.effect[cpdag]", "cpdag+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, **i.opts).range, option="estimator",
       number="alpha"),
@@ -1489,6 +1538,7 @@ EXCLUDED: dict[str, str] = {
     "estimators.EffectResult": "the result of effect",
     "estimators.IDAResult": "the result of ida",
     "estimators.EffectRange": "a field of IDAResult and EffectResult",
+    "scm.QueryResult": "the result of SCM.interventional_quantity, and of interventional_mean / counterfactual with n_bootstrap",
     "scm.Dataset": "a container of data and truth, built by the simulators and loaders (each has its line)",
     "scm.simulate.VARProcess": "the result of draw_lagged_structure / draw_innovations",
     "scm.simulate.RandomMLP": "a mechanism function drawn by random_scm",
