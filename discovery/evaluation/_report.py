@@ -138,9 +138,22 @@ def _empty_outputs(results: pd.DataFrame, graphs: Mapping) -> set:
     return out
 
 
-def _best(means: pd.Series, metric: str, empty: set, dname) -> str | None:
+def _best(means: pd.Series, metric: str, empty: set, dname, se: pd.Series | None = None) -> str | None:
     """The one algorithm to highlight for a metric on a dataset, or None: only a single algorithm with a
-    non-empty graph that attains the best value alone is (ties and empty graphs are shown plainly)."""
+    non-empty graph that attains the best value alone is (ties and empty graphs are shown plainly).
+
+    With standard errors ``se`` (per algorithm), a lead no larger than the larger standard error of
+    the best and the runner-up is a tie too: a held-out log-likelihood of -11.390 +- 0.15 does not
+    beat -11.392 +- 0.15.
+
+    Examples
+    --------
+    >>> means = pd.Series({"pc": -11.390, "vidpdag": -11.392, "notears": -11.561})
+    >>> _best(means, "heldout_loglik", set(), "cells") is None  # no standard errors: pc leads alone
+    False
+    >>> _best(means, "heldout_loglik", set(), "cells", se=pd.Series({"pc": 0.15, "vidpdag": 0.15, "notears": 0.15})) is None
+    True
+    """
     direction = _direction(metric)
     means = means.dropna()
     if direction is None or metric == "fit_seconds" or len(means) < 2:
@@ -149,6 +162,12 @@ def _best(means: pd.Series, metric: str, empty: set, dname) -> str | None:
     winners = [a for a, v in means.items() if math.isclose(v, best, rel_tol=1e-9, abs_tol=1e-12)]
     if len(winners) != 1 or (winners[0], dname) in empty:
         return None
+    if se is not None:
+        others = means.drop(winners[0])
+        runner = others.idxmin() if direction == "lower" else others.idxmax()
+        spread = np.nanmax([se.get(winners[0], np.nan), se.get(runner, np.nan), 0.0])
+        if abs(best - others[runner]) <= spread:
+            return None
     return winners[0]
 
 
@@ -171,8 +190,9 @@ def _summary_table(results: pd.DataFrame, metrics: list, notes: Mapping | None =
         for m in metrics:
             g = sub.groupby("algorithm", sort=False)[m]
             stats[m] = (g.mean(), g.std(ddof=1))
-        best = {m: _best(stats[m][0], m, empty, dname) for m in metrics}
         se = sub.groupby("algorithm", sort=False)["heldout_loglik_se"].mean() if "heldout_loglik_se" in sub.columns else None
+        best = {m: _best(stats[m][0], m, empty, dname, se=se if m == "heldout_loglik" and seeds == 1 else None)
+                for m in metrics}
         first = True
         for aname in algos:
             runs = allsub[allsub["algorithm"] == aname]
@@ -443,7 +463,8 @@ def _summary_section(results: pd.DataFrame, metrics: list, graphs: Mapping, trut
     note = ("<h2>Summary</h2><p class='note'>Mean over seeds (&plusmn; standard deviation); &darr; lower is better, "
             "&uarr; higher is better, no arrow: a count that is neither. The best value per dataset is highlighted when a "
             "single algorithm attains it with a graph that has edges: tied values and empty graphs (tagged) are shown "
-            f"plainly. {scored} {_SUMMARY_MARKERS} Download every run as <a href='results.csv'>results.csv</a>.</p>")
+            "plainly, and so is a held-out log-likelihood whose lead is within a standard error of the runner-up. "
+            f" {scored} {_SUMMARY_MARKERS} Download every run as <a href='results.csv'>results.csv</a>.</p>")
     return note + _summary_table(results, metrics, notes, empty)
 
 
