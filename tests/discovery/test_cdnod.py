@@ -302,6 +302,7 @@ def test_graph_and_conflicts_do_not_depend_on_column_order(seed, data):
     assert not ref.conflicts_.empty
 
 
+@pytest.mark.slow
 def test_phase3_does_not_depend_on_column_order():
     frame, _, _ = linear_multidomain(1)  # conflicting colliders, then two edges for phase 3
     ref = CDNOD(ci_test="fisherz", driving_force=False).fit(frame, context="C")
@@ -499,6 +500,7 @@ def test_driving_force_scores_are_centred():
 
 
 # ------------------------------------------------------------------------ kernels alone
+@pytest.mark.slow
 def test_kernels_float64_and_shapes():
     rng = np.random.default_rng(0)
     with jax.enable_x64(True):
@@ -585,6 +587,7 @@ def test_no_global_x64():
 
 
 # --------------------------------------------------------------------------- contexts
+@pytest.mark.slow
 def test_context_as_array_series_and_strings():
     data, _ = two_var_domains(0, n_per=60)
     dom = data.pop("C").to_numpy()
@@ -598,6 +601,7 @@ def test_context_as_array_series_and_strings():
     assert m3.context_kinds_ == {"C": "continuous"} and m3.driving_force_.shape[0] == len(data)
 
 
+@pytest.mark.slow
 def test_two_context_columns():
     rng = np.random.default_rng(0)
     n = 400

@@ -69,6 +69,7 @@ CASES = [c if c[0] == 10 else pytest.param(*c, marks=pytest.mark.slow) for c in 
 
 
 @pytest.mark.parametrize("d, relaxation", CASES)
+@pytest.mark.slow
 def test_thousands_of_samples_are_dags(d, relaxation):
     """1000 hard samples per size and relaxation (7,000 in all), over varied logits."""
     key = jax.random.key(d)
@@ -111,6 +112,7 @@ def test_dense_theta_gives_a_tournament_consistent_with_the_ordering():
 
 
 @pytest.mark.parametrize("relaxation", ["softsort", "sinkhorn"])
+@pytest.mark.slow
 def test_gradients_reach_psi_and_theta(relaxation):
     d = 6
     q = DPDAG(d, key=jax.random.key(0), permutation=relaxation, init_scale=0.5)
@@ -129,6 +131,7 @@ def test_gradients_reach_psi_and_theta(relaxation):
         assert float(jnp.max(jnp.abs(gs.psi))) > 0
 
 
+@pytest.mark.slow
 def test_sinkhorn_is_doubly_stochastic_and_hard_is_the_sort():
     scores = jnp.array([0.3, -1.0, 2.0, 0.1])
     p = K.sinkhorn_sort(scores, 0.5, 50)
@@ -139,6 +142,7 @@ def test_sinkhorn_is_doubly_stochastic_and_hard_is_the_sort():
     np.testing.assert_allclose(K.softsort(scores, 1.0).sum(1), 1.0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_exact_edge_probs_match_monte_carlo():
     d = 4
     k1, k2 = jax.random.split(jax.random.key(3))
@@ -152,6 +156,7 @@ def test_exact_edge_probs_match_monte_carlo():
     np.testing.assert_allclose(order + order.T, 1 - np.eye(d), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_order_probs_are_plackett_luce():
     psi = jnp.array([1.0, 0.0, -0.5])
     # sum over all 3! orderings of the Plackett-Luce probability is 1
@@ -362,6 +367,7 @@ def test_dpdag_from_params_and_functional_api_check_their_inputs():
 
 
 # ----------------------------------------------------------------------------- VI-DP-DAG
+@pytest.mark.slow
 def test_training_chunk_compiles_once():
     # The settings and shapes of a default VIDPDAG fit on 1000 rows x 4 columns (800
     # training rows), so the compilation is shared with the fits below.
@@ -414,6 +420,7 @@ def test_vidpdag_recovers_a_small_nonlinear_graph():
     assert aps.mean() >= 0.5, results
 
 
+@pytest.mark.slow
 def test_vidpdag_attributes():
     data, _ = nonlinear_data()
     model = VIDPDAG(max_iter=1000, patience=2, random_state=0).fit(data)
@@ -479,6 +486,7 @@ def test_prepare_data_transforms_standardises_and_splits():
         prepare_data(data, transform="sqrt")
 
 
+@pytest.mark.slow
 def test_train_early_stopping_stops_keeps_the_best_and_checks_nan():
     data, _ = nonlinear_data(n=400)
     prep = prepare_data(data, random_state=0, devices=())
@@ -532,6 +540,7 @@ def test_vidpdag_fit_is_its_three_phases():
     assert sorted(graph.edges) == sorted(model.graph_.edges) and res.best_step == model.best_step_
 
 
+@pytest.mark.slow
 def test_vidpdag_without_validation_and_sinkhorn():
     data, _ = nonlinear_data()
     model = VIDPDAG(max_iter=500, validation_fraction=0.0, permutation="sinkhorn", random_state=1).fit(data)
@@ -540,6 +549,7 @@ def test_vidpdag_without_validation_and_sinkhorn():
     assert nx.is_directed_acyclic_graph(model.graph_)
 
 
+@pytest.mark.slow
 def test_vidpdag_nan_loss_raises_with_the_step():
     # huge values are refused before training (test_vidpdag_bad_data); a huge step size
     # sends the first update's parameters to ~1e30, and the second step's loss overflows
@@ -603,6 +613,7 @@ def test_vidpdag_bad_parameters(kwargs, match):
         VIDPDAG().set_params(alpha=1)
 
 
+@pytest.mark.slow
 def test_vidpdag_bad_data():
     data, _ = nonlinear_data(n=50)
     bad = data.copy()

@@ -119,6 +119,7 @@ def test_output_is_a_dag_even_when_the_optimiser_stops_early(caplog):
         assert model.weights_.loc[u, v] == pytest.approx(wt)
 
 
+@pytest.mark.slow
 def test_h_and_its_gradient():
     w = jnp.array([[0.0, 1.0], [0.0, 0.0]])
     assert float(K.notears_h(w)) == pytest.approx(0.0, abs=1e-6)
@@ -201,6 +202,7 @@ def nonlinear_chain(n=400):
     return pd.DataFrame({"a": a, "b": b, "c": c})
 
 
+@pytest.mark.slow
 def test_mlp_variant_finds_a_nonlinear_chain():
     model = NOTEARS(model="mlp", lambda1=0.01, hidden=(5,), random_state=0).fit(nonlinear_chain())
     assert nx.is_directed_acyclic_graph(model.graph_)
@@ -221,6 +223,7 @@ def test_lambda1_auto_is_each_papers_value():
     assert NOTEARS(model="mlp")._lambda1() == 0.01
 
 
+@pytest.mark.slow
 def test_mlp_initialisation_follows_random_state():
     data = nonlinear_chain(n=200)
     fit = lambda seed: NOTEARS(model="mlp", hidden=(4,), random_state=seed).fit(data).weights_.to_numpy()  # noqa: E731
@@ -317,6 +320,7 @@ def test_lbfgs_minimize_solves_rosenbrock_and_a_quadratic_pytree(memory_size):
         np.testing.assert_allclose(np.asarray(out["v"]), [3.0, 3.0], atol=1e-8)
 
 
+@pytest.mark.slow
 def test_lbfgs_minimize_stops_on_relative_decrease_and_on_a_non_finite_start():
     import jax
 
@@ -610,6 +614,7 @@ def test_any_column_scale_reaches_the_exact_optimum(k, column):
     assert notears_score(x, model.weights_.to_numpy()) <= best_pair_score(x) * (1 + REL_TOL)
 
 
+@pytest.mark.slow
 def test_owlqn_line_search_extends_steps_that_are_too_short():
     """The cause on main: in a subproblem whose curvature differs 5e4-fold between coordinates (pair 1's
     moments), the first step is cut to the stiff coordinate's scale; a backtracking-only line search

@@ -124,6 +124,7 @@ def test_oracle_asia_details():
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_dags())
+@pytest.mark.slow
 def test_oracle_recovers_cpdag_of_random_dags(dag):
     assert oracle_pc(dag).graph_ == cpdag(dag)
 

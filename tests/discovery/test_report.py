@@ -140,6 +140,7 @@ def _chromium(tmp_path, *args):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(results, tmp_path):
     page = write_report(results, tmp_path / "rep")
     # 1. every image loads: a copy of the page with a probe script, read back with --dump-dom

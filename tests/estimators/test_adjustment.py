@@ -570,6 +570,7 @@ def _check_listing(kind, dag, graph, xs, ys, exclude):
 
 @settings(max_examples=300, deadline=None)
 @given(_listing_problems())
+@pytest.mark.slow
 def test_minimal_listing_property(problem):
     _check_listing(*problem)
 

@@ -147,6 +147,7 @@ def test_irm_refuses_an_interpolating_fit():
         IRM(n_steps=5, l2=0.1).fit(x, [0.0, 2.0], environment=[0, 1])
 
 
+@pytest.mark.slow
 def test_vidpdag_warns_when_the_training_rows_do_not_exceed_the_variables():
     x = pd.DataFrame(np.random.default_rng(0).normal(size=(12, 12)), columns=[f"v{i}" for i in range(12)])
     with pytest.warns(UserWarning, match=r"VIDPDAG: 10 training rows for 12 variables"):
@@ -231,6 +232,7 @@ def test_cli_simulate_names_a_degree_above_nodes_minus_one(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- unhelpful errors
+@pytest.mark.slow
 def test_nonlinear_icp_with_values_beyond_float32_gives_the_unscaled_answer():
     x, y, env = _environments()
     plain = NonlinearICP(cv=3).fit(x, y, env)

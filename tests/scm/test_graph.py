@@ -265,6 +265,7 @@ def test_markov_property_named(named_dag):
 
 @settings(max_examples=40, deadline=None)
 @given(random_dags(max_nodes=7), st.integers(0, 2**16))
+@pytest.mark.slow
 def test_markov_property_random(dag, seed):
     _check_markov_and_faithful(dag, seed)
 

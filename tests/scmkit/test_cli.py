@@ -93,6 +93,7 @@ def test_compare_list(capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_compare_multi_environment_subset_with_cache(tmp_path, capsys):
     out, cache = tmp_path / "report", tmp_path / "cache"
     args = ["compare", "--datasets", "multi-env-er8", "--algorithms", "pc-fisherz", "icp",
