@@ -18,6 +18,8 @@ from discovery.evaluation._compare import reference_graph
 from discovery.evaluation._plot import EDGE_COLOURS, edge_status
 from scm import PDAG, LaggedGraph, ParameterError
 
+from .test_truthfree import Fixed  # an algorithm that returns a given graph
+
 
 def _arrow_colours(ax):
     from matplotlib.patches import FancyArrowPatch
@@ -192,29 +194,11 @@ def test_plot_comparison_leaves_out_panels_without_values(results):
     assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["er5", "sim"]
 
 
-class _Returns:
-    """An algorithm that returns a given graph."""
-
-    def __init__(self, graph=None):
-        self.graph = graph
-
-    def get_params(self, deep=True):
-        return {"graph": self.graph}
-
-    def set_params(self, **params):
-        self.graph = params.get("graph", self.graph)
-        return self
-
-    def fit(self, data):
-        self.graph_ = self.graph
-        return self
-
-
 @pytest.fixture(scope="module")
 def truth_free_results():
     ds = scm.simulate.simulate(n_nodes=5, n_samples=300, random_state=0)
     cols = list(ds.data.columns)
-    algos = {"pc": PC(), "bidirected": _Returns(PDAG(cols, bidirected=[(cols[0], cols[1])])), "empty": _Returns(PDAG(cols))}
+    algos = {"pc": PC(), "bidirected": Fixed(PDAG(cols, bidirected=[(cols[0], cols[1])])), "empty": Fixed(PDAG(cols))}
     return compare(algos, {"shop": ds.data, "sim": ds}, executor="sequential")
 
 
