@@ -245,15 +245,33 @@ def test_second_call_does_not_recompile():
     queries = [(0, 2, [1]), (1, 3, [2]), (0, 3, [1, 2])]
     first = test.pvalues(queries)
     counts = dict(_kernels.TRACE_COUNTS)
-    cache = _kernels.kci_cond_factor_batch._cache_size()
+    cache = _kernels.kci_cond_group._cache_size()
     again = KCI(nonlinear_data(120, 5)).pvalues([(1, 3, [0]), (2, 4, [1]), (0, 4, [2, 3])])
     assert dict(_kernels.TRACE_COUNTS) == counts
-    assert _kernels.kci_cond_factor_batch._cache_size() == cache
+    assert _kernels.kci_cond_group._cache_size() == cache
     assert not np.allclose(first, again)
     fz = FisherZ(data)
     fz.pvalues(queries)
     counts = dict(_kernels.TRACE_COUNTS)
     fz.pvalues([(0, 4, [1]), (2, 3, [0])])
+    assert dict(_kernels.TRACE_COUNTS) == counts
+
+
+def test_kci_one_program_for_every_set_size_and_batch_size():
+    """Exact KCI compiles its X kernel once and its group program once per rank bucket.
+
+    Discrete conditioning columns and ``y`` keep every factor's rank within the first bucket
+    (32), so queries with ``|S| = 1, 2, 3`` and batches of 1 and 3 queries reuse one program
+    of each kind; unconditional queries compile nothing.
+    """
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, size=(80, 4)).astype(float)
+    x = codes[:, :3] @ [0.5, -0.4, 0.3] + rng.normal(size=80)
+    data = np.column_stack([x, codes])
+    test = KCI(data)
+    test.pvalues([(0, 1, [2])])
+    counts = dict(_kernels.TRACE_COUNTS)
+    test.pvalues([(0, 1, [2, 3]), (0, 1, [2, 3, 4]), (0, 3, [1]), (0, 4, [])])
     assert dict(_kernels.TRACE_COUNTS) == counts
 
 
