@@ -844,6 +844,11 @@ class KCI(_DataCITest):
         facs = {int(c): self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in cols}
         return _kernels.kci_uncond_factor_host(facs, xs, ys, self.n_samples)
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_on_device", None)  # device copies of the data: a process's own, not picklable
+        return state
+
     def _device_data(self, device):
         """The standardised data on ``device`` (copied once per device and test)."""
         import jax
