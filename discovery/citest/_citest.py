@@ -901,7 +901,7 @@ class KCI(_DataCITest):
                 if (j, device) not in zdev:
                     bpad = np.zeros((n, zrank))
                     bpad[:, : bz[j].shape[1]] = bz[j]
-                    zdev = {key: v for key, v in zdev.items() if key[0] == j}  # one set at a time per device
+                    zdev = {jd: v for jd, v in zdev.items() if jd[0] == j}  # one set at a time per device
                     zdev[(j, device)] = jax.device_put(bpad, device)
                 zcols = np.zeros(kmax, dtype=np.int64)
                 zcols[:k] = zkeys[j]
