@@ -16,7 +16,12 @@ pairs, so distinct ``(x, S)``) is timed:
 ``max|dp|`` columns: the largest p-value difference of scmkit to causal-learn and
 to the dense path.
 
-Run: ``python benchmarks/bench_kci.py [--n 1000 2000] [--per-level 4]``.
+``compiles``: the XLA programs the first call compiled (``jax.monitoring``'s
+backend-compile events): unconditional tests compile nothing, and the conditional ones
+reuse one X-kernel program for every ``|S|`` and one group program per rank bucket.
+
+Run: ``python benchmarks/bench_kci.py [--n 1000 2000] [--per-level 4]``; ``--quick``:
+``n = 500``.
 """
 
 from __future__ import annotations
@@ -67,22 +72,32 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[1000, 2000])
     parser.add_argument("--per-level", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="n = 500 only")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n = [500]
     import jax
+    import jax.monitoring
 
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **_: compiles.append(duration) if event == "/jax/core/compile/backend_compile_duration" else None
+    )
     jax.numpy.zeros(1).block_until_ready()  # backend start-up, not compilation
     print(f"exact KCI, {args.per_level} tests per batch, OPENBLAS_NUM_THREADS=1; load average {os.getloadavg()}")
     info = machine_description(("jax",))
     print(f"python {info['python']}, numpy {info['numpy']}, jax {info['jax']}, nproc {info['nproc']}")
     header = (f"{'n':>5} {'|S|':>3} {'causal-learn':>13} {'scmkit+jit':>11} {'scmkit':>9} {'dense':>9} "
-              f"{'ratio+jit':>9} {'ratio':>7} {'max|dp| cl':>10} {'max|dp| dense':>13} {'load':>5}")
+              f"{'ratio+jit':>9} {'ratio':>7} {'max|dp| cl':>10} {'max|dp| dense':>13} {'compiles':>8} {'load':>5}")
     print(header)
     for n in args.n:
         data = make_data(n)
         for k in (0, 1, 2):
             batch = queries(data.shape[1], k, args.per_level)
             m = len(batch)
+            before = len(compiles)
             t_jit, _ = timed(lambda: KCI(data).pvalues(batch))
+            n_compiles = len(compiles) - before
             t_run, mine = timed(lambda: KCI(data).pvalues(batch))
             dense_test = KCI(data, approximation="dense")
             dense_test.pvalues(batch)  # compile
@@ -92,7 +107,7 @@ def main(argv=None) -> None:
             print(
                 f"{n:>5} {k:>3} {t_cl / m:>12.3f}s {t_jit / m:>10.3f}s {t_run / m:>8.4f}s {t_dense / m:>8.3f}s "
                 f"{t_cl / t_jit:>8.1f}x {t_cl / t_run:>6.1f}x {np.abs(mine - ref).max():>10.1e} "
-                f"{np.abs(mine - dense).max():>13.1e} {os.getloadavg()[0]:>5.2f}",
+                f"{np.abs(mine - dense).max():>13.1e} {n_compiles:>8} {os.getloadavg()[0]:>5.2f}",
                 flush=True,
             )
 

@@ -5,6 +5,8 @@ Usage::
     python benchmarks/bench_pcmci.py                 # N = 20 and N = 50, tau_max = 5, T = 2000
     python benchmarks/bench_pcmci.py --sizes 20      # only N = 20
     python benchmarks/bench_pcmci.py --accuracy      # precision / recall table of docs/time_series.md
+    python benchmarks/bench_pcmci.py --sizes 100 --tau-max 3   # the N = 100 row (tigramite: minutes)
+    python benchmarks/bench_pcmci.py --quick         # N = 10, tau_max = 3, T = 500 (seconds)
 
 Both libraries run with ``OPENBLAS_NUM_THREADS=1`` (set below, before numpy is imported;
 numpy's BLAS on 2 threads is much slower for these small matrices). Each measurement is
@@ -149,7 +151,10 @@ def main(argv=None) -> None:
     parser.add_argument("--out")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--accuracy", action="store_true", help="print the precision / recall table instead")
+    parser.add_argument("--quick", action="store_true", help="N = 10, tau_max = 3, T = 500")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.tau_max, args.T = [10], 3, 500
     if args.accuracy:
         sys.stdout.write(accuracy())
         return
@@ -164,11 +169,13 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             t_s, t_t = [], []
+            load = [os.getloadavg()[0]]
             for _ in range(args.repeats):
                 s_fit, s_wall, ps, vs = _measure("scmkit", n, args.tau_max, args.T, args.seed, tmp)
                 g_fit, g_wall, pt, vt = _measure("tigramite", n, args.tau_max, args.T, args.seed, tmp)
                 t_s.append(s_fit)
                 t_t.append(g_fit)
+                load.append(os.getloadavg()[0])
             same = bool(np.array_equal(ps[:, :, 1:] <= 0.05, pt[:, :, 1:] <= 0.05))
             n_links = int((ps[:, :, 1:] <= 0.05).sum())
             rows.append({
@@ -176,16 +183,17 @@ def main(argv=None) -> None:
                 "scmkit_s": min(t_s), "tigramite_s": min(t_t), "speedup": min(t_t) / min(t_s),
                 "same_links": same, "n_links": n_links,
                 "max_dp": float(np.max(np.abs(ps - pt))), "max_dval": float(np.max(np.abs(vs - vt))),
+                "load_average": load,
             })
     lines = [
-        "| N | tau_max | T | scmkit (s, incl. JIT) | tigramite (s) | speed-up | same links | links | max abs diff p / val |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| N | tau_max | T | scmkit (s, incl. JIT) | tigramite (s) | speed-up | same links | links | max abs diff p / val | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['N']} | {r['tau_max']} | {r['T']} | {r['scmkit_s']:.2f} | {r['tigramite_s']:.2f} | "
             f"{r['speedup']:.1f}x | {'yes' if r['same_links'] else 'NO'} | {r['n_links']} | "
-            f"{r['max_dp']:.1e} / {r['max_dval']:.1e} |"
+            f"{r['max_dp']:.1e} / {r['max_dval']:.1e} | {min(r['load_average']):.1f}-{max(r['load_average']):.1f} |"
         )
     sys.stdout.write("\n".join(lines) + "\n")
     if args.json:

@@ -504,16 +504,24 @@ _KCI_WIDTHS = ("empirical", "median")
 _KCI_APPROX = ("exact", "dense", "nystrom", "rff")
 _VAR_RANK = 24  # principal directions used by the low-rank null variance
 _FACTOR_CACHE_BYTES = 256 * 2**20  # LRU budget of the cached kernel factors of one KCI
+#: Exact KCI: smallest padded conditioning-set size, and smallest padded number of queries per
+#: group sharing ``(x, Z)``, of :func:`discovery.citest._kernels.kci_x_gram` / ``kci_cond_group``.
+_KCI_MIN_SET_BUCKET = 4
+_KCI_MIN_GROUP_BUCKET = 4
 
 
 def _rank_bucket(r: int, n: int) -> int:
-    """Padded rank of a factor: the next multiple of 32, at most ``n``.
+    """Padded rank of a factor: the next of 32, 64, 96, 128, 192, 256, 384, 512, ..., at most ``n``.
 
-    Zero columns change no result. A level of a search is one kernel call whose
-    shape (and compilation) is set by its largest rank, so buckets can be fine:
-    the cost of a conditional query is linear in the padded rank of ``Z``.
+    Zero columns change no result. The rank fixes the shape (and the compiled program) of a
+    kernel call, and its padding costs time in proportion: buckets about a factor
+    ``sqrt(2)`` apart keep both the number of programs (about ``2 log2(n / 32)``) and the
+    padding (a third at most) small.
     """
-    return max(1, min(32 * max(1, -(-int(r) // 32)), n))
+    r, b = max(1, int(r)), 32
+    while b < r:
+        b = 2 * b if b < 64 else (b * 3 // 2 if b & (b - 1) == 0 else b * 4 // 3)
+    return max(1, min(b, n))
 
 
 def _median_theta_np(a: np.ndarray, sub: np.ndarray) -> float:
@@ -526,6 +534,24 @@ def _median_theta_np(a: np.ndarray, sub: np.ndarray) -> float:
     d = np.sqrt(sq)
     med = np.median(d[d > 0])
     return float(1.0 / (2.0 * med * med))
+
+
+def _gamma_sf(stat: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Upper tail at ``stat`` of the gamma distribution with this mean and variance (KCI's null).
+
+    Shape ``mean^2 / var``, scale ``var / mean``: ``scipy.stats.gamma.sf(stat, shape,
+    scale=scale)``, computed as the regularised upper incomplete gamma function
+    ``gammaincc(shape, stat / scale)`` (what ``scipy.stats`` evaluates) without importing
+    ``scipy.stats`` (a third of a second). A degenerate null (zero or non-finite shape or
+    scale) gives the p-value 1; so does a negative statistic (below the support).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = mean**2 / var
+        scale = var / mean
+        ok = (shape > 0) & (scale > 0) & np.isfinite(shape) & np.isfinite(scale)
+        pval = np.where(ok, special.gammaincc(np.where(ok, shape, 1.0), np.where(ok, stat / np.where(ok, scale, 1.0), 0.0)), np.nan)
+    pval = np.where(stat < 0, 1.0, pval)
+    return np.where(np.isfinite(pval), pval, 1.0)
 
 
 def _stack_padded(mats, rank: int, count: int) -> np.ndarray:
@@ -577,8 +603,10 @@ class KCI(_DataCITest):
     random_state : int, default 0
         Seed of the median subsample, the Nystrom landmarks and the random features.
     max_batch_bytes : int, default 512 MiB
-        Memory budget of one vectorised chunk of queries; larger batches are
-        processed in sequential chunks inside the same kernel call.
+        Memory budget of one vectorised chunk of queries of ``"dense"`` and the low-rank
+        approximations; larger batches are processed in sequential chunks inside the same
+        kernel call. ``"exact"`` holds a few ``n x n`` matrices per group of queries
+        sharing ``(x, Z)`` whatever the budget.
 
     Attributes
     ----------
@@ -606,8 +634,8 @@ class KCI(_DataCITest):
     ``H K H ~ L L^T`` with residual trace at most ``tol * n`` (``O(n r^2)``, only
     ``r`` columns of ``K`` are computed). ``R = I - B B^T`` by the Woodbury
     identity with ``B = Lz C^{-T}``, ``C C^T = Lz^T Lz + eps I``, never an ``n x n``
-    inverse; the ranks are padded to multiples of 32, which changes
-    nothing but limits recompilation. Then ``KyR = Ay Ay^T`` with ``Ay = R Ly`` and
+    inverse; the ranks are padded to buckets (32, 64, 96, 128, 192, 256, ...), which
+    changes nothing but limits recompilation. Then ``KyR = Ay Ay^T`` with ``Ay = R Ly`` and
     ``KxR = R Kx R = Kx - W - W^T`` (``P = Kx B``, ``W = (P - B B^T P / 2) B^T``):
     about ``4 n^2 rz + 2 n^2 ry`` flops per query instead of ``O(n^3)``. The X kernel
     (of ``[x, z/2]``) is kept dense: its numerical rank at this tolerance is a large
@@ -616,7 +644,12 @@ class KCI(_DataCITest):
     the factors alone (``O(n r^2)``). The factors (and widths) are cached per
     variable and per conditioning set in a least-recently-used cache (256 MiB) that
     lives as long as the test, so PC and CD-NOD, which call level by level, factor
-    each set once. Queries sharing ``(x, Z)`` share ``KxR``.
+    each set once. Queries sharing ``(x, Z)`` share ``KxR``: each such group is one call
+    of a compiled program whose shapes depend on the rank bucket of the call's conditioning
+    sets but not on ``|S|`` (padded to 4, 8, ...) or on the number of queries, so a search
+    compiles the X kernel once and the group program once per rank bucket (one per level
+    of a search at most). Unconditional tests are a few small matrix products per pair
+    and run with numpy, without compilation.
 
     Low rank: features ``Phi`` (``n x m``, centred) replace the kernel matrices,
     ``R`` is applied by the Woodbury identity (ridge residuals on Z's features),
@@ -748,14 +781,7 @@ class KCI(_DataCITest):
         else:
             out = self._cond(xs, ys, ss, theta, median, per_dev)
         stat, mean, var = out[:, 0], out[:, 1], out[:, 2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shape = mean**2 / var
-            scale = var / mean
-            from scipy import stats
-
-            pval = stats.gamma.sf(stat, shape, scale=scale)
-        pval = np.where(np.isfinite(pval), pval, 1.0)
-        return stat, pval
+        return stat, _gamma_sf(stat, mean, var)
 
     # ------------------------------------------------ exact, from factors
     def _cached(self, key, compute):
@@ -814,58 +840,82 @@ class KCI(_DataCITest):
     def _uncond_factor(self, xs, ys, theta, median):
         from . import _kernels
 
-        n = self.n_samples
-        cols, pos = np.unique(np.concatenate([xs, ys]), return_inverse=True)
-        facs = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in cols]
-        rank = _rank_bucket(max(f.shape[1] for f in facs), n)
-        table = _stack_padded(facs, rank, next_pow2(len(facs)))
-        qx, qy = pos[: len(xs)], pos[len(xs) :]
-        return _run_batched(_kernels.kci_uncond_factor_batch, (table,), (qx, qy), per_device=4096)
+        cols = np.unique(np.concatenate([xs, ys]))
+        facs = {int(c): self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in cols}
+        return _kernels.kci_uncond_factor_host(facs, xs, ys, self.n_samples)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_on_device", None)  # device copies of the data: a process's own, not picklable
+        return state
+
+    def _device_data(self, device):
+        """The standardised data on ``device`` (copied once per device and test)."""
+        import jax
+
+        cache = self.__dict__.setdefault("_on_device", {})
+        if device not in cache:
+            cache[device] = jax.device_put(self._data, device)
+        return cache[device]
 
     def _cond_factor(self, xs, ys, ss, theta, median):
+        """Conditional queries, one kernel call per group of queries sharing ``(x, Z)``.
+
+        The shapes of every call depend on ``n``, the number of variables, the bucket of
+        ``|S|`` (:data:`_KCI_MIN_SET_BUCKET`), the rank buckets of the factors
+        (:func:`_rank_bucket`) and the bucket of the group size: not on the number of
+        queries, so a search compiles :func:`~discovery.citest._kernels.kci_x_gram` once
+        and :func:`~discovery.citest._kernels.kci_cond_group` once per rank bucket.
+        Groups are dealt round-robin to the JAX devices; the calls are asynchronous, so
+        the devices (and the host, which builds the next group's inputs) work side by side.
+        """
         import jax
 
         from . import _kernels
 
         n = self.n_samples
+        k = ss.shape[1]
         zsets, zpos = np.unique(ss, axis=0, return_inverse=True)
         zpos = zpos.reshape(-1)
         ycols, ypos = np.unique(ys, return_inverse=True)
         zkeys = [tuple(int(c) for c in z) for z in zsets]
-        bz = [self._z_factor(z, self._col_theta(z, theta, median)) for z in zkeys]
         ly = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in ycols]
-        tx = np.array([self._x_theta(int(x), zkeys[j], theta, median) for x, j in zip(xs, zpos)])
-        yrank = _rank_bucket(max(f.shape[1] for f in ly), n)
-        ytab = _stack_padded(ly, yrank, next_pow2(len(ly)))
-        zrank = _rank_bucket(max(f.shape[1] for f in bz), n)
-        out = np.empty((len(xs), 3))
-        n_dev = len(jax.devices())
-        # blocks of conditioning sets whose factors fit in the memory budget
-        max_sets = max(1, self.max_batch_bytes // (n * zrank * 8))
-        for start in range(0, len(zsets), max_sets):
-            stop = min(start + max_sets, len(zsets))
-            members = np.where((zpos >= start) & (zpos < stop))[0]
-            # sorted by (Z, x) so that queries sharing KxR run one after the other
-            members = members[np.lexsort((ypos[members], xs[members], zpos[members]))]
-            m_pad = next_pow2(stop - start)
-            ztab = _stack_padded(bz[start:stop], zrank, m_pad)
-            zcols = np.concatenate([zsets[start:stop], np.repeat(zsets[start:start + 1], m_pad - (stop - start), axis=0)])
-            # each device takes a contiguous run of the sorted queries, one per step
-            steps = next_pow2(-(-len(members) // n_dev))
-            slots = np.full((n_dev, steps), -1)
-            for d, run in enumerate(np.array_split(members, n_dev)):
-                slots[d, : len(run)] = run
-            slots = slots.T.reshape(-1)  # row-major (steps, n_dev), as _run_batched lays it out
-            valid = slots >= 0
-            q = np.where(valid, slots, members[0])
-            zq = zpos[q] - start
-            prev_x = np.concatenate([[-1] * n_dev, xs[q][:-n_dev]])
-            prev_z = np.concatenate([[-1] * n_dev, zq[:-n_dev]])
-            new = (xs[q] != prev_x) | (zq != prev_z) | (tx[q] != np.concatenate([[np.nan] * n_dev, tx[q][:-n_dev]]))
-            reps = (self._data, zcols, ztab, ytab)
-            batched = (xs[q], ypos[q], zq, tx[q], new, valid)
-            res = _run_batched(_kernels.kci_cond_factor_batch, reps, batched, per_device=1)
-            out[q[valid]] = res[valid]
+        ytab = _stack_padded(ly, _rank_bucket(max(f.shape[1] for f in ly), n), len(ly))
+        bz = [self._z_factor(z, self._col_theta(z, theta, median)) for z in zkeys]
+        zrank = _rank_bucket(max(f.shape[1] for f in bz), n)  # one bucket for the call: one program
+        # groups of queries sharing (Z, x): sorted so that each group is a contiguous run
+        order = np.lexsort((ypos, xs, zpos))
+        key = np.stack([zpos[order], xs[order]], axis=1)
+        starts = np.flatnonzero(np.r_[True, np.any(key[1:] != key[:-1], axis=1)])
+        bounds = np.r_[starts, len(order)]
+        width = max(_KCI_MIN_GROUP_BUCKET, next_pow2(int(np.diff(bounds).max())))
+        kmax = max(_KCI_MIN_SET_BUCKET, next_pow2(k))
+        devices = jax.devices()
+        pending = []
+        with jax.enable_x64(True):
+            zdev: dict = {}
+            for g, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+                members = order[lo:hi]
+                j, x = int(zpos[members[0]]), int(xs[members[0]])
+                device = devices[g % len(devices)]
+                if (j, device) not in zdev:
+                    bpad = np.zeros((n, zrank))
+                    bpad[:, : bz[j].shape[1]] = bz[j]
+                    zdev = {jd: v for jd, v in zdev.items() if jd[0] == j}  # one set at a time per device
+                    zdev[(j, device)] = jax.device_put(bpad, device)
+                zcols = np.zeros(kmax, dtype=np.int64)
+                zcols[:k] = zkeys[j]
+                zmask = np.zeros(kmax)
+                zmask[:k] = 1.0
+                tx = self._x_theta(x, zkeys[j], theta, median)
+                kx = _kernels.kci_x_gram(self._device_data(device), x, zcols, zmask, np.float64(tx))
+                lys = np.zeros((width,) + ytab.shape[1:])
+                lys[: len(members)] = ytab[ypos[members]]
+                valid = np.arange(width) < len(members)
+                pending.append((members, _kernels.kci_cond_group(kx, zdev[(j, device)], lys, valid)))
+            out = np.empty((len(xs), 3))
+            for members, res in pending:
+                out[members] = np.asarray(res)[: len(members)]
         return out
 
     # ------------------------------------------------ dense and low rank

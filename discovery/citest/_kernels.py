@@ -54,8 +54,9 @@ __all__ = [
     "fisherz_stacked_batch",
     "kci_uncond_batch",
     "kci_cond_batch",
-    "kci_uncond_factor_batch",
-    "kci_cond_factor_batch",
+    "kci_x_gram",
+    "kci_cond_group",
+    "kci_uncond_factor_host",
     "lowrank_uncond_batch",
     "lowrank_cond_batch",
     "discrete_batch",
@@ -377,98 +378,115 @@ def woodbury_factor(factor, eps):
 
 
 @jit
-def kci_uncond_factor_batch(factors, qx, qy):
-    """Unconditional KCI (HSIC, gamma null) from low-rank factors.
-
-    Parameters
-    ----------
-    factors : (m, n, r) centred kernel factors ``L`` (``L L^T = H K H``), zero-padded
-        to a common rank ``r``.
-    qx, qy : (steps, width) int indices into ``factors``.
-
-    Returns
-    -------
-    (steps, width, 3): statistic ``||Lx^T Ly||^2``, null mean ``||Lx||^2 ||Ly||^2 / n``
-    and null variance ``2 ||Lx^T Lx||^2 ||Ly^T Ly||^2 / n^2``: the trace identities of
-    :func:`kci_uncond_batch` from ``(r, r)`` products, ``O(n r^2)``.
-    """
-    TRACE_COUNTS["kci_uncond_factor_batch"] += 1
-    n = factors.shape[1]
-
-    def one(ix, iy):
-        lx, ly = factors[ix], factors[iy]
-        stat = jnp.sum((lx.T @ ly) ** 2)
-        mean = jnp.sum(lx * lx) * jnp.sum(ly * ly) / n
-        var = 2.0 * jnp.sum((lx.T @ lx) ** 2) * jnp.sum((ly.T @ ly) ** 2) / (n * n)
-        return jnp.stack([stat, mean, var])
-
-    return _map_batched(one, qx, qy)
-
-
-@jit
-def kci_cond_factor_batch(data, zcols, zfactors, yfactors, qx, qy, qz, qtx, qnew, qvalid):
-    """Conditional KCI from low-rank factors of the Y and Z kernels.
-
-    ``R = eps (Kz + eps I)^{-1} = I - B B^T`` (``B`` from :func:`woodbury_factor`) is
-    applied without an ``(n, n)`` inverse: ``KyR = Ay Ay^T`` with ``Ay = R Ly``, and
-    ``KxR = R Kx R = Kx - W - W^T`` with ``P = Kx B``, ``W = (P - B (B^T P) / 2) B^T``.
-    The X kernel (of ``[x, z/2]``, whose numerical rank is a large fraction of ``n``)
-    stays dense: ``KxR`` costs about ``4 n^2 rz`` flops (two ``(n, n) x (n, rz)``
-    products) and each query on it ``2 n^2 ry`` more (``Ay Ay^T``), instead of the
-    ``O(n^3)`` inverse and products of the dense path.
-
-    Queries run in sequence (:func:`jax.lax.scan`), one per step on each device.
-    ``KxR`` depends only on ``(x, Z)``: it is carried from step to step and recomputed
-    only where ``qnew`` is set, so callers sort the queries by ``(x, Z)``. Steps with
-    ``qvalid`` unset (padding) compute nothing.
+def kci_x_gram(data, x, zcols, zmask, theta):
+    """Centred Gaussian kernel matrix of ``[x, z/2]``: one program for every ``|S|`` up to ``K``.
 
     Parameters
     ----------
     data : (n, p) standardised data.
-    zcols : (mz, k) int, the columns of each conditioning set.
-    zfactors : (mz, n, rz) ``B`` of each conditioning set, zero-padded.
-    yfactors : (my, n, ry) centred factors ``Ly`` of the Y kernels, zero-padded.
-    qx : (steps, 1) int column of ``x``.
-    qy, qz : (steps, 1) int indices into ``yfactors`` and ``zfactors``/``zcols``.
-    qtx : (steps, 1) inverse squared width of each query's X kernel.
-    qnew : (steps, 1) bool, ``(x, Z)`` differs from the previous step's.
-    qvalid : (steps, 1) bool, a real query (not padding).
+    x : int scalar, the column of ``x``.
+    zcols : (K,) int, the conditioning columns padded to the bucket size ``K`` (any valid
+        column in the padded slots).
+    zmask : (K,) float, 1 for a conditioning column, 0 for a padded slot.
+    theta : scalar inverse squared width.
 
     Returns
     -------
-    (steps, 1, 3): statistic ``sum(KxR * KyR)``, null mean
-    ``sum(diag(KxR) * diag(KyR))`` and null variance ``2 * sum((KxR * KyR)**2)``
-    (zeros for padding).
+    (n, n) ``H K H`` with ``K = exp(-0.5 * theta * ||a_i - a_j||^2)``, ``a = [x, z/2]``.
+
+    Notes
+    -----
+    A padded slot contributes the exact zero ``(0 - 0)^2`` to the squared distances, so
+    the result is the same, to the last bit, as without padding, and one compiled program
+    serves every conditioning-set size of a search (the distances are one fused pass).
     """
-    TRACE_COUNTS["kci_cond_factor_batch"] += 1
-    n = data.shape[0]
+    TRACE_COUNTS["kci_x_gram"] += 1
+    col = data[:, x]
+    diff = col[:, None] - col[None, :]
+    sq = diff * diff
+    z = 0.5 * data[:, zcols] * zmask[None, :]  # (n, K), padded columns zero
+    for j in range(zcols.shape[0]):  # static: K is a shape
+        d = z[:, j][:, None] - z[:, j][None, :]
+        sq = sq + d * d
+    return center_gram(jnp.exp(-0.5 * theta * sq))
 
-    def residualised_kx(ix, iz, tx):
-        xa = jnp.concatenate([data[:, ix][:, None], 0.5 * data[:, zcols[iz]]], axis=1)
-        kx = center_gram(gaussian_gram(xa, tx))
-        b = zfactors[iz]
-        p = kx @ b
-        w = (p - 0.5 * (b @ (b.T @ p))) @ b.T  # Q B^T
-        return kx - w - w.T
 
-    def moments(kxr, iy, iz):
-        b, ly = zfactors[iz], yfactors[iy]
+@jit
+def kci_cond_group(kx, zfactor, yfactors, yvalid):
+    """Conditional KCI moments of the queries ``x _||_ y_i | Z`` that share ``x`` and ``Z``.
+
+    ``R = eps (Kz + eps I)^{-1} = I - B B^T`` (``B`` from :func:`woodbury_factor`) is
+    applied without an ``(n, n)`` inverse: ``KxR = R Kx R = Kx - W - W^T`` with
+    ``P = Kx B``, ``W = (P - B (B^T P) / 2) B^T``, and ``KyR = Ay Ay^T`` with
+    ``Ay = R Ly``. The X kernel (of ``[x, z/2]``, whose numerical rank is a large fraction
+    of ``n``) stays dense: ``KxR`` costs about ``4 n^2 rz`` flops (two ``(n, n) x (n, rz)``
+    products), once for the group, and each ``y`` ``2 n^2 ry`` more, instead of the
+    ``O(n^3)`` inverse and products of the dense path.
+
+    Parameters
+    ----------
+    kx : (n, n) centred kernel matrix of ``[x, z/2]`` (:func:`kci_x_gram`).
+    zfactor : (n, rz) ``B`` of the conditioning set, zero-padded to a rank bucket.
+    yfactors : (m, n, ry) centred factors ``Ly`` of the Y kernels, zero-padded.
+    yvalid : (m,) bool, a real ``y`` (not padding); padded slots compute nothing.
+
+    Returns
+    -------
+    (m, 3): statistic ``sum(KxR * KyR)``, null mean ``sum(diag(KxR) * diag(KyR))`` and
+    null variance ``2 * sum((KxR * KyR)**2)`` of each ``y`` (zeros for padding).
+    """
+    TRACE_COUNTS["kci_cond_group"] += 1
+    b = zfactor
+    p = kx @ b
+    w = (p - 0.5 * (b @ (b.T @ p))) @ b.T  # Q B^T
+    kxr = kx - w - w.T
+    diag = jnp.diagonal(kxr)
+
+    def moments(ly):
         ay = ly - b @ (b.T @ ly)
         prod = kxr * (ay @ ay.T)
         stat = jnp.sum(prod)
-        mean = jnp.sum(jnp.diagonal(kxr) * jnp.sum(ay * ay, axis=1))
+        mean = jnp.sum(diag * jnp.sum(ay * ay, axis=1))
         var = 2.0 * jnp.sum(prod * prod)
         return jnp.stack([stat, mean, var])
 
-    def step(kxr, q):
-        ix, iy, iz, tx, new, valid = q
-        kxr = lax.cond(new & valid, lambda: residualised_kx(ix, iz, tx), lambda: kxr)
-        out = lax.cond(valid, lambda: moments(kxr, iy, iz), lambda: jnp.zeros(3, data.dtype))
-        return kxr, out
+    def one(q):
+        valid, ly = q
+        return lax.cond(valid, lambda: moments(ly), lambda: jnp.zeros(3, kx.dtype))
 
-    qs = tuple(a[:, 0] for a in (qx, qy, qz, qtx, qnew, qvalid))
-    _, out = lax.scan(step, jnp.zeros((n, n), data.dtype), qs)
-    return out[:, None, :]
+    return lax.map(one, (yvalid, yfactors))
+
+
+def kci_uncond_factor_host(factors: dict, xs, ys, n: int) -> np.ndarray:
+    """Unconditional KCI (HSIC, gamma null) from low-rank factors, with numpy.
+
+    Parameters
+    ----------
+    factors : dict ``column -> (n, r)`` centred kernel factor ``L`` (``L L^T = H K H``).
+    xs, ys : (B,) int columns of each pair.
+    n : the number of rows.
+
+    Returns
+    -------
+    (B, 3): statistic ``||Lx^T Ly||^2``, null mean ``||Lx||^2 ||Ly||^2 / n`` and null
+    variance ``2 ||Lx^T Lx||^2 ||Ly^T Ly||^2 / n^2``: the trace identities of
+    :func:`kci_uncond_batch` from ``(r, r)`` products, ``O(n r^2)`` per pair. With ranks
+    of a few tens this is BLAS work of milliseconds that a compiled program would not
+    repay; the pairs sharing ``x`` are one matrix product.
+    """
+    trace = {c: float(np.sum(f * f)) for c, f in factors.items()}
+    frob = {c: float(np.sum((f.T @ f) ** 2)) for c, f in factors.items()}
+    out = np.empty((len(xs), 3))
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    for x in np.unique(xs):
+        members = np.flatnonzero(xs == x)
+        lys = [factors[int(y)] for y in ys[members]]
+        cross = factors[int(x)].T @ np.concatenate(lys, axis=1)  # (rx, sum of ry)
+        ends = np.cumsum([f.shape[1] for f in lys])
+        for q, block in zip(members, np.split(cross, ends[:-1], axis=1)):
+            y = int(ys[q])
+            out[q] = (np.sum(block * block), trace[int(x)] * trace[y] / n, 2.0 * frob[int(x)] * frob[y] / (n * n))
+    return out
 
 
 # --------------------------------------------------------------------------- #

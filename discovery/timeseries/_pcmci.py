@@ -344,11 +344,13 @@ class _ParCorrBackend:
         idx = np.zeros((cap, kpad + 2), dtype=np.int32)
         active = np.zeros((cap, kpad + 2), dtype=bool)
         sizes = np.zeros(n_q, dtype=np.int64)
-        for q, (x, y, z) in enumerate(keys):
-            idx[q, 0], idx[q, 1] = x, y
-            idx[q, 2 : 2 + len(z)] = z
-            active[q, : 2 + len(z)] = True
-            sizes[q] = len(z)
+        sizes[:] = np.fromiter((len(z) for _, _, z in keys), dtype=np.int64, count=n_q)
+        idx[:n_q, 0] = np.fromiter((key[0] for key in keys), dtype=np.int32, count=n_q)
+        idx[:n_q, 1] = np.fromiter((key[1] for key in keys), dtype=np.int32, count=n_q)
+        flat = np.fromiter(itertools.chain.from_iterable(z for _, _, z in keys), dtype=np.int32, count=int(sizes.sum()))
+        rows = np.repeat(np.arange(n_q), sizes)
+        idx[rows, 2 + np.arange(flat.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = flat
+        active[:n_q] = np.arange(kpad + 2)[None, :] < (sizes + 2)[:, None]
         active[n_q:, :2] = True  # padding queries: a harmless x, y
         idx[n_q:, 1] = 1
         n_chunks = np.int32(-(-n_q // _WIDTH))
@@ -723,14 +725,19 @@ def pc1_parents(
             break
         plan = []
         keys = []
+        # The first max_combinations k-subsets (in lexicographic order) of a sequence use only its
+        # first k + max_combinations - 1 items: the other candidates are not listed beyond those.
+        take = k + max_combinations - 1
         for j in active:
-            for p in parents[j]:
+            cand = parents[j]
+            cols = [col(i, lag) for i, lag in cand]
+            for at, p in enumerate(cand):
                 if links.fixed(p[0], j, p[1]):
                     plan.append((j, p, None))
                     continue
-                others = [q for q in parents[j] if q != p]
-                combos = list(itertools.islice(itertools.combinations(others, k), max_combinations))
-                tk = [CIRunner.key(col(*p), col(j, 0), [col(*q) for q in c]) for c in combos]
+                others = cols[:at] + cols[at + 1 : take + 1] if at < take else cols[:take]
+                combos = itertools.islice(itertools.combinations(others, k), max_combinations)
+                tk = [CIRunner.key(cols[at], j, c) for c in combos]  # X_j(t) is design column j
                 plan.append((j, p, tk))
                 keys.extend(tk)
         tester.run(keys)
@@ -761,13 +768,6 @@ def pc1_parents(
 
 
 # ---------------------------------------------------------------------------- MCI
-def _mci_conditions(i, lag, j, cond_y, cond_x):
-    """The MCI conditioning set of ``X_i(t - lag) -> X_j(t)`` (list of (var, lag))."""
-    z = [c for c in cond_y if c != (i, lag)]
-    z += [c for c in ((k, kl + lag) for k, kl in cond_x) if c not in z]
-    return [c for c in dict.fromkeys(z) if c != (i, lag) and c != (j, 0)]
-
-
 def mci_tests(
     design: LaggedDesign,
     parents,
@@ -851,9 +851,13 @@ def mci_tests(
     pv = np.ones((N, N, tau_max + 1))
     tested = np.zeros((N, N, tau_max + 1), dtype=bool)
     plan = []
+    # conditions as design columns: (var, l) is column l * N + var, so shifting a condition of the
+    # source by ``lag`` adds lag * N to its column
+    cond_cols = [[col(c, cl) for c, cl in parents[j]] for j in range(N)]
     for j in range(N):
-        cy = parents[j][:py]
+        cy = set(cond_cols[j][:py])
         for i in range(N):
+            cx = cond_cols[i][:px]
             for lag in range(tau_min, tau_max + 1):
                 if (i == j and lag == 0) or not links.allowed(i, j, lag):
                     continue
@@ -863,8 +867,12 @@ def mci_tests(
                 if links.fixed(i, j, lag):
                     plan.append((i, j, lag, None))
                     continue
-                z = _mci_conditions(i, lag, j, cy, parents[i][:px])
-                plan.append((i, j, lag, CIRunner.key(col(i, lag), col(j, 0), [col(*c) for c in z])))
+                x, shift = col(i, lag), lag * N
+                # P_j and P_i shifted by lag, without X_i(t - lag) and X_j(t); the key sorts them
+                z = cy.union([c + shift for c in cx])
+                z.discard(x)
+                z.discard(j)
+                plan.append((i, j, lag, CIRunner.key(x, j, z)))
     tester.run([k for *_, k in plan if k is not None])
     for i, j, lag, key in plan:
         val[i, j, lag], pv[i, j, lag] = (1.0, 0.0) if key is None else tester.result(key)
@@ -1602,19 +1610,16 @@ class _TimeSeriesBase(ParamsMixin):
 
     def _table(self, design, val, pv, tested, q=None) -> pd.DataFrame:
         """Tidy table of the tested links, by target, lag and source (pairs at lag 0 once)."""
-        names = design.names
-        rows = []
-        for j in range(len(names)):
-            for lag in range(int(self.tau_max) + 1):
-                for i in range(len(names)):
-                    if not tested[i, j, lag] or (lag == 0 and i > j and tested[j, i, 0]):
-                        continue
-                    row = [names[i], names[j], lag, float(val[i, j, lag]), float(pv[i, j, lag])]
-                    if q is not None:
-                        row.append(float(q[i, j, lag]))
-                    rows.append(row)
-        cols = ["source", "target", "lag", "statistic", "pvalue"] + (["qvalue"] if q is not None else [])
-        return pd.DataFrame(rows, columns=cols)
+        names = np.empty(len(design.names), dtype=object)
+        names[:] = design.names
+        keep = np.array(tested[:, :, : int(self.tau_max) + 1], dtype=bool)
+        # a contemporaneous pair once: [i, j, 0] with i > j is dropped when [j, i, 0] was tested
+        keep[:, :, 0] &= ~(np.tril(np.ones(keep.shape[:2], dtype=bool), -1) & keep[:, :, 0].T)
+        j, lag, i = np.nonzero(keep.transpose(1, 2, 0))  # ordered by target, lag, source
+        table = {"source": names[i], "target": names[j], "lag": lag.astype(np.int64), "statistic": val[i, j, lag], "pvalue": pv[i, j, lag]}
+        if q is not None:
+            table["qvalue"] = q[i, j, lag]
+        return pd.DataFrame(table)
 
     @staticmethod
     def _statistics_table(pvalues: pd.DataFrame) -> pd.DataFrame:

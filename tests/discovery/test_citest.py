@@ -6,6 +6,7 @@ defaults; tolerances are stated per test.
 
 from __future__ import annotations
 
+import pickle
 import textwrap
 
 import jax
@@ -245,16 +246,52 @@ def test_second_call_does_not_recompile():
     queries = [(0, 2, [1]), (1, 3, [2]), (0, 3, [1, 2])]
     first = test.pvalues(queries)
     counts = dict(_kernels.TRACE_COUNTS)
-    cache = _kernels.kci_cond_factor_batch._cache_size()
+    cache = _kernels.kci_cond_group._cache_size()
     again = KCI(nonlinear_data(120, 5)).pvalues([(1, 3, [0]), (2, 4, [1]), (0, 4, [2, 3])])
     assert dict(_kernels.TRACE_COUNTS) == counts
-    assert _kernels.kci_cond_factor_batch._cache_size() == cache
+    assert _kernels.kci_cond_group._cache_size() == cache
     assert not np.allclose(first, again)
     fz = FisherZ(data)
     fz.pvalues(queries)
     counts = dict(_kernels.TRACE_COUNTS)
     fz.pvalues([(0, 4, [1]), (2, 3, [0])])
     assert dict(_kernels.TRACE_COUNTS) == counts
+
+
+def test_kci_one_program_for_every_set_size_and_batch_size():
+    """Exact KCI compiles its X kernel once and its group program once per rank bucket.
+
+    Discrete conditioning columns and ``y`` keep every factor's rank within the first bucket
+    (32), so queries with ``|S| = 1, 2, 3`` and batches of 1 and 3 queries reuse one program
+    of each kind; unconditional queries compile nothing.
+    """
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, size=(80, 4)).astype(float)
+    x = codes[:, :3] @ [0.5, -0.4, 0.3] + rng.normal(size=80)
+    data = np.column_stack([x, codes])
+    test = KCI(data)
+    test.pvalues([(0, 1, [2])])
+    counts = dict(_kernels.TRACE_COUNTS)
+    test.pvalues([(0, 1, [2, 3]), (0, 1, [2, 3, 4]), (0, 3, [1]), (0, 4, [])])
+    assert dict(_kernels.TRACE_COUNTS) == counts
+
+
+def test_kci_pickles_after_use_and_gamma_tail_matches_scipy():
+    """A used KCI pickles (its device copies are dropped); the gamma tail is scipy.stats' to rounding."""
+    from scipy import stats
+
+    from discovery.citest._citest import _gamma_sf
+
+    data = nonlinear_data(60, 7)
+    test = KCI(data)
+    p = test.pvalues([(0, 1, [2]), (0, 3, [])])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(test)).pvalues([(0, 1, [2]), (0, 3, [])]), p)
+    rng = np.random.default_rng(1)
+    stat, mean, var = rng.gamma(2.0, size=(3, 50))
+    np.testing.assert_allclose(_gamma_sf(stat, mean, var), stats.gamma.sf(stat, mean**2 / var, scale=var / mean), rtol=1e-13)
+    # degenerate nulls (zero mean or variance, NaN) and a negative statistic: p-value 1, as before
+    np.testing.assert_array_equal(_gamma_sf(np.array([1.0, 1.0, np.nan, -1.0]), np.array([0.0, 1.0, 1.0, 1.0]),
+                                            np.array([1.0, 0.0, 1.0, 1.0])), [1.0, 1.0, 1.0, 1.0])
 
 
 def test_kci_options_are_validated():
