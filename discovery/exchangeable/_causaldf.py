@@ -55,8 +55,7 @@ def _run(tests, queries) -> np.ndarray:
 
 def _record(phase: str, step: int, queries, pvalues, names, alpha: float) -> pd.DataFrame:
     rows = [
-        (phase, step, names[x], names[y], tuple(names[c] for c in s), float(p), bool(p > alpha))
-        for (x, y, s), p in zip(queries, pvalues)
+        (phase, step, names[x], names[y], tuple(names[c] for c in s), float(p), bool(p > alpha)) for (x, y, s), p in zip(queries, pvalues)
     ]
     return pd.DataFrame(rows, columns=_COLUMNS)
 

@@ -89,12 +89,13 @@ def split_groups(data, groups="group", *, owner: str = "CausalDeFinetti") -> tup
     uniques, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
     if len(uniques) < _MIN_GROUPS:
         constant = " (the column is constant)" if len(uniques) == 1 else ""
-        raise DataError(f"{owner}: {what} has {len(uniques)} group(s){constant}; at least {_MIN_GROUPS} groups of 2 or more rows are needed")
+        raise DataError(
+            f"{owner}: {what} has {len(uniques)} group(s){constant}; at least {_MIN_GROUPS} groups of 2 or more rows are needed"
+        )
     single = uniques[counts < 2]
     if len(single):
         raise DataError(
-            f"{owner}: group(s) {single[:10].tolist()} of {what} have a single row; every group needs at least 2 rows "
-            "(drop those groups)"
+            f"{owner}: group(s) {single[:10].tolist()} of {what} have a single row; every group needs at least 2 rows (drop those groups)"
         )
     variables = check_numeric_frame(frame, name="data", min_rows=1, allow_constant=False)
     if variables.shape[1] < 2:

@@ -101,6 +101,7 @@ from discovery.constraint import (
 )
 from discovery.differentiable import break_cycles, prepare_data, transform_columns
 from discovery.evaluation import implied_independences
+from discovery.evaluation import summarise as summarise_results
 from discovery.exchangeable import (
     bivariate_rule,
     bivariate_tests,
@@ -113,7 +114,6 @@ from discovery.exchangeable import (
     two_sample_graph,
     two_sample_names,
 )
-from discovery.evaluation import summarise as summarise_results
 from discovery.metrics import (
     all_metrics,
     arrowhead_scores,
