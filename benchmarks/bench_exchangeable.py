@@ -8,10 +8,11 @@ Parts (``--part``, default all, in this order):
   and call per test, side by side with ``discovery.CausalDeFinetti(ci_test="kci",
   pairing="first")`` on the same data (two rows per group). Ours is timed from its first call
   in this process, JIT compilation included. Agreement of the decisions is reported.
-* ``level``: the null rejection rate of the cross-sample test ``X^(1) _||_ Y^(2) | X^(2)``
-  when ``X -> Y`` (true), at alpha = 0.05 over 200 data sets of 100 groups x 4 rows (two
-  layers of disjoint pairs, Cauchy-combined): KCI on the nonlinear generator, Fisher-z on
-  the linear one.
+* ``level``: the null rejection rate of the cross-sample tests at alpha = 0.05 over 200 data
+  sets of 100 groups x 4 rows, for each pairing (``disjoint``: two layers of disjoint pairs,
+  Cauchy-combined; ``first``: two rows per group; ``rest``: each row against the sum of the
+  others, four layers): KCI on the nonlinear generator, Fisher-z on the linear one, the G-test
+  on the binary one; and the power of the reverse test.
 * ``fig3``: bivariate direction accuracy against the number of environments, continuous
   (the reference's generator, reconstructed: Laplace noise around group locations, integer
   weights, a squared term in half of the environments; 2 rows each; three equally likely
@@ -23,7 +24,8 @@ Parts (``--part``, default all, in this order):
   sets; an undirected edge of a CPDAG counts both directions, as the reference scores PC).
 * ``beyond``: continuous data with d = 10 nodes (ER, mean degree 2), 500 groups x 4 rows
   (``scm.simulate.grouped(kind="linear")``), SHD to the true DAG of CausalDeFinetti
-  (Fisher-z), CD-NOD (Fisher-z, the group as context) and PC (Fisher-z, pooled).
+  (Fisher-z; ``pairing="disjoint"``, the default, and ``"rest"``), CD-NOD (Fisher-z, the
+  group as context) and PC (Fisher-z, pooled).
 
 Baselines: CD-NOD (the group as its context), PC (pooled), NOTEARS (pooled), VI-DP-DAG
 (pooled; ``--vidpdag-iter`` iterations), random. Figures go to ``docs/img/``.
@@ -123,9 +125,10 @@ def _pooled(frame):
 
 def run_method(name: str, frame: pd.DataFrame, kind: str, rng, vidpdag_iter: int):
     nodes = [c for c in frame.columns if c != "group"]
-    if name == "CausalDeFinetti":
+    if name.startswith("CausalDeFinetti"):
         test = {"binary": "gsq", "continuous": "kci", "linear": "fisherz"}[kind]
-        return CausalDeFinetti(ci_test=test, alpha=ALPHA).fit(frame).graph_
+        pairing = "rest" if name.endswith("(rest)") else "disjoint"
+        return CausalDeFinetti(ci_test=test, alpha=ALPHA, pairing=pairing).fit(frame).graph_
     if name == "CD-NOD":
         test = {"binary": "fisherz", "continuous": "kci", "linear": "fisherz"}[kind]
         model = CDNOD(ci_test=test, alpha=ALPHA, driving_force=False, max_samples=400).fit(frame, context="group")
@@ -211,7 +214,7 @@ def part_beyond(args, out):
     for seed in range(args.beyond_seeds):
         ds = grouped(n_nodes=10, expected_degree=2, n_groups=500, group_size=4, kind="linear", random_state=seed)
         truth = ds.graph
-        for m in ["CausalDeFinetti", "CD-NOD", "PC"]:
+        for m in ["CausalDeFinetti", "CausalDeFinetti (rest)", "CD-NOD", "PC"]:
             t0 = time.perf_counter()
             est = run_method(m, ds.data, "linear", None, 0)
             rows.append((seed, m, truth.number_of_edges(), shd(truth, est), time.perf_counter() - t0))
@@ -222,18 +225,33 @@ def part_beyond(args, out):
 
 
 def part_level(args, out):
+    """Null rejection rate and power of the cross-sample tests at alpha = 0.05.
+
+    ``disjoint`` / ``first``: the bivariate test ``X^(1) _||_ Y^(2) | X^(2)`` (true when X -> Y) and its reverse
+    ``Y^(1) _||_ X^(2) | Y^(2)`` (false). ``rest``: the sink tests ``Y^(1) _||_ X^(2) | X^(1)`` (true: Y is a sink) and
+    ``X^(1) _||_ Y^(2) | Y^(1)`` (false), with sample (2) the sum of the group's other rows.
+    """
     rows = []
-    for kind, test in (("nonlinear", "kci"), ("linear", "fisherz")):
-        for pairing in ("disjoint", "first"):
+    for kind, test in (("nonlinear", "kci"), ("linear", "fisherz"), ("binary", "gsq")):
+        for pairing in ("disjoint", "first", "rest"):
             rejected, power = [], []
             for seed in range(args.level_sims):
                 ds = grouped({"X": [], "Y": ["X"]}, n_groups=100, group_size=4, kind=kind, random_state=seed)
-                table = CausalDeFinetti(ci_test=test, pairing=pairing).fit(ds.data).pvalues_
-                rejected.append(table["pvalue"].iloc[0] < ALPHA)  # X^(1) _||_ Y^(2) | X^(2): true
-                power.append(table["pvalue"].iloc[1] < ALPHA)  # Y^(1) _||_ X^(2) | Y^(2): false
-            rows.append((kind, test, pairing, args.level_sims, float(np.mean(rejected)), float(np.mean(power))))
+                t = CausalDeFinetti(ci_test=test, pairing=pairing).fit(ds.data).pvalues_.set_index(["phase", "x", "y"])["pvalue"]
+                if pairing == "rest":
+                    null, alt = t[("sink", "Y^(1)", "X^(2)")], t[("sink", "X^(1)", "Y^(2)")]
+                else:
+                    null, alt = t[("bivariate", "X^(1)", "Y^(2)")], t[("bivariate", "Y^(1)", "X^(2)")]
+                rejected.append(null < ALPHA)
+                power.append(alt < ALPHA)
+            rate = float(np.mean(rejected))
+            half = 1.96 * np.sqrt(rate * (1 - rate) / args.level_sims)
+            rows.append(
+                (kind, test, pairing, args.level_sims, rate, f"[{max(rate - half, 0):.3f}, {rate + half:.3f}]", float(np.mean(power)))
+            )
             print(f"level {kind} {pairing} done (load {load_average()})", flush=True)
-    table = pd.DataFrame(rows, columns=["data", "test", "pairing", "simulations", "null_rejection_rate", "power_reverse"])
+    columns = ["data", "test", "pairing", "simulations", "null_rejection_rate", "95% interval", "power"]
+    table = pd.DataFrame(rows, columns=columns)
     out["level"] = table
     return table
 
@@ -340,8 +358,18 @@ def part_speed(args, out):
     steady = (t_ref * (n_data - 1) / n_data) / t_rest if n_data > 1 else float("nan")
     rows.append((f"multivariate (d = {d})", n_data, n_env, n_tests_ours, t_ref, t_ours, t_ref / t_ours, steady, same_graph, same_order))
     print(f"speed multivariate: reference {t_ref:.2f} s, ours {t_ours:.2f} s (load {load_average()})", flush=True)
-    columns = ["routine", "data_sets", "environments", "tests_ours", "reference_s", "ours_s", "ratio_with_jit", "ratio_after_first",
-               "agreement", "max_dp_or_same_order"]
+    columns = [
+        "routine",
+        "data_sets",
+        "environments",
+        "tests_ours",
+        "reference_s",
+        "ours_s",
+        "ratio_with_jit",
+        "ratio_after_first",
+        "agreement",
+        "max_dp_or_same_order",
+    ]
     table = pd.DataFrame(rows, columns=columns)
     out["speed"] = table
     return table

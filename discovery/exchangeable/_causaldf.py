@@ -292,10 +292,14 @@ class CausalDeFinetti(ParamsMixin):
         columns (e.g. ``DSeparation(two_sample_graph(dag))``, the oracle), used for every layer.
     alpha : float, default 0.05
         Level of every test, in (0, 1).
-    pairing : {"disjoint", "all", "first"}, default "disjoint"
+    pairing : {"disjoint", "all", "first", "rest"}, default "disjoint"
         How rows are paired within groups (see :func:`discovery.exchangeable.pair_samples`).
+        ``"rest"`` compares each row with the sum of the rest of its group: more power with
+        larger groups, for the multivariate procedure only (the sink tests hold for any
+        function of the other rows; the bivariate tests condition on sample (2) and do not).
     procedure : {"auto", "bivariate", "multivariate"}, default "auto"
-        ``"auto"``: the bivariate rule for two variables, the multivariate procedure otherwise.
+        ``"auto"``: the bivariate rule for two variables (the multivariate procedure with
+        ``pairing="rest"``), the multivariate procedure otherwise.
     ci_test_kwargs : dict, optional
         Options of the CI test when ``ci_test`` is a name.
     random_state : int, default 0
@@ -312,7 +316,7 @@ class CausalDeFinetti(ParamsMixin):
         ``y``, ``cond`` (two-sample variable names such as ``"X^(1)"``), ``pvalue`` (combined
         over the layers), ``independent`` (``pvalue > alpha``).
     direction_ : str or None
-        Bivariate procedure: ``"<cause> -> <effect>"`` or ``"none"``; None otherwise.
+        Two variables: ``"<cause> -> <effect>"`` or ``"none"``; None otherwise.
     n_layers_ : int
         Layers of pairs used.
     n_groups_ : int
@@ -395,6 +399,13 @@ class CausalDeFinetti(ParamsMixin):
             procedure = "bivariate" if len(nodes) == 2 else "multivariate"
         if procedure == "bivariate" and len(nodes) != 2:
             raise ParameterError(f"procedure='bivariate' needs exactly 2 variables; got {len(nodes)}: {nodes[:10]}")
+        if procedure == "bivariate" and self.pairing == "rest":
+            if self.procedure == "bivariate":
+                raise ParameterError(
+                    "pairing='rest' needs procedure='multivariate': the bivariate tests condition on sample (2), which a sum "
+                    "of rows does not summarise"
+                )
+            procedure = "multivariate"
         layers = pair_samples(codes, pairing=self.pairing, random_state=self.random_state)
         names = two_sample_names(nodes)
         tests = self._tests(two_sample_frames(variables, layers) if isinstance(self.ci_test, str) else [], names)
@@ -420,6 +431,8 @@ class CausalDeFinetti(ParamsMixin):
             self.order_, sinks = sink_layers(tests, nodes, alpha=float(self.alpha))
             graph, edges = layer_edges(tests, nodes, self.order_, alpha=float(self.alpha))
             table = pd.concat([sinks, edges], ignore_index=True)
+            if len(nodes) == 2:
+                self.direction_ = " -> ".join(map(str, next(iter(graph.edges)))) if graph.number_of_edges() else "none"
         self.graph_ = graph
         self.pvalues_ = table.reset_index(drop=True)
         self.n_tests_ = int(len(table)) * len(tests)

@@ -75,6 +75,13 @@ def test_pairing_uses_rows_as_documented():
         assert sorted(codes[layer[:, 0]]) == list(range(12)) and (codes[layer[:, 0]] == codes[layer[:, 1]]).all()
     assert len(pair_samples(codes, pairing="all")) == 20  # ordered pairs of 5 rows
     assert pair_samples(codes, pairing="first")[0][:2].tolist() == [[0, 1], [5, 6]]
+    rest = pair_samples(codes, pairing="rest", random_state=0)
+    assert [layer.shape for layer in rest] == [(12, 5)] * 5  # each row once as sample (1), against the other four
+    for layer in rest:
+        assert (codes[layer] == codes[layer[:, :1]]).all() and all(len(set(row)) == 5 for row in layer.tolist())
+    frame = pd.DataFrame({"v": np.arange(60.0)})
+    summed = two_sample_frames(frame, rest[:1])[0]
+    assert np.allclose(summed["v^(1)"] + summed["v^(2)"], frame.groupby(codes)["v"].sum())  # sample (2): the other rows' sum
     few = pair_samples(np.r_[np.repeat(np.arange(20), 2), np.repeat([20, 21], 4)], pairing="disjoint")
     assert [len(layer) for layer in few] == [22]  # a second layer of 2 groups is dropped
 
@@ -105,6 +112,15 @@ def test_binary_chain_with_gsq_matches_the_truth():
     ds = grouped(dag, n_groups=10000, group_size=2, kind="binary", random_state=1)  # the paper needs thousands
     model = CausalDeFinetti(ci_test="gsq").fit(ds.data.drop(columns="group"), groups=ds.data["group"].to_numpy())
     assert set(model.graph_.edges) == set(dag.edges)
+
+
+def test_rest_pairing_runs_the_multivariate_procedure_on_two_variables():
+    ds = grouped({"A": [], "B": ["A"]}, n_groups=400, group_size=4, kind="linear", random_state=3)
+    model = CausalDeFinetti(ci_test="fisherz", pairing="rest").fit(ds.data)
+    assert set(model.pvalues_["phase"]) == {"sink", "edge"} and model.n_layers_ == 4
+    assert model.direction_ == "A -> B" and list(model.graph_.edges) == [("A", "B")]
+    with pytest.raises(ParameterError, match="rest"):
+        CausalDeFinetti(ci_test="fisherz", pairing="rest", procedure="bivariate").fit(ds.data)
 
 
 def test_groups_as_an_array_give_the_column_result():
