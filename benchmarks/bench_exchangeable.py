@@ -339,25 +339,25 @@ def part_speed(args, out):
     rows.append(("bivariate", n_data, n_env, 3 * n_data, t_ref, t_ours, t_ref / t_ours, steady, agree, dp))
     print(f"speed bivariate: reference {t_ref:.2f} s, ours {t_ours:.2f} s (load {load_average()})", flush=True)
     # multivariate: grouped nonlinear data, 2 rows per group
-    n_env, d, n_data = 300, args.speed_nodes, args.speed_multivariate
-    sets = [grouped(n_nodes=d, n_groups=n_env, group_size=2, kind="nonlinear", random_state=100 + s).data for s in range(n_data)]
-    t_ours, t_rest, ours = _timed_fits(sets)
-    n_tests_ours = sum(len(o.pvalues_) for o in ours)
-    t0 = time.perf_counter()
-    ref_graphs, ref_orders = [], []
-    for f in sets:
-        values = f.drop(columns="group").to_numpy()
-        S1, S2 = values[0::2], values[1::2]
-        layers = reference_sink_layers(S1, S2)
-        ref_orders.append(layers)
-        ref_graphs.append(reference_edges(layers, S1))
-    t_ref = time.perf_counter() - t0
-    names = [f"X{i}" for i in range(d)]
-    same_order = np.mean([[[names[i] for i in layer] for layer in r] == o.order_ for o, r in zip(ours, ref_orders)])
-    same_graph = np.mean([{(names[j], names[k]) for j, k in r} == set(o.graph_.edges) for o, r in zip(ours, ref_graphs)])
-    steady = (t_ref * (n_data - 1) / n_data) / t_rest if n_data > 1 else float("nan")
-    rows.append((f"multivariate (d = {d})", n_data, n_env, n_tests_ours, t_ref, t_ours, t_ref / t_ours, steady, same_graph, same_order))
-    print(f"speed multivariate: reference {t_ref:.2f} s, ours {t_ours:.2f} s (load {load_average()})", flush=True)
+    for d, n_env, n_data in args.speed_multivariate:
+        sets = [grouped(n_nodes=d, n_groups=n_env, group_size=2, kind="nonlinear", random_state=100 + s).data for s in range(n_data)]
+        t_ours, t_rest, ours = _timed_fits(sets)
+        n_tests_ours = sum(len(o.pvalues_) for o in ours)
+        t0 = time.perf_counter()
+        ref_graphs, ref_orders = [], []
+        for f in sets:
+            values = f.drop(columns="group").to_numpy()
+            S1, S2 = values[0::2], values[1::2]
+            layers = reference_sink_layers(S1, S2)
+            ref_orders.append(layers)
+            ref_graphs.append(reference_edges(layers, S1))
+        t_ref = time.perf_counter() - t0
+        names = [f"X{i}" for i in range(d)]
+        same_order = np.mean([[[names[i] for i in layer] for layer in r] == o.order_ for o, r in zip(ours, ref_orders)])
+        same_graph = np.mean([{(names[j], names[k]) for j, k in r} == set(o.graph_.edges) for o, r in zip(ours, ref_graphs)])
+        steady = (t_ref * (n_data - 1) / n_data) / t_rest if n_data > 1 else float("nan")
+        rows.append((f"multivariate (d = {d})", n_data, n_env, n_tests_ours, t_ref, t_ours, t_ref / t_ours, steady, same_graph, same_order))
+        print(f"speed multivariate d={d} n={n_env}: reference {t_ref:.2f} s, ours {t_ours:.2f} s (load {load_average()})", flush=True)
     columns = [
         "routine",
         "data_sets",
@@ -420,10 +420,9 @@ def main():
     args.level_sims = 50 if args.quick else 200
     args.beyond_seeds = 3 if args.quick else 10
     args.speed_bivariate = 10 if args.quick else 100
-    args.speed_multivariate = 2 if args.quick else 10
-    args.speed_nodes = 6
+    args.speed_multivariate = [(6, 300, 2), (4, 1000, 1)] if args.quick else [(6, 300, 10), (4, 1000, 3)]
     warnings.filterwarnings("ignore")
-    print(json.dumps(machine_description(("causal-learn",)), default=str))
+    print(json.dumps(machine_description(("causallearn", "jax")), default=str))
     print(f"load before: {load_average()}")
     out = {}
     parts = {"speed": part_speed, "level": part_level, "fig3": part_fig3, "fig4": part_fig4, "beyond": part_beyond}
