@@ -28,6 +28,7 @@ from ._exceptions import (
 )
 from ._fit import AUTO_CANDIDATES, ORIENTATIONS, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
+from ._grouped import grouped
 from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph
 from ._mechanisms import (
     AdditiveNoise,
@@ -113,6 +114,7 @@ __all__ = [
     "random_scm",
     "multi_environment",
     "nonstationary",
+    "grouped",
     "time_series",
     "datasets",
 ]

@@ -13,7 +13,7 @@ from ._validation import check_option
 __all__ = ["Dataset"]
 
 #: What sort of data a Dataset holds (the comparison harness matches algorithms to it).
-DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete")
+DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete", "grouped")
 
 
 @dataclass(frozen=True, repr=False)
@@ -24,11 +24,12 @@ class Dataset:
     ----------
     data : pandas.DataFrame
         One column per variable (plus, for multi-environment data, the
-        ``environment`` column; for nonstationary data the ``time`` column).
+        ``environment`` column; for nonstationary data the ``time`` column; for
+        grouped data the ``group`` column).
     graph : networkx.DiGraph, scm.PDAG or None
         The true causal graph over the variables (None when unknown).
     name : str
-    kind : {"observational", "multi_environment", "nonstationary", "time_series", "discrete"}
+    kind : {"observational", "multi_environment", "nonstationary", "time_series", "discrete", "grouped"}
         What sort of data this is; the comparison harness matches algorithms to it.
     environment : str or None
         Name of the column holding the environment / regime / time index.

@@ -51,6 +51,17 @@ true drifting parameter (``metadata["parameters"]``, indexed by time):
 >>> drift.environment, drift.metadata["parameters"].shape
 ('time', (500, 2))
 
+Grouped (exchangeable) data
+---------------------------
+:func:`grouped` draws, for every group, its own mechanism parameters (independently
+per node, from priors) and then i.i.d. rows given them: the independent-causal-mechanism
+process of Causal de Finetti. The truth per group is ``metadata["parameters"]``:
+
+>>> from scm.simulate import grouped
+>>> gr = grouped(g, n_groups=50, group_size=4, kind="linear", random_state=0)
+>>> gr.kind, gr.environment, gr.data["group"].nunique(), gr.metadata["parameters"].shape[0]
+('grouped', 'group', 50, 50)
+
 Time series
 -----------
 :func:`time_series` simulates a stable vector autoregression with lagged and
@@ -78,6 +89,7 @@ It runs three phases, each a function here, on one random stream:
 True
 """
 
+from ._grouped import GROUPED_KINDS, grouped
 from ._simulate import (
     CHANGES,
     DRIFT_PARAMETERS,
@@ -106,6 +118,7 @@ __all__ = [
     "multi_environment",
     "nonstationary",
     "time_series",
+    "grouped",
     "VARProcess",
     "draw_lagged_structure",
     "draw_innovations",
@@ -118,4 +131,5 @@ __all__ = [
     "CHANGES",
     "DRIFTS",
     "DRIFT_PARAMETERS",
+    "GROUPED_KINDS",
 ]

@@ -88,7 +88,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete")
+DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete", "grouped")
 IID_KINDS = frozenset({"observational", "multi_environment", "nonstationary", "discrete"})
 FIT_STYLES = ("plain", "context", "environment", "series")
 SCORE_STYLES = ("cpdag", "dag", "auto", "lagged")
@@ -725,7 +725,7 @@ def _materialise_dataset(name: str, spec, seed: int) -> Dataset:
         )
     if ds.kind not in DATASET_KINDS:
         raise ParameterError(f"dataset {name!r} has kind {ds.kind!r}; expected one of {list(DATASET_KINDS)}")
-    if ds.kind in ("multi_environment", "nonstationary") and ds.environment is None:
+    if ds.kind in ("multi_environment", "nonstationary", "grouped") and ds.environment is None:
         raise DataError(f"dataset {name!r} is {ds.kind} but names no environment column")
     return ds
 
