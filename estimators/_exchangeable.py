@@ -123,7 +123,9 @@ def _split_groups(data, groups, nodes, owner: str) -> tuple[pd.DataFrame, np.nda
         raise DataError(f"{owner}: groups column {groups!r} holds missing values (first at row {g.index[g.isna().to_numpy()][0]!r})")
     codes, uniques = pd.factorize(g, sort=True)
     if len(uniques) < 2:
-        raise DataError(f"{owner}: groups column {groups!r} has {len(uniques)} distinct group(s); at least 2 groups are needed to learn the prior")
+        raise DataError(
+            f"{owner}: groups column {groups!r} has {len(uniques)} distinct group(s); at least 2 groups are needed to learn the prior"
+        )
     values = check_numeric_frame(data[list(nodes)], name=f"{owner} data", min_rows=2)
     return values, codes
 
@@ -174,7 +176,8 @@ def fit_linear_prior(xtx, xty, yty, n, *, max_iter: int = 500, tol: float = 1e-6
     ybar_var = max(yty.sum() / N, s2)
     mu, sigma = pooled, np.eye(p) * ybar_var
     ridge = 1e-10 * ybar_var
-    for it in range(1, max_iter + 1):
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - returned
         sigma_inv = np.linalg.inv(sigma + ridge * np.eye(p))
         m, V = _gaussian_posterior(mu, sigma_inv, s2, xtx, xty)
         mu_new = m.mean(0)
@@ -186,7 +189,7 @@ def fit_linear_prior(xtx, xty, yty, n, *, max_iter: int = 500, tol: float = 1e-6
         mu, sigma, s2 = mu_new, 0.5 * (sigma_new + sigma_new.T), s2_new
         if change < tol:
             break
-    return mu, sigma, s2, it
+    return mu, sigma, s2, n_iter
 
 
 # ============================================================================ Bernoulli mechanisms
@@ -218,9 +221,7 @@ def fit_beta_prior(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
         return 1.0, 1.0  # nothing seen: the uniform prior
     mean = (k.sum() + 0.5) / (n.sum() + 1.0)
     start = np.log([2 * mean, 2 * (1 - mean)])
-    res = optimize.minimize(
-        _neg_beta_binomial, start, args=(k, n), method="L-BFGS-B", bounds=[(np.log(1e-3), np.log(1e4))] * 2
-    )
+    res = optimize.minimize(_neg_beta_binomial, start, args=(k, n), method="L-BFGS-B", bounds=[(np.log(1e-3), np.log(1e4))] * 2)
     a, b = np.exp(res.x)
     total = a + b
     if total > 1e4:
@@ -530,9 +531,7 @@ class ExchangeableModel(ParamsMixin):
     def _bernoulli_mean(self, theta, outcome: int, do: dict) -> np.ndarray:
         nodes = self.nodes_
         # Only the outcome's ancestors matter; enumerate their configurations (the intervened ones fixed).
-        relevant = sorted(
-            {outcome} | {nodes.index(a) for a in nx.ancestors(self._dag(), nodes[outcome])}, key=lambda j: j
-        )
+        relevant = sorted({outcome} | {nodes.index(a) for a in nx.ancestors(self._dag(), nodes[outcome])}, key=lambda j: j)
         free = [j for j in relevant if j not in do]
         if len(free) > 20:
             raise ParameterError(f"the outcome {nodes[outcome]!r} has {len(free)} binary ancestors to enumerate; at most 20 are supported")
@@ -618,7 +617,9 @@ class ExchangeableModel(ParamsMixin):
                 baseline = check_real(baseline, name="baseline", owner=owner)
                 dos.append({self.nodes_.index(treatment): baseline})
             if self.mechanism_ == "bernoulli" and any(x not in (0.0, 1.0) for d in dos for x in d.values()):
-                raise ParameterError(f"{owner}: with Bernoulli mechanisms 'value' and 'baseline' must be 0 or 1; got {value!r}, {baseline!r}")
+                raise ParameterError(
+                    f"{owner}: with Bernoulli mechanisms 'value' and 'baseline' must be 0 or 1; got {value!r}, {baseline!r}"
+                )
         y = self.nodes_.index(outcome)
         values, _ = self._observed(observed, intervened)
         post = self.posterior(observed, intervened=intervened)
