@@ -43,7 +43,8 @@ from scipy import optimize, special
 
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError, as_dag
 from scm._params import Interval, Options, ParamsMixin
-from scm._validation import check_in_range, check_nodes, check_numeric_frame, check_random_state, check_real
+from scm._scale import pow2, safe_std
+from scm._validation import check_in_range, check_memory, check_nodes, check_numeric_frame, check_random_state, check_real
 
 __all__ = ["ExchangeableModel", "ExchangeableEffectResult", "exchangeable_effect"]
 
@@ -356,24 +357,29 @@ class ExchangeableModel(ParamsMixin):
         self.nodes_ = nodes
         self.parents_ = {v: sorted(dag.predecessors(v), key=nodes.index) for v in nodes}
         self.mechanism_ = mechanism
-        self.prior_ = {}
+        # Linear: every column in units of a power of two near its largest magnitude (an exact
+        # rescaling), so that data near the ends of the float64 range neither overflow nor underflow.
+        self._unit = pow2(np.abs(values).max(axis=0)) if mechanism == "linear" else np.ones(len(nodes))
+        values = values / self._unit
+        self._prior = {}
         for v in nodes:
             pidx = [nodes.index(p) for p in self.parents_[v]]
             if v in prior:
-                self.prior_[v] = self._check_prior(v, prior[v])
+                self._prior[v] = self._to_units(v, self._check_prior(v, prior[v]), inverse=True)
             elif mechanism == "linear":
                 stats = _group_stats(_design(values, pidx), values[:, nodes.index(v)], codes, n_groups)
                 mu, sigma, s2, n_iter = fit_linear_prior(*stats, max_iter=self.max_iter, tol=self.tol)
                 if n_iter == self.max_iter:
                     logger.info("%s: EM for %r stopped at max_iter=%d", owner, v, self.max_iter)
                 names = [_INTERCEPT, *self.parents_[v]]
-                self.prior_[v] = {
+                self._prior[v] = {
                     "mean": pd.Series(mu, index=names),
                     "cov": pd.DataFrame(sigma, index=names, columns=names),
                     "noise_var": float(s2),
                 }
             else:
-                self.prior_[v] = self._fit_beta(values, codes, n_groups, v, pidx)
+                self._prior[v] = self._fit_beta(values, codes, n_groups, v, pidx)
+        self.prior_ = {v: self._to_units(v, self._prior[v]) for v in nodes}
         self.n_groups_ = n_groups
         self.groups_ = pd.Index(pd.factorize(data[groups], sort=True)[1])
         return self
@@ -389,6 +395,22 @@ class ExchangeableModel(ParamsMixin):
             a, b = fit_beta_prior(k, n)
             rows.append({**{p: (c >> i) & 1 for i, p in enumerate(self.parents_[v])}, "a": a, "b": b})
         return pd.DataFrame(rows, columns=[*self.parents_[v], "a", "b"])
+
+    def _to_units(self, v, prior, *, inverse: bool = False):
+        """A linear prior from the internal units to the data's (or back, ``inverse``); Bernoulli unchanged."""
+        if self.mechanism_ != "linear":
+            return prior
+        unit = self._unit
+        j = self.nodes_.index(v)
+        d = np.array([unit[j], *(unit[j] / unit[self.nodes_.index(p)] for p in self.parents_[v])])
+        if inverse:
+            d = 1.0 / d
+        with np.errstate(over="ignore", under="ignore"):
+            return {
+                "mean": prior["mean"] * d,
+                "cov": prior["cov"] * np.outer(d, d),
+                "noise_var": float(prior["noise_var"] * d[0] ** 2),
+            }
 
     def _check_prior(self, v, given):
         parents = self.parents_[v]
@@ -416,7 +438,7 @@ class ExchangeableModel(ParamsMixin):
 
     # ------------------------------------------------------------------ posterior
     def _check_fitted(self):
-        if not hasattr(self, "prior_"):
+        if not hasattr(self, "_prior"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call 'fit' first.")
 
     def _observed(self, observed, intervened):
@@ -433,6 +455,7 @@ class ExchangeableModel(ParamsMixin):
             values = check_numeric_frame(observed[self.nodes_], name="observed").to_numpy()
         if self.mechanism_ == "bernoulli" and len(values):
             _check_binary(pd.DataFrame(values, columns=self.nodes_), owner)
+        values = values / self._unit
         mask = np.zeros(values.shape, dtype=bool)
         for node, rows in (intervened or {}).items():
             check_nodes([node], self.nodes_, what="intervened node", where="the graph")
@@ -461,12 +484,15 @@ class ExchangeableModel(ParamsMixin):
             Bernoulli the Beta ``a``, ``b`` per parent configuration.
         """
         self._check_fitted()
-        values, mask = self._observed(observed, intervened)
+        return {v: self._to_units(v, post) for v, post in self._posterior(*self._observed(observed, intervened)).items()}
+
+    def _posterior(self, values, mask) -> dict:
+        """The posterior of every mechanism in the internal units, from observed rows in those units."""
         out = {}
         for j, v in enumerate(self.nodes_):
             keep = ~mask[:, j]
             pidx = [self.nodes_.index(p) for p in self.parents_[v]]
-            prior = self.prior_[v]
+            prior = self._prior[v]
             if self.mechanism_ == "linear":
                 X, y = _design(values[keep], pidx), values[keep, j]
                 mu, cov = prior["mean"].to_numpy(), prior["cov"].to_numpy()
@@ -600,6 +626,8 @@ class ExchangeableModel(ParamsMixin):
         check_nodes([outcome], self.nodes_, what="outcome", where="the graph")
         alpha = check_in_range(alpha, name="alpha", low=0, high=1, owner=owner)
         n_draws = check_in_range(n_draws, name="n_draws", low=2, inclusive="left", owner=owner, integer=True)
+        d = len(self.nodes_)
+        check_memory(float(n_draws) * (d * d + d), name="n_draws", what=f"{n_draws} posterior draws of {d} mechanisms", owner=owner)
         rng = check_random_state(random_state)
         if treatment is None:
             if value is not None or baseline is not None:
@@ -621,20 +649,23 @@ class ExchangeableModel(ParamsMixin):
                     f"{owner}: with Bernoulli mechanisms 'value' and 'baseline' must be 0 or 1; got {value!r}, {baseline!r}"
                 )
         y = self.nodes_.index(outcome)
-        values, _ = self._observed(observed, intervened)
-        post = self.posterior(observed, intervened=intervened)
+        values, mask = self._observed(observed, intervened)
+        post = self._posterior(values, mask)
+        unit = self._unit
+        dos = [{j: x / unit[j] for j, x in d.items()} for d in dos]  # in the internal units
 
         def query(params):
             out = self._mean_under(params, y, dos[0])
-            return out - self._mean_under(params, y, dos[1]) if len(dos) == 2 else out
+            out = out - self._mean_under(params, y, dos[1]) if len(dos) == 2 else out
+            return out * unit[y]
 
         estimate = float(query(self._point(post))[0])
-        prior_estimate = float(query(self._point(self.prior_))[0])
+        prior_estimate = float(query(self._point(self._prior))[0])
         draws = query(self._draw(post, n_draws, rng))
         lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
         return ExchangeableEffectResult(
             estimate=estimate,
-            std_err=float(draws.std(ddof=1)),
+            std_err=float(safe_std(draws, ddof=1)),
             conf_int=(float(lo), float(hi)),
             prior_estimate=prior_estimate,
             treatment=treatment,

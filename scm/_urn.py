@@ -27,7 +27,7 @@ import pandas as pd
 from ._dataset import Dataset
 from ._exceptions import ParameterError
 from ._graph import as_dag
-from ._validation import check_in_range, check_nodes, check_random_state
+from ._validation import check_in_range, check_memory, check_nodes, check_random_state, check_sample_size
 
 __all__ = ["polya_urn"]
 
@@ -129,6 +129,10 @@ def polya_urn(
     parents = {v: sorted(dag.predecessors(v), key=nodes.index) for v in nodes}
     n_groups = check_in_range(n_groups, name="n_groups", low=1, inclusive="left", owner="polya_urn", integer=True)
     group_size = check_in_range(group_size, name="group_size", low=1, inclusive="left", owner="polya_urn", integer=True)
+    check_sample_size(int(n_groups) * int(group_size), len(nodes) + 1, name="n_groups", owner="polya_urn")
+    check_memory(
+        float(n_groups) * sum(2 << len(parents[v]) for v in nodes), name="n_groups", what=f"{n_groups} groups of urns", owner="polya_urn"
+    )
     urns0 = _balls(balls, nodes, parents)
     do = {} if do is None else dict(do)
     check_nodes(list(do), nodes, what="node of do", where="the graph")
@@ -197,7 +201,7 @@ def polya_urn(
         "do_rows": sorted(rows_set) if do else [],
         "group_sizes": np.full(n_groups, group_size),
     }
-    return Dataset(data, dag, name="polya_urn", kind="grouped", environment="group", metadata=metadata)
+    return Dataset(data, dag, name="polya_urn", kind="grouped", environment="group", changed_nodes=frozenset(nodes), metadata=metadata)
 
 
 def _urn_name(parents, c) -> str:

@@ -285,7 +285,7 @@ def _frame_and_environment(name: str, cap: Capability, data, fit_params: dict) -
         frame = data
     else:
         raise DataError(f"The 'data' of bootstrap must be a pandas DataFrame or an scm.Dataset; got {type(data).__name__}.")
-    key = {"context": "context", "environment": "environment"}.get(cap.fit)
+    key = {"context": "context", "environment": "environment", "groups": "groups"}.get(cap.fit)
     if key is not None and key in fit_params:
         given = fit_params.pop(key)
         if not isinstance(given, str):
