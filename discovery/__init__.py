@@ -11,6 +11,7 @@ kernels (``docs/architecture.md``):
 - :mod:`discovery.citest`: conditional-independence tests;
 - :mod:`discovery.constraint`: PC and CD-NOD;
 - :mod:`discovery.differentiable`: DP-DAG, VI-DP-DAG and NOTEARS;
+- :mod:`discovery.exchangeable`: Causal de Finetti (grouped data);
 - :mod:`discovery.invariance`: ICP, nonlinear ICP, anchor regression, IRM;
 - :mod:`discovery.timeseries`: PCMCI and PCMCI+;
 - :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
@@ -44,6 +45,8 @@ _EXPORTS = {
     "DPDAG": ".differentiable",
     "VIDPDAG": ".differentiable",
     "NOTEARS": ".differentiable",
+    # exchangeable (grouped) data
+    "CausalDeFinetti": ".exchangeable",
     # invariance
     "ICP": ".invariance",
     "NonlinearICP": ".invariance",
@@ -73,7 +76,7 @@ _EXPORTS = {
     "MechanismCheck": ".evaluation",
 }
 
-_SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "invariance", "metrics", "timeseries")
+_SUBPACKAGES = ("citest", "constraint", "differentiable", "evaluation", "exchangeable", "invariance", "metrics", "timeseries")
 
 __all__ = sorted(_EXPORTS) + list(_SUBPACKAGES)
 

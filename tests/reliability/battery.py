@@ -64,6 +64,7 @@ from discovery import (
     VIDPDAG,
     AnchorRegression,
     BackgroundKnowledge,
+    CausalDeFinetti,
     ChiSquare,
     DSeparation,
     FisherZ,
@@ -101,6 +102,18 @@ from discovery.constraint import (
 from discovery.differentiable import break_cycles, prepare_data, transform_columns
 from discovery.evaluation import implied_independences
 from discovery.evaluation import summarise as summarise_results
+from discovery.exchangeable import (
+    bivariate_rule,
+    bivariate_tests,
+    combine_pvalues,
+    layer_edges,
+    pair_samples,
+    sink_layers,
+    split_groups,
+    two_sample_frames,
+    two_sample_graph,
+    two_sample_names,
+)
 from discovery.metrics import (
     all_metrics,
     arrowhead_scores,
@@ -418,6 +431,34 @@ def _context_frame():
     return frame.assign(site=env)
 
 
+@functools.cache
+def _grouped_frame() -> pd.DataFrame:
+    """Grouped data from scm.simulate.grouped: 40 batches of 3 rows, age -> bmi -> crp, dbp alone."""
+    dag = {"age": [], "bmi": ["age"], "crp": ["bmi"], "dbp": []}
+    ds = scm_simulate.grouped(dag, n_groups=40, group_size=3, kind="linear", random_state=0)
+    return ds.data.rename(columns={"group": "batch"})
+
+
+def _single_level_groups(i, k, e):
+    df = _frame(i, k)
+    df[i.groups] = 0
+    return _set(i, k, df, (i.groups, "group"))
+
+
+def _singleton_group(i, k, e):
+    df = _frame(i, k)
+    return _set(i, k, df.iloc[2:], "group")  # the first batch keeps one row
+
+
+def _two_sample_tests(i, columns=None):
+    """FisherZ tests on the two-sample frames of grouped inputs (the phases' input), and the nodes."""
+    variables, codes = split_groups(i.data, i.groups)
+    if columns is not None:
+        variables = variables[list(variables.columns[:columns])]
+    frames = two_sample_frames(variables, pair_samples(codes))
+    return [FisherZ(f) for f in frames], list(variables.columns)
+
+
 def _context_pdag():
     return PDAG(["age", "bmi", "crp", "dbp", "site"], directed=[("site", "age")],
                 undirected=[("age", "bmi"), ("bmi", "crp"), ("crp", "dbp")])
@@ -472,6 +513,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           rows=("X", "environment"), names=("y",)),
     _kind("table+context", _with(data=_context_frame, context="site"), (*TABLE, "single_level_context"),
           keep=("age", "site"), names=("context",)),
+    _kind("table+groups", _with(data=_grouped_frame, groups="batch"), (*TABLE, "single_level_groups", "singleton_group"),
+          keep=("age", "batch"), names=("groups",)),
     _kind("table+context+pdag", _with(data=_context_frame, context="site", pdag=_context_pdag),
           (*TABLE, "single_level_context", "missing_column"), keep=("age", "site"), names=("context",)),
     _kind("series", _with(data=_series_frame), (*TABLE, "list_of_rows"), ordered=True),
@@ -871,6 +914,8 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in [
     Corruption("single_level_environment", _single_level_environment),
     Corruption("environment_list", lambda i, k, e: Corrupted(i.but(environment=list(i.environment))), "same"),
     Corruption("single_level_context", _single_level_context),
+    Corruption("single_level_groups", _single_level_groups),
+    Corruption("singleton_group", _singleton_group),
     Corruption("context_is_variable", lambda i, k, e: Corrupted(i.but(contexts=["bmi"]), "bmi")),
     Corruption("duplicate_variables", lambda i, k, e: Corrupted(i.but(variables=[*i.variables, "bmi"]), "bmi")),
     # graphs
@@ -1131,6 +1176,26 @@ ENTRIES: list[Entry] = [
     E("discovery.PC[kci]", "table", lambda i: PC(ci_test="kci", **i.opts).fit(i.data), number="alpha"),
     E("discovery.BackgroundKnowledge", "table+knowledge",
       lambda i: PC(background_knowledge=BackgroundKnowledge(required=i.required)).fit(i.data)),
+    E("discovery.CausalDeFinetti", "table+groups", lambda i: CausalDeFinetti(ci_test="fisherz", **i.opts).fit(i.data, groups=i.groups),
+      option="pairing", number="alpha", seed="random_state"),
+    E("discovery.CausalDeFinetti[kci]", "table+groups", lambda i: CausalDeFinetti(**i.opts).fit(i.data, groups=i.groups),
+      option="ci_test", number="alpha"),
+    E("discovery.exchangeable.split_groups", "table+groups", lambda i: split_groups(i.data, i.groups),
+      expect={"scale": "error_or_ok"}),  # returns the data, scaled
+    E("discovery.exchangeable.pair_samples", "table+groups", lambda i: pair_samples(split_groups(i.data, i.groups)[1], **i.opts),
+      option="pairing", seed="random_state"),
+    E("discovery.exchangeable.two_sample_frames", "table+groups",
+      lambda i: two_sample_frames(split_groups(i.data, i.groups)[0], pair_samples(split_groups(i.data, i.groups)[1])),
+      expect={"scale": "error_or_ok"}),  # returns the data, scaled
+    E("discovery.exchangeable.sink_layers", "table+groups", lambda i: sink_layers(*_two_sample_tests(i), **i.opts), number="alpha"),
+    E("discovery.exchangeable.layer_edges", "table+groups",
+      lambda i: layer_edges(*_two_sample_tests(i), sink_layers(*_two_sample_tests(i))[0], **i.opts), number="alpha"),
+    E("discovery.exchangeable.bivariate_tests", "table+groups", lambda i: bivariate_tests(*_two_sample_tests(i, columns=2))),
+    E("discovery.exchangeable.bivariate_rule", "parameters",
+      lambda i: bivariate_rule(**{"p_xy": 0.5, "p_yx": 0.01, "p_ind": 0.001, **i.opts}), number="alpha"),
+    E("discovery.exchangeable.combine_pvalues", "parameters", lambda i: combine_pvalues(**{"pvalues": [[0.1, 0.5], [0.3, 0.2]], **i.opts})),
+    E("discovery.exchangeable.two_sample_names", "parameters", lambda i: two_sample_names(**{"nodes": ["age", "bmi"], **i.opts})),
+    E("discovery.exchangeable.two_sample_graph", "graph", lambda i: two_sample_graph(i.graph)),
     E("discovery.CDNOD", "table+context", lambda i: CDNOD(**i.opts).fit(i.data, context=i.context), option="ci_test",
       number="alpha", seed="random_state"),
     E("discovery.CDNOD[fisherz]", "table+context", lambda i: CDNOD(ci_test="fisherz", **i.opts).fit(i.data, context=i.context),
