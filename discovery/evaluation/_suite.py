@@ -112,6 +112,7 @@ DEFAULT_ALGORITHMS = {
     "notears-linear": ("NOTEARS", {"model": "linear"}),
     "vidpdag": ("VIDPDAG", {"max_iter": 2000, "patience": 5}),
     "icp": ("ICPGraph", {"max_set_size": 3}),
+    "causaldf-fisherz": ("CausalDeFinetti", {"ci_test": "fisherz"}),
     "pcmci-parcorr": ("PCMCI", {"tau_max": 2}),
     "pcmciplus-parcorr": ("PCMCIPlus", {"tau_max": 2}),
 }
