@@ -46,13 +46,13 @@ def pick_pair(graph: nx.DiGraph):
     return max(pairs, key=lambda p: (nx.shortest_path_length(graph, *p), str(p)))
 
 
-def linear_run(n_nodes, n_groups, train_size, n_new, new_size, ns, seed, alpha=0.05):
+def linear_run(n_nodes, n_groups, train_size, n_new, new_size, ns, seed, alpha=0.05, covariance="diagonal"):
     sizes = [train_size] * n_groups + [new_size] * n_new
     ds = grouped(n_nodes=n_nodes, expected_degree=2, n_groups=n_groups + n_new, group_size=sizes, kind="linear", random_state=seed)
     graph, data, params = ds.graph, ds.data, ds.metadata["parameters"]
     x, y = pick_pair(graph)
     t0 = time.perf_counter()
-    model = ExchangeableModel(mechanism="linear").fit(data[data["group"] < n_groups], graph, groups="group")
+    model = ExchangeableModel(mechanism="linear", covariance=covariance).fit(data[data["group"] < n_groups], graph, groups="group")
     fit_time = time.perf_counter() - t0
     rows = []
     for g in range(n_groups, n_groups + n_new):
@@ -62,6 +62,7 @@ def linear_run(n_nodes, n_groups, train_size, n_new, new_size, ns, seed, alpha=0
             res = model.effect(x, y, value=1.0, baseline=0.0, observed=rows_g.iloc[:n], alpha=alpha, n_draws=2000, random_state=g)
             rows.append(
                 {
+                    "seed": seed,
                     "n": n,
                     "error": res.estimate - tau,
                     "covered": res.conf_int[0] <= tau <= res.conf_int[1],
@@ -112,26 +113,33 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer groups and repetitions (about 10 s)")
     args = parser.parse_args(argv)
     if args.quick:
-        settings = dict(n_nodes=5, n_groups=300, train_size=3, n_new=100, new_size=100, ns=(0, 2, 5, 20, 100))
-        seeds, urn_groups = (0,), 40_000
+        settings = dict(n_nodes=5, n_groups=300, train_size=3, n_new=50, new_size=100, ns=(0, 2, 5, 20, 100))
+        seeds, urn_groups, covariances = range(3), 40_000, ("diagonal",)
     else:
-        settings = dict(n_nodes=5, n_groups=500, train_size=3, n_new=200, new_size=200, ns=(0, 2, 5, 20, 50, 200))
-        seeds, urn_groups = (0, 1, 2, 3, 4), 200_000
+        settings = dict(n_nodes=5, n_groups=500, train_size=3, n_new=50, new_size=200, ns=(0, 2, 5, 20, 50, 200))
+        seeds, urn_groups, covariances = range(20), 200_000, ("diagonal", "full")
     print(f"load: {open('/proc/loadavg').read().split()[:3]}")
-    tables = []
-    for seed in seeds:
-        table, fit_time, pair = linear_run(seed=seed, **settings)
-        print(f"seed {seed}: effect of {pair[0]} on {pair[1]}; prior fitted on {settings['n_groups']} groups in {fit_time:.2f} s")
-        tables.append(table)
-    table = pd.concat(tables)
-    summary = table.groupby("n").agg(
-        rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))),
-        coverage=("covered", "mean"),
-        width=("width", "mean"),
-        cases=("error", "size"),
-    )
-    print("\nLinear-Gaussian ICM, 95% posterior interval of the new group's own effect, by rows observed:")
-    print(summary.round(3).to_string())
+    for covariance in covariances:
+        tables, fit_times = [], []
+        for seed in seeds:
+            table, fit_time, _ = linear_run(seed=seed, covariance=covariance, **settings)
+            tables.append(table)
+            fit_times.append(fit_time)
+        table = pd.concat(tables)
+        per_graph = table.groupby(["n", "seed"])["covered"].mean().groupby("n")
+        summary = table.groupby("n").agg(
+            rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))),
+            coverage=("covered", "mean"),
+            width=("width", "mean"),
+            cases=("error", "size"),
+        )
+        summary["coverage per graph (min-max)"] = [f"{lo:.2f}-{hi:.2f}" for lo, hi in zip(per_graph.min(), per_graph.max())]
+        print(
+            f"\nLinear-Gaussian ICM ({len(seeds)} random 5-node graphs, prior covariance {covariance!r}, prior fitted on "
+            f"{settings['n_groups']} groups of {settings['train_size']} rows, {np.median(fit_times):.2f} s median): "
+            "95% posterior interval of a new group's own effect, by rows of it observed:"
+        )
+        print(summary.round(3).to_string())
     print("\nCausal Pólya urn X -> Y, P(Y_3 = 1 | do(X_3 = 1), rows 1-2):")
     print(urn_run(urn_groups, 0).round(4).to_string(index=False))
 

@@ -51,6 +51,8 @@ __all__ = ["ExchangeableModel", "ExchangeableEffectResult", "exchangeable_effect
 logger = logging.getLogger(__name__)
 
 MECHANISMS = ("auto", "linear", "bernoulli")
+NOISES = ("per_group", "shared")
+COVARIANCES = ("diagonal", "full")
 _INTERCEPT = "intercept"
 
 
@@ -154,16 +156,51 @@ def _group_stats(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int)
     return xtx, xty, yty, n
 
 
-def _gaussian_posterior(mu, sigma_inv, noise_var, xtx, xty):
-    """Posterior mean (..., p) and covariance (..., p, p) of a group's coefficients."""
-    precision = sigma_inv + xtx / noise_var
+def _gaussian_posterior(mu, sigma_inv, inv_noise, xtx, xty):
+    """Mean (..., p) and covariance (..., p, p) of a group's coefficients given ``E[1 / noise variance]``."""
+    inv_noise = np.asarray(inv_noise, dtype=float)[..., None, None]
+    precision = sigma_inv + xtx * inv_noise
     cov = np.linalg.inv(precision)
     cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
-    mean = np.einsum("...ij,...j->...i", cov, sigma_inv @ mu + xty / noise_var)
+    mean = np.einsum("...ij,...j->...i", cov, sigma_inv @ mu + xty * inv_noise[..., 0])
     return mean, cov
 
 
-def fit_linear_prior(xtx, xty, yty, n, *, max_iter: int = 500, tol: float = 1e-6):
+def _expected_rss(m, V, xtx, xty, yty):
+    """``E[|y - X b|^2]`` under ``b ~ N(m, V)``, from the sufficient statistics (vectorised over groups)."""
+    return (
+        yty - 2 * np.einsum("...i,...i->...", m, xty) + np.einsum("...i,...ij,...j->...", m, xtx, m) + np.einsum("...ij,...ji->...", xtx, V)
+    )
+
+
+def _group_posterior(mu, sigma_inv, noise_df, noise_var, xtx, xty, yty, n, *, n_iter: int = 200, tol: float = 1e-10):
+    """Mean-field posterior ``q(b) q(s2)`` of groups' coefficients and noise variances.
+
+    Prior ``b ~ N(mu, Sigma)`` and ``s2 ~ scaled-Inv-chi2(noise_df, noise_var)`` (an inverse gamma
+    with shape ``noise_df / 2`` and rate ``noise_df * noise_var / 2``; ``noise_df = inf``: the
+    noise variance is ``noise_var``, known). Returns the coefficients' mean and covariance and
+    the posterior ``(noise_df, noise_var)`` of each group (degrees of freedom and scale).
+    """
+    shape_n = np.shape(n)
+    if not np.isfinite(noise_df):
+        m, V = _gaussian_posterior(mu, sigma_inv, np.full(shape_n, 1.0 / noise_var), xtx, xty)
+        return m, V, np.full(shape_n, np.inf), np.full(shape_n, float(noise_var))
+    shape = noise_df / 2 + n / 2
+    rate0 = noise_df * noise_var / 2
+    inv = np.full(shape_n, 1.0 / noise_var)
+    for _ in range(n_iter):
+        m, V = _gaussian_posterior(mu, sigma_inv, inv, xtx, xty)
+        rate = rate0 + np.maximum(_expected_rss(m, V, xtx, xty, yty), 0.0) / 2
+        new = shape / rate
+        done = np.max(np.abs(new - inv) / inv) < tol
+        inv = new
+        if done:
+            break
+    m, V = _gaussian_posterior(mu, sigma_inv, inv, xtx, xty)
+    return m, V, 2 * shape, 1.0 / inv
+
+
+def fit_linear_prior(xtx, xty, yty, n, *, covariance: str = "full", max_iter: int = 1000, tol: float = 1e-8):
     """EM for the linear mixed model ``y_g = X_g b_g + e``, ``b_g ~ N(mu, Sigma)``, ``e ~ N(0, s2 I)``.
 
     Works on the groups' sufficient statistics, so groups of any size (one row included) count.
@@ -174,23 +211,61 @@ def fit_linear_prior(xtx, xty, yty, n, *, max_iter: int = 500, tol: float = 1e-6
     pooled = np.linalg.lstsq(xtx.sum(0) + 1e-12 * np.eye(p), xty.sum(0), rcond=None)[0]
     rss = yty.sum() - 2 * pooled @ xty.sum(0) + pooled @ xtx.sum(0) @ pooled
     s2 = max(rss / max(N - p, 1.0), 1e-8)
-    ybar_var = max(yty.sum() / N, s2)
-    mu, sigma = pooled, np.eye(p) * ybar_var
-    ridge = 1e-10 * ybar_var
+    scale = max(yty.sum() / N, s2)
+    mu, sigma = pooled, np.eye(p) * scale
+    ridge = 1e-10 * scale
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - returned
         sigma_inv = np.linalg.inv(sigma + ridge * np.eye(p))
-        m, V = _gaussian_posterior(mu, sigma_inv, s2, xtx, xty)
+        m, V = _gaussian_posterior(mu, sigma_inv, np.full(len(n), 1.0 / s2), xtx, xty)
         mu_new = m.mean(0)
         d = m - mu_new
         sigma_new = (V + d[:, :, None] * d[:, None, :]).mean(0)
-        resid = yty - 2 * np.einsum("gi,gi->g", m, xty) + np.einsum("gi,gij,gj->g", m, xtx, m) + np.einsum("gij,gji->g", xtx, V)
-        s2_new = max(resid.sum() / N, 1e-10 * ybar_var)
-        change = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max(), abs(s2_new - s2)) / ybar_var**0.5
+        if covariance == "diagonal":
+            sigma_new = np.diag(np.diag(sigma_new))
+        s2_new = max(np.maximum(_expected_rss(m, V, xtx, xty, yty), 0.0).sum() / N, 1e-10 * scale)
+        change = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max(), abs(s2_new - s2)) / scale**0.5
         mu, sigma, s2 = mu_new, 0.5 * (sigma_new + sigma_new.T), s2_new
         if change < tol:
             break
     return mu, sigma, s2, n_iter
+
+
+#: Groups with residual degrees of freedom that :func:`noise_df_moments` needs.
+MIN_NOISE_GROUPS = 10
+#: The noise variances' degrees of freedom when the groups cannot tell their spread.
+FALLBACK_NOISE_DF = 5.0
+
+
+def noise_df_moments(xtx, xty, yty, n, noise_var: float) -> float:
+    """The spread of the groups' noise variances, as the degrees of freedom of a scaled inverse chi-squared.
+
+    Method of moments on the groups with residual degrees of freedom ``k = n - p >= 1``: each
+    group's least-squares residual variance ``r`` has ``E[r] = E[s2]`` and ``E[r^2] = E[s2^2] (1 +
+    2 / k)``, so the squared coefficient of variation of ``s2`` is estimated, and ``df = 4 + 2 /
+    CV^2`` (the inverse chi-squared's). ``inf`` (one shared noise variance) when fewer than
+    :data:`MIN_NOISE_GROUPS` groups have residual degrees of freedom or the residuals show no
+    spread beyond chance.
+    """
+    p = xtx.shape[1]
+    k = n - p
+    ok = k >= 1
+    if ok.sum() < MIN_NOISE_GROUPS:
+        return FALLBACK_NOISE_DF
+    A, b, c, k = xtx[ok], xty[ok], yty[ok], k[ok]
+    full = np.linalg.matrix_rank(A) == p
+    if full.sum() < MIN_NOISE_GROUPS:
+        return FALLBACK_NOISE_DF
+    A, b, c, k = A[full], b[full], c[full], k[full]
+    beta = np.linalg.solve(A, b[..., None])[..., 0]
+    r = np.maximum(c - np.einsum("gi,gi->g", beta, b), 0.0) / k
+    scale = max(float(r.mean()), 1e-300)
+    r = r / scale
+    second = float(np.mean(r**2 / (1 + 2 / k)))
+    cv2 = second - 1.0
+    if cv2 <= 1e-6:
+        return np.inf
+    return float(4 + 2 / cv2)
 
 
 # ============================================================================ Bernoulli mechanisms
@@ -245,9 +320,15 @@ class ExchangeableModel(ParamsMixin):
     ----------
     mechanism : {"auto", "linear", "bernoulli"}, default "auto"
         ``"linear"``: linear-Gaussian mechanisms with group-specific intercepts and coefficients
-        (a Gaussian prior) and a noise variance shared by the groups; ``"bernoulli"``: binary
+        (a Gaussian prior) and a noise variance per group (see ``noise``); ``"bernoulli"``: binary
         nodes, one Beta prior per node and parent configuration (a causal Pólya urn);
         ``"auto"``: ``"bernoulli"`` when every column is 0/1, else ``"linear"``.
+    noise : {"per_group", "shared"}, default "per_group"
+        Linear mechanisms: ``"per_group"`` lets each group have its own noise variance, drawn
+        from a scaled inverse chi-squared whose spread is estimated from the groups with more
+        rows than coefficients (method of moments, :func:`noise_df_moments`; when fewer than
+        10 groups have such rows, the groups share one); a group's posterior then learns its
+        own noise level from its rows. ``"shared"``: one noise variance for all groups.
     max_iter : int, default 1000
         EM iterations of the linear prior.
     tol : float, default 1e-8
@@ -263,7 +344,9 @@ class ExchangeableModel(ParamsMixin):
         Node -> list of its parents.
     prior_ : dict
         Node -> its learned prior. Linear: a dict with ``"mean"`` (Series over ``"intercept"``
-        and the parents), ``"cov"`` (DataFrame) and ``"noise_var"`` (float). Bernoulli: a
+        and the parents), ``"cov"`` (DataFrame), ``"noise_var"`` and ``"noise_df"`` (the scale
+        and degrees of freedom of the groups' noise variances, a scaled inverse chi-squared;
+        ``noise_df = inf``: one noise variance ``noise_var`` shared by the groups). Bernoulli: a
         DataFrame with one row per parent configuration (a column per parent) and the Beta
         parameters ``"a"`` and ``"b"``.
     n_groups_ : int
@@ -301,12 +384,16 @@ class ExchangeableModel(ParamsMixin):
 
     _parameter_constraints = {
         "mechanism": Options(MECHANISMS),
+        "noise": Options(NOISES),
+        "covariance": Options(COVARIANCES),
         "max_iter": Interval(numbers.Integral, 1, None, closed="left"),
         "tol": Interval(numbers.Real, 0, None, closed="neither"),
     }
 
-    def __init__(self, *, mechanism="auto", max_iter=1000, tol=1e-8):
+    def __init__(self, *, mechanism="auto", noise="per_group", covariance="diagonal", max_iter=1000, tol=1e-8):
         self.mechanism = mechanism
+        self.noise = noise
+        self.covariance = covariance
         self.max_iter = max_iter
         self.tol = tol
 
@@ -368,7 +455,10 @@ class ExchangeableModel(ParamsMixin):
                 self._prior[v] = self._to_units(v, self._check_prior(v, prior[v]), inverse=True)
             elif mechanism == "linear":
                 stats = _group_stats(_design(values, pidx), values[:, nodes.index(v)], codes, n_groups)
-                mu, sigma, s2, n_iter = fit_linear_prior(*stats, max_iter=self.max_iter, tol=self.tol)
+                mu, sigma, s2, n_iter = fit_linear_prior(*stats, covariance=self.covariance, max_iter=self.max_iter, tol=self.tol)
+                df = noise_df_moments(*stats, s2) if self.noise == "per_group" else np.inf
+                if np.isfinite(df):
+                    s2 = s2 * (df - 2) / df  # the scale whose inverse chi-squared has mean s2
                 if n_iter == self.max_iter:
                     logger.info("%s: EM for %r stopped at max_iter=%d", owner, v, self.max_iter)
                 names = [_INTERCEPT, *self.parents_[v]]
@@ -376,6 +466,7 @@ class ExchangeableModel(ParamsMixin):
                     "mean": pd.Series(mu, index=names),
                     "cov": pd.DataFrame(sigma, index=names, columns=names),
                     "noise_var": float(s2),
+                    "noise_df": float(df),
                 }
             else:
                 self._prior[v] = self._fit_beta(values, codes, n_groups, v, pidx)
@@ -410,6 +501,7 @@ class ExchangeableModel(ParamsMixin):
                 "mean": prior["mean"] * d,
                 "cov": prior["cov"] * np.outer(d, d),
                 "noise_var": float(prior["noise_var"] * d[0] ** 2),
+                "noise_df": float(prior.get("noise_df", np.inf)),
             }
 
     def _check_prior(self, v, given):
@@ -432,9 +524,12 @@ class ExchangeableModel(ParamsMixin):
             noise = check_real(given["noise_var"], name=f"prior[{v!r}]['noise_var']")
         except (KeyError, TypeError) as exc:
             raise ParameterError(f"prior[{v!r}] must be a dict with 'mean', 'cov' and 'noise_var' over {names}") from exc
-        if mean.isna().any() or cov.isna().any().any() or noise <= 0:
-            raise ParameterError(f"prior[{v!r}] must give a mean and covariance over {names} and a positive noise_var")
-        return {"mean": mean, "cov": cov, "noise_var": noise}
+        df = given.get("noise_df", np.inf)
+        if mean.isna().any() or cov.isna().any().any() or noise <= 0 or not (isinstance(df, numbers.Real) and df > 0):
+            raise ParameterError(
+                f"prior[{v!r}] must give a mean and covariance over {names}, a positive noise_var and, optionally, a positive noise_df"
+            )
+        return {"mean": mean, "cov": cov, "noise_var": noise, "noise_df": float(df)}
 
     # ------------------------------------------------------------------ posterior
     def _check_fitted(self):
@@ -496,10 +591,16 @@ class ExchangeableModel(ParamsMixin):
             if self.mechanism_ == "linear":
                 X, y = _design(values[keep], pidx), values[keep, j]
                 mu, cov = prior["mean"].to_numpy(), prior["cov"].to_numpy()
-                s2 = prior["noise_var"]
-                m, V = _gaussian_posterior(mu, np.linalg.pinv(cov), s2, X.T @ X, X.T @ y)
+                m, V, df, s2 = _group_posterior(
+                    mu, np.linalg.pinv(cov), prior["noise_df"], prior["noise_var"], X.T @ X, X.T @ y, y @ y, float(len(y))
+                )
                 names = prior["mean"].index
-                out[v] = {"mean": pd.Series(m, index=names), "cov": pd.DataFrame(V, index=names, columns=names), "noise_var": s2}
+                out[v] = {
+                    "mean": pd.Series(m, index=names),
+                    "cov": pd.DataFrame(V, index=names, columns=names),
+                    "noise_var": float(s2),
+                    "noise_df": float(df),
+                }
             else:
                 cfg = _config_index(values[keep], pidx)
                 ones = np.bincount(cfg, weights=values[keep, j], minlength=len(prior))

@@ -216,3 +216,30 @@ def test_bad_input_named_errors(lin):
         _urn_model().effect("X", "Y", value=0.5)
     with pytest.raises(ParameterError, match=r"prior\['X'\]"):
         ExchangeableModel().fit(data, XY, groups="group", prior={"X": {"mean": [0.0]}})
+
+
+def test_noise_spread_by_moments():
+    """Groups' noise variances from a scaled inverse chi-squared: the method of moments finds its
+    degrees of freedom; one shared variance gives none (inf); too few residual degrees: the fallback."""
+    from estimators._exchangeable import FALLBACK_NOISE_DF, _group_stats, noise_df_moments
+
+    rng = np.random.default_rng(8)
+    G, m = 3000, 8
+    X = np.column_stack([np.ones(G * m), rng.normal(size=G * m)])
+    codes = np.repeat(np.arange(G), m)
+    df = 8.0
+    s2 = df * 0.5 / rng.chisquare(df, G)  # scaled-inv-chi2(8, 0.5)
+    y = X @ [0.0, 1.0] + np.sqrt(s2)[codes] * rng.normal(size=G * m)
+    assert noise_df_moments(*_group_stats(X, y, codes, G), 0.5) == pytest.approx(df, rel=0.3)
+    y_shared = X @ [0.0, 1.0] + rng.normal(size=G * m)
+    assert noise_df_moments(*_group_stats(X, y_shared, codes, G), 1.0) > 100
+    pairs = np.arange(G * m) // 2  # two-row groups, two coefficients: no residual degrees of freedom
+    assert noise_df_moments(*_group_stats(X, y, pairs, G * m // 2), 1.0) == FALLBACK_NOISE_DF
+
+
+def test_options_shared_noise_and_full_covariance():
+    ds = grouped(XY, n_groups=300, group_size=4, kind="linear", random_state=9)
+    shared = ExchangeableModel(noise="shared", covariance="full").fit(ds.data, XY, groups="group")
+    assert np.isinf(shared.prior_["Y"]["noise_df"]) and shared.prior_["Y"]["cov"].loc["intercept", "X"] != 0
+    own = ExchangeableModel().fit(ds.data, XY, groups="group")
+    assert np.isfinite(own.prior_["Y"]["noise_df"]) and own.prior_["Y"]["cov"].loc["intercept", "X"] == 0
