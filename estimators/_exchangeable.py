@@ -168,9 +168,8 @@ def _gaussian_posterior(mu, sigma_inv, inv_noise, xtx, xty):
 
 def _expected_rss(m, V, xtx, xty, yty):
     """``E[|y - X b|^2]`` under ``b ~ N(m, V)``, from the sufficient statistics (vectorised over groups)."""
-    return (
-        yty - 2 * np.einsum("...i,...i->...", m, xty) + np.einsum("...i,...ij,...j->...", m, xtx, m) + np.einsum("...ij,...ji->...", xtx, V)
-    )
+    fit = np.einsum("...i,...ij,...j->...", m, xtx, m) + np.einsum("...ij,...ji->...", xtx, V)
+    return yty - 2 * np.einsum("...i,...i->...", m, xty) + fit
 
 
 def _group_posterior(mu, sigma_inv, noise_df, noise_var, xtx, xty, yty, n, *, n_iter: int = 200, tol: float = 1e-10):
