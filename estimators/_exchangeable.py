@@ -17,15 +17,18 @@ mechanism is updated only by the rows that mechanism generated. The other groups
 ``p(theta_j)`` (empirical Bayes):
 
 - ``mechanism="linear"``: ``v_j = c_j + beta_j' pa_j + e_j``, ``(c_j, beta_j) ~ N(mu_j, Sigma_j)``
-  per group, ``e_j ~ N(0, sigma_j^2)``: a linear mixed model per node, fitted by EM on the
-  groups' sufficient statistics;
+  per group, ``e_j ~ N(0, s2_jg)`` with the group's noise variance ``s2_jg`` from a scaled
+  inverse chi-squared: a linear mixed model per node, fitted by EM on the groups' sufficient
+  statistics (:func:`fit_linear_prior`), the noise variances' spread by the method of moments
+  (:func:`noise_df_moments`); a group's posterior is the mean-field ``q(c, beta) q(s2)``
+  (coordinate ascent, :func:`_group_posterior`);
 - ``mechanism="bernoulli"``: binary nodes, ``P(v_j = 1 | pa_j = c) = theta_jc ~ Beta(a_jc, b_jc)``
   per group (one Pólya urn per node and parent configuration), the Beta fitted by maximum
   beta-binomial likelihood over the groups.
 
 Because the posterior factorises over nodes and a single row uses each node's parameter once,
 the predictive interventional mean equals the interventional mean under the posterior-mean
-parameters (exactly, in both models); its uncertainty, the spread of the group's own effect
+parameters (exactly, under the posterior used, in both models); its uncertainty, the spread of the group's own effect
 ``tau(theta^g)`` under the posterior, comes from posterior draws.
 """
 
@@ -199,11 +202,31 @@ def _group_posterior(mu, sigma_inv, noise_df, noise_var, xtx, xty, yty, n, *, n_
     return m, V, 2 * shape, 1.0 / inv
 
 
-def fit_linear_prior(xtx, xty, yty, n, *, covariance: str = "full", max_iter: int = 1000, tol: float = 1e-8):
+def marginal_loglik(mu, sigma, s2, xtx, xty, yty, n) -> float:
+    """Log-likelihood of the groups under ``y_g ~ N(X_g mu, s2 I + X_g Sigma X_g')``, from the sufficient statistics.
+
+    By the determinant lemma and Woodbury's identity in the form that needs no inverse of
+    ``Sigma`` (which may be singular): ``|s2 I + X S X'| = s2^n |I + X'X S / s2|`` and
+    ``r'(s2 I + X S X')^-1 r = r'r / s2 - (X'r)' S (I + X'X S / s2)^-1 (X'r) / s2^2``.
+    """
+    p = xtx.shape[1]
+    rr = yty - 2 * xty @ mu + np.einsum("i,gij,j->g", mu, xtx, mu)
+    xr = xty - xtx @ mu
+    M = np.eye(p) + xtx @ sigma / s2
+    _, logdet = np.linalg.slogdet(M)
+    w = np.linalg.solve(M, xr[..., None])[..., 0]
+    quad = rr / s2 - np.einsum("gi,ij,gj->g", xr, sigma, w) / s2**2
+    return float(-0.5 * np.sum(n * np.log(2 * np.pi * s2) + logdet + quad))
+
+
+def fit_linear_prior(xtx, xty, yty, n, *, covariance: str = "full", max_iter: int = 1000, tol: float = 1e-6):
     """EM for the linear mixed model ``y_g = X_g b_g + e``, ``b_g ~ N(mu, Sigma)``, ``e ~ N(0, s2 I)``.
 
     Works on the groups' sufficient statistics, so groups of any size (one row included) count.
-    Returns ``(mu, Sigma, s2, n_iter)``.
+    Stops when an iteration raises the log-likelihood (:func:`marginal_loglik`) by less than
+    ``tol`` per row (EM crawls when a variance tends to zero, the maximum on the boundary: the
+    variance is then left slightly above it, which widens the intervals a little). Returns
+    ``(mu, Sigma, s2, n_iter)``.
     """
     p = xtx.shape[1]
     N = n.sum()
@@ -213,19 +236,19 @@ def fit_linear_prior(xtx, xty, yty, n, *, covariance: str = "full", max_iter: in
     scale = max(yty.sum() / N, s2)
     mu, sigma = pooled, np.eye(p) * scale
     ridge = 1e-10 * scale
+    loglik = marginal_loglik(mu, sigma, s2, xtx, xty, yty, n)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - returned
         sigma_inv = np.linalg.inv(sigma + ridge * np.eye(p))
         m, V = _gaussian_posterior(mu, sigma_inv, np.full(len(n), 1.0 / s2), xtx, xty)
-        mu_new = m.mean(0)
-        d = m - mu_new
-        sigma_new = (V + d[:, :, None] * d[:, None, :]).mean(0)
-        if covariance == "diagonal":
-            sigma_new = np.diag(np.diag(sigma_new))
-        s2_new = max(np.maximum(_expected_rss(m, V, xtx, xty, yty), 0.0).sum() / N, 1e-10 * scale)
-        change = max(np.abs(mu_new - mu).max(), np.abs(sigma_new - sigma).max(), abs(s2_new - s2)) / scale**0.5
-        mu, sigma, s2 = mu_new, 0.5 * (sigma_new + sigma_new.T), s2_new
-        if change < tol:
+        mu = m.mean(0)
+        d = m - mu
+        sigma = (V + d[:, :, None] * d[:, None, :]).mean(0)
+        sigma = np.diag(np.diag(sigma)) if covariance == "diagonal" else 0.5 * (sigma + sigma.T)
+        s2 = max(np.maximum(_expected_rss(m, V, xtx, xty, yty), 0.0).sum() / N, 1e-10 * scale)
+        new = marginal_loglik(mu, sigma, s2, xtx, xty, yty, n)
+        gain, loglik = new - loglik, new
+        if gain < tol * N:
             break
     return mu, sigma, s2, n_iter
 
@@ -330,8 +353,8 @@ class ExchangeableModel(ParamsMixin):
         own noise level from its rows. ``"shared"``: one noise variance for all groups.
     max_iter : int, default 1000
         EM iterations of the linear prior.
-    tol : float, default 1e-8
-        EM stops when no hyperparameter moves by more than ``tol`` (relative to the node's scale).
+    tol : float, default 1e-6
+        EM stops when an iteration raises the log-likelihood by less than ``tol`` per row.
 
     Attributes
     ----------
@@ -389,7 +412,7 @@ class ExchangeableModel(ParamsMixin):
         "tol": Interval(numbers.Real, 0, None, closed="neither"),
     }
 
-    def __init__(self, *, mechanism="auto", noise="per_group", covariance="diagonal", max_iter=1000, tol=1e-8):
+    def __init__(self, *, mechanism="auto", noise="per_group", covariance="diagonal", max_iter=1000, tol=1e-6):
         self.mechanism = mechanism
         self.noise = noise
         self.covariance = covariance
@@ -574,7 +597,8 @@ class ExchangeableModel(ParamsMixin):
         Returns
         -------
         dict
-            In the format of :attr:`prior_`: linear ``{"mean", "cov", "noise_var"}``,
+            In the format of :attr:`prior_`: linear ``{"mean", "cov", "noise_var", "noise_df"}``
+            (the noise variance's posterior scale and degrees of freedom),
             Bernoulli the Beta ``a``, ``b`` per parent configuration.
         """
         self._check_fitted()

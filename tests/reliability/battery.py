@@ -1529,11 +1529,12 @@ ENTRIES: list[Entry] = [
       number="alpha"),
     E("estimators.ExchangeableModel", "graph+treatment/outcome+grouped",
       lambda i: estimators.ExchangeableModel(**i.opts).fit(i.data, i.graph, groups="group")
-      .effect(i.treatment, i.outcome, value=1.0, baseline=0.0, random_state=0).estimate, option="mechanism", number="tol"),
+      .effect(i.treatment, i.outcome, value=1.0, baseline=0.0, random_state=0).estimate, option="mechanism", number="tol",
+      slow=True),  # EM per node: about 0.3 s a case
     E("estimators.exchangeable_effect", "graph+treatment/outcome+grouped",
       lambda i: estimators.exchangeable_effect(i.data, i.graph, i.treatment, i.outcome, groups="group", new_group=0, value=1.0,
                                                **{"random_state": 0, **i.opts}).estimate,
-      number="alpha", seed="random_state", count="n_draws"),
+      number="alpha", seed="random_state", count="n_draws", slow=True),
     E("estimators.ida", "cpdag+treatment/outcome+data",
       lambda i: estimators.ida(i.graph, i.data, i.treatment, i.outcome, **i.opts).table[["effect", "std_err", "ci_low", "ci_high"]],
       option="method", number="alpha"),
