@@ -39,10 +39,19 @@ _DIRECTIONS = ("X -> Y", "Y -> X", "none")
 _COLUMNS = ["phase", "step", "x", "y", "cond", "pvalue", "independent"]
 
 
-def _as_tests(tests) -> list:
+def _as_tests(tests, nodes, owner: str) -> list:
+    """The tests as a list, each with the two-sample columns of ``nodes`` first (positions ``j``, ``d + j``)."""
     tests = list(tests) if isinstance(tests, (list, tuple)) else [tests]
-    if not tests or not all(hasattr(t, "pvalues") for t in tests):
-        raise ParameterError("tests must be a CITest or a non-empty list of them (one per layer of pairs)")
+    if not tests or not all(hasattr(t, "pvalues") and hasattr(t, "variables") for t in tests):
+        raise ParameterError(f"{owner}: tests must be a CITest or a non-empty list of them (one per layer of pairs)")
+    names = two_sample_names(nodes)
+    for t in tests:
+        head = list(t.variables)[: len(names)]
+        if head != names:
+            raise ParameterError(
+                f"{owner}: each test must have the two-sample columns {names[:6]}{' ...' if len(names) > 6 else ''} first "
+                f"(two_sample_names(nodes)); got {head[:6]}"
+            )
     return tests
 
 
@@ -61,7 +70,7 @@ def _record(phase: str, step: int, queries, pvalues, names, alpha: float) -> pd.
 
 
 # --------------------------------------------------------------------------- bivariate
-def bivariate_tests(tests, names=("X", "Y")) -> pd.DataFrame:
+def bivariate_tests(tests, names) -> pd.DataFrame:
     """The three tests of the bivariate rule, on two-sample frames of ``(X, Y)``.
 
     ``X^(1) _||_ Y^(2) | X^(2)`` (true when ``X -> Y``), ``Y^(1) _||_ X^(2) | Y^(2)`` (true
@@ -73,7 +82,7 @@ def bivariate_tests(tests, names=("X", "Y")) -> pd.DataFrame:
         One per layer, each on the four columns :func:`two_sample_names` of ``(X, Y)`` (or an
         oracle whose first four variables are those).
     names : pair of str
-        The node names, for the table.
+        The two nodes, in the order of the tests' columns.
 
     Returns
     -------
@@ -86,10 +95,13 @@ def bivariate_tests(tests, names=("X", "Y")) -> pd.DataFrame:
     >>> from discovery.citest import DSeparation
     >>> from discovery.exchangeable import two_sample_graph
     >>> oracle = DSeparation(two_sample_graph({"X": [], "Y": ["X"]}))
-    >>> bivariate_tests(oracle)["pvalue"].tolist()
+    >>> bivariate_tests(oracle, ["X", "Y"])["pvalue"].tolist()
     [1.0, 0.0, 0.0]
     """
-    tests = _as_tests(tests)
+    names = list(names)
+    if len(names) != 2:
+        raise ParameterError(f"bivariate_tests: names must be two nodes; got {names!r}")
+    tests = _as_tests(tests, names, "bivariate_tests")
     queries = [(0, 3, [2]), (1, 2, [3]), (0, 1, [])]
     p = _run(tests, queries)
     labels = two_sample_names(names)
@@ -160,7 +172,8 @@ def sink_layers(tests, nodes, *, alpha: float = 0.05) -> tuple[list[list], pd.Da
     >>> order
     [['C'], ['B'], ['A']]
     """
-    tests, nodes = _as_tests(tests), list(nodes)
+    nodes = list(nodes)
+    tests = _as_tests(tests, nodes, "sink_layers")
     check_in_range(alpha, name="alpha", low=0, high=1, owner="sink_layers")
     d = len(nodes)
     labels = two_sample_names(nodes)
@@ -221,7 +234,8 @@ def layer_edges(tests, nodes, order, *, alpha: float = 0.05) -> tuple[nx.DiGraph
     >>> sorted(graph.edges)
     [('A', 'B'), ('A', 'C'), ('B', 'C')]
     """
-    tests, nodes = _as_tests(tests), list(nodes)
+    nodes = list(nodes)
+    tests = _as_tests(tests, nodes, "layer_edges")
     check_in_range(alpha, name="alpha", low=0, high=1, owner="layer_edges")
     index = {v: i for i, v in enumerate(nodes)}
     layers = [[index[v] for v in layer] for layer in order]
@@ -278,10 +292,14 @@ class CausalDeFinetti(ParamsMixin):
         columns (e.g. ``DSeparation(two_sample_graph(dag))``, the oracle), used for every layer.
     alpha : float, default 0.05
         Level of every test, in (0, 1).
-    pairing : {"disjoint", "all", "first"}, default "disjoint"
+    pairing : {"disjoint", "all", "first", "rest"}, default "disjoint"
         How rows are paired within groups (see :func:`discovery.exchangeable.pair_samples`).
+        ``"rest"`` compares each row with the sum of the rest of its group: more power with
+        larger groups, for the multivariate procedure only (the sink tests hold for any
+        function of the other rows; the bivariate tests condition on sample (2) and do not).
     procedure : {"auto", "bivariate", "multivariate"}, default "auto"
-        ``"auto"``: the bivariate rule for two variables, the multivariate procedure otherwise.
+        ``"auto"``: the bivariate rule for two variables (the multivariate procedure with
+        ``pairing="rest"``), the multivariate procedure otherwise.
     ci_test_kwargs : dict, optional
         Options of the CI test when ``ci_test`` is a name.
     random_state : int, default 0
@@ -298,7 +316,7 @@ class CausalDeFinetti(ParamsMixin):
         ``y``, ``cond`` (two-sample variable names such as ``"X^(1)"``), ``pvalue`` (combined
         over the layers), ``independent`` (``pvalue > alpha``).
     direction_ : str or None
-        Bivariate procedure: ``"<cause> -> <effect>"`` or ``"none"``; None otherwise.
+        Two variables: ``"<cause> -> <effect>"`` or ``"none"``; None otherwise.
     n_layers_ : int
         Layers of pairs used.
     n_groups_ : int
@@ -345,13 +363,7 @@ class CausalDeFinetti(ParamsMixin):
         if isinstance(self.ci_test, str):
             return [resolve_ci_test(self.ci_test, self.ci_test_kwargs, f, owner="CausalDeFinetti") for f in frames]
         resolve_ci_test(self.ci_test, self.ci_test_kwargs, None, owner="CausalDeFinetti")  # options with an instance
-        head = list(self.ci_test.variables)[: len(names)]
-        if head != names:
-            raise ParameterError(
-                f"The CI test instance passed as 'ci_test' to CausalDeFinetti must have the two-sample columns {names[:6]}... "
-                f"as its first variables; got {head[:6]}"
-            )
-        return [self.ci_test]
+        return [self.ci_test]  # the phases check its columns
 
     def fit(self, data, groups="group") -> CausalDeFinetti:
         """Learn the DAG of grouped ``data``.
@@ -387,6 +399,13 @@ class CausalDeFinetti(ParamsMixin):
             procedure = "bivariate" if len(nodes) == 2 else "multivariate"
         if procedure == "bivariate" and len(nodes) != 2:
             raise ParameterError(f"procedure='bivariate' needs exactly 2 variables; got {len(nodes)}: {nodes[:10]}")
+        if procedure == "bivariate" and self.pairing == "rest":
+            if self.procedure == "bivariate":
+                raise ParameterError(
+                    "pairing='rest' needs procedure='multivariate': the bivariate tests condition on sample (2), which a sum "
+                    "of rows does not summarise"
+                )
+            procedure = "multivariate"
         layers = pair_samples(codes, pairing=self.pairing, random_state=self.random_state)
         names = two_sample_names(nodes)
         tests = self._tests(two_sample_frames(variables, layers) if isinstance(self.ci_test, str) else [], names)
@@ -412,6 +431,8 @@ class CausalDeFinetti(ParamsMixin):
             self.order_, sinks = sink_layers(tests, nodes, alpha=float(self.alpha))
             graph, edges = layer_edges(tests, nodes, self.order_, alpha=float(self.alpha))
             table = pd.concat([sinks, edges], ignore_index=True)
+            if len(nodes) == 2:
+                self.direction_ = " -> ".join(map(str, next(iter(graph.edges)))) if graph.number_of_edges() else "none"
         self.graph_ = graph
         self.pvalues_ = table.reset_index(drop=True)
         self.n_tests_ = int(len(table)) * len(tests)

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: How pairs of rows are formed within a group (see :func:`pair_samples`).
-PAIRINGS = ("disjoint", "all", "first")
+PAIRINGS = ("disjoint", "all", "first", "rest")
 #: A layer after the first is used only when at least this many groups contribute a pair to it.
 MIN_LAYER_GROUPS = 10
 _MIN_GROUPS = 5
@@ -104,19 +104,21 @@ def split_groups(data, groups="group", *, owner: str = "CausalDeFinetti") -> tup
 
 
 def pair_samples(codes, *, pairing: str = "disjoint", random_state=0) -> list[np.ndarray]:
-    """Layers of row pairs: each layer takes at most one ordered pair ``(row (1), row (2))`` per group.
+    """Layers of within-group pairs: each layer takes at most one ``(sample (1), sample (2))`` per group.
 
     Parameters
     ----------
     codes : array-like of int, shape (n_rows,)
         The group of every row (every group has at least 2 rows).
-    pairing : {"disjoint", "all", "first"}, default "disjoint"
+    pairing : {"disjoint", "all", "first", "rest"}, default "disjoint"
         ``"disjoint"``: each group's rows are shuffled (seeded) and cut into consecutive pairs;
         layer ``l`` holds the ``l``-th pair of every group that has one, so every row is used
         once (one row of an odd-sized group is left out). ``"all"``: every ordered pair of
         positions ``(a, b)``, ``a != b``, of the shuffled rows is a layer (``m (m - 1)`` layers
         for groups of ``m`` rows). ``"first"``: one layer, the first two rows of each group in
-        data order (the reference implementation's use).
+        data order (the reference implementation's use). ``"rest"``: layer ``a`` takes the
+        ``a``-th (shuffled) row of each group as sample (1) and the sum of the group's other
+        rows as sample (2) (valid for the sink tests only, see :class:`CausalDeFinetti`).
         Layers after the first are kept only if at least :data:`MIN_LAYER_GROUPS` groups
         contribute to them.
     random_state : None, int or numpy.random.Generator, default 0
@@ -124,8 +126,9 @@ def pair_samples(codes, *, pairing: str = "disjoint", random_state=0) -> list[np
 
     Returns
     -------
-    list of numpy.ndarray of shape (n_groups_in_layer, 2)
-        Row positions ``[i1, i2]``: ``i1`` is the row of sample (1), ``i2`` of sample (2).
+    list of numpy.ndarray of int, shape (n_groups_in_layer, 1 + k)
+        Per group of the layer: the row of sample (1), then the rows whose sum is sample (2)
+        (``k = 1`` for pairs; ``-1`` pads groups with fewer rows under ``"rest"``).
 
     Examples
     --------
@@ -134,6 +137,8 @@ def pair_samples(codes, *, pairing: str = "disjoint", random_state=0) -> list[np
     [[0, 1], [2, 3]]
     >>> [len(layer) for layer in pair_samples([0, 0, 0, 0] * 10 + [1, 1], pairing="disjoint")]
     [2]
+    >>> pair_samples([0, 0, 0, 1, 1, 1], pairing="rest", random_state=0)[0].shape
+    (2, 3)
     """
     check_option(pairing, PAIRINGS, name="pairing", owner="pair_samples")
     codes = np.asarray(codes)
@@ -144,11 +149,18 @@ def pair_samples(codes, *, pairing: str = "disjoint", random_state=0) -> list[np
     if pairing == "first":
         return [np.array([m[:2] for m in members], dtype=np.int64)]
     members = [rng.permutation(m) for m in members]
-    if pairing == "disjoint":
-        positions = [(2 * i, 2 * i + 1) for i in range(max(len(m) for m in members) // 2)]
-    else:
-        positions = list(itertools.permutations(range(max(len(m) for m in members)), 2))
+    largest = max(len(m) for m in members)
     layers = []
+    if pairing == "rest":
+        for a in range(largest):
+            rows = [np.r_[m[a], np.delete(m, a), np.full(largest - len(m), -1)] for m in members if len(m) > a]
+            if not layers or len(rows) >= MIN_LAYER_GROUPS:
+                layers.append(np.array(rows, dtype=np.int64))
+        return layers
+    if pairing == "disjoint":
+        positions = [(2 * i, 2 * i + 1) for i in range(largest // 2)]
+    else:
+        positions = list(itertools.permutations(range(largest), 2))
     for a, b in positions:
         layer = np.array([(m[a], m[b]) for m in members if len(m) > max(a, b)], dtype=np.int64).reshape(-1, 2)
         if not layers or len(layer) >= MIN_LAYER_GROUPS:
@@ -177,8 +189,9 @@ def two_sample_frames(variables: pd.DataFrame, layers) -> list[pd.DataFrame]:
     ----------
     variables : pandas.DataFrame
         The variables (no group column).
-    layers : list of array of shape (n, 2)
-        From :func:`pair_samples`.
+    layers : list of array of shape (n, 1 + k)
+        From :func:`pair_samples`: sample (1) is the first row, sample (2) the sum of the
+        others (``-1`` entries skipped; one other row: that row).
 
     Returns
     -------
@@ -199,7 +212,13 @@ def two_sample_frames(variables: pd.DataFrame, layers) -> list[pd.DataFrame]:
     out = []
     for layer in layers:
         layer = np.asarray(layer, dtype=np.int64)
-        out.append(pd.DataFrame(np.hstack([values[layer[:, 0]], values[layer[:, 1]]]), columns=names))
+        rest = layer[:, 1:]
+        if rest.shape[1] == 1:
+            second = values[rest[:, 0]]
+        else:  # the sum of the other rows: integer codes stay integers, for the discrete tests
+            valid = rest >= 0
+            second = np.einsum("gr,grv->gv", valid.astype(values.dtype), values[np.where(valid, rest, 0)])
+        out.append(pd.DataFrame(np.hstack([values[layer[:, 0]], second]), columns=names))
     return out
 
 
