@@ -150,7 +150,7 @@ def user_data_algorithms(names=None) -> dict:
     Examples
     --------
     >>> sorted(user_data_algorithms())[:3]
-    ['cdnod-fisherz', 'icp', 'notears-linear']
+    ['causaldf-fisherz', 'cdnod-fisherz', 'icp']
     """
     algos = default_algorithms()
     _check_names(names, algos, "algorithm")
