@@ -1,6 +1,7 @@
 """Grouped (exchangeable) datasets in the comparison harness and the default suite."""
 
 import networkx as nx
+import pandas as pd
 import pytest
 
 import scm
@@ -89,3 +90,27 @@ def test_default_suite_runs_on_the_grouped_dataset(tmp_path):
     assert (res["status"] == "ok").all()
     assert (tmp_path / "index.html").exists()
     assert len(default_datasets(0)) == len(DEFAULT_DATASETS)
+
+
+@pytest.mark.slow
+def test_cli_compare_on_a_grouped_csv(tmp_path, capsys):
+    ds = scm.simulate.grouped(nx.DiGraph([("A", "B"), ("B", "C")]), n_groups=40, group_size=3, random_state=1)
+    path = tmp_path / "visits.csv"
+    ds.data.assign(group="p" + ds.data["group"].astype(str)).to_csv(path, index=False)  # string ids
+    out = tmp_path / "report"
+    args = ["compare", str(path), "--groups", "group", "--algorithms", "pc-fisherz", "causaldf-fisherz", "--bootstrap", "2",
+            "-o", str(out), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "causaldf-fisherz" in printed and "pc-fisherz" in printed
+    table = pd.read_csv(out / "results.csv")
+    assert (table["status"] == "ok").all(), table[["algorithm", "error"]]
+    assert table["stability"].between(0, 1).all()
+    for bad, message in [
+        (["--groups", "nope"], "'nope'"),
+        (["--groups", "group", "--context", "group"], "exclude each other"),
+    ]:
+        assert main(["compare", str(path), *bad, "-o", str(out)]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["compare", "--groups", "group", "-o", str(out)]) == 2
+    assert "applies to data files" in capsys.readouterr().err
