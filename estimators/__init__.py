@@ -17,6 +17,11 @@ treatment): :class:`RegressionAdjustment`, :class:`IPW`, :class:`AIPW`,
 given a fitted :class:`scm.SCM` it answers the same query in closed form or by
 simulation.
 
+Exchangeable (grouped) data, whose mechanisms vary from group to group
+(Do-Finetti, Guo et al. 2024): :class:`ExchangeableModel` learns the mechanisms'
+prior from the groups and answers ``do`` queries within one group after seeing
+some of its rows; :func:`exchangeable_effect` does it in one call.
+
 Examples
 --------
 >>> import networkx as nx
@@ -36,6 +41,7 @@ from ._adjustment import (
 )
 from ._effect import EffectResult, effect
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
+from ._exchangeable import ExchangeableEffectResult, ExchangeableModel, exchangeable_effect
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
 from ._ida import EffectRange, IDAResult, ida
 
@@ -62,6 +68,10 @@ __all__ = [
     "ida",
     "IDAResult",
     "EffectRange",
+    # exchangeable (grouped) data
+    "ExchangeableModel",
+    "exchangeable_effect",
+    "ExchangeableEffectResult",
     # errors and warnings
     "NotIdentifiableError",
     "PositivityWarning",

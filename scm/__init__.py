@@ -45,6 +45,7 @@ from ._noise import Empirical, Gaussian, Laplace, Noise, ScipyNoise, Uniform, as
 from ._scm import SCM
 from ._scmclass import SCMClass
 from ._simulate import multi_environment, nonstationary, random_dag, random_scm, time_series
+from ._urn import polya_urn
 
 __all__ = [
     # graphs
@@ -115,6 +116,7 @@ __all__ = [
     "multi_environment",
     "nonstationary",
     "grouped",
+    "polya_urn",
     "time_series",
     "datasets",
 ]

@@ -62,6 +62,16 @@ process of Causal de Finetti. The truth per group is ``metadata["parameters"]``:
 >>> gr.kind, gr.environment, gr.data["group"].nunique(), gr.metadata["parameters"].shape[0]
 ('grouped', 'group', 50, 50)
 
+:func:`polya_urn` is the discrete example of Do-Finetti (Guo et al., 2024): one Pólya
+urn per node and parent configuration in every group; ``do`` sets a value without drawing,
+so the intervened node's urn does not learn from it. Its interventional answers are known
+in closed form (``metadata["urns"]`` holds the initial urns, the Beta prior):
+
+>>> from scm.simulate import polya_urn
+>>> urn = polya_urn(n_groups=100, group_size=3, balls=(2, 1), random_state=0)
+>>> urn.kind, urn.data.shape, urn.metadata["urns"]["Y"].to_dict("list")
+('grouped', (300, 3), {'X': [0, 1], 'a': [2.0, 2.0], 'b': [1.0, 1.0]})
+
 Time series
 -----------
 :func:`time_series` simulates a stable vector autoregression with lagged and
@@ -110,6 +120,7 @@ from ._simulate import (
     simulate_var,
     time_series,
 )
+from ._urn import polya_urn
 
 __all__ = [
     "random_dag",
@@ -119,6 +130,7 @@ __all__ = [
     "nonstationary",
     "time_series",
     "grouped",
+    "polya_urn",
     "VARProcess",
     "draw_lagged_structure",
     "draw_innovations",

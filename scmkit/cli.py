@@ -48,6 +48,7 @@ EPILOG_COMPARE = """examples:
   scmkit compare --scheduler tcp://10.0.0.5:8786                # on a Dask cluster
   scmkit compare shop.csv -o shop-report/                       # your data: no true graph needed
   scmkit compare sites.csv --context site --bootstrap 50        # several environments in one file
+  scmkit compare visits.csv --groups patient                    # several exchangeable rows per patient
   scmkit compare sensors.csv --time-index time --algorithms pcmci-parcorr pcmciplus-parcorr
 
 With data files, every file is a dataset without a known truth: the table and the report give
@@ -160,6 +161,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="CSV files with one numeric column per variable (default: the bundled suite)")
     c.add_argument("--context", default=None, metavar="COLUMN",
                    help="with DATA.csv: the environment / regime column (multi-environment data)")
+    c.add_argument("--groups", default=None, metavar="COLUMN",
+                   help="with DATA.csv: the group column (several exchangeable rows per group: grouped data)")
     c.add_argument("--time-index", default=None, metavar="COLUMN",
                    help="with DATA.csv: the time column; rows are sorted by it and the data is a time series")
     c.add_argument("--bootstrap", type=_int_option(0, MAX_BOOTSTRAP), default=None, metavar="N",
@@ -468,7 +471,8 @@ def _compare(args) -> int:
                 raise CLIError(f"{option} {path}: not a directory (a file is in the way)") from None
     datasets = _user_datasets(args) if args.data else None
     if datasets is None:
-        for option, value in (("--context", args.context), ("--time-index", args.time_index), ("--folds", args.folds)):
+        for option, value in (("--context", args.context), ("--groups", args.groups), ("--time-index", args.time_index),
+                              ("--folds", args.folds)):
             if value is not None:
                 raise CLIError(f"{option} applies to data files (scmkit compare DATA.csv {option} ...), not to the bundled suite")
     algorithms = _compare_algorithms(args, user_data=datasets is not None)
@@ -599,9 +603,11 @@ def _user_datasets(args) -> dict:
     """name -> scm.Dataset of each data file (its stem), checked: a named CLIError for anything wrong."""
     if args.datasets:
         raise CLIError("--datasets selects from the bundled suite; with data files, every file is a dataset")
-    if args.context is not None and args.time_index is not None:
-        raise CLIError("--context and --time-index exclude each other: a file is either several environments or one "
-                       "time series")
+    given = [o for o, v in (("--context", args.context), ("--groups", args.groups), ("--time-index", args.time_index))
+             if v is not None]
+    if len(given) > 1:
+        raise CLIError(f"{' and '.join(given)} exclude each other: a file is either several environments, groups of "
+                       "exchangeable rows or one time series")
     out: dict = {}
     for path in args.data:
         frame = _read_csv(path)
@@ -609,18 +615,19 @@ def _user_datasets(args) -> dict:
         i = 2
         while name in out:
             name, i = f"{base}-{i}", i + 1
-        out[name] = _user_dataset(frame, path, name, args.context, args.time_index)
+        out[name] = _user_dataset(frame, path, name, args.context, args.time_index, args.groups)
     return out
 
 
-def _user_dataset(frame, path, name, context, time_index):
+def _user_dataset(frame, path, name, context, time_index, groups=None):
     import numpy as np
     import pandas as pd
 
     from scm import Dataset
 
-    special = [c for c in (context, time_index) if c is not None]
-    _check_columns(frame, path, special, "--context column" if context is not None else "--time-index column")
+    special = [c for c in (context, time_index, groups) if c is not None]
+    option = "--context" if context is not None else ("--groups" if groups is not None else "--time-index")
+    _check_columns(frame, path, special, f"{option} column")
     _check_numeric(frame, path, skip=special, min_rows=10)
     variables = [c for c in frame.columns if c not in special]
     infinite = [c for c in variables if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
@@ -639,6 +646,12 @@ def _user_dataset(frame, path, name, context, time_index):
             raise CLIError(f"{path}: --context column {context!r} has a single value {frame[context].iloc[0]!r}: "
                            "there are no environments to compare")
         return Dataset(frame, name=name, kind="multi_environment", environment=context)
+    if groups is not None:
+        sizes = frame[groups].value_counts()
+        if len(sizes) < 2:
+            raise CLIError(f"{path}: --groups column {groups!r} has a single value {frame[groups].iloc[0]!r}: "
+                           "grouped data needs at least two groups")
+        return Dataset(frame, name=name, kind="grouped", environment=groups)
     if time_index is not None:
         stamps = frame[time_index]
         if not pd.api.types.is_numeric_dtype(stamps):

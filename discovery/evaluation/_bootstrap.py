@@ -53,7 +53,7 @@ __all__ = ["bootstrap", "BootstrapResult", "RESAMPLINGS"]
 logger = logging.getLogger(__name__)
 
 #: The resampling schemes (``"auto"`` picks one from the estimator and the data).
-RESAMPLINGS = ("auto", "rows", "stratified", "block")
+RESAMPLINGS = ("auto", "rows", "stratified", "block", "groups")
 #: Most resamples a call may ask for.
 MAX_RESAMPLES = 100_000
 EDGE_KINDS = ("directed", "undirected", "bidirected")
@@ -285,7 +285,7 @@ def _frame_and_environment(name: str, cap: Capability, data, fit_params: dict) -
         frame = data
     else:
         raise DataError(f"The 'data' of bootstrap must be a pandas DataFrame or an scm.Dataset; got {type(data).__name__}.")
-    key = {"context": "context", "environment": "environment"}.get(cap.fit)
+    key = {"context": "context", "environment": "environment", "groups": "groups"}.get(cap.fit)
     if key is not None and key in fit_params:
         given = fit_params.pop(key)
         if not isinstance(given, str):
@@ -314,6 +314,8 @@ def _scheme(resampling: str, block_length, frame: pd.DataFrame, environment, kin
     if resampling == "auto":
         if cap.fit == "series" or kind == "time_series":
             resampling = "block"
+        elif strata is not None and (kind == "grouped" or cap.fit == "groups"):
+            resampling = "groups"
         elif strata is not None and kind != "nonstationary" and not singletons:
             resampling = "stratified"
         else:
@@ -321,10 +323,11 @@ def _scheme(resampling: str, block_length, frame: pd.DataFrame, environment, kin
             if singletons:
                 logger.info("bootstrap: the column %r has values on one row only (a time index?): rows are resampled "
                             "with their value", environment)
-    if resampling == "stratified":
+    if resampling in ("stratified", "groups"):
         if strata is None:
-            raise ParameterError("resampling='stratified' needs an environment column: an scm.Dataset with one, or "
+            raise ParameterError(f"resampling={resampling!r} needs an environment column: an scm.Dataset with one, or "
                                  "fit_params={'context': <column>} for a context estimator.")
+    if resampling == "stratified":
         if singletons:
             warnings.warn(f"bootstrap: some values of {environment!r} have one row only; stratified resampling keeps "
                           "those rows as they are", UserWarning, stacklevel=4)
@@ -337,7 +340,7 @@ def _scheme(resampling: str, block_length, frame: pd.DataFrame, environment, kin
     elif block_length is not None:
         raise ParameterError(f"The 'block_length' parameter of bootstrap applies to resampling='block' only; the resampling "
                              f"is {resampling!r}.")
-    return resampling, block_length, strata if resampling == "stratified" else None
+    return resampling, block_length, strata if resampling in ("stratified", "groups") else None
 
 
 # --------------------------------------------------------------------------- phase 2: the rows
@@ -357,7 +360,9 @@ def _resample_rows(n_rows: int, resampling: str, rng: np.random.Generator, *, st
     """The row positions of one resample.
 
     ``"rows"``: ``n_rows`` draws with replacement, in row order. ``"stratified"``: as many
-    draws within each stratum as it has rows, in row order. ``"block"``: blocks of
+    draws within each stratum as it has rows, in row order. ``"groups"``: as many strata
+    (groups) drawn with replacement as there are, each with all its rows, returned with the
+    new group label of every row (a group drawn twice is two groups). ``"block"``: blocks of
     ``block_length`` consecutive rows starting at uniform positions, concatenated and cut
     to ``n_rows`` (Kunsch's moving-block bootstrap; the order within a block is kept).
 
@@ -368,10 +373,18 @@ def _resample_rows(n_rows: int, resampling: str, rng: np.random.Generator, *, st
     array([1, 1, 2, 3, 3, 3])
     >>> _resample_rows(7, "block", np.random.default_rng(2), block_length=3)
     array([4, 5, 6, 1, 2, 3, 0])
+    >>> rows, labels = _resample_rows(4, "groups", np.random.default_rng(0), strata=np.array([0, 0, 1, 1]))
+    >>> rows.tolist(), labels.tolist()
+    ([2, 3, 2, 3], [0, 0, 1, 1])
     """
     if resampling == "block":
         starts = rng.integers(0, n_rows - block_length + 1, size=-(-n_rows // block_length))
         return (starts[:, None] + np.arange(block_length)[None, :]).ravel()[:n_rows]
+    if resampling == "groups":
+        members = [np.flatnonzero(strata == s) for s in range(int(strata.max()) + 1)]
+        drawn = rng.integers(0, len(members), size=len(members))
+        rows = np.concatenate([members[g] for g in drawn])
+        return rows, np.repeat(np.arange(len(drawn)), [len(members[g]) for g in drawn])
     if resampling == "stratified":
         rows = [rng.choice(members, size=len(members), replace=True)
                 for members in (np.flatnonzero(strata == s) for s in range(int(strata.max()) + 1))]
@@ -392,8 +405,16 @@ def _draw(plan: _Plan, n_resamples: int, random_state) -> tuple[list[np.ndarray]
 
 # --------------------------------------------------------------------------- phase 3: the fits
 def _fit_resample(estimator, capability: Capability, data: pd.DataFrame, environment, fit_params: dict, rows) -> tuple:
-    """Fit one resample: ``(packed graph, None)``, or ``(None, "Error: message")`` when the fit raises."""
+    """Fit one resample: ``(packed graph, None)``, or ``(None, "Error: message")`` when the fit raises.
+
+    ``rows`` is an array of row positions, or for ``"groups"`` resampling ``(rows, new group labels)``.
+    """
+    labels = None
+    if isinstance(rows, tuple):
+        rows, labels = rows
     frame = data.iloc[rows].reset_index(drop=True)
+    if labels is not None:
+        frame[environment] = labels
     try:
         est = fit_as(capability, estimator, frame, environment, fit_params)
         return _pack(as_graph_object(est.graph_)), None
@@ -505,13 +526,16 @@ def bootstrap(
         all cores). ``None`` or 1: in this process.
     progress : bool, default False
         A tqdm progress bar over the resamples.
-    resampling : {"auto", "rows", "stratified", "block"}, default "auto"
+    resampling : {"auto", "rows", "stratified", "block", "groups"}, default "auto"
         ``"rows"``: rows drawn with replacement. ``"stratified"``: rows drawn with replacement
         within each value of the environment / context column (each keeps its number of
         rows). ``"block"``: moving-block bootstrap of a time series. ``"auto"``: ``"block"``
         for a time-series estimator or dataset; ``"stratified"`` when there is an environment
         column whose every value has two rows or more (not for a ``"nonstationary"``
-        Dataset, whose column is a time index); else ``"rows"``.
+        Dataset, whose column is a time index); ``"groups"`` for a ``"grouped"`` Dataset or a
+        groups estimator (Causal de Finetti): whole groups drawn with replacement, a group
+        drawn twice counted as two (the rows of a group are exchangeable, not independent,
+        so they are resampled together); else ``"rows"``.
     block_length : int, optional
         The block length of ``"block"`` (default ``ceil(n ** (1 / 3))``); only with it.
     fit_params : dict, optional

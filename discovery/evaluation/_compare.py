@@ -90,7 +90,7 @@ logger = logging.getLogger(__name__)
 
 DATASET_KINDS = ("observational", "multi_environment", "nonstationary", "time_series", "discrete", "grouped")
 IID_KINDS = frozenset({"observational", "multi_environment", "nonstationary", "discrete"})
-FIT_STYLES = ("plain", "context", "environment", "series")
+FIT_STYLES = ("plain", "context", "environment", "series", "groups")
 SCORE_STYLES = ("cpdag", "dag", "auto", "lagged")
 
 #: The metrics :func:`compare` reports (``sid`` is NaN unless both graphs are DAGs;
@@ -142,11 +142,13 @@ class Capability:
     ----------
     kinds : frozenset of str
         The :attr:`scm.Dataset.kind` values it applies to.
-    fit : {"plain", "context", "environment", "series"}
+    fit : {"plain", "context", "environment", "series", "groups"}
         ``"plain"``: ``est.fit(ds.X)`` (the variables, environment column dropped, data
         pooled); ``"context"``: ``est.fit(ds.data, context=ds.environment)`` (CD-NOD);
         ``"environment"``: ``est.fit(ds.data, environment=ds.environment)``;
-        ``"series"``: ``est.fit(ds.data)`` (rows in time order).
+        ``"series"``: ``est.fit(ds.data)`` (rows in time order); ``"groups"``:
+        ``est.fit(ds.data, groups=ds.environment)`` (grouped, exchangeable data:
+        Causal de Finetti).
     score : {"cpdag", "dag", "auto", "lagged"}
         ``"cpdag"``: the estimate is compared with the CPDAG of the true DAG (constraint-based
         methods, which can only learn the Markov equivalence class); ``"dag"``: with the DAG
@@ -166,14 +168,22 @@ class Capability:
 #: estimator class name -> :class:`Capability`. Looked up along the class's MRO, so a
 #: subclass inherits its parent's entry; classes without an entry are treated as
 #: observational learners (``Capability(IID_KINDS - {"discrete"}, "plain", "auto")``).
+#:
+#: Grouped (exchangeable) data: Causal de Finetti is fitted with its groups; CD-NOD with the
+#: group id as its context; PC and NOTEARS on the pooled rows (a row's distribution, the
+#: mixture over the groups' mechanisms, is Markov to the true DAG, so they can find its
+#: equivalence class). ICP is not run on it: every mechanism changes from group to group, so no
+#: parent set is invariant, and groups of a few rows are too small for its per-environment
+#: regressions.
 CAPABILITIES: dict[str, Capability] = {
-    "PC": Capability(IID_KINDS, "plain", "cpdag"),
-    "CDNOD": Capability(frozenset({"multi_environment", "nonstationary"}), "context", "cpdag"),
-    "NOTEARS": Capability(IID_KINDS - {"discrete"}, "plain", "dag"),
+    "PC": Capability(IID_KINDS | {"grouped"}, "plain", "cpdag"),
+    "CDNOD": Capability(frozenset({"multi_environment", "nonstationary", "grouped"}), "context", "cpdag"),
+    "NOTEARS": Capability((IID_KINDS - {"discrete"}) | {"grouped"}, "plain", "dag"),
     "VIDPDAG": Capability(IID_KINDS - {"discrete"}, "plain", "dag", "edge_probs_"),
     "ICPGraph": Capability(frozenset({"multi_environment"}), "environment", "dag"),
     "PCMCI": Capability(frozenset({"time_series"}), "series", "lagged"),
     "PCMCIPlus": Capability(frozenset({"time_series"}), "series", "lagged"),
+    "CausalDeFinetti": Capability(frozenset({"grouped"}), "groups", "dag"),
 }
 
 _DEFAULT_CAPABILITY = Capability(IID_KINDS - {"discrete"}, "plain", "auto")
@@ -251,6 +261,14 @@ def _true_graph(ds: Dataset):
     if ds.kind == "time_series" and ds.metadata and ds.metadata.get("lagged_graph") is not None:
         return ds.metadata["lagged_graph"]
     return ds.graph
+
+
+def _changed_nodes(ds: Dataset) -> frozenset:
+    """The nodes whose mechanisms change with the environment column: ``ds.changed_nodes``; for
+    grouped data that names none, every variable (each group draws every mechanism anew)."""
+    if ds.kind == "grouped" and not ds.changed_nodes and ds.graph is not None:
+        return frozenset(ds.graph.nodes)
+    return frozenset(ds.changed_nodes)
 
 
 def _with_context(truth, est_graph, changed) -> Any:
@@ -437,8 +455,9 @@ def fit_as(capability: Capability, estimator, data: pd.DataFrame, environment=No
     """``estimator.fit`` called as ``capability.fit`` says (see :class:`Capability`); returns the fitted estimator.
 
     The one dispatch of the harness and of :func:`discovery.evaluation.bootstrap`: ``"plain"``
-    gets the variables (``environment`` column dropped), ``"context"`` and ``"environment"`` the
-    whole table and the column's name, ``"series"`` the whole table. ``fit_params`` are passed on.
+    gets the variables (``environment`` column dropped), ``"context"``, ``"environment"`` and
+    ``"groups"`` the whole table and the column's name, ``"series"`` the whole table.
+    ``fit_params`` are passed on.
     """
     extra = dict(fit_params or {})
     how = capability.fit
@@ -449,6 +468,8 @@ def fit_as(capability: Capability, estimator, data: pd.DataFrame, environment=No
         return estimator.fit(data, context=environment, **extra)
     if how == "environment":
         return estimator.fit(data, environment=environment, **extra)
+    if how == "groups":
+        return estimator.fit(data, groups=environment, **extra)
     return estimator.fit(data, **extra)
 
 
@@ -887,7 +908,8 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
     for seed, dname, ds in materialised:
         truth = _true_graph(ds)
         truths.setdefault(dname, truth)
-        changed.setdefault(dname, frozenset(ds.changed_nodes))
+        changed_nodes = _changed_nodes(ds)
+        changed.setdefault(dname, changed_nodes)
         digest = _data_digest(ds.data) if cache else ""
         tdigest = _truth_digest(truth) if cache else ""
         for aname, aspec in algorithms.items():
@@ -899,7 +921,7 @@ def build_tasks(algorithms, datasets, metrics=None, seeds=(0,), cache_dir=None, 
             key = _run_key(est, seed, digest, tdigest, ds, extra, settings) if cache else ""
             cache_file = str(cache / f"{slug(aname)}__{slug(dname)}__{seed}__{key[:16]}.json") if cache else None
             tasks.append(RunTask(aname, dname, seed, est, ds.data, ds.environment, ds.kind, truth,
-                                 frozenset(ds.changed_nodes), cap, extra, key, cache_file, truth_free, n_bootstrap,
+                                 changed_nodes, cap, extra, key, cache_file, truth_free, n_bootstrap,
                                  cv_folds))  # fmt: skip
     if not tasks:
         raise ParameterError(

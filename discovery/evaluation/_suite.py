@@ -2,8 +2,8 @@
 
 Every algorithm that applies runs on the real Sachs data (observational and the
 nine-condition interventional set), one SynTReN dataset and simulated data with
-known truth (linear and nonlinear graphs, several environments, a multivariate
-time series); each result is scored against the truth and a report is written
+known truth (linear and nonlinear graphs, several environments, grouped
+exchangeable data, a multivariate time series); each result is scored against the truth and a report is written
 (``results.csv``, ``index.html`` and figures). Settings are chosen so that the
 whole suite, JAX compilation included, takes a few minutes on two cores:
 Fisher-z tests for PC and CD-NOD, kernel CI (KCI) only on the small nonlinear
@@ -66,6 +66,12 @@ def _multi_env(seed):
     )
 
 
+def _grouped(seed):
+    from scm import simulate
+
+    return simulate.grouped(n_nodes=6, expected_degree=2, n_groups=200, group_size=4, kind="linear", random_state=seed)
+
+
 def _time_series(seed):
     from scm import simulate
 
@@ -80,6 +86,7 @@ DEFAULT_DATASETS = {
     "linear-er10": (_linear, "linear Gaussian SCM on an Erdős–Rényi DAG, 10 nodes, 1000 samples"),
     "mlp-er8": (_mlp, "nonlinear (random MLP) SCM on an Erdős–Rényi DAG, 8 nodes, 400 samples"),
     "multi-env-er8": (_multi_env, "4 environments x 300 samples, 3 nodes with shifted mechanisms, 8 nodes"),
+    "grouped-er6": (_grouped, "linear ICM (exchangeable) data, 200 groups x 4 rows, every group its own mechanisms, 6 nodes"),
     "timeseries-5": (_time_series, "vector autoregression, 5 series, 500 time points, lags up to 2 and contemporaneous links"),
 }
 
@@ -90,7 +97,7 @@ def default_datasets(seed: int = 0) -> dict:
     Examples
     --------
     >>> sorted(DEFAULT_DATASETS)  # default_datasets(seed) builds each of these
-    ['linear-er10', 'mlp-er8', 'multi-env-er8', 'sachs', 'sachs-regimes', 'syntren-1', 'timeseries-5']
+    ['grouped-er6', 'linear-er10', 'mlp-er8', 'multi-env-er8', 'sachs', 'sachs-regimes', 'syntren-1', 'timeseries-5']
     """
     return {name: factory(seed) for name, (factory, _) in DEFAULT_DATASETS.items()}
 
@@ -105,6 +112,7 @@ DEFAULT_ALGORITHMS = {
     "notears-linear": ("NOTEARS", {"model": "linear"}),
     "vidpdag": ("VIDPDAG", {"max_iter": 2000, "patience": 5}),
     "icp": ("ICPGraph", {"max_set_size": 3}),
+    "causaldf-fisherz": ("CausalDeFinetti", {"ci_test": "fisherz"}),
     "pcmci-parcorr": ("PCMCI", {"tau_max": 2}),
     "pcmciplus-parcorr": ("PCMCIPlus", {"tau_max": 2}),
 }
@@ -142,7 +150,7 @@ def user_data_algorithms(names=None) -> dict:
     Examples
     --------
     >>> sorted(user_data_algorithms())[:3]
-    ['cdnod-fisherz', 'icp', 'notears-linear']
+    ['causaldf-fisherz', 'cdnod-fisherz', 'icp']
     """
     algos = default_algorithms()
     _check_names(names, algos, "algorithm")

@@ -302,6 +302,18 @@ def _ida_frame() -> pd.DataFrame:
 
 CHAIN = nx.DiGraph([("age", "bmi"), ("bmi", "crp")])
 CHAIN.add_node("dbp")
+@functools.cache
+def _grouped_effect_frame() -> pd.DataFrame:
+    """_effect_frame's graph with a continuous dose and per-group slopes: 24 groups of 5 rows (the 'group' column)."""
+    rng = np.random.default_rng(5)
+    group = np.arange(N_ROWS) // 5
+    slope = rng.normal(1.0, 0.3, group.max() + 1)[group]
+    age = rng.normal(size=N_ROWS)
+    dose = 0.5 * age + rng.normal(size=N_ROWS)
+    crp = slope * dose + 0.8 * age + rng.normal(size=N_ROWS)
+    return pd.DataFrame({"age": age, "dose": dose, "crp": crp, "dbp": rng.normal(size=N_ROWS), "group": group})
+
+
 EFFECT_DAG = nx.DiGraph([("age", "dose"), ("age", "crp"), ("dose", "crp")])
 EFFECT_DAG.add_node("dbp")
 # dose <- age -> crp, dose -> bmi -> crp: back door through age, front door through bmi
@@ -525,6 +537,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
           _with(data=_ida_frame, graph=lambda: scm.cpdag(IDA_DAG), treatment="dose", outcome="crp"),
           (*TABLE, *GRAPH_DATA, "wrong_type_graph", "scale_outcome"), victim="age", keep=("crp",),
           names=("treatment", "outcome"), expect={"few_rows": "error_or_ok"}),
+    # grouped (exchangeable) data: the node columns and the "group" column
+    _kind("graph+treatment/outcome+grouped", _with(data=_grouped_effect_frame, graph=EFFECT_DAG, treatment="dose", outcome="crp"),
+          (*TABLE, *GRAPH_DATA), victim="age", keep=("crp", "group"), names=("treatment", "outcome"),
+          expect={"constant": "error_or_ok", "scale": "error_or_ok", "few_rows": "error_or_ok"}),
     _kind("cpdag+data", _with(graph=lambda: scm.cpdag(IDA_DAG), data=_ida_frame), (*TABLE, *GRAPH_DATA, "wrong_type_graph"),
           victim="age", expect={"few_rows": "error_or_ok"}),
     _kind("graph-query", _with(graph=FRONT_DOOR, x="dose", y="crp", z=("age",)), ("cycle", "wrong_type_graph"),
@@ -1449,6 +1465,9 @@ ENTRIES: list[Entry] = [
     E("scm.simulate.grouped", "graph",
       lambda i: scm_simulate.grouped(i.graph, **{"n_groups": 10, "group_size": 3, "random_state": 0, **i.opts}).data,
       option="kind", seed="random_state", count="n_groups"),
+    E("scm.simulate.polya_urn", "graph",
+      lambda i: scm_simulate.polya_urn(i.graph, **{"n_groups": 10, "group_size": 3, "random_state": 0, **i.opts}).data,
+      seed="random_state", count="n_groups"),
     E("scm.simulate.time_series", "parameters",
       lambda i: scm_simulate.time_series(**{"n_series": 3, "n_timepoints": 60, "burn_in": 10, "random_state": 0, **i.opts}).data,
       option="noise", number="max_spectral_radius", seed="random_state", count="n_timepoints"),
@@ -1508,6 +1527,14 @@ ENTRIES: list[Entry] = [
     E("estimators.effect[cpdag]", "cpdag+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, **i.opts).range, option="estimator",
       number="alpha"),
+    E("estimators.ExchangeableModel", "graph+treatment/outcome+grouped",
+      lambda i: estimators.ExchangeableModel(**i.opts).fit(i.data, i.graph, groups="group")
+      .effect(i.treatment, i.outcome, value=1.0, baseline=0.0, random_state=0).estimate, option="mechanism", number="tol",
+      slow=True),  # EM per node: about 0.3 s a case
+    E("estimators.exchangeable_effect", "graph+treatment/outcome+grouped",
+      lambda i: estimators.exchangeable_effect(i.data, i.graph, i.treatment, i.outcome, groups="group", new_group=0, value=1.0,
+                                               **{"random_state": 0, **i.opts}).estimate,
+      number="alpha", seed="random_state", count="n_draws", slow=True),
     E("estimators.ida", "cpdag+treatment/outcome+data",
       lambda i: estimators.ida(i.graph, i.data, i.treatment, i.outcome, **i.opts).table[["effect", "std_err", "ci_low", "ci_high"]],
       option="method", number="alpha"),
@@ -1606,6 +1633,7 @@ EXCLUDED: dict[str, str] = {
     "estimators.EffectResult": "the result of effect",
     "estimators.IDAResult": "the result of ida",
     "estimators.EffectRange": "a field of IDAResult and EffectResult",
+    "estimators.ExchangeableEffectResult": "the result of ExchangeableModel.effect and exchangeable_effect",
     "scm.QueryResult": "the result of SCM.interventional_quantity, and of interventional_mean / counterfactual with n_bootstrap",
     "scm.Dataset": "a container of data and truth, built by the simulators and loaders (each has its line)",
     "scm.simulate.VARProcess": "the result of draw_lagged_structure / draw_innovations",
