@@ -1,0 +1,138 @@
+"""Pure JAX kernels of :class:`discovery.MinimaxTransfer`: the SCM with intervened mutable mechanisms, and the adversary.
+
+The model is described by static tuples (hashable, so that a second fit on a graph of the
+same shape does not recompile) and traced arrays:
+
+* ``structure``: one entry per node in topological order, ``(kind, node, parents, monomials)``
+  with ``kind`` ``"stable"`` (polynomial mechanism plus a resampled residual) or
+  ``"mutable"`` (an intervention function chosen by the adversary); ``monomials`` is a
+  tuple of index tuples into ``[1, parents...]`` (one tuple per feature, the product of
+  those columns), ``None`` for a mutable node;
+* ``coefs``: the stable mechanisms' coefficients, one array per node (zeros for mutable nodes);
+* ``noise``: ``(n, n_nodes)`` residuals drawn for the stable nodes;
+* ``lo``, ``hi``: ``(n_nodes,)`` ranges of the intervention functions.
+
+An intervention function on a mutable node ``m`` is ``lo_m + (hi_m - lo_m) * sigmoid(MLP(pa(m)))``,
+a one-hidden-layer tanh network of the (standardised) parents: a bounded class that is dense
+in the bounded measurable functions of the parents, over which the adversary maximises the
+risk of a predictor by gradient ascent (optax Adam), from several random starts at once.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax import Array
+
+from .._jax import jit
+
+__all__ = ["features", "propagate", "predictor_risk", "init_adversary", "worst_case_ascent"]
+
+
+def features(z: Array, monomials: tuple) -> Array:
+    """The monomial features of ``z: (n, k)``: column ``f`` is the product of ``[1, z][:, i]`` for ``i`` in ``monomials[f]``."""
+    z1 = jnp.concatenate([jnp.ones((z.shape[0], 1), z.dtype), z], axis=1)
+    idx = jnp.asarray(monomials, dtype=jnp.int32)  # (F, degree)
+    return jnp.prod(z1[:, idx], axis=-1)
+
+
+def _mlp(params: dict, pa: Array) -> Array:
+    hidden = jnp.tanh(pa @ params["w1"] + params["b1"])
+    return hidden @ params["w2"] + params["b2"]
+
+
+def propagate(structure: tuple, coefs: tuple, noise: Array, adversary: tuple, lo: Array, hi: Array) -> Array:
+    """Every node's value ``(n, n_nodes)``: stable mechanisms with their residuals, mutable ones from the adversary's functions."""
+    n, n_nodes = noise.shape
+    cols: list = [None] * n_nodes
+    k = 0
+    for kind, node, parents, monomials in structure:
+        pa = jnp.stack([cols[p] for p in parents], axis=1) if parents else jnp.zeros((n, 0), noise.dtype)
+        if kind == "stable":
+            cols[node] = features(pa, monomials) @ coefs[node] + noise[:, node]
+        else:
+            raw = _mlp(adversary[k], pa)
+            cols[node] = lo[node] + (hi[node] - lo[node]) * jax.nn.sigmoid(raw)
+            k += 1
+    return jnp.stack(cols, axis=1)
+
+
+def predictor_risk(structure, coefs, noise, adversary, lo, hi, pred_coef, pred_monomials, inputs, target) -> tuple[Array, Array]:
+    """Mean squared error of the polynomial predictor ``pred_coef`` (on ``values[:, inputs]``) and its Monte-Carlo standard error."""
+    values = propagate(structure, coefs, noise, adversary, lo, hi)
+    pred = features(values[:, jnp.asarray(inputs, dtype=jnp.int32)], pred_monomials) @ pred_coef
+    sq = (values[:, target] - pred) ** 2
+    return sq.mean(), sq.std() / jnp.sqrt(sq.shape[0])
+
+
+def init_adversary(key: Array, structure: tuple, hidden: int, scale: float = 1.0) -> tuple:
+    """Random parameters of the intervention functions, one dict per mutable node (in ``structure``'s order)."""
+    params = []
+    for kind, _, parents, _ in structure:
+        if kind != "mutable":
+            continue
+        key, k1, k2, k3 = jax.random.split(key, 4)
+        params.append({
+            "w1": scale * jax.random.normal(k1, (len(parents), hidden)),
+            "b1": scale * jax.random.normal(k2, (hidden,)),
+            "w2": scale * jax.random.normal(k3, (hidden,)) / jnp.sqrt(hidden),
+            "b2": jnp.zeros(()),
+        })
+    return tuple(params)
+
+
+@partial(jit, static_argnames=("structure", "pred_monomials", "inputs", "target", "hidden", "n_restarts", "n_steps"))
+def worst_case_ascent(
+    structure: tuple,
+    coefs: tuple,
+    noise_fit: Array,
+    noise_eval: Array,
+    lo: Array,
+    hi: Array,
+    pred_coefs: Array,
+    keys: Array,
+    learning_rate: Array,
+    *,
+    pred_monomials: tuple,
+    inputs: tuple,
+    target: int,
+    hidden: int,
+    n_restarts: int,
+    n_steps: int,
+) -> tuple[Array, Array]:
+    """The worst-case risk of each predictor in ``pred_coefs: (B, F)`` over the intervention functions.
+
+    ``keys: (B,)`` typed JAX keys, one per predictor.
+
+    For every predictor and each of ``n_restarts`` random starts, ``n_steps`` Adam steps of
+    gradient *ascent* of the risk on the Monte-Carlo sample ``noise_fit``; the functions found
+    are then scored on the independent sample ``noise_eval`` (so the estimate is not biased
+    upwards by fitting the adversary to the sample). Returns, per predictor, the largest
+    evaluated risk over the starts and its Monte-Carlo standard error, each ``(B,)``.
+    """
+    opt = optax.adam(learning_rate)
+
+    def one(pred_coef, k):
+        def loss(adv):
+            return -predictor_risk(structure, coefs, noise_fit, adv, lo, hi, pred_coef, pred_monomials, inputs, target)[0]
+
+        adv0 = init_adversary(k, structure, hidden)
+        state0 = opt.init(adv0)
+
+        def step(carry, _):
+            adv, state = carry
+            grads = jax.grad(loss)(adv)
+            updates, state = opt.update(grads, state, adv)
+            return (optax.apply_updates(adv, updates), state), None
+
+        (adv, _), _ = jax.lax.scan(step, (adv0, state0), None, length=n_steps)
+        return predictor_risk(structure, coefs, noise_eval, adv, lo, hi, pred_coef, pred_monomials, inputs, target)
+
+    keys = jax.vmap(lambda k: jax.random.split(k, n_restarts))(keys)  # (B, n_restarts)
+    risk, se = jax.vmap(lambda c, ks: jax.vmap(lambda kk: one(c, kk))(ks))(pred_coefs, keys)
+    best = jnp.argmax(risk, axis=1)
+    rows = jnp.arange(risk.shape[0])
+    return risk[rows, best], se[rows, best]
