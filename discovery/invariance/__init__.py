@@ -22,14 +22,17 @@ that ICP never imports optax), :mod:`discovery.invariance._minimax_kernels` (the
 adversary).
 """
 
+from ._eacs import AdaptiveCovariateSelection, candidate_sets, environment_summaries, leave_one_environment_out_losses
 from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
 from ._icpgraph import ICPGraph
-from ._eacs import AdaptiveCovariateSelection, candidate_sets, environment_summaries, leave_one_environment_out_losses
 from ._minimax import (
     MinimaxTransfer,
+    equivalence_classes,
     fit_stable_mechanisms,
     fit_stable_predictors,
+    markov_boundary,
     mutable_structure,
+    relevant_inputs,
     search_subsets,
     worst_case_risks,
 )
@@ -55,6 +58,9 @@ __all__ = [
     "fit_stable_predictors",
     "worst_case_risks",
     "search_subsets",
+    "markov_boundary",
+    "relevant_inputs",
+    "equivalence_classes",
     # EACS's phases
     "candidate_sets",
     "environment_summaries",

@@ -52,6 +52,9 @@ __all__ = [
     "fit_stable_predictors",
     "worst_case_risks",
     "search_subsets",
+    "markov_boundary",
+    "relevant_inputs",
+    "equivalence_classes",
     "monomial_table",
 ]
 
@@ -209,53 +212,72 @@ def _do_sample(structure: tuple, coefs: list, residuals: list, observed: np.ndar
 
 
 # =========================================================================== phase 3: predictors
-def fit_stable_predictors(sample: np.ndarray, inputs: list, target: int, masks: np.ndarray, always: np.ndarray, degree: int,
-                          ridge: float = 1e-6) -> tuple[tuple, np.ndarray]:
-    """``f_S`` for every subset mask: least squares of the target on the monomials of ``S`` and the mutable inputs.
+def _keys(seeds: np.ndarray, random_state: int, salt: int):
+    """One typed JAX key per subset seed: a subset's fits do not depend on which search evaluates it."""
+    import jax
+    import jax.numpy as jnp
+
+    base = jax.random.fold_in(jax.random.key(int(random_state)), salt)
+    return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(np.asarray(seeds) % (2**31 - 1), dtype=jnp.int32))
+
+
+def fit_stable_predictors(sample: np.ndarray, inputs: list, target: int, masks: np.ndarray, seeds: np.ndarray, *, hidden: int = 32,
+                          n_steps: int = 400, learning_rate: float = 0.02, random_state: int = 0) -> dict:
+    """``f_S(x_S, x_M) = E[y | x_S, do(x_M)]`` for every mask, by least squares on a sample of the intervened model.
+
+    Each predictor is a linear term plus one tanh layer of ``hidden`` units, on the inputs
+    in its mask (the others are zeroed), trained by full-batch Adam in one jitted, vmapped call.
 
     Parameters
     ----------
     sample : ndarray (n, n_nodes)
-        A sample of the intervened model (or the data, when nothing is mutable).
+        A sample of ``P(. | do(x_M))`` (or the data, when nothing is mutable), standardised.
     inputs : list of int
         The node indices of the predictor's inputs (every covariate).
     masks : ndarray of bool, shape (B, len(inputs))
-        The subsets ``S`` (True = used).
-    always : ndarray of bool, shape (len(inputs),)
-        Inputs used by every predictor (the mutable covariates, plugged into ``do``).
+        The inputs each predictor uses (its subset ``S`` and the mutable covariates).
+    seeds : ndarray of int, shape (B,)
+        One seed per predictor (of its subset) for its initial weights.
 
     Returns
     -------
-    table : tuple
-        The monomials over ``inputs``.
-    coefs : ndarray (B, n_monomials)
-        Zero on the monomials that involve an input outside ``S``.
+    dict of ndarray
+        The predictors' parameters, batched along the first axis.
     """
-    table = monomial_table(len(inputs), degree)
-    feats = _features(sample[:, inputs], table)
-    used = np.asarray(table) - 1  # -1 is the constant
-    coefs = np.zeros((masks.shape[0], len(table)))
-    for b, mask in enumerate(masks):
-        allowed = mask | always
-        cols = np.all((used < 0) | allowed[np.maximum(used, 0)], axis=1)
-        coefs[b, cols] = _ridge(feats[:, cols], sample[:, target], ridge)
-    return table, coefs
+    import jax
+    import jax.numpy as jnp
+
+    from . import _minimax_kernels
+
+    with jax.enable_x64(True):
+        params = _minimax_kernels.fit_predictors(
+            jnp.asarray(sample[:, inputs]), jnp.asarray(sample[:, target]), jnp.asarray(masks, dtype=float),
+            _keys(seeds, random_state, 1), jnp.asarray(float(learning_rate)), hidden=int(hidden), n_steps=int(n_steps),
+        )
+        return {k: np.asarray(v) for k, v in params.items()}
+
+
+def _predictor_output(params: dict, z: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """numpy twin of :func:`discovery.invariance._minimax_kernels.predictor_output` (one predictor)."""
+    zm = z * mask
+    return np.tanh(zm @ params["w1"] + params["b1"]) @ params["w2"] + zm @ params["w0"] + params["b2"]
 
 
 # =========================================================================== phase 4: worst case
-def worst_case_risks(structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, pred_table: tuple,
-                     pred_coefs: np.ndarray, inputs: list, target: int, keys_seed: np.ndarray, *, n_mc: int, hidden: int,
-                     n_restarts: int, n_steps: int, learning_rate: float, random_state: int, batch_size: int = 64):
-    """Estimated worst-case risk of each predictor over bounded intervention functions (standardised units).
+def worst_case_risks(structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, preds: dict, masks: np.ndarray,
+                     seeds: np.ndarray, inputs: list, target: int, *, n_mc: int = 2000, hidden: int = 8, n_restarts: int = 2,
+                     n_steps: int = 150, learning_rate: float = 0.1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated worst-case risk of each stable predictor over bounded intervention functions (standardised units).
 
-    The adversary of predictor ``b`` starts from a key derived from ``keys_seed[b]`` (its subset),
-    so a subset gets the same estimate whichever search evaluates it.
+    The adversary of predictor ``b`` starts from keys derived from ``seeds[b]`` (its subset), so
+    a subset gets the same estimate whichever search evaluates it; its ascent runs on one
+    Monte-Carlo sample of the noises and is scored on another (drawn from ``random_state``).
 
     Returns
     -------
     risk, se : ndarray (B,)
-        The largest risk found over the random starts, evaluated on a fresh Monte-Carlo
-        sample, and its Monte-Carlo standard error.
+        The largest risk found over the random starts, evaluated on the fresh sample, and its
+        Monte-Carlo standard error.
     """
     import jax
     import jax.numpy as jnp
@@ -264,46 +286,118 @@ def worst_case_risks(structure: tuple, coefs: list, residuals: list, lo: np.ndar
 
     rng = np.random.default_rng(random_state)
     noise_fit, noise_eval = _noise(residuals, n_mc, rng), _noise(residuals, n_mc, rng)
-    risk, se = np.empty(len(pred_coefs)), np.empty(len(pred_coefs))
     with jax.enable_x64(True):
-        base = jax.random.key(int(random_state))
-        args = (
-            tuple(structure),
-            tuple(jnp.asarray(c) for c in coefs),
-            jnp.asarray(noise_fit),
-            jnp.asarray(noise_eval),
-            jnp.asarray(lo),
-            jnp.asarray(hi),
+        risk, se = _minimax_kernels.worst_case_ascent(
+            tuple(structure), tuple(jnp.asarray(c) for c in coefs), jnp.asarray(noise_fit), jnp.asarray(noise_eval), jnp.asarray(lo),
+            jnp.asarray(hi), {k: jnp.asarray(v) for k, v in preds.items()}, jnp.asarray(masks, dtype=float),
+            _keys(seeds, random_state, 2), jnp.asarray(float(learning_rate)), inputs=tuple(int(i) for i in inputs),
+            target=int(target), hidden=int(hidden), n_restarts=int(n_restarts), n_steps=int(n_steps),
         )
-        for start in range(0, len(pred_coefs), batch_size):
-            stop = min(start + batch_size, len(pred_coefs))
-            block = np.zeros((batch_size, pred_coefs.shape[1]))  # one shape per batch size: no recompilation
-            block[: stop - start] = pred_coefs[start:stop]
-            seeds = np.zeros(batch_size, dtype=np.int64)
-            seeds[: stop - start] = keys_seed[start:stop]
-            keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(seeds % (2**31 - 1)))
-            r, s = _minimax_kernels.worst_case_ascent(
-                *args[:6], jnp.asarray(block), keys, jnp.asarray(float(learning_rate)), pred_monomials=pred_table,
-                inputs=tuple(inputs), target=int(target), hidden=int(hidden), n_restarts=int(n_restarts), n_steps=int(n_steps),
-            )
-            risk[start:stop] = np.asarray(r)[: stop - start]
-            se[start:stop] = np.asarray(s)[: stop - start]
-    return risk, se
+        return np.asarray(risk), np.asarray(se)
 
 
 # =========================================================================== phase 5: search
-def search_subsets(evaluate, p: int, *, search: str) -> tuple[np.ndarray, pd.DataFrame]:
+def markov_boundary(graph: nx.DiGraph, target: str, mutable: list, stable: list):
+    """``boundary(mask) -> mask``: the smallest part ``T`` of a stable subset ``S`` with ``y`` d-separated from ``S \\ T``.
+
+    The d-separations are read in the graph with the arrows into the mutable covariates
+    removed (the do-graph), given ``T`` and the mutable covariates. Under faithfulness the
+    boundary is unique and ``E[y | x_S, do(x_M)] = E[y | x_T, do(x_M)]``: subsets with the same
+    boundary have the same stable predictor, hence the same worst-case risk (one equivalence
+    class). ``T`` holds each ``v`` of ``S`` not d-separated from ``y`` by ``S \\ {v}`` and ``M``.
+    """
+    from scm import d_separated
+
+    do_graph = graph.copy()
+    do_graph.remove_edges_from([(u, v) for u, v in graph.edges if v in set(mutable)])
+    cache: dict = {}
+
+    def boundary(mask) -> tuple:
+        key = tuple(bool(b) for b in mask)
+        if key not in cache:
+            chosen = [v for v, b in zip(stable, key, strict=True) if b]
+            out = []
+            for v in stable:
+                if v not in chosen:
+                    out.append(False)
+                    continue
+                given = [u for u in chosen if u != v] + list(mutable)
+                out.append(not d_separated(do_graph, {v}, {target}, set(given)))
+            cache[key] = tuple(out)
+        return cache[key]
+
+    return boundary
+
+
+def relevant_inputs(graph: nx.DiGraph, target: str, mutable: list, columns: list):
+    """``relevant(mask) -> mask`` over all covariates: the inputs ``E[y | x_S, do(x_M)]`` depends on.
+
+    Of the stable subset in ``mask`` and the mutable covariates, those not d-separated from
+    ``y`` by the others in the do-graph. A predictor given only these cannot pick up a spurious
+    dependence on an irrelevant input (an interaction with a mutable covariate that the
+    adversary would exploit).
+    """
+    from scm import d_separated
+
+    do_graph = graph.copy()
+    do_graph.remove_edges_from([(u, v) for u, v in graph.edges if v in set(mutable)])
+    cache: dict = {}
+
+    def relevant(mask) -> np.ndarray:
+        key = tuple(bool(b) for b in mask)
+        if key not in cache:
+            chosen = [c for c, b in zip(columns, key, strict=True) if b or c in mutable]
+            cache[key] = np.array([c in chosen and not d_separated(do_graph, {c}, {target}, set(chosen) - {c}) for c in columns])
+        return cache[key]
+
+    return relevant
+
+
+def equivalence_classes(p: int, boundary) -> list[tuple]:
+    """The Markov boundaries of all ``2^p`` subsets, found without listing the subsets.
+
+    From a subset ``S`` with boundary ``T``: every subset of ``S`` that holds ``T`` has the
+    boundary ``T`` too, so the other classes below ``S`` lie below some ``S \\ {v}``, ``v`` in
+    ``T``; the search recurses on those alone. With boundaries of at most ``k`` covariates it
+    visits ``O(p^k)`` subsets rather than ``2^p``.
+
+    Examples
+    --------
+    >>> def boundary(mask):                     # y depends on covariates 0 and 1 only
+    ...     return (mask[0], mask[1], False)
+    >>> sorted(equivalence_classes(3, boundary))
+    [(False, False, False), (False, True, False), (True, False, False), (True, True, False)]
+    """
+    seen, classes, stack = set(), [], [tuple([True] * p)]
+    while stack:
+        s = stack.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        t = tuple(boundary(s))
+        if t not in classes:
+            classes.append(t)
+        for v in range(p):
+            if t[v]:
+                stack.append(s[:v] + (False,) + s[v + 1:])
+    return classes
+
+
+def search_subsets(evaluate, p: int, *, search: str, boundary=None) -> tuple[np.ndarray, pd.DataFrame]:
     """The subset of ``p`` stable covariates with the smallest worst-case risk.
 
     Parameters
     ----------
     evaluate : callable
         ``evaluate(masks (B, p) bool) -> (risk (B,), se (B,))``.
-    search : {"exhaustive", "greedy"}
-        ``"exhaustive"``: all ``2^p`` subsets. ``"greedy"``: backward elimination from the
-        whole stable set, removing at each step the covariate whose removal lowers the
-        worst-case risk most, until no removal lowers it (at most ``p (p + 1) / 2 + 1``
-        subsets, all removals of a step in one batch).
+    search : {"equivalence", "greedy", "exhaustive"}
+        ``"exhaustive"``: all ``2^p`` subsets. ``"equivalence"``: one subset per equivalence
+        class (:func:`equivalence_classes` of ``boundary``, its Markov boundary) and the whole
+        set. ``"greedy"``: backward elimination from the whole stable set, removing at each
+        step the covariate whose removal lowers the worst-case risk most, until none does
+        (at most ``p (p + 1) / 2 + 1`` subsets, each step's in one batch).
+    boundary : callable, optional
+        ``boundary(mask) -> mask``, needed by ``"equivalence"`` (:func:`markov_boundary`).
 
     Returns
     -------
@@ -319,8 +413,13 @@ def search_subsets(evaluate, p: int, *, search: str) -> tuple[np.ndarray, pd.Dat
     >>> search_subsets(evaluate, 3, search="greedy")[0].tolist()
     [True, False, True]
     """
-    if search == "exhaustive":
-        masks = np.array(list(itertools.product([False, True], repeat=p)), dtype=bool).reshape(-1, p)[::-1]
+    whole = tuple([True] * p)
+    if search in ("exhaustive", "equivalence"):
+        if search == "exhaustive":
+            masks = [tuple(m) for m in itertools.product([True, False], repeat=p)]
+        else:
+            masks = [whole] + [c for c in equivalence_classes(p, boundary) if c != whole]
+        masks = np.array(masks, dtype=bool).reshape(-1, p)
         risk, se = evaluate(masks)
         table = pd.DataFrame({"mask": [tuple(m) for m in masks], "risk": risk, "se": se})
         return masks[int(np.argmin(risk))], table
@@ -341,8 +440,60 @@ def search_subsets(evaluate, p: int, *, search: str) -> tuple[np.ndarray, pd.Dat
     return current, pd.DataFrame(rows, columns=["mask", "risk", "se"])
 
 
-def _mask_seed(mask: np.ndarray) -> int:
+def _mask_seed(mask) -> int:
     return int(sum(1 << i for i, m in enumerate(mask) if m))
+
+
+class _Evaluator:
+    """``evaluate(masks) -> (risk, se)`` for :func:`search_subsets`: fits the stable predictors and their adversaries.
+
+    Works in batches of a fixed size (one compilation per shape) and keeps every fitted predictor.
+    """
+
+    batch_size = 16
+
+    def __init__(self, est: MinimaxTransfer, sample, values, columns, mutable, model, relevant=None):
+        self.est, self.sample, self.values, self.model, self.relevant = est, sample, values, model, relevant
+        self.p = len(columns)
+        self.stable_pos = [i for i, c in enumerate(columns) if c not in mutable]
+        self.always = np.array([c in mutable for c in columns])
+        self.predictors: dict = {}
+
+    def input_mask(self, masks: np.ndarray) -> np.ndarray:
+        full = np.zeros((len(masks), self.p), dtype=bool)
+        full[:, self.stable_pos] = masks
+        if self.relevant is not None:
+            return np.array([self.relevant(m) for m in full])
+        return full | self.always
+
+    def __call__(self, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = self.est
+        b = min(self.batch_size, 1 << max(len(masks) - 1, 0).bit_length())  # 1, 2, 4, 8 or 16: few shapes to compile
+        risk, se = np.empty(len(masks)), np.empty(len(masks))
+        for start in range(0, len(masks), b):
+            block = masks[start:start + b]
+            padded = np.concatenate([block, np.repeat(block[-1:], b - len(block), axis=0)])
+            inputs_mask = self.input_mask(padded)
+            seeds = np.array([_mask_seed(m) for m in padded], dtype=np.int64)
+            preds = fit_stable_predictors(self.sample, list(range(self.p)), self.p, inputs_mask, seeds, hidden=est.predictor_hidden,
+                                          n_steps=est.predictor_steps, random_state=est.random_state)
+            for j, m in enumerate(block):
+                self.predictors[tuple(m)] = {k: v[j] for k, v in preds.items()}
+            if self.model is None:  # nothing mutable: every environment is the training one, the in-sample risk
+                r, s = [], []
+                for j in range(len(block)):
+                    sq = (self.values[:, self.p] - _predictor_output(self.predictors[tuple(block[j])], self.values[:, :self.p],
+                                                                     inputs_mask[j])) ** 2
+                    r.append(sq.mean())
+                    s.append(sq.std() / np.sqrt(len(sq)))
+            else:
+                structure, coefs, residuals, lo, hi = self.model
+                r, s = worst_case_risks(structure, coefs, residuals, lo, hi, preds, inputs_mask, seeds, list(range(self.p)), self.p,
+                                        n_mc=est.n_mc, hidden=est.hidden, n_restarts=est.n_restarts, n_steps=est.n_steps,
+                                        learning_rate=est.learning_rate, random_state=est.random_state)
+            risk[start:start + len(block)] = np.asarray(r)[: len(block)]
+            se[start:start + len(block)] = np.asarray(s)[: len(block)]
+        return risk, se
 
 
 # =========================================================================== the estimator
@@ -362,19 +513,25 @@ class MinimaxTransfer(ParamsMixin):
         changing modules. ``[]``: nothing is mutable, every stable predictor has the same
         risk in every environment and the whole set is chosen.
     degree : int, default 2
-        Degree of the polynomial mechanisms and predictors (1: linear; then every stable
-        predictor's risk is the same in every environment, and the whole stable set is optimal).
+        Degree of the polynomial mechanisms of the stable nodes (1: linear; with linear
+        mechanisms every stable predictor's risk is the same in every environment, and the
+        whole stable set is optimal).
     intervention_range : "observed" or float, default "observed"
         The values an intervention function may give a mutable covariate: its observed
         range, or ``mean +- r`` standard deviations for a number ``r > 0``.
-    search : {"greedy", "exhaustive"}, default "greedy"
-        See :func:`search_subsets`.
+    search : {"equivalence", "greedy", "exhaustive"}, default "equivalence"
+        See :func:`search_subsets`: one subset per equivalence class (the paper's search),
+        backward elimination, or every subset.
     n_mc : int, default 2000
         Monte-Carlo draws of the noises, for the adversary's ascent and (fresh) for its evaluation.
     n_sim : int, default 4000
         Draws of the intervened model to which the predictors are fitted.
     hidden : int, default 8
         Width of the adversary's intervention functions (one tanh layer).
+    predictor_hidden : int, default 32
+        Width of the stable predictors (a linear term plus one tanh layer).
+    predictor_steps : int, default 400
+        Adam steps (learning rate 0.02) of each stable predictor's least-squares fit.
     n_restarts : int, default 2
         Random starts of the adversary per subset (the largest risk is kept).
     n_steps : int, default 150
@@ -447,10 +604,12 @@ class MinimaxTransfer(ParamsMixin):
                                                                   and np.isfinite(r)),
             '"observed" or a positive number of standard deviations',
         ),
-        "search": Options(("greedy", "exhaustive")),
+        "search": Options(("equivalence", "greedy", "exhaustive")),
         "n_mc": Interval(Integral, 10, None, closed="left"),
         "n_sim": Interval(Integral, 10, None, closed="left"),
         "hidden": Interval(Integral, 1, None, closed="left"),
+        "predictor_hidden": Interval(Integral, 1, None, closed="left"),
+        "predictor_steps": Interval(Integral, 1, None, closed="left"),
         "n_restarts": Interval(Integral, 1, None, closed="left"),
         "n_steps": Interval(Integral, 0, None, closed="left"),
         "learning_rate": Interval(Real, 0, None),
@@ -459,8 +618,9 @@ class MinimaxTransfer(ParamsMixin):
         "random_state": Interval(Integral, 0, None, closed="left"),
     }
 
-    def __init__(self, *, graph=None, mutable=None, degree: int = 2, intervention_range="observed", search: str = "greedy",
-                 n_mc: int = 2000, n_sim: int = 4000, hidden: int = 8, n_restarts: int = 2, n_steps: int = 150,
+    def __init__(self, *, graph=None, mutable=None, degree: int = 2, intervention_range="observed", search: str = "equivalence",
+                 n_mc: int = 2000, n_sim: int = 4000, hidden: int = 8, predictor_hidden: int = 32, predictor_steps: int = 400,
+                 n_restarts: int = 2, n_steps: int = 150,
                  learning_rate: float = 0.1, ci_test: str = "fisherz", alpha: float = 0.05, random_state: int = 0):
         self.graph = graph
         self.mutable = mutable
@@ -470,6 +630,8 @@ class MinimaxTransfer(ParamsMixin):
         self.n_mc = n_mc
         self.n_sim = n_sim
         self.hidden = hidden
+        self.predictor_hidden = predictor_hidden
+        self.predictor_steps = predictor_steps
         self.n_restarts = n_restarts
         self.n_steps = n_steps
         self.learning_rate = learning_rate
@@ -534,10 +696,6 @@ class MinimaxTransfer(ParamsMixin):
         raw = np.column_stack([frame.to_numpy(dtype=float), yv])
         values, mean, scale = standardize(raw, nodes, owner=owner)
         stable = [c for c in columns if c not in mutable]
-        inputs = list(range(len(columns)))
-        t = len(columns)
-        always = np.array([c in mutable for c in columns])
-        stable_pos = [columns.index(c) for c in stable]
         rng = np.random.default_rng(self.random_state)
         if mutable:
             structure, coefs, residuals = fit_stable_mechanisms(values, nodes, graph, mutable, self.degree)
@@ -546,40 +704,23 @@ class MinimaxTransfer(ParamsMixin):
                 lo, hi = values.min(axis=0), values.max(axis=0)
             else:
                 lo, hi = np.full(len(nodes), -float(self.intervention_range)), np.full(len(nodes), float(self.intervention_range))
+            model = (structure, coefs, residuals, lo, hi)
         else:
-            sample = values
-
-        def evaluate(masks):
-            full = np.zeros((len(masks), len(columns)), dtype=bool)
-            full[:, stable_pos] = masks
-            table, pc = fit_stable_predictors(sample, inputs, t, full, always, self.degree)
-            if not mutable:  # every environment is the training one: the in-sample risk
-                risks, ses = [], []
-                feats = _features(values[:, inputs], table)
-                for c in pc:
-                    sq = (values[:, t] - feats @ c) ** 2
-                    risks.append(sq.mean())
-                    ses.append(sq.std() / np.sqrt(len(sq)))
-                return np.asarray(risks), np.asarray(ses)
-            seeds = np.array([_mask_seed(m) for m in masks], dtype=np.int64)
-            return worst_case_risks(structure, coefs, residuals, lo, hi, table, pc, inputs, t, seeds, n_mc=self.n_mc,
-                                    hidden=self.hidden, n_restarts=self.n_restarts, n_steps=self.n_steps,
-                                    learning_rate=self.learning_rate, random_state=self.random_state)
-
+            sample, model = values, None
+        relevant = relevant_inputs(graph, target, mutable, columns) if mutable else None
+        evaluator = _Evaluator(self, sample, values, columns, mutable, model, relevant)
         if mutable:
-            best, table = search_subsets(evaluate, len(stable), search=self.search)
+            boundary = markov_boundary(graph, target, mutable, stable) if self.search == "equivalence" else None
+            best, table = search_subsets(evaluator, len(stable), search=self.search, boundary=boundary)
         else:
             best = np.ones(len(stable), dtype=bool)
-            r, s = evaluate(best[None])
-            table = pd.DataFrame({"mask": [tuple(best)], "risk": r, "se": s})
+            table = pd.DataFrame(dict(zip(("risk", "se"), evaluator(best[None]), strict=True)))
+            table.insert(0, "mask", [tuple(best)])
         whole = table[table["mask"] == tuple(np.ones(len(stable), dtype=bool))].iloc[0]
         chosen = table[table["mask"] == tuple(best)].iloc[0]
-        full = np.zeros((1, len(columns)), dtype=bool)
-        full[0, stable_pos] = best
-        self._table, coef = fit_stable_predictors(sample, inputs, t, full, always, self.degree)
-        self._coef = coef[0]
+        self._predictor, self._input_mask = evaluator.predictors[tuple(best)], evaluator.input_mask(best[None])[0]
         self._mean, self._scale = mean, scale
-        y_var = float(scale[t]) ** 2
+        y_var = float(scale[len(columns)]) ** 2
         self.graph_ = graph
         self.mutable_ = list(mutable)
         self.stable_set_ = stable
@@ -619,7 +760,7 @@ class MinimaxTransfer(ParamsMixin):
         z = (values - self._mean[:p]) / self._scale[:p]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pred = _features(z, self._table) @ self._coef
+            pred = _predictor_output(self._predictor, z, self._input_mask)
         return pred * self._scale[p] + self._mean[p]
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -29,7 +29,8 @@ from jax import Array
 
 from .._jax import jit
 
-__all__ = ["features", "propagate", "predictor_risk", "init_adversary", "worst_case_ascent"]
+__all__ = ["features", "propagate", "predictor_output", "init_predictor", "fit_predictors", "predictor_risk", "init_adversary",
+           "worst_case_ascent"]
 
 
 def features(z: Array, monomials: tuple) -> Array:
@@ -60,11 +61,52 @@ def propagate(structure: tuple, coefs: tuple, noise: Array, adversary: tuple, lo
     return jnp.stack(cols, axis=1)
 
 
-def predictor_risk(structure, coefs, noise, adversary, lo, hi, pred_coef, pred_monomials, inputs, target) -> tuple[Array, Array]:
-    """Mean squared error of the polynomial predictor ``pred_coef`` (on ``values[:, inputs]``) and its Monte-Carlo standard error."""
+def predictor_output(params: dict, z: Array, mask: Array) -> Array:
+    """The stable predictor on the inputs ``z: (n, p)`` with those outside ``mask: (p,)`` zeroed: a linear term plus one tanh layer."""
+    zm = z * mask
+    return jnp.tanh(zm @ params["w1"] + params["b1"]) @ params["w2"] + zm @ params["w0"] + params["b2"]
+
+
+def init_predictor(key: Array, p: int, hidden: int) -> dict:
+    """Random parameters of a stable predictor of ``p`` inputs (the linear term starts at zero)."""
+    k1, k2 = jax.random.split(key)
+    return {
+        "w1": jax.random.normal(k1, (p, hidden)) / jnp.sqrt(max(p, 1)),
+        "b1": jnp.zeros((hidden,)),
+        "w2": jax.random.normal(k2, (hidden,)) / jnp.sqrt(hidden),
+        "w0": jnp.zeros((p,)),
+        "b2": jnp.zeros(()),
+    }
+
+
+@partial(jit, static_argnames=("hidden", "n_steps"))
+def fit_predictors(z: Array, y: Array, masks: Array, keys: Array, learning_rate: Array, *, hidden: int, n_steps: int) -> dict:
+    """Least-squares fits of one predictor per mask ``masks: (B, p)`` on ``(z, y)``, full-batch Adam; batched parameters."""
+    opt = optax.adam(learning_rate)
+
+    def train(mask, key):
+        params = init_predictor(key, z.shape[1], hidden)
+
+        def loss(prm):
+            return jnp.mean((y - predictor_output(prm, z, mask)) ** 2)
+
+        def step(carry, _):
+            prm, state = carry
+            grads = jax.grad(loss)(prm)
+            updates, state = opt.update(grads, state, prm)
+            return (optax.apply_updates(prm, updates), state), None
+
+        (params, _), _ = jax.lax.scan(step, (params, opt.init(params)), None, length=n_steps)
+        return params
+
+    return jax.vmap(train)(masks, keys)
+
+
+def predictor_risk(structure, coefs, noise, adversary, lo, hi, pred, mask, inputs, target) -> tuple[Array, Array]:
+    """Mean squared error of the stable predictor ``pred`` (on ``values[:, inputs]``) and its Monte-Carlo standard error."""
     values = propagate(structure, coefs, noise, adversary, lo, hi)
-    pred = features(values[:, jnp.asarray(inputs, dtype=jnp.int32)], pred_monomials) @ pred_coef
-    sq = (values[:, target] - pred) ** 2
+    out = predictor_output(pred, values[:, jnp.asarray(inputs, dtype=jnp.int32)], mask)
+    sq = (values[:, target] - out) ** 2
     return sq.mean(), sq.std() / jnp.sqrt(sq.shape[0])
 
 
@@ -84,7 +126,7 @@ def init_adversary(key: Array, structure: tuple, hidden: int, scale: float = 1.0
     return tuple(params)
 
 
-@partial(jit, static_argnames=("structure", "pred_monomials", "inputs", "target", "hidden", "n_restarts", "n_steps"))
+@partial(jit, static_argnames=("structure", "inputs", "target", "hidden", "n_restarts", "n_steps"))
 def worst_case_ascent(
     structure: tuple,
     coefs: tuple,
@@ -92,18 +134,18 @@ def worst_case_ascent(
     noise_eval: Array,
     lo: Array,
     hi: Array,
-    pred_coefs: Array,
+    preds: dict,
+    masks: Array,
     keys: Array,
     learning_rate: Array,
     *,
-    pred_monomials: tuple,
     inputs: tuple,
     target: int,
     hidden: int,
     n_restarts: int,
     n_steps: int,
 ) -> tuple[Array, Array]:
-    """The worst-case risk of each predictor in ``pred_coefs: (B, F)`` over the intervention functions.
+    """The worst-case risk of each stable predictor (``preds``: batched parameters, ``masks: (B, p)``) over the intervention functions.
 
     ``keys: (B,)`` typed JAX keys, one per predictor.
 
@@ -115,9 +157,9 @@ def worst_case_ascent(
     """
     opt = optax.adam(learning_rate)
 
-    def one(pred_coef, k):
+    def one(pred, mask, k):
         def loss(adv):
-            return -predictor_risk(structure, coefs, noise_fit, adv, lo, hi, pred_coef, pred_monomials, inputs, target)[0]
+            return -predictor_risk(structure, coefs, noise_fit, adv, lo, hi, pred, mask, inputs, target)[0]
 
         adv0 = init_adversary(k, structure, hidden)
         state0 = opt.init(adv0)
@@ -129,10 +171,10 @@ def worst_case_ascent(
             return (optax.apply_updates(adv, updates), state), None
 
         (adv, _), _ = jax.lax.scan(step, (adv0, state0), None, length=n_steps)
-        return predictor_risk(structure, coefs, noise_eval, adv, lo, hi, pred_coef, pred_monomials, inputs, target)
+        return predictor_risk(structure, coefs, noise_eval, adv, lo, hi, pred, mask, inputs, target)
 
     keys = jax.vmap(lambda k: jax.random.split(k, n_restarts))(keys)  # (B, n_restarts)
-    risk, se = jax.vmap(lambda c, ks: jax.vmap(lambda kk: one(c, kk))(ks))(pred_coefs, keys)
+    risk, se = jax.vmap(lambda prm, msk, ks: jax.vmap(lambda kk: one(prm, msk, kk))(ks))(preds, masks, keys)
     best = jnp.argmax(risk, axis=1)
     rows = jnp.arange(risk.shape[0])
     return risk[rows, best], se[rows, best]
