@@ -533,7 +533,8 @@ class MinimaxTransfer(ParamsMixin):
     predictor_steps : int, default 400
         Adam steps (learning rate 0.02) of each stable predictor's least-squares fit.
     n_restarts : int, default 2
-        Random starts of the adversary per subset (the largest risk is kept).
+        Random starts of the adversary per subset, besides the start from the worst constant
+        intervention (the largest risk is kept).
     n_steps : int, default 150
         Adam steps of the adversary.
     learning_rate : float, default 0.1
@@ -578,18 +579,18 @@ class MinimaxTransfer(ParamsMixin):
     --------
     >>> import numpy as np, pandas as pd, networkx as nx
     >>> rng = np.random.default_rng(0)
-    >>> n = 600
-    >>> env = np.repeat([0, 1], n // 2)
-    >>> x1 = rng.normal(size=n)
-    >>> y = x1 + rng.normal(size=n)
-    >>> m = np.clip(np.where(env == 0, 1.0, -1.0) * y + 0.5 * rng.normal(size=n), -2, 2)   # mutable child of y
-    >>> x2 = y * m + 0.5 * rng.normal(size=n)
+    >>> env = np.repeat([0, 1, 2], 300)
+    >>> x1 = rng.normal(size=900)
+    >>> y = x1 + 3 * rng.normal(size=900)
+    >>> m = 2 * np.tanh(np.array([-1.0, 0.5, 1.0])[env] * y / 3) + 0.3 * rng.normal(size=900)   # mutable child of y
+    >>> x2 = y * m + 0.5 * rng.normal(size=900)                                           # stable child of y and m
     >>> X = pd.DataFrame({"x1": x1, "m": m, "x2": x2})
     >>> g = nx.DiGraph([("x1", "y"), ("y", "m"), ("y", "x2"), ("m", "x2")])
-    >>> model = MinimaxTransfer(graph=g, mutable=["m"], n_mc=500, n_sim=2000, n_steps=60).fit(X, y, environment=env)
+    >>> model = MinimaxTransfer(graph=g, mutable=["m"], n_mc=800, n_sim=1500, predictor_steps=250, n_steps=40,
+    ...                         n_restarts=1).fit(X, y, environment=env)
     >>> model.stable_set_, model.subset_
     (['x1', 'x2'], ['x1'])
-    >>> bool(model.worst_case_risk_ < model.stable_set_risk_)
+    >>> bool(model.worst_case_risk_ < model.stable_set_risk_)       # the whole stable set is not minimax-optimal
     True
     """
 

@@ -149,19 +149,28 @@ def worst_case_ascent(
 
     ``keys: (B,)`` typed JAX keys, one per predictor.
 
-    For every predictor and each of ``n_restarts`` random starts, ``n_steps`` Adam steps of
-    gradient *ascent* of the risk on the Monte-Carlo sample ``noise_fit``; the functions found
+    For every predictor, ``n_steps`` Adam steps of gradient *ascent* of the risk on the
+    Monte-Carlo sample ``noise_fit`` from ``n_restarts`` random starts and from the worst
+    constant intervention ``do(M = lo + q (hi - lo))`` on a grid of ``q``; the functions found
     are then scored on the independent sample ``noise_eval`` (so the estimate is not biased
     upwards by fitting the adversary to the sample). Returns, per predictor, the largest
     evaluated risk over the starts and its Monte-Carlo standard error, each ``(B,)``.
     """
     opt = optax.adam(learning_rate)
 
-    def one(pred, mask, k):
+    quantiles = jnp.linspace(0.02, 0.98, 9)
+
+    def constant(adv, q):  # every intervention function the constant lo + q (hi - lo)
+        return tuple({**a, "w2": jnp.zeros_like(a["w2"]), "b2": jnp.log(q) - jnp.log1p(-q)} for a in adv)
+
+    def one(pred, mask, k, from_constant):
         def loss(adv):
             return -predictor_risk(structure, coefs, noise_fit, adv, lo, hi, pred, mask, inputs, target)[0]
 
         adv0 = init_adversary(k, structure, hidden)
+        # a start from the worst hard intervention do(M = c) on a grid: the ascent cannot end below it
+        best_q = quantiles[jnp.argmin(jax.vmap(lambda q: loss(constant(adv0, q)))(quantiles))]
+        adv0 = jax.tree_util.tree_map(lambda a, c: jnp.where(from_constant, c, a), adv0, constant(adv0, best_q))
         state0 = opt.init(adv0)
 
         def step(carry, _):
@@ -173,8 +182,9 @@ def worst_case_ascent(
         (adv, _), _ = jax.lax.scan(step, (adv0, state0), None, length=n_steps)
         return predictor_risk(structure, coefs, noise_eval, adv, lo, hi, pred, mask, inputs, target)
 
-    keys = jax.vmap(lambda k: jax.random.split(k, n_restarts))(keys)  # (B, n_restarts)
-    risk, se = jax.vmap(lambda prm, msk, ks: jax.vmap(lambda kk: one(prm, msk, kk))(ks))(preds, masks, keys)
+    keys = jax.vmap(lambda k: jax.random.split(k, n_restarts + 1))(keys)  # (B, n_restarts + 1)
+    first = jnp.arange(n_restarts + 1) == 0  # start 0 from the worst constant, the others at random
+    risk, se = jax.vmap(lambda prm, msk, ks: jax.vmap(lambda kk, f: one(prm, msk, kk, f))(ks, first))(preds, masks, keys)
     best = jnp.argmax(risk, axis=1)
     rows = jnp.arange(risk.shape[0])
     return risk[rows, best], se[rows, best]
