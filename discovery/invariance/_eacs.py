@@ -114,8 +114,9 @@ def _predict_ols(coef: np.ndarray, x: np.ndarray) -> np.ndarray:
     return coef[0] + x @ coef[1:]
 
 
-def leave_one_environment_out_losses(values: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: int, sets: list[list[int]],
-                                     estimator=None) -> np.ndarray:
+def leave_one_environment_out_losses(
+    values: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: int, sets: list[list[int]], estimator=None
+) -> np.ndarray:
     """``(n_env, n_sets)`` mean squared errors: set ``s`` fitted on all environments but ``e``, scored on ``e``.
 
     ``estimator``: None for least squares with an intercept, else a scikit-learn regressor (cloned per fit).
@@ -216,16 +217,15 @@ class AdaptiveCovariateSelection(ParamsMixin):
     _parameter_constraints = {
         "required": Satisfies(lambda v: isinstance(v, (list, tuple)), "a list of column names"),
         "forbidden": Satisfies(lambda v: isinstance(v, (list, tuple)), "a list of column names"),
-        "max_size": Satisfies(lambda v: v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= 0),
-                              "None or an int >= 0"),
+        "max_size": Satisfies(
+            lambda v: v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= 0), "None or an int >= 0"
+        ),
         "n_neighbors": Interval(Integral, 1, None, closed="left"),
         "summary": Satisfies(lambda v: v is None or callable(v), "None or a callable"),
-        "estimator": Satisfies(lambda v: v is None or (hasattr(v, "fit") and hasattr(v, "predict")),
-                               "None or a scikit-learn regressor"),
+        "estimator": Satisfies(lambda v: v is None or (hasattr(v, "fit") and hasattr(v, "predict")), "None or a scikit-learn regressor"),
     }
 
-    def __init__(self, *, required=(), forbidden=(), max_size: int | None = None, n_neighbors: int = 3, summary=None,
-                 estimator=None):
+    def __init__(self, *, required=(), forbidden=(), max_size: int | None = None, n_neighbors: int = 3, summary=None, estimator=None):
         self.required = required
         self.forbidden = forbidden
         self.max_size = max_size
@@ -286,14 +286,14 @@ class AdaptiveCovariateSelection(ParamsMixin):
         self._values, self._y = values, yv
         self.candidate_sets_ = sets
         self.environments_ = list(labels)
-        self.environment_losses_ = pd.DataFrame(losses, index=pd.Index(labels, name="environment"),
-                                                columns=[", ".join(s) if s else "(none)" for s in sets])
+        self.environment_losses_ = pd.DataFrame(
+            losses, index=pd.Index(labels, name="environment"), columns=[", ".join(s) if s else "(none)" for s in sets]
+        )
         self.best_sets_ = {lab: sets[int(np.argmin(losses[e]))] for e, lab in enumerate(labels)}
         self.static_set_ = sets[int(np.argmin(losses.mean(axis=0)))]
         self.n_features_in_ = len(columns)
         self.feature_names_in_ = np.asarray(columns, dtype=object)
-        logger.info("AdaptiveCovariateSelection: %d candidate sets, %d environments; static best %s", len(sets), n_env,
-                    self.static_set_)
+        logger.info("AdaptiveCovariateSelection: %d candidate sets, %d environments; static best %s", len(sets), n_env, self.static_set_)
         return self
 
     def _summaries(self, values: np.ndarray, codes: np.ndarray, n_env: int) -> np.ndarray:
@@ -331,8 +331,10 @@ class AdaptiveCovariateSelection(ParamsMixin):
         k = min(int(self.n_neighbors), len(dist))
         near = np.argsort(dist, kind="stable")[:k]
         chosen = self._losses[near]
-        return pd.DataFrame({"loss": chosen.mean(axis=0), "low": chosen.min(axis=0), "high": chosen.max(axis=0)},
-                            index=pd.Index(self.candidate_sets_, tupleize_cols=False, name="set"))
+        return pd.DataFrame(
+            {"loss": chosen.mean(axis=0), "low": chosen.min(axis=0), "high": chosen.max(axis=0)},
+            index=pd.Index(self.candidate_sets_, tupleize_cols=False, name="set"),
+        )
 
     def selected_set(self, X_target) -> tuple:
         """The covariate set chosen for the environment of ``X_target`` (all its rows are one environment)."""

@@ -89,8 +89,17 @@ def _ridge(features: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
 
 
 # =========================================================================== phase 1: structure
-def mutable_structure(frame: pd.DataFrame, y: np.ndarray, target: str, codes: np.ndarray | None, *, graph=None, mutable=None,
-                      ci_test: str = "fisherz", alpha: float = 0.05) -> tuple[nx.DiGraph, list]:
+def mutable_structure(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    target: str,
+    codes: np.ndarray | None,
+    *,
+    graph=None,
+    mutable=None,
+    ci_test: str = "fisherz",
+    alpha: float = 0.05,
+) -> tuple[nx.DiGraph, list]:
     """The DAG over the covariates and the target, and the mutable covariates.
 
     Given ``graph`` and ``mutable`` they are checked and returned. Without ``graph``, CD-NOD
@@ -111,8 +120,10 @@ def mutable_structure(frame: pd.DataFrame, y: np.ndarray, target: str, codes: np
     learned = None
     if graph is None or mutable is None:
         if codes is None or len(np.unique(codes)) < 2:
-            raise DataError("MinimaxTransfer needs graph= and mutable=, or the environment of every row (at least two "
-                            "environments) to learn them with CD-NOD")
+            raise DataError(
+                "MinimaxTransfer needs graph= and mutable=, or the environment of every row (at least two "
+                "environments) to learn them with CD-NOD"
+            )
         from ..constraint import CDNOD
 
         context = "__environment__"
@@ -128,8 +139,11 @@ def mutable_structure(frame: pd.DataFrame, y: np.ndarray, target: str, codes: np
 
         pdag = learned.graph_
         keep = [v for v in pdag.nodes if v != context]
-        sub = PDAG(keep, directed=[e for e in pdag.directed_edges if context not in e],
-                   undirected=[e for e in pdag.undirected_edges if context not in e])
+        sub = PDAG(
+            keep,
+            directed=[e for e in pdag.directed_edges if context not in e],
+            undirected=[e for e in pdag.undirected_edges if context not in e],
+        )
         graph = consistent_extension(sub)
     graph = graph.to_networkx() if hasattr(graph, "to_networkx") and not isinstance(graph, nx.DiGraph) else graph
     if not isinstance(graph, nx.DiGraph):
@@ -145,8 +159,10 @@ def mutable_structure(frame: pd.DataFrame, y: np.ndarray, target: str, codes: np
         raise UnknownNodeError(f"graph has node(s) {extra[:10]} that are neither columns of X nor the target {target!r}")
     mutable = [str(m) for m in ([mutable] if isinstance(mutable, str) else list(mutable))]
     if target in mutable:
-        raise DataError(f"the target {target!r} is mutable (its mechanism changes across environments); minimax transfer "
-                        "needs a stable target mechanism")
+        raise DataError(
+            f"the target {target!r} is mutable (its mechanism changes across environments); minimax transfer "
+            "needs a stable target mechanism"
+        )
     unknown = [m for m in mutable if m not in columns]
     if unknown:
         raise UnknownNodeError(f"mutable names {unknown} that are not columns of X (columns: {columns[:10]})")
@@ -221,8 +237,18 @@ def _keys(seeds: np.ndarray, random_state: int, salt: int):
     return jax.vmap(lambda s: jax.random.fold_in(base, s))(jnp.asarray(np.asarray(seeds) % (2**31 - 1), dtype=jnp.int32))
 
 
-def fit_stable_predictors(sample: np.ndarray, inputs: list, target: int, masks: np.ndarray, seeds: np.ndarray, *, hidden: int = 32,
-                          n_steps: int = 400, learning_rate: float = 0.02, random_state: int = 0) -> dict:
+def fit_stable_predictors(
+    sample: np.ndarray,
+    inputs: list,
+    target: int,
+    masks: np.ndarray,
+    seeds: np.ndarray,
+    *,
+    hidden: int = 32,
+    n_steps: int = 400,
+    learning_rate: float = 0.02,
+    random_state: int = 0,
+) -> dict:
     """``f_S(x_S, x_M) = E[y | x_S, do(x_M)]`` for every mask, by least squares on a sample of the intervened model.
 
     Each predictor is a linear term plus one tanh layer of ``hidden`` units, on the inputs
@@ -251,8 +277,13 @@ def fit_stable_predictors(sample: np.ndarray, inputs: list, target: int, masks: 
 
     with jax.enable_x64(True):
         params = _minimax_kernels.fit_predictors(
-            jnp.asarray(sample[:, inputs]), jnp.asarray(sample[:, target]), jnp.asarray(masks, dtype=float),
-            _keys(seeds, random_state, 1), jnp.asarray(float(learning_rate)), hidden=int(hidden), n_steps=int(n_steps),
+            jnp.asarray(sample[:, inputs]),
+            jnp.asarray(sample[:, target]),
+            jnp.asarray(masks, dtype=float),
+            _keys(seeds, random_state, 1),
+            jnp.asarray(float(learning_rate)),
+            hidden=int(hidden),
+            n_steps=int(n_steps),
         )
         return {k: np.asarray(v) for k, v in params.items()}
 
@@ -264,9 +295,25 @@ def _predictor_output(params: dict, z: np.ndarray, mask: np.ndarray) -> np.ndarr
 
 
 # =========================================================================== phase 4: worst case
-def worst_case_risks(structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, preds: dict, masks: np.ndarray,
-                     seeds: np.ndarray, inputs: list, target: int, *, n_mc: int = 2000, hidden: int = 8, n_restarts: int = 2,
-                     n_steps: int = 150, learning_rate: float = 0.1, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def worst_case_risks(
+    structure: tuple,
+    coefs: list,
+    residuals: list,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    preds: dict,
+    masks: np.ndarray,
+    seeds: np.ndarray,
+    inputs: list,
+    target: int,
+    *,
+    n_mc: int = 2000,
+    hidden: int = 8,
+    n_restarts: int = 2,
+    n_steps: int = 150,
+    learning_rate: float = 0.1,
+    random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Estimated worst-case risk of each stable predictor over bounded intervention functions (standardised units).
 
     The adversary of predictor ``b`` starts from keys derived from ``seeds[b]`` (its subset), so
@@ -288,10 +335,21 @@ def worst_case_risks(structure: tuple, coefs: list, residuals: list, lo: np.ndar
     noise_fit, noise_eval = _noise(residuals, n_mc, rng), _noise(residuals, n_mc, rng)
     with jax.enable_x64(True):
         risk, se = _minimax_kernels.worst_case_ascent(
-            tuple(structure), tuple(jnp.asarray(c) for c in coefs), jnp.asarray(noise_fit), jnp.asarray(noise_eval), jnp.asarray(lo),
-            jnp.asarray(hi), {k: jnp.asarray(v) for k, v in preds.items()}, jnp.asarray(masks, dtype=float),
-            _keys(seeds, random_state, 2), jnp.asarray(float(learning_rate)), inputs=tuple(int(i) for i in inputs),
-            target=int(target), hidden=int(hidden), n_restarts=int(n_restarts), n_steps=int(n_steps),
+            tuple(structure),
+            tuple(jnp.asarray(c) for c in coefs),
+            jnp.asarray(noise_fit),
+            jnp.asarray(noise_eval),
+            jnp.asarray(lo),
+            jnp.asarray(hi),
+            {k: jnp.asarray(v) for k, v in preds.items()},
+            jnp.asarray(masks, dtype=float),
+            _keys(seeds, random_state, 2),
+            jnp.asarray(float(learning_rate)),
+            inputs=tuple(int(i) for i in inputs),
+            target=int(target),
+            hidden=int(hidden),
+            n_restarts=int(n_restarts),
+            n_steps=int(n_steps),
         )
         return np.asarray(risk), np.asarray(se)
 
@@ -379,7 +437,7 @@ def equivalence_classes(p: int, boundary) -> list[tuple]:
             classes.append(t)
         for v in range(p):
             if t[v]:
-                stack.append(s[:v] + (False,) + s[v + 1:])
+                stack.append(s[:v] + (False,) + s[v + 1 :])
     return classes
 
 
@@ -471,28 +529,53 @@ class _Evaluator:
         b = min(self.batch_size, 1 << max(len(masks) - 1, 0).bit_length())  # 1, 2, 4, 8 or 16: few shapes to compile
         risk, se = np.empty(len(masks)), np.empty(len(masks))
         for start in range(0, len(masks), b):
-            block = masks[start:start + b]
+            block = masks[start : start + b]
             padded = np.concatenate([block, np.repeat(block[-1:], b - len(block), axis=0)])
             inputs_mask = self.input_mask(padded)
             seeds = np.array([_mask_seed(m) for m in padded], dtype=np.int64)
-            preds = fit_stable_predictors(self.sample, list(range(self.p)), self.p, inputs_mask, seeds, hidden=est.predictor_hidden,
-                                          n_steps=est.predictor_steps, random_state=est.random_state)
+            preds = fit_stable_predictors(
+                self.sample,
+                list(range(self.p)),
+                self.p,
+                inputs_mask,
+                seeds,
+                hidden=est.predictor_hidden,
+                n_steps=est.predictor_steps,
+                random_state=est.random_state,
+            )
             for j, m in enumerate(block):
                 self.predictors[tuple(m)] = {k: v[j] for k, v in preds.items()}
             if self.model is None:  # nothing mutable: every environment is the training one, the in-sample risk
                 r, s = [], []
                 for j in range(len(block)):
-                    sq = (self.values[:, self.p] - _predictor_output(self.predictors[tuple(block[j])], self.values[:, :self.p],
-                                                                     inputs_mask[j])) ** 2
+                    sq = (
+                        self.values[:, self.p]
+                        - _predictor_output(self.predictors[tuple(block[j])], self.values[:, : self.p], inputs_mask[j])
+                    ) ** 2
                     r.append(sq.mean())
                     s.append(sq.std() / np.sqrt(len(sq)))
             else:
                 structure, coefs, residuals, lo, hi = self.model
-                r, s = worst_case_risks(structure, coefs, residuals, lo, hi, preds, inputs_mask, seeds, list(range(self.p)), self.p,
-                                        n_mc=est.n_mc, hidden=est.hidden, n_restarts=est.n_restarts, n_steps=est.n_steps,
-                                        learning_rate=est.learning_rate, random_state=est.random_state)
-            risk[start:start + len(block)] = np.asarray(r)[: len(block)]
-            se[start:start + len(block)] = np.asarray(s)[: len(block)]
+                r, s = worst_case_risks(
+                    structure,
+                    coefs,
+                    residuals,
+                    lo,
+                    hi,
+                    preds,
+                    inputs_mask,
+                    seeds,
+                    list(range(self.p)),
+                    self.p,
+                    n_mc=est.n_mc,
+                    hidden=est.hidden,
+                    n_restarts=est.n_restarts,
+                    n_steps=est.n_steps,
+                    learning_rate=est.learning_rate,
+                    random_state=est.random_state,
+                )
+            risk[start : start + len(block)] = np.asarray(r)[: len(block)]
+            se[start : start + len(block)] = np.asarray(s)[: len(block)]
         return risk, se
 
 
@@ -601,8 +684,9 @@ class MinimaxTransfer(ParamsMixin):
         "mutable": Satisfies(lambda m: m is None or isinstance(m, (str, list, tuple)), "None or a list of column names"),
         "degree": Interval(Integral, 1, 3, closed="both"),
         "intervention_range": Satisfies(
-            lambda r: (isinstance(r, str) and r == "observed") or (isinstance(r, Real) and not isinstance(r, bool) and r > 0
-                                                                  and np.isfinite(r)),
+            lambda r: (
+                (isinstance(r, str) and r == "observed") or (isinstance(r, Real) and not isinstance(r, bool) and r > 0 and np.isfinite(r))
+            ),
             '"observed" or a positive number of standard deviations',
         ),
         "search": Options(("equivalence", "greedy", "exhaustive")),
@@ -619,10 +703,26 @@ class MinimaxTransfer(ParamsMixin):
         "random_state": Interval(Integral, 0, None, closed="left"),
     }
 
-    def __init__(self, *, graph=None, mutable=None, degree: int = 2, intervention_range="observed", search: str = "equivalence",
-                 n_mc: int = 2000, n_sim: int = 4000, hidden: int = 8, predictor_hidden: int = 32, predictor_steps: int = 400,
-                 n_restarts: int = 2, n_steps: int = 150,
-                 learning_rate: float = 0.1, ci_test: str = "fisherz", alpha: float = 0.05, random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        graph=None,
+        mutable=None,
+        degree: int = 2,
+        intervention_range="observed",
+        search: str = "equivalence",
+        n_mc: int = 2000,
+        n_sim: int = 4000,
+        hidden: int = 8,
+        predictor_hidden: int = 32,
+        predictor_steps: int = 400,
+        n_restarts: int = 2,
+        n_steps: int = 150,
+        learning_rate: float = 0.1,
+        ci_test: str = "fisherz",
+        alpha: float = 0.05,
+        random_state: int = 0,
+    ):
         self.graph = graph
         self.mutable = mutable
         self.degree = degree
@@ -673,8 +773,9 @@ class MinimaxTransfer(ParamsMixin):
         owner = "MinimaxTransfer"
         self._validate_params()
         _two_dimensional(X, owner)
-        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner=owner, min_rows_extra=0,
-                                                        min_environments=1 if environment is None else 2)
+        frame, target, yv, codes, labels = split_inputs(
+            X, y, environment, owner=owner, min_rows_extra=0, min_environments=1 if environment is None else 2
+        )
         counts = np.bincount(codes)
         if environment is not None and counts.min() < 2:
             raise DataError(f"every environment needs at least two rows; environment {labels[int(np.argmin(counts))]!r} has one")
@@ -691,8 +792,16 @@ class MinimaxTransfer(ParamsMixin):
             graph.add_edges_from((c, target) for c in columns)
             mutable = []
         else:
-            graph, mutable = mutable_structure(frame, yv, target, codes if environment is not None else None, graph=self.graph,
-                                               mutable=mutable, ci_test=self.ci_test, alpha=self.alpha)
+            graph, mutable = mutable_structure(
+                frame,
+                yv,
+                target,
+                codes if environment is not None else None,
+                graph=self.graph,
+                mutable=mutable,
+                ci_test=self.ci_test,
+                alpha=self.alpha,
+            )
         nodes = columns + [target]
         raw = np.column_stack([frame.to_numpy(dtype=float), yv])
         values, mean, scale = standardize(raw, nodes, owner=owner)
@@ -730,15 +839,22 @@ class MinimaxTransfer(ParamsMixin):
         self.worst_case_risk_se_ = float(chosen["se"]) * y_var
         self.stable_set_risk_ = float(whole["risk"]) * y_var
         self.stable_set_risk_se_ = float(whole["se"]) * y_var
-        self.risks_ = pd.DataFrame({
-            "subset": [tuple(c for c, b in zip(stable, m, strict=True) if b) for m in table["mask"]],
-            "worst_case_risk": table["risk"].to_numpy() * y_var,
-            "se": table["se"].to_numpy() * y_var,
-        })
+        self.risks_ = pd.DataFrame(
+            {
+                "subset": [tuple(c for c, b in zip(stable, m, strict=True) if b) for m in table["mask"]],
+                "worst_case_risk": table["risk"].to_numpy() * y_var,
+                "se": table["se"].to_numpy() * y_var,
+            }
+        )
         self.n_features_in_ = len(columns)
         self.feature_names_in_ = np.asarray(columns, dtype=object)
-        logger.info("MinimaxTransfer: chose %s (worst-case risk %.4g) of the stable set %s (%.4g)", self.subset_,
-                    self.worst_case_risk_, stable, self.stable_set_risk_)
+        logger.info(
+            "MinimaxTransfer: chose %s (worst-case risk %.4g) of the stable set %s (%.4g)",
+            self.subset_,
+            self.worst_case_risk_,
+            stable,
+            self.stable_set_risk_,
+        )
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -29,8 +29,16 @@ from jax import Array
 
 from .._jax import jit
 
-__all__ = ["features", "propagate", "predictor_output", "init_predictor", "fit_predictors", "predictor_risk", "init_adversary",
-           "worst_case_ascent"]
+__all__ = [
+    "features",
+    "propagate",
+    "predictor_output",
+    "init_predictor",
+    "fit_predictors",
+    "predictor_risk",
+    "init_adversary",
+    "worst_case_ascent",
+]
 
 
 def features(z: Array, monomials: tuple) -> Array:
@@ -117,12 +125,14 @@ def init_adversary(key: Array, structure: tuple, hidden: int, scale: float = 1.0
         if kind != "mutable":
             continue
         key, k1, k2, k3 = jax.random.split(key, 4)
-        params.append({
-            "w1": scale * jax.random.normal(k1, (len(parents), hidden)),
-            "b1": scale * jax.random.normal(k2, (hidden,)),
-            "w2": scale * jax.random.normal(k3, (hidden,)) / jnp.sqrt(hidden),
-            "b2": jnp.zeros(()),
-        })
+        params.append(
+            {
+                "w1": scale * jax.random.normal(k1, (len(parents), hidden)),
+                "b1": scale * jax.random.normal(k2, (hidden,)),
+                "w2": scale * jax.random.normal(k3, (hidden,)) / jnp.sqrt(hidden),
+                "b2": jnp.zeros(()),
+            }
+        )
     return tuple(params)
 
 
