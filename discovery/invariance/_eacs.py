@@ -32,6 +32,7 @@ import pandas as pd
 from scm._exceptions import DataError, NotFittedError, UnknownNodeError
 
 from .._base import Interval, ParamsMixin, Satisfies, columns_seen_by_fit
+from .._utils import standardize
 from ._icp import split_inputs
 from ._minimax import _ridge
 from ._predictors import _split_xy, _two_dimensional, r2_score
@@ -169,7 +170,8 @@ class AdaptiveCovariateSelection(ParamsMixin):
     candidate_sets_ : list of tuple of str
     environment_losses_ : pandas.DataFrame
         Leave-one-environment-out mean squared error of every set (columns) in every
-        training environment (rows).
+        training environment (rows), in units of the pooled variance of ``y`` (the fits run on
+        z-scores, so the choice does not depend on the units of the columns).
     best_sets_ : dict
         The set of smallest loss in each training environment.
     static_set_ : tuple of str
@@ -271,7 +273,11 @@ class AdaptiveCovariateSelection(ParamsMixin):
         frame.columns = list(map(str, frame.columns))
         columns = list(frame.columns)
         sets = candidate_sets(columns, required=list(self.required), forbidden=list(self.forbidden), max_size=self.max_size)
-        values = frame.to_numpy(dtype=float)
+        # z-scores (moments computed without overflow): the losses are in units of var(y) and the
+        # selection does not depend on the columns' units
+        values, self._x_mean, self._x_scale = standardize(frame.to_numpy(dtype=float), columns, owner=owner)
+        ys, y_mean, y_scale = standardize(yv[:, None], [target], owner=owner)
+        yv, self._y_mean, self._y_scale = ys[:, 0], float(y_mean[0]), float(y_scale[0])
         n_env = len(labels)
         index = {c: i for i, c in enumerate(columns)}
         cols = [[index[c] for c in s] for s in sets]
@@ -311,7 +317,9 @@ class AdaptiveCovariateSelection(ParamsMixin):
     def _target_values(self, X) -> np.ndarray:
         self._check_fitted()
         _two_dimensional(X, "AdaptiveCovariateSelection")
-        return columns_seen_by_fit(X, list(self.feature_names_in_), "AdaptiveCovariateSelection").to_numpy(dtype=float)
+        values = columns_seen_by_fit(X, list(self.feature_names_in_), "AdaptiveCovariateSelection").to_numpy(dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (values - self._x_mean) / self._x_scale
 
     def set_losses(self, X_target) -> pd.DataFrame:
         """Every candidate set's predicted loss in the environment of ``X_target`` (unlabeled).
@@ -323,7 +331,9 @@ class AdaptiveCovariateSelection(ParamsMixin):
             ``n_neighbors`` nearest training environments; ``low``, ``high``: the smallest
             and largest of those losses (their spread is the selection's uncertainty).
         """
-        values = self._target_values(X_target)
+        return self._set_losses(self._target_values(X_target))
+
+    def _set_losses(self, values: np.ndarray) -> pd.DataFrame:
         if values.shape[0] < 2:
             raise DataError(f"the target environment needs at least two rows to be summarised; got {values.shape[0]}")
         s = (self._summaries(values, np.zeros(len(values), dtype=int), 1)[0] - self._summary_centre) / self._summary_spread
@@ -338,7 +348,10 @@ class AdaptiveCovariateSelection(ParamsMixin):
 
     def selected_set(self, X_target) -> tuple:
         """The covariate set chosen for the environment of ``X_target`` (all its rows are one environment)."""
-        losses = self.set_losses(X_target)
+        return self._selected(self._target_values(X_target))
+
+    def _selected(self, values: np.ndarray) -> tuple:
+        losses = self._set_losses(values)
         return self.candidate_sets_[int(np.argmin(losses["loss"].to_numpy()))]
 
     def _model(self, chosen: tuple):
@@ -377,7 +390,7 @@ class AdaptiveCovariateSelection(ParamsMixin):
         names = list(self.feature_names_in_)
         for g in np.unique(groups):
             rows = groups == g
-            chosen = self.selected_set(values[rows]) if rows.sum() >= 2 else self.static_set_
+            chosen = self._selected(values[rows]) if rows.sum() >= 2 else self.static_set_
             kind, model = self._model(chosen)
             x = values[rows][:, [names.index(c) for c in chosen]]
             if kind == "ols":
@@ -386,7 +399,8 @@ class AdaptiveCovariateSelection(ParamsMixin):
                 out[rows] = model
             else:
                 out[rows] = model.predict(x)
-        return out
+        with np.errstate(over="ignore"):
+            return out * self._y_scale + self._y_mean
 
     def score(self, X, y, sample_weight=None) -> float:
         """The coefficient of determination R² of :meth:`predict` (all rows one target environment)."""
