@@ -16,22 +16,23 @@ Phases (functions here):
 3. :func:`leave_one_environment_out_losses` -- the loss of every candidate set in every
    training environment, the predictor fitted on the *other* environments (as it will be
    applied to an unseen one);
-4. the selector: the losses of a new environment predicted from its summary by the
-   ``n_neighbors`` nearest training environments, and the set of smallest predicted loss.
+4. the selector: every set's loss in a new environment predicted from its summary (a ridge
+   regression on the training environments' summaries, or their nearest neighbours), and the
+   set of smallest predicted loss.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 from scm._exceptions import DataError, NotFittedError, UnknownNodeError
 
-from .._base import Interval, ParamsMixin, Satisfies, columns_seen_by_fit
+from .._base import Interval, Options, ParamsMixin, Satisfies, columns_seen_by_fit
 from .._utils import standardize
 from ._icp import split_inputs
 from ._minimax import _ridge
@@ -156,8 +157,15 @@ class AdaptiveCovariateSelection(ParamsMixin):
         Covariates no set may hold (e.g. known to be unreliable under every shift).
     max_size : int, optional
         Largest set considered (all sizes by default).
+    selector : {"ridge", "neighbors"}, default "ridge"
+        How a new environment's losses are predicted from its summary: a ridge regression of
+        every set's loss on the (standardised) summaries of the training environments, which
+        learns which summary statistics matter; or the mean loss of its ``n_neighbors``
+        nearest training environments.
+    ridge : float, default 1.0
+        The ridge penalty of ``selector="ridge"``.
     n_neighbors : int, default 3
-        Training environments whose losses are averaged to predict those of a new one.
+        Training environments whose losses are averaged, for ``selector="neighbors"``.
     summary : callable, optional
         ``summary(values (n, p)) -> 1-D array``: the environment summary; by default means,
         standard deviations and pairwise correlations of the covariates (standardised across
@@ -184,9 +192,9 @@ class AdaptiveCovariateSelection(ParamsMixin):
     -----
     Where the paper leaves a choice this implementation decides (see ``docs/invariance.md``):
     the training labels are *leave-one-environment-out* losses (the set is judged as it will
-    be used, on an environment it was not fitted to); the selector is a cost-sensitive
-    nearest-neighbour rule on the standardised summaries (it predicts every set's loss and
-    takes the smallest, so a near-tie between two sets does not become a hard label); the
+    be used, on an environment it was not fitted to); the selector is cost-sensitive (it
+    predicts every set's loss and takes the smallest, so a near-tie between two sets does not
+    become a hard label), by default a ridge regression on the standardised summaries; the
     predictor of each set is refitted on all training environments pooled.
 
     References
@@ -222,15 +230,30 @@ class AdaptiveCovariateSelection(ParamsMixin):
         "max_size": Satisfies(
             lambda v: v is None or (isinstance(v, Integral) and not isinstance(v, bool) and v >= 0), "None or an int >= 0"
         ),
+        "selector": Options(("ridge", "neighbors")),
+        "ridge": Interval(Real, 0, None, closed="left"),
         "n_neighbors": Interval(Integral, 1, None, closed="left"),
         "summary": Satisfies(lambda v: v is None or callable(v), "None or a callable"),
         "estimator": Satisfies(lambda v: v is None or (hasattr(v, "fit") and hasattr(v, "predict")), "None or a scikit-learn regressor"),
     }
 
-    def __init__(self, *, required=(), forbidden=(), max_size: int | None = None, n_neighbors: int = 3, summary=None, estimator=None):
+    def __init__(
+        self,
+        *,
+        required=(),
+        forbidden=(),
+        max_size: int | None = None,
+        selector: str = "ridge",
+        ridge: float = 1.0,
+        n_neighbors: int = 3,
+        summary=None,
+        estimator=None,
+    ):
         self.required = required
         self.forbidden = forbidden
         self.max_size = max_size
+        self.selector = selector
+        self.ridge = ridge
         self.n_neighbors = n_neighbors
         self.summary = summary
         self.estimator = estimator
@@ -286,8 +309,15 @@ class AdaptiveCovariateSelection(ParamsMixin):
         centre, spread = summaries.mean(axis=0), summaries.std(axis=0)
         spread[spread == 0] = 1.0
         self._summary_centre, self._summary_spread = centre, spread
-        self._train_summaries = (summaries - centre) / spread
+        self._train_summaries = z = (summaries - centre) / spread
         self._losses = losses
+        # the ridge map summary -> every set's loss, and its leave-one-environment-out error (hat-matrix shortcut)
+        self._loss_mean = losses.mean(axis=0)
+        gram = z.T @ z + float(self.ridge) * np.eye(z.shape[1])
+        self._loss_weights = np.linalg.solve(gram, z.T @ (losses - self._loss_mean))
+        hat = np.einsum("ij,ij->i", z @ np.linalg.inv(gram), z)
+        loo = (losses - self._loss_mean - z @ self._loss_weights) / (1.0 - hat + 1.0 / n_env)[:, None]
+        self._loss_spread = np.sqrt(np.mean(loo**2, axis=0))
         self._models = {}
         self._values, self._y = values, yv
         self.candidate_sets_ = sets
@@ -327,9 +357,10 @@ class AdaptiveCovariateSelection(ParamsMixin):
         Returns
         -------
         pandas.DataFrame
-            Indexed by set; ``loss``: the mean leave-one-environment-out loss of the
-            ``n_neighbors`` nearest training environments; ``low``, ``high``: the smallest
-            and largest of those losses (their spread is the selection's uncertainty).
+            Indexed by set; ``loss``: the predicted mean squared error (units of var(y));
+            ``spread``: its uncertainty, the root mean squared leave-one-environment-out error
+            of the ridge map (``selector="ridge"``) or the standard deviation of the
+            neighbours' losses (``"neighbors"``).
         """
         return self._set_losses(self._target_values(X_target))
 
@@ -337,14 +368,13 @@ class AdaptiveCovariateSelection(ParamsMixin):
         if values.shape[0] < 2:
             raise DataError(f"the target environment needs at least two rows to be summarised; got {values.shape[0]}")
         s = (self._summaries(values, np.zeros(len(values), dtype=int), 1)[0] - self._summary_centre) / self._summary_spread
-        dist = np.linalg.norm(self._train_summaries - s, axis=1)
-        k = min(int(self.n_neighbors), len(dist))
-        near = np.argsort(dist, kind="stable")[:k]
-        chosen = self._losses[near]
-        return pd.DataFrame(
-            {"loss": chosen.mean(axis=0), "low": chosen.min(axis=0), "high": chosen.max(axis=0)},
-            index=pd.Index(self.candidate_sets_, tupleize_cols=False, name="set"),
-        )
+        if self.selector == "ridge":
+            loss, spread = self._loss_mean + s @ self._loss_weights, self._loss_spread
+        else:
+            dist = np.linalg.norm(self._train_summaries - s, axis=1)
+            near = np.argsort(dist, kind="stable")[: min(int(self.n_neighbors), len(dist))]
+            loss, spread = self._losses[near].mean(axis=0), self._losses[near].std(axis=0)
+        return pd.DataFrame({"loss": loss, "spread": spread}, index=pd.Index(self.candidate_sets_, tupleize_cols=False, name="set"))
 
     def selected_set(self, X_target) -> tuple:
         """The covariate set chosen for the environment of ``X_target`` (all its rows are one environment)."""
