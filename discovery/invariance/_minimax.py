@@ -828,7 +828,10 @@ class MinimaxTransfer(ParamsMixin):
             table.insert(0, "mask", [tuple(best)])
         whole = table[table["mask"] == tuple(np.ones(len(stable), dtype=bool))].iloc[0]
         chosen = table[table["mask"] == tuple(best)].iloc[0]
-        self._predictor, self._input_mask = evaluator.predictors[tuple(best)], evaluator.input_mask(best[None])[0]
+        self._predictors = {
+            tuple(c for c, b in zip(stable, m, strict=True) if b): (params, evaluator.input_mask(np.asarray(m)[None])[0])
+            for m, params in evaluator.predictors.items()
+        }
         self._mean, self._scale = mean, scale
         y_var = float(scale[len(columns)]) ** 2
         self.graph_ = graph
@@ -857,13 +860,16 @@ class MinimaxTransfer(ParamsMixin):
         )
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, *, subset=None) -> np.ndarray:
         """Predict the target with the chosen stable predictor ``E[y | x_S, do(x_M)]``.
 
         Parameters
         ----------
         X : pandas.DataFrame or array of shape (n_samples, n_features)
             The columns seen by ``fit`` (a DataFrame may hold others, ignored).
+        subset : list of str, optional
+            Predict with the stable predictor of another subset that the search evaluated
+            (one of ``risks_["subset"]``), e.g. the whole stable set, to compare.
 
         Returns
         -------
@@ -871,13 +877,19 @@ class MinimaxTransfer(ParamsMixin):
         """
         if not hasattr(self, "subset_"):
             raise NotFittedError("This MinimaxTransfer instance is not fitted yet; call 'fit' first.")
+        key = tuple(c for c in self.stable_set_ if c in set(self.subset_ if subset is None else subset))
+        if subset is not None and (key not in self._predictors or len(key) != len(set(subset))):
+            raise UnknownNodeError(
+                f"subset {list(subset)} was not evaluated by the search; evaluated subsets: {[list(k) for k in self._predictors][:10]}"
+            )
+        params, mask = self._predictors[key]
         _two_dimensional(X, "MinimaxTransfer")
         values = columns_seen_by_fit(X, list(self.feature_names_in_), "MinimaxTransfer").to_numpy(dtype=float)
         p = len(self.feature_names_in_)
         z = (values - self._mean[:p]) / self._scale[:p]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pred = _predictor_output(self._predictor, z, self._input_mask)
+            pred = _predictor_output(params, z, mask)
         return pred * self._scale[p] + self._mean[p]
 
     def score(self, X, y, sample_weight=None) -> float:
