@@ -65,8 +65,12 @@ EXAMPLE = nx.DiGraph([("x1", "y"), ("y", "m"), ("y", "x2"), ("m", "x2")])
 def example_data(rng, n):
     base = SCM(
         EXAMPLE,
-        {"x1": Linear(), "y": Linear({"x1": 1.0}), "m": Linear({"y": 0.3}),
-         "x2": Functional(lambda P, u: P[:, 0] * P[:, 1] + u, parents=["y", "m"])},
+        {
+            "x1": Linear(),
+            "y": Linear({"x1": 1.0}),
+            "m": Linear({"y": 0.3}),
+            "x2": Functional(lambda P, u: P[:, 0] * P[:, 1] + u, parents=["y", "m"]),
+        },
         noise={"x1": 1.0, "y": S, "m": 0.3, "x2": SIGMA},
     )
     frames = []
@@ -79,6 +83,7 @@ def example_data(rng, n):
 
 def exact_worst_case(predict, lo, hi, n_y=81, n_m=201, n_inner=16):
     """E_y[max over a grid of m in [lo, hi] of E[(y - f(x1, y m + sigma e, m))^2 | y]], by Gauss-Hermite quadrature."""
+
     def gauss(k):
         z, w = np.polynomial.hermite_e.hermegauss(k)
         return z, w / w.sum()
@@ -116,15 +121,20 @@ def part1():
     bayes = {("x1",): S**2, ("x1", "x2"): closed_form_whole()}
     for _, r in model.risks_.iterrows():
         subset = list(r["subset"])
-        predict = lambda f, subset=subset: model.predict(f, subset=subset)
-        rows.append({
-            "subset": "{" + ", ".join(subset) + "}",
-            "estimated worst case": f"{r['worst_case_risk']:.2f} ± {r['se']:.2f}",
-            "exact worst case (simulator)": round(exact_worst_case(predict, lo, hi), 2),
-            "Bayes predictor's exact worst case": round(bayes[tuple(subset)], 2) if tuple(subset) in bayes else "",
-            "risk on new draws of the training environments": round(float(np.mean((test_y - predict(test_X)) ** 2)), 2),
-            "chosen": "**yes**" if subset == model.subset_ else "",
-        })
+
+        def predict(f, subset=subset):
+            return model.predict(f, subset=subset)
+
+        rows.append(
+            {
+                "subset": "{" + ", ".join(subset) + "}",
+                "estimated worst case": f"{r['worst_case_risk']:.2f} ± {r['se']:.2f}",
+                "exact worst case (simulator)": round(exact_worst_case(predict, lo, hi), 2),
+                "Bayes predictor's exact worst case": round(bayes[tuple(subset)], 2) if tuple(subset) in bayes else "",
+                "risk on new draws of the training environments": round(float(np.mean((test_y - predict(test_X)) ** 2)), 2),
+                "chosen": "**yes**" if subset == model.subset_ else "",
+            }
+        )
     return pd.DataFrame(rows), model, fit_time
 
 
@@ -176,9 +186,15 @@ def part2():
         est = MinimaxTransfer(graph=graph, mutable=mutable, search="exhaustive", **kw)
         evaluator, sample_time = _pricing(est, X, y, env, masks)
         per_subset = sample_time / len(masks)
-        row = {"stable covariates": len(stable), "equivalence classes searched": len(eq.risks_), "all subsets": 2 ** len(stable),
-               "equivalence search (s)": round(t_eq, 1), "exhaustive (s)": f"{per_subset * 2 ** len(stable):.0f} (extrapolated)",
-               "ratio": f"{per_subset * 2 ** len(stable) / t_eq:.0f}x", "same class": ""}
+        row = {
+            "stable covariates": len(stable),
+            "equivalence classes searched": len(eq.risks_),
+            "all subsets": 2 ** len(stable),
+            "equivalence search (s)": round(t_eq, 1),
+            "exhaustive (s)": f"{per_subset * 2 ** len(stable):.0f} (extrapolated)",
+            "ratio": f"{per_subset * 2 ** len(stable) / t_eq:.0f}x",
+            "same class": "",
+        }
         if p == min(ARGS.sizes):
             t0 = time.perf_counter()
             ex = MinimaxTransfer(graph=graph, mutable=mutable, search="exhaustive", **kw).fit(X, y, environment=env)
@@ -233,19 +249,30 @@ def main():
     section1 = table1.to_markdown(index=False)
     if ARGS.figure:
         replace_markdown_section(
-            ARGS.figure, "## Which invariance to transfer",
-            _read_section(ARGS.figure, "## Which invariance to transfer").replace("<!-- bench_minimax table -->", "")
-            .split("<!-- table -->")[0] + "<!-- table -->\n\n" + section1 + "\n\n" + head + "\n",
+            ARGS.figure,
+            "## Which invariance to transfer",
+            _read_section(ARGS.figure, "## Which invariance to transfer")
+            .replace("<!-- bench_minimax table -->", "")
+            .split("<!-- table -->")[0]
+            + "<!-- table -->\n\n"
+            + section1
+            + "\n\n"
+            + head
+            + "\n",
         )
     if ARGS.docs:
         replace_markdown_section(
-            ARGS.docs, "## Causal minimax transfer",
+            ARGS.docs,
+            "## Causal minimax transfer",
             "## Causal minimax transfer\n\n"
             "`discovery.MinimaxTransfer` on the counter-example of Liu et al. (ICML 2023) and against the exhaustive "
             "search over all stable subsets. See the script's docstring for the simulator and the exact worst case.\n\n"
-            + head + "\n**The counter-example** (worst cases over functions m = h(y) in m's observed range):\n\n" + section1
+            + head
+            + "\n**The counter-example** (worst cases over functions m = h(y) in m's observed range):\n\n"
+            + section1
             + "\n\n**Search cost** (equivalence classes vs every subset; random DAGs with polynomial mechanisms):\n\n"
-            + table2.to_markdown(index=False) + "\n",
+            + table2.to_markdown(index=False)
+            + "\n",
         )
 
 
