@@ -19,8 +19,8 @@ Phases (each a function here):
 2. :func:`fit_stable_mechanisms` -- a polynomial regression of every stable node on its
    parents, with its residuals (the noise, resampled);
 3. :func:`fit_stable_predictors` -- ``f_S`` for many subsets at once, by least squares on a
-   sample of the intervened model (the mutable covariates drawn from their observed
-   marginals independently of everything, their descendants regenerated);
+   sample of the intervened model (the mutable covariates drawn uniformly on their
+   intervention range independently of everything, their descendants regenerated);
 4. :func:`worst_case_risks` -- for each ``f_S``, gradient ascent of its risk over bounded
    intervention functions of the mutable mechanisms (one jitted, vmapped call);
 5. :func:`search_subsets` -- exhaustive over all subsets, or greedy backward elimination
@@ -215,13 +215,18 @@ def _noise(residuals: list, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _do_sample(structure: tuple, coefs: list, residuals: list, observed: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """A sample of ``P(. | do(x_M))`` with ``x_M`` drawn from the observed marginals of the mutable nodes, independently."""
+def _do_sample(structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """A sample of ``P(. | do(x_M))`` with each ``x_M`` drawn uniformly on its intervention range, independently.
+
+    Uniformly rather than from the observed marginal: the adversary may put the mutable
+    covariates anywhere in their range, so the predictors must be fitted evenly over it (fitted on
+    the marginal, they extrapolate poorly in its sparse tails, where the adversary then goes).
+    """
     values = np.zeros((n, len(residuals)))
     noise = _noise(residuals, n, rng)
     for kind, i, parents, table in structure:
         if kind == "mutable":
-            values[:, i] = observed[rng.integers(0, observed.shape[0], size=n), i]
+            values[:, i] = rng.uniform(lo[i], hi[i], size=n)
         else:
             values[:, i] = _features(values[:, list(parents)], table) @ coefs[i] + noise[:, i]
     return values
@@ -809,11 +814,11 @@ class MinimaxTransfer(ParamsMixin):
         rng = np.random.default_rng(self.random_state)
         if mutable:
             structure, coefs, residuals = fit_stable_mechanisms(values, nodes, graph, mutable, self.degree)
-            sample = _do_sample(structure, coefs, residuals, values, self.n_sim, rng)
             if self.intervention_range == "observed":
                 lo, hi = values.min(axis=0), values.max(axis=0)
             else:
                 lo, hi = np.full(len(nodes), -float(self.intervention_range)), np.full(len(nodes), float(self.intervention_range))
+            sample = _do_sample(structure, coefs, residuals, lo, hi, self.n_sim, rng)
             model = (structure, coefs, residuals, lo, hi)
         else:
             sample, model = values, None

@@ -93,10 +93,18 @@ def fit_predictors(z: Array, y: Array, masks: Array, keys: Array, learning_rate:
     opt = optax.adam(learning_rate)
 
     def train(mask, key):
-        params = init_predictor(key, z.shape[1], hidden)
+        # the linear part is the least-squares fit on the masked inputs, kept fixed; the tanh layer starts at zero
+        # output and learns what is left (a linear truth stays exactly linear, at the edges of the range too, where
+        # a jointly trained network bends and the adversary then goes)
+        design = jnp.concatenate([z * mask, jnp.ones((z.shape[0], 1), z.dtype)], axis=1)
+        linear = jnp.linalg.lstsq(design, y)[0]
+        params = {**init_predictor(key, z.shape[1], hidden), "w0": linear[:-1] * mask, "b2": linear[-1]}
+        params["w2"] = jnp.zeros_like(params["w2"])
 
-        def loss(prm):
-            return jnp.mean((y - predictor_output(prm, z, mask)) ** 2)
+        def loss(prm):  # the linear part stays the least-squares fit; a small weight decay on the tanh layer
+            prm = {**prm, "w0": jax.lax.stop_gradient(prm["w0"]), "b2": jax.lax.stop_gradient(prm["b2"])}
+            decay = 1e-4 * (jnp.sum(prm["w1"] ** 2) + jnp.sum(prm["w2"] ** 2))
+            return jnp.mean((y - predictor_output(prm, z, mask)) ** 2) + decay
 
         def step(carry, _):
             prm, state = carry

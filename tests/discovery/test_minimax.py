@@ -11,7 +11,7 @@ import pytest
 
 from discovery import MinimaxTransfer
 from discovery.invariance import equivalence_classes, markov_boundary, search_subsets
-from scm import SCM, DataError, Functional, GraphError, Linear, OrientationWarning, ParameterError, UnknownNodeError, random_dag
+from scm import SCM, DataError, Functional, GraphError, Linear, ParameterError, UnknownNodeError, random_dag
 
 EXAMPLE = nx.DiGraph([("x1", "y"), ("y", "m"), ("y", "x2"), ("m", "x2")])
 S, SIGMA = 3.0, 0.5  # std of y's own noise (the part x1 does not explain) and of x2's
@@ -207,36 +207,41 @@ def test_equivalence_and_exhaustive_search_agree_end_to_end():
     assert boundary(as_mask[0]) == boundary(as_mask[1]) and "x2" not in eq.subset_
 
 
+def linear_data(n: int = 400):
+    """The example's graph with linear mechanisms: m = a y + noise (a in -1, 0.5, 1), x2 = y + m + noise."""
+    rng = np.random.default_rng(0)
+    env = np.repeat([0, 1, 2], n)
+    x1 = rng.normal(size=3 * n)
+    y = x1 + rng.normal(size=3 * n)
+    m = np.array([-1.0, 0.5, 1.0])[env] * y + 0.3 * rng.normal(size=3 * n)
+    x2 = y + m + rng.normal(size=3 * n)
+    return pd.DataFrame({"x1": x1, "m": m, "x2": x2}), y, env
+
+
 @pytest.mark.slow
 def test_linear_mechanisms_keep_the_whole_stable_set():
     """With linear mechanisms every stable predictor has the same risk in every environment: the largest set is best."""
-    rng = np.random.default_rng(0)
-    env = np.repeat([0, 1, 2], 400)
-    x1 = rng.normal(size=1200)
-    y = x1 + rng.normal(size=1200)
-    m = np.array([-1.0, 0.5, 1.0])[env] * y + 0.3 * rng.normal(size=1200)
-    x2 = y + m + rng.normal(size=1200)
-    X = pd.DataFrame({"x1": x1, "m": m, "x2": x2})
+    X, y, env = linear_data()
     model = MinimaxTransfer(graph=EXAMPLE, mutable=["m"], degree=1, n_mc=2000, n_steps=60).fit(X, y, environment=env)
     assert model.subset_ == ["x1", "x2"]
     risk = model.risks_.set_index("subset")["worst_case_risk"]
-    # the risks of the Bayes predictors, the same in every environment: 1/2 with both, 1 with x1, 2/3 with x2
-    assert risk[("x1", "x2")] == pytest.approx(0.5, rel=0.1) and risk[("x1",)] == pytest.approx(1.0, rel=0.1)
-    assert risk[("x2",)] == pytest.approx(2 / 3, rel=0.1)
+    # the Bayes predictors' risks, the same in every environment: 1/2 with both, 2/3 with x2, 1 with x1. The fitted
+    # predictors' worst cases are somewhat higher: the adversary exploits their estimation error (a real cost)
+    assert risk[("x1", "x2")] < risk[("x2",)] < risk[("x1",)]
+    for subset, bayes in ((("x1", "x2"), 0.5), (("x2",), 2 / 3), (("x1",), 1.0)):
+        assert 0.95 * bayes < risk[subset] < 1.35 * bayes, (subset, risk[subset])
 
 
 @pytest.mark.slow
 def test_cdnod_finds_the_mutable_covariate_and_a_second_fit_does_not_recompile():
     from discovery.invariance import _minimax_kernels
 
-    X, y, env = example_data(n=300)
-    kw = dict(n_mc=300, n_sim=1000, n_steps=20, predictor_steps=100)
-    with pytest.warns(OrientationWarning, match="y -> x1"):  # CD-NOD leaves x1 - y undirected; the choice is reported
-        model = MinimaxTransfer(**kw).fit(X, y, environment=env)
-    assert model.mutable_ == ["m"]
+    X, y, env = linear_data()  # Fisher-z CD-NOD: linear mechanisms
+    kw = dict(degree=1, n_mc=300, n_sim=1000, n_steps=20, predictor_steps=100)
+    model = MinimaxTransfer(**kw).fit(X, y, environment=env)
+    assert model.mutable_ == ["m"] and set(model.graph_.edges) == set(EXAMPLE.edges)
     before = (_minimax_kernels.worst_case_ascent._cache_size(), _minimax_kernels.fit_predictors._cache_size())
-    with pytest.warns(OrientationWarning):
-        MinimaxTransfer(**kw, random_state=1).fit(X, y, environment=env)
+    MinimaxTransfer(**kw, random_state=1).fit(X, y, environment=env)
     assert (_minimax_kernels.worst_case_ascent._cache_size(), _minimax_kernels.fit_predictors._cache_size()) == before
 
 
