@@ -198,7 +198,7 @@ def test_equivalence_and_exhaustive_search_agree_end_to_end():
     X = X.assign(z=X["x1"] + np.random.default_rng(1).normal(size=len(X)))  # a stable child of x1, irrelevant given x1
     graph = EXAMPLE.copy()
     graph.add_edge("x1", "z")
-    kw = dict(graph=graph, mutable=["m"], n_mc=800, n_sim=2000, n_steps=60, predictor_steps=300)
+    kw = dict(graph=graph, mutable=["m"], n_mc=600, n_sim=1500, n_steps=40, predictor_steps=200, n_restarts=1)
     eq = MinimaxTransfer(search="equivalence", **kw).fit(X, y, environment=env)
     ex = MinimaxTransfer(search="exhaustive", **kw).fit(X, y, environment=env)
     assert len(eq.risks_) < len(ex.risks_) == 8
@@ -238,10 +238,12 @@ def test_cdnod_finds_the_mutable_covariate_and_a_second_fit_does_not_recompile()
 
     X, y, env = linear_data()  # Fisher-z CD-NOD: linear mechanisms
     kw = dict(degree=1, n_mc=300, n_sim=1000, n_steps=20, predictor_steps=100)
-    model = MinimaxTransfer(**kw).fit(X, y, environment=env)
-    assert model.mutable_ == ["m"] and set(model.graph_.edges) == set(EXAMPLE.edges)
+    with pytest.warns(OrientationWarning, match="y -> x1"):  # x1 - y is not orientable from these data: reported
+        model = MinimaxTransfer(**kw).fit(X, y, environment=env)
+    assert model.mutable_ == ["m"]
     before = (_minimax_kernels.worst_case_ascent._cache_size(), _minimax_kernels.fit_predictors._cache_size())
-    MinimaxTransfer(**kw, random_state=1).fit(X, y, environment=env)
+    with pytest.warns(OrientationWarning):
+        MinimaxTransfer(**kw, random_state=1).fit(X, y, environment=env)
     assert (_minimax_kernels.worst_case_ascent._cache_size(), _minimax_kernels.fit_predictors._cache_size()) == before
 
 
@@ -250,4 +252,4 @@ def test_passes_scikit_learns_estimator_checks():
     """Nothing mutable (no environment): the stable predictor is the regression on every covariate."""
     from tests.discovery.test_invariant import _assert_conforms, _run_estimator_checks
 
-    _assert_conforms(_run_estimator_checks(MinimaxTransfer(predictor_steps=50, predictor_hidden=4)))
+    _assert_conforms(_run_estimator_checks(MinimaxTransfer(predictor_steps=10, predictor_hidden=2)))
