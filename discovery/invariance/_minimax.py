@@ -608,7 +608,8 @@ class MinimaxTransfer(ParamsMixin):
         The values an intervention function may give a mutable covariate: its observed
         range, or ``mean +- r`` standard deviations for a number ``r > 0``.
     search : {"equivalence", "greedy", "exhaustive"}, default "equivalence"
-        See :func:`search_subsets`: one subset per equivalence class (the paper's search),
+        See :func:`search_subsets`: one subset per equivalence class (subsets with the same
+        Markov boundary of ``y`` in the do-graph share their predictor and its risk),
         backward elimination, or every subset.
     n_mc : int, default 2000
         Monte-Carlo draws of the noises, for the adversary's ascent and (fresh) for its evaluation.
@@ -617,9 +618,9 @@ class MinimaxTransfer(ParamsMixin):
     hidden : int, default 8
         Width of the adversary's intervention functions (one tanh layer).
     predictor_hidden : int, default 32
-        Width of the stable predictors (a linear term plus one tanh layer).
+        Width of the stable predictors' tanh layer (beside their least-squares linear part).
     predictor_steps : int, default 400
-        Adam steps (learning rate 0.02) of each stable predictor's least-squares fit.
+        Adam steps (learning rate 0.02) of each stable predictor's tanh layer.
     n_restarts : int, default 2
         Random starts of the adversary per subset, besides the start from the worst constant
         intervention (the largest risk is kept).
@@ -650,8 +651,10 @@ class MinimaxTransfer(ParamsMixin):
 
     Notes
     -----
-    Mechanisms and predictors are polynomials of degree ``degree`` fitted by least squares on
-    z-scores, with resampled residuals as the noise. The worst case is over deterministic
+    The stable nodes' mechanisms are polynomials of degree ``degree`` fitted by least squares on
+    z-scores, with resampled residuals as the noise; each stable predictor is its least-squares
+    linear part plus a weight-decayed tanh layer fitted to what is left, on a sample of the
+    intervened model with the mutable covariates uniform on their range. The worst case is over deterministic
     intervention functions of the mutable covariates' parents (a stochastic mechanism cannot do
     worse: the risk is linear in the mechanism's conditional law), approximated by a
     one-layer network; the ascent can miss the supremum, so the estimate is a lower bound up
