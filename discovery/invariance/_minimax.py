@@ -215,7 +215,9 @@ def _noise(residuals: list, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _do_sample(structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _do_sample(
+    structure: tuple, coefs: list, residuals: list, lo: np.ndarray, hi: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """A sample of ``P(. | do(x_M))`` with each ``x_M`` drawn uniformly on its intervention range, independently.
 
     Uniformly rather than from the observed marginal: the adversary may put the mutable
@@ -503,10 +505,6 @@ def search_subsets(evaluate, p: int, *, search: str, boundary=None) -> tuple[np.
     return current, pd.DataFrame(rows, columns=["mask", "risk", "se"])
 
 
-def _mask_seed(mask) -> int:
-    return int(sum(1 << i for i, m in enumerate(mask) if m))
-
-
 class _Evaluator:
     """``evaluate(masks) -> (risk, se)`` for :func:`search_subsets`: fits the stable predictors and their adversaries.
 
@@ -537,7 +535,10 @@ class _Evaluator:
             block = masks[start : start + b]
             padded = np.concatenate([block, np.repeat(block[-1:], b - len(block), axis=0)])
             inputs_mask = self.input_mask(padded)
-            seeds = np.array([_mask_seed(m) for m in padded], dtype=np.int64)
+            # common random numbers: every subset's predictor and adversary start from the same keys, so the
+            # comparison between subsets is not blurred by their starts (and a subset gets the same estimate
+            # whichever search evaluates it)
+            seeds = np.zeros(len(padded), dtype=np.int64)
             preds = fit_stable_predictors(
                 self.sample,
                 list(range(self.p)),
@@ -677,12 +678,16 @@ class MinimaxTransfer(ParamsMixin):
     >>> x2 = y * m + 0.5 * rng.normal(size=900)                                           # stable child of y and m
     >>> X = pd.DataFrame({"x1": x1, "m": m, "x2": x2})
     >>> g = nx.DiGraph([("x1", "y"), ("y", "m"), ("y", "x2"), ("m", "x2")])
-    >>> model = MinimaxTransfer(graph=g, mutable=["m"], n_mc=800, n_sim=1500, predictor_steps=250, n_steps=40,
+    >>> model = MinimaxTransfer(graph=g, mutable=["m"], n_mc=1500, n_sim=1500, predictor_steps=250, n_steps=60,
     ...                         n_restarts=1).fit(X, y, environment=env)
     >>> model.stable_set_, model.subset_
     (['x1', 'x2'], ['x1'])
     >>> bool(model.worst_case_risk_ < model.stable_set_risk_)       # the whole stable set is not minimax-optimal
     True
+
+    The gap is small here (about 5% of the risk, see ``benchmarks/bench_minimax.py``): with a
+    small Monte-Carlo budget another ``random_state`` can rank the two the other way; compare
+    ``worst_case_risk_`` and ``stable_set_risk_`` with their standard errors.
     """
 
     _estimator_type = "regressor"
