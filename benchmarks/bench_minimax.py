@@ -140,17 +140,26 @@ def part1():
 
 # ----------------------------------------------------------------------------- part 2
 def random_problem(p, seed, n=300):
-    """A random DAG over y, p stable and 2 mutable covariates (one a child of y), mechanisms with products of parents."""
+    """A random DAG over y, p stable and 2 mutable covariates, mechanisms with a product of two parents.
+
+    An Erdős–Rényi DAG (edge probability 3 / (p + 3)) in a random order; y is the node at two
+    thirds of the order, with at least two parents; the mutable m0 is a later node made a child of
+    y and a parent of a later child of y (the paper's case: a child of y descends from a mutable
+    child of y), m1 an earlier node.
+    """
     rng = np.random.default_rng(seed)
     d = p + 3
-    dag = random_dag(d, 2.0 / d, random_state=seed)
+    dag = random_dag(d, 3.0 / d, random_state=seed)
     order = list(nx.topological_sort(dag))
-    names = {order[d // 3]: "y"}
-    rest = [v for v in order if v not in names]
-    children = [v for v in dag.successors(order[d // 3])]
-    mutable = (children[:1] or rest[-1:]) + [next(v for v in rest if v not in children[:1])]
-    names.update({v: f"m{i}" for i, v in enumerate(mutable)})
-    names.update({v: f"x{i:02d}" for i, v in enumerate(v for v in rest if v not in mutable)})
+    iy = 2 * d // 3
+    y_node, m0, m1 = order[iy], order[iy + 1], order[0]
+    for u in rng.choice(order[1:iy], size=2, replace=False):
+        dag.add_edge(u, y_node)
+    dag.add_edge(y_node, m0)
+    late = order[iy + 2]
+    dag.add_edges_from([(y_node, late), (m0, late)])
+    names = {y_node: "y", m0: "m0", m1: "m1"}
+    names.update({v: f"x{i:02d}" for i, v in enumerate(v for v in order if v not in names)})
     graph = nx.relabel_nodes(dag, names)
     frames = []
     for e in range(3):

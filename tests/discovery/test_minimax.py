@@ -208,12 +208,12 @@ def test_equivalence_and_exhaustive_search_agree_end_to_end():
 
 
 def linear_data(n: int = 400):
-    """The example's graph with linear mechanisms: m = a y + noise (a in -1, 0.5, 1), x2 = y + m + noise."""
+    """The example's graph with linear mechanisms: m = a y + b + noise ((a, b) per environment), x2 = y + m + noise."""
     rng = np.random.default_rng(0)
     env = np.repeat([0, 1, 2], n)
     x1 = rng.normal(size=3 * n)
     y = x1 + rng.normal(size=3 * n)
-    m = np.array([-1.0, 0.5, 1.0])[env] * y + 0.3 * rng.normal(size=3 * n)
+    m = np.array([-1.0, 0.5, 1.0])[env] * y + (env - 1.0) + 0.3 * rng.normal(size=3 * n)
     x2 = y + m + rng.normal(size=3 * n)
     return pd.DataFrame({"x1": x1, "m": m, "x2": x2}), y, env
 
