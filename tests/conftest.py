@@ -33,3 +33,15 @@ def _no_compile_cache(monkeypatch):
     """``scmkit`` commands run by the tests (in this process or a subprocess) leave the user's
     JAX compilation cache alone; the tests of the cache point it at a temporary directory."""
     monkeypatch.setenv("SCMKIT_NO_COMPILE_CACHE", "1")
+
+
+#: Doctests too heavy for the fast loop (each trains JAX models): marked slow, as heavy tests are.
+SLOW_DOCTESTS = {
+    "discovery.invariance._minimax.MinimaxTransfer",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)
