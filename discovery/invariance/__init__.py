@@ -6,7 +6,11 @@
   :func:`defining_sets`.
 - :class:`NonlinearICP`: the same question with any scikit-learn regressor.
 - :class:`ICPGraph`: ICP with every variable as the target, a graph learner.
-- :class:`AnchorRegression`, :class:`IRM`: predictors that trade fit for invariance.
+- :class:`InvariantAncestrySearch`: the union of the minimal invariant sets, ancestors of
+  the target where ICP's intersection is empty; its phases :func:`ias_level` and
+  :func:`minimal_sets` run on ICP's set p-values.
+- :class:`AnchorRegression`, :class:`IRM`, :class:`CausIRL`: predictors that trade fit for
+  invariance.
 
 Kernels: :mod:`discovery.invariance._kernels` (ICP's batched sweep) and
 :mod:`discovery.invariance._irm_kernels` (IRM's objective and trainer, kept apart so
@@ -14,6 +18,7 @@ that ICP never imports optax).
 """
 
 from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
+from ._ias import InvariantAncestrySearch, ias_level, minimal_sets
 from ._icpgraph import ICPGraph
 from ._predictors import IRM, AnchorRegression
 
@@ -21,6 +26,7 @@ __all__ = [
     "ICP",
     "NonlinearICP",
     "ICPGraph",
+    "InvariantAncestrySearch",
     "AnchorRegression",
     "IRM",
     # ICP's phases
@@ -29,4 +35,7 @@ __all__ = [
     "exact_pvalues",
     "summarise_sets",
     "defining_sets",
+    # IAS's phases
+    "ias_level",
+    "minimal_sets",
 ]

@@ -69,6 +69,7 @@ from discovery import (
     FisherZ,
     GSquare,
     ICPGraph,
+    InvariantAncestrySearch,
     NonlinearICP,
     PCMCIPlus,
     agreement_matrix,
@@ -1176,6 +1177,9 @@ ENTRIES: list[Entry] = [
       number="alpha"),
     E("discovery.NonlinearICP", "x/y/environment", lambda i: NonlinearICP(**i.opts).fit(i.X, i.y, i.environment),
       option="test", number="alpha", seed="random_state", slow=("clean", "integer", "environment_list")),
+    E("discovery.InvariantAncestrySearch", "x/y/environment",
+      lambda i: InvariantAncestrySearch(**i.opts).fit(i.X, i.y, i.environment), option="test", number="alpha",
+      summary=lambda est, i: {**standardised_coef(est, i), "ancestors": sorted(est.ancestors_)}),
     E("discovery.ICPGraph", "table+context", lambda i: ICPGraph(**i.opts).fit(i.data, environment=i.context),
       option="test", number="alpha"),
     E("discovery.AnchorRegression", "x/y/environment", lambda i: AnchorRegression(**i.opts).fit(i.X, i.y, anchors=i.environment),
@@ -1559,6 +1563,9 @@ EXCLUDED: dict[str, str] = {
     "discovery.invariance.exact_pvalues": "ICP's p-values from its own arrays of sums; reached through ICP",
     "discovery.invariance.summarise_sets": "ICP's summary of its own masks and p-values; reached through ICP",
     "discovery.invariance.defining_sets": "ICP's summary of its own masks; reached through ICP",
+    "discovery.invariance.ias_level": "IAS's corrected level from three numbers (alpha, p, max_set_size); reached through "
+                                      "InvariantAncestrySearch",
+    "discovery.invariance.minimal_sets": "IAS's summary of its own masks and acceptances; reached through InvariantAncestrySearch",
     # the harness's phases and registry
     "discovery.evaluation.build_tasks": "compare's planning phase: data are checked when a task runs (the compare line)",
     "discovery.evaluation.run_tasks": "compare's phase over build_tasks' tasks; reached through compare",
