@@ -49,6 +49,7 @@ _EXPORTS = {
     "NonlinearICP": ".invariance",
     "AnchorRegression": ".invariance",
     "IRM": ".invariance",
+    "CausIRL": ".invariance",
     "ICPGraph": ".invariance",
     "InvariantAncestrySearch": ".invariance",
     # time series

@@ -20,7 +20,7 @@ that ICP never imports optax).
 from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
 from ._ias import InvariantAncestrySearch, ias_level, minimal_sets
 from ._icpgraph import ICPGraph
-from ._predictors import IRM, AnchorRegression
+from ._predictors import IRM, AnchorRegression, CausIRL
 
 __all__ = [
     "ICP",
@@ -29,6 +29,7 @@ __all__ = [
     "InvariantAncestrySearch",
     "AnchorRegression",
     "IRM",
+    "CausIRL",
     # ICP's phases
     "candidate_masks",
     "approximate_pvalues",
