@@ -130,7 +130,7 @@ def irm_train(x: Array, y: Array, codes: Array, key: Array, penalty: Array, lear
 
 # --------------------------------------------------------------------------- CausIRL
 #: rows of the median heuristic of CausIRL's MMD (the penalty rows are a random draw, so the first ones are too)
-_MEDIAN_ROWS = 64
+_MEDIAN_ROWS = 256
 
 
 def _split_moments(f: Array, w: Array) -> tuple[Array, Array]:
@@ -140,49 +140,54 @@ def _split_moments(f: Array, w: Array) -> tuple[Array, Array]:
     return mean, var
 
 
-def mmd_penalty(f: Array, first: Array, second: Array) -> Array:
+def mmd_penalty(f: Array, first: Array, second: Array, theta: Array) -> Array:
     """Mean over the splits of the squared MMD between the two weighted samples of ``f``.
 
     ``f (m,)`` the model's outputs on the penalty rows; ``first``, ``second`` ``(S, m)``
-    weights (each row sums to 1) of the two mixtures of every split. The Gaussian kernel
-    is :func:`discovery.citest.gaussian_gram`, its width the median heuristic
-    (:func:`discovery.citest.median_theta`) of the outputs, held constant in the gradient.
-    The squared MMD of weights ``u``, ``v`` is ``(u - v)^T K (u - v)``.
+    weights (each row sums to 1) of the two mixtures of every split; ``theta`` the inverse
+    squared width of the Gaussian kernel :func:`discovery.citest.gaussian_gram`. The squared
+    MMD of weights ``u``, ``v`` is ``(u - v)^T K (u - v)`` (the V-statistic).
     """
-    col = f[:, None]
-    # the median of the distances among the first (at most) 64 rows: a sort of 4096 numbers per step, not m^2
-    theta = jax.lax.stop_gradient(median_theta(col, jnp.arange(min(f.shape[0], _MEDIAN_ROWS))))
-    # all outputs equal (beta = 0): no spread, the two samples are the same distribution
-    theta = jnp.where(jnp.isfinite(theta), theta, 1.0)
-    k = gaussian_gram(col, theta)
+    k = gaussian_gram(f[:, None], theta)
     d = first - second
     return jnp.mean(jnp.sum((d @ k) * d, axis=1))
 
 
-def coral_penalty(f: Array, first: Array, second: Array) -> Array:
+def target_theta(y: Array, rows: Array) -> Array:
+    """The kernel width of :func:`mmd_penalty`: the median heuristic
+    (:func:`discovery.citest.median_theta`) of the target on the first (at most)
+    ``_MEDIAN_ROWS`` penalty rows. The outputs are on the target's scale; a width fixed
+    from the data (rather than from the current outputs) keeps the penalty smooth and
+    sensitive to the size of ``beta``, not only to its direction."""
+    return median_theta(y[rows][:, None], jnp.arange(min(rows.shape[0], _MEDIAN_ROWS)))
+
+
+def coral_penalty(f: Array, first: Array, second: Array, theta: Array) -> Array:
     """Mean over the splits of the CORAL distance (squared differences of the means and of the
-    variances) between the two weighted samples of ``f``; shapes as :func:`mmd_penalty`."""
+    variances) between the two weighted samples of ``f``; arguments as :func:`mmd_penalty`
+    (``theta`` unused)."""
     m1, v1 = _split_moments(f, first)
     m2, v2 = _split_moments(f, second)
     return jnp.mean((m1 - m2) ** 2 + (v1 - v2) ** 2)
 
 
 def matching_objective(params: dict, x: Array, y: Array, codes: Array, n_env: int, weight: Array, l2: Array,
-                       fit_intercept: bool, rows: Array, first: Array, second: Array, kind: str) -> Array:
+                       fit_intercept: bool, rows: Array, first: Array, second: Array, theta: Array, kind: str) -> Array:
     """CausIRL's objective of the linear model ``f = x @ beta + b``.
 
     ``mean_e R_e + weight * D + l2 |beta|^2``, divided by ``max(weight, 1)`` as IRM's;
     ``R_e`` is the mean squared error of environment ``e`` and ``D`` the distance
     (``kind``: ``"mmd"`` or ``"coral"``) between the distributions of ``x @ beta`` on two
     mixtures of the environments, averaged over splits: ``rows (m,)`` indexes the penalty
-    rows and ``first``, ``second`` ``(S, m)`` weigh them (see :func:`mmd_penalty`).
+    rows and ``first``, ``second`` ``(S, m)`` weigh them, ``theta`` the MMD's kernel width
+    (see :func:`mmd_penalty`).
     """
     b = params["b"] if fit_intercept else 0.0
     out = x @ params["beta"]
     counts = jax.ops.segment_sum(jnp.ones_like(y), codes, num_segments=n_env)
     risks = jax.ops.segment_sum((y - out - b) ** 2, codes, num_segments=n_env) / counts
     fn = mmd_penalty if kind == "mmd" else coral_penalty
-    dist = fn(out[rows], first, second)
+    dist = fn(out[rows], first, second, theta)
     loss = risks.mean() + weight * dist + l2 * jnp.sum(params["beta"] ** 2)
     return loss / jnp.maximum(weight, 1.0)
 
@@ -193,7 +198,9 @@ def causirl_train(x: Array, y: Array, codes: Array, key: Array, rows: Array, fir
                   solver: str, kind: str) -> tuple[dict, Array, Array]:
     """Train CausIRL with :func:`matching_objective`, by the loop of :func:`irm_train`; same returns."""
 
+    theta = target_theta(y, rows)
+
     def objective(prm, weight):
-        return matching_objective(prm, x, y, codes, n_env, weight, l2, fit_intercept, rows, first, second, kind)
+        return matching_objective(prm, x, y, codes, n_env, weight, l2, fit_intercept, rows, first, second, theta, kind)
 
     return _train(x, key, penalty, learning_rate, n_steps, anneal_steps, objective, solver)

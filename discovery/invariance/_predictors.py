@@ -702,7 +702,7 @@ class CausIRL(_TrainedLinear):
     on the environment variable changes, in the paper's causal model. In this linear model the
     representation is the model's output ``x @ beta`` (a one-dimensional feature layer). ``D``
     is the squared maximum mean discrepancy with a Gaussian kernel (``penalty="mmd"``; the
-    kernel and its median-heuristic width are KCI's) or CORAL (``penalty="coral"``: the squared
+    kernel and the median heuristic of its width are KCI's) or CORAL (``penalty="coral"``: the squared
     differences of the means and variances). Trained full-batch with optax by IRM's trainer.
 
     Parameters
@@ -747,11 +747,12 @@ class CausIRL(_TrainedLinear):
     split of every minibatch at each stochastic gradient step; here the objective is the
     average over ``n_splits`` splits drawn once, a deterministic Monte-Carlo estimate of the
     same expected penalty, so that the full-batch solvers (L-BFGS's line search too) see one
-    objective. Its MMD sums Gaussian kernels of seven fixed widths; this uses one, the
-    median heuristic of the current outputs (held constant in the gradient), which makes the
-    MMD blind to the scale of ``beta``: only the direction is penalised, and with a large
-    ``penalty_weight`` the objective is far from convex (on the example below, weight 100 ends
-    at a sign-flipped ``beta``); tune the weight on held-out environments. ``X`` and ``y``
+    objective. Its MMD sums Gaussian kernels of seven fixed widths; this uses one, the median
+    heuristic of the (z-scored) target, on whose scale the outputs are: a width that does not
+    follow the outputs keeps the penalty smooth and lets it see the size of ``beta`` (with the
+    median heuristic of the current outputs the penalty is blind to it, and large weights
+    ended at sign-flipped coefficients). A large ``penalty_weight`` therefore also shrinks the
+    outputs towards their mean, where any shift of the inputs remains. ``X`` and ``y``
     are z-scored before training and the coefficients mapped back, as for :class:`IRM`.
     Without ``environment`` all rows are one environment: both mixtures are the whole data
     and the model is least squares.
@@ -777,7 +778,9 @@ class CausIRL(_TrainedLinear):
     >>> CausIRL(penalty_weight=0.0).fit(X, y, environment=env).coef_.round(2).tolist()      # least squares
     [0.54, 0.45]
     >>> CausIRL(penalty="mmd", penalty_weight=10.0).fit(X, y, environment=env).coef_.round(2).tolist()
-    [0.78, 0.24]
+    [0.75, 0.25]
+    >>> CausIRL(penalty="mmd", penalty_weight=100.0).fit(X, y, environment=env).coef_.round(2).tolist()
+    [0.51, 0.05]
     """
 
     _weight_param = "penalty_weight"

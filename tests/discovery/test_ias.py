@@ -140,8 +140,8 @@ def test_ias_inputs_follow_icp(chain):
     assert by_name.ancestors_ == {"a", "b"} and by_name.target_ == "y" and by_name.environments_ == [0, 1, 2]
     with pytest.raises(DataError, match="at least two environments"):
         InvariantAncestrySearch().fit(X, y, np.zeros(len(y)))
-    with pytest.raises(DataError, match="at least p \\+ 2 = 5 rows"):
-        InvariantAncestrySearch().fit(X.head(8), y[:8], np.arange(8) % 4)  # two rows per environment
+    with pytest.raises(DataError, match="every environment needs at least p \\+ 2 = 5 rows.*too few in environment"):
+        InvariantAncestrySearch().fit(X.head(12), y[:12], np.arange(12))  # a single row per environment
     with pytest.raises(UnknownNodeError, match="environment 'site'"):
         InvariantAncestrySearch().fit(data, "y", "site")
     with pytest.raises(ParameterError, match="'alpha'"):
