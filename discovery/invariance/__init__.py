@@ -8,7 +8,7 @@
 - :class:`ICPGraph`: ICP with every variable as the target, a graph learner.
 - :class:`InvariantAncestrySearch`: the union of the minimal invariant sets, ancestors of
   the target where ICP's intersection is empty; its phases :func:`ias_level` and
-  :func:`minimal_sets` run on ICP's set p-values.
+  :func:`minimal_sets` and its invariance test :func:`regression_pvalues` run on ICP's sweep.
 - :class:`AnchorRegression`, :class:`IRM`, :class:`CausIRL`: predictors that trade fit for
   invariance.
 
@@ -18,7 +18,7 @@ that ICP never imports optax).
 """
 
 from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
-from ._ias import InvariantAncestrySearch, ias_level, minimal_sets
+from ._ias import InvariantAncestrySearch, ias_level, minimal_sets, regression_pvalues
 from ._icpgraph import ICPGraph
 from ._predictors import IRM, AnchorRegression, CausIRL
 
@@ -39,4 +39,5 @@ __all__ = [
     # IAS's phases
     "ias_level",
     "minimal_sets",
+    "regression_pvalues",
 ]

@@ -43,6 +43,7 @@ def test_matching_splits_cut_each_environment_once():
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_penalties_by_hand():
     import jax
     import jax.numpy as jnp

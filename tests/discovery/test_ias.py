@@ -12,7 +12,7 @@ import pytest
 
 import scm
 from discovery import ICP, InvariantAncestrySearch
-from discovery.invariance import candidate_masks, ias_level, minimal_sets
+from discovery.invariance import candidate_masks, ias_level, minimal_sets, regression_pvalues
 from scm import DataError, NotFittedError, ParameterError, UnknownNodeError
 
 
@@ -36,6 +36,37 @@ def test_ias_level_is_alpha_over_the_largest_antichain():
     assert ias_level(0.05, 5) == pytest.approx(0.05 / 10)  # C(5, 2)
     assert ias_level(0.05, 10, max_set_size=2) == pytest.approx(0.05 / 45)  # C(10, 2)
     assert ias_level(0.1, 10, max_set_size=20) == pytest.approx(0.1 / 252)  # capped at p
+
+
+def test_regression_pvalues_by_hand(chain):
+    """Chow's F-test of equal regressions and Bartlett's test of equal variances, from per-environment OLS."""
+    from scipy import stats
+
+    X, y, env = chain
+    ias = InvariantAncestrySearch().fit(X, y, env)
+    for subset in ([], ["a"], ["b", "c"], ["a", "b", "c"]):
+        design = np.column_stack([np.ones(len(y)), X[subset].to_numpy()])
+
+        def rss(rows, design=design):
+            beta = np.linalg.lstsq(design[rows], y[rows], rcond=None)[0]
+            return float(np.sum((y[rows] - design[rows] @ beta) ** 2))
+
+        k, n = len(subset) + 1, len(y)
+        per_env = [rss(env == e) for e in range(3)]
+        f = ((rss(slice(None)) - sum(per_env)) / (2 * k)) / (sum(per_env) / (n - 3 * k))
+        p_coef = stats.f.sf(f, 2 * k, n - 3 * k)
+        # Bartlett's chi2 statistic from the residual variances (scipy's bartlett needs the samples)
+        df = np.array([np.sum(env == e) - k for e in range(3)], dtype=float)
+        var = np.array(per_env) / df
+        pooled = np.sum(df * var) / df.sum()
+        c = 1 + (np.sum(1 / df) - 1 / df.sum()) / (3 * 2)
+        p_var = stats.chi2.sf((df.sum() * np.log(pooled) - np.sum(df * np.log(var))) / c, 2)
+        want = min(1.0, 2 * min(p_coef, p_var))
+        assert ias.set_pvalues_[frozenset(subset)] == pytest.approx(want, rel=1e-6, abs=1e-12), subset
+    # the documented example
+    ss = np.array([[20.0, 20.0], [40.0, 40.0]])
+    rss_ = np.array([[19.5, 19.8], [19.5, 19.8]])
+    assert regression_pvalues(ss, rss_, np.array([30, 30]), np.array([1, 1]))[1] < 1e-6
 
 
 def test_minimal_sets_by_brute_force():
@@ -91,9 +122,9 @@ def test_ias_finds_the_ancestors_and_the_minimal_sets(chain):
     assert ias.level_ == pytest.approx(0.05 / 3)
     assert set(ias.minimal_set_pvalues_) == set(ias.minimal_invariant_sets_)
     assert all(p > ias.level_ for p in ias.minimal_set_pvalues_.values())
-    # the same p-values as ICP: the same sweep and test
+    # with ICP's test, the same p-values as ICP: the same sweep
     icp = ICP().fit(X, y, env)
-    assert ias.set_pvalues_ == pytest.approx(icp.set_pvalues_)
+    assert InvariantAncestrySearch(test="approximate").fit(X, y, env).set_pvalues_ == pytest.approx(icp.set_pvalues_)
     # the least-squares model on the ancestors, by hand
     design = np.column_stack([np.ones(len(y)), X[["a", "b"]].to_numpy()])
     beta = np.linalg.lstsq(design, y, rcond=None)[0]
@@ -103,34 +134,42 @@ def test_ias_finds_the_ancestors_and_the_minimal_sets(chain):
     assert ias.score(X, y) == pytest.approx(1 - np.sum((y - design @ beta) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
-def test_an_invariant_empty_set_gives_no_ancestor():
+def _three(rng, env, y=None):
+    """Three predictors over the three environments of ``chain`` (the same kernel shapes: no new compilation)."""
+    x = rng.normal(size=(len(env), 3)) + np.column_stack([2.0 * (env == 1), -1.0 * (env == 2), np.zeros(len(env))])
+    return pd.DataFrame(x, columns=["x0", "x1", "x2"])
+
+
+def test_an_invariant_empty_set_gives_no_ancestor(chain):
     rng = np.random.default_rng(1)
-    env = np.repeat([0, 1], 300)
-    x = rng.normal(size=600) + 2.0 * env  # shifted, but not a cause of y
-    y = rng.normal(size=600)
+    env = chain[2]
+    X = _three(rng, env)  # shifted, but no cause of y
+    y = rng.normal(size=len(env))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ias = InvariantAncestrySearch().fit(pd.DataFrame({"x": x}), y, env)
+        ias = InvariantAncestrySearch().fit(X, y, env)
     assert ias.ancestors_ == frozenset() and not ias.empty_set_rejected_ and ias.accepted_sets_ == []
-    np.testing.assert_allclose(ias.coef_, [0.0])
+    np.testing.assert_allclose(ias.coef_, [0.0, 0.0, 0.0])
     assert ias.intercept_ == pytest.approx(y.mean())
 
 
-def test_every_set_rejected_warns():
+def test_every_set_rejected_warns(chain):
     rng = np.random.default_rng(2)
-    env = np.repeat([0, 1], 400)
-    x = rng.normal(size=800)
-    y = x + rng.normal(size=800) + 3.0 * env  # the target itself is intervened on
+    env = chain[2]
+    X = _three(rng, env)
+    y = X["x0"].to_numpy() + rng.normal(size=len(env)) + 3.0 * (env == 2)  # the target itself is intervened on
     with pytest.warns(UserWarning, match="rejected every candidate set.*model is rejected"):
-        ias = InvariantAncestrySearch().fit(pd.DataFrame({"x": x}), y, env)
+        ias = InvariantAncestrySearch().fit(X, y, env)
     assert ias.model_rejected_ and ias.ancestors_ == frozenset()
 
 
+@pytest.mark.slow
 def test_max_set_size_and_exact_test(chain):
     X, y, env = chain
-    ias = InvariantAncestrySearch(max_set_size=1, test="exact").fit(X, y, env)
-    assert ias.ancestors_ == {"a", "b"} and len(ias.set_pvalues_) == 4
-    assert ias.level_ == pytest.approx(0.05 / 3)
+    for test in ("exact", "approximate"):
+        ias = InvariantAncestrySearch(max_set_size=1, test=test).fit(X, y, env)
+        assert ias.ancestors_ == {"a", "b"} and len(ias.set_pvalues_) == 4
+        assert ias.level_ == pytest.approx(0.05 / 3)
 
 
 def test_ias_inputs_follow_icp(chain):
@@ -151,16 +190,25 @@ def test_ias_inputs_follow_icp(chain):
     from sklearn.base import clone
 
     model = InvariantAncestrySearch(alpha=0.1, max_set_size=2)
-    assert clone(model).get_params() == model.get_params() == {"alpha": 0.1, "test": "approximate", "max_set_size": 2}
+    assert clone(model).get_params() == model.get_params() == {"alpha": 0.1, "test": "regression", "max_set_size": 2}
+    with pytest.raises(ParameterError, match="'test'.*regression"):
+        InvariantAncestrySearch(test="chow").fit(X, y, env)
 
 
 @pytest.mark.slow
 def test_ias_includes_a_non_ancestor_in_at_most_alpha_of_100_graphs():
-    """The paper's guarantee at alpha = 0.05 over 100 random linear Gaussian SCMs (6 nodes, shift
-    interventions on two non-targets in a second environment): at most 5% of runs plus two Monte-Carlo
-    standard errors output a non-ancestor. The figure is reported in docs/shift.md (bench_shift.py)."""
-    from benchmarks.bench_shift import ias_false_inclusion
+    """The paper's guarantee at alpha = 0.05 over 100 random linear Gaussian SCMs (6 nodes, mean shifts of two
+    non-targets in four of five environments, 5000 rows each): at most 5% of the runs plus two Monte-Carlo
+    standard errors output a non-ancestor. docs/shift.md reports the rate for other designs (bench_shift.py)."""
+    import importlib
+    import pathlib
+    import sys
 
-    result = ias_false_inclusion(n_graphs=100, seed=0)
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        bench = importlib.import_module("bench_shift")
+    finally:
+        sys.path.pop(0)
+    result = bench.ias_false_inclusion(n_graphs=100, seed=0)
     assert result["rate"] <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 100), result
-    assert result["nonempty"] >= 30, result  # and it does say something
+    assert result["nonempty"] >= 50, result  # and it does say something

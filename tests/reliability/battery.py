@@ -1571,6 +1571,8 @@ EXCLUDED: dict[str, str] = {
     "discovery.invariance.ias_level": "IAS's corrected level from three numbers (alpha, p, max_set_size); reached through "
                                       "InvariantAncestrySearch",
     "discovery.invariance.minimal_sets": "IAS's summary of its own masks and acceptances; reached through InvariantAncestrySearch",
+    "discovery.invariance.regression_pvalues": "IAS's p-values from the arrays of sums of ICP's sweep; reached through "
+                                               "InvariantAncestrySearch",
     # the harness's phases and registry
     "discovery.evaluation.build_tasks": "compare's planning phase: data are checked when a task runs (the compare line)",
     "discovery.evaluation.run_tasks": "compare's phase over build_tasks' tasks; reached through compare",
