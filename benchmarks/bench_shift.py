@@ -202,8 +202,16 @@ def evaluate(methods: dict, tasks, *, extra=None) -> pd.DataFrame:
                 for label, mse in scores:
                     rows.append({"method": name, "task": task["task"], "test": label, "mse": mse, "seconds": seconds, "error": ""})
             except Exception as exc:  # a method that cannot run on a task is reported, not fatal
-                rows.append({"method": name, "task": task["task"], "test": None, "mse": np.nan,
-                             "seconds": time.perf_counter() - start, "error": f"{type(exc).__name__}: {str(exc)[:120]}"})
+                rows.append(
+                    {
+                        "method": name,
+                        "task": task["task"],
+                        "test": None,
+                        "mse": np.nan,
+                        "seconds": time.perf_counter() - start,
+                        "error": f"{type(exc).__name__}: {str(exc)[:120]}",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -215,15 +223,17 @@ def summarise(results: pd.DataFrame, order) -> pd.DataFrame:
         ok = r.dropna(subset=["mse"])
         per_task_worst = ok.groupby("task")["mse"].max()
         fits = r.drop_duplicates("task")
-        out.append({
-            "method": name,
-            "mean MSE": ok["mse"].mean() if len(ok) else np.nan,
-            "worst-env MSE": per_task_worst.mean() if len(ok) else np.nan,
-            "max MSE": ok["mse"].max() if len(ok) else np.nan,
-            "s / fit": fits["seconds"].median(),
-            "tasks": f"{ok.task.nunique()}/{r.task.nunique()}",
-            "note": next((e for e in r["error"] if e), ""),
-        })
+        out.append(
+            {
+                "method": name,
+                "mean MSE": ok["mse"].mean() if len(ok) else np.nan,
+                "worst-env MSE": per_task_worst.mean() if len(ok) else np.nan,
+                "max MSE": ok["mse"].max() if len(ok) else np.nan,
+                "s / fit": fits["seconds"].median(),
+                "tasks": f"{ok.task.nunique()}/{r.task.nunique()}",
+                "note": next((e for e in r["error"] if e), ""),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -337,7 +347,8 @@ def wine_tasks():
         env = pd.qcut(train["alcohol"], 3, labels=False).to_numpy()
         X = train.drop(columns=["quality", "colour"]).reset_index(drop=True)
         Xt = test.drop(columns=["quality", "colour"]).reset_index(drop=True)
-        yield {"task": f"{train_colour} -> {test_colour}"}, X, train["quality"].to_numpy(), env, [(test_colour, Xt, test["quality"].to_numpy())]
+        tests = [(test_colour, Xt, test["quality"].to_numpy())]
+        yield {"task": f"{train_colour} -> {test_colour}"}, X, train["quality"].to_numpy(), env, tests
 
 
 # --------------------------------------------------------------------------- IAS claims
@@ -389,11 +400,25 @@ def ias_false_inclusion(n_graphs: int = 100, seed: int = 0, n: int = 5000, n_env
 def ias_level_table(n_graphs: int, seed: int) -> pd.DataFrame:
     """:func:`ias_false_inclusion` over the test, the number of environments and the rows per environment."""
     rows = []
-    for test, n_env, n in [("regression", 5, 1000), ("regression", 5, 5000), ("regression", 5, 20000), ("regression", 2, 5000),
-                           ("approximate", 5, 5000), ("approximate", 2, 5000)]:
+    for test, n_env, n in [
+        ("regression", 5, 1000),
+        ("regression", 5, 5000),
+        ("regression", 5, 20000),
+        ("regression", 2, 5000),
+        ("approximate", 5, 5000),
+        ("approximate", 2, 5000),
+    ]:
         r = ias_false_inclusion(n_graphs, seed, n=n, n_env=n_env, test=test)
-        rows.append({"test": test, "environments": n_env, "rows each": n, "runs with a non-ancestor": f"{r['rate']:.0%}",
-                     "non-empty outputs": r["nonempty"], "ICP non-empty": r["icp_nonempty"]})
+        rows.append(
+            {
+                "test": test,
+                "environments": n_env,
+                "rows each": n,
+                "runs with a non-ancestor": f"{r['rate']:.0%}",
+                "non-empty outputs": r["nonempty"],
+                "ICP non-empty": r["icp_nonempty"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -425,10 +450,16 @@ def ias_on_sachs() -> pd.DataFrame:
                 ias = InvariantAncestrySearch().fit(sub[proteins], target, sub.regime.to_numpy())
             if ias.ancestors_ and not icp.parents_:
                 anc = nx.ancestors(truth, target)
-                rows.append({"condition": held, "target": target, "IAS ancestors": ", ".join(sorted(ias.ancestors_)),
-                             "minimal invariant sets": _first_sets(ias.minimal_invariant_sets_),
-                             "empty-set p": f"{ias.empty_set_pvalue_:.2g}",
-                             "ancestors in the 17-edge graph": f"{len(ias.ancestors_ & anc)}/{len(ias.ancestors_)}"})
+                rows.append(
+                    {
+                        "condition": held,
+                        "target": target,
+                        "IAS ancestors": ", ".join(sorted(ias.ancestors_)),
+                        "minimal invariant sets": _first_sets(ias.minimal_invariant_sets_),
+                        "empty-set p": f"{ias.empty_set_pvalue_:.2g}",
+                        "ancestors in the 17-edge graph": f"{len(ias.ancestors_ & anc)}/{len(ias.ancestors_)}",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -465,29 +496,40 @@ def main(argv=None) -> None:
 
     quick = args.quick
     if "strength" in scenarios:
-        res = run("Random linear SCMs, shifts of growing strength",
-                  strength_tasks(3 if quick else 10, 300, args.seed),
-                  "8-node random linear Gaussian SCMs; two mutable non-targets shifted by ~1 in two of three training "
-                  "environments (300 rows each), test environments shift them by 0.5 to 8 (`SCM.do`, `scm.shift`).",
-                  extra=_minimax_extra)
+        res = run(
+            "Random linear SCMs, shifts of growing strength",
+            strength_tasks(3 if quick else 10, 300, args.seed),
+            "8-node random linear Gaussian SCMs; two mutable non-targets shifted by ~1 in two of three training "
+            "environments (300 rows each), test environments shift them by 0.5 to 8 (`SCM.do`, `scm.shift`).",
+            extra=_minimax_extra,
+        )
         by = res.dropna(subset=["mse"]).assign(strength=lambda d: d.test.str.extract(r"shift ([\d.]+)")[0].astype(float))
         pivot = by.groupby(["method", "strength"])["mse"].mean().unstack().reindex(order)
         print(pivot.round(3).to_string(), flush=True)
         sections[-1] = (*sections[-1][:3], res, pivot)
     if "proxy" in scenarios:
-        run("Hidden cause with a proxy: the proxy holds or breaks",
+        run(
+            "Hidden cause with a proxy: the proxy holds or breaks",
             proxy_tasks(2 if quick else 5, 300, args.seed + 1),
             "`u -> y <- x`, `u -> p` (the proxy), `y -> c`; `u` is hidden. Eight training environments (two with the "
             "proxy broken); test environments with larger shifts where the proxy holds, where `do(p)` breaks it, and where the "
-            "child `c` is shifted by 3.", extra=_minimax_extra)
+            "child `c` is shifted by 3.",
+            extra=_minimax_extra,
+        )
     if "sachs" in scenarios:
         targets = ["erk", "akt", "pip3"] if quick else None
-        run("Sachs: leave one condition out", sachs_tasks(targets),
+        run(
+            "Sachs: leave one condition out",
+            sachs_tasks(targets),
             "Every protein in turn (" + ("erk, akt, pip3" if quick else "all 11") + ") predicted from the other ten; "
-            "train on all conditions but one, test on that one; conditions that intervene on the target are dropped.")
+            "train on all conditions but one, test on that one; conditions that intervene on the target are dropped.",
+        )
     if "wine" in scenarios:
-        run("Wine: train on one colour, test on the other", wine_tasks(),
-            "Red -> white and white -> red; the training colour is cut into three environments by the terciles of alcohol.")
+        run(
+            "Wine: train on one colour, test on the other",
+            wine_tasks(),
+            "Red -> white and white -> red; the training colour is cut into three environments by the terciles of alcohol.",
+        )
     ias_text = ""
     if "ias" in scenarios:
         n_graphs = 30 if quick else 100

@@ -17,8 +17,8 @@ Kernels: :mod:`discovery.invariance._kernels` (ICP's batched sweep) and
 that ICP never imports optax).
 """
 
-from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
 from ._ias import InvariantAncestrySearch, ias_level, minimal_sets, regression_pvalues
+from ._icp import ICP, NonlinearICP, approximate_pvalues, candidate_masks, defining_sets, exact_pvalues, summarise_sets
 from ._icpgraph import ICPGraph
 from ._predictors import IRM, AnchorRegression, CausIRL
 

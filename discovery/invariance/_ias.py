@@ -56,7 +56,6 @@ import time
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from scm._exceptions import NotFittedError
 
@@ -382,8 +381,9 @@ class InvariantAncestrySearch(_LinearPredictor, ICPParams):
         k_max = _max_set_size(self.max_set_size, p)
         start = time.perf_counter()
         masks = candidate_masks(p, k_max)
-        stats_ = _batched_statistics(values, yv, codes, len(labels), masks, exact=test == "exact", names=names,
-                                     per_env=test == "regression")
+        stats_ = _batched_statistics(
+            values, yv, codes, len(labels), masks, exact=test == "exact", names=names, per_env=test == "regression"
+        )
         n_env = np.bincount(codes, minlength=len(labels))
         sizes = masks.sum(axis=1).astype(float)
         if test == "regression":
@@ -411,7 +411,12 @@ class InvariantAncestrySearch(_LinearPredictor, ICPParams):
             )
         logger.info(
             "InvariantAncestrySearch(%s): %d candidate sets for target %r in %.3f s; empty-set p-value %.3g; estimate %s",
-            test, len(masks), target, time.perf_counter() - start, self.empty_set_pvalue_, sorted(self.ancestors_),
+            test,
+            len(masks),
+            target,
+            time.perf_counter() - start,
+            self.empty_set_pvalue_,
+            sorted(self.ancestors_),
         )
         return self
 

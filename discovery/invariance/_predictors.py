@@ -486,8 +486,8 @@ class _TrainedLinear(_LinearPredictor, ParamsMixin):
             else f"lower '{weight_name}' (got {weight:g}) or use solver='adam' with a small learning rate"
         )
         raise ConvergenceError(
-            f"{type(self).__name__} diverged: the loss became non-finite or exceeded {DIVERGENCE_FACTOR:g} times its starting value at step "
-            f"{offset + step} of {int(self.anneal_steps) + int(self.n_steps)} ({which}; final loss {loss:.3g}); {hint}"
+            f"{type(self).__name__} diverged: the loss became non-finite or exceeded {DIVERGENCE_FACTOR:g} times its starting "
+            f"value at step {offset + step} of {int(self.anneal_steps) + int(self.n_steps)} ({which}; final loss {loss:.3g}); {hint}"
         )
 
 

@@ -78,8 +78,10 @@ def test_without_penalty_or_environment_causirl_is_least_squares(shifted_child):
     X, y, env = shifted_child
     design = np.column_stack([np.ones(len(y)), X.to_numpy()])
     ols = np.linalg.lstsq(design, y, rcond=None)[0]
-    for model in (CausIRL(penalty_weight=0.0, solver="lbfgs", n_steps=200).fit(X, y, environment=env),
-                  CausIRL(penalty_weight=50.0, solver="lbfgs", n_steps=200).fit(X, y)):
+    for model in (
+        CausIRL(penalty_weight=0.0, solver="lbfgs", n_steps=200).fit(X, y, environment=env),
+        CausIRL(penalty_weight=50.0, solver="lbfgs", n_steps=200).fit(X, y),
+    ):
         np.testing.assert_allclose(model.coef_, ols[1:], atol=1e-6)  # equal environment sizes: equal weights
         assert model.intercept_ == pytest.approx(ols[0], abs=1e-6)
 
@@ -112,8 +114,13 @@ def test_causirl_is_deterministic_and_does_not_recompile(shifted_child):
 @pytest.mark.slow
 def test_causirl_bad_inputs(shifted_child):
     X, y, env = shifted_child
-    bad = [({"penalty": "wasserstein"}, "'penalty'"), ({"penalty_weight": -1.0}, "'penalty_weight'"),
-           ({"n_splits": 0}, "'n_splits'"), ({"penalty_rows": 2}, "'penalty_rows'"), ({"solver": "sgd"}, "'solver'")]
+    bad = [
+        ({"penalty": "wasserstein"}, "'penalty'"),
+        ({"penalty_weight": -1.0}, "'penalty_weight'"),
+        ({"n_splits": 0}, "'n_splits'"),
+        ({"penalty_rows": 2}, "'penalty_rows'"),
+        ({"solver": "sgd"}, "'solver'"),
+    ]
     for params, msg in bad:
         with pytest.raises(ParameterError, match=msg):
             CausIRL(**params).fit(X, y, environment=env)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import warnings
 
 import networkx as nx
@@ -75,8 +74,10 @@ def test_minimal_sets_by_brute_force():
     for _ in range(30):
         accepted = rng.random(len(masks)) < 0.3
         got = minimal_sets(masks, accepted)
-        want = [acc and not any(accepted[j] and (masks[j] <= masks[i]).all() and masks[j].sum() < masks[i].sum()
-                                for j in range(len(masks))) for i, acc in enumerate(accepted)]
+        want = [
+            acc and not any(accepted[j] and (masks[j] <= masks[i]).all() and masks[j].sum() < masks[i].sum() for j in range(len(masks)))
+            for i, acc in enumerate(accepted)
+        ]
         np.testing.assert_array_equal(got, want)
     # masks in any order give the same answer, row by row
     order = rng.permutation(len(masks))
