@@ -11,7 +11,7 @@ kernels (``docs/architecture.md``):
 - :mod:`discovery.citest`: conditional-independence tests;
 - :mod:`discovery.constraint`: PC and CD-NOD;
 - :mod:`discovery.differentiable`: DP-DAG, VI-DP-DAG and NOTEARS;
-- :mod:`discovery.invariance`: ICP, nonlinear ICP, IAS, anchor regression, IRM, CausIRL;
+- :mod:`discovery.invariance`: ICP, nonlinear ICP, IAS, anchor regression, IRM, CausIRL, minimax transfer, EACS;
 - :mod:`discovery.timeseries`: PCMCI and PCMCI+;
 - :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
 - :mod:`discovery.evaluation`: the comparison harness, plots and the report; checks of a graph
@@ -50,6 +50,8 @@ _EXPORTS = {
     "AnchorRegression": ".invariance",
     "IRM": ".invariance",
     "CausIRL": ".invariance",
+    "MinimaxTransfer": ".invariance",
+    "AdaptiveCovariateSelection": ".invariance",
     "ICPGraph": ".invariance",
     "InvariantAncestrySearch": ".invariance",
     # time series
