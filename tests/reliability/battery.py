@@ -1570,6 +1570,9 @@ EXCLUDED: dict[str, str] = {
     "discovery.differentiable.make_val_elbo": "a factory of a jitted program (no data)",
     "discovery.differentiable.train_early_stopping": "the training loop over prepare_data's arrays; reached through VIDPDAG",
     "discovery.differentiable.finalise_posterior": "post-processes trained parameters; reached through VIDPDAG",
+    # KCI's kernel building blocks, re-exported for CausIRL's MMD: JAX arrays in, arrays out, inside jitted code
+    "discovery.citest.gaussian_gram": "a pure JAX kernel (array and width in, matrix out); reached through KCI and CausIRL",
+    "discovery.citest.median_theta": "a pure JAX kernel (array and row indices in, a width out); reached through KCI and CausIRL",
     # ICP's array phases: arrays of sums of squares from ICP's own sweep
     "discovery.invariance.candidate_masks": "a sizes-to-masks helper of ICP (two integers in)",
     "discovery.invariance.approximate_pvalues": "ICP's p-values from its own arrays of sums; reached through ICP",
