@@ -517,7 +517,8 @@ def ias_on_sachs() -> pd.DataFrame:
 # --------------------------------------------------------------------------- main
 def _minimax_extra(name, task):
     if name == "minimax transfer" and "graph" in task:
-        g = task["graph"].copy()
+        # y is passed as an array (named "y"): the graph's target node gets that name
+        g = nx.relabel_nodes(task["graph"], {task["target"]: "y"})
         return {"graph": g, "mutable": list(task["mutable"])}
     return {}
 
