@@ -564,7 +564,7 @@ def main(argv=None) -> None:
         print(pivot.round(3).to_string(), flush=True)
         sections[-1] = (*sections[-1][:3], res, pivot)
     if "proxy" in scenarios:
-        run(
+        res = run(
             "Hidden cause with a proxy: the proxy holds or breaks",
             proxy_tasks(2 if quick else 5, 300, args.seed + 1),
             "`u -> y <- x`, `u -> p` (the proxy), `y -> c`; `u` is hidden. Eight training environments (two with the "
@@ -572,6 +572,10 @@ def main(argv=None) -> None:
             "child `c` is shifted by 3.",
             extra=_minimax_extra,
         )
+        kinds = res.dropna(subset=["mse"]).assign(kind=lambda d: d.test.str.rsplit(" #", n=1).str[0])
+        pivot = kinds.groupby(["method", "kind"])["mse"].mean().unstack().reindex(order)
+        print(pivot.round(3).to_string(), flush=True)
+        sections[-1] = (*sections[-1][:3], res, pivot)
     if "minimax" in scenarios:
         run(
             "The whole stable set is not minimax-optimal",
@@ -642,8 +646,10 @@ def write_docs(path, heading, sections, ias_text, info, loads, elapsed) -> None:
         if len(section) > 4:
             pivot = section[4]
             pv = pivot.copy()
-            pv.columns = [f"shift {c:g}" for c in pv.columns]
-            parts.append("Mean MSE by the size of the test shift:\n\n" + markdown_table(pv.reset_index()) + "\n")
+            numeric = all(isinstance(c, float) for c in pv.columns)
+            pv.columns = [f"shift {c:g}" if numeric else str(c) for c in pv.columns]
+            what = "the size of the test shift" if numeric else "the kind of test environment"
+            parts.append(f"Mean MSE by {what}:\n\n" + markdown_table(pv.reset_index()) + "\n")
     if ias_text:
         parts.append("### Invariant ancestry search: level and Sachs\n\n" + ias_text + "\n")
     replace_markdown_section(path, heading, "\n".join(parts), new_file="# Prediction under shift\n")
