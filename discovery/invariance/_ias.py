@@ -28,9 +28,9 @@ The finite-sample procedure of the paper, as implemented here:
 
 If the invariance tests have asymptotic level and power, the output is a subset of the
 ancestors of ``y`` with asymptotic probability at least ``1 - alpha`` (the paper's
-Theorem 5.2 with this correction). The guarantee is asymptotic: a set that is not invariant
-but whose test lacks power at the corrected level is accepted, and may bring non-ancestors
-in; ``benchmarks/bench_shift.py`` measures how often this happens (``docs/shift.md``).
+guarantee, with this correction). In finite samples a set that is not invariant but whose
+test lacks power at the corrected level is accepted, and may bring non-ancestors in;
+``benchmarks/bench_shift.py`` measures how often (``docs/shift.md``).
 
 Examples
 --------
