@@ -12,7 +12,7 @@ kernels (``docs/architecture.md``):
 - :mod:`discovery.constraint`: PC and CD-NOD;
 - :mod:`discovery.differentiable`: DP-DAG, VI-DP-DAG and NOTEARS;
 - :mod:`discovery.exchangeable`: Causal de Finetti (grouped data);
-- :mod:`discovery.invariance`: ICP, nonlinear ICP, anchor regression, IRM, minimax transfer, EACS;
+- :mod:`discovery.invariance`: ICP, nonlinear ICP, IAS, anchor regression, IRM, CausIRL, minimax transfer, EACS;
 - :mod:`discovery.timeseries`: PCMCI and PCMCI+;
 - :mod:`discovery.metrics`: SHD, SID, precision / recall, AP;
 - :mod:`discovery.evaluation`: the comparison harness, plots and the report; checks of a graph
@@ -52,9 +52,11 @@ _EXPORTS = {
     "NonlinearICP": ".invariance",
     "AnchorRegression": ".invariance",
     "IRM": ".invariance",
+    "CausIRL": ".invariance",
     "MinimaxTransfer": ".invariance",
     "AdaptiveCovariateSelection": ".invariance",
     "ICPGraph": ".invariance",
+    "InvariantAncestrySearch": ".invariance",
     # time series
     "PCMCI": ".timeseries",
     "PCMCIPlus": ".timeseries",

@@ -13,6 +13,8 @@ on a few variables runs without importing JAX.
 - :class:`DSeparation`: the oracle, d-separation in a known DAG;
 - :func:`make_ci_test`, :data:`CI_TESTS`: a test by name;
 - :func:`resolve_ci_test`: the test an estimator's ``ci_test`` / ``ci_test_kwargs`` ask for;
+- :func:`gaussian_gram`, :func:`median_theta`: KCI's Gaussian kernel and its median-heuristic
+  width (JAX), shared with the kernel penalties of other families (CausIRL's MMD);
 - :class:`LockStep`: many searches run side by side, one thread each, their Fisher-z kernel
   calls pooled into one (what :func:`discovery.bootstrap` does with resamples);
 
@@ -29,4 +31,16 @@ from ._resolve import resolve_ci_test
 
 __all__ = [
     "CITest", "FisherZ", "KCI", "ChiSquare", "GSquare", "DSeparation", "make_ci_test", "CI_TESTS", "resolve_ci_test", "LockStep",
+    "gaussian_gram", "median_theta",
 ]
+
+#: names of the JAX kernel module re-exported lazily: importing the tests does not import JAX
+_LAZY_KERNELS = ("gaussian_gram", "median_theta")
+
+
+def __getattr__(name: str):
+    if name in _LAZY_KERNELS:
+        from . import _kernels
+
+        return getattr(_kernels, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

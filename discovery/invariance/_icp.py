@@ -655,7 +655,8 @@ class ICP(ICPParams, _InvariantPrediction):
         return pd.Series(self._coef[self._set_row[key]], index=list(self.feature_names_in_) + ["intercept"], name="coefficient")
 
 
-def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: int, masks: np.ndarray, *, exact: bool, names) -> dict:
+def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: int, masks: np.ndarray, *, exact: bool, names,
+                        per_env: bool = False) -> dict:
     """Run :func:`discovery.invariance._kernels.subset_statistics` over ``masks`` in chunks.
 
     Returns numpy arrays; ``beta`` is mapped back to the original (uncentred)
@@ -689,7 +690,7 @@ def _batched_statistics(X: np.ndarray, y: np.ndarray, codes: np.ndarray, n_env: 
             pad = chunk - block.shape[0]
             if pad:
                 block = np.concatenate([block, np.zeros((pad, block.shape[1]), dtype=bool)])
-            out = _icp_kernels.subset_statistics(g, jax.device_put(block.astype(np.float64)), exact=exact)
+            out = _icp_kernels.subset_statistics(g, jax.device_put(block.astype(np.float64)), exact=exact, per_env=per_env)
             for k, v in out.items():
                 pieces.setdefault(k, []).append(np.asarray(v)[: chunk - pad])
     result = {k: np.concatenate(v, axis=0) for k, v in pieces.items()}

@@ -92,8 +92,8 @@ def masked_sweep(grams: Array, pivots: Array) -> Array:
     return jax.lax.fori_loop(0, pivots.shape[-1], body, grams)
 
 
-@partial(jit, static_argnames=("exact",))
-def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dict[str, Array]:
+@partial(jit, static_argnames=("exact", "per_env"))
+def subset_statistics(grams: Array, masks: Array, *, exact: bool = False, per_env: bool = False) -> dict[str, Array]:
     """Pooled OLS and per-environment residual statistics of a batch of candidate sets.
 
     Parameters
@@ -105,6 +105,8 @@ def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dic
         0/1 masks of the candidate sets.
     exact : bool
         Also compute the Chow-test quantities of every environment.
+    per_env : bool
+        Also compute the residual sum of squares of each environment's own OLS fit.
 
     Returns
     -------
@@ -115,7 +117,9 @@ def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dic
         ``inv_diag (B, p + 1)``: the diagonal of the inverse normal matrix of the
         set (zero outside it). With ``exact``: ``chow_num (B, E)``, the
         generalised sum of squares of environment ``k``'s prediction errors, and
-        ``chow_rss (B, E)``, the residual sum of squares of the fit without ``k``.
+        ``chow_rss (B, E)``, the residual sum of squares of the fit without ``k``. With
+        ``per_env``: ``env_rss (B, E)``, the residual sum of squares of the OLS fit (with
+        intercept) on environment ``e`` alone, from the sweep of ``C_e``.
     """
     dtype = grams.dtype
     n_env, q, _ = grams.shape
@@ -148,4 +152,10 @@ def subset_statistics(grams: Array, masks: Array, *, exact: bool = False) -> dic
         quad = jnp.sum(u[:, :, :, None] * a_inv[:, None, :, :] * u[:, :, None, :], axis=(-2, -1))
         out["chow_num"] = rr - quad
         out["chow_rss"] = swept_o[:, :, k, k]
+    if per_env:
+        swept_e = masked_sweep(
+            jnp.broadcast_to(grams[None], (batch, n_env, q, q)),
+            jnp.broadcast_to(m1[:, None, :], (batch, n_env, k)),
+        )
+        out["env_rss"] = swept_e[:, :, k, k]
     return out

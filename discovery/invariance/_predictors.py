@@ -49,7 +49,7 @@ from .._base import Boolean, Interval, Options, ParamsMixin, Satisfies, columns_
 from .._utils import standardize
 from ._icp import _check_representable, _plain, split_inputs
 
-__all__ = ["AnchorRegression", "IRM"]
+__all__ = ["AnchorRegression", "IRM", "CausIRL"]
 
 logger = logging.getLogger(__name__)
 
@@ -412,8 +412,87 @@ class AnchorRegression(_LinearPredictor, ParamsMixin):
         return self
 
 
+# =========================================================================== trained linear models
+class _TrainedLinear(_LinearPredictor, ParamsMixin):
+    """``fit`` of the linear models trained by :mod:`discovery.invariance._irm_kernels` (IRM, CausIRL).
+
+    Subclasses implement ``_train(xs, ys, codes, n_env)``, which runs the jitted trainer on the
+    z-scores (inside ``jax.enable_x64``) and returns its parameters, final loss and first bad steps,
+    and name the parameter of the penalty's weight in ``_weight_param``.
+    """
+
+    _weight_param = "penalty"
+
+    def _fit_trained(self, X, y, environment):
+        import jax
+
+        owner = type(self).__name__
+        self._validate_params()
+        _two_dimensional(X, owner)
+        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner=owner, min_rows_extra=0,
+                                                        min_environments=1 if environment is None else 2)
+        values = frame.to_numpy(dtype=float)
+        names = list(map(str, frame.columns))
+        n, p = values.shape
+        need = p + 1 + int(bool(self.fit_intercept))
+        if n < need:
+            text = (
+                f"{owner}: {n} rows for {p} predictors{' and an intercept' if self.fit_intercept else ''}: at least {need} "
+                "are needed for one residual degree of freedom; with fewer the fit interpolates the data"
+            )
+            if self.l2 == 0:
+                raise DataError(text + " (or set a ridge penalty l2 > 0)")
+            warnings.warn(text + f"; the coefficients rest on the ridge penalty l2={self.l2}", UserWarning, stacklevel=3)
+        # z-scores with moments that cannot overflow (a column near 1e300 would get a std of inf and a zero coefficient)
+        xs, x_mean, x_std = standardize(values, names, owner=owner)
+        ys, y_mean, y_std = standardize(yv[:, None], [target], owner=owner)
+        ys, y_mean, y_std = ys[:, 0], float(y_mean[0]), float(y_std[0])
+        with jax.enable_x64(True):
+            params, loss, first_bad = self._train(xs, ys, codes, len(labels))
+            beta = np.asarray(params["beta"])
+            b = float(params["b"])
+            loss = float(loss)
+            first_bad = np.asarray(first_bad)
+        self._check_divergence(first_bad, loss, beta, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = beta * (y_std / x_std)
+            intercept = y_mean + y_std * b - x_mean @ coef
+        _check_representable(np.append(coef, intercept), names + ["intercept"], owner=owner)
+        self.coef_ = coef
+        self.intercept_ = float(intercept)
+        self.loss_ = loss
+        self.environments_ = list(labels)
+        self.n_features_in_ = values.shape[1]
+        self.feature_names_in_ = np.asarray(list(map(str, frame.columns)), dtype=object)
+        logger.info("%s: %d steps, final loss %.4g", owner, self.n_steps, loss)
+        return self
+
+    def _check_divergence(self, first_bad: np.ndarray, loss: float, beta: np.ndarray, b: float) -> None:
+        """Raise ConvergenceError naming the first step whose loss was non-finite or exploded."""
+        from ._irm_kernels import DIVERGENCE_FACTOR
+
+        finite = np.isfinite(loss) and np.all(np.isfinite(beta)) and np.isfinite(b)
+        if finite and np.all(first_bad < 0):
+            return
+        phase = 0 if first_bad[0] >= 0 else 1
+        step = int(first_bad[phase]) if first_bad[phase] >= 0 else int(self.n_steps)
+        offset = 0 if phase == 0 else int(self.anneal_steps)
+        weight_name = self._weight_param
+        weight = float(getattr(self, weight_name))
+        which = "the annealing phase, penalty weight 1" if phase == 0 else f"the penalty phase, weight {weight:g}"
+        hint = (
+            f"lower 'learning_rate' (got {self.learning_rate:g}) or use solver='lbfgs'"
+            if self.solver == "adam"
+            else f"lower '{weight_name}' (got {weight:g}) or use solver='adam' with a small learning rate"
+        )
+        raise ConvergenceError(
+            f"{type(self).__name__} diverged: the loss became non-finite or exceeded {DIVERGENCE_FACTOR:g} times its starting "
+            f"value at step {offset + step} of {int(self.anneal_steps) + int(self.n_steps)} ({which}; final loss {loss:.3g}); {hint}"
+        )
+
+
 # =========================================================================== IRM
-class IRM(_LinearPredictor, ParamsMixin):
+class IRM(_TrainedLinear):
     """Invariant risk minimisation for a linear model (IRMv1; Arjovsky et al., 2019).
 
     The model ``f(x) = x @ beta + b`` minimises
@@ -546,84 +625,254 @@ class IRM(_LinearPredictor, ParamsMixin):
             The loss became non-finite or exceeded 1000 times its starting value; the
             message names the step and suggests a smaller ``learning_rate``.
         """
+        return self._fit_trained(X, y, environment)
+
+    def _train(self, xs: np.ndarray, ys: np.ndarray, codes: np.ndarray, n_env: int):
         import jax
         import jax.numpy as jnp
 
         from . import _irm_kernels
 
-        self._validate_params()
-        solver = self.solver
-        _two_dimensional(X, "IRM")
-        frame, target, yv, codes, labels = split_inputs(X, y, environment, owner="IRM", min_rows_extra=0,
-                                                        min_environments=1 if environment is None else 2)
-        values = frame.to_numpy(dtype=float)
-        names = list(map(str, frame.columns))
-        n, p = values.shape
-        need = p + 1 + int(bool(self.fit_intercept))
-        if n < need:
-            text = (
-                f"IRM: {n} rows for {p} predictors{' and an intercept' if self.fit_intercept else ''}: at least {need} are "
-                "needed for one residual degree of freedom; with fewer the fit interpolates the data"
-            )
-            if self.l2 == 0:
-                raise DataError(text + " (or set a ridge penalty l2 > 0)")
-            warnings.warn(text + f"; the coefficients rest on the ridge penalty l2={self.l2}", UserWarning, stacklevel=2)
-        # z-scores with moments that cannot overflow (a column near 1e300 would get a std of inf and a zero coefficient)
-        xs, x_mean, x_std = standardize(values, names, owner="IRM")
-        ys, y_mean, y_std = standardize(yv[:, None], [target], owner="IRM")
-        ys, y_mean, y_std = ys[:, 0], float(y_mean[0]), float(y_std[0])
-        n_env = len(labels)
-        with jax.enable_x64(True):
-            key = jax.random.key(int(self.random_state))
-            params, loss, first_bad = _irm_kernels.irm_train(
-                jnp.asarray(xs),
-                jnp.asarray(ys),
-                jnp.asarray(codes),
-                key,
-                jnp.asarray(float(self.penalty)),
-                jnp.asarray(float(self.learning_rate)),
-                jnp.asarray(float(self.l2)),
-                jnp.asarray(int(self.n_steps)),
-                jnp.asarray(int(self.anneal_steps)),
-                n_env=n_env,
-                fit_intercept=bool(self.fit_intercept),
-                solver=solver,
-            )
-            beta = np.asarray(params["beta"])
-            b = float(params["b"])
-            loss = float(loss)
-            first_bad = np.asarray(first_bad)
-        self._check_divergence(first_bad, loss, beta, b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            coef = beta * (y_std / x_std)
-            intercept = y_mean + y_std * b - x_mean @ coef
-        _check_representable(np.append(coef, intercept), names + ["intercept"], owner="IRM")
-        self.coef_ = coef
-        self.intercept_ = float(intercept)
-        self.loss_ = loss
-        self.environments_ = list(labels)
-        self.n_features_in_ = values.shape[1]
-        self.feature_names_in_ = np.asarray(list(map(str, frame.columns)), dtype=object)
-        logger.info("IRM: %d steps, final loss %.4g", self.n_steps, loss)
-        return self
-
-    def _check_divergence(self, first_bad: np.ndarray, loss: float, beta: np.ndarray, b: float) -> None:
-        """Raise ConvergenceError naming the first step whose loss was non-finite or exploded."""
-        from ._irm_kernels import DIVERGENCE_FACTOR
-
-        finite = np.isfinite(loss) and np.all(np.isfinite(beta)) and np.isfinite(b)
-        if finite and np.all(first_bad < 0):
-            return
-        phase = 0 if first_bad[0] >= 0 else 1
-        step = int(first_bad[phase]) if first_bad[phase] >= 0 else int(self.n_steps)
-        offset = 0 if phase == 0 else int(self.anneal_steps)
-        which = "the annealing phase, penalty weight 1" if phase == 0 else f"the penalty phase, weight {self.penalty:g}"
-        hint = (
-            f"lower 'learning_rate' (got {self.learning_rate:g}) or use solver='lbfgs'"
-            if self.solver == "adam"
-            else f"lower 'penalty' (got {self.penalty:g}) or use solver='adam' with a small learning rate"
+        return _irm_kernels.irm_train(
+            jnp.asarray(xs),
+            jnp.asarray(ys),
+            jnp.asarray(codes),
+            jax.random.key(int(self.random_state)),
+            jnp.asarray(float(self.penalty)),
+            jnp.asarray(float(self.learning_rate)),
+            jnp.asarray(float(self.l2)),
+            jnp.asarray(int(self.n_steps)),
+            jnp.asarray(int(self.anneal_steps)),
+            n_env=n_env,
+            fit_intercept=bool(self.fit_intercept),
+            solver=self.solver,
         )
-        raise ConvergenceError(
-            f"IRM diverged: the loss became non-finite or exceeded {DIVERGENCE_FACTOR:g} times its starting value at step "
-            f"{offset + step} of {int(self.anneal_steps) + int(self.n_steps)} ({which}; final loss {loss:.3g}); {hint}"
+
+
+# =========================================================================== CausIRL
+def matching_splits(codes: np.ndarray, n_env: int, n_splits: int, n_rows: int, random_state: int):
+    """The penalty rows and the random splits of CausIRL (one draw per fit).
+
+    ``n_rows`` rows are drawn without replacement; for each split, each environment's drawn rows
+    are shuffled and cut at a uniformly drawn point, the first parts pooled into one mixture and
+    the second parts into the other (as the reference implementation does with each minibatch).
+    A split whose mixtures hold fewer than two rows each is drawn again. With one environment
+    both mixtures are all the rows (the distance is zero).
+
+    Returns
+    -------
+    rows : ndarray of int, shape (m,)
+    first, second : ndarray of shape (n_splits, m)
+        Weights of the two mixtures, each row summing to 1.
+    """
+    rng = np.random.default_rng(random_state)
+    n = len(codes)
+    rows = np.sort(rng.choice(n, size=min(n, n_rows), replace=False))
+    sub = codes[rows]
+    m = len(rows)
+    if n_env == 1:
+        same = np.full((n_splits, m), 1.0 / m)
+        return rows, same, same.copy()
+    member = np.zeros((n_splits, m), dtype=bool)
+    for s in range(n_splits):
+        while True:
+            for e in range(n_env):
+                idx = rng.permutation(np.flatnonzero(sub == e))
+                member[s, idx] = False
+                member[s, idx[: rng.integers(0, len(idx) + 1)]] = True
+            if 2 <= member[s].sum() <= m - 2:
+                break
+    first = member / member.sum(axis=1, keepdims=True)
+    second = ~member / (~member).sum(axis=1, keepdims=True)
+    return rows, first, second
+
+
+class CausIRL(_TrainedLinear):
+    """Invariant causal mechanisms through distribution matching (CausIRL; Chevalley et al., 2022).
+
+    A linear model ``f(x) = x @ beta + b`` trained to minimise
+
+        ``mean_e R_e(f) + penalty_weight * D(x @ beta | mixture 1, x @ beta | mixture 2)``
+
+    with ``R_e`` the mean squared error in environment ``e``. Where the usual
+    distribution-matching methods match the representation across every pair of environments,
+    CausIRL matches it between two random *mixtures* of the environments: each environment's
+    rows are cut at a random point and the parts pooled, so that the representation's
+    distribution must not depend on how the environments are weighted -- what an intervention
+    on the environment variable changes, in the paper's causal model. In this linear model the
+    representation is the model's output ``x @ beta`` (a one-dimensional feature layer). ``D``
+    is the squared maximum mean discrepancy with a Gaussian kernel (``penalty="mmd"``; the
+    kernel and the median heuristic of its width are KCI's) or CORAL (``penalty="coral"``: the squared
+    differences of the means and variances). Trained full-batch with optax by IRM's trainer.
+
+    Parameters
+    ----------
+    penalty : {"mmd", "coral"}, default "mmd"
+        The distance between the two mixtures.
+    penalty_weight : float, default 1.0
+        Its weight after the ``anneal_steps`` steps (the reference implementation's
+        ``mmd_gamma``), ``>= 0``; ``0`` gives pooled least squares (with equal weights per
+        environment).
+    anneal_steps : int, default 0
+        Steps with weight 1 before ``penalty_weight`` applies (fresh optimiser state between).
+    n_steps : int, default 1000
+        Optimiser steps with the full weight.
+    solver : {"adam", "lbfgs"}, default "adam"
+    learning_rate : float, default 0.05
+        Adam's step size (unused by L-BFGS).
+    l2 : float, default 0.0
+        Ridge penalty on ``beta`` (standardised scale).
+    n_splits : int, default 8
+        Random splits into two mixtures, drawn once per fit; the penalty is their mean.
+    penalty_rows : int, default 512
+        The penalty is computed on at most this many rows (drawn once per fit): the MMD costs
+        ``n_splits * penalty_rows^2`` per step.
+    fit_intercept : bool, default True
+    random_state : int, default 0
+        Seed of the initial coefficients, the penalty rows and the splits.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    loss_ : float
+        The final objective (standardised scale).
+    environments_ : list
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    The reference implementation (DomainBed's ``CausIRL_MMD``, ``CausIRL_CORAL``) draws a new
+    split of every minibatch at each stochastic gradient step; here the objective is the
+    average over ``n_splits`` splits drawn once, a deterministic Monte-Carlo estimate of the
+    same expected penalty, so that the full-batch solvers (L-BFGS's line search too) see one
+    objective. Its MMD sums Gaussian kernels of seven fixed widths; this uses one, the median
+    heuristic of the (z-scored) target, on whose scale the outputs are: a width that does not
+    follow the outputs keeps the penalty smooth and lets it see the size of ``beta`` (with the
+    median heuristic of the current outputs the penalty is blind to it, and large weights
+    ended at sign-flipped coefficients). A large ``penalty_weight`` therefore also shrinks the
+    outputs towards their mean, where any shift of the inputs remains. ``X`` and ``y``
+    are z-scored before training and the coefficients mapped back, as for :class:`IRM`.
+    Without ``environment`` all rows are one environment: both mixtures are the whole data
+    and the model is least squares.
+
+    References
+    ----------
+    M. Chevalley, C. Bunne, A. Krause and S. Bauer. Invariant causal mechanisms through
+    distribution matching. arXiv:2206.11646, 2022.
+
+    Examples
+    --------
+    ``x2`` predicts ``y`` well in the training environments, but its distribution moves with the
+    environment; matching the output's distribution moves weight from ``x2`` to ``x1`` (the
+    invariant model is ``[1, 0]``):
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> env = np.repeat([0, 1], 1000)
+    >>> x1 = rng.normal(size=2000)
+    >>> y = x1 + rng.normal(size=2000)
+    >>> x2 = y + 0.5 * rng.normal(size=2000) + 2.0 * env          # a child of y, shifted
+    >>> X = pd.DataFrame({"x1": x1, "x2": x2})
+    >>> CausIRL(penalty_weight=0.0, n_steps=300).fit(X, y, environment=env).coef_.round(2).tolist()  # least squares
+    [0.54, 0.45]
+    >>> CausIRL(penalty="mmd", penalty_weight=10.0, n_steps=300).fit(X, y, environment=env).coef_.round(2).tolist()
+    [0.75, 0.25]
+    """
+
+    _weight_param = "penalty_weight"
+
+    _parameter_constraints = {
+        "penalty": Options(("mmd", "coral")),
+        "penalty_weight": Interval(Real, 0, None, closed="left"),
+        "anneal_steps": Interval(Integral, 0, None, closed="left"),
+        "n_steps": Interval(Integral, 1, None, closed="left"),
+        "solver": Options(("lbfgs", "adam")),
+        "learning_rate": Interval(Real, 0, None),
+        "l2": Interval(Real, 0, None, closed="left"),
+        "n_splits": Interval(Integral, 1, None, closed="left"),
+        "penalty_rows": Interval(Integral, 4, None, closed="left"),
+        "fit_intercept": Boolean(),
+        "random_state": Interval(Integral, 0, None, closed="left"),
+    }
+
+    def __init__(
+        self,
+        *,
+        penalty: str = "mmd",
+        penalty_weight: float = 1.0,
+        anneal_steps: int = 0,
+        n_steps: int = 1000,
+        solver: str = "adam",
+        learning_rate: float = 0.05,
+        l2: float = 0.0,
+        n_splits: int = 8,
+        penalty_rows: int = 512,
+        fit_intercept: bool = True,
+        random_state: int = 0,
+    ):
+        self.penalty = penalty
+        self.penalty_weight = penalty_weight
+        self.anneal_steps = anneal_steps
+        self.n_steps = n_steps
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.n_splits = n_splits
+        self.penalty_rows = penalty_rows
+        self.fit_intercept = fit_intercept
+        self.random_state = random_state
+
+    def fit(self, X, y, *, environment=None) -> CausIRL:
+        """Train the distribution-matching linear model.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array of shape (n_samples, n_features)
+        y : str or array-like of shape (n_samples,)
+            A column name of ``X`` or the target values.
+        environment : str or array-like of shape (n_samples,), optional
+            A column name of ``X`` or the environment label of every row (keyword only).
+            Without it all rows are one environment and the model is (ridge) least squares.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ParameterError, DataError, UnknownNodeError
+            Bad parameters or inputs, as :meth:`IRM.fit`: a single environment label passed
+            explicitly, fewer than ``p + 2`` rows with ``l2 = 0``, an unknown column.
+        ConvergenceError
+            The loss became non-finite or exploded; the message names the step.
+        """
+        return self._fit_trained(X, y, environment)
+
+    def _train(self, xs: np.ndarray, ys: np.ndarray, codes: np.ndarray, n_env: int):
+        import jax
+        import jax.numpy as jnp
+
+        from . import _irm_kernels
+
+        rows, first, second = matching_splits(codes, n_env, int(self.n_splits), int(self.penalty_rows), int(self.random_state))
+        return _irm_kernels.causirl_train(
+            jnp.asarray(xs),
+            jnp.asarray(ys),
+            jnp.asarray(codes),
+            jax.random.key(int(self.random_state)),
+            jnp.asarray(rows),
+            jnp.asarray(first),
+            jnp.asarray(second),
+            jnp.asarray(float(self.penalty_weight)),
+            jnp.asarray(float(self.learning_rate)),
+            jnp.asarray(float(self.l2)),
+            jnp.asarray(int(self.n_steps)),
+            jnp.asarray(int(self.anneal_steps)),
+            n_env=n_env,
+            fit_intercept=bool(self.fit_intercept),
+            solver=self.solver,
+            kind=self.penalty,
         )
+

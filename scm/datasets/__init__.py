@@ -4,6 +4,8 @@
   (853 cells) or all nine experimental conditions (7466 cells, ``regime`` column);
   :func:`sachs_graph`: the published consensus graphs, which disagree.
 - :func:`load_syntren`: the ten SynTReN gene-expression datasets of GraN-DAG.
+- :func:`load_wine`: the wine-quality data (Cortez et al. 2009), red and white wines as two
+  environments (``colour`` column).
 - :func:`load_bnlearn` / :func:`bnlearn_dataset`: networks of the bnlearn repository
   (13 discrete, 4 linear-Gaussian) as sampleable :class:`scm.SCM` objects;
   :func:`read_bif` reads any BIF file.
@@ -23,11 +25,13 @@ SCM(nodes=37, edges=46)
 from ._loaders import (
     SACHS_GRAPH_SOURCES,
     SACHS_PROTEINS,
+    WINE_MEASUREMENTS,
     bnlearn_dataset,
     list_bnlearn,
     load_bnlearn,
     load_sachs,
     load_syntren,
+    load_wine,
     read_bif,
     sachs_graph,
 )
@@ -38,6 +42,8 @@ __all__ = [
     "SACHS_PROTEINS",
     "SACHS_GRAPH_SOURCES",
     "load_syntren",
+    "load_wine",
+    "WINE_MEASUREMENTS",
     "list_bnlearn",
     "load_bnlearn",
     "bnlearn_dataset",

@@ -42,6 +42,9 @@ GOLDEN = {
     "sachs/sachs_ground_truth_graphs_by_source.json": ("raw", "cb60a625fd2d361775b6d1e065408cf0ef7f7f73f2b782aa7a898b5c026435aa"),
     "sachs_grandag/DAG1.npy": ("raw", "e9a978c0c6caf3c3524405c4aac62a9bf8e7d29e1c9e6b8b8d4d015ad5cf8fc6"),
     "sachs_grandag/sachs-header.npy": ("raw", "07cf80358c21f26549c9c37e1687e692150ee18df56f44241d5ec57f2f230fae"),
+    "wine/winequality-red.continuous.txt.gz": ("gunzip", "3b4dc8fcf0ff171f3112a5f2c8532c811e624410ec8f2224ba4378cb2638557c"),
+    "wine/winequality-white.continuous.txt.gz": ("gunzip", "e7eafbd4e008c9ffc9732b926dda82bbc13b6f080a9e187444bbff956afa289e"),
+    "wine/wine.quality.knowledge.txt": ("raw", "c9dfa01d6e9b583cb2a804edc0c21e30e9175a622b492f9ac2788a928c94f290"),
     "syntren/grandag_syntren_p20.zip": ("raw", "ff866971370d6b6eb9648845d69eb81ec5ad9d3640cb33794f876552dc29fe51"),
     "bif/asia.bif.gz": ("raw", "7d5e7b8549834824c1b05f367eb7860fa3fca3adaf3649f0c7be6035af197197"),
     "bif/cancer.bif.gz": ("raw", "dcfafbaadabcd1b8c9ec531e16721a19fc06829e980a3967d6345496ea081818"),
@@ -447,3 +450,22 @@ def test_parameter_errors_are_value_errors():
     with pytest.raises(ValueError):
         load_bnlearn("unknown")
     assert re.search("cd3_cd28", load_sachs.__doc__)
+
+
+# ------------------------------------------------------------------------- wine
+def test_wine_environments_columns_and_knowledge():
+    from scm.datasets import WINE_MEASUREMENTS, load_wine
+
+    ds = load_wine()
+    data = ds.data
+    assert list(data.columns) == [*WINE_MEASUREMENTS, "quality", "colour"]
+    assert ds.metadata["rows"] == {"red": 1599, "white": 4898} and ds.environment == "colour" and ds.graph is None
+    assert data.iloc[0, :12].tolist() == [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4, 5.0]  # first red row
+    assert data.iloc[-1, :12].tolist() == [6.0, 0.21, 0.38, 0.8, 0.02, 22.0, 98.0, 0.9894, 3.26, 0.32, 11.8, 6.0]  # last white
+    assert not data.isna().any().any() and data["quality"].between(3, 9).all()
+    knowledge = ds.metadata["knowledge"]
+    assert knowledge["tiers"] == (tuple(sorted(WINE_MEASUREMENTS, key=str.lower)), ("quality",))
+    assert knowledge["required"] == (("alcohol", "quality"), ("total_sulfur_dioxide", "quality"))
+    data.iloc[0, 0] = -1.0  # a fresh copy each call
+    assert load_wine().data.iloc[0, 0] == 7.4
+
