@@ -12,6 +12,7 @@ from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_st
 from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
 from ._enumerate import dags_in_class
+from ._faults import FaultDataset
 from ._exceptions import (
     BootstrapError,
     ConvergenceError,
@@ -108,6 +109,7 @@ __all__ = [
     "as_noise",
     # data
     "Dataset",
+    "FaultDataset",
     "simulate",
     "random_dag",
     "random_scm",
