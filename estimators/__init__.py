@@ -38,6 +38,7 @@ from ._effect import EffectResult, effect
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
 from ._ida import EffectRange, IDAResult, ida
+from ._rootcause import RCD_TESTS, ROOT_CAUSE_METHODS, RootCauseWindows, prepare_windows, rank_root_causes, rank_scores
 
 __all__ = [
     # identification
@@ -62,6 +63,13 @@ __all__ = [
     "ida",
     "IDAResult",
     "EffectRange",
+    # root causes
+    "rank_root_causes",
+    "prepare_windows",
+    "rank_scores",
+    "RootCauseWindows",
+    "ROOT_CAUSE_METHODS",
+    "RCD_TESTS",
     # errors and warnings
     "NotIdentifiableError",
     "PositivityWarning",
