@@ -7,6 +7,9 @@
 - :func:`load_bnlearn` / :func:`bnlearn_dataset`: networks of the bnlearn repository
   (13 discrete, 4 linear-Gaussian) as sampleable :class:`scm.SCM` objects;
   :func:`read_bif` reads any BIF file.
+- :func:`microservice_scm` / :func:`microservice_graph`: the microservice-latency example of
+  DoWhy-GCM (eleven services); :func:`load_microservice_anomaly`: its published outlier;
+  :func:`microservice_faults`: root-cause cases with a known slow service.
 
 Every shipped file is an unmodified copy of a public file; ``LICENSES.md`` in this
 package gives its origin, licence and checksum.
@@ -20,6 +23,14 @@ Dataset(name='sachs', kind='observational', rows=853, variables=['raf', 'mek', '
 SCM(nodes=37, edges=46)
 """
 
+from ._microservice import (
+    MICROSERVICE_EDGES,
+    MICROSERVICES,
+    load_microservice_anomaly,
+    microservice_faults,
+    microservice_graph,
+    microservice_scm,
+)
 from ._loaders import (
     SACHS_GRAPH_SOURCES,
     SACHS_PROTEINS,
@@ -42,4 +53,10 @@ __all__ = [
     "load_bnlearn",
     "bnlearn_dataset",
     "read_bif",
+    "MICROSERVICES",
+    "MICROSERVICE_EDGES",
+    "microservice_graph",
+    "microservice_scm",
+    "load_microservice_anomaly",
+    "microservice_faults",
 ]
