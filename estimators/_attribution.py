@@ -834,26 +834,27 @@ def _arrow_compute(players, target, *, method, n_outer, n_inner, data):
                 f"ancestors and no data; {_first_nonlinear(nm) if not nm.is_linear else 'data were given'}. "
                 "Use method='monte-carlo'"
             )
+        # n_outer draws of the parents, each with its own n_inner independent draws of the cut parent (and of the
+        # noise), so that the spread over the outer draws gives the Monte-Carlo error of the whole estimate
+        total = n_outer * (1 + n_inner)
         if data is not None:
-            rows = rng.integers(0, len(data), size=n_outer + n_inner)
-            X = data[parents].to_numpy(dtype=float)[rows]
+            X = data[parents].to_numpy(dtype=float)[rng.integers(0, len(data), size=total)]
         else:
-            X = nm.values(nm.sample_noise(n_outer + n_inner, rng))[:, [nm.pos[p] for p in parents]]
+            X = nm.values(nm.sample_noise(total, rng))[:, [nm.pos[p] for p in parents]]
         outer, inner = X[:n_outer], X[n_outer:]
         f = _additive_mean(mech)
-        noise = np.asarray(model.noise[target].sample(n_inner, rng), dtype=float)
+        P_full = np.repeat(outer, n_inner, axis=0)
+        noise = None if f is not None else np.asarray(model.noise[target].sample(n_outer * n_inner, rng), dtype=float)
         out = np.zeros((k, n_outer))
         for i in range(k):
-            P = np.repeat(outer, n_inner, axis=0)
-            P[:, i] = np.tile(inner[:, i], n_outer)
+            P = P_full.copy()
+            P[:, i] = inner[:, i]
             if f is not None:  # additive noise: Var(f + N) - Var(N) = Var(f)
-                cut = f(P).reshape(n_outer, n_inner)
-                out[i] = cut.var(axis=1)
+                out[i] = f(P).reshape(n_outer, n_inner).var(axis=1, ddof=1)
             else:
-                cut = np.asarray(mech(P, np.tile(noise, n_outer)), dtype=float).reshape(n_outer, n_inner)
-                full = np.asarray(mech(np.repeat(outer, n_inner, axis=0), np.tile(noise, n_outer)),
-                                  dtype=float).reshape(n_outer, n_inner)
-                out[i] = cut.var(axis=1) - full.var(axis=1)
+                cut = np.asarray(mech(P, noise), dtype=float).reshape(n_outer, n_inner)
+                full = np.asarray(mech(P_full, noise), dtype=float).reshape(n_outer, n_inner)
+                out[i] = cut.var(axis=1, ddof=1) - full.var(axis=1, ddof=1)
         return out.mean(axis=1), out.std(axis=1, ddof=1) / math.sqrt(n_outer)
 
     return compute
@@ -1065,11 +1066,11 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
         o = (old_map.linear[0], old_map.linear[1], *old_map.noise_mean_var())
         nw = (new_map.linear[0], new_map.linear[1], *new_map.noise_mean_var())
 
-        base_mean, base_var = mixed_linear_moments(np.zeros((1, p), dtype=bool), o, nw, p - 1)
+        base_mean, base_var = mixed_linear_moments(np.zeros((1, p), dtype=bool), o, nw)
         base = base_mean[0] if measure == "mean" else base_var[0]
 
         def value_fn(masks):
-            mean, var = mixed_linear_moments(masks, o, nw, p - 1)
+            mean, var = mixed_linear_moments(masks, o, nw)
             return (mean if measure == "mean" else var) - base
 
         est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner=owner)

@@ -10,7 +10,9 @@ ratios.
 With blocks ending at ``b_1 < ... < b_G = K + 1`` from sides ``c_1..c_G``:
 
 - nested regressions: ``gamma_G = h(Y)``; ``gamma_{g-1}(x_<b_{g-1}) = E^{c_g}[gamma_g | x_<b_{g-1}]``
-  (least squares on the rows of side ``c_g``);
+  (least squares on the rows of side ``c_g``; linear in ``x`` for the mean, with the squares and
+  pairwise products of ``x`` as well for the variance, whose second moments are quadratic in the
+  parents even in a linear SCM: with linear features alone the estimate is biased);
 - density ratios: ``R_b(x_<b) = P^1(x_<b) / P^0(x_<b)``, from a logistic classifier of the side on
   the first ``b`` variables (odds times ``n0 / n1``); the weight that turns side ``c_{g+1}``'s
   distribution of ``x_<b_g`` into the mix is ``alpha_g = prod_{j <= g, c_j = 1} (R_{b_j} /
@@ -39,21 +41,30 @@ __all__ = ["robust_change_attribution"]
 _CROP = 1e-3  # classifier probabilities are kept in [_CROP, 1 - _CROP]
 
 
-def _lstsq(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    Z = np.column_stack([np.ones(len(X)), X])
-    return np.linalg.lstsq(Z, y, rcond=None)[0]
+def _design(X: np.ndarray, quadratic: bool) -> np.ndarray:
+    """``[1, X]``, and with ``quadratic`` the squares and pairwise products of the columns too."""
+    cols = [np.ones(len(X)), X]
+    if quadratic and X.shape[1]:
+        i, j = np.triu_indices(X.shape[1])
+        cols.append(X[:, i] * X[:, j])
+    return np.column_stack(cols)
 
 
-def _predict(coef: np.ndarray, X: np.ndarray) -> np.ndarray:
-    return coef[0] + X @ coef[1:]
+def _lstsq(X: np.ndarray, y: np.ndarray, quadratic: bool) -> np.ndarray:
+    return np.linalg.lstsq(_design(X, quadratic), y, rcond=None)[0]
+
+
+def _predict(coef: np.ndarray, X: np.ndarray, quadratic: bool) -> np.ndarray:
+    return _design(X, quadratic) @ coef
 
 
 class _Fold:
     """The nuisances of one fold: classifiers per prefix length, and cached nested regressions."""
 
-    def __init__(self, X_tr, y_tr, T_tr, X_ev, y_ev, T_ev, h):
+    def __init__(self, X_tr, y_tr, T_tr, X_ev, y_ev, T_ev, h, quadratic: bool):
         from sklearn.linear_model import LogisticRegression
 
+        self.quadratic = quadratic
         self.X_tr, self.T_tr, self.X_ev, self.T_ev = X_tr, T_tr, X_ev, T_ev
         self.h_tr, self.h_ev = h(y_tr), h(y_ev)
         K = X_tr.shape[1]
@@ -82,8 +93,8 @@ class _Fold:
                 target = self.h_tr[rows]
             else:
                 nxt = self._gamma(end, sides[end - start:], blocks[1:])
-                target = _predict(nxt, self.X_tr[rows][:, :end])
-            self._reg[key] = _lstsq(self.X_tr[rows][:, :start], target)
+                target = _predict(nxt, self.X_tr[rows][:, :end], self.quadratic)
+            self._reg[key] = _lstsq(self.X_tr[rows][:, :start], target, self.quadratic)
         return self._reg[key]
 
     def theta(self, C: np.ndarray) -> float:
@@ -102,7 +113,7 @@ class _Fold:
         for g in range(len(blocks) - 1):
             end = blocks[g][2]
             coef = self._gamma(end, sides[end:], blocks[g + 1:])
-            gammas.append(_predict(coef, self.X_ev[:, :end]))
+            gammas.append(_predict(coef, self.X_ev[:, :end], self.quadratic))
         theta = gammas[0][ev[0]].mean()
         log_alpha = np.zeros(len(self.X_ev))
         for g in range(len(blocks) - 1):
@@ -131,7 +142,7 @@ def robust_change_attribution(old: pd.DataFrame, new: pd.DataFrame, players: lis
     folds = []
     for tr, ev in StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(X, T):
         hs = [lambda v: v] if measure == "mean" else [lambda v: v, np.square]
-        folds.append([_Fold(X[tr], y[tr], T[tr], X[ev], y[ev], T[ev], h) for h in hs])
+        folds.append([_Fold(X[tr], y[tr], T[tr], X[ev], y[ev], T[ev], h, measure == "variance") for h in hs])
     p = len(players)
 
     def theta(C):
