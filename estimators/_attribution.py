@@ -114,16 +114,22 @@ class AttributionResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per node (or per ``(unit, node)``): contribution, std_err, lower, upper, mc_std_err."""
-        cols = {"contribution": self.contributions, "std_err": self.std_err, "lower": self.lower, "upper": self.upper,
-                "mc_std_err": self.mc_std_err}
+        cols = {
+            "contribution": self.contributions,
+            "std_err": self.std_err,
+            "lower": self.lower,
+            "upper": self.upper,
+            "mc_std_err": self.mc_std_err,
+        }
         if isinstance(self.contributions, pd.DataFrame):
             cols = {k: v.stack() for k, v in cols.items()}
         return pd.DataFrame(cols)
 
     def __repr__(self) -> str:
         level = "" if self.interval in ("not available", "exact") else f" at {1 - self.alpha:.0%}"
-        return (f"AttributionResult: {self.quantity} of {self.target!r}; {self.method}; interval: {self.interval}{level}\n"
-                f"{self.to_frame()!r}")
+        return (
+            f"AttributionResult: {self.quantity} of {self.target!r}; {self.method}; interval: {self.interval}{level}\n{self.to_frame()!r}"
+        )
 
     def plot(self, ax=None, *, unit=None, sort: bool = True, title: str | None = None):
         """A bar chart of the contributions with their intervals as whiskers (matplotlib); returns the axes.
@@ -174,12 +180,9 @@ def _check_model(model, owner: str) -> SCM:
         return model
     if isinstance(model, nx.DiGraph):
         raise NotFittedError(
-            f"{owner} needs a structural causal model with mechanisms and noises; got a bare graph. Fit one first: "
-            "scm.SCM.fit(graph, data)"
+            f"{owner} needs a structural causal model with mechanisms and noises; got a bare graph. Fit one first: scm.SCM.fit(graph, data)"
         )
-    raise NotFittedError(
-        f"{owner} needs a fitted scm.SCM (e.g. scm.SCM.fit(graph, data)); got {type(model).__name__}"
-    )
+    raise NotFittedError(f"{owner} needs a fitted scm.SCM (e.g. scm.SCM.fit(graph, data)); got {type(model).__name__}")
 
 
 def _check_target(model: SCM, target, owner: str, *, need_ancestors: bool = True) -> list:
@@ -319,8 +322,7 @@ class _AttributionQuery(Query):
         flat = np.asarray(flat, dtype=float)
         if self.units is None:
             return pd.Series(flat, index=pd.Index(self.labels))
-        return pd.DataFrame(flat.reshape(len(self.labels), len(self.units)).T, index=self.units,
-                            columns=pd.Index(self.labels))
+        return pd.DataFrame(flat.reshape(len(self.labels), len(self.units)).T, index=self.units, columns=pd.Index(self.labels))
 
     def columns(self):
         if self.units is None:
@@ -328,15 +330,29 @@ class _AttributionQuery(Query):
         return pd.MultiIndex.from_product([self.labels, list(self.units)], names=["node", "unit"])
 
 
-def _answer(model, compute, labels, *, target, quantity, owner, n_bootstrap, alpha, random_state, units=None,
-            exact=False, method="", details=None) -> AttributionResult:
+def _answer(
+    model, compute, labels, *, target, quantity, owner, n_bootstrap, alpha, random_state, units=None, exact=False, method="", details=None
+) -> AttributionResult:
     n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
     alpha = check_alpha(alpha, owner=owner)
     query = _AttributionQuery(compute, labels, units, exact, method)
     res = answer_query(model, query, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, owner=owner)
-    return AttributionResult(res.estimate, res.std_err, res.ci_low, res.ci_high, res.mc_std_err, target, quantity,
-                             query.method, res.interval, res.alpha, res.note, res.n_bootstrap, res.n_failed,
-                             dict(details or {}))
+    return AttributionResult(
+        res.estimate,
+        res.std_err,
+        res.ci_low,
+        res.ci_high,
+        res.mc_std_err,
+        target,
+        quantity,
+        query.method,
+        res.interval,
+        res.alpha,
+        res.note,
+        res.n_bootstrap,
+        res.n_failed,
+        dict(details or {}),
+    )
 
 
 def _combine_mc(batch_values: np.ndarray, shapley_se: np.ndarray) -> np.ndarray:
@@ -476,7 +492,7 @@ def _anomaly_compute(players, frame, *, n_distribution_samples, shapley, n_permu
             counts = np.zeros((C, m, len(batches)))
             step = _chunks(C, m * N)
             for lo in range(0, C, step):
-                mk = masks[lo:lo + step]
+                mk = masks[lo : lo + step]
                 if nm.is_linear:
                     a = nm.linear[2]
                     D = e_anom[:, None, :] - E[None, :, :]  # (m, N, p)
@@ -485,14 +501,13 @@ def _anomaly_compute(players, frame, *, n_distribution_samples, shapley, n_permu
                     rows = np.where(mk[:, None, None, :], e_anom[None, :, None, :], E[None, None, :, :])
                     Y = nm(rows.reshape(-1, p)).reshape(len(mk), m, N)
                 hit = _quantile_score(ref, Y) >= g_anom[None, :, None]
-                counts[lo:lo + step] = np.stack([hit[..., b].sum(axis=-1) for b in batches], axis=-1)
+                counts[lo : lo + step] = np.stack([hit[..., b].sum(axis=-1) for b in batches], axis=-1)
             sizes = np.array([len(b) for b in batches], dtype=float)
             full = np.log((counts.sum(axis=-1) + 0.5) / (N + 0.5))
             per_batch = np.log((counts + 0.5) / (sizes + 0.5))
             return np.concatenate([full[..., None], per_batch], axis=-1)  # (C, m, 1 + B)
 
-        est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng,
-                             owner="attribute_anomalies")
+        est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner="attribute_anomalies")
         values = est.values[:, :, 0]  # (p, m)
         mc = _combine_mc(est.values[:, :, 1:], est.std_err[:, :, 0])
         return values, mc
@@ -500,9 +515,18 @@ def _anomaly_compute(players, frame, *, n_distribution_samples, shapley, n_permu
     return compute
 
 
-def attribute_anomalies(model, target, anomalous_samples, *, n_distribution_samples: int = 3000, shapley: str = "auto",
-                        n_permutations: int | None = None, n_bootstrap: int = 0, alpha: float = 0.05,
-                        random_state=None) -> AttributionResult:
+def attribute_anomalies(
+    model,
+    target,
+    anomalous_samples,
+    *,
+    n_distribution_samples: int = 3000,
+    shapley: str = "auto",
+    n_permutations: int | None = None,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> AttributionResult:
     """Which node's noise made the target anomalous: Shapley attribution of the target's anomaly score.
 
     The anomaly score of a target value ``y`` is the information-theoretic score
@@ -567,12 +591,24 @@ def attribute_anomalies(model, target, anomalous_samples, *, n_distribution_samp
     single = isinstance(anomalous_samples, pd.Series)
     frame = _check_samples(model, anomalous_samples, players, owner, "anomalous_samples")
     n_distribution_samples = _check_count(n_distribution_samples, "n_distribution_samples", owner, low=_N_BATCHES * 2)
-    compute = _anomaly_compute(players, frame, n_distribution_samples=n_distribution_samples, shapley=shapley,
-                               n_permutations=n_permutations)
+    compute = _anomaly_compute(
+        players, frame, n_distribution_samples=n_distribution_samples, shapley=shapley, n_permutations=n_permutations
+    )
     units = None if (single or len(frame) == 1) else list(frame.index)
     method = _shapley_words(len(players), shapley, n_permutations) + f"; {n_distribution_samples} noise draws"
-    res = _answer(model, _squeeze(compute, units), players, target=target, quantity="anomaly score (IT)", owner=owner,
-                  n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, units=units, method=method)
+    res = _answer(
+        model,
+        _squeeze(compute, units),
+        players,
+        target=target,
+        quantity="anomaly score (IT)",
+        owner=owner,
+        n_bootstrap=n_bootstrap,
+        alpha=alpha,
+        random_state=random_state,
+        units=units,
+        method=method,
+    )
     return res
 
 
@@ -620,16 +656,17 @@ def _icc_compute(players, *, method, n_baseline, n_randomization, shapley, n_per
             out = np.zeros((C, 1 + len(batches)))
             step = _chunks(C, n_baseline * n_randomization)
             for lo in range(0, C, step):
-                mk = masks[lo:lo + step]
+                mk = masks[lo : lo + step]
                 rows = np.where(mk[:, None, None, :], base[None, :, None, :], rand[None, None, :, :])
                 cond_mean = nm(rows.reshape(-1, p)).reshape(len(mk), n_baseline, n_randomization).mean(axis=-1)
-                out[lo:lo + step, 0] = cond_mean.var(axis=1)
+                out[lo : lo + step, 0] = cond_mean.var(axis=1)
                 for b, idx in enumerate(batches):
-                    out[lo:lo + step, 1 + b] = cond_mean[:, idx].var(axis=1)
+                    out[lo : lo + step, 1 + b] = cond_mean[:, idx].var(axis=1)
             return out
 
-        est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng,
-                             owner="intrinsic_causal_influence")
+        est = shapley_values(
+            value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner="intrinsic_causal_influence"
+        )
         return est.values[:, 0], _combine_mc(est.values[:, 1:], est.std_err[:, 0])
 
     return compute
@@ -642,9 +679,19 @@ def _first_nonlinear(nm: _NoiseMap):
     return "a node"  # pragma: no cover
 
 
-def intrinsic_causal_influence(model, target, *, method: str = "auto", n_baseline: int = 1000, n_randomization: int = 250,
-                               shapley: str = "auto", n_permutations: int | None = None, n_bootstrap: int = 0,
-                               alpha: float = 0.05, random_state=None) -> AttributionResult:
+def intrinsic_causal_influence(
+    model,
+    target,
+    *,
+    method: str = "auto",
+    n_baseline: int = 1000,
+    n_randomization: int = 250,
+    shapley: str = "auto",
+    n_permutations: int | None = None,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> AttributionResult:
     """How much of the target's variance each upstream node adds by its own noise (Janzing et al. 2024).
 
     The intrinsic causal contribution of a node is the Shapley value of its noise term for the set
@@ -698,12 +745,27 @@ def intrinsic_causal_influence(model, target, *, method: str = "auto", n_baselin
     n_randomization = _check_count(n_randomization, "n_randomization", owner, low=1)
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     exact = method == "exact" or (method == "auto" and _NoiseMap(model, players).is_linear)
-    words = "closed form (linear SCM): a_j^2 Var(noise_j)" if exact else (
-        _shapley_words(len(players), shapley, n_permutations) + f"; {n_baseline} x {n_randomization} noise draws")
-    compute = _icc_compute(players, method=method, n_baseline=n_baseline, n_randomization=n_randomization,
-                           shapley=shapley, n_permutations=n_permutations)
-    return _answer(model, compute, players, target=target, quantity="variance", owner=owner, n_bootstrap=n_bootstrap,
-                   alpha=alpha, random_state=random_state, exact=exact, method=words)
+    words = (
+        "closed form (linear SCM): a_j^2 Var(noise_j)"
+        if exact
+        else (_shapley_words(len(players), shapley, n_permutations) + f"; {n_baseline} x {n_randomization} noise draws")
+    )
+    compute = _icc_compute(
+        players, method=method, n_baseline=n_baseline, n_randomization=n_randomization, shapley=shapley, n_permutations=n_permutations
+    )
+    return _answer(
+        model,
+        compute,
+        players,
+        target=target,
+        quantity="variance",
+        owner=owner,
+        n_bootstrap=n_bootstrap,
+        alpha=alpha,
+        random_state=random_state,
+        exact=exact,
+        method=words,
+    )
 
 
 # =============================================================================== unit-level contributions
@@ -728,24 +790,33 @@ def _unit_compute(players, frame, *, method, n_background, shapley, n_permutatio
             out = np.zeros((C, m, 1 + len(batches)))
             step = _chunks(C, m * n_background)
             for lo in range(0, C, step):
-                mk = masks[lo:lo + step]
+                mk = masks[lo : lo + step]
                 rows = np.where(mk[:, None, None, :], e_unit[None, :, None, :], E[None, None, :, :])
                 Y = nm(rows.reshape(-1, p)).reshape(len(mk), m, n_background)
-                out[lo:lo + step, :, 0] = Y.mean(axis=-1)
+                out[lo : lo + step, :, 0] = Y.mean(axis=-1)
                 for b, idx in enumerate(batches):
-                    out[lo:lo + step, :, 1 + b] = Y[..., idx].mean(axis=-1)
+                    out[lo : lo + step, :, 1 + b] = Y[..., idx].mean(axis=-1)
             return out
 
-        est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng,
-                             owner="unit_contributions")
+        est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner="unit_contributions")
         return est.values[:, :, 0], _combine_mc(est.values[:, :, 1:], est.std_err[:, :, 0])
 
     return compute
 
 
-def unit_contributions(model, target, sample, *, method: str = "auto", n_background: int = 5000, shapley: str = "auto",
-                       n_permutations: int | None = None, n_bootstrap: int = 0, alpha: float = 0.05,
-                       random_state=None) -> AttributionResult:
+def unit_contributions(
+    model,
+    target,
+    sample,
+    *,
+    method: str = "auto",
+    n_background: int = 5000,
+    shapley: str = "auto",
+    n_permutations: int | None = None,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> AttributionResult:
     """How much each upstream node contributed to one unit's value of the target, through its own noise.
 
     The unit's noise terms are recovered by abduction (the first step of a counterfactual,
@@ -797,14 +868,27 @@ def unit_contributions(model, target, sample, *, method: str = "auto", n_backgro
     n_background = _check_count(n_background, "n_background", owner, low=_N_BATCHES * 2)
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     exact = method == "exact" or (method == "auto" and _NoiseMap(model, players).is_linear)
-    words = "closed form (linear SCM): a_j (noise_j - E noise_j)" if exact else (
-        _shapley_words(len(players), shapley, n_permutations) + f"; {n_background} noise draws")
+    words = (
+        "closed form (linear SCM): a_j (noise_j - E noise_j)"
+        if exact
+        else (_shapley_words(len(players), shapley, n_permutations) + f"; {n_background} noise draws")
+    )
     units = None if (single or len(frame) == 1) else list(frame.index)
-    compute = _unit_compute(players, frame, method=method, n_background=n_background, shapley=shapley,
-                            n_permutations=n_permutations)
-    return _answer(model, _squeeze(compute, units), players, target=target, quantity="deviation from the mean",
-                   owner=owner, n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, units=units, exact=exact,
-                   method=words)
+    compute = _unit_compute(players, frame, method=method, n_background=n_background, shapley=shapley, n_permutations=n_permutations)
+    return _answer(
+        model,
+        _squeeze(compute, units),
+        players,
+        target=target,
+        quantity="deviation from the mean",
+        owner=owner,
+        n_bootstrap=n_bootstrap,
+        alpha=alpha,
+        random_state=random_state,
+        units=units,
+        exact=exact,
+        method=words,
+    )
 
 
 # =============================================================================== arrow strength
@@ -860,8 +944,18 @@ def _arrow_compute(players, target, *, method, n_outer, n_inner, data):
     return compute
 
 
-def arrow_strength(model, target, *, method: str = "auto", data=None, n_outer: int = 1000, n_inner: int = 500,
-                   n_bootstrap: int = 0, alpha: float = 0.05, random_state=None) -> AttributionResult:
+def arrow_strength(
+    model,
+    target,
+    *,
+    method: str = "auto",
+    data=None,
+    n_outer: int = 1000,
+    n_inner: int = 500,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> AttributionResult:
     """The strength of each arrow into the target (Janzing et al. 2013), as the variance it adds.
 
     The strength of ``X -> Y`` is how much the conditional variance of ``Y`` given its parents grows
@@ -920,8 +1014,19 @@ def arrow_strength(model, target, *, method: str = "auto", data=None, n_outer: i
     exact = method != "monte-carlo" and nm.is_linear and data is None
     words = "closed form (linear SCM): w^2 Var(parent)" if exact else f"Monte Carlo ({n_outer} x {n_inner} draws)"
     compute = _arrow_compute(players, target, method=method, n_outer=n_outer, n_inner=n_inner, data=data)
-    return _answer(model, compute, parents, target=target, quantity="arrow strength (variance added)", owner=owner,
-                   n_bootstrap=n_bootstrap, alpha=alpha, random_state=random_state, exact=exact, method=words)
+    return _answer(
+        model,
+        compute,
+        parents,
+        target=target,
+        quantity="arrow strength (variance added)",
+        owner=owner,
+        n_bootstrap=n_bootstrap,
+        alpha=alpha,
+        random_state=random_state,
+        exact=exact,
+        method=words,
+    )
 
 
 # =============================================================================== distribution change
@@ -1088,7 +1193,7 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
         out = np.zeros((C, 1 + len(batches)))
         step = _chunks(C, n_samples)
         for lo in range(0, C, step):
-            mk = masks[lo:lo + step]
+            mk = masks[lo : lo + step]
             c = len(mk)
             X = np.empty((c * n_samples, p))
             sel = np.repeat(mk, n_samples, axis=0)
@@ -1099,19 +1204,33 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
                 P = X[:, pa] if pa else np.empty((len(X), 0))
                 X[:, j] = np.where(sel[:, j], m_new.mechanisms[v](P, en[:, j]), m_old.mechanisms[v](P, eo[:, j]))
             Y = X[:, -1].reshape(c, n_samples)
-            out[lo:lo + step, 0] = stat_fn(Y, axis=1)
+            out[lo : lo + step, 0] = stat_fn(Y, axis=1)
             for b, idx in enumerate(batches):
-                out[lo:lo + step, 1 + b] = stat_fn(Y[:, idx], axis=1)
+                out[lo : lo + step, 1 + b] = stat_fn(Y[:, idx], axis=1)
         return out - base[None, :]
 
     est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner=owner)
     return est.values[:, 0], _combine_mc(est.values[:, 1:], est.std_err[:, 0]), False
 
 
-def attribute_distribution_change(model, old_data, new_data, target, *, method: str = "shapley", measure: str = "mean",
-                                  changed="test", test_alpha: float = 0.05, n_samples: int = 2000, shapley: str = "auto",
-                                  n_permutations: int | None = None, n_folds: int = 5, n_bootstrap: int = 0,
-                                  alpha: float = 0.05, random_state=None) -> AttributionResult:
+def attribute_distribution_change(
+    model,
+    old_data,
+    new_data,
+    target,
+    *,
+    method: str = "shapley",
+    measure: str = "mean",
+    changed="test",
+    test_alpha: float = 0.05,
+    n_samples: int = 2000,
+    shapley: str = "auto",
+    n_permutations: int | None = None,
+    n_folds: int = 5,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> AttributionResult:
     """Which mechanisms changed between two data sets, and how much of the change in the target each explains.
 
     ``method="shapley"`` (Budhathoki et al. 2021, "Why did the distribution change?"; DoWhy-GCM's
@@ -1212,13 +1331,22 @@ def attribute_distribution_change(model, old_data, new_data, target, *, method: 
         if method == "robust":
             from ._robust import robust_change_attribution
 
-            values, mc = robust_change_attribution(o, nw, players, measure=measure, n_folds=n_folds, shapley=shapley,
-                                                   n_permutations=n_permutations, rng=rng, owner=owner)
+            values, mc = robust_change_attribution(
+                o, nw, players, measure=measure, n_folds=n_folds, shapley=shapley, n_permutations=n_permutations, rng=rng, owner=owner
+            )
             return values, mc, {}, False
-        m_old, m_new, pvals, decision = _changed_models(model, players, o, nw, changed=changed, test_alpha=test_alpha,
-                                                         rng=rng)
-        values, mc, exact = _shapley_change(m_old, m_new, players, measure=measure, n_samples=n_samples, shapley=shapley,
-                                            n_permutations=n_permutations, rng=rng, owner=owner)
+        m_old, m_new, pvals, decision = _changed_models(model, players, o, nw, changed=changed, test_alpha=test_alpha, rng=rng)
+        values, mc, exact = _shapley_change(
+            m_old,
+            m_new,
+            players,
+            measure=measure,
+            n_samples=n_samples,
+            shapley=shapley,
+            n_permutations=n_permutations,
+            rng=rng,
+            owner=owner,
+        )
         return values, mc, {"pvalues": pvals, "changed": decision}, exact
 
     root = seed_sequence(random_state)
@@ -1250,14 +1378,35 @@ def attribute_distribution_change(model, old_data, new_data, target, *, method: 
     else:
         se = lo = hi = np.full(len(players), np.nan)
         interval = "not available"
-        note = ("not available: the mechanisms are fitted to the data and their estimation error is not assessed without "
-                "a bootstrap; pass n_bootstrap=... (e.g. 200)")
+        note = (
+            "not available: the mechanisms are fitted to the data and their estimation error is not assessed without "
+            "a bootstrap; pass n_bootstrap=... (e.g. 200)"
+        )
     if method == "robust":
         words = f"multiply robust (Quintas-Martinez et al. 2024), {n_folds}-fold cross-fitting; " + _shapley_words(
-            len(players), shapley, n_permutations)
+            len(players), shapley, n_permutations
+        )
     else:
-        words = ("mechanism replacement, " + ("exact moments of the linear SCM" if exact else f"{n_samples} draws") + "; "
-                 + _shapley_words(len(players), shapley, n_permutations))
+        words = (
+            "mechanism replacement, "
+            + ("exact moments of the linear SCM" if exact else f"{n_samples} draws")
+            + "; "
+            + _shapley_words(len(players), shapley, n_permutations)
+        )
     wrap = lambda a: pd.Series(np.asarray(a, dtype=float), index=idx)  # noqa: E731
-    return AttributionResult(wrap(values), wrap(se), wrap(lo), wrap(hi), wrap(mc), target, f"change in the {measure}",
-                             words, interval, alpha, note, n_bootstrap, failures, details)
+    return AttributionResult(
+        wrap(values),
+        wrap(se),
+        wrap(lo),
+        wrap(hi),
+        wrap(mc),
+        target,
+        f"change in the {measure}",
+        words,
+        interval,
+        alpha,
+        note,
+        n_bootstrap,
+        failures,
+        details,
+    )

@@ -85,7 +85,7 @@ def mixed_linear_moments(masks: np.ndarray, old: tuple, new: tuple) -> tuple[np.
     C, p = masks.shape
     step = max(1, _CHUNK_ELEMENTS // (p * p))
     if C * p * p < _JAX_MIN_WORK:
-        parts = [_moments_numpy(masks[lo:lo + step], old, new) for lo in range(0, C, step)]
+        parts = [_moments_numpy(masks[lo : lo + step], old, new) for lo in range(0, C, step)]
         return np.concatenate([m for m, _ in parts]), np.concatenate([v for _, v in parts])
     import jax
 
@@ -94,10 +94,10 @@ def mixed_linear_moments(masks: np.ndarray, old: tuple, new: tuple) -> tuple[np.
     with jax.enable_x64(True):
         fn = _compiled()
         for lo in range(0, C, size):
-            chunk = masks[lo:lo + size]
+            chunk = masks[lo : lo + size]
             padded = np.zeros((size, p), dtype=bool)
-            padded[:len(chunk)] = chunk
+            padded[: len(chunk)] = chunk
             mean, var = fn(padded, old[0], new[0], old[1], new[1], old[2], new[2], old[3], new[3], p - 1)
-            means.append(np.asarray(mean, dtype=float)[:len(chunk)])
-            variances.append(np.asarray(var, dtype=float)[:len(chunk)])
+            means.append(np.asarray(mean, dtype=float)[: len(chunk)])
+            variances.append(np.asarray(var, dtype=float)[: len(chunk)])
     return np.concatenate(means), np.concatenate(variances)

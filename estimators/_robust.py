@@ -92,7 +92,7 @@ class _Fold:
             if end == self.X_tr.shape[1] + 1:  # the next block holds Y
                 target = self.h_tr[rows]
             else:
-                nxt = self._gamma(end, sides[end - start:], blocks[1:])
+                nxt = self._gamma(end, sides[end - start :], blocks[1:])
                 target = _predict(nxt, self.X_tr[rows][:, :end], self.quadratic)
             self._reg[key] = _lstsq(self.X_tr[rows][:, :start], target, self.quadratic)
         return self._reg[key]
@@ -112,7 +112,7 @@ class _Fold:
         gammas = []  # gamma_g on all evaluation rows, g = 1..G-1 (a function of x_<end of block g)
         for g in range(len(blocks) - 1):
             end = blocks[g][2]
-            coef = self._gamma(end, sides[end:], blocks[g + 1:])
+            coef = self._gamma(end, sides[end:], blocks[g + 1 :])
             gammas.append(_predict(coef, self.X_ev[:, :end], self.quadratic))
         theta = gammas[0][ev[0]].mean()
         log_alpha = np.zeros(len(self.X_ev))
@@ -128,8 +128,9 @@ class _Fold:
         return float(theta)
 
 
-def robust_change_attribution(old: pd.DataFrame, new: pd.DataFrame, players: list, *, measure: str, n_folds: int,
-                              shapley: str, n_permutations, rng, owner: str):
+def robust_change_attribution(
+    old: pd.DataFrame, new: pd.DataFrame, players: list, *, measure: str, n_folds: int, shapley: str, n_permutations, rng, owner: str
+):
     """Shapley values over the factors of the change in ``measure`` of the last player, and their sampling error."""
     from sklearn.model_selection import StratifiedKFold
 

@@ -77,8 +77,9 @@ def _as_values(out, n_coalitions: int) -> np.ndarray:
     return arr
 
 
-def shapley_values(value_fn, n_players: int, *, method: str = "auto", n_permutations: int | None = None,
-                   random_state=None, owner: str = "shapley_values") -> ShapleyEstimate:
+def shapley_values(
+    value_fn, n_players: int, *, method: str = "auto", n_permutations: int | None = None, random_state=None, owner: str = "shapley_values"
+) -> ShapleyEstimate:
     """Shapley values of ``value_fn`` over ``n_players`` players.
 
     Parameters

@@ -128,9 +128,15 @@ def test_anomaly_attribution_finds_the_injected_root_cause(model):
 
 def test_anomaly_attribution_of_several_units_and_nonlinear_mechanisms():
     g = nx.DiGraph([("X", "Y"), ("Y", "Z")])
-    m = SCM(g, {"X": Linear(), "Y": AdditiveNoise(lambda P: np.tanh(P[:, 0]), parents=["X"]),
-                "Z": AdditiveNoise(lambda P: P[:, 0] ** 2, parents=["Y"])},
-            {"X": Gaussian(1.0), "Y": Gaussian(0.3), "Z": Gaussian(0.2)})
+    m = SCM(
+        g,
+        {
+            "X": Linear(),
+            "Y": AdditiveNoise(lambda P: np.tanh(P[:, 0]), parents=["X"]),
+            "Z": AdditiveNoise(lambda P: P[:, 0] ** 2, parents=["Y"]),
+        },
+        {"X": Gaussian(1.0), "Y": Gaussian(0.3), "Z": Gaussian(0.2)},
+    )
     units = pd.DataFrame({"X": [0.0, 0.0], "Y": [1.5, 0.0], "Z": [2.25, 2.0]})  # unit 0: Y's noise; unit 1: Z's noise
     res = est.attribute_anomalies(m, "Z", units, n_distribution_samples=500, random_state=0)
     assert res.contributions.shape == (2, 3)
