@@ -34,7 +34,7 @@ import pandas as pd
 from scm import SCM, DataError, GraphError, NotFittedError, ParameterError, UnknownNodeError
 from scm._bootstrap import Query, answer_query, check_alpha, check_n_bootstrap, seed_sequence
 from scm._mechanisms import AdditiveNoise, Linear, Shifted
-from scm._validation import as_dataframe, check_in_range, check_nodes, check_option, check_random_state
+from scm._validation import as_dataframe, check_in_range, check_memory, check_nodes, check_option, check_random_state
 
 from ._shapley import MAX_EXACT_PLAYERS, shapley_values
 
@@ -204,6 +204,11 @@ def _check_target(model: SCM, target, owner: str, *, need_ancestors: bool = True
 
 
 def _check_samples(model: SCM, samples, players: list, owner: str, name: str) -> pd.DataFrame:
+    return _check_frame(samples, players, owner, name)
+
+
+def _check_frame(samples, players: list, owner: str, name: str) -> pd.DataFrame:
+    """``samples`` as a DataFrame whose columns ``players`` are there, numeric and finite; at least one row."""
     if isinstance(samples, pd.Series):
         samples = samples.to_frame().T
     frame = as_dataframe(samples, name=name)
@@ -221,8 +226,24 @@ def _check_samples(model: SCM, samples, players: list, owner: str, name: str) ->
     return frame
 
 
-def _check_count(value, name: str, owner: str, low: int = 2) -> int:
+_MAX_ABS = 1e150  # beyond this, squares (variances, second moments) overflow float64
+
+
+def _check_magnitude(frame: pd.DataFrame, columns: list, owner: str, name: str) -> None:
+    big = [c for c in columns if np.abs(frame[c].to_numpy(dtype=float)).max(initial=0.0) > _MAX_ABS]
+    if big:
+        raise DataError(
+            f"{owner}: column(s) {big} of {name} hold values beyond {_MAX_ABS:.0e}, whose squares overflow float64; "
+            "rescale them (e.g. divide by a power of ten)"
+        )
+
+
+def _check_count(value, name: str, owner: str, low: int = 2, columns: int = 1) -> int:
+    """A number of draws: an int >= ``low`` whose ``value x columns`` floats fit in memory."""
     check_in_range(value, name=name, low=low, inclusive="left", integer=True, owner=owner)
+    check_memory(
+        float(value) * max(columns, 1), name=name, what=f"{value} draws of {columns} values", owner=owner, hint="ask for fewer draws"
+    )
     return int(value)
 
 
@@ -437,8 +458,8 @@ def anomaly_scores(model, samples, *, kind: str = "it", n_samples: int = 10_000,
     owner = "anomaly_scores"
     model = _check_model(model, owner)
     kind = check_option(kind, _SCORE_KINDS, name="kind", owner=owner)
-    n_samples = _check_count(n_samples, "n_samples", owner)
     nodes = model.nodes
+    n_samples = _check_count(n_samples, "n_samples", owner, columns=len(nodes))
     frame = _check_samples(model, samples, nodes, owner, "samples")
     rng = check_random_state(random_state)
     X = frame[nodes].to_numpy(dtype=float)
@@ -590,7 +611,9 @@ def attribute_anomalies(
     players = _check_target(model, target, owner)
     single = isinstance(anomalous_samples, pd.Series)
     frame = _check_samples(model, anomalous_samples, players, owner, "anomalous_samples")
-    n_distribution_samples = _check_count(n_distribution_samples, "n_distribution_samples", owner, low=_N_BATCHES * 2)
+    n_distribution_samples = _check_count(
+        n_distribution_samples, "n_distribution_samples", owner, low=_N_BATCHES * 2, columns=len(players) * len(frame)
+    )
     compute = _anomaly_compute(
         players, frame, n_distribution_samples=n_distribution_samples, shapley=shapley, n_permutations=n_permutations
     )
@@ -741,8 +764,8 @@ def intrinsic_causal_influence(
     model = _check_model(model, owner)
     players = _check_target(model, target, owner)
     method = check_option(method, _ICC_METHODS, name="method", owner=owner)
-    n_baseline = _check_count(n_baseline, "n_baseline", owner, low=_N_BATCHES * 2)
-    n_randomization = _check_count(n_randomization, "n_randomization", owner, low=1)
+    n_baseline = _check_count(n_baseline, "n_baseline", owner, low=_N_BATCHES * 2, columns=len(players))
+    n_randomization = _check_count(n_randomization, "n_randomization", owner, low=1, columns=len(players) * n_baseline)
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     exact = method == "exact" or (method == "auto" and _NoiseMap(model, players).is_linear)
     words = (
@@ -865,7 +888,7 @@ def unit_contributions(
     method = check_option(method, _ICC_METHODS, name="method", owner=owner)
     single = isinstance(sample, pd.Series)
     frame = _check_samples(model, sample, players, owner, "sample")
-    n_background = _check_count(n_background, "n_background", owner, low=_N_BATCHES * 2)
+    n_background = _check_count(n_background, "n_background", owner, low=_N_BATCHES * 2, columns=len(players) * len(frame))
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     exact = method == "exact" or (method == "auto" and _NoiseMap(model, players).is_linear)
     words = (
@@ -1003,8 +1026,8 @@ def arrow_strength(
     model = _check_model(model, owner)
     players = _check_target(model, target, owner)
     method = check_option(method, _ICC_METHODS, name="method", owner=owner)
-    n_outer = _check_count(n_outer, "n_outer", owner)
-    n_inner = _check_count(n_inner, "n_inner", owner)
+    n_outer = _check_count(n_outer, "n_outer", owner, columns=len(players))
+    n_inner = _check_count(n_inner, "n_inner", owner, columns=len(players) * n_outer)
     parents = list(model.parents(target))
     if data is not None:
         data = _check_samples(model, data, parents, owner, "data")
@@ -1081,12 +1104,15 @@ def mechanism_change_test(old_data, new_data, node, parents=(), *, mechanism=Non
     """
     from scipy import stats
 
+    owner = "mechanism_change_test"
     parents = list(parents)
     cols = parents + [node]
-    old = as_dataframe(old_data, name="old_data")
-    new = as_dataframe(new_data, name="new_data")
-    check_nodes(cols, old.columns, what="column", where="old_data")
-    check_nodes(cols, new.columns, what="column", where="new_data")
+    old = _check_frame(old_data, cols, owner, "old_data")
+    new = _check_frame(new_data, cols, owner, "new_data")
+    for name, frame in (("old_data", old), ("new_data", new)):
+        _check_magnitude(frame, cols, owner, name)
+        if len(frame) < MIN_ROWS:
+            raise DataError(f"{owner}: {name} has {len(frame)} rows; at least {MIN_ROWS} are needed to compare mechanisms")
     A = old[cols].to_numpy(dtype=float)
     Bn = new[cols].to_numpy(dtype=float)
     n0, n1 = len(A), len(Bn)
@@ -1309,6 +1335,7 @@ def attribute_distribution_change(
     old = _check_samples(model, old_data, players, owner, "old_data")
     new = _check_samples(model, new_data, players, owner, "new_data")
     for name, frame in (("old_data", old), ("new_data", new)):
+        _check_magnitude(frame, players, owner, name)
         if len(frame) < MIN_ROWS:
             raise DataError(f"{owner}: {name} has {len(frame)} rows; at least {MIN_ROWS} are needed to fit and compare mechanisms")
     if isinstance(changed, str):
@@ -1320,7 +1347,7 @@ def attribute_distribution_change(
             raise ParameterError(f"The 'changed' parameter of {owner} must be 'test', 'all' or a list of nodes; got {changed!r}") from None
         check_nodes(changed, players, what="changed node", where=f"the target {target!r} and its ancestors")
     check_in_range(test_alpha, name="test_alpha", low=0, high=1, owner=owner)
-    n_samples = _check_count(n_samples, "n_samples", owner, low=_N_BATCHES * 2)
+    n_samples = _check_count(n_samples, "n_samples", owner, low=_N_BATCHES * 2, columns=len(players))
     n_folds = _check_count(n_folds, "n_folds", owner)
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scm import ParameterError
-from scm._validation import check_in_range, check_option, check_random_state
+from scm._validation import check_in_range, check_memory, check_option, check_random_state
 
 __all__ = ["MAX_EXACT_PLAYERS", "ShapleyEstimate", "exact_coalitions", "shapley_values"]
 
@@ -129,6 +129,13 @@ def shapley_values(
     if n_permutations is None:
         n_permutations = max(50, 4 * p)
     check_in_range(n_permutations, name="n_permutations", low=2, inclusive="left", integer=True, owner=owner)
+    check_memory(
+        float(n_permutations) * (p + 1) * p,
+        name="n_permutations",
+        what=f"{n_permutations} orders of {p} players",
+        owner=owner,
+        hint="ask for fewer orders",
+    )
     pairs = (int(n_permutations) + 1) // 2
     rng = check_random_state(random_state)
     orders = np.argsort(rng.random((pairs, p)), axis=1)
