@@ -17,6 +17,13 @@ treatment): :class:`RegressionAdjustment`, :class:`IPW`, :class:`AIPW`,
 given a fitted :class:`scm.SCM` it answers the same query in closed form or by
 simulation.
 
+Attribution on a structural causal model (:class:`scm.SCM`), with DoWhy-GCM's definitions:
+:func:`anomaly_scores`, :func:`attribute_anomalies` (which node's noise made a sample
+anomalous), :func:`attribute_distribution_change` (which mechanisms changed between two data
+sets and how much of the target's change each explains; mechanism-replacement Shapley or the
+multiply robust estimator), :func:`arrow_strength`, :func:`intrinsic_causal_influence` and
+:func:`unit_contributions`; each returns an :class:`AttributionResult` with intervals.
+
 Examples
 --------
 >>> import networkx as nx
@@ -33,6 +40,16 @@ from ._adjustment import (
     frontdoor_sets,
     is_valid_adjustment,
     is_valid_frontdoor,
+)
+from ._attribution import (
+    AttributionResult,
+    anomaly_scores,
+    arrow_strength,
+    attribute_anomalies,
+    attribute_distribution_change,
+    intrinsic_causal_influence,
+    mechanism_change_test,
+    unit_contributions,
 )
 from ._effect import EffectResult, effect
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
@@ -63,6 +80,15 @@ __all__ = [
     "ida",
     "IDAResult",
     "EffectRange",
+    # attribution
+    "anomaly_scores",
+    "attribute_anomalies",
+    "attribute_distribution_change",
+    "arrow_strength",
+    "intrinsic_causal_influence",
+    "unit_contributions",
+    "mechanism_change_test",
+    "AttributionResult",
     # root causes
     "rank_root_causes",
     "prepare_windows",

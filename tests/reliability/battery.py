@@ -453,6 +453,11 @@ def _fitted_model() -> SCM:
     return SCM.fit(graph, _chain_frame())
 
 
+def _changed_chain_frame() -> pd.DataFrame:
+    """The chain's data after a change: bmi's mechanism shifted by 1."""
+    return _chain_model().do({"bmi": scm.shift(1.0)}).sample(N_ROWS, random_state=1)
+
+
 def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
 
@@ -543,6 +548,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     *_model_kinds("fitted-model", _fitted_model),
     _kind("model+observed", _with(model=_chain_model, observed=_observed), OBSERVED, frame="observed", rows=("observed",),
           expect={"empty": "error_or_ok"}),
+    # two data sets of the chain, before and after a change: the corruptions spoil the second
+    _kind("model+old/new", _with(model=_chain_model, old=_chain_frame, new=_changed_chain_frame), TABLE, frame="new",
+          rows=("new",), expect={"scale": "error_or_ok", "integer": "error_or_ok", "constant": "error_or_ok",
+                                 "single_column": "error", "categorical": "error"}),
     _kind("draws", _with(draws=lambda: _chain_frame()["bmi"].to_numpy()), ("nan_draws", "inf_draws", "empty_draws",
                                                                           "string_draws")),
     _kind("results", _with(results=_results_table, metric="shd"),
@@ -1499,6 +1508,32 @@ ENTRIES: list[Entry] = [
       lambda i: estimators.effect(i.model, treatment="age", outcome="crp", value=1.0, baseline=0.0,
                                   **{"n_bootstrap": 41, "random_state": 0, **i.opts}),
       number="alpha", seed="random_state", count="n_bootstrap", summary=_effect_summary),
+    E("estimators.anomaly_scores", "model+observed",
+      lambda i: estimators.anomaly_scores(i.model, i.observed, **{"n_samples": 200, "random_state": 0, **i.opts}),
+      option="kind", seed="random_state", count="n_samples", expect={"empty": "error"}),
+    E("estimators.attribute_anomalies", "model+observed",
+      lambda i: estimators.attribute_anomalies(i.model, "crp", i.observed,
+                                               **{"n_distribution_samples": 200, "random_state": 0, **i.opts}).contributions,
+      option="shapley", seed="random_state", count="n_distribution_samples", expect={"empty": "error"}),
+    E("estimators.unit_contributions", "model+observed",
+      lambda i: estimators.unit_contributions(i.model, "crp", i.observed, **{"random_state": 0, **i.opts}).contributions,
+      option="method", seed="random_state", count="n_background", expect={"empty": "error"}),
+    E("estimators.intrinsic_causal_influence", "fitted-model",
+      lambda i: estimators.intrinsic_causal_influence(i.model, "crp", **{"n_bootstrap": 41, "random_state": 0, **i.opts}).contributions,
+      option="method", number="alpha", seed="random_state", count="n_bootstrap"),
+    E("estimators.arrow_strength", "fitted-model",
+      lambda i: estimators.arrow_strength(i.model, "crp", **{"method": "monte-carlo", "n_outer": 50, "n_inner": 20,
+                                                              "random_state": 0, **i.opts}).contributions,
+      option="method", seed="random_state", count="n_outer"),
+    E("estimators.attribute_distribution_change", "model+old/new",
+      lambda i: estimators.attribute_distribution_change(i.model, i.old, i.new, "crp", **{"random_state": 0, **i.opts}).contributions,
+      option="measure", number="test_alpha", seed="random_state", count="n_samples"),
+    E("estimators.attribute_distribution_change[robust]", "model+old/new",
+      lambda i: estimators.attribute_distribution_change(i.model, i.old, i.new, "crp", method="robust",
+                                                         **{"random_state": 0, **i.opts}).contributions,
+      option="measure", seed="random_state", count="n_folds"),
+    E("estimators.mechanism_change_test", "model+old/new",
+      lambda i: estimators.mechanism_change_test(i.old, i.new, "crp", ["bmi"]), expect={"scale": "error_or_ok"}),
     E("estimators.effect[cpdag]", "cpdag+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, **i.opts).range, option="estimator",
       number="alpha"),
@@ -1598,6 +1633,7 @@ EXCLUDED: dict[str, str] = {
     "estimators.Sum": "a node of an Estimand's expression",
     "estimators.Fraction": "a node of an Estimand's expression",
     "estimators.EffectResult": "the result of effect",
+    "estimators.AttributionResult": "the result of the attribution functions",
     "estimators.IDAResult": "the result of ida",
     "estimators.EffectRange": "a field of IDAResult and EffectResult",
     "estimators.RootCauseWindows": "the result of prepare_windows",
