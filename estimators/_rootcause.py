@@ -13,10 +13,14 @@ The methods:
 
 ``"attribution"``
     Fit an :class:`scm.SCM` on the normal window (the graph given) and score each node by how
-    anomalous its own noise is in the fault window, given its parents (the mean conditional
-    anomaly score of :func:`estimators.anomaly_scores`); with a ``target``, by the Shapley
-    attribution of the target's anomaly to the noise of each of its ancestors
-    (:func:`estimators.attribute_anomalies`, averaged over the fault rows).
+    anomalous its own value is in the fault window given its parents' values: the mean over the
+    fault rows of its conditional anomaly score (:func:`estimators.anomaly_scores`, the
+    information-theoretic score of DoWhy-GCM). A node whose mechanism changed has anomalous noise;
+    a node downstream of it only inherits anomalous inputs, which its parents explain.
+``"shapley"``
+    The same model; the ``n_anomalies`` fault rows where the target is most anomalous, and the
+    Shapley attribution of the target's anomaly score to the noise of each of its ancestors
+    (:func:`estimators.attribute_anomalies`, DoWhy-GCM's ``attribute_anomalies``), averaged over them.
 ``"distribution_change"``
     The same model; each ancestor of ``target`` scored by how much of the change of the
     target's distribution the change of its mechanism explains
@@ -58,13 +62,14 @@ from scm._validation import check_in_range, check_numeric_frame, check_option, c
 __all__ = ["rank_root_causes", "prepare_windows", "rank_scores", "RootCauseWindows", "ROOT_CAUSE_METHODS", "RCD_TESTS"]
 
 #: The methods of :func:`rank_root_causes`.
-ROOT_CAUSE_METHODS = ("attribution", "distribution_change", "random_walk", "zscore", "rcd")
+ROOT_CAUSE_METHODS = ("attribution", "shapley", "distribution_change", "random_walk", "zscore", "rcd")
 
 #: The built-in independence tests of the ``"rcd"`` method (a callable is accepted too).
 RCD_TESTS = ("fisherz", "gsquare")
 
-_NEEDS_GRAPH = ("attribution", "distribution_change", "random_walk")
-_NEEDS_DAG = ("attribution", "distribution_change")
+_NEEDS_GRAPH = ("attribution", "shapley", "distribution_change", "random_walk")
+_NEEDS_DAG = ("attribution", "shapley", "distribution_change")
+_NEEDS_TARGET = ("shapley", "distribution_change")
 _MIN_NORMAL_ROWS = 10
 _FORWARD_WEIGHT = 0.1  # the random walk's step back to a child, relative to the child's weight (MicroCause's rho)
 _LN10 = np.log(10.0)
@@ -399,41 +404,32 @@ def _fit_model(win: RootCauseWindows, model, mechanism, rng):
     return scm.SCM.fit(win.dag, win.normal, mechanism=mechanism, random_state=rng)
 
 
-def _score_attribution(win: RootCauseWindows, model, method: str, mechanism, rng) -> pd.Series:
-    """Anomaly / distribution-change attribution on an SCM fitted on the normal window (see the module docstring)."""
+def _score_attribution(win: RootCauseWindows, model, method: str, mechanism, n_anomalies: int, rng) -> pd.Series:
+    """Attribution on an SCM fitted on the normal window (see the module docstring)."""
     from ._attribution import anomaly_scores, attribute_anomalies, attribute_distribution_change
 
     fitted = _fit_model(win, model, mechanism, rng)
     if method == "distribution_change":
-        contrib = attribute_distribution_change(fitted, win.normal, win.fault, win.target, random_state=rng)
-        values = _as_contributions(contrib)
-    elif win.target is None:
-        values = _as_contributions(anomaly_scores(fitted, win.fault, random_state=rng)).abs()
-    else:
-        values = _as_contributions(attribute_anomalies(fitted, win.target, win.fault, random_state=rng))
-    return values.reindex(win.candidates).fillna(0.0)
+        values = attribute_distribution_change(fitted, win.normal, win.fault, win.target, random_state=rng).contributions.abs()
+    elif method == "attribution":
+        values = anomaly_scores(fitted, win.fault[fitted.nodes], random_state=rng).mean(axis=0)
+    else:  # "shapley": the target's most anomalous fault rows
+        target_scores = anomaly_scores(fitted, win.fault[fitted.nodes], random_state=rng)[win.target]
+        rows = target_scores.to_numpy().argsort(kind="stable")[::-1][:n_anomalies]
+        contributions = attribute_anomalies(fitted, win.target, win.fault.iloc[np.sort(rows)], random_state=rng).contributions
+        values = contributions.mean(axis=0) if isinstance(contributions, pd.DataFrame) else contributions
+    return values.astype(float).reindex(win.candidates).fillna(0.0)
 
 
-def _as_contributions(result) -> pd.Series:
-    """One number per node from an attribution result: a Series as is, a per-row DataFrame averaged over rows."""
-    if isinstance(result, pd.Series):
-        return result.astype(float)
-    if isinstance(result, pd.DataFrame):
-        return result.astype(float).mean(axis=0)
-    contributions = getattr(result, "contributions", None)
-    if contributions is not None:
-        return _as_contributions(contributions)
-    raise TypeError(f"unexpected attribution result {type(result).__name__}")  # pragma: no cover - internal contract
-
-
-def _scores(win: RootCauseWindows, method: str, *, model, mechanism, restart, ci_test, max_conditioning, n_bins, rng) -> pd.Series:
+def _scores(win: RootCauseWindows, method: str, *, model, mechanism, restart, ci_test, max_conditioning, n_bins, n_anomalies,
+            rng) -> pd.Series:
     if method == "zscore":
         return _score_zscore(win)
     if method == "random_walk":
         return _score_random_walk(win, restart)
     if method == "rcd":
         return _score_rcd(win, ci_test, max_conditioning, n_bins)
-    return _score_attribution(win, model, method, mechanism, rng)
+    return _score_attribution(win, model, method, mechanism, n_anomalies, rng)
 
 
 # --------------------------------------------------------------------------- phase 3: the table
@@ -482,7 +478,8 @@ def _resample(frame: pd.DataFrame, rng) -> pd.DataFrame:
 
 
 def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "attribution", model=None, mechanism="linear",
-                     restart: float = 0.15, ci_test="fisherz", max_conditioning: int = 1, n_bins: int = 5, n_bootstrap: int = 0,
+                     restart: float = 0.15, ci_test="fisherz", max_conditioning: int = 1, n_bins: int = 5, n_anomalies: int = 10,
+                     n_bootstrap: int = 0,
                      alpha: float = 0.05, random_state=None) -> pd.DataFrame:
     """Rank the variables that may have caused a fault: whose mechanism changed between two windows.
 
@@ -490,8 +487,9 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     series with a :class:`scm.LaggedGraph`), score every candidate variable, largest score
     first. The methods are described in :mod:`estimators._rootcause`; in short:
     ``"attribution"`` (an SCM fitted on the normal window: how anomalous each node's own noise
-    is, or with a ``target`` the Shapley attribution of its anomaly), ``"distribution_change"``
-    (mechanism-change attribution of the target's distribution), and the baselines a user
+    is, given its parents), ``"shapley"`` (the Shapley attribution of the target's anomaly to
+    its ancestors' noise), ``"distribution_change"`` (mechanism-change attribution of the
+    target's distribution), and the baselines a user
     compares against: ``"random_walk"`` (random walk with restart on the graph, Mulan /
     MicroCause style), ``"zscore"`` (largest deviation) and ``"rcd"`` (RCD's changing-node test,
     the fault window as an intervention indicator).
@@ -508,11 +506,11 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
         The causal graph over the columns; a :class:`scm.LaggedGraph` for a time series. Needed
         by every method but ``"zscore"`` and ``"rcd"``.
     target : hashable, optional
-        The variable that alerted. Candidates are then the target and its ancestors, and
-        ``"attribution"`` attributes the target's anomaly; required by ``"distribution_change"``.
-    method : {"attribution", "distribution_change", "random_walk", "zscore", "rcd"}
+        The variable that alerted. Candidates are then the target and its ancestors; required by
+        ``"shapley"`` and ``"distribution_change"`` (the variable whose anomaly or change they explain).
+    method : {"attribution", "shapley", "distribution_change", "random_walk", "zscore", "rcd"}
     model : scm.SCM, optional
-        For ``"attribution"`` / ``"distribution_change"`` on static data: a model already fitted
+        For the attribution methods on static data: a model already fitted
         (on the normal window); default: ``SCM.fit(graph, normal, mechanism=mechanism)``.
     mechanism : str or mapping
         The mechanisms fitted when no model is given (as in :meth:`scm.SCM.fit`).
@@ -526,6 +524,8 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
         ``"rcd"`` without a graph: the largest conditioning set tried.
     n_bins : int
         ``"rcd"`` with ``ci_test="gsquare"``: bins per variable (>= 2).
+    n_anomalies : int
+        ``"shapley"``: how many of the fault rows (those where the target is most anomalous) to attribute.
     n_bootstrap : int
         0 (no bootstrap) or the number of replicates (>= 2): both windows are resampled by rows
         (rows of the lagged window for a time series) and the method rerun (the model refitted).
@@ -544,7 +544,8 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     Raises
     ------
     ParameterError
-        An unknown method or test, an out-of-range parameter, a ``model`` given for a time series.
+        An unknown method or test, an out-of-range parameter, a ``model`` given for a time series,
+        no ``target`` for ``"shapley"`` or ``"distribution_change"``.
     NotFittedError
         A ``model`` that is not a fitted :class:`scm.SCM`.
     DataError
@@ -574,8 +575,9 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     check_in_range(n_bins, name="n_bins", low=2, inclusive="left", integer=True, owner=owner)
     n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
     alpha = check_alpha(alpha, owner=owner)
-    if method == "distribution_change" and target is None:
-        raise ParameterError(f"The 'target' parameter of {owner} is required by method='distribution_change' (the variable whose change to explain).")
+    check_in_range(n_anomalies, name="n_anomalies", low=1, inclusive="left", integer=True, owner=owner)
+    if method in _NEEDS_TARGET and target is None:
+        raise ParameterError(f"The 'target' parameter of {owner} is required by method={method!r} (the variable whose anomaly or change to explain).")
     if model is not None:
         if not isinstance(model, scm.SCM):
             raise NotFittedError(
@@ -590,7 +592,7 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     if model is not None:
         _check_graph_nodes(model.nodes, win.variables, owner)
     options = {"model": model, "mechanism": mechanism, "restart": float(restart), "ci_test": ci_test,
-               "max_conditioning": int(max_conditioning), "n_bins": int(n_bins)}  # fmt: skip
+               "max_conditioning": int(max_conditioning), "n_bins": int(n_bins), "n_anomalies": int(n_anomalies)}  # fmt: skip
     scores = _scores(win, method, rng=rng, **options)
     replicates = None
     if n_bootstrap:
