@@ -18,9 +18,11 @@ The methods:
     information-theoretic score of DoWhy-GCM). A node whose mechanism changed has anomalous noise;
     a node downstream of it only inherits anomalous inputs, which its parents explain.
 ``"shapley"``
-    The same model; the ``n_anomalies`` fault rows where the target is most anomalous, and the
-    Shapley attribution of the target's anomaly score to the noise of each of its ancestors
-    (:func:`estimators.attribute_anomalies`, DoWhy-GCM's ``attribute_anomalies``), averaged over them.
+    The same model; ``n_anomalies`` fault rows drawn at random (the most anomalous ones would be
+    those where the target's own noise is largest), and the Shapley attribution of the target's
+    anomaly score to the noise of each of its ancestors (:func:`estimators.attribute_anomalies`,
+    DoWhy-GCM's ``attribute_anomalies``), averaged over them; for a time series the share of a
+    lagged copy (the variable's past value) goes to its variable.
 ``"distribution_change"``
     The same model; each ancestor of ``target`` scored by how much of the change of the
     target's distribution the change of its mechanism explains
@@ -47,7 +49,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -99,6 +101,8 @@ class RootCauseWindows:
         ``{variable: [columns of normal]}``, what each variable's mechanism reads (its
         parents, with undirected contemporaneous neighbours of a time series); None without a graph.
     target : hashable or None
+    lagged : dict
+        ``{column: (variable, lag)}`` for the lagged copies of a time series (empty for static data).
     """
 
     kind: str
@@ -110,6 +114,7 @@ class RootCauseWindows:
     summary: nx.DiGraph | None
     parents: dict | None
     target: Hashable | None
+    lagged: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- phase 1: the windows
@@ -174,7 +179,7 @@ def _time_series_windows(normal, fault, graph: LaggedGraph, owner: str):
         a, b = tuple(e)
         parents[a].append(b)
         parents[b].append(a)
-    return _lagged_frame(normal, needed, tau), _lagged_frame(fault, needed, tau), dag, parents
+    return _lagged_frame(normal, needed, tau), _lagged_frame(fault, needed, tau), dag, parents, needed
 
 
 def _candidates(summary: nx.DiGraph | None, variables: list, target, owner: str) -> list:
@@ -249,12 +254,12 @@ def prepare_windows(normal, fault, graph=None, *, target=None, method: str = "zs
                 f"{owner}: method {method!r} fits an SCM, which needs every contemporaneous edge directed; "
                 f"these are not: {bad[:10]} (orient them, e.g. with background knowledge, or use method='rcd' or 'random_walk')"
             )
-        n_lag, f_lag, dag, parents = _time_series_windows(normal, fault, graph, owner)
+        n_lag, f_lag, dag, parents, lagged = _time_series_windows(normal, fault, graph, owner)
         summary = graph.summary_graph()
         if method in _NEEDS_DAG:
             scm.check_dag(dag)
         return RootCauseWindows("time_series", variables, _candidates(summary, variables, target, owner), n_lag, f_lag, dag,
-                                summary, parents, target)  # fmt: skip
+                                summary, parents, target, lagged)  # fmt: skip
     normal, fault = _windows(normal, fault, _MIN_NORMAL_ROWS, 1, owner)
     variables = list(normal.columns)
     if graph is None:
@@ -413,11 +418,12 @@ def _score_attribution(win: RootCauseWindows, model, method: str, mechanism, n_a
         values = attribute_distribution_change(fitted, win.normal, win.fault, win.target, random_state=rng).contributions.abs()
     elif method == "attribution":
         values = anomaly_scores(fitted, win.fault[fitted.nodes], random_state=rng).mean(axis=0)
-    else:  # "shapley": the target's most anomalous fault rows
-        target_scores = anomaly_scores(fitted, win.fault[fitted.nodes], random_state=rng)[win.target]
-        rows = target_scores.to_numpy().argsort(kind="stable")[::-1][:n_anomalies]
-        contributions = attribute_anomalies(fitted, win.target, win.fault.iloc[np.sort(rows)], random_state=rng).contributions
+    else:  # "shapley": a random subset of the fault rows (its most anomalous rows would select the target's own noise)
+        rows = np.sort(rng.choice(len(win.fault), size=min(n_anomalies, len(win.fault)), replace=False))
+        contributions = attribute_anomalies(fitted, win.target, win.fault.iloc[rows], random_state=rng).contributions
         values = contributions.mean(axis=0) if isinstance(contributions, pd.DataFrame) else contributions
+        # a lagged copy's noise is the variable's past value: its share goes to the variable
+        values = values.groupby(lambda c: win.lagged.get(c, (c, 0))[0]).sum()
     return values.astype(float).reindex(win.candidates).fillna(0.0)
 
 
@@ -525,7 +531,7 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     n_bins : int
         ``"rcd"`` with ``ci_test="gsquare"``: bins per variable (>= 2).
     n_anomalies : int
-        ``"shapley"``: how many of the fault rows (those where the target is most anomalous) to attribute.
+        ``"shapley"``: how many fault rows (drawn at random) to attribute.
     n_bootstrap : int
         0 (no bootstrap) or the number of replicates (>= 2): both windows are resampled by rows
         (rows of the lagged window for a time series) and the method rerun (the model refitted).
@@ -598,8 +604,7 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     if n_bootstrap:
         rows = []
         for _ in range(n_bootstrap):
-            boot = RootCauseWindows(win.kind, win.variables, win.candidates, _resample(win.normal, rng), _resample(win.fault, rng),
-                                    win.dag, win.summary, win.parents, win.target)  # fmt: skip
+            boot = replace(win, normal=_resample(win.normal, rng), fault=_resample(win.fault, rng))
             rows.append(_scores(boot, method, rng=rng, **options))
         replicates = pd.DataFrame(rows).reset_index(drop=True)
     table = rank_scores(scores, replicates, alpha=alpha)
