@@ -111,7 +111,7 @@ def run() -> pd.DataFrame:
                     rows.append({"setting": label, "graph": graph_label, "method": name, "case": case.name, "rank": r,
                                  "candidates": len(table) if not error else np.nan, "error": error})  # fmt: skip
                 per_case = (time.perf_counter() - start) / max(1, len(todo))
-                for row in rows[-len(todo):]:
+                for row in rows[-len(todo) :]:
                     row["seconds"] = per_case
                 print(f"{label:40s} {graph_label:7s} {name:20s} top1 {np.mean([r['rank'] == 1 for r in rows[-len(todo):]]):.2f} "
                       f"({per_case:.2f} s/case)", file=sys.stderr)  # fmt: skip
@@ -151,7 +151,8 @@ def render(results: pd.DataFrame, info: dict, seconds: float, load_before: str) 
     lines += [
         "",
         "`=`: a graph-free method, the same as with the true graph. Median seconds per case: "
-        + ", ".join(f"{name} {timing.get(name, float('nan')):.2f}" for name in names) + ".",
+        + ", ".join(f"{name} {timing.get(name, float('nan')):.2f}" for name in names)
+        + ".",
     ]
     errors = results[results["error"] != ""]
     if len(errors):

@@ -59,6 +59,7 @@ from scipy import stats
 import scm
 from scm import DataError, GraphError, LaggedGraph, NotFittedError, ParameterError, UnknownNodeError
 from scm._bootstrap import check_alpha, check_n_bootstrap
+from scm._scale import center_scale, safe_std, standardise
 from scm._validation import check_in_range, check_numeric_frame, check_option, check_random_state
 
 __all__ = ["rank_root_causes", "prepare_windows", "rank_scores", "RootCauseWindows", "ROOT_CAUSE_METHODS", "RCD_TESTS"]
@@ -129,11 +130,13 @@ def _check_graph_nodes(graph_nodes, columns: list, owner: str) -> None:
         raise UnknownNodeError(f"{owner}: graph node(s) {missing[:10]} are not columns of the windows (columns: {columns[:10]})")
     extra = [c for c in columns if c not in graph_nodes]
     if extra:
-        raise UnknownNodeError(f"{owner}: column(s) {extra[:10]} of the windows are not nodes of the graph; drop them or add them to the graph")
+        raise UnknownNodeError(
+            f"{owner}: column(s) {extra[:10]} of the windows are not nodes of the graph; drop them or add them to the graph"
+        )
 
 
 def _windows(normal, fault, min_normal: int, min_fault: int, owner: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    normal = check_numeric_frame(normal, name=f"{owner} normal window", min_rows=min_normal)
+    normal = check_numeric_frame(normal, name=f"{owner} normal window", min_rows=min_normal, allow_constant=False)
     fault = check_numeric_frame(fault, name=f"{owner} fault window", min_rows=min_fault)
     cols = list(normal.columns)
     missing = [c for c in cols if c not in fault.columns]
@@ -161,7 +164,10 @@ def _time_series_windows(normal, fault, graph: LaggedGraph, owner: str):
     tau = graph.tau_max
     for what, w, need in (("normal", normal, tau + _MIN_NORMAL_ROWS), ("fault", fault, tau + 1)):
         if len(w) < need:
-            raise DataError(f"{owner} {what} window has {len(w)} rows; at least {need} are needed (tau_max = {tau} of them give the first time point its past)")
+            raise DataError(
+                f"{owner} {what} window has {len(w)} rows; at least {need} are needed "
+                f"(tau_max = {tau} of them give the first time point its past)"
+            )
     dag = nx.DiGraph()
     dag.add_nodes_from(cols)
     needed, parents = {}, {c: [] for c in cols}
@@ -223,7 +229,8 @@ def prepare_windows(normal, fault, graph=None, *, target=None, method: str = "zs
     Raises
     ------
     DataError
-        A window that is not numeric, holds NaN / inf, or has too few rows (naming it).
+        A window that is not numeric, holds NaN / inf, or has too few rows (naming it); a constant
+        column in the normal window (it has no normal variation to compare the fault with).
     UnknownNodeError
         Windows with different columns, a graph node that is not a column or a column that
         is not a node, a target that is not a variable.
@@ -278,12 +285,18 @@ def prepare_windows(normal, fault, graph=None, *, target=None, method: str = "zs
 def _score_zscore(win: RootCauseWindows) -> pd.Series:
     """N-sigma: the largest ``|x - mean| / std`` of each candidate in the fault window (std of the normal window)."""
     cols = win.candidates
-    mu = win.normal[cols].mean()
-    sd = win.normal[cols].std(ddof=1)
-    dev = (win.fault[cols] - mu).abs().max()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(sd.to_numpy() > 0, dev.to_numpy() / sd.to_numpy(), np.where(dev.to_numpy() > 0, np.inf, 0.0))
-    return pd.Series(z, index=cols)
+    normal = win.normal[cols].to_numpy(dtype=float)
+    mu, _ = center_scale(normal, cols, owner="rank_root_causes")
+    sd = safe_std(normal, ddof=1)
+    dev = np.abs(win.fault[cols].to_numpy(dtype=float) - mu).max(axis=0)
+    return pd.Series(dev / sd, index=cols)  # the normal window has no constant column: sd > 0
+
+
+def _standardised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns centred and scaled without overflow (the tests and correlations below are scale-free)."""
+    values = frame.to_numpy(dtype=float)
+    loc, scale = center_scale(values, list(frame.columns), owner="rank_root_causes", what="column")
+    return pd.DataFrame(standardise(values, loc, scale), index=frame.index, columns=frame.columns)
 
 
 def _abs_corr(x: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -299,7 +312,7 @@ def _abs_corr(x: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def _score_random_walk(win: RootCauseWindows, restart: float) -> pd.Series:
     """Personalised PageRank towards the causes, weights from correlations (see the module docstring)."""
     vs = win.variables
-    both = pd.concat([win.normal[vs], win.fault[vs]], ignore_index=True).to_numpy()
+    both = _standardised(pd.concat([win.normal[vs], win.fault[vs]], ignore_index=True)).to_numpy()
     if win.target is not None:
         w = _abs_corr(both[:, vs.index(win.target)], both)
         w[vs.index(win.target)] = 1.0
@@ -389,6 +402,8 @@ def _rcd_logp(ci_test, n_bins: int) -> Callable:
 def _score_rcd(win: RootCauseWindows, ci_test, max_conditioning: int, n_bins: int) -> pd.Series:
     """-log10 p of ``X _||_ F | S``: S the parents, or the largest p over RCD's small conditioning sets without a graph."""
     data = pd.concat([win.normal, win.fault], ignore_index=True)
+    if not callable(ci_test):
+        data = _standardised(data)
     f = np.r_[np.zeros(len(win.normal)), np.ones(len(win.fault))]
     logp = _rcd_logp(ci_test, n_bins)
     scores = {}
@@ -427,8 +442,9 @@ def _score_attribution(win: RootCauseWindows, model, method: str, mechanism, n_a
     return values.astype(float).reindex(win.candidates).fillna(0.0)
 
 
-def _scores(win: RootCauseWindows, method: str, *, model, mechanism, restart, ci_test, max_conditioning, n_bins, n_anomalies,
-            rng) -> pd.Series:
+def _scores(
+    win: RootCauseWindows, method: str, *, model, mechanism, restart, ci_test, max_conditioning, n_bins, n_anomalies, rng
+) -> pd.Series:
     if method == "zscore":
         return _score_zscore(win)
     if method == "random_walk":
@@ -483,10 +499,24 @@ def _resample(frame: pd.DataFrame, rng) -> pd.DataFrame:
     return frame.iloc[rng.integers(0, len(frame), len(frame))].reset_index(drop=True)
 
 
-def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "attribution", model=None, mechanism="linear",
-                     restart: float = 0.15, ci_test="fisherz", max_conditioning: int = 1, n_bins: int = 5, n_anomalies: int = 10,
-                     n_bootstrap: int = 0,
-                     alpha: float = 0.05, random_state=None) -> pd.DataFrame:
+def rank_root_causes(
+    normal,
+    fault,
+    graph=None,
+    *,
+    target=None,
+    method: str = "attribution",
+    model=None,
+    mechanism="linear",
+    restart: float = 0.15,
+    ci_test="fisherz",
+    max_conditioning: int = 1,
+    n_bins: int = 5,
+    n_anomalies: int = 10,
+    n_bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state=None,
+) -> pd.DataFrame:
     """Rank the variables that may have caused a fault: whose mechanism changed between two windows.
 
     Given a window of normal operation and a window with a fault (static rows, or a time
@@ -555,7 +585,8 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     NotFittedError
         A ``model`` that is not a fitted :class:`scm.SCM`.
     DataError
-        A window that is not numeric, holds NaN / inf or has too few rows.
+        A window that is not numeric, holds NaN / inf or has too few rows; a constant column in
+        the normal window.
     UnknownNodeError
         A target or graph node that is not a column, windows with different columns.
     GraphError
@@ -583,14 +614,19 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     alpha = check_alpha(alpha, owner=owner)
     check_in_range(n_anomalies, name="n_anomalies", low=1, inclusive="left", integer=True, owner=owner)
     if method in _NEEDS_TARGET and target is None:
-        raise ParameterError(f"The 'target' parameter of {owner} is required by method={method!r} (the variable whose anomaly or change to explain).")
+        raise ParameterError(
+            f"The 'target' parameter of {owner} is required by method={method!r} (the variable whose anomaly or change to explain)."
+        )
     if model is not None:
         if not isinstance(model, scm.SCM):
             raise NotFittedError(
-                f"The 'model' parameter of {owner} must be a fitted scm.SCM (scm.SCM.fit(graph, normal)); got {type(model).__name__} instead."
+                f"The 'model' parameter of {owner} must be a fitted scm.SCM (scm.SCM.fit(graph, normal)); "
+                f"got {type(model).__name__} instead."
             )
         if isinstance(graph, LaggedGraph):
-            raise ParameterError(f"The 'model' parameter of {owner} is for static data; for a time series the model is fitted on the lagged window")
+            raise ParameterError(
+                f"The 'model' parameter of {owner} is for static data; for a time series the model is fitted on the lagged window"
+            )
         if graph is None:
             graph = model.graph
     rng = check_random_state(random_state)
@@ -610,4 +646,3 @@ def rank_root_causes(normal, fault, graph=None, *, target=None, method: str = "a
     table = rank_scores(scores, replicates, alpha=alpha)
     table.attrs.update({"method": method, "target": target, "kind": win.kind, "n_bootstrap": n_bootstrap})
     return table
-

@@ -12,7 +12,6 @@ from ._cpdag import consistent_extension, cpdag, meek_rules, skeleton_pdag, v_st
 from ._dataset import Dataset
 from ._dsep import ancestors, d_separated, descendants, markov_blanket, topological_order
 from ._enumerate import dags_in_class
-from ._faults import FaultDataset
 from ._exceptions import (
     BootstrapError,
     ConvergenceError,
@@ -27,6 +26,7 @@ from ._exceptions import (
     ScmkitError,
     UnknownNodeError,
 )
+from ._faults import FaultDataset
 from ._fit import AUTO_CANDIDATES, ORIENTATIONS, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
 from ._lagged import LAGGED_EDGE_KINDS, LaggedGraph

@@ -225,7 +225,7 @@ def _time_series_fault(process: VARProcess, root, target, fault, strength, n_nor
         # A shift of the innovation; also the "mechanism" change of a series without incoming links (a new intercept).
         delta = float(_random_signed(rng, 1, strength * std, 2 * strength * std)[0])
         E1[:, j] += delta
-    X1 = _run_var(after, E1, X0[-process.max_lag:])
+    X1 = _run_var(after, E1, X0[-process.max_lag :])
     X0 = X0[burn_in:]
     if not (np.isfinite(X0).all() and np.isfinite(X1).all()):  # pragma: no cover - guarded by the stability checks
         raise ParameterError(f"{owner}: the simulated process diverged; lower the strength")
@@ -244,8 +244,18 @@ def _time_series_fault(process: VARProcess, root, target, fault, strength, n_nor
 
 
 # --------------------------------------------------------------------------- public entry points
-def inject_fault(model, *, root_cause=None, fault: str = "shift", strength: float = 2.0, n_normal: int = 500, n_fault: int = 100,
-                 target=None, burn_in: int = 200, random_state=None) -> FaultDataset:
+def inject_fault(
+    model,
+    *,
+    root_cause=None,
+    fault: str = "shift",
+    strength: float = 2.0,
+    n_normal: int = 500,
+    n_fault: int = 100,
+    target=None,
+    burn_in: int = 200,
+    random_state=None,
+) -> FaultDataset:
     """Sample a window of normal operation, then a window in which one node's mechanism has changed.
 
     - ``"shift"``: the root cause's noise is shifted by ``delta``, ``|delta|`` uniform in
@@ -329,9 +339,19 @@ def inject_fault(model, *, root_cause=None, fault: str = "shift", strength: floa
     )
 
 
-def fault_dataset(kind: str = "static", fault: str = "shift", *, n_nodes: int = 8, n_normal: int = 500, n_fault: int = 100,
-                  strength: float = 2.0, scm_kind: str = "linear", expected_degree: float = 2.0, max_lag: int = 2,
-                  random_state=None) -> FaultDataset:
+def fault_dataset(
+    kind: str = "static",
+    fault: str = "shift",
+    *,
+    n_nodes: int = 8,
+    n_normal: int = 500,
+    n_fault: int = 100,
+    strength: float = 2.0,
+    scm_kind: str = "linear",
+    expected_degree: float = 2.0,
+    max_lag: int = 2,
+    random_state=None,
+) -> FaultDataset:
     """Draw a random model and inject a fault into it: one test case of root-cause ranking.
 
     ``kind="static"``: an Erdős–Rényi DAG (:func:`scm.simulate.random_dag`) with random

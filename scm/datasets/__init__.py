@@ -23,14 +23,6 @@ Dataset(name='sachs', kind='observational', rows=853, variables=['raf', 'mek', '
 SCM(nodes=37, edges=46)
 """
 
-from ._microservice import (
-    MICROSERVICE_EDGES,
-    MICROSERVICES,
-    load_microservice_anomaly,
-    microservice_faults,
-    microservice_graph,
-    microservice_scm,
-)
 from ._loaders import (
     SACHS_GRAPH_SOURCES,
     SACHS_PROTEINS,
@@ -41,6 +33,14 @@ from ._loaders import (
     load_syntren,
     read_bif,
     sachs_graph,
+)
+from ._microservice import (
+    MICROSERVICE_EDGES,
+    MICROSERVICES,
+    load_microservice_anomaly,
+    microservice_faults,
+    microservice_graph,
+    microservice_scm,
 )
 
 __all__ = [

@@ -167,8 +167,9 @@ def load_microservice_anomaly() -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
-def microservice_faults(n_cases: int = 100, *, n_normal: int = 1000, n_fault: int = 10, delay=(1.0, 3.0), target: str = "Website",
-                        random_state=None) -> list[FaultDataset]:
+def microservice_faults(
+    n_cases: int = 100, *, n_normal: int = 1000, n_fault: int = 10, delay=(1.0, 3.0), target: str = "Website", random_state=None
+) -> list[FaultDataset]:
     """Root-cause cases on DoWhy's microservice example: one service at a time gets slower.
 
     Each case draws a service uniformly among the ancestors of ``target``, a delay uniform in
