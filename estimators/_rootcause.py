@@ -474,6 +474,15 @@ def rank_scores(scores: pd.Series, replicates: pd.DataFrame | None = None, *, al
         likely root cause; ties share the best rank) and, with replicates,
         ``rank1_frequency``, ``top3_frequency``, ``score_low``, ``score_high``.
 
+    Raises
+    ------
+    ParameterError
+        ``scores`` not a Series, ``replicates`` not a DataFrame, ``alpha`` not in (0, 1).
+    DataError
+        A score that is NaN, infinite or not a number.
+    UnknownNodeError
+        A candidate without a column in ``replicates``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -483,6 +492,21 @@ def rank_scores(scores: pd.Series, replicates: pd.DataFrame | None = None, *, al
     B       2.0     1
     A       0.5     2
     """
+    owner = "rank_scores"
+    alpha = check_alpha(alpha, owner=owner)
+    if not isinstance(scores, pd.Series):
+        raise ParameterError(
+            f"The 'scores' parameter of {owner} must be a pandas Series (one score per candidate); got {type(scores).__name__} instead."
+        )
+    scores = check_numeric_frame(scores.to_frame("score"), name=f"{owner} scores", allow_nan=False)["score"]
+    if replicates is not None:
+        if not isinstance(replicates, pd.DataFrame):
+            raise ParameterError(
+                f"The 'replicates' parameter of {owner} must be a pandas DataFrame; got {type(replicates).__name__} instead."
+            )
+        missing = [c for c in scores.index if c not in replicates.columns]
+        if missing:
+            raise UnknownNodeError(f"{owner}: candidate(s) {missing[:10]} have no column in the replicates")
     table = pd.DataFrame({"score": scores.astype(float)})
     table["rank"] = table["score"].rank(ascending=False, method="min").astype(np.int64)
     if replicates is not None and len(replicates):

@@ -24,7 +24,7 @@ from .._faults import FaultDataset
 from .._mechanisms import AdditiveNoise, Functional, shift
 from .._noise import Noise, ScipyNoise
 from .._scm import SCM
-from .._validation import check_in_range, check_random_state, check_sample_size
+from .._validation import check_in_range, check_memory, check_random_state, check_sample_size
 
 __all__ = ["MICROSERVICE_EDGES", "MICROSERVICES", "microservice_graph", "microservice_scm", "load_microservice_anomaly",
            "microservice_faults"]  # fmt: skip
@@ -197,7 +197,8 @@ def microservice_faults(
     Raises
     ------
     ParameterError
-        Naming the parameter out of range, or a target with no ancestor.
+        Naming the parameter out of range (or asking for more cases than fit in memory), or a
+        target with no ancestor.
 
     Examples
     --------
@@ -210,6 +211,8 @@ def microservice_faults(
     check_in_range(n_normal, name="n_normal", low=1, inclusive="left", integer=True, owner=owner)
     check_in_range(n_fault, name="n_fault", low=1, inclusive="left", integer=True, owner=owner)
     check_sample_size(int(n_normal) + int(n_fault), len(MICROSERVICES), name="n_normal", owner=owner)
+    check_memory(float(n_cases) * (int(n_normal) + int(n_fault)) * len(MICROSERVICES), name="n_cases", owner=owner, copies=1,
+                 what=f"{n_cases} cases of {int(n_normal) + int(n_fault)} rows", hint="draw fewer cases at a time")  # fmt: skip
     try:
         low, high = (float(v) for v in delay)
     except (TypeError, ValueError):
