@@ -398,6 +398,26 @@ def _quantile_score(sorted_ref: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1.0 - 2.0 * np.minimum(low, high) / (n + 1)
 
 
+def _tail_thresholds(sorted_ref: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values ``low``, ``high`` with ``g(y) >= g(x)`` exactly when ``y <= low`` or ``y > high``, for ``y`` tied with no draw.
+
+    ``g`` is :func:`_quantile_score` on ``sorted_ref`` (``N`` draws). For such a ``y`` with ``k`` draws below
+    it, ``g(y) >= g(x)`` iff ``min(k, N - k) + 1/2 <= m`` with ``m = min(P(X < x) + P(X = x)/2, ...)`` in
+    counts: ``k <= floor(m - 1/2)`` (``y`` at most the draw of that rank) or ``k >= ceil(N + 1/2 - m)``.
+    Two comparisons per value instead of a binary search: the anomaly set function's inner loop.
+    """
+    n = sorted_ref.shape[-1]
+    less = np.searchsorted(sorted_ref, x, side="left")
+    leq = np.searchsorted(sorted_ref, x, side="right")
+    eq = leq - less + 1
+    m = np.minimum(less + eq / 2, n - leq + eq / 2)
+    k_low = np.floor(m - 0.5).astype(int)
+    k_high = np.ceil(n + 0.5 - m).astype(int)
+    low = np.where(k_low >= 0, sorted_ref[np.clip(k_low, 0, n - 1)], -np.inf)
+    high = np.where(k_high <= n, sorted_ref[np.clip(k_high - 1, 0, n - 1)], np.inf)
+    return low, high
+
+
 def _it_score(sorted_ref: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The information-theoretic score ``-log`` of the two-sided tail probability (DoWhy's rescaled quantile score)."""
     return -np.log(1.0 - _quantile_score(sorted_ref, x))
@@ -505,7 +525,7 @@ def _anomaly_compute(players, frame, *, n_distribution_samples, shapley, n_permu
         E = nm.sample_noise(N, rng)
         y = nm(E)
         ref = np.sort(y)
-        g_anom = _quantile_score(ref, nm(e_anom))  # the anomalies' scores g(x)
+        low, high = _tail_thresholds(ref, nm(e_anom))  # g(y) >= g(x) iff y <= low or y > high
         batches = _batch_slices(N)
 
         def value_fn(masks):
@@ -521,7 +541,7 @@ def _anomaly_compute(players, frame, *, n_distribution_samples, shapley, n_permu
                 else:
                     rows = np.where(mk[:, None, None, :], e_anom[None, :, None, :], E[None, None, :, :])
                     Y = nm(rows.reshape(-1, p)).reshape(len(mk), m, N)
-                hit = _quantile_score(ref, Y) >= g_anom[None, :, None]
+                hit = (Y <= low[None, :, None]) | (Y > high[None, :, None])
                 counts[lo : lo + step] = np.stack([hit[..., b].sum(axis=-1) for b in batches], axis=-1)
             sizes = np.array([len(b) for b in batches], dtype=float)
             full = np.log((counts.sum(axis=-1) + 0.5) / (N + 0.5))
@@ -1102,8 +1122,6 @@ def mechanism_change_test(old_data, new_data, node, parents=(), *, mechanism=Non
     >>> bool(mechanism_change_test(old, new, "X") < 0.001)
     True
     """
-    from scipy import stats
-
     owner = "mechanism_change_test"
     parents = list(parents)
     cols = parents + [node]
@@ -1113,8 +1131,13 @@ def mechanism_change_test(old_data, new_data, node, parents=(), *, mechanism=Non
         _check_magnitude(frame, cols, owner, name)
         if len(frame) < MIN_ROWS:
             raise DataError(f"{owner}: {name} has {len(frame)} rows; at least {MIN_ROWS} are needed to compare mechanisms")
-    A = old[cols].to_numpy(dtype=float)
-    Bn = new[cols].to_numpy(dtype=float)
+    return _change_pvalue(old[cols].to_numpy(dtype=float), new[cols].to_numpy(dtype=float), mechanism)
+
+
+def _change_pvalue(A: np.ndarray, Bn: np.ndarray, mechanism=None) -> float:
+    """:func:`mechanism_change_test` on checked arrays (parents' columns, then the node's)."""
+    from scipy import stats
+
     n0, n1 = len(A), len(Bn)
     P = np.vstack([A[:, :-1], Bn[:, :-1]])
     y = np.concatenate([A[:, -1], Bn[:, -1]])
@@ -1164,19 +1187,23 @@ def _changed_models(model, players, old, new, *, changed, test_alpha, rng):
     pvals = pd.Series(np.nan, index=players, dtype=float)
     if isinstance(changed, str) and changed == "all":
         decision = pd.Series(True, index=players)
-    elif isinstance(changed, str):  # "test"
+    pooled = None
+    if isinstance(changed, str) and changed == "test":
         pooled = _fit_sub(sub, pd.concat([old[players], new[players]], ignore_index=True), spec, noise, seed)
+        A, Bn = old[players].to_numpy(dtype=float), new[players].to_numpy(dtype=float)
+        pos = {v: j for j, v in enumerate(players)}
         raw = []
         for v in players:
             mech = pooled.mechanisms[v]
-            mech = mech if getattr(mech, "invertible", False) else None
-            raw.append(mechanism_change_test(old, new, v, list(pooled.parents(v)), mechanism=mech))
+            cols = [pos[q] for q in pooled.parents(v)] + [pos[v]]
+            raw.append(_change_pvalue(A[:, cols], Bn[:, cols], mech if getattr(mech, "invertible", False) else None))
         pvals[:] = raw
         decision = pd.Series(_bh(np.asarray(raw)) < test_alpha, index=players)
-    else:
+    elif not isinstance(changed, str):
         decision = pd.Series([v in set(changed) for v in players], index=players)
     if not decision.all():
-        pooled = _fit_sub(sub, pd.concat([old[players], new[players]], ignore_index=True), spec, noise, seed)
+        if pooled is None:
+            pooled = _fit_sub(sub, pd.concat([old[players], new[players]], ignore_index=True), spec, noise, seed)
         mech_old, noise_old = m_old.mechanisms, m_old.noise
         mech_new, noise_new = m_new.mechanisms, m_new.noise
         for v in players:
