@@ -678,7 +678,7 @@ def _shapley_words(p: int, shapley: str, n_permutations) -> str:
 _ICC_METHODS = ("auto", "exact", "monte-carlo")
 
 
-def _icc_compute(players, *, method, n_baseline, n_randomization, shapley, n_permutations):
+def _icc_compute(players, *, method, n_samples, shapley, n_permutations):
     def compute(model, rng):
         nm = _NoiseMap(model, players)
         p = len(players)
@@ -690,21 +690,28 @@ def _icc_compute(players, *, method, n_baseline, n_randomization, shapley, n_per
                 )
             _, var = nm.noise_mean_var()
             return nm.linear[2] ** 2 * var, np.zeros(p)
-        base = nm.sample_noise(n_baseline, rng)
-        rand = nm.sample_noise(n_randomization, rng)
-        batches = _batch_slices(n_baseline)
+        # pick-freeze (Sobol / Janon): Var(E[Y | noises of S]) = Cov(Y, Y') with Y' sharing the noises of S and drawing
+        # the others afresh; one new row per draw and coalition, instead of an inner average per draw
+        A = nm.sample_noise(n_samples, rng)
+        B = nm.sample_noise(n_samples, rng)
+        y_a = nm(A)
+        batches = _batch_slices(n_samples)
+
+        def janon(y1, y2):
+            centre = 0.5 * (y1.mean(axis=-1) + y2.mean(axis=-1))
+            return (y1 * y2).mean(axis=-1) - centre**2
 
         def value_fn(masks):
             C = masks.shape[0]
             out = np.zeros((C, 1 + len(batches)))
-            step = _chunks(C, n_baseline * n_randomization)
+            step = _chunks(C, n_samples)
             for lo in range(0, C, step):
                 mk = masks[lo : lo + step]
-                rows = np.where(mk[:, None, None, :], base[None, :, None, :], rand[None, None, :, :])
-                cond_mean = nm(rows.reshape(-1, p)).reshape(len(mk), n_baseline, n_randomization).mean(axis=-1)
-                out[lo : lo + step, 0] = cond_mean.var(axis=1)
+                y_ab = nm(np.where(mk[:, None, :], A[None], B[None]).reshape(-1, p)).reshape(len(mk), n_samples)
+                out[lo : lo + step, 0] = janon(y_a[None], y_ab)
                 for b, idx in enumerate(batches):
-                    out[lo : lo + step, 1 + b] = cond_mean[:, idx].var(axis=1)
+                    out[lo : lo + step, 1 + b] = janon(y_a[None, idx], y_ab[:, idx])
+            out[~masks.any(axis=1)] = 0.0  # nothing fixed: E[Y] is a constant
             return out
 
         est = shapley_values(
@@ -727,8 +734,7 @@ def intrinsic_causal_influence(
     target,
     *,
     method: str = "auto",
-    n_baseline: int = 1000,
-    n_randomization: int = 250,
+    n_samples: int = 20_000,
     shapley: str = "auto",
     n_permutations: int | None = None,
     n_bootstrap: int = 0,
@@ -745,8 +751,11 @@ def intrinsic_causal_influence(
 
     For a linear SCM the answer is exact: ``v`` is additive and a node's contribution is
     ``a_j**2 Var(noise_j)``, with ``a_j`` the total effect of its noise on ``Y``. Otherwise (or with
-    ``method="monte-carlo"``) ``E[Y | noises of S]`` is averaged over ``n_randomization`` draws of the
-    other noises for each of ``n_baseline`` draws of those in ``S``, as DoWhy-GCM does.
+    ``method="monte-carlo"``) ``v(S)`` is estimated by pick-freeze (the Sobol index estimator of Janon et
+    al.): ``Cov(Y, Y')`` over ``n_samples`` pairs that share the noises of ``S`` and draw the others
+    independently. DoWhy-GCM averages ``Y`` over 250 draws of the other noises for each of 1000 draws
+    of those in ``S``; pick-freeze needs one draw per pair, so it reaches the same error with about a
+    tenth of the evaluations of the model.
 
     Parameters
     ----------
@@ -754,8 +763,8 @@ def intrinsic_causal_influence(
     target : node
     method : {"auto", "exact", "monte-carlo"}
         "auto": exact when the target and its ancestors are linear.
-    n_baseline, n_randomization : int
-        Monte-Carlo draws (see above).
+    n_samples : int
+        Pairs of noise draws per coalition (Monte Carlo).
     shapley : {"auto", "exact", "permutation"}
     n_permutations : int, optional
     n_bootstrap : int
@@ -784,18 +793,15 @@ def intrinsic_causal_influence(
     model = _check_model(model, owner)
     players = _check_target(model, target, owner)
     method = check_option(method, _ICC_METHODS, name="method", owner=owner)
-    n_baseline = _check_count(n_baseline, "n_baseline", owner, low=_N_BATCHES * 2, columns=len(players))
-    n_randomization = _check_count(n_randomization, "n_randomization", owner, low=1, columns=len(players) * n_baseline)
+    n_samples = _check_count(n_samples, "n_samples", owner, low=_N_BATCHES * 2, columns=3 * len(players))
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     exact = method == "exact" or (method == "auto" and _NoiseMap(model, players).is_linear)
     words = (
         "closed form (linear SCM): a_j^2 Var(noise_j)"
         if exact
-        else (_shapley_words(len(players), shapley, n_permutations) + f"; {n_baseline} x {n_randomization} noise draws")
+        else (_shapley_words(len(players), shapley, n_permutations) + f"; pick-freeze, {n_samples} pairs of noise draws")
     )
-    compute = _icc_compute(
-        players, method=method, n_baseline=n_baseline, n_randomization=n_randomization, shapley=shapley, n_permutations=n_permutations
-    )
+    compute = _icc_compute(players, method=method, n_samples=n_samples, shapley=shapley, n_permutations=n_permutations)
     return _answer(
         model,
         compute,
