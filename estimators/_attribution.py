@@ -1120,6 +1120,13 @@ def mechanism_change_test(old_data, new_data, node, parents=(), *, mechanism=Non
     -------
     float
 
+    Raises
+    ------
+    UnknownNodeError
+        ``node`` or a parent is not a column of a data set.
+    DataError
+        Non-numeric, NaN, inf or huge (beyond 1e150) values, or fewer than 10 rows in a data set (named).
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
