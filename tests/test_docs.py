@@ -8,7 +8,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 # Pages whose blocks train models for several seconds run in the full suite only (pytest -m "not slow" skips them).
-SLOW_PAGES = {"bootstrap.md", "cdnod.md", "comparing.md", "differentiable.md", "own_data.md", "rootcause.md"}
+SLOW_PAGES = {"attribution.md", "bootstrap.md", "cdnod.md", "comparing.md", "differentiable.md", "own_data.md", "rootcause.md"}
 DOCS = [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_PAGES else p for p in DOCS]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 

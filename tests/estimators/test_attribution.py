@@ -231,3 +231,16 @@ def test_non_invertible_mechanisms_are_refused_by_name():
 def _nonlinear():
     g = nx.DiGraph([("X", "Z")])
     return SCM(g, {"X": Linear(), "Z": AdditiveNoise(np.sin, parents=["X"])})
+
+
+def test_tail_thresholds_agree_with_the_quantile_score():
+    from estimators._attribution import _quantile_score, _tail_thresholds
+
+    rng = np.random.default_rng(0)
+    ref = np.sort(rng.normal(size=300))
+    x = np.concatenate([rng.normal(size=50) * 2, ref[[0, 5, 150, 299]], [10.0, -10.0]])
+    y = rng.normal(size=4000) * 2
+    low, high = _tail_thresholds(ref, x)
+    fast = (y[None, :] <= low[:, None]) | (y[None, :] > high[:, None])
+    slow = _quantile_score(ref, y)[None, :] >= _quantile_score(ref, x)[:, None]
+    np.testing.assert_array_equal(fast, slow)
