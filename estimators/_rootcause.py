@@ -588,7 +588,8 @@ def rank_root_causes(
         ``"shapley"``: how many fault rows (drawn at random) to attribute.
     n_bootstrap : int
         0 (no bootstrap) or the number of replicates (>= 2): both windows are resampled by rows
-        (rows of the lagged window for a time series) and the method rerun (the model refitted).
+        (rows of the lagged window for a time series) and the method rerun (the model refitted,
+        unless given as ``model``).
     alpha : float
         The bootstrap interval of each score covers ``1 - alpha``.
     random_state : None, int or numpy.random.Generator
