@@ -22,6 +22,13 @@ Exchangeable (grouped) data, whose mechanisms vary from group to group
 prior from the groups and answers ``do`` queries within one group after seeing
 some of its rows; :func:`exchangeable_effect` does it in one call.
 
+Attribution on a structural causal model (:class:`scm.SCM`), with DoWhy-GCM's definitions:
+:func:`anomaly_scores`, :func:`attribute_anomalies` (which node's noise made a sample
+anomalous), :func:`attribute_distribution_change` (which mechanisms changed between two data
+sets and how much of the target's change each explains; mechanism-replacement Shapley or the
+multiply robust estimator), :func:`arrow_strength`, :func:`intrinsic_causal_influence` and
+:func:`unit_contributions`; each returns an :class:`AttributionResult` with intervals.
+
 Examples
 --------
 >>> import networkx as nx
@@ -39,11 +46,22 @@ from ._adjustment import (
     is_valid_adjustment,
     is_valid_frontdoor,
 )
+from ._attribution import (
+    AttributionResult,
+    anomaly_scores,
+    arrow_strength,
+    attribute_anomalies,
+    attribute_distribution_change,
+    intrinsic_causal_influence,
+    mechanism_change_test,
+    unit_contributions,
+)
 from ._effect import EffectResult, effect
 from ._estimators import AIPW, IPW, DoubleML, PositivityWarning, RegressionAdjustment
 from ._exchangeable import ExchangeableEffectResult, ExchangeableModel, exchangeable_effect
 from ._id import Estimand, Fraction, Prob, Product, Sum, identify
 from ._ida import EffectRange, IDAResult, ida
+from ._rootcause import RCD_TESTS, ROOT_CAUSE_METHODS, RootCauseWindows, prepare_windows, rank_root_causes, rank_scores
 
 __all__ = [
     # identification
@@ -72,6 +90,22 @@ __all__ = [
     "ExchangeableModel",
     "exchangeable_effect",
     "ExchangeableEffectResult",
+    # attribution
+    "anomaly_scores",
+    "attribute_anomalies",
+    "attribute_distribution_change",
+    "arrow_strength",
+    "intrinsic_causal_influence",
+    "unit_contributions",
+    "mechanism_change_test",
+    "AttributionResult",
+    # root causes
+    "rank_root_causes",
+    "prepare_windows",
+    "rank_scores",
+    "RootCauseWindows",
+    "ROOT_CAUSE_METHODS",
+    "RCD_TESTS",
     # errors and warnings
     "NotIdentifiableError",
     "PositivityWarning",

@@ -26,6 +26,7 @@ from ._exceptions import (
     ScmkitError,
     UnknownNodeError,
 )
+from ._faults import FaultDataset
 from ._fit import AUTO_CANDIDATES, ORIENTATIONS, check_fit_data, choose_mechanisms, fit_mechanism, fit_noise, fit_scm
 from ._graph import EDGE_KINDS, PDAG, adjacency_to_dag, as_dag, check_dag, dag_to_adjacency
 from ._grouped import grouped
@@ -110,6 +111,7 @@ __all__ = [
     "as_noise",
     # data
     "Dataset",
+    "FaultDataset",
     "simulate",
     "random_dag",
     "random_scm",

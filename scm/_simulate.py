@@ -1264,6 +1264,41 @@ def draw_innovations(process: VARProcess, noise="gaussian", noise_scale=(0.5, 1.
     return dataclasses.replace(process, noise=noises)
 
 
+def _run_var(process: VARProcess, innovations: np.ndarray, past: np.ndarray) -> np.ndarray:
+    """Run ``process`` forward from ``past`` with the given innovations (no checks; the engine of :func:`simulate_var`).
+
+    ``innovations`` is ``(T, N)``; ``past`` is ``(max_lag, N)``, its last row the most recent time point.
+    Each step is computed from the past ones (lagged links) and then, in the contemporaneous order,
+    from the present (lag-0 links). Returns the ``(T, N)`` new time points.
+    """
+    N, L = len(process.nodes), process.max_lag
+    pos = {n: k for k, n in enumerate(process.nodes)}
+    # Per function, a coefficient array: x_t[j] += sum_i sum_tau Cg[i, j, tau] g(x_{t - tau}[i]).
+    funcs = sorted({f for *_, f in process.links})
+    Cg = {f: np.zeros((N, N, L + 1)) for f in funcs}
+    for s, t, tau, coef, f in process.links:
+        Cg[f][pos[s], pos[t], tau] = coef
+    lagged = [(_TS_FUNCS[f], Cg[f][:, :, 1:]) for f in funcs]
+    contemp = [(_TS_FUNCS[f], Cg[f][:, :, 0]) for f in funcs if np.any(Cg[f][:, :, 0])]
+    cont_targets = [pos[j] for j in process.contemporaneous_order if any(np.any(M[:, pos[j]]) for _, M in contemp)]
+
+    E = np.asarray(innovations, dtype=float)
+    T = E.shape[0]
+    X = np.zeros((T + L, N))
+    X[:L] = past
+    for t in range(T):
+        row = t + L
+        past_rows = X[row - L : row][::-1]  # past_rows[tau - 1] = x_{t - tau}
+        x = E[t].copy()
+        for g, M in lagged:
+            x += np.einsum("ti,ijt->j", g(past_rows), M)
+        for j in cont_targets:
+            for g, M in contemp:
+                x[j] += g(x) @ M[:, j]
+        X[row] = x
+    return X[L:]
+
+
 def simulate_var(process: VARProcess, n_timepoints: int = 1000, *, burn_in: int = 200, random_state=None) -> pd.DataFrame:
     """Run a vector autoregression forward in time (the last phase of :func:`time_series`).
 
@@ -1308,31 +1343,10 @@ def simulate_var(process: VARProcess, n_timepoints: int = 1000, *, burn_in: int 
     check_in_range(burn_in, name="burn_in", low=0, inclusive="left", integer=True, owner=owner)
     check_sample_size(n_timepoints + burn_in, len(process.nodes), name="n_timepoints", owner=owner)
     rng = check_random_state(random_state)
-    N, L = len(process.nodes), process.max_lag
-    pos = {n: k for k, n in enumerate(process.nodes)}
-    # Per function, a coefficient array: x_t[j] += sum_i sum_tau Cg[i, j, tau] g(x_{t - tau}[i]).
-    funcs = sorted({f for *_, f in process.links})
-    Cg = {f: np.zeros((N, N, L + 1)) for f in funcs}
-    for s, t, tau, coef, f in process.links:
-        Cg[f][pos[s], pos[t], tau] = coef
-    lagged = [(_TS_FUNCS[f], Cg[f][:, :, 1:]) for f in funcs]
-    contemp = [(_TS_FUNCS[f], Cg[f][:, :, 0]) for f in funcs if np.any(Cg[f][:, :, 0])]
-    cont_targets = [pos[j] for j in process.contemporaneous_order if any(np.any(M[:, pos[j]]) for _, M in contemp)]
-
     T = int(n_timepoints) + int(burn_in)
     E = np.column_stack([np.asarray(nz.sample(T, rng), dtype=float) for nz in process.noise])
-    X = np.zeros((T + L, N))
-    for t in range(T):
-        row = t + L
-        past = X[row - L : row][::-1]  # past[tau - 1] = x_{t - tau}
-        x = E[t].copy()
-        for g, M in lagged:
-            x += np.einsum("ti,ijt->j", g(past), M)
-        for j in cont_targets:
-            for g, M in contemp:
-                x[j] += g(x) @ M[:, j]
-        X[row] = x
-    X = X[L + int(burn_in):]
+    X = _run_var(process, E, np.zeros((process.max_lag, len(process.nodes))))
+    X = X[int(burn_in):]
     if not np.isfinite(X).all():  # pragma: no cover - guarded by the stability check
         raise ParameterError(f"{owner}: the simulated process diverged; lower coefficient_range")
     return pd.DataFrame(X, columns=list(process.nodes), index=pd.RangeIndex(len(X), name="time"))

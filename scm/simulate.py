@@ -97,9 +97,23 @@ It runs three phases, each a function here, on one random stream:
 >>> process = draw_innovations(draw_lagged_structure(3, max_lag=2, random_state=rng), random_state=rng)
 >>> simulate_var(process, 500, random_state=rng).equals(ts.data)
 True
+
+Injected faults
+---------------
+:func:`inject_fault` samples a window of normal operation from a model (an SCM or a
+:class:`VARProcess`) and a window in which one node's mechanism changed (a shifted noise or a
+new mechanism), returning a :class:`FaultDataset` with the true root cause and a target
+downstream of it; :func:`fault_dataset` draws the model too. They are the test bed of
+:func:`estimators.rank_root_causes`:
+
+>>> from scm.simulate import fault_dataset
+>>> case = fault_dataset("static", "shift", n_nodes=6, random_state=0)
+>>> case.normal.shape, case.fault.shape, case.root_cause in case.variables
+((500, 6), (100, 6), True)
 """
 
 from ._grouped import GROUPED_KINDS, grouped
+from ._faults import FAULT_DATA_KINDS, FAULTS, FaultDataset, fault_dataset, inject_fault
 from ._simulate import (
     CHANGES,
     DRIFT_PARAMETERS,
@@ -131,6 +145,11 @@ __all__ = [
     "time_series",
     "grouped",
     "polya_urn",
+    "inject_fault",
+    "fault_dataset",
+    "FaultDataset",
+    "FAULTS",
+    "FAULT_DATA_KINDS",
     "VARProcess",
     "draw_lagged_structure",
     "draw_innovations",

@@ -9,6 +9,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 # Pages whose blocks train models for several seconds run in the full suite only (pytest -m "not slow" skips them).
 SLOW_PAGES = {
+    "attribution.md",
     "bootstrap.md",
     "cdnod.md",
     "comparing.md",
@@ -16,6 +17,7 @@ SLOW_PAGES = {
     "exchangeable.md",
     "invariance.md",
     "own_data.md",
+    "rootcause.md",
     "shift.md",
 }
 DOCS = [pytest.param(p, marks=pytest.mark.slow) if p.name in SLOW_PAGES else p for p in DOCS]

@@ -9,6 +9,9 @@
 - :func:`load_bnlearn` / :func:`bnlearn_dataset`: networks of the bnlearn repository
   (13 discrete, 4 linear-Gaussian) as sampleable :class:`scm.SCM` objects;
   :func:`read_bif` reads any BIF file.
+- :func:`microservice_scm` / :func:`microservice_graph`: the microservice-latency example of
+  DoWhy-GCM (eleven services); :func:`load_microservice_anomaly`: its published outlier;
+  :func:`microservice_faults`: root-cause cases with a known slow service.
 
 Every shipped file is an unmodified copy of a public file; ``LICENSES.md`` in this
 package gives its origin, licence and checksum.
@@ -35,6 +38,14 @@ from ._loaders import (
     read_bif,
     sachs_graph,
 )
+from ._microservice import (
+    MICROSERVICE_EDGES,
+    MICROSERVICES,
+    load_microservice_anomaly,
+    microservice_faults,
+    microservice_graph,
+    microservice_scm,
+)
 
 __all__ = [
     "load_sachs",
@@ -48,4 +59,10 @@ __all__ = [
     "load_bnlearn",
     "bnlearn_dataset",
     "read_bif",
+    "MICROSERVICES",
+    "MICROSERVICE_EDGES",
+    "microservice_graph",
+    "microservice_scm",
+    "load_microservice_anomaly",
+    "microservice_faults",
 ]

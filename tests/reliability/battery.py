@@ -52,6 +52,7 @@ import pandas as pd
 import discovery
 import estimators
 import scm
+import scmkit
 from discovery import (
     CDNOD,
     DPDAG,
@@ -364,6 +365,36 @@ def _var_process():
     return scm_simulate.draw_innovations(scm_simulate.draw_lagged_structure(3, max_lag=1, random_state=0), random_state=0)
 
 
+@functools.cache
+def _fault_frame() -> pd.DataFrame:
+    """The chain with bmi's mechanism shifted by 3: the fault window of the root-cause lines."""
+    rng = np.random.default_rng(7)
+    n = 40
+    age = rng.normal(size=n)
+    bmi = 0.8 * age + 3.0 + rng.normal(size=n)
+    crp = 0.8 * bmi + rng.normal(size=n)
+    return pd.DataFrame({"age": age, "bmi": bmi, "crp": crp, "dbp": rng.normal(size=n)})
+
+
+@functools.cache
+def _series_fault_frame() -> pd.DataFrame:
+    """_series_frame's process run on, with age's innovations shifted by 3."""
+    rng = np.random.default_rng(8)
+    x = np.zeros((60, 4))
+    for s in range(1, 60):
+        e = rng.normal(size=4)
+        x[s, 0] = 0.5 * x[s - 1, 0] + 3.0 + e[0]
+        x[s, 1] = 0.4 * x[s - 1, 1] + 0.6 * x[s - 1, 0] + e[1]
+        x[s, 2] = 0.4 * x[s - 1, 2] + 0.6 * x[s - 1, 1] + e[2]
+        x[s, 3] = 0.5 * x[s - 1, 3] + e[3]
+    return pd.DataFrame(x, columns=COLUMNS)
+
+
+def _series_graph():
+    return LaggedGraph(COLUMNS, directed=[("age", "age", 1), ("age", "bmi", 1), ("bmi", "crp", 1), ("bmi", "bmi", 1),
+                                          ("crp", "crp", 1), ("dbp", "dbp", 1)])
+
+
 BIF = b"""network tiny { }
 variable age { type discrete [ 2 ] { lo, hi }; }
 variable crp { type discrete [ 2 ] { lo, hi }; }
@@ -480,6 +511,11 @@ def _fitted_model() -> SCM:
     return SCM.fit(graph, _chain_frame())
 
 
+def _changed_chain_frame() -> pd.DataFrame:
+    """The chain's data after a change: bmi's mechanism shifted by 1."""
+    return _chain_model().do({"bmi": scm.shift(1.0)}).sample(N_ROWS, random_state=1)
+
+
 def _lagged_graph():
     return LaggedGraph(COLUMNS, directed=[("age", "bmi", 1), ("bmi", "crp", 1)], undirected=[("crp", "dbp")])
 
@@ -576,11 +612,23 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     *_model_kinds("fitted-model", _fitted_model),
     _kind("model+observed", _with(model=_chain_model, observed=_observed), OBSERVED, frame="observed", rows=("observed",),
           expect={"empty": "error_or_ok"}),
+    # two data sets of the chain, before and after a change: the corruptions spoil the second
+    _kind("model+old/new", _with(model=_chain_model, old=_chain_frame, new=_changed_chain_frame), TABLE, frame="new",
+          rows=("new",), expect={"scale": "error_or_ok", "integer": "error_or_ok", "constant": "error_or_ok",
+                                 "single_column": "error", "categorical": "error"}),
     _kind("draws", _with(draws=lambda: _chain_frame()["bmi"].to_numpy()), ("nan_draws", "inf_draws", "empty_draws",
                                                                           "string_draws")),
     _kind("results", _with(results=_results_table, metric="shd"),
           ("nan", "empty", "duplicate_names", "wrong_type_frame", "missing_column"), frame="results", victim="shd",
           spare="fit_seconds", rows=("results",), names=("metric",), expect={"nan": "error_or_ok", "empty": "error_or_ok"}),
+    # root-cause ranking: a normal window (the corrupted frame) and a fault window
+    # "scale" multiplies a column of the normal window only: a different problem, so finite answers are all we ask
+    _kind("graph+windows", _with(graph=CHAIN, data=_chain_frame, fault=_fault_frame, target="crp"), (*TABLE, *GRAPH_DATA),
+          names=("target",), expect={"scale": "error_or_ok"}),
+    _kind("lagged-graph+windows", _with(graph=_series_graph, data=_series_frame, fault=_series_fault_frame, target="crp"),
+          (*TABLE, "wrong_type_graph"), ordered=True, names=("target",), expect={"scale": "error_or_ok"}),
+    _kind("series-windows", _with(data=_series_frame, fault=_series_fault_frame, target="crp"), TABLE, ordered=True,
+          names=("target",), expect={"scale": "error_or_ok"}),
     _kind("parameters", _with(), ()),
     _kind("cli-csv", _with(data=_chain_frame), CSV, expect={"single_column": "error_or_ok"}),
     _kind("cli-series", _with(data=_series_frame), CSV, ordered=True, expect={"single_column": "error_or_ok"}),
@@ -1497,6 +1545,18 @@ ENTRIES: list[Entry] = [
     E("scm.simulate.simulate_var", "parameters",
       lambda i: scm_simulate.simulate_var(_var_process(), **{"n_timepoints": 40, "burn_in": 10, "random_state": 0, **i.opts}),
       number="burn_in", seed="random_state", count="n_timepoints"),
+    E("scm.simulate.inject_fault", "model",
+      lambda i: scm_simulate.inject_fault(i.model, **{"n_normal": 30, "n_fault": 10, "random_state": 0, **i.opts}).fault,
+      option="fault", number="strength", seed="random_state", count="n_normal"),
+    E("scm.simulate.fault_dataset", "parameters",
+      lambda i: scm_simulate.fault_dataset(**{"n_nodes": 4, "n_normal": 30, "n_fault": 10, "random_state": 0, **i.opts}).fault,
+      option="kind", number="strength", seed="random_state", count="n_nodes"),
+    E("scm.datasets.microservice_graph", "parameters", lambda i: sorted(scm_datasets.microservice_graph(**i.opts).edges)),
+    E("scm.datasets.microservice_scm", "parameters", lambda i: scm_datasets.microservice_scm(**i.opts).sample(5, random_state=0)),
+    E("scm.datasets.load_microservice_anomaly", "parameters", lambda i: scm_datasets.load_microservice_anomaly(**i.opts)),
+    E("scm.datasets.microservice_faults", "parameters",
+      lambda i: scm_datasets.microservice_faults(**{"n_cases": 2, "n_normal": 20, "random_state": 0, **i.opts})[0].fault,
+      seed="random_state", count="n_cases"),
     E("scm.datasets.load_sachs", "parameters", lambda i: scm_datasets.load_sachs(**i.opts).data.shape, option="kind"),
     E("scm.datasets.sachs_graph", "parameters", lambda i: scm_datasets.sachs_graph(**i.opts), option="source"),
     E("scm.datasets.load_wine", "parameters", lambda i: scm_datasets.load_wine(**i.opts).data.shape),
@@ -1511,6 +1571,26 @@ ENTRIES: list[Entry] = [
     E("scm.datasets.read_bif", "bif",
       lambda i: scm_datasets.read_bif(io.BytesIO(i.source) if isinstance(i.source, bytes) else i.source).nodes),
     # ---- estimators
+    E("estimators.rank_root_causes", "graph+windows",
+      lambda i: estimators.rank_root_causes(i.data, i.fault, i.graph, target=i.target, **{"method": "rcd", **i.opts}),
+      option="method", number="alpha", seed="random_state"),
+    E("estimators.rank_root_causes[zscore]", "graph+windows",
+      lambda i: estimators.rank_root_causes(i.data, i.fault, target=i.target, method="zscore", **i.opts), number="alpha",
+      expect={"cycle": SAME_OR_ERROR}),  # no graph given: the corrupted one is not read
+    E("estimators.rank_root_causes[random_walk]", "graph+windows",
+      lambda i: estimators.rank_root_causes(i.data, i.fault, i.graph, target=i.target, method="random_walk", **i.opts),
+      number="restart", expect={"cycle": SAME_OR_ERROR}),  # a random walk takes cyclic graphs (call graphs often are)
+    E("estimators.rank_root_causes[time_series]", "lagged-graph+windows",
+      lambda i: estimators.rank_root_causes(i.data, i.fault, i.graph, target=i.target, **{"method": "rcd", **i.opts}),
+      option="ci_test", number="n_bins"),
+    E("scmkit.learn_and_rank", "series-windows",
+      lambda i: scmkit.learn_and_rank(i.data, i.fault, target=i.target, **{"method": "rcd", "tau_max": 1, **i.opts}),
+      option="contemporaneous", slow=True),
+    E("estimators.prepare_windows", "graph+windows",
+      lambda i: estimators.prepare_windows(i.data, i.fault, i.graph, target=i.target, **{"method": "rcd", **i.opts}).candidates,
+      option="method"),
+    E("estimators.rank_scores", "parameters",
+      lambda i: estimators.rank_scores(pd.Series({"age": 1.0, "bmi": 2.0, "crp": 0.5}), **i.opts), number="alpha"),
     E("estimators.adjustment_set", "graph-query", lambda i: estimators.adjustment_set(i.graph, i.x, i.y, include=i.z, **i.opts),
       option="kind"),
     E("estimators.adjustment_sets", "graph-query", lambda i: estimators.adjustment_sets(i.graph, i.x, i.y, exclude=i.z, **i.opts),
@@ -1542,6 +1622,32 @@ ENTRIES: list[Entry] = [
       lambda i: estimators.effect(i.model, treatment="age", outcome="crp", value=1.0, baseline=0.0,
                                   **{"n_bootstrap": 41, "random_state": 0, **i.opts}),
       number="alpha", seed="random_state", count="n_bootstrap", summary=_effect_summary),
+    E("estimators.anomaly_scores", "model+observed",
+      lambda i: estimators.anomaly_scores(i.model, i.observed, **{"n_samples": 200, "random_state": 0, **i.opts}),
+      option="kind", seed="random_state", count="n_samples", expect={"empty": "error"}),
+    E("estimators.attribute_anomalies", "model+observed",
+      lambda i: estimators.attribute_anomalies(i.model, "crp", i.observed,
+                                               **{"n_distribution_samples": 200, "random_state": 0, **i.opts}).contributions,
+      option="shapley", seed="random_state", count="n_distribution_samples", expect={"empty": "error"}),
+    E("estimators.unit_contributions", "model+observed",
+      lambda i: estimators.unit_contributions(i.model, "crp", i.observed, **{"random_state": 0, **i.opts}).contributions,
+      option="method", seed="random_state", count="n_background", expect={"empty": "error"}),
+    E("estimators.intrinsic_causal_influence", "fitted-model",
+      lambda i: estimators.intrinsic_causal_influence(i.model, "crp", **{"n_bootstrap": 41, "random_state": 0, **i.opts}).contributions,
+      option="method", number="alpha", seed="random_state", count="n_bootstrap"),
+    E("estimators.arrow_strength", "fitted-model",
+      lambda i: estimators.arrow_strength(i.model, "crp", **{"method": "monte-carlo", "n_outer": 50, "n_inner": 20,
+                                                              "random_state": 0, **i.opts}).contributions,
+      option="method", seed="random_state", count="n_outer"),
+    E("estimators.attribute_distribution_change", "model+old/new",
+      lambda i: estimators.attribute_distribution_change(i.model, i.old, i.new, "crp", **{"random_state": 0, **i.opts}).contributions,
+      option="measure", number="test_alpha", seed="random_state", count="n_samples"),
+    E("estimators.attribute_distribution_change[robust]", "model+old/new",
+      lambda i: estimators.attribute_distribution_change(i.model, i.old, i.new, "crp", method="robust",
+                                                         **{"random_state": 0, **i.opts}).contributions,
+      option="measure", seed="random_state", count="n_folds"),
+    E("estimators.mechanism_change_test", "model+old/new",
+      lambda i: estimators.mechanism_change_test(i.old, i.new, "crp", ["bmi"]), expect={"scale": "error_or_ok"}),
     E("estimators.effect[cpdag]", "cpdag+treatment/outcome+data",
       lambda i: estimators.effect(i.data, i.graph, i.treatment, i.outcome, **i.opts).range, option="estimator",
       number="alpha"),
@@ -1649,9 +1755,13 @@ EXCLUDED: dict[str, str] = {
     "estimators.Sum": "a node of an Estimand's expression",
     "estimators.Fraction": "a node of an Estimand's expression",
     "estimators.EffectResult": "the result of effect",
+    "estimators.AttributionResult": "the result of the attribution functions",
     "estimators.IDAResult": "the result of ida",
     "estimators.EffectRange": "a field of IDAResult and EffectResult",
     "estimators.ExchangeableEffectResult": "the result of ExchangeableModel.effect and exchangeable_effect",
+    "estimators.RootCauseWindows": "the result of prepare_windows",
+    "scm.FaultDataset": "a container of two windows and their root cause, built by the fault simulators (each has its line)",
+    "scm.simulate.FaultDataset": "the same class as scm.FaultDataset",
     "scm.QueryResult": "the result of SCM.interventional_quantity, and of interventional_mean / counterfactual with n_bootstrap",
     "scm.Dataset": "a container of data and truth, built by the simulators and loaders (each has its line)",
     "scm.simulate.VARProcess": "the result of draw_lagged_structure / draw_innovations",

@@ -63,6 +63,9 @@ GOLDEN = {
     "bif_gaussian/magic-niab.json.gz": ("gunzip", "1694a2ccae07a5cee0a1fa9e3131f3f2d552a79c825fddecfaa996624e629d6d"),
     "bif_gaussian/magic-irri.json.gz": ("gunzip", "d592e1ed92ae08d8f7152cc8cfc607089b1f19680b4df79377166bf7dd561338"),
     "bif_gaussian/arth150.json.gz": ("gunzip", "96e141aa767bb2556aea2eabb835603a286d951e95646f8ae0197d679acd551a"),
+    "dowhy_microservice/rca_microservice_architecture_anomaly.csv": (
+        "raw", "de5e1dee49189a127e84fcb0adecb57060d831440b95ea609d0d24284e3eab84"
+    ),
 }
 
 # Node and edge counts from the data README (bnlearn repository).
