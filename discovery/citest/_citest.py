@@ -508,6 +508,10 @@ _FACTOR_CACHE_BYTES = 256 * 2**20  # LRU budget of the cached kernel factors of 
 #: group sharing ``(x, Z)``, of :func:`discovery.citest._kernels.kci_x_gram` / ``kci_cond_group``.
 _KCI_MIN_SET_BUCKET = 4
 _KCI_MIN_GROUP_BUCKET = 4
+#: Exact conditional KCI runs with numpy, without compilation, up to this many rows on a CPU
+#: backend: there one group's products take milliseconds and a compiled program per rank bucket
+#: (about a second each) is not repaid; larger problems and accelerators use the compiled kernels.
+_KCI_HOST_MAX_ROWS = 1000
 
 
 def _rank_bucket(r: int, n: int) -> int:
@@ -832,7 +836,10 @@ class KCI(_DataCITest):
         from . import _kernels
 
         def compute():
-            lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
+            if len(zset) == 1:  # the factor of one column is that of the variable (shared with the Y factors)
+                lz = self._var_factor(zset[0], theta)
+            else:
+                lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
             return _kernels.woodbury_factor(lz, self.epsilon)
 
         return self._cached(("z", zset, theta), compute)
@@ -880,8 +887,10 @@ class KCI(_DataCITest):
         ycols, ypos = np.unique(ys, return_inverse=True)
         zkeys = [tuple(int(c) for c in z) for z in zsets]
         ly = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in ycols]
-        ytab = _stack_padded(ly, _rank_bucket(max(f.shape[1] for f in ly), n), len(ly))
         bz = [self._z_factor(z, self._col_theta(z, theta, median)) for z in zkeys]
+        if n <= _KCI_HOST_MAX_ROWS and jax.default_backend() == "cpu":
+            return self._cond_factor_host(xs, ypos, zpos, zkeys, ly, bz, theta, median)
+        ytab = _stack_padded(ly, _rank_bucket(max(f.shape[1] for f in ly), n), len(ly))
         zrank = _rank_bucket(max(f.shape[1] for f in bz), n)  # one bucket for the call: one program
         # groups of queries sharing (Z, x): sorted so that each group is a contiguous run
         order = np.lexsort((ypos, xs, zpos))
@@ -916,6 +925,19 @@ class KCI(_DataCITest):
             out = np.empty((len(xs), 3))
             for members, res in pending:
                 out[members] = np.asarray(res)[: len(members)]
+        return out
+
+    def _cond_factor_host(self, xs, ypos, zpos, zkeys, ly, bz, theta, median):
+        """:meth:`_cond_factor` with numpy (small ``n`` on a CPU backend): the same products, no compilation."""
+        from . import _kernels
+
+        out = np.empty((len(xs), 3))
+        for j, zset in enumerate(zkeys):
+            in_z = np.flatnonzero(zpos == j)
+            for x in np.unique(xs[in_z]):
+                members = in_z[xs[in_z] == x]
+                kx = _kernels.kci_x_gram_host(self._data, int(x), zset, self._x_theta(int(x), zset, theta, median))
+                out[members] = _kernels.kci_cond_group_host(kx, bz[j], [ly[i] for i in ypos[members]])
         return out
 
     # ------------------------------------------------ dense and low rank
