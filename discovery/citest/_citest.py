@@ -510,8 +510,9 @@ _KCI_MIN_SET_BUCKET = 4
 _KCI_MIN_GROUP_BUCKET = 4
 #: Exact conditional KCI runs with numpy, without compilation, up to this many rows on a CPU
 #: backend: there one group's products take milliseconds and a compiled program per rank bucket
-#: (about a second each) is not repaid; larger problems and accelerators use the compiled kernels.
-_KCI_HOST_MAX_ROWS = 1000
+#: (about a second each) is not repaid. Larger problems (where XLA's compiled, multi-threaded
+#: products win, measured at n = 1000) and accelerators use the compiled kernels.
+_KCI_HOST_MAX_ROWS = 600
 
 
 def _rank_bucket(r: int, n: int) -> int:
@@ -653,7 +654,8 @@ class KCI(_DataCITest):
     sets but not on ``|S|`` (padded to 4, 8, ...) or on the number of queries, so a search
     compiles the X kernel once and the group program once per rank bucket (one per level
     of a search at most). Unconditional tests are a few small matrix products per pair
-    and run with numpy, without compilation.
+    and run with numpy, without compilation; so do the conditional groups (the same
+    products) up to 600 rows on a CPU backend, where compiling would cost more than it saves.
 
     Low rank: features ``Phi`` (``n x m``, centred) replace the kernel matrices,
     ``R`` is applied by the Woodbury identity (ridge residuals on Z's features),
@@ -836,9 +838,8 @@ class KCI(_DataCITest):
         from . import _kernels
 
         def compute():
-            if len(zset) == 1:  # the factor of one column is that of the variable (shared with the Y factors)
-                lz = self._var_factor(zset[0], theta)
-            else:
+            lz = self._factors.get(("y", zset[0], theta)) if len(zset) == 1 else None  # a one-column set: its Y factor
+            if lz is None:
                 lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
             return _kernels.woodbury_factor(lz, self.epsilon)
 
