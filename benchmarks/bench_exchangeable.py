@@ -28,12 +28,16 @@ Parts (``--part``, default all, in this order):
 * ``beyond``: continuous data with d = 10 nodes (ER, mean degree 2), 500 groups x 4 rows
   (``scm.simulate.grouped(kind="linear")``), SHD to the true DAG of CausalDeFinetti
   (Fisher-z; ``pairing="disjoint"``, the default, and ``"rest"``), CD-NOD (Fisher-z, the
-  group as context) and PC (Fisher-z, pooled).
+  group as context) and PC (Fisher-z, pooled); also the skeleton SHD, the true edges whose
+  parent is not in a layer above the child's (``order_violations``), and a diagnosis row: the
+  edge phase on the same data given the oracle's layers.
+* ``sinkpower``: the rejection rate and power of the first-round sink tests of the ``beyond``
+  data against the oracle's answer for each test, at 500 and 4,000 groups.
 
 Baselines: CD-NOD (the group as its context), PC (pooled), NOTEARS (pooled), VI-DP-DAG
 (pooled; ``--vidpdag-iter`` iterations), random. Figures go to ``docs/img/``.
 
-Run: ``python benchmarks/bench_exchangeable.py [--quick] [--part speed level fig3 fig4 beyond]``.
+Run: ``python benchmarks/bench_exchangeable.py [--quick] [--part speed level fig3 fig4 beyond sinkpower]``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from discovery import CDNOD, NOTEARS, PC, VIDPDAG, CausalDeFinetti  # noqa: E402
 from discovery.citest import DSeparation, FisherZ  # noqa: E402
 from discovery.exchangeable import (  # noqa: E402
     bivariate_rule,
+    combine_pvalues,
     layer_edges,
     pair_samples,
     sink_layers,
@@ -270,6 +275,30 @@ def part_beyond(args, out):
     columns += ["order_violations", "seconds"]
     table = pd.DataFrame(rows, columns=columns)
     out["beyond"] = table
+    return table
+
+
+def part_sinkpower(args, out):
+    """Level and power of the first-round sink tests of the ``beyond`` data (Fisher-z, disjoint pairs), each test's
+    truth from the oracle; at 500 and 4,000 groups."""
+    rows = []
+    for n_groups in (500, 4000):
+        null, alt = [], []
+        for seed in range(args.beyond_seeds):
+            ds = grouped(n_nodes=10, expected_degree=2, n_groups=n_groups, group_size=4, kind="linear", random_state=seed)
+            variables, codes = split_groups(ds.data, "group")
+            d = variables.shape[1]
+            tests = [FisherZ(f) for f in two_sample_frames(variables, pair_samples(codes, pairing="disjoint", random_state=0))]
+            queries = [(j, d + k, [r for r in range(d) if r != j]) for j in range(d) for k in range(d) if k != j]
+            p = combine_pvalues(np.stack([t.pvalues(queries) for t in tests]))
+            independent = DSeparation(two_sample_graph(ds.graph)).pvalues(queries) > 0.5
+            null += list(p[independent])
+            alt += list(p[~independent])
+        null, alt = np.asarray(null), np.asarray(alt)
+        rows.append((n_groups, len(null), float(np.mean(null < ALPHA)), len(alt), float(np.mean(alt < ALPHA))))
+        print(f"sinkpower {n_groups} done (load {load_average()})", flush=True)
+    table = pd.DataFrame(rows, columns=["groups", "null_tests", "rejection_rate", "alternative_tests", "power"])
+    out["sinkpower"] = table
     return table
 
 
@@ -489,7 +518,7 @@ def plot(out, img_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials and points")
-    parser.add_argument("--part", nargs="+", default=["speed", "level", "fig3", "fig4", "beyond"])
+    parser.add_argument("--part", nargs="+", default=["speed", "level", "fig3", "fig4", "beyond", "sinkpower"])
     parser.add_argument("--img", default="docs/img")
     parser.add_argument("--json", default=None, help="write the tables as JSON here")
     args = parser.parse_args()
@@ -506,7 +535,8 @@ def main():
     print(f"load before: {load_average()}")
     out = {}
     parts = {"speed": part_speed, "level": part_level, "fig3": part_fig3, "fig4": part_fig4, "beyond": part_beyond}
-    for name in ["speed", "level", "fig3", "fig4", "beyond"]:
+    parts["sinkpower"] = part_sinkpower
+    for name in ["speed", "level", "fig3", "fig4", "beyond", "sinkpower"]:
         if name in args.part:
             parts[name](args, out)
     plot(out, args.img)
