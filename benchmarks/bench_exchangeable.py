@@ -28,12 +28,16 @@ Parts (``--part``, default all, in this order):
 * ``beyond``: continuous data with d = 10 nodes (ER, mean degree 2), 500 groups x 4 rows
   (``scm.simulate.grouped(kind="linear")``), SHD to the true DAG of CausalDeFinetti
   (Fisher-z; ``pairing="disjoint"``, the default, and ``"rest"``), CD-NOD (Fisher-z, the
-  group as context) and PC (Fisher-z, pooled).
+  group as context) and PC (Fisher-z, pooled); also the skeleton SHD, the true edges whose
+  parent is not in a layer above the child's (``order_violations``), and a diagnosis row: the
+  edge phase on the same data given the oracle's layers.
+* ``sinkpower``: the rejection rate and power of the first-round sink tests of the ``beyond``
+  data against the oracle's answer for each test, at 500 and 4,000 groups.
 
 Baselines: CD-NOD (the group as its context), PC (pooled), NOTEARS (pooled), VI-DP-DAG
 (pooled; ``--vidpdag-iter`` iterations), random. Figures go to ``docs/img/``.
 
-Run: ``python benchmarks/bench_exchangeable.py [--quick] [--part speed level fig3 fig4 beyond]``.
+Run: ``python benchmarks/bench_exchangeable.py [--quick] [--part speed level fig3 fig4 beyond sinkpower]``.
 """
 
 from __future__ import annotations
@@ -53,7 +57,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from discovery import CDNOD, NOTEARS, PC, VIDPDAG, CausalDeFinetti  # noqa: E402
-from discovery.exchangeable import bivariate_rule  # noqa: E402
+from discovery.citest import DSeparation, FisherZ  # noqa: E402
+from discovery.exchangeable import (  # noqa: E402
+    bivariate_rule,
+    combine_pvalues,
+    layer_edges,
+    pair_samples,
+    sink_layers,
+    split_groups,
+    two_sample_frames,
+    two_sample_graph,
+)
 from discovery.metrics import shd  # noqa: E402
 from scm import PDAG  # noqa: E402
 from scm.simulate import grouped  # noqa: E402
@@ -212,14 +226,40 @@ def part_fig4(args, out):
     return table
 
 
+def skeleton_shd(truth: nx.DiGraph, est) -> int:
+    """Adjacencies in one graph and not the other (orientation ignored)."""
+    true_adj = {frozenset(e) for e in truth.edges}
+    est_adj = {frozenset(e) for e in edge_set(est)}
+    return len(true_adj ^ est_adj)
+
+
+def order_violations(truth: nx.DiGraph, order) -> int:
+    """True edges ``u -> v`` whose parent is not in a layer above the child's (layers sinks first)."""
+    layer = {v: i for i, nodes in enumerate(order) for v in nodes}
+    return sum(layer[u] <= layer[v] for u, v in truth.edges)
+
+
+def true_order_edges(frame: pd.DataFrame, truth: nx.DiGraph):
+    """Diagnosis: the edge phase of CausalDeFinetti on the data (Fisher-z, disjoint pairs) given the oracle's layers,
+    and the layers the data give (so the two phases' errors can be told apart)."""
+    variables, codes = split_groups(frame, "group")
+    nodes = list(variables.columns)
+    tests = [FisherZ(f) for f in two_sample_frames(variables, pair_samples(codes, pairing="disjoint", random_state=0))]
+    oracle_order, _ = sink_layers(DSeparation(two_sample_graph(truth)), nodes)
+    data_order, _ = sink_layers(tests, nodes, alpha=ALPHA)
+    graph, _ = layer_edges(tests, nodes, oracle_order, alpha=ALPHA)
+    return graph, data_order
+
+
 def part_beyond(args, out):
     rows = []
     for seed in range(args.beyond_seeds):
         ds = grouped(n_nodes=10, expected_degree=2, n_groups=500, group_size=4, kind="linear", random_state=seed)
         truth = ds.graph
-        for m in ["CausalDeFinetti", "CausalDeFinetti (rest)", "CD-NOD", "PC"]:
+        oracle_graph, data_order = true_order_edges(ds.data, truth)
+        for m in ["CausalDeFinetti", "CausalDeFinetti (rest)", "CD-NOD", "PC", "diagnosis: edges given the true layers"]:
             t0 = time.perf_counter()
-            est = run_method(m, ds.data, "linear", None, 0)
+            est = oracle_graph if m.startswith("diagnosis") else run_method(m, ds.data, "linear", None, 0)
             seconds = time.perf_counter() - t0
             found = edge_set(est)
             directed = {(u, v) for u, v in found if (v, u) not in found}
@@ -227,11 +267,38 @@ def part_beyond(args, out):
             reversed_ = sum((v, u) in directed for u, v in truth.edges)
             undirected = sum((u, v) in found and (v, u) in found for u, v in truth.edges)
             extra = sum(1 for u, v in found if not truth.has_edge(u, v) and not truth.has_edge(v, u)) // 1
-            rows.append((seed, m, truth.number_of_edges(), shd(truth, est), right, reversed_, undirected, extra, seconds))
+            violations = order_violations(truth, data_order) if m == "CausalDeFinetti" else np.nan
+            row = (seed, m, truth.number_of_edges(), shd(truth, est), skeleton_shd(truth, est), right, reversed_, undirected, extra)
+            rows.append((*row, violations, seconds))
         print(f"beyond seed {seed} done (load {load_average()})", flush=True)
-    columns = ["seed", "method", "true_edges", "shd", "right_direction", "reversed", "undirected", "extra_marks", "seconds"]
+    columns = ["seed", "method", "true_edges", "shd", "skeleton_shd", "right_direction", "reversed", "undirected", "extra_marks"]
+    columns += ["order_violations", "seconds"]
     table = pd.DataFrame(rows, columns=columns)
     out["beyond"] = table
+    return table
+
+
+def part_sinkpower(args, out):
+    """Level and power of the first-round sink tests of the ``beyond`` data (Fisher-z, disjoint pairs), each test's
+    truth from the oracle; at 500 and 4,000 groups."""
+    rows = []
+    for n_groups in (500, 4000):
+        null, alt = [], []
+        for seed in range(args.beyond_seeds):
+            ds = grouped(n_nodes=10, expected_degree=2, n_groups=n_groups, group_size=4, kind="linear", random_state=seed)
+            variables, codes = split_groups(ds.data, "group")
+            d = variables.shape[1]
+            tests = [FisherZ(f) for f in two_sample_frames(variables, pair_samples(codes, pairing="disjoint", random_state=0))]
+            queries = [(j, d + k, [r for r in range(d) if r != j]) for j in range(d) for k in range(d) if k != j]
+            p = combine_pvalues(np.stack([t.pvalues(queries) for t in tests]))
+            independent = DSeparation(two_sample_graph(ds.graph)).pvalues(queries) > 0.5
+            null += list(p[independent])
+            alt += list(p[~independent])
+        null, alt = np.asarray(null), np.asarray(alt)
+        rows.append((n_groups, len(null), float(np.mean(null < ALPHA)), len(alt), float(np.mean(alt < ALPHA))))
+        print(f"sinkpower {n_groups} done (load {load_average()})", flush=True)
+    table = pd.DataFrame(rows, columns=["groups", "null_tests", "rejection_rate", "alternative_tests", "power"])
+    out["sinkpower"] = table
     return table
 
 
@@ -324,16 +391,39 @@ def reference_edges(layers: list, S1: np.ndarray) -> set:
     return {(j, k) for k, ps in parents.items() for j in ps}
 
 
+_COMPILES: list = []
+
+
+def _count_compiles() -> int:
+    """XLA backend compilations so far in this process (``jax.monitoring`` events; the listener is added once)."""
+    import jax.monitoring
+
+    if not _COMPILES:
+        _COMPILES.append(0)
+
+        def listen(event, duration, **_):
+            if event == "/jax/core/compile/backend_compile_duration":
+                _COMPILES[0] += 1
+
+        jax.monitoring.register_event_duration_secs_listener(listen)
+    return _COMPILES[0]
+
+
 def _timed_fits(frames, **kci):
     """Fit ours on every frame twice: (seconds of the first pass, from the first call in this process, JIT compilation
-    included; seconds of the second pass, every shape compiled; the models)."""
+    included; seconds of the second pass, every shape compiled; the models). The number of XLA compilations of each
+    pass is printed."""
     options = {"ci_test": "kci", "pairing": "first", "ci_test_kwargs": kci or None}
+    c0 = _count_compiles()
     t0 = time.perf_counter()
     models = [CausalDeFinetti(**options).fit(f) for f in frames]
     t1 = time.perf_counter()
+    c1 = _count_compiles()
     for f in frames:
         CausalDeFinetti(**options).fit(f)
-    return t1 - t0, time.perf_counter() - t1, models
+    t2 = time.perf_counter()
+    print(f"  XLA compilations: first pass {c1 - c0} ({t1 - t0:.2f} s), second pass {_count_compiles() - c1} ({t2 - t1:.2f} s)", flush=True)
+    return t1 - t0, t2 - t1, models
 
 
 def part_speed(args, out):
@@ -428,7 +518,7 @@ def plot(out, img_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials and points")
-    parser.add_argument("--part", nargs="+", default=["speed", "level", "fig3", "fig4", "beyond"])
+    parser.add_argument("--part", nargs="+", default=["speed", "level", "fig3", "fig4", "beyond", "sinkpower"])
     parser.add_argument("--img", default="docs/img")
     parser.add_argument("--json", default=None, help="write the tables as JSON here")
     args = parser.parse_args()
@@ -445,7 +535,8 @@ def main():
     print(f"load before: {load_average()}")
     out = {}
     parts = {"speed": part_speed, "level": part_level, "fig3": part_fig3, "fig4": part_fig4, "beyond": part_beyond}
-    for name in ["speed", "level", "fig3", "fig4", "beyond"]:
+    parts["sinkpower"] = part_sinkpower
+    for name in ["speed", "level", "fig3", "fig4", "beyond", "sinkpower"]:
         if name in args.part:
             parts[name](args, out)
     plot(out, args.img)
@@ -457,7 +548,8 @@ def main():
         elif name == "fig4":
             print(table.groupby(["environments", "method"])["shd_normalised"].agg(["mean", "count"]).unstack(1).round(3).to_markdown())
         elif name == "beyond":
-            cols = ["shd", "true_edges", "right_direction", "reversed", "undirected", "extra_marks", "seconds"]
+            cols = ["shd", "skeleton_shd", "true_edges", "right_direction", "reversed", "undirected", "extra_marks", "order_violations"]
+            cols.append("seconds")
             print(table.groupby("method")[cols].agg(["mean", "std"]).round(2).to_markdown())
         else:
             print(table.round(4).to_markdown(index=False))

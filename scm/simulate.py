@@ -112,8 +112,8 @@ downstream of it; :func:`fault_dataset` draws the model too. They are the test b
 ((500, 6), (100, 6), True)
 """
 
-from ._grouped import GROUPED_KINDS, grouped
 from ._faults import FAULT_DATA_KINDS, FAULTS, FaultDataset, fault_dataset, inject_fault
+from ._grouped import GROUPED_KINDS, grouped
 from ._simulate import (
     CHANGES,
     DRIFT_PARAMETERS,

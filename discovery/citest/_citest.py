@@ -508,6 +508,13 @@ _FACTOR_CACHE_BYTES = 256 * 2**20  # LRU budget of the cached kernel factors of 
 #: group sharing ``(x, Z)``, of :func:`discovery.citest._kernels.kci_x_gram` / ``kci_cond_group``.
 _KCI_MIN_SET_BUCKET = 4
 _KCI_MIN_GROUP_BUCKET = 4
+#: Exact conditional KCI runs with numpy, without compilation, up to this many rows on a CPU
+#: backend: there one group's products take milliseconds and a compiled program per rank bucket
+#: costs 1-2 s. The trade (measured, 150 queries with |S| = 2, shared machine): 300 rows, first
+#: call 0.30 s with numpy against 2.8 s compiling, a call with every shape compiled 0.49 s against
+#: 0.35 s; 600 rows, 1.3 s against 2.1 s and 1.2 s against 1.0 s. Above, and on accelerators,
+#: the compiled kernels are used.
+_KCI_HOST_MAX_ROWS = 600
 
 
 def _rank_bucket(r: int, n: int) -> int:
@@ -649,7 +656,8 @@ class KCI(_DataCITest):
     sets but not on ``|S|`` (padded to 4, 8, ...) or on the number of queries, so a search
     compiles the X kernel once and the group program once per rank bucket (one per level
     of a search at most). Unconditional tests are a few small matrix products per pair
-    and run with numpy, without compilation.
+    and run with numpy, without compilation; so do the conditional groups (the same
+    products) up to 600 rows on a CPU backend, where compiling would cost more than it saves.
 
     Low rank: features ``Phi`` (``n x m``, centred) replace the kernel matrices,
     ``R`` is applied by the Woodbury identity (ridge residuals on Z's features),
@@ -832,7 +840,9 @@ class KCI(_DataCITest):
         from . import _kernels
 
         def compute():
-            lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
+            lz = self._factors.get(("y", zset[0], theta)) if len(zset) == 1 else None  # a one-column set: its Y factor
+            if lz is None:
+                lz = _kernels.pivoted_cholesky(self._data[:, list(zset)], theta, self.tol)
             return _kernels.woodbury_factor(lz, self.epsilon)
 
         return self._cached(("z", zset, theta), compute)
@@ -880,8 +890,10 @@ class KCI(_DataCITest):
         ycols, ypos = np.unique(ys, return_inverse=True)
         zkeys = [tuple(int(c) for c in z) for z in zsets]
         ly = [self._var_factor(int(c), self._col_theta((int(c),), theta, median)) for c in ycols]
-        ytab = _stack_padded(ly, _rank_bucket(max(f.shape[1] for f in ly), n), len(ly))
         bz = [self._z_factor(z, self._col_theta(z, theta, median)) for z in zkeys]
+        if n <= _KCI_HOST_MAX_ROWS and jax.default_backend() == "cpu":
+            return self._cond_factor_host(xs, ypos, zpos, zkeys, ly, bz, theta, median)
+        ytab = _stack_padded(ly, _rank_bucket(max(f.shape[1] for f in ly), n), len(ly))
         zrank = _rank_bucket(max(f.shape[1] for f in bz), n)  # one bucket for the call: one program
         # groups of queries sharing (Z, x): sorted so that each group is a contiguous run
         order = np.lexsort((ypos, xs, zpos))
@@ -916,6 +928,19 @@ class KCI(_DataCITest):
             out = np.empty((len(xs), 3))
             for members, res in pending:
                 out[members] = np.asarray(res)[: len(members)]
+        return out
+
+    def _cond_factor_host(self, xs, ypos, zpos, zkeys, ly, bz, theta, median):
+        """:meth:`_cond_factor` with numpy (small ``n`` on a CPU backend): the same products, no compilation."""
+        from . import _kernels
+
+        out = np.empty((len(xs), 3))
+        for j, zset in enumerate(zkeys):
+            in_z = np.flatnonzero(zpos == j)
+            for x in np.unique(xs[in_z]):
+                members = in_z[xs[in_z] == x]
+                kx = _kernels.kci_x_gram_host(self._data, int(x), zset, self._x_theta(int(x), zset, theta, median))
+                out[members] = _kernels.kci_cond_group_host(kx, bz[j], [ly[i] for i in ypos[members]])
         return out
 
     # ------------------------------------------------ dense and low rank

@@ -57,6 +57,8 @@ __all__ = [
     "kci_x_gram",
     "kci_cond_group",
     "kci_uncond_factor_host",
+    "kci_x_gram_host",
+    "kci_cond_group_host",
     "lowrank_uncond_batch",
     "lowrank_cond_batch",
     "discrete_batch",
@@ -455,6 +457,46 @@ def kci_cond_group(kx, zfactor, yfactors, yvalid):
         return lax.cond(valid, lambda: moments(ly), lambda: jnp.zeros(3, kx.dtype))
 
     return lax.map(one, (yvalid, yfactors))
+
+
+def kci_x_gram_host(data, x: int, zcols, theta: float) -> np.ndarray:
+    """numpy twin of :func:`kci_x_gram` (no padding): centred kernel matrix of ``[x, z/2]``, ``(n, n)``."""
+    col = data[:, x]
+    sq = np.subtract.outer(col, col)
+    sq *= sq
+    d = np.empty_like(sq)
+    for c in zcols:
+        z = 0.5 * data[:, c]
+        np.subtract.outer(z, z, out=d)
+        d *= d
+        sq += d
+    sq *= -0.5 * theta
+    k = np.exp(sq, out=sq)
+    colmean = k.mean(axis=0)  # k is symmetric: the row means are the column means
+    k -= colmean[None, :]
+    k -= colmean[:, None]
+    k += colmean.mean()
+    return k
+
+
+def kci_cond_group_host(kx: np.ndarray, zfactor: np.ndarray, yfactors) -> np.ndarray:
+    """numpy twin of :func:`kci_cond_group`: the moments ``(m, 3)`` of the queries sharing ``x`` and ``Z``.
+
+    ``yfactors`` is a list of the ``(n, ry)`` factors (unpadded). The same arithmetic (about
+    ``4 n^2 rz + 2 n^2 ry`` flops), without compilation: for small ``n`` compiling a program per
+    rank bucket costs more than the products themselves.
+    """
+    b = zfactor
+    p = kx @ b
+    w = (p - 0.5 * (b @ (b.T @ p))) @ b.T
+    kxr = kx - w - w.T
+    diag = np.diagonal(kxr)
+    out = np.empty((len(yfactors), 3))
+    for i, ly in enumerate(yfactors):
+        ay = ly - b @ (b.T @ ly)
+        prod = kxr * (ay @ ay.T)
+        out[i] = (prod.sum(), np.sum(diag * np.einsum("ij,ij->i", ay, ay)), 2.0 * np.sum(prod * prod))
+    return out
 
 
 def kci_uncond_factor_host(factors: dict, xs, ys, n: int) -> np.ndarray:

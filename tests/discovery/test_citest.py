@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, _kernels, make_ci_test
+from discovery.citest import CI_TESTS, KCI, ChiSquare, CITest, DSeparation, FisherZ, GSquare, _citest, _kernels, make_ci_test
 from scm import DataError, ParameterError, UnknownNodeError, d_separated
 from tests.devices import run_here, run_on_devices
 
@@ -240,7 +240,8 @@ def test_kci_batch_equals_single_queries_and_order_invariance():
     assert test.pvalue(3, 0, [2, 1]) == pytest.approx(batch[2], abs=1e-12)
 
 
-def test_second_call_does_not_recompile():
+def test_second_call_does_not_recompile(monkeypatch):
+    monkeypatch.setattr(_citest, "_KCI_HOST_MAX_ROWS", 0)  # the compiled kernels, not the numpy path of small n
     data = nonlinear_data(120, 4)
     test = KCI(data)
     queries = [(0, 2, [1]), (1, 3, [2]), (0, 3, [1, 2])]
@@ -258,13 +259,14 @@ def test_second_call_does_not_recompile():
     assert dict(_kernels.TRACE_COUNTS) == counts
 
 
-def test_kci_one_program_for_every_set_size_and_batch_size():
+def test_kci_one_program_for_every_set_size_and_batch_size(monkeypatch):
     """Exact KCI compiles its X kernel once and its group program once per rank bucket.
 
     Discrete conditioning columns and ``y`` keep every factor's rank within the first bucket
     (32), so queries with ``|S| = 1, 2, 3`` and batches of 1 and 3 queries reuse one program
     of each kind; unconditional queries compile nothing.
     """
+    monkeypatch.setattr(_citest, "_KCI_HOST_MAX_ROWS", 0)  # the compiled kernels, not the numpy path of small n
     rng = np.random.default_rng(4)
     codes = rng.integers(0, 3, size=(80, 4)).astype(float)
     x = codes[:, :3] @ [0.5, -0.4, 0.3] + rng.normal(size=80)
@@ -339,6 +341,20 @@ def test_kci_fast_exact_equals_dense(width):
     assert np.abs(p_f - p_d).max() < FAST_DENSE_ATOL
     np.testing.assert_allclose(stat_f, stat_d, rtol=1e-6)
     assert p_d.min() < 1e-3 and p_d.max() > 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", ["empirical", "median"])
+def test_kci_numpy_path_equals_compiled_kernels(width, monkeypatch):
+    """Small ``n`` on a CPU runs the conditional tests with numpy: the same p-values as the compiled kernels."""
+    data = nonlinear_data(150, 22, p=6)
+    queries = [(0, 1, [2]), (0, 2, [1]), (1, 3, [0, 2]), (0, 4, [1, 2, 3]), (2, 5, [0, 1, 3, 4]), (3, 5, [1])]
+    host = KCI(data, width=width).test(queries)
+    monkeypatch.setattr(_citest, "_KCI_HOST_MAX_ROWS", 0)
+    compiled = KCI(data, width=width).test(queries)
+    np.testing.assert_allclose(host[0], compiled[0], rtol=1e-10)
+    np.testing.assert_allclose(host[1], compiled[1], rtol=0, atol=1e-12)
+    assert host[1].min() < 0.05 < host[1].max()
 
 
 def test_kci_factor_cache_is_reused_across_calls():
