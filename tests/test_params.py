@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,6 +67,14 @@ FIT = {
     "IPW": lambda est: est.fit(_EFFECT, "x", "y", adjustment=["z"]),
     "AIPW": lambda est: est.fit(_EFFECT, "x", "y", adjustment=["z"]),
     "DoubleML": lambda est: est.fit(_EFFECT, "x", "y", adjustment=["z"]),
+    "InvariantAncestrySearch": lambda est: est.fit(_FRAME, "Y", _ENV),
+    "CausIRL": lambda est: est.fit(_FRAME, "Y", environment=_ENV),
+    "MinimaxTransfer": lambda est: est.fit(_FRAME, "Y", environment=_ENV),
+    "AdaptiveCovariateSelection": lambda est: est.fit(_FRAME, "Y", environment=_ENV),
+    "CausalDeFinetti": lambda est: est.fit(_FRAME.assign(group=np.repeat(np.arange(_N // 2), 2)), groups="group"),
+    "ExchangeableModel": lambda est: est.fit(
+        _FRAME.assign(group=np.repeat(np.arange(_N // 3), 3)), nx.DiGraph([("A", "Y"), ("B", "Y")]), groups="group"
+    ),
 }
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._exceptions import ParameterError
 from .._faults import FaultDataset
@@ -54,6 +53,8 @@ _INTRINSIC = {
 
 def _intrinsic(node):
     family, a, scale = _INTRINSIC[node]
+    from scipy import stats  # here, not at import: scm.datasets stays light for `scmkit compare --list`
+
     return stats.truncexpon(b=a, scale=scale) if family == "truncexpon" else stats.halfnorm(loc=a, scale=scale)
 
 

@@ -148,9 +148,9 @@ def test_main_leaves_the_environment_as_it_found_it(monkeypatch, tmp_path):
 
 def _kci_csv(tmp_path):
     rng = np.random.default_rng(0)
-    a = rng.normal(size=150)
-    b = np.tanh(a) + 0.3 * rng.normal(size=150)
-    c = b**2 + 0.3 * rng.normal(size=150)
+    a = rng.normal(size=700)
+    b = np.tanh(a) + 0.3 * rng.normal(size=700)
+    c = b**2 + 0.3 * rng.normal(size=700)
     path = tmp_path / "kci.csv"
     pd.DataFrame({"a": a, "b": b, "c": c}).to_csv(path, index=False)
     return path
