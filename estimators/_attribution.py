@@ -34,8 +34,10 @@ import pandas as pd
 from scm import SCM, DataError, GraphError, NotFittedError, ParameterError, UnknownNodeError
 from scm._bootstrap import Query, answer_query, check_alpha, check_n_bootstrap, seed_sequence
 from scm._mechanisms import AdditiveNoise, Linear, Shifted
+from scm._noise import Empirical, Gaussian, ScipyNoise
 from scm._validation import as_dataframe, check_in_range, check_memory, check_nodes, check_option, check_random_state
 
+from ._divergence import gaussian_kl, knn_kl
 from ._shapley import MAX_EXACT_PLAYERS, shapley_values
 
 __all__ = [
@@ -315,6 +317,13 @@ class _NoiseMap:
         """The players' noise of observed rows (their mechanisms must be invertible)."""
         noise = self.model.abduct(frame, nodes=self.players)
         return noise[self.players].to_numpy(dtype=float)
+
+
+def _is_gaussian(noise) -> bool:
+    """A normal noise (:class:`scm.Gaussian` or a frozen ``scipy.stats.norm``): the closed-form KL needs it."""
+    if isinstance(noise, Gaussian):
+        return True
+    return isinstance(noise, ScipyNoise) and getattr(getattr(noise.dist, "dist", None), "name", None) == "norm"
 
 
 def _batch_slices(n: int, k: int = _N_BATCHES) -> list:
@@ -1079,7 +1088,7 @@ def arrow_strength(
 
 
 # =============================================================================== distribution change
-_MEASURES = ("mean", "variance")
+_MEASURES = ("mean", "variance", "kl")
 _DC_METHODS = ("shapley", "robust")
 
 
@@ -1231,7 +1240,8 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
     """Mechanism-replacement Shapley values of the change in the target's ``measure``, with their MC error."""
     old_map, new_map = _NoiseMap(m_old, players), _NoiseMap(m_new, players)
     p = len(players)
-    if old_map.is_linear and new_map.is_linear:
+    gaussian = all(_is_gaussian(nz) for nz in old_map.noise + new_map.noise)
+    if old_map.is_linear and new_map.is_linear and (measure != "kl" or gaussian):
         from ._attribution_kernels import mixed_linear_moments
 
         o = (old_map.linear[0], old_map.linear[1], *old_map.noise_mean_var())
@@ -1242,6 +1252,8 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
 
         def value_fn(masks):
             mean, var = mixed_linear_moments(masks, o, nw)
+            if measure == "kl":  # KL(old target || target under the coalition's mechanisms), both Gaussian
+                return gaussian_kl(base_mean[0], base_var[0], mean, var)
             return (mean if measure == "mean" else var) - base
 
         est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner=owner)
@@ -1249,10 +1261,31 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
     # Monte Carlo with common random numbers: the same noise draws for every coalition
     E_old = old_map.sample_noise(n_samples, rng)
     E_new = new_map.sample_noise(n_samples, rng)
+    shared = [j for j, (a, b) in enumerate(zip(old_map.noise, new_map.noise)) if a is b]
+    E_new[:, shared] = E_old[:, shared]  # a node whose noise did not change keeps its draws: unchanged nodes add nothing
     batches = _batch_slices(n_samples)
-    stat_fn = np.mean if measure == "mean" else np.var
+    if measure == "kl":
+        # KL(old target || target under the coalition) by the 1-NN estimator against an independent old sample; the
+        # set function subtracts the estimate for the old model itself (same draws), so it is 0 at the empty coalition
+        # and for every coalition of unchanged mechanisms, and its sum over the players estimates KL(old || new)
+        ref_y = old_map(old_map.sample_noise(n_samples, rng))
+
+        def stat_fn(Y, axis=None):
+            Y = np.atleast_2d(Y)
+            out = knn_kl(np.broadcast_to(ref_y[: Y.shape[-1]], Y.shape), Y)
+            return out if axis is not None else float(out[0])
+
+        def batch_stat(Y, idx):
+            return knn_kl(np.broadcast_to(ref_y[idx], (*Y.shape[:-1], len(idx))), Y[..., idx])
+
+    else:
+        stat_fn = np.mean if measure == "mean" else np.var
+
+        def batch_stat(Y, idx):
+            return stat_fn(Y[..., idx], axis=-1)
+
     base_y = old_map(E_old)
-    base = np.array([stat_fn(base_y)] + [stat_fn(base_y[idx]) for idx in batches])
+    base = np.array([stat_fn(base_y)] + [float(batch_stat(base_y[None, :], idx)[0]) for idx in batches])
 
     def value_fn(masks):
         C = masks.shape[0]
@@ -1272,7 +1305,7 @@ def _shapley_change(m_old, m_new, players, *, measure, n_samples, shapley, n_per
             Y = X[:, -1].reshape(c, n_samples)
             out[lo : lo + step, 0] = stat_fn(Y, axis=1)
             for b, idx in enumerate(batches):
-                out[lo : lo + step, 1 + b] = stat_fn(Y[:, idx], axis=1)
+                out[lo : lo + step, 1 + b] = batch_stat(Y, idx)
         return out - base[None, :]
 
     est = shapley_values(value_fn, p, method=shapley, n_permutations=n_permutations, random_state=rng, owner=owner)
@@ -1310,6 +1343,16 @@ def attribute_distribution_change(
     mechanisms the means and variances are exact (no sampling); otherwise ``n_samples`` draws with
     common random numbers across coalitions.
 
+    ``measure="kl"`` attributes the change of the target's whole distribution, as DoWhy-GCM's
+    ``distribution_change`` does by default: the value of ``S`` is the Kullback-Leibler divergence
+    ``KL(P_old(Y) || P_S(Y))`` of the target's distribution under the mix from its old one, so the
+    contributions add up to ``KL(P_old(Y) || P_new(Y))`` in nats. When every mechanism is linear and
+    every noise Gaussian (a model fitted with ``noise="gaussian"``, or one built from Gaussians) the
+    divergences are those of two normal distributions, exact. Otherwise they are estimated from
+    ``n_samples`` draws by the 1-nearest-neighbour estimator of Wang et al. (2009), against an
+    independent old sample, minus the same estimate for the old model itself (drawn with the
+    coalitions' common random numbers), so that unchanged mechanisms get exactly 0.
+
     ``method="robust"`` (Quintas-Martínez et al. 2024, "Multiply robust estimation of causal change
     attributions"): no model is fitted; the target's distribution is factored along a topological
     order into ``P(X_1) P(X_2 | X_1) ... P(Y | X_1..X_K)`` and the mean (or variance) of ``Y`` under
@@ -1326,7 +1369,9 @@ def attribute_distribution_change(
         Rows before and after the change (at least 10 each), a column per node.
     target : node
     method : {"shapley", "robust"}
-    measure : {"mean", "variance"}
+    measure : {"mean", "variance", "kl"}
+        The change attributed: of the target's mean, of its variance, or of its whole distribution
+        (KL divergence, nats; ``method="shapley"`` only).
     changed : "test", "all" or a list of nodes
         Which mechanisms may differ ("shapley" only): tested, all, or the given ones.
     test_alpha : float
@@ -1372,6 +1417,11 @@ def attribute_distribution_change(
     players = _check_target(model, target, owner)
     method = check_option(method, _DC_METHODS, name="method", owner=owner)
     measure = check_option(measure, _MEASURES, name="measure", owner=owner)
+    if method == "robust" and measure == "kl":
+        raise ParameterError(
+            f"The 'measure' parameter of {owner} is 'kl', which method='robust' does not estimate (it attributes a mean or "
+            "a variance); use method='shapley' for the KL divergence, or measure='mean' / 'variance'"
+        )
     old = _check_samples(model, old_data, players, owner, "old_data")
     new = _check_samples(model, new_data, players, owner, "new_data")
     for name, frame in (("old_data", old), ("new_data", new)):
@@ -1419,8 +1469,11 @@ def attribute_distribution_change(
     root = seed_sequence(random_state)
     point_seed, *children = root.spawn(n_bootstrap + 1)
     values, mc, details, exact = run(old, new, np.random.default_rng(point_seed))
-    stat = (lambda f: f[target].mean()) if measure == "mean" else (lambda f: f[target].var(ddof=0))
-    details["total_change"] = float(stat(new) - stat(old))
+    if measure == "kl":  # the data's own estimate, by the 1-NN estimator
+        details["total_change"] = float(knn_kl(old[target].to_numpy(dtype=float), new[target].to_numpy(dtype=float)))
+    else:
+        stat = (lambda f: f[target].mean()) if measure == "mean" else (lambda f: f[target].var(ddof=0))
+        details["total_change"] = float(stat(new) - stat(old))
     reps, failures = [], 0
     for child in children:
         r = np.random.default_rng(child)
@@ -1456,7 +1509,11 @@ def attribute_distribution_change(
     else:
         words = (
             "mechanism replacement, "
-            + ("exact moments of the linear SCM" if exact else f"{n_samples} draws")
+            + (
+                ("exact KL of the linear-Gaussian SCM" if measure == "kl" else "exact moments of the linear SCM")
+                if exact
+                else f"{n_samples} draws" + (", 1-NN KL estimator" if measure == "kl" else "")
+            )
             + "; "
             + _shapley_words(len(players), shapley, n_permutations)
         )
@@ -1468,7 +1525,7 @@ def attribute_distribution_change(
         wrap(hi),
         wrap(mc),
         target,
-        f"change in the {measure}",
+        "KL divergence of the new distribution from the old" if measure == "kl" else f"change in the {measure}",
         words,
         interval,
         alpha,
