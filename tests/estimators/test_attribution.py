@@ -288,7 +288,10 @@ def test_kl_distribution_change_of_two_nodes_by_hand():
     assert "exact KL" in res.method
     # the fitted models: X ~ N(mx, vx), Y = c + w X + N(0, vy); each coalition mixes old and new parts
     fits = {k: SCM.fit(before.graph, d, noise="gaussian") for k, d in (("old", old), ("new", new))}
-    part = {k: (f.mechanisms["X"].intercept + f.noise["X"].mean, f.noise["X"].var, f.mechanisms["Y"], f.noise["Y"].mean, f.noise["Y"].var) for k, f in fits.items()}
+    part = {
+        k: (f.mechanisms["X"].intercept + f.noise["X"].mean, f.noise["X"].var, f.mechanisms["Y"], f.noise["Y"].mean, f.noise["Y"].var)
+        for k, f in fits.items()
+    }
 
     def moments(sx, sy):
         mx, vx, _, _, _ = part[sx]
