@@ -82,6 +82,13 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
 _FISHERZ_MIN_BUCKET = 8
 _FISHERZ_WIDTH = 1024
 _FISHERZ_HOST_MAX = 4096
+#: Fisher-z: batches with ``|S|`` up to this size are computed on the host at any size. Per query
+#: the numpy sweep of a ``(|S| + 2)``-square submatrix costs 0.1-0.7 us for ``|S| <= 2`` against
+#: about 1 us for the kernel's padded 8 x 8 one (docs/benchmarks.md, "PC"), and levels 0 and 1
+#: hold nearly all the tests of a search on many variables, so such a search needs no JAX.
+_FISHERZ_HOST_MAX_COND = 2
+#: Rows of one numpy chunk of the host path (bounds its temporary ``(rows, K, K)`` arrays).
+_FISHERZ_HOST_CHUNK = 65536
 
 
 def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -95,7 +102,10 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     runs without JAX. Returns ``(B, 2)``: the partial correlation and the smallest pivot.
     """
     with np.errstate(all="ignore"):  # a singular submatrix: inf / nan, flagged by its pivot
-        return fisherz_sweep(corr, idx, xp=np)
+        if idx.shape[0] <= _FISHERZ_HOST_CHUNK:
+            return fisherz_sweep(corr, idx, xp=np)
+        return np.concatenate([fisherz_sweep(corr, idx[lo : lo + _FISHERZ_HOST_CHUNK], xp=np)
+                               for lo in range(0, idx.shape[0], _FISHERZ_HOST_CHUNK)])
 
 
 def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
@@ -469,7 +479,7 @@ class FisherZ(_DataCITest):
                 f"(in a search, set max_cond_size <= {max(self.n_samples - 4, 0)})"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
-        if idx.shape[0] <= _FISHERZ_HOST_MAX:
+        if idx.shape[0] <= _FISHERZ_HOST_MAX or k <= _FISHERZ_HOST_MAX_COND:
             out = _fisherz_host(self.correlation_, idx)
         else:
             from . import _kernels
