@@ -198,10 +198,12 @@ def skeleton(
         """Run the level's rows; remove the pairs that some row separates; keep those rows."""
         pvals = tester.run_arrays(rows, unique=True)[1]
         sep = rows[pvals > alpha]
-        if len(sep):
-            separating.append(sep)
-            adj[sep[:, 0], sep[:, 1]] = adj[sep[:, 1], sep[:, 0]] = False
-        return len(np.unique(sep[:, 0] * d + sep[:, 1])) if len(sep) else 0
+        if not len(sep):
+            return 0
+        separating.append(sep)
+        before = int(np.count_nonzero(adj))
+        adj[sep[:, 0], sep[:, 1]] = adj[sep[:, 1], sep[:, 0]] = False
+        return (before - int(np.count_nonzero(adj))) // 2
 
     levels = itertools.count() if max_cond_size is None else range(max_cond_size + 1)
     bar = _progress(levels, progress, desc="PC skeleton", unit="level")
@@ -465,14 +467,49 @@ def apply_background_knowledge(graph, background_knowledge: BackgroundKnowledge 
 def _unshielded_triples(pdag: PDAG):
     """``(x, z, y)`` with ``x - z - y`` adjacent and ``x``, ``y`` not, ``x`` before ``y``;
     ordered by the middle node, then ``x``, then ``y`` (node order)."""
-    pos = {n: i for i, n in enumerate(pdag.nodes)}
-    adjs = {n: pdag.adjacencies(n) for n in pdag.nodes}
+    nodes = list(pdag.nodes)
+    adj = _adjacency_matrix(pdag)
     out = []
-    for z in pdag.nodes:
-        for x, y in itertools.combinations(sorted(adjs[z], key=pos.__getitem__), 2):
-            if y not in adjs[x]:
-                out.append((x, z, y))
+    for z in np.flatnonzero(adj.sum(axis=1) >= 2).tolist():
+        nb = np.flatnonzero(adj[z])
+        i, j = np.triu_indices(len(nb), 1)
+        x, y = nb[i], nb[j]
+        keep = ~adj[x, y]
+        out.extend((nodes[a], nodes[z], nodes[b]) for a, b in zip(x[keep].tolist(), y[keep].tolist()))
     return out
+
+
+def _adjacency_matrix(pdag: PDAG) -> np.ndarray:
+    """Boolean ``(d, d)`` adjacency (any edge kind) of a PDAG in node order."""
+    pos = {n: i for i, n in enumerate(pdag.nodes)}
+    adj = np.zeros((len(pos), len(pos)), dtype=bool)
+    for a, b, _ in pdag.edges():
+        adj[pos[a], pos[b]] = adj[pos[b], pos[a]] = True
+    return adj
+
+
+def _sepset_decisions(triples, separating_sets) -> list[bool]:
+    """The ``"sepset"`` rule: ``z`` is a collider of ``(x, z, y)`` iff ``(x, y)`` has separating sets and ``z`` is in none."""
+    if isinstance(separating_sets, SeparatingSets) and triples:
+        store = separating_sets._store
+        index = store._lookup()
+        if all(v in index for t in triples for v in t):
+            ids = np.array([[index[v] for v in t] for t in triples], dtype=np.int64)
+            lo, hi = np.minimum(ids[:, 0], ids[:, 2]), np.maximum(ids[:, 0], ids[:, 2])
+            pair = lo * store.d + hi
+            known = np.isin(pair, store.pair_keys())
+            member = np.isin(pair * store.d + ids[:, 1], store.member_keys())
+            return (known & ~member).tolist()
+    decisions = []
+    for x, z, y in triples:
+        sets = separating_sets.get(frozenset((x, y)))
+        if sets is None:  # no separating set known (e.g. removed by background knowledge)
+            decisions.append(False)
+            continue
+        if len(sets) == 0 or not isinstance(sets[0], (tuple, list, frozenset, set)):
+            sets = (tuple(sets),)  # a single separating set
+        decisions.append(all(z not in s for s in sets))
+    return decisions
 
 
 def _maxp_decisions(pdag, triples, tester, alpha, max_cond_size, definite):
@@ -625,15 +662,7 @@ def orient_colliders(
     if rule == "sepset":
         if separating_sets is None:
             raise ParameterError("orient_colliders with rule='sepset' needs the 'separating_sets' of the skeleton search.")
-        decisions = []
-        for x, z, y in triples:
-            sets = separating_sets.get(frozenset((x, y)))
-            if sets is None:  # no separating set known (e.g. removed by background knowledge)
-                decisions.append(False)
-                continue
-            if len(sets) == 0 or not isinstance(sets[0], (tuple, list, frozenset, set)):
-                sets = (tuple(sets),)  # a single separating set
-            decisions.append(all(z not in s for s in sets))
+        decisions = _sepset_decisions(triples, separating_sets)
     else:
         if ci_test is None and runner is None:
             raise ParameterError(f"orient_colliders with rule={rule!r} needs a 'ci_test'.")
@@ -969,11 +998,21 @@ class PC(ParamsMixin):
         self.skeleton_ = skel.graph
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets
-        self.pvalues_ = runner.frame()
+        self._tests = runner.record()  # pvalues_ is built from it when read
+        self.__dict__.pop("_pvalues", None)
         self.n_tests_ = runner.n_tests
         self.n_features_in_ = len(names)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
+
+    @property
+    def pvalues_(self) -> pd.DataFrame:
+        """Every CI test run, with columns ``x, y, cond, statistic, pvalue`` (built at the first read)."""
+        if "_tests" not in self.__dict__:
+            raise AttributeError("'PC' object has no attribute 'pvalues_' (not fitted)")
+        if "_pvalues" not in self.__dict__:
+            self._pvalues = self._tests.frame()
+        return self._pvalues
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")
