@@ -10,7 +10,8 @@ Every fit runs in a fresh subprocess of this script (``--worker``) with ``OPENBL
 PC), so the times include everything a first fit pays: scmkit's JIT compilation (if a batch
 needs the JAX kernel at all) and causal-learn's warm-up; the imports of the libraries are timed
 separately. The data come from a random Erdos-Renyi DAG with expected degree 2 and edge weights
-uniform on +-[0.5, 2] in a random causal order (:func:`linear_sem`), the same in every process.
+uniform on +-[0.5, 2] in a random causal order (:func:`linear_sem`), the same in every process
+(and, up to d = 1000, the same as the data of the earlier versions of this script).
 
 Parts (``--parts``):
 
@@ -29,6 +30,9 @@ Parts (``--parts``):
     With ``--reference-repo PATH`` (a checkout of the code before a change): the CPDAG,
     skeleton, separating sets and number of tests of both on ``--seeds`` at d = 1000 (and
     their times).
+``dask`` (not in the default parts)
+    A level's batch of Fisher-z tests in this process against the same batch split over a
+    local Dask cluster (``FisherZ(executor=...)``), and a PC fit both ways (docs/scaling.md).
 ``profile``
     cProfile of a fit at d = ``--profile-d`` (default 1000): the top entries and the share of
     the time spent in the CI test (Fisher-z: the correlation matrix and the partial
@@ -65,10 +69,12 @@ def linear_sem(d: int, n: int, seed: int, expected_degree: float = 2.0) -> tuple
     w = np.zeros((d, d))
     w[np.ix_(order, order)] = weights  # random causal order
     x = np.zeros((n, d))
-    noise = rng.normal(size=(d, n))
     for j in order:
-        parents = np.flatnonzero(w[:, j])
-        x[:, j] = x[:, parents] @ w[parents, j] + noise[j]
+        if d <= 1000:
+            x[:, j] = x @ w[:, j] + rng.normal(size=n)
+        else:  # the same up to rounding, without the d x n products of zero weights
+            parents = np.flatnonzero(w[:, j])
+            x[:, j] = x[:, parents] @ w[parents, j] + rng.normal(size=n)
     return pd.DataFrame(x, columns=[f"X{i}" for i in range(d)]), w
 
 
@@ -293,10 +299,52 @@ def part_profile(args) -> None:
         print("\n".join(line for line in prof["top"].splitlines() if line.strip())[:4000])
 
 
+def part_dask(args) -> None:
+    """A level's batch on this process against the same batch split over a local Dask cluster."""
+    from distributed import Client, LocalCluster
+
+    add_repo_to_path()
+    from discovery import PC, FisherZ
+
+    d = args.dask_d
+    data, _ = linear_sem(d, args.n, args.seed)
+    rng = np.random.default_rng(0)
+    print(f"\n## A level of Fisher-z tests (|S| = 1) on d = {d}: this process against a LocalCluster "
+          f"({args.dask_workers} worker processes, 1 thread each) (load {load()})")
+    with LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        local = FisherZ(data)
+        remote = FisherZ(data, executor=client.get_executor(), executor_chunk=args.dask_chunk)
+        warm = np.tile(np.array([[0, 1, 2]]), (60_000, 1))  # not timed: scipy.special's import, the broadcast of the matrix
+        local._test_group(warm[:, 0], warm[:, 1], warm[:, 2:])
+        remote._on_executor(warm)
+        print(f"{'queries':>10s} {'this process s':>15s} {'cluster s':>10s} {'ratio':>6s}")
+        for size in args.dask_sizes:
+            xs = rng.integers(0, d, size)
+            ys = (xs + 1 + rng.integers(0, d - 2, size)) % d
+            zs = (ys + 1 + rng.integers(0, d - 2, size)) % d
+            zs = np.where(zs == xs, (zs + 1) % d, zs)
+            lo, hi = np.minimum(xs, ys), np.maximum(xs, ys)
+            t0 = time.perf_counter()
+            a = local._test_group(lo, hi, zs[:, None])[1]
+            t1 = time.perf_counter()
+            b = remote._test_group(lo, hi, zs[:, None])[1]
+            t2 = time.perf_counter()
+            assert np.array_equal(a, b)
+            print(f"{size:10d} {t1 - t0:15.3f} {t2 - t1:10.3f} {(t1 - t0) / (t2 - t1):5.2f}x  (load {load()})")
+        t0 = time.perf_counter()
+        one = PC(alpha=args.alpha).fit(data)
+        t1 = time.perf_counter()
+        spread = PC(ci_test=FisherZ(data, executor=client.get_executor(), executor_chunk=args.dask_chunk), alpha=args.alpha).fit(data)
+        t2 = time.perf_counter()
+        print(f"PC at d = {d}: this process {t1 - t0:.2f} s, levels over the cluster {t2 - t1:.2f} s "
+              f"(the matrix broadcast included); same graph: {one.graph_ == spread.graph_}; load {load()}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["first", "scaling", "big", "reference", "profile"],
-                        choices=["first", "scaling", "big", "reference", "profile"])
+                        choices=["first", "scaling", "big", "reference", "profile", "dask"])
     parser.add_argument("--quick", action="store_true", help="first fits, d = 100 and 1000 (causal-learn at 100 only)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000])
     parser.add_argument("--causallearn-max", type=int, default=300)
@@ -309,6 +357,10 @@ def main(argv=None) -> int:
     parser.add_argument("--reference-repo", default=None)
     parser.add_argument("--reference-d", type=int, default=1000)
     parser.add_argument("--profile-d", type=int, default=1000)
+    parser.add_argument("--dask-d", type=int, default=2000)
+    parser.add_argument("--dask-workers", type=int, default=2)
+    parser.add_argument("--dask-chunk", type=int, default=262_144)
+    parser.add_argument("--dask-sizes", type=int, nargs="+", default=[262_144, 1_048_576, 4_194_304])
     parser.add_argument("--plot", default=None, help="write the log-log plot of the scaling part here (PNG)")
     # worker mode
     parser.add_argument("--worker", choices=["scmkit", "causal-learn"], default=None, help=argparse.SUPPRESS)
@@ -339,6 +391,8 @@ def main(argv=None) -> int:
         status |= part_reference(args)
     if "profile" in args.parts:
         part_profile(args)
+    if "dask" in args.parts:
+        part_dask(args)
     return status
 
 

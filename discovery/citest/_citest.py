@@ -451,6 +451,14 @@ class FisherZ(_DataCITest):
     ----------
     data : pandas.DataFrame or array of shape (n_samples, n_variables)
         Numeric data; array columns are named ``X0, X1, ...``.
+    executor : concurrent.futures.Executor, optional
+        Batches of more than ``executor_chunk`` queries (a level of a search on thousands of
+        variables) are split into chunks of that size and computed by the executor's workers:
+        a process pool, or a Dask cluster (``distributed.Client(...).get_executor()``, the
+        executor :func:`discovery.compare` takes), which gets the correlation matrix once.
+        The results are those of the in-process host path (docs/scaling.md).
+    executor_chunk : int, default 262144
+        Queries per task on the executor.
 
     Attributes
     ----------
@@ -489,7 +497,16 @@ class FisherZ(_DataCITest):
 
     name = "fisherz"
 
-    def __init__(self, data):
+    def __init__(self, data, *, executor=None, executor_chunk: int = 262_144):
+        if executor is not None and not hasattr(executor, "submit"):
+            raise ParameterError(
+                f"The 'executor' parameter of FisherZ must be None or a concurrent.futures.Executor "
+                f"(a Dask cluster: distributed.Client(...).get_executor()); got {type(executor).__name__} instead."
+            )
+        check_in_range(executor_chunk, name="executor_chunk", low=1, inclusive="left", integer=True, owner="FisherZ")
+        self.executor = executor
+        self.executor_chunk = int(executor_chunk)
+        self._shared_corr = None
         frame = check_numeric_frame(data, name="data", min_rows=4, allow_constant=False)
         self._set_frame(frame)
         # z-scores first: the correlation of raw columns near 1e154 or beyond overflows
@@ -506,7 +523,9 @@ class FisherZ(_DataCITest):
                 f"(in a search, set max_cond_size <= {max(self.n_samples - 4, 0)})"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
-        if idx.shape[0] <= _FISHERZ_HOST_MAX or k <= _FISHERZ_HOST_MAX_COND:
+        if self.executor is not None and idx.shape[0] > self.executor_chunk:
+            out = self._on_executor(idx)
+        elif idx.shape[0] <= _FISHERZ_HOST_MAX or k <= _FISHERZ_HOST_MAX_COND:
             out = _fisherz_host(self.correlation_, idx)
         else:
             from . import _kernels
@@ -532,6 +551,29 @@ class FisherZ(_DataCITest):
         r = np.where(np.abs(r) >= 1, (1.0 - eps) * np.sign(r), r)
         stat = np.sqrt(self.n_samples - k - 3) * np.abs(np.arctanh(r))
         return stat, _two_sided_normal_pvalues(stat)
+
+    def _on_executor(self, idx: np.ndarray) -> np.ndarray:
+        """The partial correlations of a large batch, in chunks of ``executor_chunk`` queries on the executor's workers.
+
+        Each task runs the host path (:func:`_fisherz_host`, numpy) on its chunk, so the
+        results are those of this process's host path. A Dask executor gets the correlation
+        matrix once, broadcast to its workers (``Client.scatter``); another executor ships it
+        with every task.
+        """
+        corr = self.correlation_
+        client = getattr(self.executor, "_client", None)  # distributed's ClientExecutor
+        if client is not None:
+            if self._shared_corr is None or self._shared_corr[0] is not client:
+                self._shared_corr = (client, client.scatter(corr, broadcast=True, hash=False))
+            corr = self._shared_corr[1]
+        step = self.executor_chunk
+        futures = [self.executor.submit(_fisherz_host, corr, idx[lo : lo + step]) for lo in range(0, idx.shape[0], step)]
+        return np.concatenate([f.result() for f in futures], axis=0)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["executor"] = state["_shared_corr"] = None  # an executor does not travel to another process
+        return state
 
 
 # --------------------------------------------------------------------------- #
