@@ -117,9 +117,8 @@ def worker(args) -> dict:
         return out
     repo = args.repo or str(REPO)
     sys.path.insert(0, repo)
-    from discovery import PC
-
     import discovery
+    from discovery import PC
 
     if not discovery.__file__.startswith(os.path.realpath(repo)) and not discovery.__file__.startswith(repo):
         raise RuntimeError(f"imported {discovery.__file__}, not the code of {repo}")
@@ -197,10 +196,12 @@ def part_first(args) -> None:
         theirs = run_worker("causal-learn", 50, 10_000, args.seed, 0.05)
         rows.append((ours, theirs))
         same = ours["skeleton"] == theirs["skeleton"]
-        print(f"run {rep}: causal-learn fit {theirs['fit_s']:.3f} s (process {theirs['process_s']:.2f} s), "
-              f"scmkit fit {ours['fit_s']:.3f} s (process {ours['process_s']:.2f} s, JAX imported: {ours['jax_imported']}): "
-              f"{theirs['fit_s'] / ours['fit_s']:.1f}x fit, {theirs['process_s'] / ours['process_s']:.1f}x process; "
-              f"same skeleton {same}, same CPDAG with keep_existing {ours['cpdag_keep_existing'] == theirs['cpdag']}")
+        print(
+            f"run {rep}: causal-learn fit {theirs['fit_s']:.3f} s (process {theirs['process_s']:.2f} s), "
+            f"scmkit fit {ours['fit_s']:.3f} s (process {ours['process_s']:.2f} s, JAX imported: {ours['jax_imported']}): "
+            f"{theirs['fit_s'] / ours['fit_s']:.1f}x fit, {theirs['process_s'] / ours['process_s']:.1f}x process; "
+            f"same skeleton {same}, same CPDAG with keep_existing {ours['cpdag_keep_existing'] == theirs['cpdag']}"
+        )
     print(f"load after: {load()}")
 
 
@@ -210,8 +211,10 @@ def fitted_exponent(ds, ts) -> float:
 
 def part_scaling(args) -> int:
     print(f"\n## Time against d: n = {args.n}, alpha {args.alpha}, fresh process per fit (load {load()})")
-    print(f"{'d':>6s} {'scmkit s':>9s} {'causal-learn s':>15s} {'ratio':>7s} {'tests':>9s} {'edges':>6s} "
-          f"{'same skeleton':>14s} {'same CPDAG':>11s} {'conflicts':>9s}  load")
+    print(
+        f"{'d':>6s} {'scmkit s':>9s} {'causal-learn s':>15s} {'ratio':>7s} {'tests':>9s} {'edges':>6s} "
+        f"{'same skeleton':>14s} {'same CPDAG':>11s} {'conflicts':>9s}  load"
+    )
     status = 0
     table = []
     for d in args.sizes:
@@ -224,8 +227,10 @@ def part_scaling(args) -> int:
             same_cpdag = ours["cpdag_keep_existing"] == theirs["cpdag"]
             status |= int(not same_skel)
         table.append((d, ours["fit_s"], t_cl))
-        print(f"{d:6d} {ours['fit_s']:9.2f} {t_cl:15.2f} {t_cl / ours['fit_s']:6.0f}x {ours['n_tests']:9d} "
-              f"{len(ours['skeleton']):6d} {same_skel!s:>14s} {same_cpdag!s:>11s} {ours['n_conflicts']:9d}  {load()}")
+        print(
+            f"{d:6d} {ours['fit_s']:9.2f} {t_cl:15.2f} {t_cl / ours['fit_s']:6.0f}x {ours['n_tests']:9d} "
+            f"{len(ours['skeleton']):6d} {same_skel!s:>14s} {same_cpdag!s:>11s} {ours['n_conflicts']:9d}  {load()}"
+        )
     ds = np.array([r[0] for r in table], dtype=float)
     ts = np.array([r[1] for r in table])
     cl = np.array([r[2] for r in table])
@@ -251,8 +256,14 @@ def plot(path, ds, ts, cl, k_ours, k_cl, args) -> None:
         ax.loglog(ds[ok], cl[ok], "s-", label=f"causal-learn pc: k = {k_cl:.2f}")
         if ok.sum() > 1 and (~ok).any():
             coef = np.polyfit(np.log(ds[ok]), np.log(cl[ok]), 1)
-            ax.loglog(ds[~ok], np.exp(np.polyval(coef, np.log(ds[~ok]))), "s:", mfc="none", color="C1",
-                      label="causal-learn, extrapolated (not run: > 10 min)")
+            ax.loglog(
+                ds[~ok],
+                np.exp(np.polyval(coef, np.log(ds[~ok]))),
+                "s:",
+                mfc="none",
+                color="C1",
+                label="causal-learn, extrapolated (not run: > 10 min)",
+            )
     ax.set_xlabel("variables d")
     ax.set_ylabel("seconds")
     ax.set_title(f"PC, Fisher-z: n = {args.n}, expected degree 2, alpha {args.alpha}")
@@ -266,8 +277,10 @@ def plot(path, ds, ts, cl, k_ours, k_cl, args) -> None:
 def part_big(args) -> None:
     print(f"\n## d = {args.big}, n = {args.n}, alpha {args.alpha} (load {load()})")
     ours = run_worker("scmkit", args.big, args.n, args.seed, args.alpha)
-    print(f"scmkit fit {ours['fit_s']:.1f} s, peak memory (ru_maxrss) {ours['maxrss_mb']:.0f} MB, {ours['n_tests']} tests, "
-          f"{len(ours['skeleton'])} skeleton edges, JAX imported: {ours['jax_imported']}; load {load()}")
+    print(
+        f"scmkit fit {ours['fit_s']:.1f} s, peak memory (ru_maxrss) {ours['maxrss_mb']:.0f} MB, {ours['n_tests']} tests, "
+        f"{len(ours['skeleton'])} skeleton edges, JAX imported: {ours['jax_imported']}; load {load()}"
+    )
 
 
 def part_reference(args) -> int:
@@ -282,8 +295,10 @@ def part_reference(args) -> int:
         same = {k: new[k] == old[k] for k in ("cpdag", "skeleton", "separating_sets", "n_tests")}
         dp = abs(new["pvalues_sum"] - old["pvalues_sum"])
         status |= int(not all(same.values()))
-        print(f"seed {seed}: before {old['fit_s']:.2f} s, after {new['fit_s']:.2f} s ({old['fit_s'] / new['fit_s']:.0f}x); "
-              f"same {same}; |sum of p-values before - after| {dp:.1e}; load {load()}")
+        print(
+            f"seed {seed}: before {old['fit_s']:.2f} s, after {new['fit_s']:.2f} s ({old['fit_s'] / new['fit_s']:.0f}x); "
+            f"same {same}; |sum of p-values before - after| {dp:.1e}; load {load()}"
+        )
     return status
 
 
@@ -293,9 +308,11 @@ def part_profile(args) -> None:
         res = run_worker("scmkit", args.profile_d, args.n, args.seed, args.alpha, repo=repo, extra=["--profile"])
         prof = res["profile"]
         share = (prof["test_group_s"] + prof["fisherz_init_s"]) / prof["total_s"]
-        print(f"\n## Profile {label} (d = {args.profile_d}, load {load()}): fit {prof['total_s']:.2f} s under cProfile; "
-              f"CI test {share:.0%} of it (partial correlations and p-values {prof['test_group_s']:.2f} s, "
-              f"correlation matrix and checks {prof['fisherz_init_s']:.2f} s)")
+        print(
+            f"\n## Profile {label} (d = {args.profile_d}, load {load()}): fit {prof['total_s']:.2f} s under cProfile; "
+            f"CI test {share:.0%} of it (partial correlations and p-values {prof['test_group_s']:.2f} s, "
+            f"correlation matrix and checks {prof['fisherz_init_s']:.2f} s)"
+        )
         print("\n".join(line for line in prof["top"].splitlines() if line.strip())[:4000])
 
 
@@ -309,10 +326,14 @@ def part_dask(args) -> None:
     d = args.dask_d
     data, _ = linear_sem(d, args.n, args.seed)
     rng = np.random.default_rng(0)
-    print(f"\n## A level of Fisher-z tests (|S| = 1) on d = {d}: this process against a LocalCluster "
-          f"({args.dask_workers} worker processes, 1 thread each) (load {load()})")
-    with LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    print(
+        f"\n## A level of Fisher-z tests (|S| = 1) on d = {d}: this process against a LocalCluster "
+        f"({args.dask_workers} worker processes, 1 thread each) (load {load()})"
+    )
+    with (
+        LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         local = FisherZ(data)
         remote = FisherZ(data, executor=client.get_executor(), executor_chunk=args.dask_chunk)
         warm = np.tile(np.array([[0, 1, 2]]), (60_000, 1))  # not timed: scipy.special's import, the broadcast of the matrix
@@ -337,14 +358,20 @@ def part_dask(args) -> None:
         t1 = time.perf_counter()
         spread = PC(ci_test=FisherZ(data, executor=client.get_executor(), executor_chunk=args.dask_chunk), alpha=args.alpha).fit(data)
         t2 = time.perf_counter()
-        print(f"PC at d = {d}: this process {t1 - t0:.2f} s, levels over the cluster {t2 - t1:.2f} s "
-              f"(the matrix broadcast included); same graph: {one.graph_ == spread.graph_}; load {load()}")
+        print(
+            f"PC at d = {d}: this process {t1 - t0:.2f} s, levels over the cluster {t2 - t1:.2f} s "
+            f"(the matrix broadcast included); same graph: {one.graph_ == spread.graph_}; load {load()}"
+        )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", default=["first", "scaling", "big", "reference", "profile"],
-                        choices=["first", "scaling", "big", "reference", "profile", "dask"])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["first", "scaling", "big", "reference", "profile"],
+        choices=["first", "scaling", "big", "reference", "profile", "dask"],
+    )
     parser.add_argument("--quick", action="store_true", help="first fits, d = 100 and 1000 (causal-learn at 100 only)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000])
     parser.add_argument("--causallearn-max", type=int, default=300)
@@ -377,9 +404,11 @@ def main(argv=None) -> int:
     if args.quick:
         args.parts = [p for p in args.parts if p in ("first", "scaling")]
         args.sizes, args.causallearn_max, args.repeats = [100, 1000], 100, 1
-    print(f"bench_pc: {' '.join(sys.argv)}; python {sys.version.split()[0]}, numpy {np.__version__}, "
-          f"{os.cpu_count()} cores, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"bench_pc: {' '.join(sys.argv)}; python {sys.version.split()[0]}, numpy {np.__version__}, "
+        f"{os.cpu_count()} cores, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     status = 0
     if "first" in args.parts:
         part_first(args)

@@ -80,9 +80,7 @@ def cpdag(dag) -> PDAG:
     return _meek_rules(PDAG(dag.nodes, directed, undirected))  # a DAG's pattern: acyclic
 
 
-def meek_rules(
-    pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False
-) -> PDAG:
+def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False) -> PDAG:
     """Close a PDAG under Meek's orientation rules R1-R4.
 
     R1: ``c -> a - b`` with ``c``, ``b`` non-adjacent gives ``a -> b``.
@@ -430,8 +428,7 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     ...
     scm._exceptions.GraphError: the PDAG admits no consistent extension: ...
     """
-    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension",
-                      hint=" (for a DAG, the DAG itself is its extension)")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension", hint=" (for a DAG, the DAG itself is its extension)")
     dag, chosen = _extension(pdag)
     if chosen:
         _warn_orientation(chosen, "consistent_extension", stacklevel=2)

@@ -104,8 +104,8 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):  # a singular submatrix: inf / nan, flagged by its pivot
         if idx.shape[0] <= _FISHERZ_HOST_CHUNK:
             return fisherz_sweep(corr, idx, xp=np)
-        return np.concatenate([fisherz_sweep(corr, idx[lo : lo + _FISHERZ_HOST_CHUNK], xp=np)
-                               for lo in range(0, idx.shape[0], _FISHERZ_HOST_CHUNK)])
+        step = _FISHERZ_HOST_CHUNK
+        return np.concatenate([fisherz_sweep(corr, idx[lo : lo + step], xp=np) for lo in range(0, idx.shape[0], step)])
 
 
 #: Fisher-z: up to this many statistics the p-values are computed with :func:`math.erfc` (no

@@ -46,9 +46,7 @@ def _edge_list(edges, *, name: str) -> frozenset:
     out = []
     for e in edges:
         if isinstance(e, (str, bytes)) or not isinstance(e, Iterable) or len(tuple(e)) != 2:
-            raise ParameterError(
-                f"The {name!r} parameter of BackgroundKnowledge must hold (source, target) pairs; got {e!r} instead."
-            )
+            raise ParameterError(f"The {name!r} parameter of BackgroundKnowledge must hold (source, target) pairs; got {e!r} instead.")
         a, b = tuple(e)
         if a == b:
             raise ParameterError(f"The {name!r} parameter of BackgroundKnowledge holds a self-loop on {a!r}.")
@@ -64,8 +62,7 @@ def _tier_map(tiers) -> dict:
         for node, tier in tiers.items():
             if isinstance(tier, bool) or not isinstance(tier, numbers.Integral):
                 raise ParameterError(
-                    f"The 'tiers' parameter of BackgroundKnowledge must map nodes to integer tiers; "
-                    f"got {tier!r} for node {node!r} instead."
+                    f"The 'tiers' parameter of BackgroundKnowledge must map nodes to integer tiers; got {tier!r} for node {node!r} instead."
                 )
             out[node] = int(tier)
         return out

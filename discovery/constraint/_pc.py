@@ -340,8 +340,10 @@ class _SeparatingStore:
         """The named separating sets of the ``at``-th pair, name-sorted (by size, then names)."""
         _, bounds, level, row = self._index()
         names = self.names
-        named = {tuple(sorted((names[v] for v in self.rows[lv][r, 2:].tolist()), key=str))
-                 for lv, r in zip(level[bounds[at]:bounds[at + 1]].tolist(), row[bounds[at]:bounds[at + 1]].tolist())}
+        named = {
+            tuple(sorted((names[v] for v in self.rows[lv][r, 2:].tolist()), key=str))
+            for lv, r in zip(level[bounds[at] : bounds[at + 1]].tolist(), row[bounds[at] : bounds[at + 1]].tolist())
+        }
         return tuple(sorted(named, key=lambda t: (len(t), [str(v) for v in t])))
 
     def locate(self, pair) -> int:
@@ -691,8 +693,7 @@ def orient_colliders(
     conflicts = []
     for a, b in heads:
         if (b, a) in heads and str(a) < str(b):
-            conflicts.append((a, b, "colliders", tuple(sorted(heads[(b, a)], key=_names)),
-                              tuple(sorted(heads[(a, b)], key=_names))))
+            conflicts.append((a, b, "colliders", tuple(sorted(heads[(b, a)], key=_names)), tuple(sorted(heads[(a, b)], key=_names))))
     conflicts.sort(key=_names)
     for a, b, _, into_a, into_b in conflicts:
         logger.info("colliders orient %r - %r both ways: %s into %r, %s into %r", a, b, into_a, a, into_b, b)
@@ -754,8 +755,10 @@ def _conflict_table(conflicts, graph: PDAG) -> pd.DataFrame:
             return f"{b} -> {a}"
         return f"{a} - {b}" if graph.has_undirected(a, b) else ""
 
-    rows = [{"x": a, "y": b, "phase": phase, "into_x": into_a, "into_y": into_b, "edge": edge(a, b)}
-            for a, b, phase, into_a, into_b in conflicts]
+    rows = [
+        {"x": a, "y": b, "phase": phase, "into_x": into_a, "into_y": into_b, "edge": edge(a, b)}
+        for a, b, phase, into_a, into_b in conflicts
+    ]
     table = pd.DataFrame(rows, columns=["x", "y", "phase", "into_x", "into_y", "edge"])
     if len(table):
         order = sorted(range(len(rows)), key=lambda i: (str(rows[i]["phase"]), str(rows[i]["x"]), str(rows[i]["y"])))
@@ -993,8 +996,9 @@ class PC(ParamsMixin):
         self.graph_ = PDAG(names, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
         self.conflicts_ = _conflict_table(conflicts, self.graph_)
         if len(self.conflicts_):
-            logger.info("PC: %d conflicting orientations (conflict=%r): %s", len(self.conflicts_), self.conflict,
-                        ", ".join(self.conflicts_["edge"]))
+            logger.info(
+                "PC: %d conflicting orientations (conflict=%r): %s", len(self.conflicts_), self.conflict, ", ".join(self.conflicts_["edge"])
+            )
         self.skeleton_ = skel.graph
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets

@@ -214,8 +214,8 @@ class CIRecord:
         for rows, stats, pvals in self.chunks:
             rows = np.asarray(rows, dtype=np.int64)
             cond = [()] * len(rows) if rows.shape[1] == 2 else list(map(tuple, names[rows[:, 2:]].tolist()))
-            parts.append(pd.DataFrame({"x": names[rows[:, 0]], "y": names[rows[:, 1]], "cond": cond,
-                                       "statistic": np.asarray(stats, dtype=float), "pvalue": np.asarray(pvals, dtype=float)}))
+            columns = {"x": names[rows[:, 0]], "y": names[rows[:, 1]], "cond": cond}
+            parts.append(pd.DataFrame(columns | {"statistic": np.asarray(stats, dtype=float), "pvalue": np.asarray(pvals, dtype=float)}))
         if not parts:
             return pd.DataFrame([], columns=["x", "y", "cond", "statistic", "pvalue"]).astype({"statistic": float, "pvalue": float})
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

@@ -226,3 +226,27 @@ def test_meek_rounds_on_matrices_equal_the_set_based_rounds(avoid_cycles):
             assert got[0] == ref[0] and got[1] == ref[1], (g, rules)
             fired += got[0] != g
     assert fired > 20  # the patterns exercise the rules
+
+
+def test_fisherz_executor_splits_large_batches_and_gives_the_same_pvalues():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scm import ParameterError
+
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame(rng.normal(size=(500, 8)) @ rng.normal(size=(8, 8)), columns=[f"C{i}" for i in range(8)])
+    queries = [(i, j, [c]) for i in range(8) for j in range(i + 1, 8) for c in range(8) if c not in (i, j)]
+    with ThreadPoolExecutor(2) as pool:
+        spread = FisherZ(data, executor=pool, executor_chunk=7)
+        got = spread.test(queries)
+        assert PC(ci_test=spread).fit(data).graph_ == PC().fit(data).graph_
+    ref = FisherZ(data).test(queries)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    import pickle
+
+    assert pickle.loads(pickle.dumps(spread)).executor is None
+    with pytest.raises(ParameterError, match="'executor' parameter of FisherZ"):
+        FisherZ(data, executor="dask")
+    with pytest.raises(ParameterError, match="executor_chunk"):
+        FisherZ(data, executor_chunk=0)
