@@ -27,6 +27,7 @@ import functools
 import logging
 import math
 import numbers
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -82,7 +83,8 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
 _FISHERZ_MIN_BUCKET = 8
 _FISHERZ_WIDTH = 1024
 _FISHERZ_HOST_MAX = 4096
-#: Fisher-z: batches with ``|S|`` up to this size are computed on the host at any size. Per query
+#: Fisher-z: batches with ``|S|`` up to this size are computed on the host at any size (unless JAX
+#: runs on an accelerator, :func:`_accelerator_in_use`). Per query
 #: the numpy sweep of a ``(|S| + 2)``-square submatrix costs 0.1-0.7 us for ``|S| <= 2`` against
 #: about 1 us for the kernel's padded 8 x 8 one (docs/benchmarks.md, "PC"), and levels 0 and 1
 #: hold nearly all the tests of a search on many variables, so such a search needs no JAX.
@@ -111,6 +113,21 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
 #: Fisher-z: up to this many statistics the p-values are computed with :func:`math.erfc` (no
 #: import of :mod:`scipy.special`, about half a second in a fresh process, inside a first fit).
 _ERFC_HOST_MAX = 50_000
+
+
+def _accelerator_in_use() -> bool:
+    """Whether JAX is imported already and its default backend is an accelerator (GPU, TPU).
+
+    Then the large Fisher-z batches of small ``|S|`` go to the sharded kernel too; on the CPU
+    the host path is faster for them, and this check never imports JAX itself.
+    """
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return False
+    try:
+        return jax.default_backend() != "cpu"
+    except RuntimeError:  # pragma: no cover - no backend could be initialised
+        return False
 
 
 def _two_sided_normal_pvalues(stat: np.ndarray) -> np.ndarray:
@@ -525,7 +542,7 @@ class FisherZ(_DataCITest):
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
         if self.executor is not None and idx.shape[0] > self.executor_chunk:
             out = self._on_executor(idx)
-        elif idx.shape[0] <= _FISHERZ_HOST_MAX or k <= _FISHERZ_HOST_MAX_COND:
+        elif idx.shape[0] <= _FISHERZ_HOST_MAX or (k <= _FISHERZ_HOST_MAX_COND and not _accelerator_in_use()):
             out = _fisherz_host(self.correlation_, idx)
         else:
             from . import _kernels

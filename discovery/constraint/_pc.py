@@ -312,7 +312,7 @@ class _SeparatingStore:
     def __init__(self, names, rows):
         self.names = list(names)
         self.d = len(self.names)
-        self.rows = [np.asarray(r, dtype=np.int64) for r in rows]
+        self.rows = [np.asarray(r, dtype=np.int32) for r in rows]  # index rows; keys below in int64
         self._pairs = None
 
     def _index(self):
@@ -320,7 +320,7 @@ class _SeparatingStore:
         if self._pairs is None:
             level = np.concatenate([np.full(len(r), n) for n, r in enumerate(self.rows)]) if self.rows else np.empty(0, int)
             row = np.concatenate([np.arange(len(r)) for r in self.rows]) if self.rows else np.empty(0, int)
-            key = np.concatenate([r[:, 0] * self.d + r[:, 1] for r in self.rows]) if self.rows else np.empty(0, int)
+            key = np.concatenate([r[:, 0].astype(np.int64) * self.d + r[:, 1] for r in self.rows]) if self.rows else np.empty(0, int)
             order = np.argsort(key, kind="stable")
             keys, start = np.unique(key[order], return_index=True)
             self._pairs = (keys, np.append(start, len(key)), level[order], row[order])
@@ -333,7 +333,7 @@ class _SeparatingStore:
     def member_keys(self) -> np.ndarray:
         """Sorted ``(i * d + j) * d + z`` for every ``z`` in some separating set of ``(i, j)``."""
         d = self.d
-        parts = [((r[:, 0] * d + r[:, 1])[:, None] * d + r[:, 2:]).reshape(-1) for r in self.rows if r.shape[1] > 2]
+        parts = [((r[:, 0].astype(np.int64) * d + r[:, 1])[:, None] * d + r[:, 2:]).reshape(-1) for r in self.rows if r.shape[1] > 2]
         return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
     def sets(self, at: int) -> tuple:
