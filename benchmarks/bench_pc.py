@@ -293,7 +293,8 @@ def part_big(args) -> None:
     print(f"\n## d = {args.big}, n = {args.n}, alpha {args.alpha} (load {load()})")
     ours = run_worker("scmkit", args.big, args.n, args.seed, args.alpha)
     print(
-        f"scmkit fit {ours['fit_s']:.1f} s (CPU {ours['cpu_s']:.1f} s), peak memory (ru_maxrss) {ours['maxrss_mb']:.0f} MB, {ours['n_tests']} tests, "
+        f"scmkit fit {ours['fit_s']:.1f} s (CPU {ours['cpu_s']:.1f} s), peak memory (ru_maxrss) {ours['maxrss_mb']:.0f} MB, "
+        f"{ours['n_tests']} tests, "
         f"{len(ours['skeleton'])} skeleton edges, JAX imported: {ours['jax_imported']}; load {load()}"
     )
 
