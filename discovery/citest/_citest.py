@@ -89,6 +89,10 @@ _FISHERZ_HOST_MAX = 4096
 #: about 1 us for the kernel's padded 8 x 8 one (docs/benchmarks.md, "PC"), and levels 0 and 1
 #: hold nearly all the tests of a search on many variables, so such a search needs no JAX.
 _FISHERZ_HOST_MAX_COND = 2
+#: Fisher-z: batches whose ``(|S| + 2)``-square submatrices hold at most this many entries in all
+#: are computed on the host too (about 0.4 s of numpy; a fresh process's import of JAX and
+#: compilation of the kernel take longer), e.g. 400,000 queries with ``|S| = 3``.
+_FISHERZ_HOST_CELLS = 2**23
 #: Rows of one numpy chunk of the host path (bounds its temporary ``(rows, K, K)`` arrays).
 _FISHERZ_HOST_CHUNK = 65536
 
@@ -113,6 +117,21 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
 #: Fisher-z: up to this many statistics the p-values are computed with :func:`math.erfc` (no
 #: import of :mod:`scipy.special`, about half a second in a fresh process, inside a first fit).
 _ERFC_HOST_MAX = 50_000
+
+
+def _fisherz_on_host(n_queries: int, k: int) -> bool:
+    """Whether a Fisher-z batch of ``n_queries`` with ``|S| = k`` is computed with numpy rather than the JAX kernel.
+
+    Small batches (:data:`_FISHERZ_HOST_MAX`) always; on the CPU also every batch with
+    ``|S| <= 2`` (:data:`_FISHERZ_HOST_MAX_COND`) and every batch of at most
+    :data:`_FISHERZ_HOST_CELLS` submatrix entries. Depends on the batch only (and on whether
+    JAX already runs on an accelerator), so a search takes the same path in every process.
+    """
+    if n_queries <= _FISHERZ_HOST_MAX:
+        return True
+    if _accelerator_in_use():
+        return False
+    return k <= _FISHERZ_HOST_MAX_COND or n_queries * (k + 2) ** 2 <= _FISHERZ_HOST_CELLS
 
 
 def _accelerator_in_use() -> bool:
@@ -542,7 +561,7 @@ class FisherZ(_DataCITest):
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
         if self.executor is not None and idx.shape[0] > self.executor_chunk:
             out = self._on_executor(idx)
-        elif idx.shape[0] <= _FISHERZ_HOST_MAX or (k <= _FISHERZ_HOST_MAX_COND and not _accelerator_in_use()):
+        elif _fisherz_on_host(idx.shape[0], k):
             out = _fisherz_host(self.correlation_, idx)
         else:
             from . import _kernels

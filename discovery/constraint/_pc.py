@@ -322,8 +322,9 @@ class _SeparatingStore:
             row = np.concatenate([np.arange(len(r)) for r in self.rows]) if self.rows else np.empty(0, int)
             key = np.concatenate([r[:, 0].astype(np.int64) * self.d + r[:, 1] for r in self.rows]) if self.rows else np.empty(0, int)
             order = np.argsort(key, kind="stable")
-            keys, start = np.unique(key[order], return_index=True)
-            self._pairs = (keys, np.append(start, len(key)), level[order], row[order])
+            ordered = key[order]
+            start = np.flatnonzero(np.diff(ordered, prepend=-1))  # first row of each pair (keys are >= 0)
+            self._pairs = (ordered[start], np.append(start, len(key)), level[order], row[order])
         return self._pairs
 
     def pair_keys(self) -> np.ndarray:
@@ -331,10 +332,10 @@ class _SeparatingStore:
         return self._index()[0]
 
     def member_keys(self) -> np.ndarray:
-        """Sorted ``(i * d + j) * d + z`` for every ``z`` in some separating set of ``(i, j)``."""
+        """Sorted ``(i * d + j) * d + z`` for every ``z`` in some separating set of ``(i, j)`` (with repeats)."""
         d = self.d
         parts = [((r[:, 0].astype(np.int64) * d + r[:, 1])[:, None] * d + r[:, 2:]).reshape(-1) for r in self.rows if r.shape[1] > 2]
-        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
     def sets(self, at: int) -> tuple:
         """The named separating sets of the ``at``-th pair, name-sorted (by size, then names)."""
@@ -490,6 +491,14 @@ def _adjacency_matrix(pdag: PDAG) -> np.ndarray:
     return adj
 
 
+def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in the sorted array ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
 def _sepset_decisions(triples, separating_sets) -> list[bool]:
     """The ``"sepset"`` rule: ``z`` is a collider of ``(x, z, y)`` iff ``(x, y)`` has separating sets and ``z`` is in none."""
     if isinstance(separating_sets, SeparatingSets) and triples:
@@ -499,9 +508,7 @@ def _sepset_decisions(triples, separating_sets) -> list[bool]:
             ids = np.array([[index[v] for v in t] for t in triples], dtype=np.int64)
             lo, hi = np.minimum(ids[:, 0], ids[:, 2]), np.maximum(ids[:, 0], ids[:, 2])
             pair = lo * store.d + hi
-            known = np.isin(pair, store.pair_keys())
-            member = np.isin(pair * store.d + ids[:, 1], store.member_keys())
-            return (known & ~member).tolist()
+            return (_sorted_contains(store.pair_keys(), pair) & ~_sorted_contains(store.member_keys(), pair * store.d + ids[:, 1])).tolist()
     decisions = []
     for x, z, y in triples:
         sets = separating_sets.get(frozenset((x, y)))

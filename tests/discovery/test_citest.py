@@ -86,6 +86,7 @@ def test_fisherz_one_program_for_every_set_size_and_batch_size(monkeypatch):
 
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 32)
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX_COND", -1)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_CELLS", 0)
     rng = np.random.default_rng(3)
     data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
     test = FisherZ(data)
@@ -140,6 +141,7 @@ def test_fisherz_host_path_equals_the_kernel(bucket, monkeypatch):
     on_host = test.pvalues(queries)
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 0)
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX_COND", -1)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_CELLS", 0)
     on_kernel = test.pvalues(queries)
     np.testing.assert_allclose(on_host, on_kernel, rtol=1e-12, atol=1e-12)
 
