@@ -158,6 +158,14 @@ def skeleton(
     kernel call per level. Each distinct test (unordered pair, conditioning set) is run once.
     With ``stable=True`` the result does not depend on the order of the variables.
 
+    The search is array-native: the adjacencies are a boolean matrix, a level's tests are
+    generated as integer index rows (:func:`_level_queries`, by node degree), sent to the
+    runner and the CI test as arrays (:meth:`CIRunner.run_arrays`), and the separating sets
+    are kept as the index rows of the tests that separated; names appear in the output
+    graph and when ``sepsets``, ``separating_sets`` or ``pvalues`` are read. A search on
+    1,000 variables (a million tests) spends most of its time computing the tests
+    (docs/benchmarks.md, "PC").
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
