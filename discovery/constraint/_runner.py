@@ -297,6 +297,7 @@ class CIRunner:
         self._bits = max(1, (len(self.names) - 1).bit_length())
         self._memo: dict[tuple, tuple[float, float]] = {}  # tuple keys run or looked up by run()
         self._memo_sizes: set[int] = set()  # the |S| of the tuple keys run by run()
+        self._array_sizes: set[int] = set()  # the |S| of the rows run by run_arrays()
         self._tables: dict[int, _Table] = {}  # |S| -> every test of that size
         self._chunks: list[tuple[int, int, int]] = []  # (|S|, start, stop) in the tables, in the order run
         self.n_calls = 0
@@ -343,10 +344,11 @@ class CIRunner:
         keys = list(keys)
         memo = self._memo
         todo = list(dict.fromkeys(k for k in keys if k not in memo))
-        if todo and self._tables:  # answered through run_arrays: copy into the memo
+        if todo and self._array_sizes:  # answered through run_arrays: copy into the memo
             by_size: dict[int, list] = {}
             for k in todo:
-                by_size.setdefault(len(k[2]), []).append(k)
+                if len(k[2]) in self._array_sizes:
+                    by_size.setdefault(len(k[2]), []).append(k)
             for size, group in by_size.items():
                 table = self._tables.get(size)
                 if table is None or table.size == 0:
@@ -441,6 +443,7 @@ class CIRunner:
             self.n_calls += 1
             stats[new], pvals[new] = st, pv
             self._store(k, todo, st, pv)
+            self._array_sizes.add(k)
         return stats[inverse], pvals[inverse]
 
     def pvalue(self, key) -> float:
