@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -192,16 +193,28 @@ class _Table:
         return np.where(keys[at] == packed, order[at], -1)
 
 
+@dataclasses.dataclass(eq=False)
 class CIRecord:
     """Every distinct test a runner ran, as arrays; the table of :meth:`CIRunner.frame` is built on demand.
 
     Estimators keep this instead of the table (``pvalues_`` is built from it when read), so
     a search of a million tests does not hold a million Python tuples.
+
+    Attributes
+    ----------
+    names : list
+        The label of every index.
+    chunks : list of tuple
+        ``(rows, statistics, pvalues)`` in the order run: ``rows`` an ``(m, 2 + k)`` int array
+        of tests ``[i, j, *S]``.
     """
 
-    def __init__(self, names, chunks):
-        self.names = list(names)
-        self.chunks = list(chunks)  # (rows (m, 2 + k) int, statistics, p-values), in the order run
+    names: list
+    chunks: list
+
+    def __post_init__(self):
+        self.names = list(self.names)
+        self.chunks = list(self.chunks)
 
     def __len__(self) -> int:
         return sum(len(c[0]) for c in self.chunks)
