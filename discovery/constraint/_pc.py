@@ -248,15 +248,26 @@ def skeleton(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _combinations(n: int, k: int) -> np.ndarray:
+    """``(C(n, k), k)``: the ``k``-subsets of ``0 .. n - 1`` in lexicographic order (:func:`itertools.combinations`)."""
+    return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(math.comb(n, k), k)
+
+
 @functools.lru_cache(maxsize=256)
 def _combination_template(m: int, k: int) -> np.ndarray:
     """``(m, C(m - 1, k), k)`` positions: for each position ``p`` of ``0 .. m - 1``, the ``k``-subsets of the others, in
-    lexicographic order (the order of :func:`itertools.combinations`)."""
-    out = np.empty((m, math.comb(m - 1, k), k), dtype=np.int64)
-    for p in range(m):
-        others = [q for q in range(m) if q != p]
-        out[p] = np.array(list(itertools.combinations(others, k)), dtype=np.int64).reshape(-1, k)
-    return out
+    lexicographic order (the order of :func:`itertools.combinations`): the subsets of ``0 .. m - 2`` with every
+    index from ``p`` on shifted up by one.
+
+    Examples
+    --------
+    >>> _combination_template(3, 1)[:, :, 0].tolist()
+    [[1, 2], [0, 2], [0, 1]]
+    """
+    base = _combinations(m - 1, k)
+    skip = np.arange(m)[:, None, None]
+    return base[None, :, :] + (base[None, :, :] >= skip)
 
 
 def _level_queries(adj: np.ndarray, k: int, untested: np.ndarray, sources=None) -> np.ndarray:
