@@ -576,7 +576,7 @@ class FisherZ(_DataCITest):
                 out = pool.partial_correlations(self.correlation_, padded)
             else:
                 out = _run_batched(
-                    _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
+                    _kernels.fisherz_batch, (self._device_correlation(),), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
                 )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
@@ -587,6 +587,23 @@ class FisherZ(_DataCITest):
         r = np.where(np.abs(r) >= 1, (1.0 - eps) * np.sign(r), r)
         stat = np.sqrt(self.n_samples - k - 3) * np.abs(np.arctanh(r))
         return stat, _two_sided_normal_pvalues(stat)
+
+    def _device_correlation(self):
+        """The correlation matrix as a JAX array, put on the default device once (float64).
+
+        Passed as a numpy array, the ``d x d`` matrix would be copied to the device at every
+        kernel call: 200 MB per call of 1,024 queries at d = 5,000. With several devices the
+        kernel replicates it itself (:func:`_run_batched`).
+        """
+        import jax
+
+        if len(jax.devices()) > 1:
+            return self.correlation_
+        cached = getattr(self, "_corr_device", None)
+        if cached is None:
+            with jax.enable_x64(True):
+                cached = self._corr_device = jax.device_put(self.correlation_)
+        return cached
 
     def _on_executor(self, idx: np.ndarray) -> np.ndarray:
         """The partial correlations of a large batch, in chunks of ``executor_chunk`` queries on the executor's workers.
@@ -609,6 +626,7 @@ class FisherZ(_DataCITest):
     def __getstate__(self):
         state = self.__dict__.copy()
         state["executor"] = state["_shared_corr"] = None  # an executor does not travel to another process
+        state.pop("_corr_device", None)
         return state
 
 
