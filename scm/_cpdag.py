@@ -6,6 +6,7 @@ import itertools
 import warnings
 
 import networkx as nx
+import numpy as np
 
 from ._exceptions import GraphError, OrientationWarning
 from ._graph import PDAG, check_dag, check_directed_acyclic, check_graph_input
@@ -79,9 +80,7 @@ def cpdag(dag) -> PDAG:
     return _meek_rules(PDAG(dag.nodes, directed, undirected))  # a DAG's pattern: acyclic
 
 
-def meek_rules(
-    pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False
-) -> PDAG:
+def meek_rules(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True, order_independent: bool = False) -> PDAG:
     """Close a PDAG under Meek's orientation rules R1-R4.
 
     R1: ``c -> a - b`` with ``c``, ``b`` non-adjacent gives ``a -> b``.
@@ -199,7 +198,10 @@ def _rules_orienting(g: PDAG, a, b, rules: set) -> list:
 def _meek_rounds(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bool = True) -> tuple[PDAG, list]:
     """Meek's rules applied in rounds (order-independent), with the conflicts they met.
 
-    See :func:`meek_rules` (``order_independent=True``), which returns the graph only.
+    See :func:`meek_rules` (``order_independent=True``), which returns the graph only. The
+    graph is held as boolean adjacency matrices and every round evaluates the rules for all
+    undirected edges at once (:func:`_round_claims`), so a pattern on thousands of nodes
+    takes milliseconds per round.
 
     Returns
     -------
@@ -217,41 +219,135 @@ def _meek_rounds(pdag: PDAG, *, rules=("R1", "R2", "R3", "R4"), avoid_cycles: bo
     unknown = rules - {"R1", "R2", "R3", "R4"}
     if unknown:
         raise GraphError(f"unknown Meek rule(s) {sorted(unknown)}; expected R1, R2, R3, R4")
-    g = pdag
-    frozen: set = set()  # edges settled by a conflict: left alone afterwards
+    nodes = list(pdag.nodes)
+    directed, undirected, bidirected = _pdag_matrices(pdag)
+    frozen = np.zeros_like(undirected)  # edges settled by a conflict: left alone afterwards
     conflicts = []
     while True:
-        claims: dict = {}  # (a, b) -> rules orienting a -> b, on the graph of this round
-        for e in g.undirected_edges:
-            if e in frozen:
-                continue
-            x, y = tuple(e)
-            for a, b in ((x, y), (y, x)):
-                if avoid_cycles and _closes_cycle(g, a, b):
-                    continue
-                fired = _rules_orienting(g, a, b, rules)
-                if fired:
-                    claims[(a, b)] = fired
+        claims = _round_claims(directed, undirected, bidirected, undirected & ~frozen, rules, avoid_cycles)
         if not claims:
-            return g, sorted(conflicts, key=lambda c: (str(c[0]), str(c[1])))
-        both = {frozenset(c) for c in claims if (c[1], c[0]) in claims}
-        single = [c for c in claims if frozenset(c) not in both]
-        new = g.with_edges(directed=single, bidirected=[tuple(e) for e in both])
+            graph = _matrices_pdag(nodes, directed, undirected, bidirected)
+            return graph, sorted(conflicts, key=lambda c: (str(c[0]), str(c[1])))
+        both = sorted({(min(c), max(c)) for c in claims if (c[1], c[0]) in claims})
+        pairs = set(both)
+        single = [c for c in claims if (min(c), max(c)) not in pairs]
+        new = directed.copy()
+        for a, b in single:
+            new[a, b] = True
         cut = []
         if avoid_cycles and single:
-            dag = nx.DiGraph(list(new.directed_edges))
+            dag = nx.DiGraph()
+            dag.add_edges_from(zip(*(v.tolist() for v in np.nonzero(new))))
             comp = {n: i for i, scc in enumerate(nx.strongly_connected_components(dag)) if len(scc) > 1 for n in scc}
             cut = [(a, b) for a, b in single if a in comp and comp[a] == comp.get(b)]
-            if cut:
-                new = g.with_edges(directed=[c for c in single if c not in cut], bidirected=[tuple(e) for e in both])
-        for e in both:
-            a, b = sorted(e, key=str)
-            conflicts.append((a, b, "both ways", tuple(claims[(b, a)]), tuple(claims[(a, b)])))
-        for c in cut:
-            a, b = sorted(c, key=str)
-            conflicts.append((a, b, "cycle", tuple(claims.get((b, a), ())), tuple(claims.get((a, b), ()))))
-        frozen |= both | {frozenset(c) for c in cut}
-        g = new
+            for a, b in cut:
+                new[a, b] = False
+        for a, b in single:
+            if (a, b) not in cut:
+                undirected[a, b] = undirected[b, a] = False
+        for a, b in both:
+            undirected[a, b] = undirected[b, a] = False
+            bidirected[a, b] = bidirected[b, a] = True
+            frozen[a, b] = frozen[b, a] = True
+        directed = new
+        for a, b in both:
+            x, y = sorted((nodes[a], nodes[b]), key=str)
+            ix, iy = (a, b) if x == nodes[a] else (b, a)
+            conflicts.append((x, y, "both ways", tuple(claims[(iy, ix)]), tuple(claims[(ix, iy)])))
+        for a, b in cut:
+            x, y = sorted((nodes[a], nodes[b]), key=str)
+            ix, iy = (a, b) if x == nodes[a] else (b, a)
+            conflicts.append((x, y, "cycle", tuple(claims.get((iy, ix), ())), tuple(claims.get((ix, iy), ()))))
+            frozen[a, b] = frozen[b, a] = True
+
+
+def _pdag_matrices(pdag: PDAG) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean ``(d, d)`` matrices of a PDAG's edges in node order: directed ``[a, b]`` for
+    ``a -> b``, undirected and bidirected (both symmetric)."""
+    pos = {n: i for i, n in enumerate(pdag.nodes)}
+    d = len(pos)
+    directed = np.zeros((d, d), dtype=bool)
+    undirected = np.zeros((d, d), dtype=bool)
+    bidirected = np.zeros((d, d), dtype=bool)
+    for u, v in pdag.directed_edges:
+        directed[pos[u], pos[v]] = True
+    for mat, edges in ((undirected, pdag.undirected_edges), (bidirected, pdag.bidirected_edges)):
+        for e in edges:
+            a, b = (pos[x] for x in e)
+            mat[a, b] = mat[b, a] = True
+    return directed, undirected, bidirected
+
+
+def _matrices_pdag(nodes, directed, undirected, bidirected) -> PDAG:
+    """The PDAG of :func:`_pdag_matrices`'s matrices."""
+
+    def pairs(mat):
+        return [(nodes[a], nodes[b]) for a, b in zip(*(v.tolist() for v in np.nonzero(mat)))]
+
+    return PDAG(nodes, pairs(directed), pairs(np.triu(undirected)), pairs(np.triu(bidirected)))
+
+
+def _round_claims(directed, undirected, bidirected, open_edges, rules: set, avoid_cycles: bool) -> dict:
+    """One round of Meek's rules on matrices: ``(a, b) -> [rules orienting a -> b]`` for every
+    undirected edge of ``open_edges`` (a symmetric part of ``undirected``) that some rule orients and (with
+    ``avoid_cycles``) whose orientation does not close a directed cycle of ``directed``.
+
+    The rules, for the edge ``a - b`` (see :func:`meek_rules`): R1, a parent of ``a`` not
+    adjacent to ``b``; R2, a child of ``a`` that is a parent of ``b``; R3, two non-adjacent
+    undirected neighbours of ``a`` that are parents of ``b``; R4, a parent ``d`` of ``b``
+    adjacent to ``a`` with a parent ``c`` (not ``a``, ``b``) that is an undirected neighbour
+    of ``a`` and not adjacent to ``b``. Evaluated for every edge at once with array
+    operations; R3 and R4 only on the edges that pass their cheap necessary conditions.
+    """
+    ea, eb = np.nonzero(open_edges)  # both directions of every undirected edge
+    if not len(ea):
+        return {}
+    adj = directed | directed.T | bidirected | undirected
+    fired = {}
+    if "R1" in rules:
+        fired["R1"] = (directed[:, ea] & ~adj[:, eb]).any(axis=0)
+    if "R2" in rules:
+        fired["R2"] = (directed[ea, :] & directed[:, eb].T).any(axis=1)
+    if "R3" in rules:
+        cands = undirected[ea, :] & directed[:, eb].T
+        hit = np.zeros(len(ea), dtype=bool)
+        for e in np.flatnonzero(cands.sum(axis=1) >= 2).tolist():
+            c = np.flatnonzero(cands[e])
+            block = adj[np.ix_(c, c)] | np.eye(len(c), dtype=bool)
+            hit[e] = not block.all()
+        fired["R3"] = hit
+    if "R4" in rules:
+        mids = directed[:, eb].T & adj[ea, :]  # d: parents of b adjacent to a
+        ends = undirected[ea, :] & ~adj[eb, :]  # c: undirected neighbours of a not adjacent to b
+        ends[np.arange(len(ea)), eb] = False
+        hit = np.zeros(len(ea), dtype=bool)
+        for e in np.flatnonzero(mids.any(axis=1) & ends.any(axis=1)).tolist():
+            hit[e] = bool(directed[np.ix_(np.flatnonzero(ends[e]), np.flatnonzero(mids[e]))].any())
+        fired["R4"] = hit
+    names = [r for r in ("R1", "R2", "R3", "R4") if r in fired]
+    claims = {}
+    reach: dict[int, np.ndarray] = {}
+    for e in np.flatnonzero(np.any([fired[r] for r in names], axis=0)).tolist():
+        a, b = int(ea[e]), int(eb[e])
+        if avoid_cycles:
+            if b not in reach:
+                reach[b] = _descendants(directed, b)
+            if reach[b][a]:
+                continue
+        claims[(a, b)] = [r for r in names if fired[r][e]]
+    return claims
+
+
+def _descendants(directed: np.ndarray, source: int) -> np.ndarray:
+    """Boolean mask of the nodes reachable from ``source`` along directed edges (``source`` included)."""
+    seen = np.zeros(directed.shape[0], dtype=bool)
+    seen[source] = True
+    frontier = np.array([source])
+    while len(frontier):
+        nxt = directed[frontier].any(axis=0) & ~seen
+        seen |= nxt
+        frontier = np.flatnonzero(nxt)
+    return seen
 
 
 def _closes_cycle(g: PDAG, a, b) -> bool:
@@ -332,8 +428,7 @@ def consistent_extension(pdag: PDAG) -> nx.DiGraph:
     ...
     scm._exceptions.GraphError: the PDAG admits no consistent extension: ...
     """
-    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension",
-                      hint=" (for a DAG, the DAG itself is its extension)")
+    check_graph_input(pdag, (PDAG,), name="pdag", owner="consistent_extension", hint=" (for a DAG, the DAG itself is its extension)")
     dag, chosen = _extension(pdag)
     if chosen:
         _warn_orientation(chosen, "consistent_extension", stacklevel=2)

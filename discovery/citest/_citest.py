@@ -25,14 +25,15 @@ from __future__ import annotations
 import abc
 import functools
 import logging
+import math
 import numbers
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from scm import d_separated
 from scm._exceptions import DataError, ParameterError, UnknownNodeError
@@ -82,6 +83,18 @@ def _sharded(kernel, static_items, n_rep, n_bat, devices):
 _FISHERZ_MIN_BUCKET = 8
 _FISHERZ_WIDTH = 1024
 _FISHERZ_HOST_MAX = 4096
+#: Fisher-z: batches with ``|S|`` up to this size are computed on the host at any size (unless JAX
+#: runs on an accelerator, :func:`_accelerator_in_use`). Per query
+#: the numpy sweep of a ``(|S| + 2)``-square submatrix costs 0.1-0.7 us for ``|S| <= 2`` against
+#: about 1 us for the kernel's padded 8 x 8 one (docs/benchmarks.md, "PC"), and levels 0 and 1
+#: hold nearly all the tests of a search on many variables, so such a search needs no JAX.
+_FISHERZ_HOST_MAX_COND = 2
+#: Fisher-z: batches whose ``(|S| + 2)``-square submatrices hold at most this many entries in all
+#: are computed on the host too (about 0.4 s of numpy; a fresh process's import of JAX and
+#: compilation of the kernel take longer), e.g. 400,000 queries with ``|S| = 3``.
+_FISHERZ_HOST_CELLS = 2**23
+#: Rows of one numpy chunk of the host path (bounds its temporary ``(rows, K, K)`` arrays).
+_FISHERZ_HOST_CHUNK = 65536
 
 
 def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -95,7 +108,66 @@ def _fisherz_host(corr: np.ndarray, idx: np.ndarray) -> np.ndarray:
     runs without JAX. Returns ``(B, 2)``: the partial correlation and the smallest pivot.
     """
     with np.errstate(all="ignore"):  # a singular submatrix: inf / nan, flagged by its pivot
-        return fisherz_sweep(corr, idx, xp=np)
+        if idx.shape[0] <= _FISHERZ_HOST_CHUNK:
+            return fisherz_sweep(corr, idx, xp=np)
+        step = _FISHERZ_HOST_CHUNK
+        return np.concatenate([fisherz_sweep(corr, idx[lo : lo + step], xp=np) for lo in range(0, idx.shape[0], step)])
+
+
+#: Fisher-z: up to this many statistics the p-values are computed with :func:`math.erfc` (no
+#: import of :mod:`scipy.special`, about half a second in a fresh process, inside a first fit).
+_ERFC_HOST_MAX = 50_000
+
+
+def _fisherz_on_host(n_queries: int, k: int) -> bool:
+    """Whether a Fisher-z batch of ``n_queries`` with ``|S| = k`` is computed with numpy rather than the JAX kernel.
+
+    Small batches (:data:`_FISHERZ_HOST_MAX`) always; on the CPU also every batch with
+    ``|S| <= 2`` (:data:`_FISHERZ_HOST_MAX_COND`) and every batch of at most
+    :data:`_FISHERZ_HOST_CELLS` submatrix entries. Depends on the batch only (and on whether
+    JAX already runs on an accelerator), so a search takes the same path in every process.
+    """
+    if n_queries <= _FISHERZ_HOST_MAX:
+        return True
+    if _accelerator_in_use():
+        return False
+    return k <= _FISHERZ_HOST_MAX_COND or n_queries * (k + 2) ** 2 <= _FISHERZ_HOST_CELLS
+
+
+def _accelerator_in_use() -> bool:
+    """Whether JAX is imported already and its default backend is an accelerator (GPU, TPU).
+
+    Then the large Fisher-z batches of small ``|S|`` go to the sharded kernel too; on the CPU
+    the host path is faster for them, and this check never imports JAX itself.
+    """
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return False
+    try:
+        return jax.default_backend() != "cpu"
+    except RuntimeError:  # pragma: no cover - no backend could be initialised
+        return False
+
+
+def _two_sided_normal_pvalues(stat: np.ndarray) -> np.ndarray:
+    """``2 * P(Z > |stat|)`` for a standard normal ``Z``: ``erfc(|stat| / sqrt 2)``.
+
+    Small batches use :func:`math.erfc` (so that a search on a few variables never imports
+    :mod:`scipy.special`), large ones :func:`scipy.special.ndtr`; both are accurate to a few
+    units in the last place, so the two paths agree to about 1e-15 relative.
+
+    Examples
+    --------
+    >>> _two_sided_normal_pvalues(np.array([0.0, 1.959963984540054])).round(6).tolist()
+    [1.0, 0.05]
+    """
+    stat = np.abs(np.asarray(stat, dtype=float))
+    if stat.size <= _ERFC_HOST_MAX:
+        root2 = math.sqrt(2.0)
+        return np.array([math.erfc(s / root2) for s in stat.tolist()], dtype=float).reshape(stat.shape)
+    from scipy import special
+
+    return 2.0 * special.ndtr(-stat)  # scipy.stats.norm.sf, without importing scipy.stats
 
 
 def _run_batched(kernel, replicated, batched, *, per_device, static=None, mask=False, fixed_width=False):
@@ -197,8 +269,9 @@ def check_linear_independence(corr: np.ndarray, names, cols=None) -> None:
     scm._exceptions.DataError: the correlation matrix of columns ['a', 'b'] is singular: ...
     """
     cols = np.arange(corr.shape[0]) if cols is None else np.asarray(cols)
-    w, v = np.linalg.eigh(corr)
+    w = np.linalg.eigvalsh(corr)  # the eigenvectors (3x the work) only to name the columns of a failure
     if w[0] <= 1e-10 * max(1.0, w[-1]):
+        w, v = np.linalg.eigh(corr)
         null = np.abs(v[:, 0])
         involved = [names[int(cols[j])] for j in np.where(null > 1e-6 * null.max())[0]]
         raise DataError(
@@ -414,6 +487,14 @@ class FisherZ(_DataCITest):
     ----------
     data : pandas.DataFrame or array of shape (n_samples, n_variables)
         Numeric data; array columns are named ``X0, X1, ...``.
+    executor : concurrent.futures.Executor, optional
+        Batches of more than ``executor_chunk`` queries (a level of a search on thousands of
+        variables) are split into chunks of that size and computed by the executor's workers:
+        a process pool, or a Dask cluster (``distributed.Client(...).get_executor()``, the
+        executor :func:`discovery.compare` takes), which gets the correlation matrix once.
+        The results are those of the in-process host path (docs/scaling.md).
+    executor_chunk : int, default 262144
+        Queries per task on the executor.
 
     Attributes
     ----------
@@ -452,7 +533,16 @@ class FisherZ(_DataCITest):
 
     name = "fisherz"
 
-    def __init__(self, data):
+    def __init__(self, data, *, executor=None, executor_chunk: int = 262_144):
+        if executor is not None and not hasattr(executor, "submit"):
+            raise ParameterError(
+                f"The 'executor' parameter of FisherZ must be None or a concurrent.futures.Executor "
+                f"(a Dask cluster: distributed.Client(...).get_executor()); got {type(executor).__name__} instead."
+            )
+        check_in_range(executor_chunk, name="executor_chunk", low=1, inclusive="left", integer=True, owner="FisherZ")
+        self.executor = executor
+        self.executor_chunk = int(executor_chunk)
+        self._shared_corr = None
         frame = check_numeric_frame(data, name="data", min_rows=4, allow_constant=False)
         self._set_frame(frame)
         # z-scores first: the correlation of raw columns near 1e154 or beyond overflows
@@ -469,7 +559,9 @@ class FisherZ(_DataCITest):
                 f"(in a search, set max_cond_size <= {max(self.n_samples - 4, 0)})"
             )
         idx = np.concatenate([xs[:, None], ys[:, None], ss], axis=1)
-        if idx.shape[0] <= _FISHERZ_HOST_MAX:
+        if self.executor is not None and idx.shape[0] > self.executor_chunk:
+            out = self._on_executor(idx)
+        elif _fisherz_on_host(idx.shape[0], k):
             out = _fisherz_host(self.correlation_, idx)
         else:
             from . import _kernels
@@ -484,7 +576,7 @@ class FisherZ(_DataCITest):
                 out = pool.partial_correlations(self.correlation_, padded)
             else:
                 out = _run_batched(
-                    _kernels.fisherz_batch, (self.correlation_,), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
+                    _kernels.fisherz_batch, (self._device_correlation(),), (padded,), per_device=_FISHERZ_WIDTH, fixed_width=True
                 )
         r, smallest_pivot = out[:, 0], out[:, 1]
         bad = np.where(~np.isfinite(r) | (smallest_pivot <= 1e-10))[0]
@@ -494,7 +586,48 @@ class FisherZ(_DataCITest):
         eps = np.finfo(float).eps
         r = np.where(np.abs(r) >= 1, (1.0 - eps) * np.sign(r), r)
         stat = np.sqrt(self.n_samples - k - 3) * np.abs(np.arctanh(r))
-        return stat, 2.0 * special.ndtr(-stat)  # scipy.stats.norm.sf, without importing scipy.stats
+        return stat, _two_sided_normal_pvalues(stat)
+
+    def _device_correlation(self):
+        """The correlation matrix as a JAX array, put on the default device once (float64).
+
+        Passed as a numpy array, the ``d x d`` matrix would be copied to the device at every
+        kernel call: 200 MB per call of 1,024 queries at d = 5,000. With several devices the
+        kernel replicates it itself (:func:`_run_batched`).
+        """
+        import jax
+
+        if len(jax.devices()) > 1:
+            return self.correlation_
+        cached = getattr(self, "_corr_device", None)
+        if cached is None:
+            with jax.enable_x64(True):
+                cached = self._corr_device = jax.device_put(self.correlation_)
+        return cached
+
+    def _on_executor(self, idx: np.ndarray) -> np.ndarray:
+        """The partial correlations of a large batch, in chunks of ``executor_chunk`` queries on the executor's workers.
+
+        Each task runs the host path (:func:`_fisherz_host`, numpy) on its chunk, so the
+        results are those of this process's host path. A Dask executor gets the correlation
+        matrix once, broadcast to its workers (``Client.scatter``); another executor ships it
+        with every task.
+        """
+        corr = self.correlation_
+        client = getattr(self.executor, "_client", None)  # distributed's ClientExecutor
+        if client is not None:
+            if self._shared_corr is None or self._shared_corr[0] is not client:
+                self._shared_corr = (client, client.scatter(corr, broadcast=True, hash=False))
+            corr = self._shared_corr[1]
+        step = self.executor_chunk
+        futures = [self.executor.submit(_fisherz_host, corr, idx[lo : lo + step]) for lo in range(0, idx.shape[0], step)]
+        return np.concatenate([f.result() for f in futures], axis=0)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["executor"] = state["_shared_corr"] = None  # an executor does not travel to another process
+        state.pop("_corr_device", None)
+        return state
 
 
 # --------------------------------------------------------------------------- #

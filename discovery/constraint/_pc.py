@@ -26,9 +26,11 @@ PDAG(nodes=['A', 'B', 'C'], edges=['A -> C', 'B -> C'])
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -44,7 +46,7 @@ from scm._validation import check_in_range, check_nodes, check_numeric_frame, ch
 from .._base import AnyOf, Boolean, Custom, Interval, Options, ParamsMixin, ci_test_constraints
 from .._utils import progress as _progress
 from ._background import BackgroundKnowledge, check_background_knowledge, check_knowledge_type
-from ._runner import CIRunner, as_runner
+from ._runner import CIRecord, CIRunner, as_runner
 
 __all__ = ["PC", "skeleton", "apply_background_knowledge", "orient_colliders", "SkeletonResult"]
 
@@ -71,27 +73,36 @@ class SkeletonResult:
     ----------
     graph : networkx.Graph
         The undirected skeleton over the CI test's variables.
-    sepsets : dict
+    sepsets : Mapping
         ``frozenset({x, y}) -> tuple S`` for every removed pair: the first separating set
         found, in the order of the sorted names of ``S`` (so it does not depend on the
-        column order). Pairs removed by background knowledge have no entry.
-    separating_sets : dict
+        column order). Pairs removed by background knowledge have no entry. A read-only
+        :class:`SeparatingSets` mapping, equal to the dict of its items.
+    separating_sets : Mapping
         ``frozenset({x, y}) -> tuple of tuples``: *every* set that separated ``x`` and ``y``
         at the level where their edge was removed (from both sides), name-sorted.
     n_tests : int
         The number of distinct CI tests run.
-    pvalues : pandas.DataFrame
-        Every test run (columns x, y, cond, statistic, pvalue).
+    tests : CIRecord
+        The CI tests run, as index arrays (``pvalues`` is their table).
     max_level : int
         The largest conditioning-set size tested (-1 if no test was run).
+    pvalues : pandas.DataFrame
+        Every test run (columns x, y, cond, statistic, pvalue), built from ``tests`` at its
+        first read.
     """
 
     graph: nx.Graph
-    sepsets: dict
-    separating_sets: dict
+    sepsets: Mapping
+    separating_sets: Mapping
     n_tests: int
-    pvalues: pd.DataFrame = field(repr=False)
+    tests: CIRecord = field(repr=False)
     max_level: int = -1
+
+    @functools.cached_property
+    def pvalues(self) -> pd.DataFrame:
+        """Every test run (columns x, y, cond, statistic, pvalue)."""
+        return self.tests.frame()
 
 
 def skeleton(
@@ -147,6 +158,14 @@ def skeleton(
     kernel call per level. Each distinct test (unordered pair, conditioning set) is run once.
     With ``stable=True`` the result does not depend on the order of the variables.
 
+    The search is array-native: the adjacencies are a boolean matrix, a level's tests are
+    generated as integer index rows (:func:`_level_queries`, by node degree), sent to the
+    runner and the CI test as arrays (:meth:`CIRunner.run_arrays`), and the separating sets
+    are kept as the index rows of the tests that separated; names appear in the output
+    graph and when ``sepsets``, ``separating_sets`` or ``pvalues`` are read. A search on
+    1,000 variables (a million tests) spends most of its time computing the tests
+    (docs/benchmarks.md, "PC").
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -173,93 +192,240 @@ def skeleton(
     d = len(names)
     bk = check_background_knowledge(background_knowledge, names)
 
-    adj = [set(range(d)) - {i} for i in range(d)]
-    required: set[tuple] = set()  # (i, j) with i < j
+    adj = ~np.eye(d, dtype=bool)
+    untested = np.zeros((d, d), dtype=bool)  # required pairs: never tested nor removed
     if bk is not None:
-        idx = tester.index
-        for a, b in bk.required:
-            required.add((min(idx[a], idx[b]), max(idx[a], idx[b])))
-        for i, j in itertools.combinations(range(d), 2):
-            if (i, j) not in required and bk.forbids_adjacency(names[i], names[j]):
-                adj[i].discard(j)
-                adj[j].discard(i)
-    found: dict[tuple, set] = {}  # (i, j) -> separating sets (index tuples)
+        required, forbidden = bk._masks(names)
+        untested = required | required.T
+        adj &= ~(forbidden & forbidden.T & ~untested)
+    separating: list[np.ndarray] = []  # per level: the rows [i, j, *S] of the tests with p > alpha
     n_before = tester.n_tests
     max_level = -1
 
-    def queries_for(x, frozen_x, k):
-        """Normalised keys (i, j, S) with i < j of the tests of x at level k, and their pairs."""
-        keys = []
-        for y in sorted(frozen_x):
-            pair = (x, y) if x < y else (y, x)
-            if pair in required:
-                continue
-            others = sorted(frozen_x - {y})
-            if len(others) < k:
-                continue
-            keys.extend((pair[0], pair[1], s) for s in itertools.combinations(others, k))
-        return keys
-
-    def remove(keys):
-        removed = set()
-        pvalue = tester.pvalue
-        for key in keys:
-            if pvalue(key) > alpha:
-                pair = key[:2]
-                removed.add(pair)
-                found.setdefault(pair, set()).add(key[2])
-        for i, j in removed:
-            adj[i].discard(j)
-            adj[j].discard(i)
-        return removed
+    def test_and_remove(rows):
+        """Run the level's rows; remove the pairs that some row separates; keep those rows."""
+        pvals = tester.run_arrays(rows, unique=True)[1]
+        sep = rows[pvals > alpha]
+        if not len(sep):
+            return 0
+        separating.append(sep)
+        before = int(np.count_nonzero(adj))
+        adj[sep[:, 0], sep[:, 1]] = adj[sep[:, 1], sep[:, 0]] = False
+        return (before - int(np.count_nonzero(adj))) // 2
 
     levels = itertools.count() if max_cond_size is None else range(max_cond_size + 1)
     bar = _progress(levels, progress, desc="PC skeleton", unit="level")
     for k in bar:
         if stable:
-            frozen = [set(a) for a in adj]
-            keys = list(dict.fromkeys(q for x in range(d) for q in queries_for(x, frozen[x], k)))
-            if not keys:
+            rows = _level_queries(adj.copy(), k, untested)
+            if not len(rows):
                 break
-            tester.run(keys)
-            removed = remove(keys)
-            n_q = len(keys)
+            n_q, n_removed = len(rows), test_and_remove(rows)
         else:
-            n_q, removed, any_query = 0, set(), False
+            n_q = n_removed = 0
             for x in range(d):
-                keys = list(dict.fromkeys(queries_for(x, set(adj[x]), k)))
-                if not keys:
-                    continue
-                any_query = True
-                tester.run(keys)
-                n_q += len(keys)
-                removed |= remove(keys)
-            if not any_query:
+                rows = _level_queries(adj, k, untested, sources=[x])
+                if len(rows):
+                    n_q += len(rows)
+                    n_removed += test_and_remove(rows)
+            if not n_q:
                 break
         max_level = k
-        logger.info("PC skeleton level %d: %d tests, %d edges removed", k, n_q, len(removed))
+        logger.info("PC skeleton level %d: %d tests, %d edges removed", k, n_q, n_removed)
 
     graph = nx.Graph()
     graph.add_nodes_from(names)
-    graph.add_edges_from((names[i], names[j]) for i in range(d) for j in adj[i] if i < j)
-
-    def named(s):
-        return tuple(sorted((names[v] for v in s), key=str))
-
-    separating = {}
-    sepsets = {}
-    for (i, j), sets in found.items():
-        named_sets = sorted({named(s) for s in sets}, key=lambda t: (len(t), [str(v) for v in t]))
-        separating[frozenset((names[i], names[j]))] = tuple(named_sets)
-        sepsets[frozenset((names[i], names[j]))] = named_sets[0]
+    i, j = np.nonzero(np.triu(adj, 1))
+    graph.add_edges_from((names[a], names[b]) for a, b in zip(i.tolist(), j.tolist()))
+    store = _SeparatingStore(names, separating)
     return SkeletonResult(
         graph=graph,
-        sepsets=sepsets,
-        separating_sets=separating,
+        sepsets=SeparatingSets(store, first=True),
+        separating_sets=SeparatingSets(store),
         n_tests=tester.n_tests - n_before,
-        pvalues=tester.frame(),
+        tests=tester.record(),
         max_level=max_level,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _combinations(n: int, k: int) -> np.ndarray:
+    """``(C(n, k), k)``: the ``k``-subsets of ``0 .. n - 1`` in lexicographic order (:func:`itertools.combinations`)."""
+    return np.array(list(itertools.combinations(range(n), k)), dtype=np.int64).reshape(math.comb(n, k), k)
+
+
+@functools.lru_cache(maxsize=256)
+def _combination_template(m: int, k: int) -> np.ndarray:
+    """``(m, C(m - 1, k), k)`` positions: for each position ``p`` of ``0 .. m - 1``, the ``k``-subsets of the others, in
+    lexicographic order (the order of :func:`itertools.combinations`): the subsets of ``0 .. m - 2`` with every
+    index from ``p`` on shifted up by one.
+
+    Examples
+    --------
+    >>> _combination_template(3, 1)[:, :, 0].tolist()
+    [[1, 2], [0, 2], [0, 1]]
+    """
+    base = _combinations(m - 1, k)
+    skip = np.arange(m)[:, None, None]
+    return base[None, :, :] + (base[None, :, :] >= skip)
+
+
+def _level_queries(adj: np.ndarray, k: int, untested: np.ndarray, sources=None) -> np.ndarray:
+    """The tests of level ``k`` of the adjacency search, as index rows ``[i, j, *S]`` (``i < j``, ``S`` sorted).
+
+    For every ordered adjacent pair ``(x, y)`` (``x`` in ``sources``, default all) that is not
+    ``untested``, and every ``k``-subset ``S`` of ``adj(x) \\ {y}``: one row per distinct test
+    ``(i, j, S)``, in the order of a loop over ``x``, then ``y``, then the subsets (lexicographic),
+    keeping the first occurrence of a test asked from both ends. Generated with array
+    operations per degree: no Python object per query.
+
+    Examples
+    --------
+    >>> adj = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]], dtype=bool)
+    >>> _level_queries(adj, 1, np.zeros((3, 3), dtype=bool)).tolist()
+    [[0, 1, 2], [0, 2, 1], [1, 2, 0]]
+    """
+    d = adj.shape[0]
+    sources = np.arange(d) if sources is None else np.asarray(sources, dtype=np.int64)
+    if k == 0:
+        mask = adj & ~untested
+        if len(sources) < d:  # one node's tests (sequential PC): its pairs, from either end
+            x = sources[0]
+            ys = np.flatnonzero(mask[x])
+            return np.stack([np.minimum(x, ys), np.maximum(x, ys)], axis=1).astype(np.int64)
+        i, j = np.nonzero(np.triu(mask, 1))
+        return np.stack([i, j], axis=1).astype(np.int64)
+    deg = adj[sources].sum(axis=1)
+    eligible = deg >= k + 1
+    counts = np.zeros(len(sources), dtype=np.int64)
+    for m in np.unique(deg[eligible]).tolist():
+        counts[deg == m] = m * math.comb(m - 1, k)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    total = int(offsets[-1])
+    xs = np.empty(total, dtype=np.int64)
+    ys = np.empty(total, dtype=np.int64)
+    ss = np.empty((total, k), dtype=np.int64)
+    for m in np.unique(deg[eligible]).tolist():
+        group = np.flatnonzero(deg == m)
+        nb = np.nonzero(adj[sources[group]])[1].reshape(len(group), m)  # sorted neighbours
+        tmpl = _combination_template(m, k)
+        per = tmpl.shape[0] * tmpl.shape[1]
+        at = (offsets[group][:, None] + np.arange(per)[None, :]).reshape(-1)
+        xs[at] = np.repeat(sources[group], per)
+        ys[at] = np.repeat(nb, tmpl.shape[1], axis=1).reshape(-1)
+        ss[at] = nb[:, tmpl].reshape(-1, k)
+    keep = ~untested[xs, ys]
+    if len(sources) == d:  # a test asked from both ends: keep it at the smaller end when both ask it
+        keep &= (xs < ys) | ~adj[ys[:, None], ss].all(axis=1)
+    xs, ys, ss = xs[keep], ys[keep], ss[keep]
+    return np.concatenate([np.minimum(xs, ys)[:, None], np.maximum(xs, ys)[:, None], ss], axis=1)
+
+
+class _SeparatingStore:
+    """The separating sets of a skeleton search as index arrays, named only when read.
+
+    ``rows``: per level, the tests ``[i, j, *S]`` (``i < j``) whose p-value exceeded ``alpha``
+    (every separating set of a pair is found at the level where its edge was removed).
+    """
+
+    def __init__(self, names, rows):
+        self.names = list(names)
+        self.d = len(self.names)
+        self.rows = [np.asarray(r, dtype=np.int32) for r in rows]  # index rows; keys below in int64
+        self._pairs = None
+
+    def _index(self):
+        """Sorted pair keys ``i * d + j`` and, per pair, its rows ``(level, row)``."""
+        if self._pairs is None:
+            level = np.concatenate([np.full(len(r), n) for n, r in enumerate(self.rows)]) if self.rows else np.empty(0, int)
+            row = np.concatenate([np.arange(len(r)) for r in self.rows]) if self.rows else np.empty(0, int)
+            key = np.concatenate([r[:, 0].astype(np.int64) * self.d + r[:, 1] for r in self.rows]) if self.rows else np.empty(0, int)
+            order = np.argsort(key, kind="stable")
+            ordered = key[order]
+            start = np.flatnonzero(np.diff(ordered, prepend=-1))  # first row of each pair (keys are >= 0)
+            self._pairs = (ordered[start], np.append(start, len(key)), level[order], row[order])
+        return self._pairs
+
+    def pair_keys(self) -> np.ndarray:
+        """Sorted ``i * d + j`` of every pair with a separating set."""
+        return self._index()[0]
+
+    def member_keys(self) -> np.ndarray:
+        """Sorted ``(i * d + j) * d + z`` for every ``z`` in some separating set of ``(i, j)`` (with repeats)."""
+        d = self.d
+        parts = [((r[:, 0].astype(np.int64) * d + r[:, 1])[:, None] * d + r[:, 2:]).reshape(-1) for r in self.rows if r.shape[1] > 2]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def sets(self, at: int) -> tuple:
+        """The named separating sets of the ``at``-th pair, name-sorted (by size, then names)."""
+        _, bounds, level, row = self._index()
+        names = self.names
+        named = {
+            tuple(sorted((names[v] for v in self.rows[lv][r, 2:].tolist()), key=str))
+            for lv, r in zip(level[bounds[at] : bounds[at + 1]].tolist(), row[bounds[at] : bounds[at + 1]].tolist())
+        }
+        return tuple(sorted(named, key=lambda t: (len(t), [str(v) for v in t])))
+
+    def locate(self, pair) -> int:
+        """The position of a pair of names among the pairs with separating sets (KeyError if none)."""
+        index = self._lookup()
+        try:
+            a, b = tuple(pair)
+            i, j = index[a], index[b]
+        except (KeyError, TypeError, ValueError):
+            raise KeyError(pair) from None
+        keys = self.pair_keys()
+        key = min(i, j) * self.d + max(i, j)
+        at = int(np.searchsorted(keys, key))
+        if at >= len(keys) or keys[at] != key:
+            raise KeyError(pair)
+        return at
+
+    def _lookup(self) -> dict:
+        lookup = getattr(self, "_names_index", None)
+        if lookup is None:
+            lookup = self._names_index = {n: i for i, n in enumerate(self.names)}
+        return lookup
+
+    def pair(self, at: int) -> frozenset:
+        i, j = divmod(int(self.pair_keys()[at]), self.d)
+        return frozenset((self.names[i], self.names[j]))
+
+
+class SeparatingSets(Mapping):
+    """``frozenset({x, y}) -> separating sets`` of a skeleton search, read from index arrays on demand.
+
+    A read-only mapping (it compares equal to the dict with the same items): with
+    ``first=False``, :attr:`SkeletonResult.separating_sets` (every set, a tuple of name
+    tuples); with ``first=True``, :attr:`SkeletonResult.sepsets` (the first of them). A search on
+    a thousand variables removes about half a million pairs: their sets stay arrays until read.
+
+    Examples
+    --------
+    >>> seps = SeparatingSets(_SeparatingStore(["A", "B", "C"], [np.array([[0, 2, 1]])]))
+    >>> seps == {frozenset({"A", "C"}): (("B",),)}, seps[frozenset({"A", "C"})]
+    (True, (('B',),))
+    """
+
+    def __init__(self, store: _SeparatingStore, *, first: bool = False):
+        self._store = store
+        self._first = first
+
+    def __getitem__(self, pair):
+        sets = self._store.sets(self._store.locate(pair))
+        return sets[0] if self._first else sets
+
+    def __iter__(self):
+        store = self._store
+        return (store.pair(at) for at in range(len(store.pair_keys())))
+
+    def __len__(self) -> int:
+        return len(self._store.pair_keys())
+
+    def __repr__(self) -> str:
+        if len(self) <= 20:
+            return repr(dict(self))
+        return f"{type(self).__name__}({len(self)} pairs)"
 
 
 # ------------------------------------------------------------ background knowledge
@@ -323,14 +489,55 @@ def apply_background_knowledge(graph, background_knowledge: BackgroundKnowledge 
 def _unshielded_triples(pdag: PDAG):
     """``(x, z, y)`` with ``x - z - y`` adjacent and ``x``, ``y`` not, ``x`` before ``y``;
     ordered by the middle node, then ``x``, then ``y`` (node order)."""
-    pos = {n: i for i, n in enumerate(pdag.nodes)}
-    adjs = {n: pdag.adjacencies(n) for n in pdag.nodes}
+    nodes = list(pdag.nodes)
+    adj = _adjacency_matrix(pdag)
     out = []
-    for z in pdag.nodes:
-        for x, y in itertools.combinations(sorted(adjs[z], key=pos.__getitem__), 2):
-            if y not in adjs[x]:
-                out.append((x, z, y))
+    for z in np.flatnonzero(adj.sum(axis=1) >= 2).tolist():
+        nb = np.flatnonzero(adj[z])
+        i, j = np.triu_indices(len(nb), 1)
+        x, y = nb[i], nb[j]
+        keep = ~adj[x, y]
+        out.extend((nodes[a], nodes[z], nodes[b]) for a, b in zip(x[keep].tolist(), y[keep].tolist()))
     return out
+
+
+def _adjacency_matrix(pdag: PDAG) -> np.ndarray:
+    """Boolean ``(d, d)`` adjacency (any edge kind) of a PDAG in node order."""
+    pos = {n: i for i, n in enumerate(pdag.nodes)}
+    adj = np.zeros((len(pos), len(pos)), dtype=bool)
+    for a, b, _ in pdag.edges():
+        adj[pos[a], pos[b]] = adj[pos[b], pos[a]] = True
+    return adj
+
+
+def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in the sorted array ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+def _sepset_decisions(triples, separating_sets) -> list[bool]:
+    """The ``"sepset"`` rule: ``z`` is a collider of ``(x, z, y)`` iff ``(x, y)`` has separating sets and ``z`` is in none."""
+    if isinstance(separating_sets, SeparatingSets) and triples:
+        store = separating_sets._store
+        index = store._lookup()
+        if all(v in index for t in triples for v in t):
+            ids = np.array([[index[v] for v in t] for t in triples], dtype=np.int64)
+            lo, hi = np.minimum(ids[:, 0], ids[:, 2]), np.maximum(ids[:, 0], ids[:, 2])
+            pair = lo * store.d + hi
+            return (_sorted_contains(store.pair_keys(), pair) & ~_sorted_contains(store.member_keys(), pair * store.d + ids[:, 1])).tolist()
+    decisions = []
+    for x, z, y in triples:
+        sets = separating_sets.get(frozenset((x, y)))
+        if sets is None:  # no separating set known (e.g. removed by background knowledge)
+            decisions.append(False)
+            continue
+        if len(sets) == 0 or not isinstance(sets[0], (tuple, list, frozenset, set)):
+            sets = (tuple(sets),)  # a single separating set
+        decisions.append(all(z not in s for s in sets))
+    return decisions
 
 
 def _maxp_decisions(pdag, triples, tester, alpha, max_cond_size, definite):
@@ -483,15 +690,7 @@ def orient_colliders(
     if rule == "sepset":
         if separating_sets is None:
             raise ParameterError("orient_colliders with rule='sepset' needs the 'separating_sets' of the skeleton search.")
-        decisions = []
-        for x, z, y in triples:
-            sets = separating_sets.get(frozenset((x, y)))
-            if sets is None:  # no separating set known (e.g. removed by background knowledge)
-                decisions.append(False)
-                continue
-            if len(sets) == 0 or not isinstance(sets[0], (tuple, list, frozenset, set)):
-                sets = (tuple(sets),)  # a single separating set
-            decisions.append(all(z not in s for s in sets))
+        decisions = _sepset_decisions(triples, separating_sets)
     else:
         if ci_test is None and runner is None:
             raise ParameterError(f"orient_colliders with rule={rule!r} needs a 'ci_test'.")
@@ -520,8 +719,7 @@ def orient_colliders(
     conflicts = []
     for a, b in heads:
         if (b, a) in heads and str(a) < str(b):
-            conflicts.append((a, b, "colliders", tuple(sorted(heads[(b, a)], key=_names)),
-                              tuple(sorted(heads[(a, b)], key=_names))))
+            conflicts.append((a, b, "colliders", tuple(sorted(heads[(b, a)], key=_names)), tuple(sorted(heads[(a, b)], key=_names))))
     conflicts.sort(key=_names)
     for a, b, _, into_a, into_b in conflicts:
         logger.info("colliders orient %r - %r both ways: %s into %r, %s into %r", a, b, into_a, a, into_b, b)
@@ -583,8 +781,10 @@ def _conflict_table(conflicts, graph: PDAG) -> pd.DataFrame:
             return f"{b} -> {a}"
         return f"{a} - {b}" if graph.has_undirected(a, b) else ""
 
-    rows = [{"x": a, "y": b, "phase": phase, "into_x": into_a, "into_y": into_b, "edge": edge(a, b)}
-            for a, b, phase, into_a, into_b in conflicts]
+    rows = [
+        {"x": a, "y": b, "phase": phase, "into_x": into_a, "into_y": into_b, "edge": edge(a, b)}
+        for a, b, phase, into_a, into_b in conflicts
+    ]
     table = pd.DataFrame(rows, columns=["x", "y", "phase", "into_x", "into_y", "edge"])
     if len(table):
         order = sorted(range(len(rows)), key=lambda i: (str(rows[i]["phase"]), str(rows[i]["x"]), str(rows[i]["y"])))
@@ -822,16 +1022,27 @@ class PC(ParamsMixin):
         self.graph_ = PDAG(names, graph.directed_edges, graph.undirected_edges, graph.bidirected_edges)
         self.conflicts_ = _conflict_table(conflicts, self.graph_)
         if len(self.conflicts_):
-            logger.info("PC: %d conflicting orientations (conflict=%r): %s", len(self.conflicts_), self.conflict,
-                        ", ".join(self.conflicts_["edge"]))
+            logger.info(
+                "PC: %d conflicting orientations (conflict=%r): %s", len(self.conflicts_), self.conflict, ", ".join(self.conflicts_["edge"])
+            )
         self.skeleton_ = skel.graph
         self.sepsets_ = skel.sepsets
         self.separating_sets_ = skel.separating_sets
-        self.pvalues_ = runner.frame()
+        self._tests = runner.record()  # pvalues_ is built from it when read
+        self.__dict__.pop("_pvalues", None)
         self.n_tests_ = runner.n_tests
         self.n_features_in_ = len(names)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         return self
+
+    @property
+    def pvalues_(self) -> pd.DataFrame:
+        """Every CI test run, with columns ``x, y, cond, statistic, pvalue`` (built at the first read)."""
+        if "_tests" not in self.__dict__:
+            raise AttributeError("'PC' object has no attribute 'pvalues_' (not fitted)")
+        if "_pvalues" not in self.__dict__:
+            self._pvalues = self._tests.frame()
+        return self._pvalues
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "graph_")

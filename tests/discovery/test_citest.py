@@ -86,6 +86,8 @@ def test_fisherz_one_program_for_every_set_size_and_batch_size(monkeypatch):
     from discovery.citest import _citest
 
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 32)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX_COND", -1)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_CELLS", 0)
     rng = np.random.default_rng(3)
     data = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
     test = FisherZ(data)
@@ -139,6 +141,8 @@ def test_fisherz_host_path_equals_the_kernel(bucket, monkeypatch):
     queries = [(int(r[0]), int(r[1]), [int(v) for v in r[2:] if v >= 0]) for r in idx if p - 1 not in r]
     on_host = test.pvalues(queries)
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 0)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX_COND", -1)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_CELLS", 0)
     on_kernel = test.pvalues(queries)
     np.testing.assert_allclose(on_host, on_kernel, rtol=1e-12, atol=1e-12)
 

@@ -88,6 +88,8 @@ def test_fisherz_discover_imports_no_jax_and_finds_the_kernels_graph(linear_csv,
     from discovery.citest import _citest
 
     monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX", 0)  # every batch through the jitted kernel
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_MAX_COND", -1)
+    monkeypatch.setattr(_citest, "_FISHERZ_HOST_CELLS", 0)
     kernel = PC(ci_test="fisherz").fit(pd.read_csv(linear_csv)).graph_
     cli = PDAG.from_dict(json.loads((tmp_path / "g.json").read_text()))
     assert len(cli.edges()) > 5
