@@ -685,6 +685,8 @@ def _gamma_sf(stat: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray
     ``scipy.stats`` (a third of a second). A degenerate null (zero or non-finite shape or
     scale) gives the p-value 1; so does a negative statistic (below the support).
     """
+    from scipy import special  # here: a Fisher-z-only first fit does not import it
+
     with np.errstate(divide="ignore", invalid="ignore"):
         shape = mean**2 / var
         scale = var / mean
