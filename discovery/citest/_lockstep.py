@@ -65,10 +65,12 @@ class LockStep:
     """Run one function per item, each in its own thread, pooling their Fisher-z kernel calls.
 
     Inside :meth:`map`, every :class:`~discovery.citest.FisherZ` batch that would go to the
-    jitted kernel (more than 32 queries) waits until each running item is waiting too, or
+    jitted kernel waits until each running item is waiting too, or
     done; then all the waiting batches go to one kernel call (a few, if they differ in
     conditioning-set bucket or number of variables). The results are those of the separate
-    calls: the kernel does the same arithmetic per query.
+    calls: the kernel does the same arithmetic per query. Batches that Fisher-z answers in numpy
+    (small ones; on a CPU also those with ``|S| <= 2`` or few submatrix entries) are not pooled: on
+    a CPU most searches make few kernel calls, and lock-step gains most on accelerators.
 
     Parameters
     ----------
@@ -88,7 +90,7 @@ class LockStep:
     >>> from discovery.citest import FisherZ
     >>> rng = np.random.default_rng(0)
     >>> datasets = [rng.normal(size=(200, 22)) for _ in range(4)]
-    >>> def all_pairs(data):  # 4,620 queries: above the 4,096 that FisherZ answers in numpy without a kernel
+    >>> def all_pairs(data):  # 4,620 queries with |S| = 1
     ...     test = FisherZ(data)
     ...     return test.pvalues([(i, j, [k]) for i in range(22) for j in range(i + 1, 22) for k in range(22) if k not in (i, j)])
     >>> lock = LockStep()
@@ -96,8 +98,8 @@ class LockStep:
     >>> alone = [all_pairs(d) for d in datasets]
     >>> all(np.array_equal(p, a) and e is None for (p, e), a in zip(pooled, alone))
     True
-    >>> lock.n_solo_calls, lock.n_kernel_calls
-    (20, 19)
+    >>> lock.n_kernel_calls <= lock.n_solo_calls  # on a CPU both are 0: these batches run in numpy
+    True
     """
 
     def __init__(self, *, max_threads: int = 64):
