@@ -1481,27 +1481,14 @@ def attribute_distribution_change(
             f"The 'measure' parameter of {owner} is 'kl', which method='robust' does not estimate (it attributes a mean or "
             "a variance); use method='shapley' for the KL divergence, or measure='mean' / 'variance'"
         )
-    old = _check_samples(model, old_data, players, owner, "old_data")
-    new = _check_samples(model, new_data, players, owner, "new_data")
-    for name, frame in (("old_data", old), ("new_data", new)):
-        _check_magnitude(frame, players, owner, name)
-        if len(frame) < MIN_ROWS:
-            raise DataError(f"{owner}: {name} has {len(frame)} rows; at least {MIN_ROWS} are needed to fit and compare mechanisms")
-    if isinstance(changed, str):
-        check_option(changed, ("test", "all"), name="changed", owner=owner)
-    else:
-        try:
-            changed = list(changed)
-        except TypeError:
-            raise ParameterError(f"The 'changed' parameter of {owner} must be 'test', 'all' or a list of nodes; got {changed!r}") from None
-        check_nodes(changed, players, what="changed node", where=f"the target {target!r} and its ancestors")
+    old, new = _check_two_samples(model, old_data, new_data, players, owner)
+    changed = _check_changed(changed, players, target, owner)
     check_in_range(test_alpha, name="test_alpha", low=0, high=1, owner=owner)
     n_samples = _check_count(n_samples, "n_samples", owner, low=_N_BATCHES * 2, columns=len(players))
     n_folds = _check_count(n_folds, "n_folds", owner)
     check_option(shapley, ("auto", "exact", "permutation"), name="shapley", owner=owner)
     n_bootstrap = check_n_bootstrap(n_bootstrap, owner=owner)
     alpha = check_alpha(alpha, owner=owner)
-    old, new = old[players].reset_index(drop=True), new[players].reset_index(drop=True)
 
     def run(o, nw, rng):
         if method == "robust":
@@ -1513,70 +1500,27 @@ def attribute_distribution_change(
             return values, mc, {}, False
         m_old, m_new, pvals, decision = _changed_models(model, players, o, nw, changed=changed, test_alpha=test_alpha, rng=rng)
         values, mc, exact = _shapley_change(
-            m_old,
-            m_new,
-            players,
-            measure=measure,
-            n_samples=n_samples,
-            shapley=shapley,
-            n_permutations=n_permutations,
-            rng=rng,
+            m_old, m_new, players, measure=measure, n_samples=n_samples, shapley=shapley, n_permutations=n_permutations, rng=rng,
             owner=owner,
-        )
+        )  # fmt: skip
         return values, mc, {"pvalues": pvals, "changed": decision}, exact
 
-    root = seed_sequence(random_state)
-    point_seed, *children = root.spawn(n_bootstrap + 1)
+    point_seed, *children = seed_sequence(random_state).spawn(n_bootstrap + 1)
     values, mc, details, exact = run(old, new, np.random.default_rng(point_seed))
-    if measure == "kl":  # the data's own estimate, by the 1-NN estimator
-        details["total_change"] = float(knn_kl(old[target].to_numpy(dtype=float), new[target].to_numpy(dtype=float)))
-    else:
-        stat = (lambda f: f[target].mean()) if measure == "mean" else (lambda f: f[target].var(ddof=0))
-        details["total_change"] = float(stat(new) - stat(old))
-    reps, failures = [], 0
-    for child in children:
-        r = np.random.default_rng(child)
-        o = old.iloc[r.integers(0, len(old), len(old))].reset_index(drop=True)
-        nw = new.iloc[r.integers(0, len(new), len(new))].reset_index(drop=True)
-        try:
-            reps.append(run(o, nw, r)[0])
-        except (ParameterError, DataError, GraphError, np.linalg.LinAlgError) as exc:
-            failures += 1
-            logger.info("%s: a bootstrap resample failed: %s", owner, exc)
-    if n_bootstrap and failures > 0.1 * n_bootstrap:
-        from scm import BootstrapError
-
-        raise BootstrapError(f"{owner}: {failures} of {n_bootstrap} bootstrap resamples failed; the data are too few")
-    idx = pd.Index(players)
-    if reps:
-        R = np.vstack(reps)
-        se = R.std(axis=0, ddof=1)
-        lo, hi = np.quantile(R, [alpha / 2, 1 - alpha / 2], axis=0)
-        interval = "percentile bootstrap"
-        note = f"bootstrap: {len(R)} resamples of both data sets, everything refitted and retested on each"
-    else:
-        se = lo = hi = np.full(len(players), np.nan)
-        interval = "not available"
-        note = (
-            "not available: the mechanisms are fitted to the data and their estimation error is not assessed without "
-            "a bootstrap; pass n_bootstrap=... (e.g. 200)"
-        )
+    details["total_change"] = _total_change(old[target], new[target], measure)
+    reps, failures = _resample_both(run, old, new, children, owner)
+    se, lo, hi, interval, note = _two_sample_intervals(reps, len(players), alpha)
     if method == "robust":
-        words = f"multiply robust (Quintas-Martinez et al. 2024), {n_folds}-fold cross-fitting; " + _shapley_words(
-            len(players), shapley, n_permutations
-        )
-    else:
+        words = f"multiply robust (Quintas-Martinez et al. 2024), {n_folds}-fold cross-fitting; "
+    elif exact:
         words = (
             "mechanism replacement, "
-            + (
-                ("exact KL of the linear-Gaussian SCM" if measure == "kl" else "exact moments of the linear SCM")
-                if exact
-                else f"{n_samples} draws" + (", 1-NN KL estimator" if measure == "kl" else "")
-            )
+            + ("exact KL of the linear-Gaussian SCM" if measure == "kl" else "exact moments of the linear SCM")
             + "; "
-            + _shapley_words(len(players), shapley, n_permutations)
         )
-    wrap = lambda a: pd.Series(np.asarray(a, dtype=float), index=idx)  # noqa: E731
+    else:
+        words = f"mechanism replacement, {n_samples} draws" + (", 1-NN KL estimator" if measure == "kl" else "") + "; "
+    wrap = lambda a: pd.Series(np.asarray(a, dtype=float), index=pd.Index(players))  # noqa: E731
     return AttributionResult(
         wrap(values),
         wrap(se),
@@ -1585,7 +1529,7 @@ def attribute_distribution_change(
         wrap(mc),
         target,
         "KL divergence of the new distribution from the old" if measure == "kl" else f"change in the {measure}",
-        words,
+        words + _shapley_words(len(players), shapley, n_permutations),
         interval,
         alpha,
         note,
@@ -1593,3 +1537,72 @@ def attribute_distribution_change(
         failures,
         details,
     )
+
+
+def _check_two_samples(model, old_data, new_data, players, owner):
+    """The old and new data, checked (the model's columns, magnitudes, enough rows), restricted to ``players``."""
+    old = _check_samples(model, old_data, players, owner, "old_data")
+    new = _check_samples(model, new_data, players, owner, "new_data")
+    for name, frame in (("old_data", old), ("new_data", new)):
+        _check_magnitude(frame, players, owner, name)
+        if len(frame) < MIN_ROWS:
+            raise DataError(f"{owner}: {name} has {len(frame)} rows; at least {MIN_ROWS} are needed to fit and compare mechanisms")
+    return old[players].reset_index(drop=True), new[players].reset_index(drop=True)
+
+
+def _check_changed(changed, players, target, owner):
+    """``changed``: 'test', 'all' or a list of the target's ancestors (named when not)."""
+    if isinstance(changed, str):
+        return check_option(changed, ("test", "all"), name="changed", owner=owner)
+    try:
+        changed = list(changed)
+    except TypeError:
+        raise ParameterError(f"The 'changed' parameter of {owner} must be 'test', 'all' or a list of nodes; got {changed!r}") from None
+    check_nodes(changed, players, what="changed node", where=f"the target {target!r} and its ancestors")
+    return changed
+
+
+def _total_change(old: pd.Series, new: pd.Series, measure: str) -> float:
+    """The data's own change of the target: difference of means or variances, or the 1-NN KL estimate."""
+    if measure == "kl":
+        return float(knn_kl(old.to_numpy(dtype=float), new.to_numpy(dtype=float)))
+    if measure == "mean":
+        return float(new.mean() - old.mean())
+    return float(new.var(ddof=0) - old.var(ddof=0))
+
+
+def _resample_both(run, old, new, seeds, owner):
+    """``run(old*, new*, rng)[0]`` on one row resample of both data sets per seed; (answers, failures).
+
+    Raises :class:`scm.BootstrapError` when more than a tenth of the resamples fail.
+    """
+    reps, failures = [], 0
+    for child in seeds:
+        r = np.random.default_rng(child)
+        o = old.iloc[r.integers(0, len(old), len(old))].reset_index(drop=True)
+        nw = new.iloc[r.integers(0, len(new), len(new))].reset_index(drop=True)
+        try:
+            reps.append(run(o, nw, r)[0])
+        except (ParameterError, DataError, GraphError, np.linalg.LinAlgError) as exc:
+            failures += 1
+            logger.info("%s: a bootstrap resample failed: %s", owner, exc)
+    if seeds and failures > 0.1 * len(seeds):
+        from scm import BootstrapError
+
+        raise BootstrapError(f"{owner}: {failures} of {len(seeds)} bootstrap resamples failed; the data are too few")
+    return reps, failures
+
+
+def _two_sample_intervals(reps, n_players: int, alpha: float):
+    """(std_err, lower, upper, interval kind, note) from the resampled answers (NaN without any)."""
+    if not reps:
+        nan = np.full(n_players, np.nan)
+        note = (
+            "not available: the mechanisms are fitted to the data and their estimation error is not assessed without "
+            "a bootstrap; pass n_bootstrap=... (e.g. 200)"
+        )
+        return nan, nan, nan, "not available", note
+    R = np.vstack(reps)
+    lo, hi = np.quantile(R, [alpha / 2, 1 - alpha / 2], axis=0)
+    note = f"bootstrap: {len(R)} resamples of both data sets, everything refitted and retested on each"
+    return R.std(axis=0, ddof=1), lo, hi, "percentile bootstrap", note
